@@ -1,0 +1,321 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * dsp/fir.c: uniformly partitioned overlap-save convolution with crossfaded IR swaps.
+ *
+ * DESIGN: with block B, every transform has 2B points. The IR is cut into P partitions of B taps,
+ * each zero-padded and transformed once (dsp_fir_ir_new), its spectrum prescaled by 1/2B so the
+ * unnormalized inverse needs no extra pass. Per block the convolver:
+ *   1. slides its 2B-sample input window by B and transforms it (one r2c);
+ *   2. stores that spectrum at the head of the frequency-domain delay line (FDL), a ring of
+ *      spectra in which the head moves backwards, so X[n-p] sits at slot (head + p) mod P and
+ *      the multiply-accumulate walks x and h in the same ascending order in at most two runs;
+ *   3. multiply-accumulates Σ X[n-p]·H[p] (the hot loop, fir-mac*.c), repairs the packed
+ *      DC/Nyquist pair, and transforms back (one c2r), keeping the last B samples.
+ * The first partition holds the first B taps, so the output of a block already contains the
+ * input of that block: no latency beyond the block itself.
+ *
+ * An IR swap keeps the FDL: during the fade both IRs are applied to the same input history and
+ * the two outputs are crossfaded, so the new filter's output is already "warm" and after the
+ * fade the output is exactly the new filter's. The FDL is sized for max_taps up front so no
+ * swap ever allocates.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/el-macros.h"
+#include "dsp/fft.h"
+#include "dsp/fir-mac.h"
+#include "dsp/fir.h"
+#include "dsp/mem.h"
+
+struct dsp_fir_ir {
+	unsigned block;
+	size_t taps;
+	size_t nparts;
+	float *spectra; /* owned: nparts * 2 * block floats, split packed layout (fir-mac.h) */
+};
+
+struct dsp_fir {
+	unsigned block;
+	size_t capacity; /* partitions the FDL holds: ceil(max_taps / block) */
+	const struct dsp_fft_plan *plan; /* borrowed from the cache: 2 * block points */
+	dsp_fir_mac_fn mac;
+
+	size_t head;	 /* FDL slot of the newest input spectrum */
+	float *fdl;	 /* owned: capacity * 2 * block floats */
+	float *window;	 /* owned: 2 * block input samples, the previous block then the current */
+	float *spectrum; /* owned: block + 1 complex values, interleaved, FFT in/out scratch */
+	float *acc;	 /* owned: 2 * block floats, the accumulator in split layout */
+	float *time;	 /* owned: 2 * block samples, inverse FFT output */
+	float *out_next; /* owned: block samples, the incoming IR's output during a fade */
+
+	const struct dsp_fir_ir *cur;	  /* borrowed: the IR in use (NULL: silence) */
+	const struct dsp_fir_ir *next;	  /* borrowed: the IR faded to (NULL: silence) */
+	const struct dsp_fir_ir *retired; /* borrowed: no longer used, for the owner to take */
+	int fading;
+	size_t fade_pos; /* frames of the fade done */
+	size_t fade_len; /* frames of the whole fade, a multiple of the block */
+};
+
+static int fir_block_is_valid(unsigned block)
+{
+	return EL_IS_POW2(block) && block >= DSP_FIR_MIN_BLOCK && block <= DSP_FIR_MAX_BLOCK;
+}
+
+/* Interleaved r2c output (block + 1 complex) -> split packed layout (see fir-mac.h). */
+EL_RT static void rt_pack(const float *restrict spec, float *restrict dst, size_t bins)
+{
+	float *re = dst, *im = dst + bins;
+
+	re[0] = spec[0];
+	im[0] = spec[2 * bins]; /* the real Nyquist value rides in DC's empty imaginary slot */
+	for (size_t k = 1; k < bins; k++) {
+		re[k] = spec[2 * k];
+		im[k] = spec[2 * k + 1];
+	}
+}
+
+/* Split packed accumulator -> interleaved c2r input, repairing bin 0 with nyq (fir-mac.h). */
+EL_RT static void rt_unpack(const float *restrict acc, float nyq, float *restrict spec,
+			    size_t bins)
+{
+	const float *re = acc, *im = acc + bins;
+
+	spec[0] = re[0] + nyq;
+	spec[1] = 0.0f;
+	for (size_t k = 1; k < bins; k++) {
+		spec[2 * k] = re[k];
+		spec[2 * k + 1] = im[k];
+	}
+	spec[2 * bins] = nyq;
+	spec[2 * bins + 1] = 0.0f;
+}
+
+int dsp_fir_ir_new(struct dsp_fft_cache *fft, unsigned block, const float *taps, size_t ntaps,
+		   struct dsp_fir_ir **ret)
+{
+	const struct dsp_fft_plan *plan;
+	struct dsp_fir_ir *ir = NULL;
+	float *window = NULL, *spec = NULL;
+	const float scale = 1.0f / (2.0f * (float)block);
+	int r;
+
+	if (!fft || !taps || !ret || !fir_block_is_valid(block) || ntaps == 0 ||
+	    ntaps > DSP_FIR_MAX_TAPS)
+		return -EINVAL;
+	r = dsp_fft_cache_get(fft, 2 * (size_t)block, &plan);
+	if (r < 0)
+		return r;
+	ir = calloc(1, sizeof(*ir));
+	window = dsp_mem_alloc(2 * block * sizeof(float));
+	spec = dsp_mem_alloc((2 * (size_t)block + 2) * sizeof(float));
+	if (!ir || !window || !spec)
+		goto nomem;
+	ir->block = block;
+	ir->taps = ntaps;
+	ir->nparts = (ntaps + block - 1) / block;
+	ir->spectra = dsp_mem_alloc(ir->nparts * 2 * block * sizeof(float));
+	if (!ir->spectra)
+		goto nomem;
+	for (size_t p = 0; p < ir->nparts; p++) {
+		size_t n = EL_MIN((size_t)block, ntaps - p * block);
+
+		/* Taps in the first half, zeros in the second: linear, not circular, convolution. */
+		memset(window, 0, 2 * block * sizeof(float));
+		for (size_t i = 0; i < n; i++)
+			window[i] = taps[p * block + i] * scale;
+		dsp_fft_forward(plan, window, spec);
+		rt_pack(spec, ir->spectra + p * 2 * block, block);
+	}
+	dsp_mem_free(window);
+	dsp_mem_free(spec);
+	*ret = ir;
+	return 0;
+nomem:
+	dsp_mem_free(window);
+	dsp_mem_free(spec);
+	dsp_fir_ir_free(ir);
+	return -ENOMEM;
+}
+
+struct dsp_fir_ir *dsp_fir_ir_free(struct dsp_fir_ir *ir)
+{
+	if (!ir)
+		return NULL;
+	dsp_mem_free(ir->spectra);
+	free(ir);
+	return NULL;
+}
+
+size_t dsp_fir_ir_get_taps(const struct dsp_fir_ir *ir)
+{
+	return ir->taps;
+}
+
+size_t dsp_fir_ir_get_partitions(const struct dsp_fir_ir *ir)
+{
+	return ir->nparts;
+}
+
+unsigned dsp_fir_ir_get_block(const struct dsp_fir_ir *ir)
+{
+	return ir->block;
+}
+
+int dsp_fir_new(const struct dsp_fir_config *config, struct dsp_fir **ret)
+{
+	struct dsp_fir *f;
+	size_t b;
+	int r;
+
+	if (!config || !ret || !config->fft || !fir_block_is_valid(config->block) ||
+	    config->max_taps == 0 || config->max_taps > DSP_FIR_MAX_TAPS)
+		return -EINVAL;
+	f = calloc(1, sizeof(*f));
+	if (!f)
+		return -ENOMEM;
+	b = f->block = config->block;
+	f->capacity = (config->max_taps + b - 1) / b;
+	f->mac = dsp_fir_mac_select(config->cpu_flags);
+	r = dsp_fft_cache_get(config->fft, 2 * b, &f->plan);
+	if (r < 0)
+		goto fail;
+	f->fdl = dsp_mem_alloc(f->capacity * 2 * b * sizeof(float));
+	f->window = dsp_mem_alloc(2 * b * sizeof(float));
+	f->spectrum = dsp_mem_alloc((2 * b + 2) * sizeof(float));
+	f->acc = dsp_mem_alloc(2 * b * sizeof(float));
+	f->time = dsp_mem_alloc(2 * b * sizeof(float));
+	f->out_next = dsp_mem_alloc(b * sizeof(float));
+	r = -ENOMEM;
+	if (!f->fdl || !f->window || !f->spectrum || !f->acc || !f->time || !f->out_next)
+		goto fail;
+	*ret = f;
+	return 0;
+fail:
+	dsp_fir_free(f);
+	return r;
+}
+
+struct dsp_fir *dsp_fir_free(struct dsp_fir *fir)
+{
+	if (!fir)
+		return NULL;
+	dsp_mem_free(fir->fdl);
+	dsp_mem_free(fir->window);
+	dsp_mem_free(fir->spectrum);
+	dsp_mem_free(fir->acc);
+	dsp_mem_free(fir->time);
+	dsp_mem_free(fir->out_next);
+	free(fir);
+	return NULL;
+}
+
+EL_RT int dsp_fir_set_ir(struct dsp_fir *fir, const struct dsp_fir_ir *ir, unsigned fade_frames)
+{
+	if (ir && ir->block != fir->block)
+		return -EINVAL;
+	if (ir && ir->nparts > fir->capacity)
+		return -E2BIG;
+	if (fir->fading || fir->retired)
+		return -EBUSY;
+	if (fade_frames == 0) {
+		fir->retired = fir->cur;
+		fir->cur = ir;
+		return 0;
+	}
+	fir->next = ir;
+	fir->fading = 1;
+	fir->fade_pos = 0;
+	fir->fade_len = EL_ALIGN_UP((size_t)fade_frames, fir->block);
+	return 0;
+}
+
+EL_RT const struct dsp_fir_ir *dsp_fir_take_retired(struct dsp_fir *fir)
+{
+	const struct dsp_fir_ir *ir = fir->retired;
+
+	fir->retired = NULL;
+	return ir;
+}
+
+EL_RT int dsp_fir_is_fading(const struct dsp_fir *fir)
+{
+	return fir->fading;
+}
+
+/* The output of one IR for the current FDL contents: block samples into dst. */
+EL_RT static void rt_convolve(struct dsp_fir *f, const struct dsp_fir_ir *ir, float *dst)
+{
+	size_t b = f->block, run;
+	float nyq = 0.0f;
+
+	if (!ir) {
+		memset(dst, 0, b * sizeof(float));
+		return;
+	}
+	memset(f->acc, 0, 2 * b * sizeof(float));
+	/* X[n-p] for p < nparts: slots head..capacity-1, then wrapping to slot 0. */
+	run = EL_MIN(ir->nparts, f->capacity - f->head);
+	f->mac(f->acc, f->fdl + f->head * 2 * b, ir->spectra, run, b, &nyq);
+	if (run < ir->nparts)
+		f->mac(f->acc, f->fdl, ir->spectra + run * 2 * b, ir->nparts - run, b, &nyq);
+	rt_unpack(f->acc, nyq, f->spectrum, b);
+	dsp_fft_inverse(f->plan, f->spectrum, f->time);
+	/* Overlap-save: the first half of the window wrapped around; the second half is valid. */
+	memcpy(dst, f->time + b, b * sizeof(float));
+}
+
+/* Linear crossfade of out (old IR) towards next over the current block of the fade. */
+EL_RT static void rt_crossfade(struct dsp_fir *f, float *out)
+{
+	const float inv_len = 1.0f / (float)f->fade_len;
+
+	for (size_t i = 0; i < f->block; i++) {
+		float g = (float)(f->fade_pos + i + 1) * inv_len;
+
+		out[i] += g * (f->out_next[i] - out[i]);
+	}
+	f->fade_pos += f->block;
+	if (f->fade_pos >= f->fade_len) {
+		f->retired = f->cur;
+		f->cur = f->next;
+		f->next = NULL;
+		f->fading = 0;
+	}
+}
+
+EL_RT static void rt_process_block(struct dsp_fir *f, const float *in, float *out)
+{
+	size_t b = f->block;
+
+	memmove(f->window, f->window + b, b * sizeof(float));
+	memcpy(f->window + b, in, b * sizeof(float));
+	dsp_fft_forward(f->plan, f->window, f->spectrum);
+	f->head = f->head ? f->head - 1 : f->capacity - 1;
+	rt_pack(f->spectrum, f->fdl + f->head * 2 * b, b);
+
+	rt_convolve(f, f->cur, out);
+	if (f->fading) {
+		rt_convolve(f, f->next, f->out_next);
+		rt_crossfade(f, out);
+	}
+}
+
+EL_RT void dsp_fir_process(struct dsp_fir *fir, const float *in, float *out, size_t n)
+{
+	for (size_t done = 0; done + fir->block <= n; done += fir->block)
+		rt_process_block(fir, in + done, out + done);
+}
+
+EL_RT void dsp_fir_reset(struct dsp_fir *fir)
+{
+	memset(fir->fdl, 0, fir->capacity * 2 * fir->block * sizeof(float));
+	memset(fir->window, 0, 2 * fir->block * sizeof(float));
+	fir->head = 0;
+}
+
+unsigned dsp_fir_get_block(const struct dsp_fir *fir)
+{
+	return fir->block;
+}

@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * dsp/fir.h: uniformly partitioned FIR convolution (overlap-save, frequency-domain delay line).
+ *
+ * The first partition is the block, so the convolver adds no latency beyond the block: the
+ * output of a call already contains the input of that call. An impulse response is prepared
+ * once into a struct dsp_fir_ir (its partition spectra) on the control thread; it is immutable
+ * afterwards and may be shared by any number of convolvers of the same block size (the two
+ * channels of a stereo pair, say). A convolver switches to another IR without a click: both
+ * filters run on the same input history and their outputs are crossfaded, so after the fade the
+ * output is exactly what the new filter alone would give.
+ *
+ * Pure DSP: no logging, no threads, no allocation after _new.
+ */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct dsp_fft_cache;
+struct dsp_fir_ir;
+struct dsp_fir;
+
+/* Block sizes (frames per call) are powers of two in this range. */
+#define DSP_FIR_MIN_BLOCK 32u
+#define DSP_FIR_MAX_BLOCK 8192u
+/* Longest IR accepted (taps): 2^24, about 5.8 minutes at 48 kHz. */
+#define DSP_FIR_MAX_TAPS (1u << 24)
+
+/*
+ * Thread: control. Prepares an IR of ntaps taps (1 <= ntaps <= DSP_FIR_MAX_TAPS) for
+ * convolvers of the given block. taps is borrowed for the call only. fft is borrowed and must
+ * outlive the IR's use in a convolver. 0 with *ret set; -EINVAL (NULL, block or ntaps out of
+ * range); -ENOMEM. *ret untouched on failure.
+ */
+int dsp_fir_ir_new(struct dsp_fft_cache *fft, unsigned block, const float *taps, size_t ntaps,
+		   struct dsp_fir_ir **ret);
+
+/* Thread: control. Accepts NULL; returns NULL. Must not be in use by any convolver. */
+struct dsp_fir_ir *dsp_fir_ir_free(struct dsp_fir_ir *ir);
+
+/* Thread: any. Taps, partitions and block size of a prepared IR. */
+size_t dsp_fir_ir_get_taps(const struct dsp_fir_ir *ir);
+size_t dsp_fir_ir_get_partitions(const struct dsp_fir_ir *ir);
+unsigned dsp_fir_ir_get_block(const struct dsp_fir_ir *ir);
+
+struct dsp_fir_config {
+	unsigned block;		   /* frames per partition and per call, a power of two */
+	size_t max_taps;	   /* longest IR this convolver will ever take (sizes its history) */
+	uint32_t cpu_flags;	   /* enum dsp_cpu_flag: which multiply-accumulate kernel to use */
+	struct dsp_fft_cache *fft; /* borrowed: must outlive the convolver */
+};
+
+/*
+ * Thread: control. A convolver with no IR (it outputs silence until dsp_fir_set_ir()).
+ * 0 with *ret set; -EINVAL (NULL, block not a power of two in range, max_taps 0 or too large);
+ * -ENOMEM. *ret untouched on failure; nothing is left allocated.
+ */
+int dsp_fir_new(const struct dsp_fir_config *config, struct dsp_fir **ret);
+
+/* Thread: control. Accepts NULL or a half-built convolver; returns NULL. IRs are not freed. */
+struct dsp_fir *dsp_fir_free(struct dsp_fir *fir);
+
+/*
+ * Thread: RT. Switch to ir (borrowed: it must stay alive until dsp_fir_take_retired() hands it
+ * back, or the convolver is freed), crossfading from the current IR over fade_frames frames
+ * (0 switches at once, right for the first IR; rounded up to whole blocks otherwise).
+ * ir == NULL fades to silence.
+ * 0; -EINVAL when ir was prepared for another block size; -E2BIG when ir is longer than
+ * max_taps; -EBUSY while a previous fade is still running or its retired IR was not taken.
+ */
+int dsp_fir_set_ir(struct dsp_fir *fir, const struct dsp_fir_ir *ir, unsigned fade_frames);
+
+/*
+ * Thread: RT. Once a fade has finished, returns the IR the convolver no longer uses (for the
+ * caller to free off the RT thread) and forgets it; NULL when there is none.
+ */
+const struct dsp_fir_ir *dsp_fir_take_retired(struct dsp_fir *fir);
+
+/* Thread: RT. True while a crossfade between two IRs is running. */
+int dsp_fir_is_fading(const struct dsp_fir *fir);
+
+/*
+ * Thread: RT. Convolves n frames (n a multiple of the block) from in to out. in and out may be
+ * the same buffer. Never allocates, locks or blocks.
+ */
+void dsp_fir_process(struct dsp_fir *fir, const float *in, float *out, size_t n);
+
+/* Thread: RT. Forgets the input history (silence from now on); keeps the IR. */
+void dsp_fir_reset(struct dsp_fir *fir);
+
+/* Thread: any. The block size the convolver was made for. */
+unsigned dsp_fir_get_block(const struct dsp_fir *fir);

@@ -1,0 +1,188 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Property: replacing the IR of a running convolver does not click.
+ *
+ * A steady sine runs through IR A; the convolver is switched to IR B with a fade of F frames.
+ * Two reference convolvers run A alone and B alone on the same input. During the fade the output
+ * is (1-g) yA + g yB with g rising by 1/F per frame, so no sample-to-sample step may exceed
+ *     max(|ΔyA|, |ΔyB|) + max|yB - yA| / F     (+ float rounding),
+ * the signal's own slope plus the fade's. An instant switch (F = 0) is shown to break that bound,
+ * so the test can tell a click from none. After the fade the output must be bit-identical to
+ * the B-only reference: both filters ran on the same input history all along.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "dsp/cpu.h"
+#include "dsp/fft.h"
+#include "dsp/fir.h"
+#include "dsp/mem.h"
+#include "tests/unit/test-util.h"
+
+#define BLOCK 64u
+#define TAPS 3000u
+#define FRAMES (BLOCK * 400u)
+#define SWITCH_AT (BLOCK * 200u) /* long after both IRs are fully "warm" */
+
+struct fixture {
+	struct dsp_fft_cache *fft;
+	struct dsp_fir_ir *a, *b;
+	float x[FRAMES], ya[FRAMES], yb[FRAMES], y[FRAMES];
+};
+
+/* A: a decaying low-pass-ish response; B: the same decay with alternating sign (high-pass-ish). */
+static void make_irs(struct fixture *f)
+{
+	static float ha[TAPS], hb[TAPS];
+
+	for (size_t i = 0; i < TAPS; i++) {
+		double env = exp(-5.0 * (double)i / TAPS) * 0.02;
+		ha[i] = (float)env;
+		hb[i] = (float)(i % 2 ? -env : env * 0.5);
+	}
+	assert_int_equal(dsp_fir_ir_new(f->fft, BLOCK, ha, TAPS, &f->a), 0);
+	assert_int_equal(dsp_fir_ir_new(f->fft, BLOCK, hb, TAPS, &f->b), 0);
+}
+
+static struct dsp_fir *make_fir(struct fixture *f, const struct dsp_fir_ir *ir)
+{
+	struct dsp_fir_config cfg = {.block = BLOCK, .max_taps = TAPS, .cpu_flags = dsp_cpu_get_flags(), .fft = f->fft};
+	struct dsp_fir *fir = NULL;
+
+	assert_int_equal(dsp_fir_new(&cfg, &fir), 0);
+	assert_int_equal(dsp_fir_set_ir(fir, ir, 0), 0);
+	return fir;
+}
+
+static void run_reference(struct fixture *f, const struct dsp_fir_ir *ir, float *out)
+{
+	struct dsp_fir *fir = make_fir(f, ir);
+
+	dsp_fir_process(fir, f->x, out, FRAMES);
+	dsp_fir_free(fir);
+}
+
+/* Runs A, switches to B at SWITCH_AT with the given fade; returns the worst step/bound ratio. */
+static double run_switch(struct fixture *f, unsigned fade)
+{
+	struct dsp_fir *fir = make_fir(f, f->a);
+	double worst = 0.0, diff = 0.0;
+	/* The convolver rounds a fade up to whole blocks. */
+	size_t span = fade ? EL_ALIGN_UP((size_t)fade, BLOCK) : BLOCK;
+
+	assert_null(dsp_fir_take_retired(fir)); /* the first set_ir replaced nothing */
+	dsp_fir_process(fir, f->x, f->y, SWITCH_AT);
+	assert_int_equal(dsp_fir_set_ir(fir, f->b, fade), 0);
+	assert_int_equal(dsp_fir_is_fading(fir), fade > 0);
+	if (fade) {
+		/* One fade at a time, and nothing to take back before it ends. */
+		assert_int_equal(dsp_fir_set_ir(fir, f->a, fade), -EBUSY);
+		assert_null(dsp_fir_take_retired(fir));
+	}
+	dsp_fir_process(fir, f->x + SWITCH_AT, f->y + SWITCH_AT, FRAMES - SWITCH_AT);
+	assert_false(dsp_fir_is_fading(fir));
+	assert_ptr_equal(dsp_fir_take_retired(fir), f->a);
+	assert_null(dsp_fir_take_retired(fir));
+	dsp_fir_free(fir);
+
+	for (size_t n = SWITCH_AT - BLOCK; n < SWITCH_AT + span + BLOCK; n++)
+		diff = fmax(diff, fabs((double)f->yb[n] - f->ya[n]));
+	for (size_t n = SWITCH_AT - BLOCK; n < SWITCH_AT + span + BLOCK; n++) {
+		double step = fabs((double)f->y[n] - f->y[n - 1]);
+		double own = fmax(fabs((double)f->ya[n] - f->ya[n - 1]), fabs((double)f->yb[n] - f->yb[n - 1]));
+		double bound = own + diff / (double)span + 1e-5;
+		worst = fmax(worst, step / bound);
+	}
+	/* After the fade: exactly the B-only output. */
+	assert_memory_equal(f->y + SWITCH_AT + span, f->yb + SWITCH_AT + span,
+			    (FRAMES - SWITCH_AT - span) * sizeof(float));
+	return worst;
+}
+
+static void test_crossfade_has_no_step(void **state)
+{
+	struct fixture *f = *state;
+	static const unsigned fades[] = {BLOCK, 4 * BLOCK, 1000 /* rounded up to 16 blocks */};
+
+	for (size_t i = 0; i < EL_N_ELEMENTS(fades); i++) {
+		double worst = run_switch(f, fades[i]);
+		printf("# fade %4u frames: worst step %.3f of the bound\n", fades[i], worst);
+		assert_true(worst <= 1.0);
+	}
+}
+
+static void test_instant_switch_clicks(void **state)
+{
+	double worst = run_switch(*state, 0);
+
+	printf("# instant switch: worst step %.1f x the bound\n", worst);
+	assert_true(worst > 2.0);
+}
+
+static void test_fade_to_silence_and_back(void **state)
+{
+	struct fixture *f = *state;
+	struct dsp_fir *fir = make_fir(f, f->a);
+
+	dsp_fir_process(fir, f->x, f->y, SWITCH_AT);
+	assert_int_equal(dsp_fir_set_ir(fir, NULL, 4 * BLOCK), 0);
+	dsp_fir_process(fir, f->x + SWITCH_AT, f->y + SWITCH_AT, 8 * BLOCK);
+	assert_ptr_equal(dsp_fir_take_retired(fir), f->a);
+	for (size_t n = SWITCH_AT + 4 * BLOCK; n < SWITCH_AT + 8 * BLOCK; n++)
+		assert_true(f->y[n] == 0.0f);
+	/* Fading in from silence: the history kept running, so B is warm at once. */
+	assert_int_equal(dsp_fir_set_ir(fir, f->b, BLOCK), 0);
+	dsp_fir_process(fir, f->x + SWITCH_AT + 8 * BLOCK, f->y, 2 * BLOCK);
+	assert_null(dsp_fir_take_retired(fir)); /* silence is not an IR to give back */
+	assert_memory_equal(f->y + BLOCK, f->yb + SWITCH_AT + 9 * BLOCK, BLOCK * sizeof(float));
+	dsp_fir_free(fir);
+}
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	struct test_rng rng;
+
+	if (!f || dsp_fft_cache_new(DSP_FFT_ESTIMATE, &f->fft) < 0)
+		return -1;
+	make_irs(f);
+	test_rng_init(&rng, 7);
+	/* A steady 200 Hz sine at 48 kHz plus a little noise: a smooth signal with a known slope. */
+	for (size_t n = 0; n < FRAMES; n++)
+		f->x[n] = (float)(0.5 * sin(2.0 * M_PI * 200.0 * (double)n / 48000.0) +
+				  1e-3 * test_rng_uniform(&rng));
+	run_reference(f, f->a, f->ya);
+	run_reference(f, f->b, f->yb);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	dsp_fir_ir_free(f->a);
+	dsp_fir_ir_free(f->b);
+	dsp_fft_cache_free(f->fft);
+	free(f);
+	return 0;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_crossfade_has_no_step),
+		cmocka_unit_test(test_instant_switch_clicks),
+		cmocka_unit_test(test_fade_to_silence_and_back),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
