@@ -48,9 +48,9 @@ struct options {
 
 struct result {
 	std::string name;
-	double rtf = 0;		   // median over runs
+	double rtf = 0;                   // median over runs
 	double p50 = 0, p99 = 0, max = 0; // microseconds per block, over all runs
-	double check_db = 0;	   // output difference against echoeld's, dB
+	double check_db = 0;              // output difference against echoeld's, dB
 };
 
 double now(clockid_t clk)
@@ -142,8 +142,8 @@ void zita_free(Convproc *c)
 
 void print_row(unsigned block, const result &r, double ours)
 {
-	std::printf("%5u  %-28s %9.1f %7.2fx %8.2f %8.2f %8.2f %9.1f\n", block, r.name.c_str(), r.rtf,
-		    ours / r.rtf, r.p50, r.p99, r.max, r.check_db);
+	std::printf("%5u  %-28s %9.1f %7.2fx %8.2f %8.2f %8.2f %9.1f\n", block, r.name.c_str(),
+		    r.rtf, ours / r.rtf, r.p50, r.p99, r.max, r.check_db);
 }
 
 // Our convolver with the kernel the flags pick; appends its row, keeps its output in `out`.
@@ -161,8 +161,9 @@ int bench_ours(const options &o, unsigned block, uint32_t flags, const std::vect
 		std::fprintf(stderr, "bench-fir: cannot build echoeld's convolver\n");
 		return 1;
 	}
-	rows.push_back(measure(name, o, block, input,
-			       [&](float *io) { dsp_fir_process(fir, io, io, block); }, out));
+	rows.push_back(measure(
+		name, o, block, input, [&](float *io) { dsp_fir_process(fir, io, io, block); },
+		out));
 	dsp_fir_free(fir);
 	dsp_fir_ir_free(fir_ir);
 	return 0;
@@ -196,12 +197,16 @@ int bench_block(const options &o, unsigned block, const std::vector<float> &ir,
 			std::printf("%5u  %-28s (zita refused this layout)\n", block, l.name);
 			continue;
 		}
-		// Same input and the same warm-up as ours, so the outputs must agree sample for sample.
-		result r = measure(l.name, o, block, input, [&](float *io) {
-			std::copy_n(io, block, z->inpdata(0));
-			z->process(true);
-			std::copy_n(z->outdata(0), block, io);
-		}, other_out);
+		// Same input and the same warm-up as ours, so the outputs must agree sample for
+		// sample.
+		result r = measure(
+			l.name, o, block, input,
+			[&](float *io) {
+				std::copy_n(io, block, z->inpdata(0));
+				z->process(true);
+				std::copy_n(z->outdata(0), block, io);
+			},
+			other_out);
 		r.check_db = diff_db(ours_out, other_out, 0);
 		rows.push_back(r);
 		zita_free(z);
@@ -213,7 +218,9 @@ int bench_block(const options &o, unsigned block, const std::vector<float> &ir,
 
 void usage(void)
 {
-	std::fprintf(stderr, "usage: bench-fir [--block N]... [--taps N] [--seconds S] [--runs R] [--quick]\n");
+	std::fprintf(
+		stderr,
+		"usage: bench-fir [--block N]... [--taps N] [--seconds S] [--runs R] [--quick]\n");
 }
 
 int parse(int argc, char **argv, options &o)
@@ -278,8 +285,10 @@ int main(int argc, char **argv)
 		return 1;
 	std::printf("# bench-fir: %zu taps, %.0f Hz, %.1f audio s x %d runs, echoeld kernel %s\n",
 		    o.taps, RATE, o.seconds, o.runs, dsp_cpu_get_variant_name(dsp_cpu_get_flags()));
-	std::printf("# RTF = audio seconds per CPU second (whole process); ratio = first row / row;\n"
-		    "# diff dB = output difference against the first row (a fast wrong answer shows here)\n");
+	std::printf(
+		"# RTF = audio seconds per CPU second (whole process); ratio = first row / row;\n"
+		"# diff dB = output difference against the first row (a fast wrong answer shows "
+		"here)\n");
 	std::printf("%5s  %-28s %9s %8s %8s %8s %8s %9s\n", "block", "engine", "RTF", "ratio",
 		    "p50 us", "p99 us", "max us", "diff dB");
 	for (unsigned block : o.blocks) {

@@ -61,18 +61,21 @@ static double throughput(enum op op, const struct dsp_mix_ops *ops, float *dst, 
 int main(int argc, char **argv)
 {
 	static const size_t sizes[] = {256, 256 * 1024}; /* frames: 1 KiB and 1 MiB */
-	const struct dsp_mix_ops *variants[] = {&dsp_mix_ops_c, &dsp_mix_ops_avx2, &dsp_mix_ops_avx512};
+	const struct dsp_mix_ops *variants[] = {&dsp_mix_ops_c, &dsp_mix_ops_avx2,
+						&dsp_mix_ops_avx512};
 	const uint32_t need[] = {0, DSP_CPU_AVX2_FMA, DSP_CPU_AVX512F};
 	uint32_t cpu = dsp_cpu_get_flags();
 	double scale = argc > 1 && strcmp(argv[1], "--quick") == 0 ? 0.1 : 1.0;
 
-	printf("# bench-mix: add_gain (dst += g * src) vs memcpy of the same bytes, median of %d\n", RUNS);
+	printf("# bench-mix: add_gain (dst += g * src) vs memcpy of the same bytes, median of %d\n",
+	       RUNS);
 	printf("%10s  %-8s %10s %10s %7s\n", "buffer", "variant", "GB/s", "memcpy", "ratio");
 	for (size_t s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++) {
 		size_t n = sizes[s];
 		/* About 2 GB of traffic per run at full scale. */
 		size_t reps = (size_t)(scale * 2e9 / (double)(n * sizeof(float))) + 1;
-		float *src = dsp_mem_alloc(n * sizeof(float)), *dst = dsp_mem_alloc(n * sizeof(float));
+		float *src = dsp_mem_alloc(n * sizeof(float)),
+		      *dst = dsp_mem_alloc(n * sizeof(float));
 
 		if (!src || !dst)
 			return 1;
@@ -83,8 +86,8 @@ int main(int argc, char **argv)
 				continue;
 			double ref = throughput(OP_MEMCPY, NULL, dst, src, n, reps);
 			double got = throughput(OP_ADD_GAIN, variants[v], dst, src, n, reps);
-			printf("%8zu B  %-8s %10.1f %10.1f %7.2f\n", n * sizeof(float), variants[v]->name,
-			       got, ref, got / ref);
+			printf("%8zu B  %-8s %10.1f %10.1f %7.2f\n", n * sizeof(float),
+			       variants[v]->name, got, ref, got / ref);
 		}
 		dsp_mem_free(src);
 		dsp_mem_free(dst);

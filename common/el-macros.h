@@ -24,23 +24,23 @@
 #define EL_MAX(a, b) ((a) > (b) ? (a) : (b))
 
 /* Rounds x up to a multiple of the power of two a. */
-#define EL_ALIGN_UP(x, a) (((x) + ((a) - 1)) & ~((size_t)(a) - 1))
+#define EL_ALIGN_UP(x, a) (((x) + ((a)-1)) & ~((size_t)(a)-1))
 
-#define EL_IS_POW2(x) ((x) != 0 && ((x) & ((x) - 1)) == 0)
+#define EL_IS_POW2(x) ((x) != 0 && ((x) & ((x)-1)) == 0)
 
-#define EL_UNUSED __attribute__((unused))
-#define EL_LIKELY(x) __builtin_expect(!!(x), 1)
+#define EL_UNUSED      __attribute__((unused))
+#define EL_LIKELY(x)   __builtin_expect(!!(x), 1)
 #define EL_UNLIKELY(x) __builtin_expect(!!(x), 0)
 
 /*
  * Takes the pointer out of a variable, leaving NULL behind, to hand ownership on
  * (systemd's TAKE_PTR, PipeWire's spa_steal_ptr).
  */
-#define el_steal_ptr(p)                          \
-	({                                       \
-		__typeof__(p) _el_stolen_ = (p); \
-		(p) = NULL;                      \
-		_el_stolen_;                     \
+#define el_steal_ptr(p)                                                                            \
+	({                                                                                         \
+		__typeof__(p) _el_stolen_ = (p);                                                   \
+		(p) = NULL;                                                                        \
+		_el_stolen_;                                                                       \
 	})
 
 /* Cache line and SIMD alignment for every buffer the DSP kernels touch (AVX-512 = 64 bytes). */

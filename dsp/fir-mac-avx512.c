@@ -4,16 +4,16 @@
 
 #include "dsp/fir-mac.h"
 
-#define MAC_V __m512
-#define MAC_VN 16
-#define MAC_LOAD(p) _mm512_load_ps(p)
-#define MAC_STORE(p, v) _mm512_store_ps((p), (v))
-#define MAC_ZERO() _mm512_setzero_ps()
-#define MAC_ADD(a, b) _mm512_add_ps((a), (b))
-#define MAC_FMA(a, b, c) _mm512_fmadd_ps((a), (b), (c))
+#define MAC_V             __m512
+#define MAC_VN            16
+#define MAC_LOAD(p)       _mm512_load_ps(p)
+#define MAC_STORE(p, v)   _mm512_store_ps((p), (v))
+#define MAC_ZERO()        _mm512_setzero_ps()
+#define MAC_ADD(a, b)     _mm512_add_ps((a), (b))
+#define MAC_FMA(a, b, c)  _mm512_fmadd_ps((a), (b), (c))
 #define MAC_FNMA(a, b, c) _mm512_fnmadd_ps((a), (b), (c))
-#define MAC_NAME dsp_fir_mac_avx512
-#define MAC_NAME_TILE4 mac_tile4_avx512
-#define MAC_NAME_TILE1 mac_tile1_avx512
+#define MAC_NAME          dsp_fir_mac_avx512
+#define MAC_NAME_TILE4    mac_tile4_avx512
+#define MAC_NAME_TILE1    mac_tile1_avx512
 
 #include "dsp/fir-mac-simd.h"

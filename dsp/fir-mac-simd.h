@@ -6,11 +6,11 @@
  * loads feed four FMAs — so the only lever is to never touch the accumulator in memory inside
  * the partition loop. Bins are therefore processed in tiles of four vectors: the tile's real and
  * imaginary sums (8 registers) stay in registers while the loop walks a chunk of partitions
- * (DSP_FIR_MAC_CHUNK, for accuracy), and are added to memory once per chunk. With 64 bins (block 64) under AVX-512 one tile covers a whole
- * partition and x and h stream strictly sequentially. A one-vector tile handles what is left.
- * Required before inclusion:
- *   MAC_V vector type, MAC_VN floats per vector, MAC_LOAD(p) aligned load, MAC_STORE(p, v),
- *   MAC_ZERO(), MAC_ADD(a, b), MAC_FMA(a, b, c) = a*b + c, MAC_FNMA(a, b, c) = c - a*b, MAC_NAME the kernel's name.
+ * (DSP_FIR_MAC_CHUNK, for accuracy), and are added to memory once per chunk. With 64 bins (block
+ * 64) under AVX-512 one tile covers a whole partition and x and h stream strictly sequentially. A
+ * one-vector tile handles what is left. Required before inclusion: MAC_V vector type, MAC_VN floats
+ * per vector, MAC_LOAD(p) aligned load, MAC_STORE(p, v), MAC_ZERO(), MAC_ADD(a, b), MAC_FMA(a, b,
+ * c) = a*b + c, MAC_FNMA(a, b, c) = c - a*b, MAC_NAME the kernel's name.
  */
 #include <stddef.h>
 
@@ -19,20 +19,21 @@
 #define MAC_TILE (4 * MAC_VN)
 
 /* One complex multiply-accumulate of vector j of the tile: (r, i) += (xr + j xi)(hr + j hi). */
-#define MAC_STEP(j)                                                          \
-	do {                                                                 \
-		MAC_V xr_ = MAC_LOAD(xr + (j) * MAC_VN), xi_ = MAC_LOAD(xi + (j) * MAC_VN); \
-		MAC_V hr_ = MAC_LOAD(hr + (j) * MAC_VN), hi_ = MAC_LOAD(hi + (j) * MAC_VN); \
-		r##j = MAC_FMA(xr_, hr_, r##j);                              \
-		r##j = MAC_FNMA(xi_, hi_, r##j);                             \
-		i##j = MAC_FMA(xr_, hi_, i##j);                              \
-		i##j = MAC_FMA(xi_, hr_, i##j);                              \
+#define MAC_STEP(j)                                                                                \
+	do {                                                                                       \
+		MAC_V xr_ = MAC_LOAD(xr + (j)*MAC_VN), xi_ = MAC_LOAD(xi + (j)*MAC_VN);            \
+		MAC_V hr_ = MAC_LOAD(hr + (j)*MAC_VN), hi_ = MAC_LOAD(hi + (j)*MAC_VN);            \
+		r##j = MAC_FMA(xr_, hr_, r##j);                                                    \
+		r##j = MAC_FNMA(xi_, hi_, r##j);                                                   \
+		i##j = MAC_FMA(xr_, hi_, i##j);                                                    \
+		i##j = MAC_FMA(xi_, hr_, i##j);                                                    \
 	} while (0)
 
 #define MAC_ZERO4(v) v##0 = v##1 = v##2 = v##3 = MAC_ZERO()
 
 /* Adds register sums to the accumulator in memory: once per chunk of partitions. */
-#define MAC_FLUSH(ptr, v, j) MAC_STORE((ptr) + (j) * MAC_VN, MAC_ADD(MAC_LOAD((ptr) + (j) * MAC_VN), v##j))
+#define MAC_FLUSH(ptr, v, j)                                                                       \
+	MAC_STORE((ptr) + (j)*MAC_VN, MAC_ADD(MAC_LOAD((ptr) + (j)*MAC_VN), v##j))
 
 EL_RT static inline void MAC_NAME_TILE4(float *restrict acc, const float *restrict x,
 					const float *restrict h, size_t nparts, size_t bins,

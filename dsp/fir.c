@@ -38,20 +38,20 @@ struct dsp_fir_ir {
 
 struct dsp_fir {
 	unsigned block;
-	size_t capacity; /* partitions the FDL holds: ceil(max_taps / block) */
+	size_t capacity;                 /* partitions the FDL holds: ceil(max_taps / block) */
 	const struct dsp_fft_plan *plan; /* borrowed from the cache: 2 * block points */
 	dsp_fir_mac_fn mac;
 
-	size_t head;	 /* FDL slot of the newest input spectrum */
-	float *fdl;	 /* owned: capacity * 2 * block floats */
-	float *window;	 /* owned: 2 * block input samples, the previous block then the current */
+	size_t head;     /* FDL slot of the newest input spectrum */
+	float *fdl;      /* owned: capacity * 2 * block floats */
+	float *window;   /* owned: 2 * block input samples, the previous block then the current */
 	float *spectrum; /* owned: block + 1 complex values, interleaved, FFT in/out scratch */
-	float *acc;	 /* owned: 2 * block floats, the accumulator in split layout */
-	float *time;	 /* owned: 2 * block samples, inverse FFT output */
+	float *acc;      /* owned: 2 * block floats, the accumulator in split layout */
+	float *time;     /* owned: 2 * block samples, inverse FFT output */
 	float *out_next; /* owned: block samples, the incoming IR's output during a fade */
 
-	const struct dsp_fir_ir *cur;	  /* borrowed: the IR in use (NULL: silence) */
-	const struct dsp_fir_ir *next;	  /* borrowed: the IR faded to (NULL: silence) */
+	const struct dsp_fir_ir *cur;     /* borrowed: the IR in use (NULL: silence) */
+	const struct dsp_fir_ir *next;    /* borrowed: the IR faded to (NULL: silence) */
 	const struct dsp_fir_ir *retired; /* borrowed: no longer used, for the owner to take */
 	int fading;
 	size_t fade_pos; /* frames of the fade done */
@@ -77,8 +77,7 @@ EL_RT static void rt_pack(const float *restrict spec, float *restrict dst, size_
 }
 
 /* Split packed accumulator -> interleaved c2r input, repairing bin 0 with nyq (fir-mac.h). */
-EL_RT static void rt_unpack(const float *restrict acc, float nyq, float *restrict spec,
-			    size_t bins)
+EL_RT static void rt_unpack(const float *restrict acc, float nyq, float *restrict spec, size_t bins)
 {
 	const float *re = acc, *im = acc + bins;
 
@@ -121,7 +120,8 @@ int dsp_fir_ir_new(struct dsp_fft_cache *fft, unsigned block, const float *taps,
 	for (size_t p = 0; p < ir->nparts; p++) {
 		size_t n = EL_MIN((size_t)block, ntaps - p * block);
 
-		/* Taps in the first half, zeros in the second: linear, not circular, convolution. */
+		/* Taps in the first half, zeros in the second: linear, not circular, convolution.
+		 */
 		memset(window, 0, 2 * block * sizeof(float));
 		for (size_t i = 0; i < n; i++)
 			window[i] = taps[p * block + i] * scale;

@@ -45,9 +45,9 @@ size_t dsp_fir_ir_get_partitions(const struct dsp_fir_ir *ir);
 unsigned dsp_fir_ir_get_block(const struct dsp_fir_ir *ir);
 
 struct dsp_fir_config {
-	unsigned block;		   /* frames per partition and per call, a power of two */
-	size_t max_taps;	   /* longest IR this convolver will ever take (sizes its history) */
-	uint32_t cpu_flags;	   /* enum dsp_cpu_flag: which multiply-accumulate kernel to use */
+	unsigned block;     /* frames per partition and per call, a power of two */
+	size_t max_taps;    /* longest IR this convolver will ever take (sizes its history) */
+	uint32_t cpu_flags; /* enum dsp_cpu_flag: which multiply-accumulate kernel to use */
 	struct dsp_fft_cache *fft; /* borrowed: must outlive the convolver */
 };
 

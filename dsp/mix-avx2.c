@@ -4,17 +4,17 @@
 
 #include "dsp/mix.h"
 
-#define MIX_V __m256
-#define MIX_VN 8
-#define MIX_LOAD(p) _mm256_loadu_ps(p)
-#define MIX_STORE(p, v) _mm256_storeu_ps((p), (v))
-#define MIX_SET1(x) _mm256_set1_ps(x)
-#define MIX_ZERO() _mm256_setzero_ps()
-#define MIX_ADD(a, b) _mm256_add_ps((a), (b))
-#define MIX_MUL(a, b) _mm256_mul_ps((a), (b))
+#define MIX_V            __m256
+#define MIX_VN           8
+#define MIX_LOAD(p)      _mm256_loadu_ps(p)
+#define MIX_STORE(p, v)  _mm256_storeu_ps((p), (v))
+#define MIX_SET1(x)      _mm256_set1_ps(x)
+#define MIX_ZERO()       _mm256_setzero_ps()
+#define MIX_ADD(a, b)    _mm256_add_ps((a), (b))
+#define MIX_MUL(a, b)    _mm256_mul_ps((a), (b))
 #define MIX_FMA(a, b, c) _mm256_fmadd_ps((a), (b), (c))
-#define MIX_IOTA() _mm256_setr_ps(0, 1, 2, 3, 4, 5, 6, 7)
-#define MIX_NAME(x) mix_##x##_avx2
+#define MIX_IOTA()       _mm256_setr_ps(0, 1, 2, 3, 4, 5, 6, 7)
+#define MIX_NAME(x)      mix_##x##_avx2
 
 #include "dsp/mix-simd.h"
 

@@ -101,8 +101,10 @@ EL_RT static void MIX_NAME(add_gain)(float *restrict dst, const float *restrict 
 	for (; i + MIX_STEP <= n; i += MIX_STEP) {
 		MIX_V a = MIX_FMA(MIX_LOAD(src + i), g, MIX_LOAD(dst + i));
 		MIX_V b = MIX_FMA(MIX_LOAD(src + i + MIX_VN), g, MIX_LOAD(dst + i + MIX_VN));
-		MIX_V c = MIX_FMA(MIX_LOAD(src + i + 2 * MIX_VN), g, MIX_LOAD(dst + i + 2 * MIX_VN));
-		MIX_V d = MIX_FMA(MIX_LOAD(src + i + 3 * MIX_VN), g, MIX_LOAD(dst + i + 3 * MIX_VN));
+		MIX_V c =
+			MIX_FMA(MIX_LOAD(src + i + 2 * MIX_VN), g, MIX_LOAD(dst + i + 2 * MIX_VN));
+		MIX_V d =
+			MIX_FMA(MIX_LOAD(src + i + 3 * MIX_VN), g, MIX_LOAD(dst + i + 3 * MIX_VN));
 		MIX_STORE(dst + i, a);
 		MIX_STORE(dst + i + MIX_VN, b);
 		MIX_STORE(dst + i + 2 * MIX_VN, c);
@@ -122,13 +124,9 @@ EL_RT static void MIX_NAME(add_gain_ramp)(float *restrict dst, const float *rest
 	MIX_NAME(apply)(dst, src, g0, n ? (g1 - g0) / (float)n : 0.0f, 1, 1, n);
 }
 
-#define MIX_OPS_INITIALIZER(variant_name)            \
-	{                                            \
-		.name = variant_name,                \
-		.clear = MIX_NAME(clear),            \
-		.copy = MIX_NAME(copy),              \
-		.add = MIX_NAME(add),                \
-		.add_gain = MIX_NAME(add_gain),      \
-		.gain_ramp = MIX_NAME(gain_ramp),    \
-		.add_gain_ramp = MIX_NAME(add_gain_ramp), \
+#define MIX_OPS_INITIALIZER(variant_name)                                                          \
+	{                                                                                          \
+		.name = variant_name, .clear = MIX_NAME(clear), .copy = MIX_NAME(copy),            \
+		.add = MIX_NAME(add), .add_gain = MIX_NAME(add_gain),                              \
+		.gain_ramp = MIX_NAME(gain_ramp), .add_gain_ramp = MIX_NAME(add_gain_ramp),        \
 	}

@@ -25,9 +25,9 @@ struct dsp_mix_ops {
 	/* dst[i] += gain * src[i] (gain linear, not dB) */
 	void (*add_gain)(float *restrict dst, const float *restrict src, float gain, size_t n);
 	/*
-	 * dst[i] = src[i] * g(i), g(i) = g0 + (g1 - g0) * i / n: a linear ramp that starts at g0 and
-	 * would reach g1 on the frame after the last, so consecutive ramps join without a repeat.
-	 * dst == src is allowed (in place).
+	 * dst[i] = src[i] * g(i), g(i) = g0 + (g1 - g0) * i / n: a linear ramp that starts at g0
+	 * and would reach g1 on the frame after the last, so consecutive ramps join without a
+	 * repeat. dst == src is allowed (in place).
 	 */
 	void (*gain_ramp)(float *dst, const float *src, float g0, float g1, size_t n);
 	/* dst[i] += src[i] * g(i), with g(i) as for gain_ramp */

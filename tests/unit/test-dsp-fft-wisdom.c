@@ -28,8 +28,8 @@ static char dir[] = "/tmp/test-dsp-fft-wisdom-XXXXXX";
 static int plannable_from_wisdom(void)
 {
 	float *in = dsp_mem_alloc(N * sizeof(float)), *out = dsp_mem_alloc((N + 2) * sizeof(float));
-	fftwf_plan p = fftwf_plan_dft_r2c_1d(N, in, (fftwf_complex *)out,
-					     FFTW_MEASURE | FFTW_WISDOM_ONLY);
+	fftwf_plan p =
+		fftwf_plan_dft_r2c_1d(N, in, (fftwf_complex *)out, FFTW_MEASURE | FFTW_WISDOM_ONLY);
 	int ok = p != NULL;
 
 	if (p)

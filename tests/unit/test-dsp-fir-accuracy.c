@@ -26,7 +26,7 @@
 #define LIMIT_DB (-120.0)
 /* Reference work above which outputs are sampled instead of computed everywhere. */
 #define FULL_REFERENCE_MACS 40000000.0
-#define SAMPLED_POSITIONS 1500
+#define SAMPLED_POSITIONS   1500
 
 static double worst_db = -400.0;
 
@@ -51,7 +51,8 @@ static void check_case(struct dsp_fft_cache *fft, unsigned block, size_t ntaps, 
 	size_t frames = EL_ALIGN_UP(ntaps + 3 * (size_t)block, block);
 	float *h = malloc(ntaps * sizeof(float)), *x = malloc(frames * sizeof(float));
 	float *y = dsp_mem_alloc(frames * sizeof(float));
-	struct dsp_fir_config cfg = {.block = block, .max_taps = ntaps, .cpu_flags = flags, .fft = fft};
+	struct dsp_fir_config cfg = {
+		.block = block, .max_taps = ntaps, .cpu_flags = flags, .fft = fft};
 	struct dsp_fir_ir *ir = NULL;
 	struct dsp_fir *fir = NULL;
 	struct test_rng rng;
@@ -72,7 +73,8 @@ static void check_case(struct dsp_fft_cache *fft, unsigned block, size_t ntaps, 
 	assert_int_equal(dsp_fir_set_ir(fir, ir, 0), 0);
 	/* Feed in chunks of several blocks and one block, as hosts do. */
 	for (size_t done = 0; done < frames;) {
-		size_t n = EL_MIN(frames - done, (done / block) % 2 ? (size_t)block : 3 * (size_t)block);
+		size_t n = EL_MIN(frames - done,
+				  (done / block) % 2 ? (size_t)block : 3 * (size_t)block);
 		dsp_fir_process(fir, x + done, y + done, n);
 		done += n;
 	}

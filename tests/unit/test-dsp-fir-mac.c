@@ -27,7 +27,8 @@ static void check_kernel(dsp_fir_mac_fn kernel, const char *name, size_t bins, s
 {
 	size_t nf = nparts * 2 * bins;
 	float *x = dsp_mem_alloc(nf * sizeof(float)), *h = dsp_mem_alloc(nf * sizeof(float));
-	float *ref = dsp_mem_alloc(2 * bins * sizeof(float)), *got = dsp_mem_alloc(2 * bins * sizeof(float));
+	float *ref = dsp_mem_alloc(2 * bins * sizeof(float)),
+	      *got = dsp_mem_alloc(2 * bins * sizeof(float));
 	double *mag = calloc(2 * bins, sizeof(double));
 	float nyq_ref = 0.25f, nyq_got = 0.25f;
 	struct test_rng rng;
@@ -44,8 +45,10 @@ static void check_kernel(dsp_fir_mac_fn kernel, const char *name, size_t bins, s
 	for (size_t p = 0; p < nparts; p++)
 		for (size_t k = 0; k < bins; k++) {
 			const float *xp = x + p * 2 * bins, *hp = h + p * 2 * bins;
-			double m = fabs((double)xp[k] * hp[k]) + fabs((double)xp[bins + k] * hp[bins + k]) +
-				   fabs((double)xp[k] * hp[bins + k]) + fabs((double)xp[bins + k] * hp[k]);
+			double m = fabs((double)xp[k] * hp[k]) +
+				   fabs((double)xp[bins + k] * hp[bins + k]) +
+				   fabs((double)xp[k] * hp[bins + k]) +
+				   fabs((double)xp[bins + k] * hp[k]);
 			mag[k] += m;
 			mag[bins + k] += m;
 		}
@@ -58,8 +61,8 @@ static void check_kernel(dsp_fir_mac_fn kernel, const char *name, size_t bins, s
 		if (d / tol > worst)
 			worst = d / tol;
 		if (d > tol) {
-			printf("# %s bins %zu parts %zu k %zu ref %.9g got %.9g\n", name, bins, nparts, k,
-			       ref[k], got[k]);
+			printf("# %s bins %zu parts %zu k %zu ref %.9g got %.9g\n", name, bins,
+			       nparts, k, ref[k], got[k]);
 			fail();
 		}
 	}
@@ -82,7 +85,8 @@ static void check_all_shapes(dsp_fir_mac_fn kernel, const char *name)
 			check_kernel(kernel, name, bins[b], parts[p]);
 }
 
-/* The reference must itself be a complex multiply-accumulate, or agreeing with it proves nothing. */
+/* The reference must itself be a complex multiply-accumulate, or agreeing with it proves nothing.
+ */
 static void test_c_reference(void **state)
 {
 	float *x = dsp_mem_alloc(64 * sizeof(float)), *h = dsp_mem_alloc(64 * sizeof(float));
@@ -122,7 +126,8 @@ static void test_select(void **state)
 	(void)state;
 	assert_ptr_equal(dsp_fir_mac_select(0), dsp_fir_mac_c);
 	assert_ptr_equal(dsp_fir_mac_select(DSP_CPU_AVX2_FMA), dsp_fir_mac_avx2);
-	assert_ptr_equal(dsp_fir_mac_select(DSP_CPU_AVX2_FMA | DSP_CPU_AVX512F), dsp_fir_mac_avx512);
+	assert_ptr_equal(dsp_fir_mac_select(DSP_CPU_AVX2_FMA | DSP_CPU_AVX512F),
+			 dsp_fir_mac_avx512);
 }
 
 int main(void)

@@ -27,9 +27,9 @@
 #include "dsp/mem.h"
 #include "tests/unit/test-util.h"
 
-#define BLOCK 64u
-#define TAPS 3000u
-#define FRAMES (BLOCK * 400u)
+#define BLOCK     64u
+#define TAPS      3000u
+#define FRAMES    (BLOCK * 400u)
 #define SWITCH_AT (BLOCK * 200u) /* long after both IRs are fully "warm" */
 
 struct fixture {
@@ -54,7 +54,8 @@ static void make_irs(struct fixture *f)
 
 static struct dsp_fir *make_fir(struct fixture *f, const struct dsp_fir_ir *ir)
 {
-	struct dsp_fir_config cfg = {.block = BLOCK, .max_taps = TAPS, .cpu_flags = dsp_cpu_get_flags(), .fft = f->fft};
+	struct dsp_fir_config cfg = {
+		.block = BLOCK, .max_taps = TAPS, .cpu_flags = dsp_cpu_get_flags(), .fft = f->fft};
 	struct dsp_fir *fir = NULL;
 
 	assert_int_equal(dsp_fir_new(&cfg, &fir), 0);
@@ -97,7 +98,8 @@ static double run_switch(struct fixture *f, unsigned fade)
 		diff = fmax(diff, fabs((double)f->yb[n] - f->ya[n]));
 	for (size_t n = SWITCH_AT - BLOCK; n < SWITCH_AT + span + BLOCK; n++) {
 		double step = fabs((double)f->y[n] - f->y[n - 1]);
-		double own = fmax(fabs((double)f->ya[n] - f->ya[n - 1]), fabs((double)f->yb[n] - f->yb[n - 1]));
+		double own = fmax(fabs((double)f->ya[n] - f->ya[n - 1]),
+				  fabs((double)f->yb[n] - f->yb[n - 1]));
 		double bound = own + diff / (double)span + 1e-5;
 		worst = fmax(worst, step / bound);
 	}
@@ -155,7 +157,8 @@ static int setup(void **state)
 		return -1;
 	make_irs(f);
 	test_rng_init(&rng, 7);
-	/* A steady 200 Hz sine at 48 kHz plus a little noise: a smooth signal with a known slope. */
+	/* A steady 200 Hz sine at 48 kHz plus a little noise: a smooth signal with a known slope.
+	 */
 	for (size_t n = 0; n < FRAMES; n++)
 		f->x[n] = (float)(0.5 * sin(2.0 * M_PI * 200.0 * (double)n / 48000.0) +
 				  1e-3 * test_rng_uniform(&rng));

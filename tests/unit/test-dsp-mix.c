@@ -24,7 +24,7 @@
 #include "dsp/mix.h"
 #include "tests/unit/test-util.h"
 
-#define MAXN 1100
+#define MAXN      1100
 #define ULP_BOUND 2.0f
 
 struct bufs {
@@ -43,8 +43,8 @@ static void check_close(const float *ref, const float *got, const float *mag, si
 	for (size_t i = 0; i < n; i++) {
 		float tol = exact ? 0.0f : ULP_BOUND * FLT_EPSILON * mag[i];
 		if (!(fabsf(ref[i] - got[i]) <= tol)) {
-			printf("# %s/%s n=%zu i=%zu ref=%.9g got=%.9g tol=%.3g\n", variant, what, n, i,
-			       ref[i], got[i], tol);
+			printf("# %s/%s n=%zu i=%zu ref=%.9g got=%.9g tol=%.3g\n", variant, what, n,
+			       i, ref[i], got[i], tol);
 			fail();
 		}
 	}
@@ -63,20 +63,21 @@ static void check_variant(const struct dsp_mix_ops *v)
 			float *s = b.src + off, *d0 = b.dst0 + off;
 			float *r = b.ref + off, *g = b.got + off;
 			float gain = (float)test_rng_uniform(&rng) * 4.0f;
-			float g0 = (float)test_rng_uniform(&rng), g1 = (float)test_rng_uniform(&rng) * 2;
+			float g0 = (float)test_rng_uniform(&rng),
+			      g1 = (float)test_rng_uniform(&rng) * 2;
 
 			test_fill_noise(&rng, b.src, MAXN + 16, 1.0);
 			test_fill_noise(&rng, b.dst0, MAXN + 16, 1.0);
 			for (size_t i = 0; i < n; i++)
 				b.mag[i] = fabsf(d0[i]) + 4.0f * fabsf(s[i]);
 
-#define RUN(call_c, call_v, exact)                                          \
-	do {                                                                \
-		memcpy(r, d0, n * sizeof(float));                           \
-		memcpy(g, d0, n * sizeof(float));                           \
-		call_c;                                                     \
-		call_v;                                                     \
-		check_close(r, g, b.mag, n, #call_v, v->name, exact);       \
+#define RUN(call_c, call_v, exact)                                                                 \
+	do {                                                                                       \
+		memcpy(r, d0, n * sizeof(float));                                                  \
+		memcpy(g, d0, n * sizeof(float));                                                  \
+		call_c;                                                                            \
+		call_v;                                                                            \
+		check_close(r, g, b.mag, n, #call_v, v->name, exact);                              \
 	} while (0)
 
 			RUN(c->clear(r, n), v->clear(g, n), 1);
@@ -85,7 +86,8 @@ static void check_variant(const struct dsp_mix_ops *v)
 			RUN(c->add_gain(r, s, gain, n), v->add_gain(g, s, gain, n), 0);
 			RUN(c->gain_ramp(r, s, g0, g1, n), v->gain_ramp(g, s, g0, g1, n), 0);
 			RUN(c->gain_ramp(r, r, g0, g1, n), v->gain_ramp(g, g, g0, g1, n), 0);
-			RUN(c->add_gain_ramp(r, s, g0, g1, n), v->add_gain_ramp(g, s, g0, g1, n), 0);
+			RUN(c->add_gain_ramp(r, s, g0, g1, n), v->add_gain_ramp(g, s, g0, g1, n),
+			    0);
 #undef RUN
 		}
 	}
