@@ -1,0 +1,77 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * daemon/config.h: the configuration as read from INI files — sections of key = value entries,
+ * each remembering the file and line it came from, so every later error can name them.
+ *
+ * Loading: a main file, then its drop-ins `FILE.d/ *.conf` in lexical order (systemd's
+ * convention: /etc/echoeld/echoeld.conf and /etc/echoeld/echoeld.conf.d/). A key given again,
+ * in the same file or a later one, overrides the earlier value and origin. Sections keep the
+ * order in which they first appear. Parsing uses inih; this module adds origins, drop-ins,
+ * limits and error messages. It does not know what the keys mean (config-value.h reads typed
+ * values; the engine and the node types decide what is allowed).
+ *
+ * Thread: control only. Never logs: errors come back in a struct el_error, formatted
+ * `FILE:LINE: key 'K': reason` or `FILE:LINE: reason`.
+ */
+#pragma once
+
+#include <stddef.h>
+
+struct el_error;
+
+/* Where an entry or section came from. file is owned by the struct conf. */
+struct conf_origin {
+	const char *file;
+	unsigned line;
+};
+
+struct conf_entry {
+	const char *key;   /* owned by the struct conf */
+	const char *value; /* owned by the struct conf; leading/trailing blanks stripped */
+	struct conf_origin origin;
+};
+
+struct conf_section {
+	const char *name; /* owned: "engine", "node.eq", ... */
+	struct conf_origin origin; /* where the section header first appeared */
+	const struct conf_entry *entries;
+	size_t n_entries;
+};
+
+struct conf;
+
+/* Longest accepted line, section name, key and value (bytes). Longer input is an error. */
+#define CONF_MAX_LINE 4096
+#define CONF_MAX_SECTIONS 1024
+#define CONF_MAX_ENTRIES_PER_SECTION 256
+
+/*
+ * Reads path, then path.d/ *.conf in lexical order. 0 with *ret set; -ENOENT when path does not
+ * exist (a missing drop-in directory is fine); -EINVAL for a syntax error, a line too long, a key
+ * outside any section, or too many sections/entries (message in reterr); other -errno.
+ */
+int conf_load(const char *path, struct conf **ret, struct el_error *reterr);
+
+/* Parses text as if it were a file named name (built-in defaults, tests, fuzzing). */
+int conf_load_string(const char *text, const char *name, struct conf **ret, struct el_error *reterr);
+
+/* Accepts NULL; returns NULL. */
+struct conf *conf_free(struct conf *c);
+
+size_t conf_get_n_sections(const struct conf *c);
+/* Borrowed, valid until conf_free(). i < conf_get_n_sections(). */
+const struct conf_section *conf_get_section(const struct conf *c, size_t i);
+/* The section named name, or NULL. */
+const struct conf_section *conf_find_section(const struct conf *c, const char *name);
+/* The entry for key in sec (sec may be NULL), or NULL. */
+const struct conf_entry *conf_section_find(const struct conf_section *sec, const char *key);
+
+/*
+ * Formats an error about an entry as `FILE:LINE: key 'K': reason` into reterr and returns code.
+ */
+int conf_error_entry(struct el_error *reterr, int code, const struct conf_entry *e,
+		     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+
+/* Formats an error about a section as `FILE:LINE: [NAME]: reason` and returns code. */
+int conf_error_section(struct el_error *reterr, int code, const struct conf_section *s,
+		       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
