@@ -12,6 +12,14 @@ PACKAGES="
 	libfftw3-dev
 	libcmocka-dev
 	libzita-convolver-dev
+	libinih-dev
+	libsndfile1-dev
+	libsoxr-dev
+	libsystemd-dev
+	clang-19
+	libclang-rt-19-dev
+	jackd2
+	sndfile-programs
 	util-linux
 "
 

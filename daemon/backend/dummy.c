@@ -1,0 +1,170 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * daemon/backend/dummy.c: the project's own clock, for machines without a sound server (or a
+ * sound card): a SCHED_FIFO thread that wakes on absolute CLOCK_MONOTONIC deadlines, one period
+ * apart, and runs a cycle. Capture reads silence; playback is discarded (the meters and the
+ * IPC show what the graph does).
+ *
+ * A wake-up later than one period after its deadline counts as a late cycle: the clock then
+ * re-anchors to now instead of running a burst of catch-up cycles, as a sound card would drop
+ * the lost time rather than play it fast.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/el-error.h"
+#include "common/el-macros.h"
+#include "daemon/backend/backend.h"
+#include "daemon/engine/engine.h"
+#include "dsp/cpu.h"
+#include "dsp/mem.h"
+
+/* Channels the own clock offers each way; the graph uses as many as it has input/output. */
+#define DUMMY_CHANNELS 64
+
+struct dummy {
+	struct eng_engine *engine; /* borrowed */
+	uint32_t block;
+	uint64_t period_ns;
+	int priority;
+	pthread_t thread;
+	bool started;
+	bool realtime;
+	_Atomic bool stop;
+	float *buffers; /* owned: 2 * DUMMY_CHANNELS * block floats */
+	const float *capture[DUMMY_CHANNELS];
+	float *playback[DUMMY_CHANNELS];
+};
+
+static void timespec_add_ns(struct timespec *t, uint64_t ns)
+{
+	uint64_t total = (uint64_t)t->tv_nsec + ns;
+
+	t->tv_sec += (time_t)(total / 1000000000u);
+	t->tv_nsec = (long)(total % 1000000000u);
+}
+
+static int64_t timespec_diff_ns(const struct timespec *a, const struct timespec *b)
+{
+	return (int64_t)(a->tv_sec - b->tv_sec) * 1000000000 + (a->tv_nsec - b->tv_nsec);
+}
+
+static void *dummy_main(void *arg)
+{
+	struct dummy *d = arg;
+	struct timespec deadline, now;
+
+	dsp_cpu_flush_denormals();
+	clock_gettime(CLOCK_MONOTONIC, &deadline);
+	while (!atomic_load_explicit(&d->stop, memory_order_relaxed)) {
+		int64_t late;
+
+		timespec_add_ns(&deadline, d->period_ns);
+		while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &deadline, NULL) == EINTR)
+			;
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		late = timespec_diff_ns(&now, &deadline);
+		if (late > (int64_t)d->period_ns) {
+			eng_engine_report_late(d->engine, (uint64_t)late);
+			deadline = now;
+		}
+		eng_engine_cycle(d->engine, d->capture, DUMMY_CHANNELS, d->playback,
+				 DUMMY_CHANNELS, d->block);
+	}
+	return NULL;
+}
+
+static int dummy_create(struct eng_engine *engine, void **ret, struct el_error *reterr)
+{
+	const struct eng_settings *s = eng_engine_get_settings(engine);
+	struct dummy *d = calloc(1, sizeof(*d));
+
+	if (!d)
+		return el_error_set(reterr, -ENOMEM, "out of memory");
+	d->engine = engine;
+	d->block = s->block;
+	d->period_ns = (uint64_t)s->block * 1000000000u / s->rate;
+	d->priority = (int)s->rt_priority;
+	d->buffers = dsp_mem_alloc(2 * DUMMY_CHANNELS * (size_t)s->block * sizeof(float));
+	if (!d->buffers) {
+		free(d);
+		return el_error_set(reterr, -ENOMEM, "out of memory");
+	}
+	for (unsigned c = 0; c < DUMMY_CHANNELS; c++) {
+		d->capture[c] = d->buffers + (size_t)c * s->block;
+		d->playback[c] = d->buffers + (size_t)(DUMMY_CHANNELS + c) * s->block;
+	}
+	*ret = d;
+	return 0;
+}
+
+static int dummy_start(void *be, struct el_error *reterr)
+{
+	struct dummy *d = be;
+	struct sched_param sp = {.sched_priority = d->priority};
+	pthread_attr_t attr;
+	int r;
+
+	pthread_attr_init(&attr);
+	pthread_attr_setinheritsched(&attr, PTHREAD_EXPLICIT_SCHED);
+	pthread_attr_setschedpolicy(&attr, SCHED_FIFO);
+	pthread_attr_setschedparam(&attr, &sp);
+	atomic_store_explicit(&d->stop, false, memory_order_relaxed);
+	eng_engine_set_running(d->engine, true);
+	r = pthread_create(&d->thread, &attr, dummy_main, d);
+	d->realtime = r == 0;
+	if (r == EPERM) {
+		/* No right to SCHED_FIFO: the caller warns; audio still runs, less reliably. */
+		pthread_attr_setinheritsched(&attr, PTHREAD_INHERIT_SCHED);
+		r = pthread_create(&d->thread, &attr, dummy_main, d);
+	}
+	pthread_attr_destroy(&attr);
+	if (r) {
+		eng_engine_set_running(d->engine, false);
+		return el_error_set(reterr, -r, "cannot start the clock thread: %s", strerror(r));
+	}
+	d->started = true;
+	return 0;
+}
+
+static void dummy_stop(void *be)
+{
+	struct dummy *d = be;
+
+	if (!d->started)
+		return;
+	atomic_store_explicit(&d->stop, true, memory_order_relaxed);
+	pthread_join(d->thread, NULL);
+	d->started = false;
+	eng_engine_set_running(d->engine, false);
+}
+
+static void dummy_destroy(void *be)
+{
+	struct dummy *d = be;
+
+	if (!d)
+		return;
+	dummy_stop(d);
+	dsp_mem_free(d->buffers);
+	free(d);
+}
+
+static bool dummy_is_realtime(void *be)
+{
+	return ((struct dummy *)be)->realtime;
+}
+
+const struct be_ops be_dummy_ops = {
+	.name = "dummy",
+	.create = dummy_create,
+	.start = dummy_start,
+	.stop = dummy_stop,
+	.destroy = dummy_destroy,
+	.is_realtime = dummy_is_realtime,
+};

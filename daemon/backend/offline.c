@@ -1,0 +1,211 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * daemon/backend/offline.c: file-to-file rendering through the engine.
+ *
+ * Samples are read as floats (libsndfile scales integers by 1/2^(bits-1)). They are written
+ * back by our own conversion for integer formats: libsndfile's float-to-int write scales by
+ * 2^(bits-1) - 1, not 2^(bits-1), so a file read and written unchanged would come back one step
+ * quieter near full scale. Rounding to the output's resolution here, then handing libsndfile
+ * left-justified 32-bit integers, makes a transparent graph bit-exact.
+ */
+#include <errno.h>
+#include <math.h>
+#include <sndfile.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/el-error.h"
+#include "common/el-macros.h"
+#include "daemon/backend/offline.h"
+#include "daemon/engine/engine.h"
+#include "dsp/mem.h"
+
+#define MAX_CHANNELS 64
+
+struct render {
+	SNDFILE *in, *out;
+	SF_INFO in_info, out_info;
+	unsigned n_in, n_out, block;
+	int out_bits; /* integer bits of the output, 0 for float formats */
+	float *in_frames;   /* owned: block * n_in, interleaved */
+	float *out_frames;  /* owned: block * n_out, interleaved */
+	int32_t *out_ints;  /* owned: block * n_out */
+	float *planar;	    /* owned: (n_in + n_out) * block */
+	const float *capture[MAX_CHANNELS];
+	float *playback[MAX_CHANNELS];
+};
+
+int offline_probe(const char *path, struct offline_file_info *ret, struct el_error *reterr)
+{
+	SF_INFO info = {0};
+	SNDFILE *f = sf_open(path, SFM_READ, &info);
+
+	if (!f)
+		return el_error_set(reterr, -EINVAL, "'%s': cannot read: %s", path,
+				    sf_strerror(NULL));
+	ret->rate = (uint32_t)info.samplerate;
+	ret->channels = (unsigned)info.channels;
+	ret->frames = (uint64_t)info.frames;
+	sf_close(f);
+	return 0;
+}
+
+static int subtype_bits(int format)
+{
+	switch (format & SF_FORMAT_SUBMASK) {
+	case SF_FORMAT_PCM_S8:
+	case SF_FORMAT_PCM_U8:
+		return 8;
+	case SF_FORMAT_PCM_16:
+		return 16;
+	case SF_FORMAT_PCM_24:
+		return 24;
+	case SF_FORMAT_PCM_32:
+		return 32;
+	default:
+		return 0; /* float, double, or a codec: let libsndfile convert */
+	}
+}
+
+static int output_format(int in_format, enum offline_format f)
+{
+	static const int subtypes[] = {
+		[OFFLINE_FORMAT_PCM16] = SF_FORMAT_PCM_16,
+		[OFFLINE_FORMAT_PCM24] = SF_FORMAT_PCM_24,
+		[OFFLINE_FORMAT_PCM32] = SF_FORMAT_PCM_32,
+		[OFFLINE_FORMAT_FLOAT] = SF_FORMAT_FLOAT,
+	};
+
+	if (f == OFFLINE_FORMAT_SAME)
+		return in_format;
+	return (in_format & SF_FORMAT_TYPEMASK) | subtypes[f];
+}
+
+/* float -> left-justified int32 at `bits` of resolution, rounded and clipped. */
+static int32_t to_int(float x, int bits)
+{
+	double scale = ldexp(1.0, bits - 1), v = nearbyint((double)x * scale);
+
+	if (v > scale - 1)
+		v = scale - 1;
+	if (v < -scale)
+		v = -scale;
+	return (int32_t)((int64_t)v * (int64_t)(1ll << (32 - bits)));
+}
+
+static int render_open(struct render *r, struct eng_engine *engine, const char *in_path,
+		       const char *out_path, enum offline_format fmt, struct el_error *reterr)
+{
+	const struct eng_settings *s = eng_engine_get_settings(engine);
+
+	r->in = sf_open(in_path, SFM_READ, &r->in_info);
+	if (!r->in)
+		return el_error_set(reterr, -EINVAL, "'%s': cannot read: %s", in_path,
+				    sf_strerror(NULL));
+	r->n_in = eng_engine_get_capture_channels(engine);
+	r->n_out = eng_engine_get_playback_channels(engine);
+	r->block = s->block;
+	if ((unsigned)r->in_info.channels != r->n_in)
+		return el_error_set(reterr, -EINVAL,
+				    "'%s' has %d channel%s but the graph's input nodes take %u",
+				    in_path, r->in_info.channels,
+				    r->in_info.channels == 1 ? "" : "s", r->n_in);
+	if ((uint32_t)r->in_info.samplerate != s->rate)
+		return el_error_set(reterr, -EINVAL,
+				    "'%s' is at %d Hz but the engine runs at %u Hz; resample the "
+				    "file, or leave [engine] rate unset to follow the file",
+				    in_path, r->in_info.samplerate, s->rate);
+	if (r->n_out == 0 || r->n_out > MAX_CHANNELS || r->n_in > MAX_CHANNELS)
+		return el_error_set(reterr, -EINVAL,
+				    "the graph has %u output channels (expected 1 to %d)", r->n_out,
+				    MAX_CHANNELS);
+	r->out_info = (SF_INFO){.samplerate = r->in_info.samplerate,
+				.channels = (int)r->n_out,
+				.format = output_format(r->in_info.format, fmt)};
+	r->out_bits = subtype_bits(r->out_info.format);
+	r->out = sf_open(out_path, SFM_WRITE, &r->out_info);
+	if (!r->out)
+		return el_error_set(reterr, -EINVAL, "'%s': cannot write: %s", out_path,
+				    sf_strerror(NULL));
+	return 0;
+}
+
+static int render_alloc(struct render *r)
+{
+	size_t b = r->block;
+
+	r->in_frames = dsp_mem_alloc(b * (r->n_in + 1) * sizeof(float));
+	r->out_frames = dsp_mem_alloc(b * r->n_out * sizeof(float));
+	r->out_ints = dsp_mem_alloc(b * r->n_out * sizeof(int32_t));
+	r->planar = dsp_mem_alloc(b * (r->n_in + r->n_out) * sizeof(float));
+	if (!r->in_frames || !r->out_frames || !r->out_ints || !r->planar)
+		return -ENOMEM;
+	for (unsigned c = 0; c < r->n_in; c++)
+		r->capture[c] = r->planar + c * b;
+	for (unsigned c = 0; c < r->n_out; c++)
+		r->playback[c] = r->planar + (r->n_in + c) * b;
+	return 0;
+}
+
+static int render_write(struct render *r, sf_count_t n)
+{
+	size_t samples = (size_t)n * r->n_out;
+
+	for (sf_count_t i = 0; i < n; i++)
+		for (unsigned c = 0; c < r->n_out; c++)
+			r->out_frames[(size_t)i * r->n_out + c] = r->playback[c][i];
+	if (r->out_bits == 0)
+		return sf_writef_float(r->out, r->out_frames, n) == n ? 0 : -EIO;
+	for (size_t i = 0; i < samples; i++)
+		r->out_ints[i] = to_int(r->out_frames[i], r->out_bits);
+	return sf_writef_int(r->out, r->out_ints, n) == n ? 0 : -EIO;
+}
+
+static int render_loop(struct render *r, struct eng_engine *engine, const char *out_path,
+		       bool progress, struct el_error *reterr)
+{
+	sf_count_t total = r->in_info.frames, done = 0, n;
+	int last_pct = -1;
+
+	while ((n = sf_readf_float(r->in, r->in_frames, r->block)) > 0) {
+		for (unsigned c = 0; c < r->n_in; c++) {
+			float *dst = (float *)r->capture[c];
+			for (sf_count_t i = 0; i < (sf_count_t)r->block; i++)
+				dst[i] = i < n ? r->in_frames[(size_t)i * r->n_in + c] : 0.0f;
+		}
+		eng_engine_cycle(engine, r->capture, r->n_in, r->playback, r->n_out, r->block);
+		if (render_write(r, n) < 0)
+			return el_error_set(reterr, -EIO, "'%s': write failed: %s", out_path,
+					    sf_strerror(r->out));
+		done += n;
+		if (progress && total > 0 && (int)(100 * done / total) != last_pct) {
+			last_pct = (int)(100 * done / total);
+			fprintf(stderr, "\rrendering: %3d%%", last_pct);
+		}
+	}
+	if (progress)
+		fputc('\n', stderr);
+	return 0;
+}
+
+int offline_render(struct eng_engine *engine, const char *in_path, const char *out_path,
+		   enum offline_format out_format, bool progress, struct el_error *reterr)
+{
+	struct render r = {0};
+	int ret = render_open(&r, engine, in_path, out_path, out_format, reterr);
+
+	if (ret == 0 && render_alloc(&r) < 0)
+		ret = el_error_set(reterr, -ENOMEM, "out of memory");
+	if (ret == 0)
+		ret = render_loop(&r, engine, out_path, progress, reterr);
+	if (r.out && sf_close(r.out) != 0 && ret == 0)
+		ret = el_error_set(reterr, -EIO, "'%s': cannot finish writing", out_path);
+	if (r.in)
+		sf_close(r.in);
+	dsp_mem_free(r.in_frames);
+	dsp_mem_free(r.out_frames);
+	dsp_mem_free(r.out_ints);
+	dsp_mem_free(r.planar);
+	return ret;
+}

@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * daemon/backend/offline.h: `echoeld render` — runs the engine over an input audio file into
+ * an output file as fast as the CPU allows (libsndfile reads and writes every format it knows).
+ *
+ * The input file's channels feed the graph's input nodes in config order; the output file gets
+ * the output nodes' channels. The output has the input's length, format and rate unless
+ * out_format says otherwise. Thread: control (it is the RT thread of its own little world).
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct eng_engine;
+struct el_error;
+
+enum offline_format {
+	OFFLINE_FORMAT_SAME, /* the input file's container and sample format */
+	OFFLINE_FORMAT_PCM16,
+	OFFLINE_FORMAT_PCM24,
+	OFFLINE_FORMAT_PCM32,
+	OFFLINE_FORMAT_FLOAT,
+};
+
+struct offline_file_info {
+	uint32_t rate;
+	unsigned channels;
+	uint64_t frames;
+};
+
+/* Reads the header of path. 0; -errno with `'PATH': reason` in reterr. */
+int offline_probe(const char *path, struct offline_file_info *ret, struct el_error *reterr);
+
+/*
+ * Renders in_path through engine (already configured, not driven by any other backend) into
+ * out_path. progress: print a percentage to stderr as it goes. 0; -errno with a message naming
+ * the file (unreadable, unwritable, channel counts that do not match the graph, a rate that
+ * differs from the engine's).
+ */
+int offline_render(struct eng_engine *engine, const char *in_path, const char *out_path,
+		   enum offline_format out_format, bool progress, struct el_error *reterr);

@@ -1,0 +1,257 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * daemon/daemon.c: `echoeld` in the foreground — the control thread's main loop (sd-event):
+ * signals (SIGHUP reloads, SIGINT/SIGTERM stop after a fade), and a timer that drains the RT
+ * thread's events into the log, rate-limited.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <systemd/sd-event.h>
+#include <unistd.h>
+
+#include "common/el-error.h"
+#include "daemon/backend/backend.h"
+#include "daemon/daemon.h"
+#include "daemon/engine/engine.h"
+#include "daemon/log.h"
+#include "daemon/setup.h"
+
+/* Events are drained ten times a second: prompt enough for logs, cheap when idle. */
+#define TICK_USEC 100000
+/* Late cycles are summarized at most this often, so a struggling machine is not also flooded. */
+#define LATE_REPORT_USEC 5000000
+
+struct daemon {
+	sd_event *event;
+	struct setup_config cfg;
+	struct eng_engine *engine;
+	const struct be_ops *be_ops;
+	void *be;
+	uint64_t late_count;   /* late cycles since the last report */
+	double late_worst_ns;
+	uint64_t late_reported_at;
+};
+
+static const char *graph_name(const struct setup_config *c)
+{
+	return c->path ? c->path : "the built-in default graph";
+}
+
+static void lock_memory(bool wanted)
+{
+	struct rlimit rl;
+	int flags = MCL_CURRENT | MCL_FUTURE;
+
+	if (!wanted)
+		return;
+	/*
+	 * With a finite RLIMIT_MEMLOCK, MCL_FUTURE would make every later allocation past the limit
+	 * fail (a reload would then run out of memory): lock what exists and no more.
+	 */
+	if (geteuid() != 0 && getrlimit(RLIMIT_MEMLOCK, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+		flags = MCL_CURRENT;
+	if (mlockall(flags) < 0)
+		log_warning("cannot lock memory (%s): audio may glitch when memory is paged out; "
+			    "raise LimitMEMLOCK= or run with CAP_IPC_LOCK",
+			    strerror(errno));
+	else if (flags == MCL_CURRENT)
+		log_notice("memory locked, but only what is allocated now (RLIMIT_MEMLOCK is "
+			   "finite): memory allocated by a reload is not locked");
+}
+
+static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+	struct daemon *d = userdata;
+	struct setup_config next = {0};
+	struct el_error err = {0};
+	int r;
+
+	(void)s, (void)si;
+	r = setup_config_load(d->cfg.path, &next, &err);
+	if (r == 0) {
+		if (next.settings.rate != d->cfg.settings.rate ||
+		    next.settings.block != d->cfg.settings.block ||
+		    next.settings.pool_buffers != d->cfg.settings.pool_buffers)
+			log_warning("[engine] rate, block and pool_buffers take effect on restart; "
+				    "keeping %u Hz, block %u",
+				    d->cfg.settings.rate, d->cfg.settings.block);
+		r = eng_engine_configure(d->engine, next.conf, next.base_dir, &err);
+	}
+	if (r < 0) {
+		log_error("reload failed, the running graph is unchanged: %s", err.message);
+		setup_config_done(&next);
+		return 0; /* a failed reload must not disable the signal source */
+	}
+	if (next.settings.workers != d->cfg.settings.workers &&
+	    eng_engine_set_workers(d->engine, next.settings.workers) < 0)
+		log_warning("cannot start %u worker threads, ignoring", next.settings.workers);
+	/* The old conf can go: plans own what they need, the new conf is kept for the next diff. */
+	setup_config_done(&d->cfg);
+	d->cfg = next;
+	log_info("reloaded %s", graph_name(&d->cfg));
+	return 0;
+}
+
+static int on_stop(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+	struct daemon *d = userdata;
+
+	(void)s;
+	log_info("received %s, stopping", strsignal((int)si->ssi_signo));
+	return sd_event_exit(d->event, 0);
+}
+
+static void handle_event(struct daemon *d, const struct eng_event *ev, uint64_t now)
+{
+	const char *name = eng_engine_get_node_name(d->engine, ev->inst_id);
+
+	switch (ev->type) {
+	case ENG_EVENT_LATE_CYCLE:
+		d->late_count++;
+		if (ev->value > d->late_worst_ns)
+			d->late_worst_ns = ev->value;
+		break;
+	case ENG_EVENT_XRUN:
+		log_warning("xrun reported by the audio server (%.0f µs)", ev->value);
+		break;
+	case ENG_EVENT_CLIP:
+		log_warning("output '%s' clipped (%.0f samples so far)", name ? name : "?",
+			    ev->value);
+		break;
+	case ENG_EVENT_PLAN:
+		log_debug("the real-time thread runs a new plan of %.0f nodes", ev->value);
+		break;
+	default:
+		break;
+	}
+	if (d->late_count && now - d->late_reported_at >= LATE_REPORT_USEC) {
+		log_warning("%" PRIu64 " late cycles (worst %.2f ms late)", d->late_count,
+			    d->late_worst_ns / 1e6);
+		d->late_count = 0;
+		d->late_worst_ns = 0;
+		d->late_reported_at = now;
+	}
+}
+
+static int on_tick(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct daemon *d = userdata;
+	struct eng_event ev;
+
+	while (eng_engine_read_event(d->engine, &ev) == 0)
+		handle_event(d, &ev, usec);
+	return sd_event_source_set_time(s, usec + TICK_USEC);
+}
+
+static int choose_backend(struct daemon *d, int override, struct el_error *err)
+{
+	enum eng_backend_kind kind = override >= 0 ? (enum eng_backend_kind)override
+						   : d->cfg.settings.backend;
+
+	switch (kind) {
+	case ENG_BACKEND_AUTO:
+		log_info("backend auto: this build has no JACK or PipeWire backend yet, using the "
+			 "own clock");
+		/* fall through */
+	case ENG_BACKEND_DUMMY:
+		d->be_ops = &be_dummy_ops;
+		return 0;
+	default:
+		return el_error_set(err, -EOPNOTSUPP, "backend '%s' is not available in this build",
+				    eng_backend_names[kind]);
+	}
+}
+
+static int daemon_setup_loop(struct daemon *d)
+{
+	uint64_t now;
+	int r = sd_event_default(&d->event);
+
+	if (r < 0)
+		return r;
+	if ((r = sd_event_add_signal(d->event, NULL, SIGHUP, on_reload, d)) < 0 ||
+	    (r = sd_event_add_signal(d->event, NULL, SIGTERM, on_stop, d)) < 0 ||
+	    (r = sd_event_add_signal(d->event, NULL, SIGINT, on_stop, d)) < 0 ||
+	    (r = sd_event_now(d->event, CLOCK_MONOTONIC, &now)) < 0)
+		return r;
+	return sd_event_add_time(d->event, NULL, CLOCK_MONOTONIC, now + TICK_USEC, 0, on_tick, d);
+}
+
+static int daemon_start(struct daemon *d, const struct daemon_options *o, struct el_error *err)
+{
+	struct eng_stats st;
+	int r;
+
+	if ((r = setup_config_load(o->config_path, &d->cfg, err)) < 0 ||
+	    (r = choose_backend(d, o->backend, err)) < 0 ||
+	    (r = setup_engine(&d->cfg, &d->engine, err)) < 0 ||
+	    (r = d->be_ops->create(d->engine, &d->be, err)) < 0)
+		return r;
+	lock_memory(d->cfg.settings.lock_memory);
+	if ((r = d->be_ops->start(d->be, err)) < 0)
+		return r;
+	if (!d->be_ops->is_realtime(d->be))
+		log_warning("no real-time scheduling (SCHED_FIFO refused): audio may drop out under "
+			    "load; grant CAP_SYS_NICE or LimitRTPRIO=");
+	eng_engine_get_stats(d->engine, false, &st);
+	log_info("running %s: backend %s, %u Hz, block %u (%.1f ms), %u nodes, %u in / %u out, "
+		 "%u workers",
+		 graph_name(&d->cfg), d->be_ops->name, d->cfg.settings.rate, d->cfg.settings.block,
+		 1000.0 * d->cfg.settings.block / d->cfg.settings.rate, st.nodes,
+		 eng_engine_get_capture_channels(d->engine),
+		 eng_engine_get_playback_channels(d->engine), st.workers);
+	return 0;
+}
+
+int daemon_run(const struct daemon_options *o)
+{
+	struct daemon d = {0};
+	struct el_error err = {0};
+	sigset_t mask;
+	int r;
+
+	/* Block the signals sd-event handles before any thread exists, so all inherit the mask. */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGHUP);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigprocmask(SIG_BLOCK, &mask, NULL);
+	r = daemon_start(&d, o, &err);
+	if (r == 0 && (r = daemon_setup_loop(&d)) < 0)
+		el_error_set(&err, r, "cannot set up the main loop: %s", strerror(-r));
+	if (r == 0)
+		r = sd_event_loop(d.event);
+	if (r < 0)
+		log_error("%s", err.message[0] ? err.message : strerror(-r));
+	if (d.engine && d.be && eng_engine_fade_out(d.engine) < 0)
+		log_warning("could not fade out before stopping");
+	if (d.be)
+		d.be_ops->destroy(d.be);
+	eng_engine_free(d.engine);
+	setup_config_done(&d.cfg);
+	sd_event_unref(d.event);
+	return r < 0 ? 1 : 0;
+}
+
+int daemon_check_config(const char *path)
+{
+	struct setup_config c = {0};
+	struct eng_engine *e = NULL;
+	struct el_error err = {0};
+	int r = setup_config_load(path, &c, &err);
+
+	if (r == 0)
+		r = setup_engine(&c, &e, &err);
+	if (r < 0)
+		log_error("%s", err.message);
+	else
+		log_info("%s: configuration is valid", graph_name(&c));
+	eng_engine_free(e);
+	setup_config_done(&c);
+	return r < 0 ? 1 : 0;
+}

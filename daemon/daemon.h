@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * daemon/daemon.h: the commands of echoeld — run the daemon, check a configuration, render a
+ * file. Each returns the process exit code (0 success, 1 failure) after logging what went
+ * wrong.
+ */
+#pragma once
+
+#include "daemon/backend/offline.h"
+#include "daemon/engine/settings.h"
+
+struct daemon_options {
+	const char *config_path; /* NULL: the system file, else the built-in graph */
+	int backend;		 /* enum eng_backend_kind, or -1 for the config's */
+};
+
+int daemon_run(const struct daemon_options *o);
+int daemon_check_config(const char *path);
+int daemon_render(const char *config_path, const char *in, const char *out,
+		  enum offline_format format);

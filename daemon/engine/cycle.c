@@ -1,0 +1,277 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * daemon/engine/cycle.c: the RT cycle — adopt a published plan, apply queued parameter
+ * changes, run every step level by level, publish statistics.
+ *
+ * Everything here runs on the backend's RT thread (steps also on workers) and obeys the RT
+ * rules: no allocation, no lock, no blocking call, no formatted output. Buffers come from the
+ * pool the plan indexes; silence is tracked per buffer so a node whose input has been silent
+ * for longer than its tail is skipped and reads as silence downstream.
+ */
+#include <stdatomic.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/el-macros.h"
+#include "daemon/engine/engine-private.h"
+#include "daemon/engine/inst.h"
+#include "daemon/engine/node.h"
+#include "daemon/engine/plan.h"
+#include "daemon/engine/ring.h"
+#include "daemon/engine/rt-check.h"
+#include "daemon/engine/workers.h"
+
+EL_RT static uint64_t rt_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+EL_RT static float *rt_buffer(const struct eng_engine *e, uint32_t b)
+{
+	return e->pool + (size_t)b * e->settings.block;
+}
+
+EL_RT void eng_cycle_push_event(struct eng_engine *e, uint32_t type, uint32_t inst_id,
+				double value)
+{
+	struct eng_event ev = {
+		.type = type,
+		.inst_id = inst_id,
+		/* relaxed: statistics counter, written by this thread */
+		.frame = atomic_load_explicit(&e->frames, memory_order_relaxed),
+		.value = value,
+	};
+
+	if (eng_ring_push(e->events, &ev) < 0)
+		atomic_fetch_add_explicit(&e->events_lost, 1, memory_order_relaxed);
+}
+
+/* The gain of a ramp at frame t of the plan (t may pass the fade's end). */
+EL_RT static float rt_ramp_gain(enum eng_ramp ramp, uint64_t t, uint32_t fade)
+{
+	float x = t >= fade ? 1.0f : (float)t / (float)fade;
+
+	return ramp == ENG_RAMP_IN ? x : 1.0f - x;
+}
+
+/* Input k of step s as a readable pointer; *silent tells whether it is silence. */
+EL_RT static const float *rt_input(struct eng_engine *e, const struct eng_plan *p,
+				   const struct eng_plan_input *in, unsigned frames, bool *silent)
+{
+	uint64_t t = p->frames_run;
+	float *dst;
+
+	*silent = true;
+	if (in->src_step < 0 || p->silent[in->buffer])
+		return e->zero;
+	if (in->ramp == ENG_RAMP_STEADY || (in->ramp == ENG_RAMP_IN && t >= p->fade_frames)) {
+		*silent = false;
+		return rt_buffer(e, in->buffer);
+	}
+	if (in->ramp == ENG_RAMP_OUT && t >= p->fade_frames)
+		return e->zero;
+	dst = rt_buffer(e, in->scratch);
+	e->mix.gain_ramp(dst, rt_buffer(e, in->buffer), rt_ramp_gain(in->ramp, t, p->fade_frames),
+			 rt_ramp_gain(in->ramp, t + frames, p->fade_frames), frames);
+	*silent = false;
+	return dst;
+}
+
+/* Fills the step's input pointers; returns whether every input is silence. */
+EL_RT static bool rt_gather_inputs(struct eng_engine *e, const struct eng_plan *p,
+				   struct eng_plan_step *s, unsigned frames)
+{
+	bool all_silent = true, silent;
+
+	if (s->inst->type->role == NODE_ROLE_CAPTURE) {
+		for (unsigned c = 0; c < s->n_in; c++) {
+			unsigned ch = s->io_base + c;
+			s->in_ptrs[c] = ch < e->rt_n_capture && e->rt_capture[ch] ? e->rt_capture[ch]
+										: e->zero;
+		}
+		return false; /* the capture node itself says whether it heard anything */
+	}
+	for (unsigned k = 0; k < s->n_in; k++) {
+		s->in_ptrs[k] = rt_input(e, p, &s->inputs[k], frames, &silent);
+		all_silent &= silent;
+	}
+	return all_silent;
+}
+
+EL_RT static void rt_point_outputs(struct eng_engine *e, struct eng_plan_step *s)
+{
+	bool playback = s->inst->type->role == NODE_ROLE_PLAYBACK;
+
+	for (unsigned c = 0; c < s->n_out; c++) {
+		unsigned ch = s->io_base + c;
+		s->out_ptrs[c] = playback && ch < e->rt_n_playback ? e->rt_playback[ch]
+								    : rt_buffer(e, s->out_buffers[c]);
+	}
+}
+
+EL_RT static void rt_mark_outputs(struct eng_plan *p, struct eng_plan_step *s, bool silent)
+{
+	for (unsigned c = 0; c < s->n_out; c++)
+		p->silent[s->out_buffers[c]] = silent;
+}
+
+EL_RT static void rt_check_clips(struct eng_engine *e, struct eng_plan_step *s)
+{
+	double clips;
+
+	if (s->clip_param < 0 ||
+	    s->inst->type->get_param(s->inst->state, (unsigned)s->clip_param, 0, &clips) < 0)
+		return;
+	if (clips > s->clips_seen) {
+		eng_cycle_push_event(e, ENG_EVENT_CLIP, s->inst->id, clips);
+		s->clips_seen = clips;
+	}
+}
+
+EL_RT void eng_cycle_run_step(void *engine, const struct eng_plan_level *level, uint32_t i)
+{
+	struct eng_engine *e = engine;
+	struct eng_plan *p = e->rt_plan;
+	struct eng_plan_step *s = level->steps[i];
+	struct eng_inst *inst = s->inst;
+	unsigned frames = e->settings.block;
+	struct eng_node_io io = {.frames = frames, .n_in = s->n_in, .n_out = s->n_out};
+	uint64_t t0;
+	bool out_silent;
+
+	io.in_silent = rt_gather_inputs(e, p, s, frames);
+	rt_point_outputs(e, s);
+	io.in = s->in_ptrs;
+	io.out = s->out_ptrs;
+	if (io.in_silent && inst->quiet_frames >= inst->type->get_tail(inst->state)) {
+		for (unsigned c = 0; inst->type->role == NODE_ROLE_PLAYBACK && c < s->n_out; c++)
+			memset(s->out_ptrs[c], 0, frames * sizeof(float));
+		rt_mark_outputs(p, s, true);
+		atomic_fetch_add_explicit(&inst->skips, 1, memory_order_relaxed);
+		return;
+	}
+	t0 = rt_now_ns();
+	out_silent = inst->type->process(inst->state, &io);
+	/* relaxed: independent statistics counters */
+	atomic_fetch_add_explicit(&inst->time_ns, rt_now_ns() - t0, memory_order_relaxed);
+	atomic_fetch_add_explicit(&inst->runs, 1, memory_order_relaxed);
+	if (!io.in_silent)
+		inst->quiet_frames = 0;
+	else if (inst->quiet_frames < SIZE_MAX - frames)
+		inst->quiet_frames += frames;
+	rt_mark_outputs(p, s, out_silent);
+	if (inst->type->role == NODE_ROLE_PLAYBACK)
+		rt_check_clips(e, s);
+}
+
+/* Commands first: they name instances of the plan the control thread last saw adopted. */
+EL_RT static void rt_drain_commands(struct eng_engine *e)
+{
+	struct eng_command cmd;
+
+	while (eng_ring_pop(e->commands, &cmd) == 0)
+		cmd.inst->type->set_param(cmd.inst->state, cmd.param, cmd.value);
+}
+
+EL_RT static void rt_adopt_plan(struct eng_engine *e)
+{
+	/* acquire: pairs with the control thread's release, so the plan's contents are visible */
+	struct eng_plan *p = atomic_load_explicit(&e->pending, memory_order_acquire);
+
+	if (p == e->rt_plan)
+		return;
+	e->rt_plan = p;
+	if (p && !p->updates_applied) {
+		for (size_t i = 0; i < p->n_steps; i++)
+			if (p->steps[i].update)
+				p->steps[i].inst->type->update_apply(p->steps[i].inst->state,
+								     p->steps[i].update);
+		p->updates_applied = true;
+	}
+	atomic_store_explicit(&e->adopted_at,
+			      atomic_load_explicit(&e->frames, memory_order_relaxed),
+			      memory_order_relaxed);
+	/* release: the control thread may free the previous plan once it sees this */
+	atomic_store_explicit(&e->adopted, p, memory_order_release);
+	if (p)
+		eng_cycle_push_event(e, ENG_EVENT_PLAN, 0, (double)p->n_steps);
+}
+
+EL_RT static void rt_silence(float *const *playback, unsigned n, unsigned frames)
+{
+	for (unsigned c = 0; c < n; c++)
+		if (playback[c])
+			memset(playback[c], 0, frames * sizeof(float));
+}
+
+EL_RT static void rt_publish_load(struct eng_engine *e, uint64_t ns, unsigned frames)
+{
+	uint64_t ppm = ns * e->settings.rate / frames / 1000u;
+	uint32_t v = (uint32_t)EL_MIN(ppm, (uint64_t)UINT32_MAX);
+
+	/* relaxed everywhere: statistics, each value independent */
+	atomic_store_explicit(&e->load_ppm, v, memory_order_relaxed);
+	if (v > atomic_load_explicit(&e->load_max_ppm, memory_order_relaxed))
+		atomic_store_explicit(&e->load_max_ppm, v, memory_order_relaxed);
+	atomic_fetch_add_explicit(&e->cycles, 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&e->frames, frames, memory_order_relaxed);
+}
+
+static void rt_report_xruns(struct eng_engine *e);
+
+EL_RT void eng_engine_cycle(struct eng_engine *e, const float *const *capture, unsigned n_capture,
+			    float *const *playback, unsigned n_playback, unsigned frames)
+{
+	uint64_t t0;
+	struct eng_plan *p;
+
+	eng_rt_enter();
+	t0 = rt_now_ns();
+	rt_drain_commands(e);
+	rt_adopt_plan(e);
+	p = e->rt_plan;
+	/* Channels no playback step writes stay silent. */
+	rt_silence(playback, n_playback, frames);
+	if (p && frames == e->settings.block) {
+		e->rt_capture = capture;
+		e->rt_n_capture = n_capture;
+		e->rt_playback = playback;
+		e->rt_n_playback = n_playback;
+		for (unsigned l = 0; l < p->n_levels; l++)
+			eng_workers_run_level(e->workers, &p->levels[l]);
+		p->frames_run += frames;
+	}
+	rt_report_xruns(e);
+	rt_publish_load(e, rt_now_ns() - t0, frames);
+	eng_rt_exit();
+}
+
+EL_RT void eng_engine_report_late(struct eng_engine *e, uint64_t late_ns)
+{
+	atomic_fetch_add_explicit(&e->late_cycles, 1, memory_order_relaxed);
+	eng_cycle_push_event(e, ENG_EVENT_LATE_CYCLE, 0, (double)late_ns);
+}
+
+/* Any thread (JACK reports xruns from its notification thread): only atomics here. */
+void eng_engine_report_xrun(struct eng_engine *e, double delay_us)
+{
+	/* relaxed: the RT thread turns the count into an event; the delay is only informative */
+	atomic_store_explicit(&e->xrun_delay_us, (uint64_t)delay_us, memory_order_relaxed);
+	atomic_fetch_add_explicit(&e->xruns, 1, memory_order_relaxed);
+}
+
+/* The ring has one producer, the RT thread: xruns counted elsewhere become events here. */
+EL_RT static void rt_report_xruns(struct eng_engine *e)
+{
+	uint64_t x = atomic_load_explicit(&e->xruns, memory_order_relaxed);
+
+	if (x != e->rt_xruns_seen) {
+		e->rt_xruns_seen = x;
+		eng_cycle_push_event(e, ENG_EVENT_XRUN, 0,
+				     (double)atomic_load_explicit(&e->xrun_delay_us,
+								  memory_order_relaxed));
+	}
+}

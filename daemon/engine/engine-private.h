@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * daemon/engine/engine-private.h: the engine's state, shared by engine.c (control thread) and
+ * cycle.c (RT thread). Nothing outside daemon/engine/ includes this.
+ */
+#pragma once
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "daemon/engine/engine.h"
+#include "daemon/engine/settings.h"
+#include "dsp/mix.h"
+
+struct dsp_fft_cache;
+struct eng_plan;
+struct eng_plan_level;
+struct eng_ring;
+struct eng_workers;
+
+/* A parameter change on its way to the RT thread. */
+struct eng_command {
+	struct eng_inst *inst; /* alive: the RT drains commands before adopting a new plan */
+	unsigned param;
+	double value;
+};
+
+struct eng_engine {
+	struct eng_settings settings;
+	uint32_t fade_frames;
+	uint32_t cpu_flags;
+	struct dsp_mix_ops mix;
+	struct dsp_fft_cache *fft; /* control thread only */
+
+	float *pool;	    /* owned: pool_buffers * block floats */
+	float *zero;	    /* owned: block zeros, read by every silent input */
+	struct eng_ring *commands; /* control -> RT: struct eng_command */
+	struct eng_ring *events;   /* RT -> control: struct eng_event */
+	struct eng_workers *workers;
+
+	/* Control thread. */
+	struct eng_plan *current; /* published most recently (owned) */
+	bool running;		  /* a backend calls eng_engine_cycle() */
+
+	/* Control -> RT. */
+	_Atomic(struct eng_plan *) pending;
+	/* RT -> control. */
+	_Atomic(struct eng_plan *) adopted;
+	_Atomic uint64_t adopted_at; /* frame counter when it was adopted */
+
+	/* RT thread only (and workers inside a level, which see them through the job's release). */
+	struct eng_plan *rt_plan;
+	const float *const *rt_capture;
+	unsigned rt_n_capture;
+	float *const *rt_playback;
+	unsigned rt_n_playback;
+	uint64_t rt_xruns_seen;
+
+	/* Statistics: written by the RT thread, read by anyone; relaxed, independent counters. */
+	_Atomic uint64_t cycles;
+	_Atomic uint64_t late_cycles;
+	_Atomic uint64_t xruns;
+	_Atomic uint64_t xrun_delay_us;
+	_Atomic uint64_t frames;
+	_Atomic uint32_t load_ppm;
+	_Atomic uint32_t load_max_ppm;
+	_Atomic uint64_t events_lost;
+};
+
+/* cycle.c: runs step i of a level (RT thread or worker). */
+void eng_cycle_run_step(void *engine, const struct eng_plan_level *level, uint32_t i);
+
+/* cycle.c: pushes an event, counting it as lost when the ring is full. Thread: RT. */
+void eng_cycle_push_event(struct eng_engine *e, uint32_t type, uint32_t inst_id, double value);

@@ -1,0 +1,340 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * daemon/engine/engine.c: the engine's control-thread side — building it, switching plans,
+ * queuing parameter changes, reading events and statistics.
+ *
+ * DESIGN: a switch publishes a plan with one atomic store; the RT thread adopts it at the start
+ * of its next cycle and answers with another store. Only then may the previous plan be freed:
+ * the RT thread never looks at it again. A reconfiguration is two such switches (plan.h): first
+ * the current wiring with the connections that go away fading out, then the new wiring with the
+ * new connections fading in; after each, the control thread waits for the fade to finish.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/el-error.h"
+#include "common/el-macros.h"
+#include "daemon/config.h"
+#include "daemon/engine/engine-private.h"
+#include "daemon/engine/graph.h"
+#include "daemon/engine/inst.h"
+#include "daemon/engine/node.h"
+#include "daemon/engine/plan.h"
+#include "daemon/engine/ring.h"
+#include "daemon/engine/workers.h"
+#include "dsp/cpu.h"
+#include "dsp/fft.h"
+#include "dsp/mem.h"
+
+#define COMMAND_RING_SIZE 4096
+#define EVENT_RING_SIZE 4096
+/* How long the control thread waits for the RT thread to adopt a plan before giving up. */
+#define ADOPT_TIMEOUT_NS (5ull * 1000000000ull)
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+int eng_engine_new(const struct eng_settings *s, struct eng_engine **ret, struct el_error *reterr)
+{
+	struct eng_engine *e = calloc(1, sizeof(*e));
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	int r = -ENOMEM;
+
+	if (!e)
+		return -ENOMEM;
+	e->settings = *s;
+	/* Whole blocks: a ramp then always ends exactly on a block boundary. */
+	e->fade_frames = EL_ALIGN_UP(eng_settings_get_fade_frames(s), s->block);
+	e->cpu_flags = dsp_cpu_get_flags();
+	dsp_mix_ops_init(&e->mix, e->cpu_flags);
+	e->pool = dsp_mem_alloc((size_t)s->pool_buffers * s->block * sizeof(float));
+	e->zero = dsp_mem_alloc(s->block * sizeof(float));
+	if (!e->pool || !e->zero)
+		goto fail;
+	if ((r = dsp_fft_cache_new(DSP_FFT_MEASURE, &e->fft)) < 0 ||
+	    (r = eng_ring_new(sizeof(struct eng_command), COMMAND_RING_SIZE, &e->commands)) < 0 ||
+	    (r = eng_ring_new(sizeof(struct eng_event), EVENT_RING_SIZE, &e->events)) < 0 ||
+	    (r = eng_workers_new((uint32_t)EL_MAX(ncpu, 1L), (int)s->rt_priority - 1,
+				 eng_cycle_run_step, e, &e->workers)) < 0)
+		goto fail;
+	if ((r = eng_workers_set_count(e->workers, s->workers)) < 0) {
+		el_error_set(reterr, r, "cannot start %u worker threads: %s", s->workers,
+			     strerror(-r));
+		goto fail;
+	}
+	*ret = e;
+	return 0;
+fail:
+	if (reterr && !reterr->code)
+		el_error_set(reterr, r, "cannot create the engine: %s", strerror(-r));
+	eng_engine_free(e);
+	return r;
+}
+
+struct eng_engine *eng_engine_free(struct eng_engine *e)
+{
+	if (!e)
+		return NULL;
+	eng_workers_free(e->workers);
+	eng_plan_free(e->current);
+	eng_ring_free(e->commands);
+	eng_ring_free(e->events);
+	dsp_fft_cache_free(e->fft);
+	dsp_mem_free(e->pool);
+	dsp_mem_free(e->zero);
+	free(e);
+	return NULL;
+}
+
+const struct eng_settings *eng_engine_get_settings(const struct eng_engine *e)
+{
+	return &e->settings;
+}
+
+void eng_engine_set_running(struct eng_engine *e, bool running)
+{
+	e->running = running;
+	if (!running) {
+		/* Nobody runs cycles: what is published counts as adopted. */
+		e->rt_plan = atomic_load_explicit(&e->pending, memory_order_relaxed);
+		atomic_store_explicit(&e->adopted, e->rt_plan, memory_order_relaxed);
+	}
+}
+
+/* Waits until the RT thread has adopted p and then run `frames` more frames. */
+static int wait_adopted(struct eng_engine *e, const struct eng_plan *p, uint64_t frames)
+{
+	uint64_t deadline = now_ns() + ADOPT_TIMEOUT_NS;
+	const struct timespec tick = {0, 1000000}; /* 1 ms: a fraction of any fade */
+
+	if (!e->running)
+		return 0;
+	/* acquire: pairs with the RT's release in rt_adopt_plan() */
+	while (atomic_load_explicit(&e->adopted, memory_order_acquire) != p) {
+		if (now_ns() > deadline)
+			return -ETIMEDOUT;
+		nanosleep(&tick, NULL);
+	}
+	while (atomic_load_explicit(&e->frames, memory_order_relaxed) <
+	       atomic_load_explicit(&e->adopted_at, memory_order_relaxed) + frames) {
+		if (now_ns() > deadline)
+			return -ETIMEDOUT;
+		nanosleep(&tick, NULL);
+	}
+	return 0;
+}
+
+/*
+ * Publishes p (taking ownership) and waits for it and its fades; frees the plan it replaces.
+ * On a timeout the old plan is kept alive (leaked) rather than freed under the RT thread.
+ */
+static int publish(struct eng_engine *e, struct eng_plan *p, struct el_error *reterr)
+{
+	struct eng_plan *old = e->current;
+	int r;
+
+	eng_plan_commit(p);
+	/* release: the plan is fully built before the RT thread can see the pointer */
+	atomic_store_explicit(&e->pending, p, memory_order_release);
+	e->current = p;
+	if (!e->running) {
+		e->rt_plan = p;
+		for (size_t i = 0; i < p->n_steps && !p->updates_applied; i++)
+			if (p->steps[i].update)
+				p->steps[i].inst->type->update_apply(p->steps[i].inst->state,
+								     p->steps[i].update);
+		p->updates_applied = true;
+		atomic_store_explicit(&e->adopted, p, memory_order_relaxed);
+	}
+	r = wait_adopted(e, p, p->has_ramps ? e->fade_frames + e->settings.block : 0);
+	if (r < 0)
+		return el_error_set(reterr, r, "the real-time thread did not take the new graph");
+	eng_plan_free(old);
+	return 0;
+}
+
+static void node_env_init(struct eng_engine *e, const char *base_dir, struct eng_node_env *env)
+{
+	*env = (struct eng_node_env){
+		.rate = e->settings.rate,
+		.block = e->settings.block,
+		.fade_frames = e->fade_frames,
+		.cpu_flags = e->cpu_flags,
+		.mix = &e->mix,
+		.fft = e->fft,
+		.base_dir = base_dir,
+	};
+}
+
+int eng_engine_configure(struct eng_engine *e, const struct conf *c, const char *base_dir,
+			 struct el_error *reterr)
+{
+	struct eng_plan *next = NULL, *step1 = NULL;
+	struct eng_graph *g = NULL;
+	struct eng_node_env env;
+	int r;
+
+	node_env_init(e, base_dir, &env);
+	r = eng_graph_new(c, &g, reterr);
+	if (r == 0)
+		r = eng_plan_compile(g, e->current, &env, e->settings.pool_buffers,
+				     e->fade_frames, &next, reterr);
+	if (r == 0 && e->current)
+		r = eng_plan_fade_out_to(e->current, next, e->settings.pool_buffers, &step1,
+					 reterr);
+	eng_graph_free(g); /* the plans borrow nothing from it */
+	if (r < 0) {
+		eng_plan_free(next);
+		return r;
+	}
+	if (step1 && (r = publish(e, step1, reterr)) < 0) {
+		eng_plan_free(next);
+		return r;
+	}
+	return publish(e, next, reterr);
+}
+
+int eng_engine_fade_out(struct eng_engine *e)
+{
+	struct eng_plan *last = NULL;
+	int r;
+
+	if (!e->current)
+		return 0;
+	r = eng_plan_fade_out_all(e->current, e->settings.pool_buffers, &last, NULL);
+	if (r < 0)
+		return r;
+	return publish(e, last, NULL);
+}
+
+unsigned eng_engine_get_capture_channels(const struct eng_engine *e)
+{
+	return e->current ? e->current->n_capture : 0;
+}
+
+unsigned eng_engine_get_playback_channels(const struct eng_engine *e)
+{
+	return e->current ? e->current->n_playback : 0;
+}
+
+int eng_engine_read_event(struct eng_engine *e, struct eng_event *ret)
+{
+	return eng_ring_pop(e->events, ret);
+}
+
+const char *eng_engine_get_node_name(const struct eng_engine *e, uint32_t id)
+{
+	for (size_t i = 0; e->current && i < e->current->n_steps; i++)
+		if (e->current->steps[i].inst->id == id)
+			return e->current->steps[i].inst->name;
+	return NULL;
+}
+
+void eng_engine_get_stats(struct eng_engine *e, bool reset_max, struct eng_stats *ret)
+{
+	/* relaxed throughout: independent counters, a snapshot need not be consistent */
+	*ret = (struct eng_stats){
+		.cycles = atomic_load_explicit(&e->cycles, memory_order_relaxed),
+		.late_cycles = atomic_load_explicit(&e->late_cycles, memory_order_relaxed),
+		.xruns = atomic_load_explicit(&e->xruns, memory_order_relaxed),
+		.frames = atomic_load_explicit(&e->frames, memory_order_relaxed),
+		.load = atomic_load_explicit(&e->load_ppm, memory_order_relaxed) * 1e-6,
+		.load_max = atomic_load_explicit(&e->load_max_ppm, memory_order_relaxed) * 1e-6,
+		.events_lost = atomic_load_explicit(&e->events_lost, memory_order_relaxed),
+		.workers = eng_workers_get_count(e->workers),
+		.nodes = e->current ? (unsigned)e->current->n_steps : 0,
+		.buffers_used = e->current ? e->current->n_buffers : 0,
+	};
+	if (reset_max)
+		atomic_store_explicit(&e->load_max_ppm, 0, memory_order_relaxed);
+}
+
+size_t eng_engine_get_node_stats(const struct eng_engine *e, struct eng_node_stats *ret, size_t n)
+{
+	size_t count = e->current ? e->current->n_steps : 0;
+
+	for (size_t i = 0; i < count && i < n; i++) {
+		struct eng_inst *inst = e->current->steps[i].inst;
+		uint64_t runs = atomic_load_explicit(&inst->runs, memory_order_relaxed);
+		uint64_t ns = atomic_load_explicit(&inst->time_ns, memory_order_relaxed);
+
+		ret[i] = (struct eng_node_stats){
+			.name = inst->name,
+			.type = inst->type->name,
+			.runs = runs,
+			.skips = atomic_load_explicit(&inst->skips, memory_order_relaxed),
+			.avg_us = runs ? (double)ns / (double)runs / 1000.0 : 0.0,
+		};
+	}
+	return count;
+}
+
+static int find_param(struct eng_engine *e, const char *node, const char *param,
+		      struct eng_inst **ret_inst, unsigned *ret_id, struct el_error *reterr)
+{
+	const struct eng_plan_step *s = eng_plan_find(e->current, node);
+
+	if (!s)
+		return el_error_set(reterr, -ENOENT, "no node named '%s'", node);
+	for (size_t i = 0; i < s->inst->type->n_params; i++)
+		if (strcmp(s->inst->type->params[i].name, param) == 0) {
+			*ret_inst = s->inst;
+			*ret_id = (unsigned)i;
+			return 0;
+		}
+	return el_error_set(reterr, -ENOENT, "node '%s' (%s) has no parameter '%s'", node,
+			    s->inst->type->name, param);
+}
+
+int eng_engine_set_param(struct eng_engine *e, const char *node, const char *param, double value,
+			 struct el_error *reterr)
+{
+	struct eng_command cmd = {.value = value};
+	const struct node_param *def;
+	int r = find_param(e, node, param, &cmd.inst, &cmd.param, reterr);
+
+	if (r < 0)
+		return r;
+	def = &cmd.inst->type->params[cmd.param];
+	if (!def->settable || !cmd.inst->type->set_param)
+		return el_error_set(reterr, -EINVAL, "'%s.%s' is read-only", node, param);
+	if (!(value >= def->min && value <= def->max))
+		return el_error_set(reterr, -EINVAL, "'%s.%s' must be from %g to %g %s, got %g",
+				    node, param, def->min, def->max, def->unit, value);
+	if (!e->running)
+		return cmd.inst->type->set_param(cmd.inst->state, cmd.param, value);
+	if (eng_ring_push(e->commands, &cmd) < 0)
+		return el_error_set(reterr, -ENOSPC, "too many changes queued; try again");
+	return 0;
+}
+
+int eng_engine_get_param(struct eng_engine *e, const char *node, const char *param,
+			 unsigned channel, double *ret, struct el_error *reterr)
+{
+	struct eng_inst *inst;
+	unsigned id;
+	int r = find_param(e, node, param, &inst, &id, reterr);
+
+	if (r < 0)
+		return r;
+	if (!inst->type->get_param)
+		return el_error_set(reterr, -EINVAL, "'%s.%s' cannot be read", node, param);
+	r = inst->type->get_param(inst->state, id, channel, ret);
+	if (r < 0)
+		return el_error_set(reterr, r, "'%s.%s' channel %u: no such channel", node, param,
+				    channel);
+	return 0;
+}
+
+int eng_engine_set_workers(struct eng_engine *e, uint32_t n)
+{
+	return eng_workers_set_count(e->workers, n);
+}

@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * daemon/engine/engine.h: the engine — the graph's plans, the buffer pool, the rings between
+ * threads, the worker threads and the statistics. Backends drive it by calling
+ * eng_engine_cycle() once per period from their RT thread; the control thread configures it.
+ *
+ * Threads: functions say which thread may call them. "control" means the one thread that
+ * configures the engine (the main loop); "RT" the backend's real-time thread.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "daemon/engine/settings.h"
+
+struct conf;
+struct el_error;
+struct eng_engine;
+
+enum eng_event_type {
+	ENG_EVENT_LATE_CYCLE = 1, /* value: how late, ns (own clock) */
+	ENG_EVENT_XRUN,		  /* value: delay reported by the server, µs */
+	ENG_EVENT_CLIP,		  /* inst_id: the output node; value: clipped samples so far */
+	ENG_EVENT_PLAN,		  /* a new plan was adopted; value: its step count */
+	ENG_EVENT_END_OF_STREAM,  /* inst_id: the node whose stream ended */
+};
+
+/* What the RT thread reports, fixed size so it can travel through a ring. */
+struct eng_event {
+	uint32_t type;	  /* enum eng_event_type */
+	uint32_t inst_id; /* the node concerned, 0 for none */
+	uint64_t frame;	  /* engine frame counter when it happened */
+	double value;
+};
+
+struct eng_stats {
+	uint64_t cycles;
+	uint64_t late_cycles;  /* periods the backend started late (own clock) */
+	uint64_t xruns;	       /* server-reported xruns */
+	uint64_t frames;       /* frames processed since start */
+	double load;	       /* last cycle's processing time / period, 0..1+ */
+	double load_max;       /* highest since the last eng_engine_get_stats(reset = true) */
+	uint64_t events_lost;  /* events dropped because the ring was full */
+	uint32_t workers;      /* worker threads taking part */
+	unsigned nodes;	       /* steps in the current plan */
+	uint32_t buffers_used; /* pool buffers the current plan uses */
+};
+
+/* Per-node figures for `stats`. */
+struct eng_node_stats {
+	const char *name; /* borrowed, valid until the next configure */
+	const char *type;
+	uint64_t runs, skips;
+	double avg_us; /* mean processing time per run */
+};
+
+/*
+ * Thread: control. An engine for settings s (copied): pool, rings, FFT cache, workers. No
+ * graph yet (cycles output silence). 0 with *ret; -ENOMEM; -errno from thread creation.
+ */
+int eng_engine_new(const struct eng_settings *s, struct eng_engine **ret, struct el_error *reterr);
+
+/* Thread: control, after the backend stopped calling eng_engine_cycle(). Accepts NULL. */
+struct eng_engine *eng_engine_free(struct eng_engine *e);
+
+/* Thread: any. The settings the engine runs with. */
+const struct eng_settings *eng_engine_get_settings(const struct eng_engine *e);
+
+/*
+ * Thread: control. Compiles the graph of c and switches to it: connections that go away fade
+ * out, then new ones fade in; nodes in both keep their state; a node with changed settings is
+ * updated in place (crossfaded) when its type can, else replaced. Relative file paths resolve
+ * against base_dir. Returns when the switch is complete. On any error the running graph is
+ * untouched. 0; -EINVAL etc. with a message; -ETIMEDOUT when the RT thread stopped answering.
+ */
+int eng_engine_configure(struct eng_engine *e, const struct conf *c, const char *base_dir,
+			 struct el_error *reterr);
+
+/* Thread: control. Fades every output out and waits for it: the clean way to stop. */
+int eng_engine_fade_out(struct eng_engine *e);
+
+/*
+ * Thread: control. Tells the engine whether a backend is calling eng_engine_cycle(): while not,
+ * plan switches happen at once instead of waiting for the RT thread.
+ */
+void eng_engine_set_running(struct eng_engine *e, bool running);
+
+/* Thread: control. Backend channels the current graph reads and writes. */
+unsigned eng_engine_get_capture_channels(const struct eng_engine *e);
+unsigned eng_engine_get_playback_channels(const struct eng_engine *e);
+
+/*
+ * Thread: RT. Runs one period: adopts a newly published plan, applies queued parameter changes,
+ * runs every node, publishes statistics. capture[i] (i < n_capture) and playback[i] hold frames
+ * samples (frames == block); missing capture channels read as silence, playback channels the
+ * graph does not write are zeroed. Never allocates, locks or blocks.
+ */
+void eng_engine_cycle(struct eng_engine *e, const float *const *capture, unsigned n_capture,
+		      float *const *playback, unsigned n_playback, unsigned frames);
+
+/* Thread: RT. The backend's clock started this period late by late_ns. */
+void eng_engine_report_late(struct eng_engine *e, uint64_t late_ns);
+
+/* Thread: any (JACK's notification thread). The server reported an xrun. */
+void eng_engine_report_xrun(struct eng_engine *e, double delay_us);
+
+/* Thread: control. The oldest event from the RT thread: 0, or -EAGAIN when there is none. */
+int eng_engine_read_event(struct eng_engine *e, struct eng_event *ret);
+
+/* Thread: control. The name of instance id in the current plan, or NULL. */
+const char *eng_engine_get_node_name(const struct eng_engine *e, uint32_t id);
+
+/* Thread: any. A snapshot of the counters; reset_max clears load_max. */
+void eng_engine_get_stats(struct eng_engine *e, bool reset_max, struct eng_stats *ret);
+
+/* Thread: control. Per-node figures for the n first nodes; returns the node count. */
+size_t eng_engine_get_node_stats(const struct eng_engine *e, struct eng_node_stats *ret,
+				 size_t n);
+
+/*
+ * Thread: control. Queues node.param = value for the RT thread (ramped by the node). 0;
+ * -ENOENT (no such node or parameter), -EINVAL (out of range, read-only), -ENOSPC (ring
+ * full: try again) with a message.
+ */
+int eng_engine_set_param(struct eng_engine *e, const char *node, const char *param, double value,
+			 struct el_error *reterr);
+
+/* Thread: control. Reads node.param (channel for per-channel values). */
+int eng_engine_get_param(struct eng_engine *e, const char *node, const char *param,
+			 unsigned channel, double *ret, struct el_error *reterr);
+
+/*
+ * Thread: control. How many worker threads take part from the next cycle on (0 .. CPU count;
+ * threads are started on first need and kept). 0, -EINVAL, or -errno from thread creation.
+ */
+int eng_engine_set_workers(struct eng_engine *e, uint32_t n);

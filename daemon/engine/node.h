@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * daemon/engine/node.h: what a node type is — the contract between the engine and the files in
+ * daemon/nodes/ (one type per file).
+ *
+ * A node instance has input channels (the sum of the channels of the references in its `input`
+ * key, in order) and output channels (which the type decides, usually the same count). The
+ * engine owns wiring, buffers, fades of connections and silence; a type only turns input
+ * samples into output samples. Instances are created on the control thread from a config
+ * section, processed on the RT thread (or a worker), and changed either by an update (a new
+ * config section: prepared on the control thread, adopted on the RT thread, with a crossfade or
+ * ramp inside the node where that is needed to avoid a click) or by a runtime parameter set
+ * (a number, ramped inside the node).
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/el-macros.h"
+
+struct conf_section;
+struct dsp_fft_cache;
+struct dsp_mix_ops;
+struct el_error;
+
+/* Everything a type may need to build an instance. Borrowed for the duration of the call. */
+struct eng_node_env {
+	uint32_t rate;	/* Hz */
+	uint32_t block; /* frames per cycle, a power of two from 32 to 8192 */
+	uint32_t fade_frames; /* the engine's click-free fade length: use it for ramps and crossfades */
+	unsigned in_channels; /* total input channels (0 for sources) */
+	const unsigned *in_groups; /* channels of each `input` reference, in order (mix uses them) */
+	size_t n_groups;
+	uint32_t cpu_flags; /* enum dsp_cpu_flag */
+	const struct dsp_mix_ops *mix;
+	struct dsp_fft_cache *fft; /* control thread only: shared FFT plans */
+	const char *base_dir; /* relative file paths (an IR) are resolved against this directory */
+};
+
+/* One cycle's buffers for one instance. All pointers are valid for this call only. */
+struct eng_node_io {
+	unsigned frames; /* == block */
+	unsigned n_in;
+	unsigned n_out;
+	const float *const *in; /* n_in channels; a silent channel points at zeros */
+	float *const *out;	/* n_out channels, to be written completely */
+	bool in_silent;		/* every input channel is silence this cycle */
+};
+
+/* What the engine does with the instance's channels besides connecting them to other nodes. */
+enum node_role {
+	NODE_ROLE_PROCESS,  /* ordinary node */
+	NODE_ROLE_CAPTURE,  /* io.in are the backend's capture channels (input node) */
+	NODE_ROLE_PLAYBACK, /* io.out are the backend's playback channels (output node) */
+};
+
+/* A runtime parameter (echoelctl set/get): a number with a range and a unit. */
+struct node_param {
+	const char *name; /* "gain_db", "mute", "freq", "peak_db" */
+	const char *unit; /* "dB", "Hz", "bool", "frames" ... */
+	double min, max;
+	bool settable; /* false: read-only (meters) */
+	bool per_channel; /* get with channel index (meters) */
+};
+
+struct node_type {
+	const char *name; /* the config's `type = ...` */
+	const char *description;
+	enum node_role role;
+	/* Keys a section of this type may hold besides `type` and `input`. NULL-terminated. */
+	const char *const *keys;
+	/* Runtime parameters, n_params of them (may be 0). */
+	const struct node_param *params;
+	size_t n_params;
+
+	/*
+	 * Thread: control. Reads sec (borrowed; `type`/`input` already handled), allocates
+	 * everything the instance will ever need. 0 with *ret; -EINVAL with
+	 * `FILE:LINE: key 'K': reason` in reterr for a bad value; -ENOENT etc. for a file named in
+	 * the config (message names the file); -ENOMEM.
+	 */
+	int (*create)(const struct conf_section *sec, const struct eng_node_env *env, void **ret,
+		      struct el_error *reterr);
+	/* Thread: control. Accepts NULL. */
+	void (*destroy)(void *inst);
+	/* Thread: any. Output channel count, fixed for the life of the instance. */
+	unsigned (*get_out_channels)(const void *inst);
+
+	/*
+	 * Thread: RT (or a worker). Writes all of io->out. Returns true when the type knows its
+	 * output is entirely zero this cycle (lets the engine skip what follows); false otherwise.
+	 */
+	bool (*process)(void *inst, const struct eng_node_io *io);
+	/*
+	 * Thread: RT. Frames of output the instance still produces after its input falls silent
+	 * (FIR length, delay, filter decay to -150 dB); SIZE_MAX for sources that never fall silent
+	 * by themselves. The engine skips a node whose input has been silent for longer.
+	 */
+	size_t (*get_tail)(const void *inst);
+
+	/*
+	 * Thread: control. Prepares moving inst to the settings in sec without replacing it (state
+	 * kept). 0 with *ret_update set (NULL when nothing changes); -EOPNOTSUPP when the change
+	 * needs a new instance (e.g. the channel count changes); other -errno with a message.
+	 * May be NULL: every change then replaces the instance.
+	 */
+	int (*update_prepare)(void *inst, const struct conf_section *sec,
+			      const struct eng_node_env *env, void **ret_update,
+			      struct el_error *reterr);
+	/*
+	 * Thread: RT, at the start of a cycle. Adopts update, starting a ramp or crossfade of at
+	 * most env->fade_frames; afterwards update holds whatever the instance gave up.
+	 */
+	void (*update_apply)(void *inst, void *update);
+	/*
+	 * Thread: control. Frees an update, applied or not, and what it holds. The engine calls it
+	 * only after fade_frames more frames have run, so anything the node was still fading out
+	 * of is no longer in use.
+	 */
+	void (*update_free)(void *update);
+
+	/* Thread: RT. Sets params[id] (already range-checked) with a ramp. 0 or -EINVAL. */
+	int (*set_param)(void *inst, unsigned id, double value);
+	/* Thread: any (reads atomics). Current value of params[id] (channel for per_channel). */
+	int (*get_param)(const void *inst, unsigned id, unsigned channel, double *ret);
+};
+
+/* The registry of every type (daemon/nodes/nodes.c). Borrowed, static. */
+const struct node_type *node_type_find(const char *name);
+/* All types, NULL-terminated (for "known types: ..." messages and docs). */
+extern const struct node_type *const node_types[];

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * daemon/engine/settings.h: the [engine] section — rate, block, backend, workers, pool size,
+ * fade length, real-time priority. Thread: control.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct conf;
+struct el_error;
+
+enum eng_backend_kind {
+	ENG_BACKEND_AUTO,
+	ENG_BACKEND_DUMMY,
+	ENG_BACKEND_JACK,
+	ENG_BACKEND_PIPEWIRE,
+};
+
+struct eng_settings {
+	uint32_t rate;	       /* Hz */
+	bool rate_given;       /* rate was set in the config (render then refuses a mismatch) */
+	uint32_t block;	       /* frames per cycle, power of two 32..8192 */
+	enum eng_backend_kind backend;
+	uint32_t workers;      /* worker threads, 0 .. CPU count */
+	uint32_t pool_buffers; /* buffers of `block` frames preallocated for the graph */
+	uint32_t fade_ms;      /* click-free fade length for reconfiguration and changes */
+	uint32_t rt_priority;  /* SCHED_FIFO priority of the RT thread (1..98) */
+	bool lock_memory;      /* mlockall() after preallocation */
+};
+
+/* Defaults, documented in docs/config.md. */
+#define ENG_DEFAULT_RATE 48000u
+#define ENG_DEFAULT_BLOCK 256u
+#define ENG_DEFAULT_POOL_BUFFERS 256u
+#define ENG_DEFAULT_FADE_MS 20u
+#define ENG_DEFAULT_RT_PRIORITY 70u
+
+/* The backend names, indexed by enum eng_backend_kind. */
+extern const char *const eng_backend_names[4];
+
+/*
+ * Reads [engine] from c (absent section: all defaults) into *ret. 0; -EINVAL with
+ * `FILE:LINE: key 'K': reason` in reterr. *ret untouched on failure.
+ */
+int eng_settings_from_conf(const struct conf *c, struct eng_settings *ret, struct el_error *reterr);
+
+/* The frames a fade lasts at these settings (at least one block). */
+uint32_t eng_settings_get_fade_frames(const struct eng_settings *s);

@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * daemon/main.c: echoeld's command line.
+ *
+ *   echoeld [--config FILE] [--backend auto|dummy|jack|pipewire] [--verbose]
+ *   echoeld --check-config FILE
+ *   echoeld render [--config FILE] [--format same|pcm16|pcm24|pcm32|float] IN OUT
+ *
+ * Exit codes: 0 success, 1 failure (configuration, runtime), 2 usage.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "common/el-macros.h"
+#include "daemon/daemon.h"
+#include "daemon/engine/rt-check.h"
+#include "daemon/log.h"
+
+#ifndef ECHOELD_VERSION
+#define ECHOELD_VERSION "unknown"
+#endif
+
+static void usage(FILE *f)
+{
+	fputs("usage: echoeld [--config FILE] [--backend auto|dummy|jack|pipewire] [--verbose]\n"
+	      "       echoeld --check-config FILE\n"
+	      "       echoeld render [--config FILE] [--format same|pcm16|pcm24|pcm32|float] IN OUT\n"
+	      "       echoeld --help | --version\n",
+	      f);
+}
+
+static int parse_enum(const char *value, const char *const *names, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(value, names[i]) == 0)
+			return (int)i;
+	return -1;
+}
+
+static int main_render(int argc, char **argv)
+{
+	static const char *const formats[] = {"same", "pcm16", "pcm24", "pcm32", "float"};
+	static const struct option opts[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"format", required_argument, NULL, 'f'},
+		{NULL, 0, NULL, 0},
+	};
+	const char *config = NULL;
+	int format = 0, c;
+
+	while ((c = getopt_long(argc, argv, "c:f:", opts, NULL)) != -1) {
+		if (c == 'c') {
+			config = optarg;
+		} else if (c == 'f' &&
+			   (format = parse_enum(optarg, formats, EL_N_ELEMENTS(formats))) >= 0) {
+			continue;
+		} else {
+			if (c == 'f')
+				fprintf(stderr, "echoeld render: --format: unknown format '%s'\n",
+					optarg);
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (argc - optind != 2) {
+		fprintf(stderr, "echoeld render: expected IN and OUT files\n");
+		usage(stderr);
+		return 2;
+	}
+	return daemon_render(config, argv[optind], argv[optind + 1], (enum offline_format)format);
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"config", required_argument, NULL, 'c'},
+		{"backend", required_argument, NULL, 'b'},
+		{"check-config", required_argument, NULL, 'C'},
+		{"verbose", no_argument, NULL, 'v'},
+		{"help", no_argument, NULL, 'h'},
+		{"version", no_argument, NULL, 'V'},
+		{NULL, 0, NULL, 0},
+	};
+	struct daemon_options o = {.backend = -1};
+	int c;
+
+	eng_rt_check_init();
+	if (argc > 1 && strcmp(argv[1], "render") == 0)
+		return main_render(argc - 1, argv + 1);
+	while ((c = getopt_long(argc, argv, "c:b:vhV", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			o.config_path = optarg;
+			break;
+		case 'b':
+			o.backend = parse_enum(optarg, eng_backend_names,
+					       EL_N_ELEMENTS(eng_backend_names));
+			if (o.backend < 0) {
+				fprintf(stderr, "echoeld: --backend: unknown backend '%s'\n", optarg);
+				return 2;
+			}
+			break;
+		case 'C':
+			return daemon_check_config(optarg);
+		case 'v':
+			el_log_set_max_level(LOG_DEBUG);
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		case 'V':
+			puts("echoeld " ECHOELD_VERSION);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "echoeld: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+	return daemon_run(&o);
+}

@@ -1,0 +1,388 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * daemon/nodes/eq.c: the "eq" node type — a parametric equalizer of up to 32 bands, each one
+ * RBJ-cookbook biquad (dsp/biquad.h), the same bands on every channel.
+ *
+ * Band N of the config is section N - 1 of every channel's chain, and every chain has all
+ * DSP_BIQUAD_MAX_SECTIONS sections from the start, so an update may add, change or remove any
+ * band without a new instance: the sections that change ramp their coefficients over the
+ * engine's fade length. With no band at all the node copies its input (bit-exact); the chains
+ * still run beside it, so their history is right when a band arrives.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "daemon/config-value.h"
+#include "daemon/config.h"
+#include "daemon/engine/node.h"
+#include "dsp/biquad.h"
+#include "dsp/mem.h"
+#include "dsp/mix.h"
+
+#define EQ_BANDS DSP_BIQUAD_MAX_SECTIONS
+#define EQ_MAX_Q 1000.0
+/* Tail: frames for the slowest pole to decay by this much, capped at EQ_TAIL_MAX_S seconds. */
+#define EQ_TAIL_DB    150.0
+#define EQ_TAIL_MAX_S 10.0
+
+#define EQ_KEYS                                                                                    \
+	"band1", "band2", "band3", "band4", "band5", "band6", "band7", "band8", "band9",           \
+		"band10", "band11", "band12", "band13", "band14", "band15", "band16", "band17",    \
+		"band18", "band19", "band20", "band21", "band22", "band23", "band24", "band25",    \
+		"band26", "band27", "band28", "band29", "band30", "band31", "band32"
+
+static const char *const eq_keys[] = {EQ_KEYS, NULL};
+static const char *const eq_allowed[] = {"type", "input", EQ_KEYS, NULL};
+
+_Static_assert(EL_N_ELEMENTS(eq_keys) == EQ_BANDS + 1, "one key per section");
+
+static const char *const eq_type_names[] = {
+	[DSP_BIQUAD_PEAKING] = "peaking",   [DSP_BIQUAD_LOWSHELF] = "lowshelf",
+	[DSP_BIQUAD_HIGHSHELF] = "highshelf", [DSP_BIQUAD_LOWPASS] = "lowpass",
+	[DSP_BIQUAD_HIGHPASS] = "highpass", [DSP_BIQUAD_BANDPASS] = "bandpass",
+	[DSP_BIQUAD_NOTCH] = "notch",	    [DSP_BIQUAD_ALLPASS] = "allpass",
+};
+
+/* What one section asks for: the coefficients of every band (identity where none). */
+struct eq_set {
+	struct dsp_biquad_coefs coefs[EQ_BANDS];
+	unsigned n_bands; /* bands present */
+	size_t tail;	  /* frames, see eq_set_tail() */
+};
+
+/* The new set until applied; then the set it replaced. Owned. */
+struct eq_update {
+	struct eq_set *set;
+};
+
+struct eq {
+	unsigned channels;
+	uint32_t rate, fade_frames;
+	const struct dsp_mix_ops *mix;	 /* borrowed: the engine's, outlives every node */
+	struct dsp_biquad_chain **chain; /* channels */
+	float *scratch;			 /* block frames: the chains' output while flat */
+	/* RT thread only: */
+	struct eq_set *cur; /* owned */
+	size_t prev_tail;   /* tail of the set cur replaced, while its ramp runs */
+	size_t ramp_left;   /* frames of the last update's ramp still to run */
+	/* The set last applied, for update_prepare() on the control thread. */
+	_Atomic(struct eq_set *) applied;
+};
+
+static const struct dsp_biquad_coefs eq_identity = {.b0 = 1.0};
+
+/* A finite number filling all of s. */
+static bool parse_double(const char *s, double *ret)
+{
+	char *end;
+
+	errno = 0;
+	*ret = strtod(s, &end);
+	return end != s && *end == '\0' && errno == 0 && isfinite(*ret);
+}
+
+static bool type_has_gain(unsigned t)
+{
+	return t == DSP_BIQUAD_PEAKING || t == DSP_BIQUAD_LOWSHELF || t == DSP_BIQUAD_HIGHSHELF;
+}
+
+/* Splits e's value into at most 5 blank-separated words (in buf); returns how many. */
+static size_t split_words(const char *value, char *buf, size_t size, char **words)
+{
+	char *save = NULL, *w;
+	size_t n = 0;
+
+	snprintf(buf, size, "%s", value);
+	for (w = strtok_r(buf, " \t", &save); w && n < 5; w = strtok_r(NULL, " \t", &save))
+		words[n++] = w;
+	return n;
+}
+
+static int parse_type(const struct conf_entry *e, const char *word, unsigned *ret,
+		      struct el_error *reterr)
+{
+	for (unsigned t = 0; t < EL_N_ELEMENTS(eq_type_names); t++)
+		if (strcmp(word, eq_type_names[t]) == 0) {
+			*ret = t;
+			return 0;
+		}
+	return conf_error_entry(reterr, -EINVAL, e,
+				"unknown filter type '%s' (expected peaking, lowshelf, highshelf, "
+				"lowpass, highpass, bandpass, notch or allpass)",
+				word);
+}
+
+/* `TYPE FREQ Q [GAIN_DB]` into p; the messages say what was expected. */
+static int parse_band(const struct conf_entry *e, double rate, struct dsp_biquad_params *p,
+		      struct el_error *reterr)
+{
+	char buf[CONF_MAX_LINE + 1], *w[5];
+	size_t n = split_words(e->value, buf, sizeof(buf), w);
+	int r;
+
+	if (n < 3 || n > 4)
+		return conf_error_entry(reterr, -EINVAL, e,
+					"expected 'TYPE FREQ Q [GAIN_DB]', got '%s'", e->value);
+	r = parse_type(e, w[0], (unsigned *)&p->type, reterr);
+	if (r < 0)
+		return r;
+	if (!parse_double(w[1], &p->freq) || !(p->freq > 0.0) || !(p->freq < rate / 2.0))
+		return conf_error_entry(reterr, -EINVAL, e,
+					"expected a frequency in Hz above 0 and below %g "
+					"(half the rate), got '%s'", rate / 2.0, w[1]);
+	if (!parse_double(w[2], &p->q) || !(p->q > 0.0) || p->q > EQ_MAX_Q)
+		return conf_error_entry(reterr, -EINVAL, e,
+					"expected a Q above 0 and at most %g, got '%s'", EQ_MAX_Q,
+					w[2]);
+	p->gain_db = 0.0;
+	if (type_has_gain(p->type) && n != 4)
+		return conf_error_entry(reterr, -EINVAL, e,
+					"%s needs a gain: expected '%s FREQ Q GAIN_DB', got '%s'",
+					w[0], w[0], e->value);
+	if (!type_has_gain(p->type) && n != 3)
+		return conf_error_entry(reterr, -EINVAL, e,
+					"%s takes no gain: expected '%s FREQ Q', got '%s'", w[0],
+					w[0], e->value);
+	if (n == 4 && (!parse_double(w[3], &p->gain_db) ||
+		       !(fabs(p->gain_db) <= DSP_BIQUAD_MAX_GAIN_DB)))
+		return conf_error_entry(reterr, -EINVAL, e,
+					"expected a gain in dB from %g to %g, got '%s'",
+					-DSP_BIQUAD_MAX_GAIN_DB, DSP_BIQUAD_MAX_GAIN_DB, w[3]);
+	return 0;
+}
+
+/* Largest pole radius of one section: the roots of z^2 + a1 z + a2. */
+static double pole_radius(const struct dsp_biquad_coefs *c)
+{
+	double d = c->a1 * c->a1 - 4.0 * c->a2;
+
+	if (d < 0.0)
+		return sqrt(c->a2); /* complex pair: |z|^2 = a2 */
+	return fmax(fabs(-c->a1 + sqrt(d)), fabs(-c->a1 - sqrt(d))) / 2.0;
+}
+
+/*
+ * Frames until the slowest pole has decayed by EQ_TAIL_DB (r^n = 10^(-150/20)), plus the two
+ * frames of each section's zeros, capped at EQ_TAIL_MAX_S seconds. 0 without bands.
+ */
+static size_t eq_set_tail(const struct eq_set *s, double rate)
+{
+	double worst = 0.0, cap = EQ_TAIL_MAX_S * rate;
+
+	if (s->n_bands == 0)
+		return 0;
+	for (unsigned i = 0; i < EQ_BANDS; i++) {
+		double r = pole_radius(&s->coefs[i]);
+
+		if (r > 0.0)
+			worst = fmax(worst, EQ_TAIL_DB / (-20.0 * log10(r)));
+	}
+	return (size_t)fmin(ceil(worst) + 2.0 * s->n_bands, cap);
+}
+
+/* Checks sec and designs every band into a new set. */
+static int eq_read(const struct conf_section *sec, const struct eng_node_env *env,
+		   struct eq_set **ret, struct el_error *reterr)
+{
+	struct dsp_biquad_params p;
+	struct eq_set *s;
+	int r;
+
+	r = conf_check_keys(sec, eq_allowed, reterr);
+	if (r < 0)
+		return r;
+	if (env->in_channels < 1)
+		return conf_error_section(reterr, -EINVAL, sec, "an eq needs an input");
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	for (unsigned i = 0; i < EQ_BANDS; i++) {
+		const struct conf_entry *e = conf_section_find(sec, eq_keys[i]);
+
+		s->coefs[i] = eq_identity;
+		if (!e)
+			continue;
+		r = parse_band(e, env->rate, &p, reterr);
+		if (r == 0 && dsp_biquad_coefs_compute(&p, env->rate, &s->coefs[i]) < 0)
+			r = conf_error_entry(reterr, -EINVAL, e,
+					     "cannot make a stable filter of '%s' at %u Hz",
+					     e->value, env->rate);
+		if (r < 0) {
+			free(s);
+			return r;
+		}
+		s->n_bands++;
+	}
+	s->tail = eq_set_tail(s, env->rate);
+	*ret = s;
+	return 0;
+}
+
+static void eq_destroy(void *inst)
+{
+	struct eq *q = inst;
+
+	if (!q)
+		return;
+	for (unsigned c = 0; q->chain && c < q->channels; c++)
+		dsp_biquad_chain_free(q->chain[c]);
+	free(q->chain);
+	dsp_mem_free(q->scratch);
+	free(q->cur);
+	free(q);
+}
+
+/* Moves section i of every chain to coefs over ramp frames. */
+EL_RT static void rt_eq_set_band(struct eq *q, unsigned i, const struct dsp_biquad_coefs *coefs,
+				 unsigned ramp)
+{
+	/* Cannot fail: the coefficients came out of dsp_biquad_coefs_compute() (stable). */
+	for (unsigned c = 0; c < q->channels; c++)
+		(void)dsp_biquad_chain_set(q->chain[c], i, coefs, ramp);
+}
+
+static int eq_create(const struct conf_section *sec, const struct eng_node_env *env, void **ret,
+		     struct el_error *reterr)
+{
+	struct eq_set *s = NULL;
+	struct eq *q;
+	int r;
+
+	r = eq_read(sec, env, &s, reterr);
+	if (r < 0)
+		return r;
+	q = calloc(1, sizeof(*q));
+	if (!q) {
+		free(s);
+		return -ENOMEM;
+	}
+	q->channels = env->in_channels;
+	q->rate = env->rate;
+	q->fade_frames = env->fade_frames;
+	q->mix = env->mix;
+	q->cur = s;
+	q->chain = calloc(q->channels, sizeof(*q->chain));
+	q->scratch = dsp_mem_alloc(env->block * sizeof(float));
+	r = q->chain && q->scratch ? 0 : -ENOMEM;
+	for (unsigned c = 0; r == 0 && c < q->channels; c++)
+		r = dsp_biquad_chain_new(EQ_BANDS, env->rate, &q->chain[c]);
+	if (r < 0) {
+		eq_destroy(q);
+		return r;
+	}
+	for (unsigned i = 0; i < EQ_BANDS; i++)
+		rt_eq_set_band(q, i, &s->coefs[i], 0);
+	atomic_init(&q->applied, s);
+	*ret = q;
+	return 0;
+}
+
+static unsigned eq_get_out_channels(const void *inst)
+{
+	const struct eq *q = inst;
+
+	return q->channels;
+}
+
+EL_RT static bool rt_eq_process(void *inst, const struct eng_node_io *io)
+{
+	struct eq *q = inst;
+	bool flat = q->cur->n_bands == 0 && q->ramp_left == 0;
+
+	for (unsigned c = 0; c < q->channels; c++) {
+		if (flat) {
+			/* Bit-exact passthrough; the chain keeps its history for later bands. */
+			dsp_biquad_chain_process(q->chain[c], io->in[c], q->scratch, io->frames);
+			q->mix->copy(io->out[c], io->in[c], io->frames);
+		} else {
+			dsp_biquad_chain_process(q->chain[c], io->in[c], io->out[c], io->frames);
+		}
+	}
+	q->ramp_left -= EL_MIN(q->ramp_left, (size_t)io->frames);
+	return flat && io->in_silent;
+}
+
+EL_RT static size_t rt_eq_get_tail(const void *inst)
+{
+	const struct eq *q = inst;
+
+	return q->ramp_left ? EL_MAX(q->cur->tail, q->prev_tail) + q->ramp_left : q->cur->tail;
+}
+
+static int eq_update_prepare(void *inst, const struct conf_section *sec,
+			     const struct eng_node_env *env, void **ret_update,
+			     struct el_error *reterr)
+{
+	struct eq_update *u;
+	struct eq_set *s = NULL;
+	struct eq *q = inst;
+	const struct eq_set *now;
+	int r;
+
+	if (env->in_channels != q->channels || env->rate != q->rate)
+		return -EOPNOTSUPP;
+	r = eq_read(sec, env, &s, reterr);
+	if (r < 0)
+		return r;
+	/* acquire: pairs with the release in rt_eq_update_apply(), so *now is complete */
+	now = atomic_load_explicit(&q->applied, memory_order_acquire);
+	if (memcmp(now->coefs, s->coefs, sizeof(s->coefs)) == 0) {
+		free(s);
+		*ret_update = NULL;
+		return 0;
+	}
+	u = malloc(sizeof(*u));
+	if (!u) {
+		free(s);
+		return -ENOMEM;
+	}
+	u->set = s;
+	*ret_update = u;
+	return 0;
+}
+
+EL_RT static void rt_eq_update_apply(void *inst, void *update)
+{
+	struct eq_update *u = update;
+	struct eq *q = inst;
+	struct eq_set *s = u->set, *old = q->cur;
+
+	for (unsigned i = 0; i < EQ_BANDS; i++)
+		if (memcmp(&s->coefs[i], &old->coefs[i], sizeof(s->coefs[i])) != 0)
+			rt_eq_set_band(q, i, &s->coefs[i], q->fade_frames);
+	q->prev_tail = EL_MAX(old->tail, q->ramp_left ? q->prev_tail : 0);
+	q->ramp_left = q->fade_frames;
+	q->cur = s;
+	u->set = old; /* for update_free(), once the ramp away from it has run */
+	/* release: pairs with the acquire in eq_update_prepare(), publishing the set */
+	atomic_store_explicit(&q->applied, s, memory_order_release);
+}
+
+static void eq_update_free(void *update)
+{
+	struct eq_update *u = update;
+
+	if (!u)
+		return;
+	free(u->set);
+	free(u);
+}
+
+const struct node_type node_type_eq = {
+	.name = "eq",
+	.description = "parametric equalizer: up to 32 biquad bands",
+	.role = NODE_ROLE_PROCESS,
+	.keys = eq_keys,
+	.create = eq_create,
+	.destroy = eq_destroy,
+	.get_out_channels = eq_get_out_channels,
+	.process = rt_eq_process,
+	.get_tail = rt_eq_get_tail,
+	.update_prepare = eq_update_prepare,
+	.update_apply = rt_eq_update_apply,
+	.update_free = eq_update_free,
+};

@@ -1,0 +1,464 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * daemon/nodes/fir.c: the "fir" node type — per-channel convolution with an impulse response
+ * from a file (room correction, crossovers, cabinet and reverb responses), on the partitioned
+ * convolver of dsp/fir.h, so it adds no latency beyond the engine's block.
+ *
+ * DESIGN
+ * - IR sets. What one config section asks for (file, gain) becomes a struct fir_set: the
+ *   prepared dsp_fir_ir of each channel, one shared by all channels when the file is mono.
+ *   A set is immutable once built and owned by exactly one holder: the instance (as cur, next
+ *   or dead) or an update.
+ * - Swapping. update_apply() hands the new set to the convolvers, which crossfade to it over
+ *   fade_frames; the displaced set goes into the update, which the engine frees only after
+ *   fade_frames more frames, when no convolver reads it any more. A convolver refuses a new IR
+ *   while a fade runs, so an update that arrives during a fade waits in `next` and process()
+ *   starts it when the fade ends; the set that fade displaces waits in `dead` and goes to the
+ *   next update applied (by then its fade has ended, or ends before that update is freed, since
+ *   it started earlier). The convolver's "retired" pointer only ever names a set that an update
+ *   holds; it is taken (and dropped) before each switch, never followed.
+ * - Identity. With no `ir` (a single tap of 1.0) the node copies its input, so it is bit-exact
+ *   transparent; the convolvers still run (into a scratch buffer) so that when a real IR comes
+ *   in they already hold the input history and the crossfade is exact.
+ * - update_prepare() compares the file's path, stamp (inode, size, mtime) and the gain with the
+ *   set last applied and makes no update when they match.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/el-error.h"
+#include "daemon/config-value.h"
+#include "daemon/config.h"
+#include "daemon/engine/node.h"
+#include "daemon/nodes/ir-file.h"
+#include "dsp/fir.h"
+#include "dsp/mem.h"
+#include "dsp/mix.h"
+
+#define FIR_KEYS "ir", "max_taps", "gain_db"
+
+static const char *const fir_keys[] = {FIR_KEYS, NULL};
+static const char *const fir_allowed[] = {"type", "input", FIR_KEYS, NULL};
+
+#define FIR_MIN_DB (-120.0)
+#define FIR_MAX_DB 24.0
+
+struct fir_set {
+	char *path; /* owned: the resolved file, NULL for the identity (no `ir` key) */
+	struct node_ir_stamp stamp;
+	double gain_db;
+	size_t taps;	   /* of its longest IR */
+	bool identity;	   /* every IR is one tap of exactly 1.0 */
+	unsigned n_ir;	   /* 1: shared by every channel; or one per channel */
+	struct dsp_fir_ir *ir[]; /* owned */
+};
+
+struct fir_update {
+	struct fir_set *set;	 /* owned: the new set; NULL once applied */
+	struct fir_set *gone[2]; /* owned: what the apply displaced (NULL or sets) */
+};
+
+struct fir {
+	unsigned channels, block;
+	uint32_t rate, fade_frames;
+	size_t cap_parts; /* partitions each convolver holds (max_taps / block, rounded up) */
+	const struct dsp_mix_ops *mix; /* borrowed: the engine's, outlives every node */
+	struct dsp_fir **conv;	       /* channels convolvers */
+	float *scratch;		       /* block frames: the convolver's output when bypassed */
+	/* RT thread only (after create): */
+	struct fir_set *cur;  /* in the convolvers (or being faded to) */
+	struct fir_set *next; /* waiting for a running fade to end */
+	struct fir_set *dead; /* faded out by a switch process() started; for the next update */
+	size_t old_taps;      /* taps of the set fading out while a fade runs */
+	/* The set last applied (cur or next), for update_prepare() on the control thread. */
+	_Atomic(struct fir_set *) applied;
+};
+
+static struct fir_set *fir_set_free(struct fir_set *s)
+{
+	if (!s)
+		return NULL;
+	for (unsigned i = 0; i < s->n_ir; i++)
+		dsp_fir_ir_free(s->ir[i]);
+	free(s->path);
+	free(s);
+	return NULL;
+}
+
+/* Prepares n_ir IRs from data (n_ir arrays of frames taps, scaled by gain here) into s. */
+static int fir_set_prepare(struct fir_set *s, const struct eng_node_env *env, float *const *data,
+			   size_t frames, double gain)
+{
+	int r;
+
+	s->taps = frames;
+	s->identity = frames == 1;
+	for (unsigned i = 0; i < s->n_ir; i++) {
+		if (gain != 1.0)
+			for (size_t k = 0; k < frames; k++)
+				data[i][k] = (float)(data[i][k] * gain);
+		s->identity = s->identity && data[i][0] == 1.0f;
+		r = dsp_fir_ir_new(env->fft, env->block, data[i], frames, &s->ir[i]);
+		if (r < 0)
+			return r;
+	}
+	return 0;
+}
+
+/* The set for a section with no `ir` key: one tap of the gain. */
+static int fir_set_new_plain(const struct eng_node_env *env, double gain_db, struct fir_set **ret)
+{
+	struct fir_set *s = calloc(1, sizeof(*s) + sizeof(s->ir[0]));
+	float tap = 1.0f, *data = &tap;
+	int r;
+
+	if (!s)
+		return -ENOMEM;
+	s->gain_db = gain_db;
+	s->n_ir = 1;
+	r = fir_set_prepare(s, env, &data, 1, pow(10.0, gain_db / 20.0));
+	if (r < 0) {
+		fir_set_free(s);
+		return r;
+	}
+	*ret = s;
+	return 0;
+}
+
+/* The set for the file e names, checked against the input's channel count. */
+static int fir_set_new_file(const struct conf_entry *e, const struct eng_node_env *env,
+			    double gain_db, struct fir_set **ret, struct el_error *reterr)
+{
+	struct node_ir *ir = NULL;
+	struct el_error err = {0};
+	struct fir_set *s;
+	int r;
+
+	r = node_ir_load(e->value, env->base_dir, env->rate, &ir, &err);
+	if (r < 0)
+		return conf_error_entry(reterr, r, e, "%s", err.message);
+	if (ir->channels != 1 && ir->channels != env->in_channels) {
+		r = conf_error_entry(reterr, -EINVAL, e,
+				     "channel mismatch: '%s' has %u channels, the input has %u",
+				     ir->path, ir->channels, env->in_channels);
+		node_ir_free(ir);
+		return r;
+	}
+	s = calloc(1, sizeof(*s) + ir->channels * sizeof(s->ir[0]));
+	r = s ? 0 : -ENOMEM;
+	if (s) {
+		s->path = el_steal_ptr(ir->path);
+		s->stamp = ir->stamp;
+		s->gain_db = gain_db;
+		s->n_ir = ir->channels;
+		r = fir_set_prepare(s, env, ir->data, ir->frames, pow(10.0, gain_db / 20.0));
+	}
+	node_ir_free(ir);
+	if (r < 0) {
+		fir_set_free(s);
+		return conf_error_entry(reterr, r, e, "'%s': cannot prepare the impulse response: %s",
+					e->value, strerror(-r));
+	}
+	*ret = s;
+	return 0;
+}
+
+/* max_taps (default: taps) into *ret: at least taps, the length of the IR of path. */
+static int fir_read_max_taps(const struct conf_section *sec, size_t taps, const char *path,
+			     uint32_t *ret, struct el_error *reterr)
+{
+	uint32_t v;
+	int r;
+
+	r = conf_get_u32(sec, "max_taps", (uint32_t)taps, 1, DSP_FIR_MAX_TAPS, &v, reterr);
+	if (r < 0)
+		return r;
+	if (v < taps)
+		return conf_error_entry(reterr, -EINVAL, conf_section_find(sec, "max_taps"),
+					"expected at least %zu (the taps of '%s'), got %u", taps,
+					path ? path : "the impulse response", v);
+	*ret = v;
+	return 0;
+}
+
+/* The checks that need no file: keys, an input, gain_db. */
+static int fir_check(const struct conf_section *sec, const struct eng_node_env *env,
+		     double *ret_gain_db, struct el_error *reterr)
+{
+	int r = conf_check_keys(sec, fir_allowed, reterr);
+
+	if (r < 0)
+		return r;
+	if (env->in_channels < 1)
+		return conf_error_section(reterr, -EINVAL, sec, "a fir needs an input");
+	return conf_get_double(sec, "gain_db", 0.0, FIR_MIN_DB, FIR_MAX_DB, ret_gain_db, reterr);
+}
+
+/* Checks sec and builds its set; *ret_max_taps is max_taps (default: the set's taps). */
+static int fir_read(const struct conf_section *sec, const struct eng_node_env *env,
+		    struct fir_set **ret, uint32_t *ret_max_taps, struct el_error *reterr)
+{
+	const struct conf_entry *e;
+	struct fir_set *s = NULL;
+	double gain_db;
+	int r;
+
+	r = fir_check(sec, env, &gain_db, reterr);
+	if (r < 0)
+		return r;
+	e = conf_section_find(sec, "ir");
+	r = e ? fir_set_new_file(e, env, gain_db, &s, reterr) : fir_set_new_plain(env, gain_db, &s);
+	if (r < 0)
+		return r;
+	r = fir_read_max_taps(sec, s->taps, s->path, ret_max_taps, reterr);
+	if (r < 0) {
+		fir_set_free(s);
+		return r;
+	}
+	*ret = s;
+	return 0;
+}
+
+static void fir_destroy(void *inst)
+{
+	struct fir *f = inst;
+
+	if (!f)
+		return;
+	for (unsigned c = 0; f->conv && c < f->channels; c++)
+		dsp_fir_free(f->conv[c]);
+	free(f->conv);
+	dsp_mem_free(f->scratch);
+	fir_set_free(f->cur);
+	fir_set_free(f->next);
+	fir_set_free(f->dead);
+	free(f);
+}
+
+EL_RT static const struct dsp_fir_ir *rt_ir_of(const struct fir_set *s, unsigned channel)
+{
+	return s->ir[s->n_ir == 1 ? 0 : channel];
+}
+
+/* Every convolver to s, crossfading over fade frames (0: at once). Nothing can refuse it. */
+EL_RT static void rt_fir_switch(struct fir *f, const struct fir_set *s, unsigned fade)
+{
+	for (unsigned c = 0; c < f->channels; c++) {
+		/* The set it names is held by an update (or was never set): only drop it. */
+		(void)dsp_fir_take_retired(f->conv[c]);
+		(void)dsp_fir_set_ir(f->conv[c], rt_ir_of(s, c), fade);
+	}
+}
+
+static int fir_create(const struct conf_section *sec, const struct eng_node_env *env, void **ret,
+		      struct el_error *reterr)
+{
+	struct fir_set *s = NULL;
+	uint32_t max_taps;
+	struct fir *f;
+	int r;
+
+	r = fir_read(sec, env, &s, &max_taps, reterr);
+	if (r < 0)
+		return r;
+	f = calloc(1, sizeof(*f));
+	if (!f) {
+		fir_set_free(s);
+		return -ENOMEM;
+	}
+	f->channels = env->in_channels;
+	f->block = env->block;
+	f->rate = env->rate;
+	f->fade_frames = env->fade_frames;
+	f->mix = env->mix;
+	f->cur = s;
+	f->cap_parts = (max_taps + env->block - 1) / env->block;
+	f->conv = calloc(f->channels, sizeof(*f->conv));
+	f->scratch = dsp_mem_alloc(env->block * sizeof(float));
+	r = f->conv && f->scratch ? 0 : -ENOMEM;
+	for (unsigned c = 0; r == 0 && c < f->channels; c++) {
+		struct dsp_fir_config cfg = {.block = env->block, .max_taps = max_taps,
+					     .cpu_flags = env->cpu_flags, .fft = env->fft};
+
+		r = dsp_fir_new(&cfg, &f->conv[c]);
+	}
+	if (r < 0) {
+		fir_destroy(f);
+		return r;
+	}
+	rt_fir_switch(f, s, 0);
+	atomic_init(&f->applied, s);
+	*ret = f;
+	return 0;
+}
+
+static unsigned fir_get_out_channels(const void *inst)
+{
+	const struct fir *f = inst;
+
+	return f->channels;
+}
+
+EL_RT static bool rt_fir_fading(const struct fir *f)
+{
+	return dsp_fir_is_fading(f->conv[0]); /* all channels switch together */
+}
+
+EL_RT static bool rt_fir_process(void *inst, const struct eng_node_io *io)
+{
+	struct fir *f = inst;
+
+	if (f->next && !rt_fir_fading(f)) {
+		/* dead is NULL here: the update that set next took it (see DESIGN). */
+		f->dead = f->cur;
+		f->old_taps = f->cur->taps;
+		f->cur = el_steal_ptr(f->next);
+		rt_fir_switch(f, f->cur, f->fade_frames);
+	}
+	if (f->cur->identity && !rt_fir_fading(f)) {
+		for (unsigned c = 0; c < f->channels; c++) {
+			/* Keep the history for the next IR; the output is the input itself. */
+			dsp_fir_process(f->conv[c], io->in[c], f->scratch, io->frames);
+			f->mix->copy(io->out[c], io->in[c], io->frames);
+		}
+		return io->in_silent;
+	}
+	for (unsigned c = 0; c < f->channels; c++)
+		dsp_fir_process(f->conv[c], io->in[c], io->out[c], io->frames);
+	return false;
+}
+
+EL_RT static size_t rt_fir_get_tail(const void *inst)
+{
+	const struct fir *f = inst;
+	size_t tail = f->cur->taps;
+
+	if (rt_fir_fading(f))
+		tail = EL_MAX(tail, f->old_taps);
+	if (f->next)
+		tail = EL_MAX(tail, f->next->taps);
+	return tail;
+}
+
+/*
+ * The set last applied when sec asks for exactly it (same file, not rewritten since, same gain),
+ * else NULL. Valid until the next update_free() on this thread.
+ */
+static const struct fir_set *fir_same(const struct fir *f, const struct conf_section *sec,
+				      const struct eng_node_env *env, double gain_db)
+{
+	/* acquire: pairs with the release in rt_fir_update_apply(), so *s is complete */
+	const struct fir_set *s = atomic_load_explicit(&f->applied, memory_order_acquire);
+	const char *name = conf_get_string(sec, "ir", NULL);
+	struct node_ir_stamp stamp;
+	char *path = NULL;
+	bool same;
+
+	if (gain_db != s->gain_db || !name != !s->path)
+		return NULL;
+	if (!name)
+		return s;
+	if (node_ir_resolve(name, env->base_dir, &path) < 0)
+		return NULL;
+	same = strcmp(path, s->path) == 0 && node_ir_stat(path, &stamp) == 0 &&
+	       node_ir_stamp_equal(&stamp, &s->stamp);
+	free(path);
+	return same ? s : NULL;
+}
+
+/* Partitions a convolver needs for max_taps: more than it holds needs a new instance. */
+static bool fir_fits(const struct fir *f, size_t taps)
+{
+	return (taps + f->block - 1) / f->block <= f->cap_parts;
+}
+
+static int fir_update_prepare(void *inst, const struct conf_section *sec,
+			      const struct eng_node_env *env, void **ret_update,
+			      struct el_error *reterr)
+{
+	const struct fir_set *same;
+	struct fir_update *u;
+	struct fir_set *s = NULL;
+	struct fir *f = inst;
+	uint32_t max_taps;
+	double gain_db;
+	int r;
+
+	if (env->in_channels != f->channels || env->block != f->block || env->rate != f->rate)
+		return -EOPNOTSUPP;
+	r = fir_check(sec, env, &gain_db, reterr);
+	if (r < 0)
+		return r;
+	same = fir_same(f, sec, env, gain_db);
+	if (same) {
+		r = fir_read_max_taps(sec, same->taps, same->path, &max_taps, reterr);
+		if (r < 0)
+			return r;
+		*ret_update = NULL;
+		return fir_fits(f, max_taps) ? 0 : -EOPNOTSUPP;
+	}
+	r = fir_read(sec, env, &s, &max_taps, reterr);
+	if (r < 0)
+		return r;
+	u = fir_fits(f, max_taps) ? calloc(1, sizeof(*u)) : NULL;
+	if (!u) {
+		r = fir_fits(f, max_taps) ? -ENOMEM : -EOPNOTSUPP;
+		fir_set_free(s);
+		return r;
+	}
+	u->set = s;
+	*ret_update = u;
+	return 0;
+}
+
+EL_RT static void rt_fir_update_apply(void *inst, void *update)
+{
+	struct fir_update *u = update;
+	struct fir *f = inst;
+
+	if (!rt_fir_fading(f) && !f->next) {
+		/* No fade runs: dead is out of use; cur fades out from now on. */
+		u->gone[0] = f->cur;
+		u->gone[1] = el_steal_ptr(f->dead);
+		f->old_taps = f->cur->taps;
+		f->cur = el_steal_ptr(u->set);
+		rt_fir_switch(f, f->cur, f->fade_frames);
+	} else {
+		/* next never reached a convolver; dead's fade started before this apply. */
+		u->gone[0] = f->next;
+		u->gone[1] = el_steal_ptr(f->dead);
+		f->next = el_steal_ptr(u->set);
+	}
+	/* release: pairs with the acquire in fir_same(), publishing the set's contents */
+	atomic_store_explicit(&f->applied, f->next ? f->next : f->cur, memory_order_release);
+}
+
+static void fir_update_free(void *update)
+{
+	struct fir_update *u = update;
+
+	if (!u)
+		return;
+	fir_set_free(u->set);
+	fir_set_free(u->gone[0]);
+	fir_set_free(u->gone[1]);
+	free(u);
+}
+
+const struct node_type node_type_fir = {
+	.name = "fir",
+	.description = "partitioned convolution with an impulse response file",
+	.role = NODE_ROLE_PROCESS,
+	.keys = fir_keys,
+	.create = fir_create,
+	.destroy = fir_destroy,
+	.get_out_channels = fir_get_out_channels,
+	.process = rt_fir_process,
+	.get_tail = rt_fir_get_tail,
+	.update_prepare = fir_update_prepare,
+	.update_apply = rt_fir_update_apply,
+	.update_free = fir_update_free,
+};

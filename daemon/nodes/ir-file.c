@@ -1,0 +1,234 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * daemon/nodes/ir-file.c: reads an impulse response with libsndfile, resamples it with soxr to
+ * the engine's rate when needed, and splits it into one float array per channel.
+ *
+ * The file is opened with open(2) first, so a missing or unreadable file reports its errno
+ * (-ENOENT, -EACCES) rather than libsndfile's generic text, and the stamp comes from the very
+ * descriptor that is read.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sndfile.h>
+#include <soxr.h>
+
+#include "common/el-error.h"
+#include "daemon/nodes/ir-file.h"
+#include "dsp/fir.h"
+
+/* The file's samples as read: interleaved, frames * channels. */
+struct ir_raw {
+	float *buf; /* owned */
+	size_t frames;
+	unsigned channels;
+	uint32_t rate;
+};
+
+int node_ir_resolve(const char *name, const char *base_dir, char **ret)
+{
+	char *p;
+
+	if (name[0] == '/' || !base_dir || !base_dir[0])
+		p = strdup(name);
+	else if (asprintf(&p, "%s/%s", base_dir, name) < 0)
+		p = NULL;
+	if (!p)
+		return -ENOMEM;
+	*ret = p;
+	return 0;
+}
+
+static void stamp_from(const struct stat *st, struct node_ir_stamp *ret)
+{
+	*ret = (struct node_ir_stamp){.dev = st->st_dev,
+				      .ino = st->st_ino,
+				      .size = st->st_size,
+				      .mtime = st->st_mtim};
+}
+
+int node_ir_stat(const char *path, struct node_ir_stamp *ret)
+{
+	struct stat st;
+
+	if (stat(path, &st) < 0)
+		return -errno;
+	stamp_from(&st, ret);
+	return 0;
+}
+
+int node_ir_stamp_equal(const struct node_ir_stamp *a, const struct node_ir_stamp *b)
+{
+	return a->dev == b->dev && a->ino == b->ino && a->size == b->size &&
+	       a->mtime.tv_sec == b->mtime.tv_sec && a->mtime.tv_nsec == b->mtime.tv_nsec;
+}
+
+/* Frames at out_rate that frames at in_rate become (soxr's output length), rounded up. */
+static double resampled_length(size_t frames, uint32_t in_rate, uint32_t out_rate)
+{
+	return ceil((double)frames * out_rate / in_rate);
+}
+
+/* Checks what libsndfile says about the file before anything is allocated for it. */
+static int check_info(const char *path, const SF_INFO *info, uint32_t rate,
+		      struct el_error *reterr)
+{
+	double taps;
+
+	if (info->frames <= 0)
+		return el_error_set(reterr, -EINVAL, "'%s': empty impulse response", path);
+	if (info->channels < 1 || (unsigned)info->channels > NODE_IR_MAX_CHANNELS)
+		return el_error_set(reterr, -EINVAL, "'%s': %d channels, at most %u are supported",
+				    path, info->channels, NODE_IR_MAX_CHANNELS);
+	if (info->samplerate < 1)
+		return el_error_set(reterr, -EINVAL, "'%s': invalid sample rate %d", path,
+				    info->samplerate);
+	taps = (uint32_t)info->samplerate == rate
+		       ? (double)info->frames
+		       : resampled_length((size_t)info->frames, (uint32_t)info->samplerate, rate);
+	if (taps > DSP_FIR_MAX_TAPS)
+		return el_error_set(reterr, -E2BIG, "'%s': %.0f taps at %u Hz, more than the %u a FIR "
+				    "accepts", path, taps, rate, DSP_FIR_MAX_TAPS);
+	return 0;
+}
+
+/* Opens and reads the whole file into raw. */
+static int read_file(const char *path, uint32_t rate, struct ir_raw *raw,
+		     struct node_ir_stamp *ret_stamp, struct el_error *reterr)
+{
+	SF_INFO info = {0};
+	struct stat st;
+	SNDFILE *sf;
+	sf_count_t got;
+	int fd, r;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		r = -errno;
+		if (fd >= 0)
+			close(fd);
+		return el_error_set(reterr, r, "'%s': cannot open: %s", path, strerror(-r));
+	}
+	stamp_from(&st, ret_stamp);
+	sf = sf_open_fd(fd, SFM_READ, &info, 1); /* closes fd, even when it fails */
+	if (!sf)
+		return el_error_set(reterr, -EINVAL, "'%s': cannot open: %s", path,
+				    sf_strerror(NULL));
+	r = check_info(path, &info, rate, reterr);
+	if (r == 0) {
+		raw->buf = malloc((size_t)info.frames * (size_t)info.channels * sizeof(float));
+		if (!raw->buf)
+			r = el_error_set(reterr, -ENOMEM, "'%s': out of memory", path);
+	}
+	if (r == 0) {
+		got = sf_readf_float(sf, raw->buf, info.frames);
+		/* A header may promise more frames than the file holds: keep what was there. */
+		if (got <= 0)
+			r = got < 0 || sf_error(sf) ? el_error_set(reterr, -EIO, "'%s': cannot read: %s",
+								   path, sf_strerror(sf))
+						    : el_error_set(reterr, -EINVAL,
+								   "'%s': empty impulse response",
+								   path);
+		raw->frames = got > 0 ? (size_t)got : 0;
+	}
+	raw->channels = (unsigned)info.channels;
+	raw->rate = (uint32_t)info.samplerate;
+	sf_close(sf);
+	return r;
+}
+
+/* Replaces raw's samples by their resampling to rate, scaled by raw->rate / rate. */
+static int resample(const char *path, struct ir_raw *raw, uint32_t rate, struct el_error *reterr)
+{
+	soxr_io_spec_t io = soxr_io_spec(SOXR_FLOAT32_I, SOXR_FLOAT32_I);
+	soxr_quality_spec_t q = soxr_quality_spec(SOXR_VHQ, 0);
+	size_t olen = (size_t)resampled_length(raw->frames, raw->rate, rate), idone = 0, odone = 0;
+	soxr_error_t err;
+	float *out;
+
+	/* Keep the frequency response: an IR's taps are its response's samples times 1/rate. */
+	io.scale = (double)raw->rate / rate;
+	out = malloc(olen * raw->channels * sizeof(float));
+	if (!out)
+		return el_error_set(reterr, -ENOMEM, "'%s': out of memory", path);
+	err = soxr_oneshot(raw->rate, rate, raw->channels, raw->buf, raw->frames, &idone, out, olen,
+			   &odone, &io, &q, NULL);
+	if (err || odone == 0) {
+		free(out);
+		return el_error_set(reterr, -EINVAL, "'%s': cannot resample from %u to %u Hz: %s",
+				    path, raw->rate, rate, err ? err : "no output");
+	}
+	free(raw->buf);
+	raw->buf = out;
+	raw->frames = odone;
+	raw->rate = rate;
+	return 0;
+}
+
+/* Splits raw's interleaved samples into ir->data. */
+static int split(const char *path, const struct ir_raw *raw, struct node_ir *ir,
+		 struct el_error *reterr)
+{
+	ir->data = calloc(raw->channels, sizeof(*ir->data));
+	if (!ir->data)
+		return el_error_set(reterr, -ENOMEM, "'%s': out of memory", path);
+	ir->channels = raw->channels;
+	ir->frames = raw->frames;
+	for (unsigned c = 0; c < raw->channels; c++) {
+		ir->data[c] = malloc(raw->frames * sizeof(float));
+		if (!ir->data[c])
+			return el_error_set(reterr, -ENOMEM, "'%s': out of memory", path);
+		for (size_t i = 0; i < raw->frames; i++)
+			ir->data[c][i] = raw->buf[i * raw->channels + c];
+	}
+	return 0;
+}
+
+int node_ir_load(const char *name, const char *base_dir, uint32_t rate, struct node_ir **ret,
+		 struct el_error *reterr)
+{
+	struct ir_raw raw = {0};
+	struct node_ir *ir;
+	int r;
+
+	ir = calloc(1, sizeof(*ir));
+	if (!ir)
+		return el_error_set(reterr, -ENOMEM, "'%s': out of memory", name);
+	r = node_ir_resolve(name, base_dir, &ir->path);
+	if (r < 0) {
+		node_ir_free(ir);
+		return el_error_set(reterr, r, "'%s': out of memory", name);
+	}
+	r = read_file(ir->path, rate, &raw, &ir->stamp, reterr);
+	ir->file_rate = raw.rate;
+	if (r == 0 && raw.rate != rate)
+		r = resample(ir->path, &raw, rate, reterr);
+	if (r == 0)
+		r = split(ir->path, &raw, ir, reterr);
+	free(raw.buf);
+	if (r < 0) {
+		node_ir_free(ir);
+		return r;
+	}
+	*ret = ir;
+	return 0;
+}
+
+struct node_ir *node_ir_free(struct node_ir *ir)
+{
+	if (!ir)
+		return NULL;
+	for (unsigned c = 0; ir->data && c < ir->channels; c++)
+		free(ir->data[c]);
+	free(ir->data);
+	free(ir->path);
+	free(ir);
+	return NULL;
+}

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * daemon/nodes/nodes.c: the registry of node types — every type the config's `type = ...` may
+ * name, in the order the docs list them, and the lookup by name.
+ */
+#include <string.h>
+
+#include "daemon/engine/node.h"
+
+extern const struct node_type node_type_input;
+extern const struct node_type node_type_output;
+extern const struct node_type node_type_gain;
+extern const struct node_type node_type_mix;
+extern const struct node_type node_type_tone;
+extern const struct node_type node_type_noise;
+extern const struct node_type node_type_fir;
+extern const struct node_type node_type_eq;
+extern const struct node_type node_type_delay;
+extern const struct node_type node_type_meter;
+
+const struct node_type *const node_types[] = {
+	&node_type_input, &node_type_output, &node_type_gain,  &node_type_mix,	 &node_type_tone,
+	&node_type_noise, &node_type_fir,    &node_type_eq,    &node_type_delay, &node_type_meter,
+	NULL,
+};
+
+const struct node_type *node_type_find(const char *name)
+{
+	if (!name)
+		return NULL;
+	for (size_t i = 0; node_types[i]; i++)
+		if (strcmp(node_types[i]->name, name) == 0)
+			return node_types[i];
+	return NULL;
+}

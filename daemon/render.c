@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * daemon/render.c: `echoeld render` — the same graph the daemon runs, over files, as fast as the
+ * CPU allows. The engine takes the input file's sample rate unless [engine] rate is set; a set
+ * rate that differs is refused (resampling the program material is the user's decision).
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <unistd.h>
+
+#include "common/el-error.h"
+#include "daemon/daemon.h"
+#include "daemon/engine/engine.h"
+#include "daemon/log.h"
+#include "daemon/setup.h"
+#include "dsp/cpu.h"
+
+int daemon_render(const char *config_path, const char *in, const char *out,
+		  enum offline_format format)
+{
+	struct setup_config c = {0};
+	struct offline_file_info info;
+	struct eng_engine *e = NULL;
+	struct el_error err = {0};
+	int r = setup_config_load(config_path, &c, &err);
+
+	if (r == 0)
+		r = offline_probe(in, &info, &err);
+	if (r == 0 && c.settings.rate_given && c.settings.rate != info.rate)
+		r = el_error_set(&err, -EINVAL,
+				 "'%s' is at %u Hz but [engine] rate = %u; resample the file or "
+				 "leave rate unset to follow the file",
+				 in, info.rate, c.settings.rate);
+	if (r == 0) {
+		c.settings.rate = info.rate;
+		c.settings.workers = 0; /* the render thread runs everything itself */
+		dsp_cpu_flush_denormals();
+		r = setup_engine(&c, &e, &err);
+	}
+	if (r == 0)
+		r = offline_render(e, in, out, format, isatty(STDERR_FILENO), &err);
+	if (r < 0) {
+		log_error("%s", err.message);
+		if (e)
+			unlink(out); /* never leave half a file that looks like a result */
+	}
+	eng_engine_free(e);
+	setup_config_done(&c);
+	return r < 0 ? 1 : 0;
+}

@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: MIT */
+/* daemon/setup.c: configuration discovery and engine construction shared by all commands. */
+#include <errno.h>
+#include <libgen.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/el-error.h"
+#include "daemon/config.h"
+#include "daemon/default-graph.h"
+#include "daemon/engine/engine.h"
+#include "daemon/setup.h"
+
+static char *dir_of(const char *path)
+{
+	char *copy = strdup(path), *dir;
+
+	if (!copy)
+		return NULL;
+	dir = strdup(dirname(copy));
+	free(copy);
+	return dir;
+}
+
+int setup_config_load(const char *path, struct setup_config *ret, struct el_error *reterr)
+{
+	struct setup_config c = {0};
+	int r;
+
+	if (!path && access(EL_SYSTEM_CONFIG, F_OK) == 0)
+		path = EL_SYSTEM_CONFIG;
+	if (path) {
+		c.path = strdup(path);
+		c.base_dir = dir_of(path);
+		if (!c.path || !c.base_dir) {
+			r = el_error_set(reterr, -ENOMEM, "out of memory");
+			goto fail;
+		}
+		r = conf_load(path, &c.conf, reterr);
+	} else {
+		c.base_dir = getcwd(NULL, 0);
+		r = c.base_dir ? conf_load_string(el_default_graph, EL_DEFAULT_GRAPH_NAME, &c.conf,
+						  reterr)
+			       : el_error_set(reterr, -errno, "cannot find the working directory");
+	}
+	if (r < 0)
+		goto fail;
+	r = eng_settings_from_conf(c.conf, &c.settings, reterr);
+	if (r < 0)
+		goto fail;
+	*ret = c;
+	return 0;
+fail:
+	setup_config_done(&c);
+	return r;
+}
+
+void setup_config_done(struct setup_config *c)
+{
+	c->conf = conf_free(c->conf);
+	free(c->path);
+	free(c->base_dir);
+	c->path = c->base_dir = NULL;
+}
+
+int setup_engine(const struct setup_config *c, struct eng_engine **ret, struct el_error *reterr)
+{
+	struct eng_engine *e = NULL;
+	int r = eng_engine_new(&c->settings, &e, reterr);
+
+	if (r < 0)
+		return r;
+	r = eng_engine_configure(e, c->conf, c->base_dir, reterr);
+	if (r < 0) {
+		eng_engine_free(e);
+		return r;
+	}
+	*ret = e;
+	return 0;
+}

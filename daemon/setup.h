@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * daemon/setup.h: what every command of echoeld does first — find and load the configuration
+ * (a file, /etc/echoeld/echoeld.conf, or the built-in default graph), read [engine], and build
+ * and configure an engine. Thread: control. Errors come back as messages, not log lines.
+ */
+#pragma once
+
+#include <stdbool.h>
+
+#include "daemon/engine/settings.h"
+
+struct conf;
+struct el_error;
+struct eng_engine;
+
+#define EL_SYSTEM_CONFIG "/etc/echoeld/echoeld.conf"
+
+/* A loaded configuration and where it came from. */
+struct setup_config {
+	struct conf *conf; /* owned */
+	char *path;	   /* owned: the file, or NULL for the built-in default graph */
+	char *base_dir;	   /* owned: relative paths in the config resolve against this */
+	struct eng_settings settings;
+};
+
+/*
+ * Loads path, or with path NULL the system file if it exists, else the built-in graph.
+ * 0; -errno with `FILE:LINE: ...` in reterr.
+ */
+int setup_config_load(const char *path, struct setup_config *ret, struct el_error *reterr);
+
+void setup_config_done(struct setup_config *c);
+
+/* An engine for c->settings, configured with c's graph. 0 with *ret; -errno with a message. */
+int setup_engine(const struct setup_config *c, struct eng_engine **ret, struct el_error *reterr);

@@ -1,0 +1,299 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Property: `echoeld render` runs real graphs over real files correctly.
+ *  - The built-in default graph is transparent: 16-bit, 24-bit and float files come back
+ *    bit-exact.
+ *  - A FIR graph equals direct-form convolution in double precision (error in dB).
+ *  - A Linkwitz-Riley 4th-order crossover (two eq ways mixed back) equals the 2nd-order all-pass
+ *    it must sum to (LP^2 + HP^2 = AP exactly, also after the bilinear transform), error in dB.
+ *  - Bad files and mismatches fail with exit 1 and a message naming the file.
+ * The binary under test comes from $ECHOELD (meson sets it).
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <math.h>
+#include <sndfile.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "tests/unit/test-util.h"
+
+static char dir[] = "/tmp/test-render-XXXXXX";
+static const char *echoeld;
+
+static void path(char *buf, const char *name)
+{
+	snprintf(buf, 512, "%s/%s", dir, name);
+}
+
+static void write_text(const char *name, const char *text)
+{
+	char p[512];
+	FILE *f;
+
+	path(p, name);
+	f = fopen(p, "w");
+	assert_non_null(f);
+	fputs(text, f);
+	fclose(f);
+}
+
+static void write_wav(const char *name, int format, int channels, const float *x, sf_count_t n)
+{
+	SF_INFO info = {.samplerate = 48000, .channels = channels, .format = SF_FORMAT_WAV | format};
+	char p[512];
+	SNDFILE *f;
+
+	path(p, name);
+	f = sf_open(p, SFM_WRITE, &info);
+	assert_non_null(f);
+	assert_int_equal(sf_writef_float(f, x, n), n);
+	sf_close(f);
+}
+
+static float *read_wav(const char *name, SF_INFO *info)
+{
+	char p[512];
+	SNDFILE *f;
+	float *x;
+
+	path(p, name);
+	memset(info, 0, sizeof(*info));
+	f = sf_open(p, SFM_READ, info);
+	assert_non_null(f);
+	x = calloc((size_t)(info->frames * info->channels) + 1, sizeof(float));
+	assert_int_equal(sf_readf_float(f, x, info->frames), info->frames);
+	sf_close(f);
+	return x;
+}
+
+/* Runs echoeld with args (NULL-terminated); returns its exit code; stderr goes to err.txt. */
+static int run(const char *const *args)
+{
+	char errpath[512];
+	char *argv[16];
+	size_t n = 0;
+	pid_t pid;
+	int status;
+
+	path(errpath, "err.txt");
+	argv[n++] = (char *)echoeld;
+	for (; *args && n < 15; args++)
+		argv[n++] = (char *)*args;
+	argv[n] = NULL;
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		if (!freopen(errpath, "w", stderr))
+			_exit(127);
+		execv(echoeld, argv);
+		_exit(127);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+}
+
+static void assert_stderr_contains(const char *needle)
+{
+	char p[512], buf[4096] = {0};
+	FILE *f;
+
+	path(p, "err.txt");
+	f = fopen(p, "r");
+	assert_non_null(f);
+	fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	if (!strstr(buf, needle)) {
+		printf("# stderr was: %s\n# expected to contain: %s\n", buf, needle);
+		fail();
+	}
+}
+
+static void check_transparent(int format, const char *label)
+{
+	const sf_count_t n = 48000;
+	float *x = malloc((size_t)n * 2 * sizeof(float)), *y;
+	char in[512], out[512];
+	struct test_rng rng;
+	SF_INFO info;
+
+	test_rng_init(&rng, 99);
+	test_fill_noise(&rng, x, (size_t)n * 2, 1.0);
+	x[0] = -1.0f; /* full scale, both ends: where a sloppy int conversion would show */
+	x[1] = 32767.0f / 32768.0f;
+	write_wav("in.wav", format, 2, x, n);
+	free(x);
+	x = read_wav("in.wav", &info); /* what the file really holds, after quantization */
+	path(in, "in.wav");
+	path(out, "out.wav");
+	assert_int_equal(run((const char *[]){"render", in, out, NULL}), 0);
+	y = read_wav("out.wav", &info);
+	assert_int_equal(info.frames, n);
+	assert_int_equal(info.channels, 2);
+	assert_memory_equal(x, y, (size_t)n * 2 * sizeof(float));
+	printf("# default graph, %s: %lld frames bit-exact\n", label, (long long)n);
+	free(x);
+	free(y);
+}
+
+static void test_default_graph_is_transparent(void **state)
+{
+	(void)state;
+	if (access("/etc/echoeld/echoeld.conf", F_OK) == 0)
+		skip(); /* a system config replaces the built-in graph */
+	check_transparent(SF_FORMAT_PCM_16, "16-bit");
+	check_transparent(SF_FORMAT_PCM_24, "24-bit");
+	check_transparent(SF_FORMAT_FLOAT, "float");
+}
+
+static void test_fir_matches_direct_convolution(void **state)
+{
+	const size_t taps = 3001, n = 24000;
+	float *h = malloc(taps * sizeof(float)), *x = malloc(n * sizeof(float)), *y;
+	double *ref = malloc(n * sizeof(double));
+	char conf[512], in[512], out[512];
+	struct test_rng rng;
+	SF_INFO info;
+	double db;
+
+	(void)state;
+	test_rng_init(&rng, 5);
+	for (size_t i = 0; i < taps; i++)
+		h[i] = (float)(test_rng_uniform(&rng) * exp(-5.0 * (double)i / taps) * 0.1);
+	test_fill_noise(&rng, x, n, 0.5);
+	write_wav("ir.wav", SF_FORMAT_FLOAT, 1, h, (sf_count_t)taps);
+	write_wav("mono.wav", SF_FORMAT_FLOAT, 1, x, (sf_count_t)n);
+	write_text("fir.conf", "[engine]\nblock = 128\n"
+			       "[node.in]\ntype = input\nchannels = 1\n"
+			       "[node.room]\ntype = fir\nir = ir.wav\ninput = in\n"
+			       "[node.out]\ntype = output\ninput = room\n");
+	path(conf, "fir.conf");
+	path(in, "mono.wav");
+	path(out, "fir-out.wav");
+	assert_int_equal(run((const char *[]){"render", "--config", conf, in, out, NULL}), 0);
+	y = read_wav("fir-out.wav", &info);
+	for (size_t t = 0; t < n; t++) {
+		double s = 0;
+		for (size_t k = 0; k < taps && k <= t; k++)
+			s += (double)h[k] * x[t - k];
+		ref[t] = s;
+	}
+	db = test_error_db(ref, y, n);
+	printf("# fir graph vs direct convolution: %.1f dB\n", db);
+	assert_true(db < -120.0);
+	free(h);
+	free(x);
+	free(y);
+	free(ref);
+}
+
+static void test_crossover_sums_to_allpass(void **state)
+{
+	const size_t n = 48000;
+	float *x = malloc(n * sizeof(float)), *sum, *ap;
+	double *ref = malloc(n * sizeof(double));
+	char conf[512], in[512], out[512];
+	struct test_rng rng;
+	SF_INFO info;
+	double db;
+
+	(void)state;
+	test_rng_init(&rng, 11);
+	test_fill_noise(&rng, x, n, 0.5);
+	write_wav("xo-in.wav", SF_FORMAT_FLOAT, 1, x, (sf_count_t)n);
+	write_text("xo.conf", "[node.in]\ntype = input\nchannels = 1\n"
+			      "[node.low]\ntype = eq\ninput = in\n"
+			      "band1 = lowpass 2000 0.70710678\nband2 = lowpass 2000 0.70710678\n"
+			      "[node.high]\ntype = eq\ninput = in\n"
+			      "band1 = highpass 2000 0.70710678\nband2 = highpass 2000 0.70710678\n"
+			      "[node.sum]\ntype = mix\ninput = low, high\n"
+			      "[node.out]\ntype = output\ninput = sum\n");
+	write_text("ap.conf", "[node.in]\ntype = input\nchannels = 1\n"
+			      "[node.ap]\ntype = eq\ninput = in\nband1 = allpass 2000 0.70710678\n"
+			      "[node.out]\ntype = output\ninput = ap\n");
+	path(in, "xo-in.wav");
+	path(conf, "xo.conf");
+	path(out, "xo-out.wav");
+	assert_int_equal(run((const char *[]){"render", "--config", conf, in, out, NULL}), 0);
+	sum = read_wav("xo-out.wav", &info);
+	path(conf, "ap.conf");
+	path(out, "ap-out.wav");
+	assert_int_equal(run((const char *[]){"render", "--config", conf, in, out, NULL}), 0);
+	ap = read_wav("ap-out.wav", &info);
+	for (size_t i = 0; i < n; i++)
+		ref[i] = ap[i];
+	db = test_error_db(ref, sum, n);
+	printf("# LR4 crossover (low + high) vs 2nd-order all-pass: %.1f dB\n", db);
+	assert_true(db < -100.0);
+	free(x);
+	free(sum);
+	free(ap);
+	free(ref);
+}
+
+static void test_bad_files(void **state)
+{
+	char in[512], out[512], conf[512];
+	float x[480] = {0};
+
+	(void)state;
+	path(in, "missing.wav");
+	path(out, "never.wav");
+	assert_int_equal(run((const char *[]){"render", in, out, NULL}), 1);
+	assert_stderr_contains("missing.wav': cannot read");
+	assert_int_equal(access(out, F_OK), -1);
+
+	write_wav("mono-short.wav", SF_FORMAT_PCM_16, 1, x, 480);
+	write_text("stereo.conf", "[node.in]\ntype = input\nchannels = 2\n"
+				  "[node.out]\ntype = output\ninput = in\n");
+	path(in, "mono-short.wav");
+	path(conf, "stereo.conf");
+	assert_int_equal(run((const char *[]){"render", "--config", conf, in, out, NULL}), 1);
+	assert_stderr_contains("mono-short.wav' has 1 channel but the graph's input nodes take 2");
+	assert_int_equal(access(out, F_OK), -1);
+
+	write_text("rate.conf", "[engine]\nrate = 44100\n[node.in]\ntype = input\nchannels = 1\n"
+				"[node.out]\ntype = output\ninput = in\n");
+	path(conf, "rate.conf");
+	assert_int_equal(run((const char *[]){"render", "--config", conf, in, out, NULL}), 1);
+	assert_stderr_contains("is at 48000 Hz but [engine] rate = 44100");
+
+	assert_int_equal(run((const char *[]){"render", in, NULL}), 2);
+	assert_int_equal(run((const char *[]){"render", "--format", "mp9", in, out, NULL}), 2);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	echoeld = getenv("ECHOELD");
+	if (!echoeld || !mkdtemp(dir))
+		return -1;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char cmd[600];
+
+	(void)state;
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	return system(cmd);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_default_graph_is_transparent),
+		cmocka_unit_test(test_fir_matches_direct_convolution),
+		cmocka_unit_test(test_crossover_sums_to_allpass),
+		cmocka_unit_test(test_bad_files),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
