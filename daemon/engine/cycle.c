@@ -153,10 +153,15 @@ EL_RT void eng_cycle_run_step(void *engine, const struct eng_plan_level *level, 
 		atomic_fetch_add_explicit(&inst->skips, 1, memory_order_relaxed);
 		return;
 	}
-	t0 = rt_now_ns();
-	out_silent = inst->type->process(inst->state, &io);
-	/* relaxed: independent statistics counters */
-	atomic_fetch_add_explicit(&inst->time_ns, rt_now_ns() - t0, memory_order_relaxed);
+	if (e->rt_timing) {
+		t0 = rt_now_ns();
+		out_silent = inst->type->process(inst->state, &io);
+		/* relaxed: independent statistics counters */
+		atomic_fetch_add_explicit(&inst->time_ns, rt_now_ns() - t0, memory_order_relaxed);
+		atomic_fetch_add_explicit(&inst->timed_runs, 1, memory_order_relaxed);
+	} else {
+		out_silent = inst->type->process(inst->state, &io);
+	}
 	atomic_fetch_add_explicit(&inst->runs, 1, memory_order_relaxed);
 	if (!io.in_silent)
 		inst->quiet_frames = 0;
@@ -165,6 +170,26 @@ EL_RT void eng_cycle_run_step(void *engine, const struct eng_plan_level *level, 
 	rt_mark_outputs(p, s, out_silent);
 	if (inst->type->role == NODE_ROLE_PLAYBACK)
 		rt_check_clips(e, s);
+}
+
+/*
+ * Waking a worker costs microseconds (a futex wake, a context switch on a busy core): a level
+ * is shared only when its steps take longer than that together. Unmeasured steps (a new plan)
+ * count as expensive, so a heavy graph is shared from its first cycle.
+ */
+EL_RT static void rt_estimate_level(struct eng_plan_level *lv)
+{
+	uint64_t total = 0;
+
+	for (uint32_t i = 0; i < lv->count && total < ENG_SHARE_MIN_NS; i++) {
+		const struct eng_inst *inst = lv->steps[i]->inst;
+		/* relaxed: statistics written by this thread or a worker of an earlier cycle */
+		uint64_t timed = atomic_load_explicit(&inst->timed_runs, memory_order_relaxed);
+
+		total += timed ? atomic_load_explicit(&inst->time_ns, memory_order_relaxed) / timed
+			       : ENG_SHARE_MIN_NS;
+	}
+	lv->share = total >= ENG_SHARE_MIN_NS;
 }
 
 /* Commands first: they name instances of the plan the control thread last saw adopted. */
@@ -236,12 +261,19 @@ EL_RT void eng_engine_cycle(struct eng_engine *e, const float *const *capture, u
 	/* Channels no playback step writes stay silent. */
 	rt_silence(playback, n_playback, frames);
 	if (p && frames == e->settings.block) {
+		/* Per-node time is sampled: two clock reads per node every cycle would cost more than
+		 * a small node's work (bench-engine). */
+		e->rt_timing = (atomic_load_explicit(&e->cycles, memory_order_relaxed) &
+				(ENG_NODE_TIMING_EVERY - 1)) == 0;
 		e->rt_capture = capture;
 		e->rt_n_capture = n_capture;
 		e->rt_playback = playback;
 		e->rt_n_playback = n_playback;
-		for (unsigned l = 0; l < p->n_levels; l++)
-			eng_workers_run_level(e->workers, &p->levels[l]);
+		for (unsigned l = 0; l < p->n_levels; l++) {
+			if (e->rt_timing)
+				rt_estimate_level(&p->levels[l]);
+			eng_workers_run_level(e->workers, &p->levels[l], p->levels[l].share);
+		}
 		p->frames_run += frames;
 	}
 	rt_report_xruns(e);

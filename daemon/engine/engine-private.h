@@ -19,6 +19,12 @@ struct eng_plan_level;
 struct eng_ring;
 struct eng_workers;
 
+/* One cycle in this many measures per-node processing time (a power of two). */
+#define ENG_NODE_TIMING_EVERY 16u
+
+/* A level whose steps take less than this together runs on the RT thread alone. */
+#define ENG_SHARE_MIN_NS 20000u
+
 /* A parameter change on its way to the RT thread. */
 struct eng_command {
 	struct eng_inst *inst; /* alive: the RT drains commands before adopting a new plan */
@@ -51,6 +57,7 @@ struct eng_engine {
 
 	/* RT thread only (and workers inside a level, which see them through the job's release). */
 	struct eng_plan *rt_plan;
+	bool rt_timing; /* this cycle measures per-node time */
 	const float *const *rt_capture;
 	unsigned rt_n_capture;
 	float *const *rt_playback;

@@ -264,6 +264,7 @@ size_t eng_engine_get_node_stats(const struct eng_engine *e, struct eng_node_sta
 	for (size_t i = 0; i < count && i < n; i++) {
 		struct eng_inst *inst = e->current->steps[i].inst;
 		uint64_t runs = atomic_load_explicit(&inst->runs, memory_order_relaxed);
+		uint64_t timed = atomic_load_explicit(&inst->timed_runs, memory_order_relaxed);
 		uint64_t ns = atomic_load_explicit(&inst->time_ns, memory_order_relaxed);
 
 		ret[i] = (struct eng_node_stats){
@@ -271,7 +272,7 @@ size_t eng_engine_get_node_stats(const struct eng_engine *e, struct eng_node_sta
 			.type = inst->type->name,
 			.runs = runs,
 			.skips = atomic_load_explicit(&inst->skips, memory_order_relaxed),
-			.avg_us = runs ? (double)ns / (double)runs / 1000.0 : 0.0,
+			.avg_us = timed ? (double)ns / (double)timed / 1000.0 : 0.0,
 		};
 	}
 	return count;

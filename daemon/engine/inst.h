@@ -34,7 +34,8 @@ struct eng_inst {
 	size_t quiet_frames; /* frames its input has been silent */
 
 	/* Written by the RT thread, read by anyone (statistics): relaxed, independent counters. */
-	_Atomic uint64_t time_ns; /* processing time, summed */
+	_Atomic uint64_t time_ns;    /* processing time, summed over the timed runs */
+	_Atomic uint64_t timed_runs; /* runs whose time was measured (a sample of all runs) */
 	_Atomic uint64_t runs;	  /* cycles processed */
 	_Atomic uint64_t skips;	  /* cycles skipped because input and tail were silent */
 };

@@ -213,6 +213,7 @@ static int plan_assign(struct eng_plan *p, uint32_t pool_buffers, struct el_erro
 	for (size_t i = 0; i < p->n_steps; i++) {
 		struct eng_plan_level *lv = &p->levels[p->steps[i].level];
 		lv->steps[lv->count++] = &p->steps[i];
+		lv->share = true; /* until the RT thread has measured the steps */
 	}
 	for (unsigned l = 0; l < p->n_levels; l++)
 		if ((r = assign_level(p, &p->levels[l], l, &a, free_at, base)) < 0) {

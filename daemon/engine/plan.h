@@ -63,6 +63,7 @@ struct eng_plan_step {
 struct eng_plan_level {
 	struct eng_plan_step **steps;
 	uint32_t count;
+	bool share; /* RT: worth waking workers for (re-estimated from sampled node times) */
 };
 
 struct eng_plan {

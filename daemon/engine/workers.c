@@ -17,13 +17,13 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
-#include <stdbool.h>
 #include <stdlib.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "common/el-macros.h"
 #include "daemon/engine/plan.h"
+#include "daemon/engine/rt-check.h"
 #include "daemon/engine/workers.h"
 
 struct job_slot {
@@ -116,19 +116,24 @@ static void *worker_main(void *arg)
 			continue;
 		}
 		seen = now;
-		if (me->index < atomic_load_explicit(&w->active, memory_order_relaxed))
+		if (me->index < atomic_load_explicit(&w->active, memory_order_relaxed)) {
+			/* Steps run here under the same real-time rules as on the RT thread. */
+			eng_rt_enter();
 			rt_drain_job(w);
+			eng_rt_exit();
+		}
 	}
 }
 
-EL_RT void eng_workers_run_level(struct eng_workers *w, const struct eng_plan_level *level)
+EL_RT void eng_workers_run_level(struct eng_workers *w, const struct eng_plan_level *level,
+				 bool share)
 {
 	uint32_t n = level->count;
 	/* relaxed: the count is a hint; a worker outside it just stays asleep */
 	uint32_t active = atomic_load_explicit(&w->active, memory_order_relaxed);
 	struct job_slot *slot;
 
-	if (n < 2 || active == 0) {
+	if (n < 2 || active == 0 || !share) {
 		for (uint32_t i = 0; i < n; i++)
 			w->fn(w->userdata, level, i);
 		return;

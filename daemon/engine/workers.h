@@ -11,6 +11,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct eng_plan_level;
@@ -40,7 +41,8 @@ uint32_t eng_workers_get_count(const struct eng_workers *w);
 int eng_workers_rt_refused(const struct eng_workers *w);
 
 /*
- * Thread: RT. Runs all steps of level, sharing them with the workers that are awake, and
- * returns when every step has finished.
+ * Thread: RT. Runs all steps of level — shared with the workers when share is true, alone
+ * otherwise — and returns when every step has finished.
  */
-void eng_workers_run_level(struct eng_workers *w, const struct eng_plan_level *level);
+void eng_workers_run_level(struct eng_workers *w, const struct eng_plan_level *level,
+			   bool share);
