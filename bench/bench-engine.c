@@ -70,7 +70,8 @@ static double cycle_time(struct eng_engine *e, unsigned block, unsigned cycles)
 	double t[RUNS];
 
 	for (unsigned i = 0; i < block; i++)
-		bufs[0][i] = bufs[1][i] = (float)sin(i * 0.05) * 0.5f; /* not silence: no skipping */
+		bufs[0][i] = bufs[1][i] =
+			(float)sin(i * 0.05) * 0.5f; /* not silence: no skipping */
 	for (int r = 0; r < RUNS; r++) {
 		double t0 = now(CLOCK_PROCESS_CPUTIME_ID);
 		for (unsigned c = 0; c < cycles; c++)
@@ -96,10 +97,12 @@ static char *chain(unsigned n, unsigned workers, int wide)
 						 "[node.g%u]\ntype = gain\ninput = in\n", i);
 		else
 			used += (size_t)snprintf(s + used, size - used,
-						 "[node.g%u]\ntype = gain\ninput = g%u\n", i, i - 1);
+						 "[node.g%u]\ntype = gain\ninput = g%u\n", i,
+						 i - 1);
 	}
 	if (wide) {
-		used += (size_t)snprintf(s + used, size - used, "[node.sum]\ntype = mix\ninput = g0");
+		used += (size_t)snprintf(s + used, size - used,
+					 "[node.sum]\ntype = mix\ninput = g0");
 		for (unsigned i = 1; i < n; i++)
 			used += (size_t)snprintf(s + used, size - used, ", g%u", i);
 		snprintf(s + used, size - used, "\n[node.out]\ntype = output\ninput = sum\n");
@@ -143,7 +146,8 @@ static void bench_overhead(void)
 		double per = (t64 - t1) / 63;
 		printf("%-28s %8u %12.2f %14.1f\n", "chain of 64 gains", w, t64 * 1e6, per * 1e9);
 		if (w == 0)
-			printf("%-28s %8s %12s %14.1f  (per-node overhead %.1f ns = %.1fx memcpy)\n",
+			printf("%-28s %8s %12s %14.1f  (per-node overhead %.1f ns = %.1fx "
+			       "memcpy)\n",
 			       "memcpy of one 64-frame block", "-", "-", cp * 1e9, (per - cp) * 1e9,
 			       per / cp);
 	}
@@ -165,7 +169,8 @@ static void bench_render(const char *label, const char *text)
 static const char *write_ir(void)
 {
 	static char path[] = "/tmp/bench-engine-ir.wav";
-	SF_INFO info = {.samplerate = 48000, .channels = 1, .format = SF_FORMAT_WAV | SF_FORMAT_FLOAT};
+	SF_INFO info = {
+		.samplerate = 48000, .channels = 1, .format = SF_FORMAT_WAV | SF_FORMAT_FLOAT};
 	SNDFILE *f = sf_open(path, SFM_WRITE, &info);
 	static float h[65536];
 	uint64_t x = 12345;

@@ -32,7 +32,7 @@ struct conf_entry {
 };
 
 struct conf_section {
-	const char *name; /* owned: "engine", "node.eq", ... */
+	const char *name;          /* owned: "engine", "node.eq", ... */
 	struct conf_origin origin; /* where the section header first appeared */
 	const struct conf_entry *entries;
 	size_t n_entries;
@@ -41,8 +41,8 @@ struct conf_section {
 struct conf;
 
 /* Longest accepted line, section name, key and value (bytes). Longer input is an error. */
-#define CONF_MAX_LINE 4096
-#define CONF_MAX_SECTIONS 1024
+#define CONF_MAX_LINE                4096
+#define CONF_MAX_SECTIONS            1024
 #define CONF_MAX_ENTRIES_PER_SECTION 256
 
 /*
@@ -53,7 +53,8 @@ struct conf;
 int conf_load(const char *path, struct conf **ret, struct el_error *reterr);
 
 /* Parses text as if it were a file named name (built-in defaults, tests, fuzzing). */
-int conf_load_string(const char *text, const char *name, struct conf **ret, struct el_error *reterr);
+int conf_load_string(const char *text, const char *name, struct conf **ret,
+		     struct el_error *reterr);
 
 /* Accepts NULL; returns NULL. */
 struct conf *conf_free(struct conf *c);
@@ -69,8 +70,8 @@ const struct conf_entry *conf_section_find(const struct conf_section *sec, const
 /*
  * Formats an error about an entry as `FILE:LINE: key 'K': reason` into reterr and returns code.
  */
-int conf_error_entry(struct el_error *reterr, int code, const struct conf_entry *e,
-		     const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+int conf_error_entry(struct el_error *reterr, int code, const struct conf_entry *e, const char *fmt,
+		     ...) __attribute__((format(printf, 4, 5)));
 
 /* Formats an error about a section as `FILE:LINE: [NAME]: reason` and returns code. */
 int conf_error_section(struct el_error *reterr, int code, const struct conf_section *s,

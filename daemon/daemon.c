@@ -32,7 +32,7 @@ struct daemon {
 	struct eng_engine *engine;
 	const struct be_ops *be_ops;
 	void *be;
-	uint64_t late_count;   /* late cycles since the last report */
+	uint64_t late_count; /* late cycles since the last report */
 	double late_worst_ns;
 	uint64_t late_reported_at;
 };
@@ -150,8 +150,8 @@ static int on_tick(sd_event_source *s, uint64_t usec, void *userdata)
 
 static int choose_backend(struct daemon *d, int override, struct el_error *err)
 {
-	enum eng_backend_kind kind = override >= 0 ? (enum eng_backend_kind)override
-						   : d->cfg.settings.backend;
+	enum eng_backend_kind kind =
+		override >= 0 ? (enum eng_backend_kind) override : d->cfg.settings.backend;
 
 	switch (kind) {
 	case ENG_BACKEND_AUTO:
@@ -196,8 +196,9 @@ static int daemon_start(struct daemon *d, const struct daemon_options *o, struct
 	if ((r = d->be_ops->start(d->be, err)) < 0)
 		return r;
 	if (!d->be_ops->is_realtime(d->be))
-		log_warning("no real-time scheduling (SCHED_FIFO refused): audio may drop out under "
-			    "load; grant CAP_SYS_NICE or LimitRTPRIO=");
+		log_warning(
+			"no real-time scheduling (SCHED_FIFO refused): audio may drop out under "
+			"load; grant CAP_SYS_NICE or LimitRTPRIO=");
 	eng_engine_get_stats(d->engine, false, &st);
 	log_info("running %s: backend %s, %u Hz, block %u (%.1f ms), %u nodes, %u in / %u out, "
 		 "%u workers",

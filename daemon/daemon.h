@@ -11,7 +11,7 @@
 
 struct daemon_options {
 	const char *config_path; /* NULL: the system file, else the built-in graph */
-	int backend;		 /* enum eng_backend_kind, or -1 for the config's */
+	int backend;             /* enum eng_backend_kind, or -1 for the config's */
 };
 
 int daemon_run(const struct daemon_options *o);

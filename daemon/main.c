@@ -26,7 +26,8 @@ static void usage(FILE *f)
 {
 	fputs("usage: echoeld [--config FILE] [--backend auto|dummy|jack|pipewire] [--verbose]\n"
 	      "       echoeld --check-config FILE\n"
-	      "       echoeld render [--config FILE] [--format same|pcm16|pcm24|pcm32|float] IN OUT\n"
+	      "       echoeld render [--config FILE] [--format same|pcm16|pcm24|pcm32|float] IN "
+	      "OUT\n"
 	      "       echoeld --help | --version\n",
 	      f);
 }
@@ -98,7 +99,8 @@ int main(int argc, char **argv)
 			o.backend = parse_enum(optarg, eng_backend_names,
 					       EL_N_ELEMENTS(eng_backend_names));
 			if (o.backend < 0) {
-				fprintf(stderr, "echoeld: --backend: unknown backend '%s'\n", optarg);
+				fprintf(stderr, "echoeld: --backend: unknown backend '%s'\n",
+					optarg);
 				return 2;
 			}
 			break;

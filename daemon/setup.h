@@ -19,8 +19,8 @@ struct eng_engine;
 /* A loaded configuration and where it came from. */
 struct setup_config {
 	struct conf *conf; /* owned */
-	char *path;	   /* owned: the file, or NULL for the built-in default graph */
-	char *base_dir;	   /* owned: relative paths in the config resolve against this */
+	char *path;        /* owned: the file, or NULL for the built-in default graph */
+	char *base_dir;    /* owned: relative paths in the config resolve against this */
 	struct eng_settings settings;
 };
 

@@ -2,8 +2,11 @@
 /*
  * daemon/backend/dummy.c: the project's own clock, for machines without a sound server (or a
  * sound card): a SCHED_FIFO thread that wakes on absolute CLOCK_MONOTONIC deadlines, one period
- * apart, and runs a cycle. Capture reads silence; playback is discarded (the meters and the
- * IPC show what the graph does).
+ * apart, and runs a cycle. Capture reads silence and playback is discarded (the meters and the
+ * IPC show what the graph does): both are passed as NULL channels, so an idle cycle touches no
+ * backend memory at all. When a cycle was entirely silent, the clock stops until the control
+ * thread changes something: an idle daemon costs (almost) nothing, like a suspended PipeWire
+ * graph.
  *
  * A wake-up later than one period after its deadline counts as a late cycle: the clock then
  * re-anchors to now instead of running a burst of catch-up cycles, as a sound card would drop
@@ -22,7 +25,9 @@
 #include "daemon/backend/backend.h"
 #include "daemon/engine/engine.h"
 #include "dsp/cpu.h"
-#include "dsp/mem.h"
+
+/* Longest stop of an idle clock: it then runs one cycle to look again. */
+#define IDLE_WAIT_NS 1000000000ull
 
 /* Channels the own clock offers each way; the graph uses as many as it has input/output. */
 #define DUMMY_CHANNELS 64
@@ -36,9 +41,8 @@ struct dummy {
 	bool started;
 	bool realtime;
 	_Atomic bool stop;
-	float *buffers; /* owned: 2 * DUMMY_CHANNELS * block floats */
-	const float *capture[DUMMY_CHANNELS];
-	float *playback[DUMMY_CHANNELS];
+	const float *capture[DUMMY_CHANNELS]; /* all NULL: silence */
+	float *playback[DUMMY_CHANNELS];      /* all NULL: discarded */
 };
 
 static void timespec_add_ns(struct timespec *t, uint64_t ns)
@@ -73,8 +77,14 @@ static void *dummy_main(void *arg)
 			eng_engine_report_late(d->engine, (uint64_t)late);
 			deadline = now;
 		}
-		eng_engine_cycle(d->engine, d->capture, DUMMY_CHANNELS, d->playback,
-				 DUMMY_CHANNELS, d->block);
+		eng_engine_cycle(d->engine, d->capture, DUMMY_CHANNELS, d->playback, DUMMY_CHANNELS,
+				 d->block);
+		if (eng_engine_is_idle(d->engine)) {
+			/* Nothing to hear and nobody listening: stop the clock until something
+			 * changes (or a second passes), then start afresh from now. */
+			eng_engine_wait_while_idle(d->engine, IDLE_WAIT_NS);
+			clock_gettime(CLOCK_MONOTONIC, &deadline);
+		}
 	}
 	return NULL;
 }
@@ -90,15 +100,6 @@ static int dummy_create(struct eng_engine *engine, void **ret, struct el_error *
 	d->block = s->block;
 	d->period_ns = (uint64_t)s->block * 1000000000u / s->rate;
 	d->priority = (int)s->rt_priority;
-	d->buffers = dsp_mem_alloc(2 * DUMMY_CHANNELS * (size_t)s->block * sizeof(float));
-	if (!d->buffers) {
-		free(d);
-		return el_error_set(reterr, -ENOMEM, "out of memory");
-	}
-	for (unsigned c = 0; c < DUMMY_CHANNELS; c++) {
-		d->capture[c] = d->buffers + (size_t)c * s->block;
-		d->playback[c] = d->buffers + (size_t)(DUMMY_CHANNELS + c) * s->block;
-	}
 	*ret = d;
 	return 0;
 }
@@ -151,7 +152,6 @@ static void dummy_destroy(void *be)
 	if (!d)
 		return;
 	dummy_stop(d);
-	dsp_mem_free(d->buffers);
 	free(d);
 }
 

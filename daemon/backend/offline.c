@@ -27,11 +27,11 @@ struct render {
 	SNDFILE *in, *out;
 	SF_INFO in_info, out_info;
 	unsigned n_in, n_out, block;
-	int out_bits; /* integer bits of the output, 0 for float formats */
-	float *in_frames;   /* owned: block * n_in, interleaved */
-	float *out_frames;  /* owned: block * n_out, interleaved */
-	int32_t *out_ints;  /* owned: block * n_out */
-	float *planar;	    /* owned: (n_in + n_out) * block */
+	int out_bits;      /* integer bits of the output, 0 for float formats */
+	float *in_frames;  /* owned: block * n_in, interleaved */
+	float *out_frames; /* owned: block * n_out, interleaved */
+	int32_t *out_ints; /* owned: block * n_out */
+	float *planar;     /* owned: (n_in + n_out) * block */
 	const float *capture[MAX_CHANNELS];
 	float *playback[MAX_CHANNELS];
 };

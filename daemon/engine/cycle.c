@@ -34,8 +34,7 @@ EL_RT static float *rt_buffer(const struct eng_engine *e, uint32_t b)
 	return e->pool + (size_t)b * e->settings.block;
 }
 
-EL_RT void eng_cycle_push_event(struct eng_engine *e, uint32_t type, uint32_t inst_id,
-				double value)
+EL_RT void eng_cycle_push_event(struct eng_engine *e, uint32_t type, uint32_t inst_id, double value)
 {
 	struct eng_event ev = {
 		.type = type,
@@ -89,8 +88,9 @@ EL_RT static bool rt_gather_inputs(struct eng_engine *e, const struct eng_plan *
 	if (s->inst->type->role == NODE_ROLE_CAPTURE) {
 		for (unsigned c = 0; c < s->n_in; c++) {
 			unsigned ch = s->io_base + c;
-			s->in_ptrs[c] = ch < e->rt_n_capture && e->rt_capture[ch] ? e->rt_capture[ch]
-										: e->zero;
+			s->in_ptrs[c] = ch < e->rt_n_capture && e->rt_capture[ch]
+						? e->rt_capture[ch]
+						: e->zero;
 		}
 		return false; /* the capture node itself says whether it heard anything */
 	}
@@ -107,15 +107,23 @@ EL_RT static void rt_point_outputs(struct eng_engine *e, struct eng_plan_step *s
 
 	for (unsigned c = 0; c < s->n_out; c++) {
 		unsigned ch = s->io_base + c;
-		s->out_ptrs[c] = playback && ch < e->rt_n_playback ? e->rt_playback[ch]
-								    : rt_buffer(e, s->out_buffers[c]);
+		/* A channel the backend does not have, or leaves NULL (nobody listens), goes to the
+		 * step's pool buffer. */
+		s->out_ptrs[c] = playback && ch < e->rt_n_playback && e->rt_playback[ch]
+					 ? e->rt_playback[ch]
+					 : rt_buffer(e, s->out_buffers[c]);
 	}
 }
 
-EL_RT static void rt_mark_outputs(struct eng_plan *p, struct eng_plan_step *s, bool silent)
+EL_RT static void rt_mark_outputs(struct eng_engine *e, struct eng_plan *p, struct eng_plan_step *s,
+				  bool silent)
 {
 	for (unsigned c = 0; c < s->n_out; c++)
 		p->silent[s->out_buffers[c]] = silent;
+	/* relaxed: any thread may set it; the RT thread reads it after the last level, whose done
+	 * counter (acquire) orders the workers' stores before that read. */
+	if (!silent)
+		atomic_store_explicit(&e->rt_heard, true, memory_order_relaxed);
 }
 
 EL_RT static void rt_check_clips(struct eng_engine *e, struct eng_plan_step *s)
@@ -148,8 +156,9 @@ EL_RT void eng_cycle_run_step(void *engine, const struct eng_plan_level *level, 
 	io.out = s->out_ptrs;
 	if (io.in_silent && inst->quiet_frames >= inst->type->get_tail(inst->state)) {
 		for (unsigned c = 0; inst->type->role == NODE_ROLE_PLAYBACK && c < s->n_out; c++)
-			memset(s->out_ptrs[c], 0, frames * sizeof(float));
-		rt_mark_outputs(p, s, true);
+			if (s->out_ptrs[c] != rt_buffer(e, s->out_buffers[c]))
+				memset(s->out_ptrs[c], 0, frames * sizeof(float));
+		rt_mark_outputs(e, p, s, true);
 		atomic_fetch_add_explicit(&inst->skips, 1, memory_order_relaxed);
 		return;
 	}
@@ -167,7 +176,11 @@ EL_RT void eng_cycle_run_step(void *engine, const struct eng_plan_level *level, 
 		inst->quiet_frames = 0;
 	else if (inst->quiet_frames < SIZE_MAX - frames)
 		inst->quiet_frames += frames;
-	rt_mark_outputs(p, s, out_silent);
+	rt_mark_outputs(e, p, s, out_silent);
+	/* A node that ran is not idle (it may be counting down its tail), unless it is a capture
+	 * step that only found silence. */
+	if (inst->type->role != NODE_ROLE_CAPTURE)
+		atomic_store_explicit(&e->rt_heard, true, memory_order_relaxed);
 	if (inst->type->role == NODE_ROLE_PLAYBACK)
 		rt_check_clips(e, s);
 }
@@ -261,8 +274,8 @@ EL_RT void eng_engine_cycle(struct eng_engine *e, const float *const *capture, u
 	/* Channels no playback step writes stay silent. */
 	rt_silence(playback, n_playback, frames);
 	if (p && frames == e->settings.block) {
-		/* Per-node time is sampled: two clock reads per node every cycle would cost more than
-		 * a small node's work (bench-engine). */
+		/* Per-node time is sampled: two clock reads per node every cycle would cost more
+		 * than a small node's work (bench-engine). */
 		e->rt_timing = (atomic_load_explicit(&e->cycles, memory_order_relaxed) &
 				(ENG_NODE_TIMING_EVERY - 1)) == 0;
 		e->rt_capture = capture;
@@ -276,6 +289,10 @@ EL_RT void eng_engine_cycle(struct eng_engine *e, const float *const *capture, u
 		}
 		p->frames_run += frames;
 	}
+	/* Idle needs a whole cycle of silence with no fade still running. */
+	e->rt_all_silent = p && !atomic_load_explicit(&e->rt_heard, memory_order_relaxed) &&
+			   (!p->has_ramps || p->frames_run >= p->fade_frames);
+	atomic_store_explicit(&e->rt_heard, false, memory_order_relaxed);
 	rt_report_xruns(e);
 	rt_publish_load(e, rt_now_ns() - t0, frames);
 	eng_rt_exit();
@@ -302,8 +319,15 @@ EL_RT static void rt_report_xruns(struct eng_engine *e)
 
 	if (x != e->rt_xruns_seen) {
 		e->rt_xruns_seen = x;
-		eng_cycle_push_event(e, ENG_EVENT_XRUN, 0,
-				     (double)atomic_load_explicit(&e->xrun_delay_us,
-								  memory_order_relaxed));
+		eng_cycle_push_event(
+			e, ENG_EVENT_XRUN, 0,
+			(double)atomic_load_explicit(&e->xrun_delay_us, memory_order_relaxed));
 	}
+}
+
+EL_RT bool eng_engine_is_idle(struct eng_engine *e)
+{
+	/* relaxed: a stale answer only costs one more (silent) cycle or one later wake-up */
+	return e->rt_all_silent && eng_ring_get_count(e->commands) == 0 &&
+	       atomic_load_explicit(&e->pending, memory_order_relaxed) == e->rt_plan;
 }

@@ -39,15 +39,15 @@ struct eng_engine {
 	struct dsp_mix_ops mix;
 	struct dsp_fft_cache *fft; /* control thread only */
 
-	float *pool;	    /* owned: pool_buffers * block floats */
-	float *zero;	    /* owned: block zeros, read by every silent input */
+	float *pool;               /* owned: pool_buffers * block floats */
+	float *zero;               /* owned: block zeros, read by every silent input */
 	struct eng_ring *commands; /* control -> RT: struct eng_command */
 	struct eng_ring *events;   /* RT -> control: struct eng_event */
 	struct eng_workers *workers;
 
 	/* Control thread. */
 	struct eng_plan *current; /* published most recently (owned) */
-	bool running;		  /* a backend calls eng_engine_cycle() */
+	bool running;             /* a backend calls eng_engine_cycle() */
 
 	/* Control -> RT. */
 	_Atomic(struct eng_plan *) pending;
@@ -57,7 +57,11 @@ struct eng_engine {
 
 	/* RT thread only (and workers inside a level, which see them through the job's release). */
 	struct eng_plan *rt_plan;
-	bool rt_timing; /* this cycle measures per-node time */
+	bool rt_timing;        /* this cycle measures per-node time */
+	bool rt_all_silent;    /* the last cycle produced only silence */
+	_Atomic bool rt_heard; /* a step of this cycle produced sound or ran (RT thread, workers) */
+	/* Control -> backend: bumped (and futex-woken) on every publish and queued change. */
+	_Atomic uint32_t wake_seq;
 	const float *const *rt_capture;
 	unsigned rt_n_capture;
 	float *const *rt_playback;
@@ -73,7 +77,11 @@ struct eng_engine {
 	_Atomic uint32_t load_ppm;
 	_Atomic uint32_t load_max_ppm;
 	_Atomic uint64_t events_lost;
+	_Atomic uint64_t idle_waits;
 };
+
+/* engine.c: wakes a backend waiting in eng_engine_wait_while_idle(). Thread: control. */
+void eng_engine_wake(struct eng_engine *e);
 
 /* cycle.c: runs step i of a level (RT thread or worker). */
 void eng_cycle_run_step(void *engine, const struct eng_plan_level *level, uint32_t i);

@@ -10,6 +10,10 @@
  * new connections fading in; after each, the control thread waits for the fade to finish.
  */
 #include <errno.h>
+#include <stdio.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <sys/syscall.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -30,7 +34,7 @@
 #include "dsp/mem.h"
 
 #define COMMAND_RING_SIZE 4096
-#define EVENT_RING_SIZE 4096
+#define EVENT_RING_SIZE   4096
 /* How long the control thread waits for the RT thread to adopt a plan before giving up. */
 #define ADOPT_TIMEOUT_NS (5ull * 1000000000ull)
 
@@ -132,6 +136,14 @@ static int wait_adopted(struct eng_engine *e, const struct eng_plan *p, uint64_t
 	return 0;
 }
 
+static bool plan_has_updates(const struct eng_plan *p)
+{
+	for (size_t i = 0; i < p->n_steps; i++)
+		if (p->steps[i].update)
+			return true;
+	return false;
+}
+
 /*
  * Publishes p (taking ownership) and waits for it and its fades; frees the plan it replaces.
  * On a timeout the old plan is kept alive (leaked) rather than freed under the RT thread.
@@ -145,6 +157,7 @@ static int publish(struct eng_engine *e, struct eng_plan *p, struct el_error *re
 	/* release: the plan is fully built before the RT thread can see the pointer */
 	atomic_store_explicit(&e->pending, p, memory_order_release);
 	e->current = p;
+	eng_engine_wake(e);
 	if (!e->running) {
 		e->rt_plan = p;
 		for (size_t i = 0; i < p->n_steps && !p->updates_applied; i++)
@@ -154,7 +167,10 @@ static int publish(struct eng_engine *e, struct eng_plan *p, struct el_error *re
 		p->updates_applied = true;
 		atomic_store_explicit(&e->adopted, p, memory_order_relaxed);
 	}
-	r = wait_adopted(e, p, p->has_ramps ? e->fade_frames + e->settings.block : 0);
+	/* Fades of connections, and fades inside updated nodes, last fade_frames of cycles (a node
+	 * in the middle of a fade is never skipped, node.h). Only then may what they fade away
+	 * from be freed. */
+	r = wait_adopted(e, p, p->has_ramps || plan_has_updates(p) ? e->fade_frames : 0);
 	if (r < 0)
 		return el_error_set(reterr, r, "the real-time thread did not take the new graph");
 	eng_plan_free(old);
@@ -174,6 +190,21 @@ static void node_env_init(struct eng_engine *e, const char *base_dir, struct eng
 	};
 }
 
+/* The pool is too small: say where its size is set (or would be). */
+static void pool_error(const struct conf *c, struct el_error *reterr)
+{
+	const struct conf_section *sec = conf_find_section(c, "engine");
+	const struct conf_entry *e = conf_section_find(sec, "pool_buffers");
+	char msg[EL_ERROR_MAX];
+
+	snprintf(msg, sizeof(msg), "%s", reterr ? reterr->message : "");
+	if (e)
+		conf_error_entry(reterr, -ENOSPC, e, "too small: %s", msg);
+	else if (conf_get_n_sections(c) > 0)
+		el_error_set(reterr, -ENOSPC, "%s: %s (default %u); raise it in [engine]",
+			     conf_get_section(c, 0)->origin.file, msg, ENG_DEFAULT_POOL_BUFFERS);
+}
+
 int eng_engine_configure(struct eng_engine *e, const struct conf *c, const char *base_dir,
 			 struct el_error *reterr)
 {
@@ -185,12 +216,14 @@ int eng_engine_configure(struct eng_engine *e, const struct conf *c, const char 
 	node_env_init(e, base_dir, &env);
 	r = eng_graph_new(c, &g, reterr);
 	if (r == 0)
-		r = eng_plan_compile(g, e->current, &env, e->settings.pool_buffers,
-				     e->fade_frames, &next, reterr);
+		r = eng_plan_compile(g, e->current, &env, e->settings.pool_buffers, e->fade_frames,
+				     &next, reterr);
 	if (r == 0 && e->current)
 		r = eng_plan_fade_out_to(e->current, next, e->settings.pool_buffers, &step1,
 					 reterr);
 	eng_graph_free(g); /* the plans borrow nothing from it */
+	if (r == -ENOSPC)
+		pool_error(c, reterr);
 	if (r < 0) {
 		eng_plan_free(next);
 		return r;
@@ -252,6 +285,7 @@ void eng_engine_get_stats(struct eng_engine *e, bool reset_max, struct eng_stats
 		.workers = eng_workers_get_count(e->workers),
 		.nodes = e->current ? (unsigned)e->current->n_steps : 0,
 		.buffers_used = e->current ? e->current->n_buffers : 0,
+		.idle_waits = atomic_load_explicit(&e->idle_waits, memory_order_relaxed),
 	};
 	if (reset_max)
 		atomic_store_explicit(&e->load_max_ppm, 0, memory_order_relaxed);
@@ -314,6 +348,7 @@ int eng_engine_set_param(struct eng_engine *e, const char *node, const char *par
 		return cmd.inst->type->set_param(cmd.inst->state, cmd.param, value);
 	if (eng_ring_push(e->commands, &cmd) < 0)
 		return el_error_set(reterr, -ENOSPC, "too many changes queued; try again");
+	eng_engine_wake(e);
 	return 0;
 }
 
@@ -338,4 +373,23 @@ int eng_engine_get_param(struct eng_engine *e, const char *node, const char *par
 int eng_engine_set_workers(struct eng_engine *e, uint32_t n)
 {
 	return eng_workers_set_count(e->workers, n);
+}
+
+void eng_engine_wake(struct eng_engine *e)
+{
+	/* release: what was published before the bump is visible to the woken backend */
+	atomic_fetch_add_explicit(&e->wake_seq, 1, memory_order_release);
+	syscall(SYS_futex, &e->wake_seq, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
+}
+
+void eng_engine_wait_while_idle(struct eng_engine *e, uint64_t max_ns)
+{
+	/* acquire: pairs with eng_engine_wake(); a bump after this load makes the wait return */
+	uint32_t seq = atomic_load_explicit(&e->wake_seq, memory_order_acquire);
+	struct timespec timeout = {(time_t)(max_ns / 1000000000u), (long)(max_ns % 1000000000u)};
+
+	if (!eng_engine_is_idle(e))
+		return;
+	atomic_fetch_add_explicit(&e->idle_waits, 1, memory_order_relaxed);
+	syscall(SYS_futex, &e->wake_seq, FUTEX_WAIT_PRIVATE, seq, &timeout, NULL, 0);
 }

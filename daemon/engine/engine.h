@@ -21,31 +21,32 @@ struct eng_engine;
 
 enum eng_event_type {
 	ENG_EVENT_LATE_CYCLE = 1, /* value: how late, ns (own clock) */
-	ENG_EVENT_XRUN,		  /* value: delay reported by the server, µs */
-	ENG_EVENT_CLIP,		  /* inst_id: the output node; value: clipped samples so far */
-	ENG_EVENT_PLAN,		  /* a new plan was adopted; value: its step count */
+	ENG_EVENT_XRUN,           /* value: delay reported by the server, µs */
+	ENG_EVENT_CLIP,           /* inst_id: the output node; value: clipped samples so far */
+	ENG_EVENT_PLAN,           /* a new plan was adopted; value: its step count */
 	ENG_EVENT_END_OF_STREAM,  /* inst_id: the node whose stream ended */
 };
 
 /* What the RT thread reports, fixed size so it can travel through a ring. */
 struct eng_event {
-	uint32_t type;	  /* enum eng_event_type */
+	uint32_t type;    /* enum eng_event_type */
 	uint32_t inst_id; /* the node concerned, 0 for none */
-	uint64_t frame;	  /* engine frame counter when it happened */
+	uint64_t frame;   /* engine frame counter when it happened */
 	double value;
 };
 
 struct eng_stats {
 	uint64_t cycles;
 	uint64_t late_cycles;  /* periods the backend started late (own clock) */
-	uint64_t xruns;	       /* server-reported xruns */
+	uint64_t xruns;        /* server-reported xruns */
 	uint64_t frames;       /* frames processed since start */
-	double load;	       /* last cycle's processing time / period, 0..1+ */
+	double load;           /* last cycle's processing time / period, 0..1+ */
 	double load_max;       /* highest since the last eng_engine_get_stats(reset = true) */
 	uint64_t events_lost;  /* events dropped because the ring was full */
 	uint32_t workers;      /* worker threads taking part */
-	unsigned nodes;	       /* steps in the current plan */
+	unsigned nodes;        /* steps in the current plan */
 	uint32_t buffers_used; /* pool buffers the current plan uses */
+	uint64_t idle_waits;   /* times the own clock stopped because the graph was silent */
 };
 
 /* Per-node figures for `stats`. */
@@ -94,11 +95,26 @@ unsigned eng_engine_get_playback_channels(const struct eng_engine *e);
 /*
  * Thread: RT. Runs one period: adopts a newly published plan, applies queued parameter changes,
  * runs every node, publishes statistics. capture[i] (i < n_capture) and playback[i] hold frames
- * samples (frames == block); missing capture channels read as silence, playback channels the
- * graph does not write are zeroed. Never allocates, locks or blocks.
+ * samples (frames == block); missing or NULL capture channels read as silence, playback channels
+ * the graph does not write are zeroed, and a NULL playback channel is computed but discarded.
+ * Never allocates, locks or blocks.
  */
 void eng_engine_cycle(struct eng_engine *e, const float *const *capture, unsigned n_capture,
 		      float *const *playback, unsigned n_playback, unsigned frames);
+
+/*
+ * Thread: RT, between cycles. True when the last cycle was entirely silent (every node skipped
+ * or silent, no fade running) and nothing is queued for the next: running more cycles would
+ * only compute silence. A backend that owns its clock (dummy) may then wait in
+ * eng_engine_wait_while_idle() instead, as PipeWire suspends an unused graph.
+ */
+bool eng_engine_is_idle(struct eng_engine *e);
+
+/*
+ * Thread: the backend's RT thread, between cycles (it blocks). Sleeps until the control thread
+ * publishes a plan or queues a change, or max_ns pass. Returns at once if not idle.
+ */
+void eng_engine_wait_while_idle(struct eng_engine *e, uint64_t max_ns);
 
 /* Thread: RT. The backend's clock started this period late by late_ns. */
 void eng_engine_report_late(struct eng_engine *e, uint64_t late_ns);
@@ -116,8 +132,7 @@ const char *eng_engine_get_node_name(const struct eng_engine *e, uint32_t id);
 void eng_engine_get_stats(struct eng_engine *e, bool reset_max, struct eng_stats *ret);
 
 /* Thread: control. Per-node figures for the n first nodes; returns the node count. */
-size_t eng_engine_get_node_stats(const struct eng_engine *e, struct eng_node_stats *ret,
-				 size_t n);
+size_t eng_engine_get_node_stats(const struct eng_engine *e, struct eng_node_stats *ret, size_t n);
 
 /*
  * Thread: control. Queues node.param = value for the RT thread (ramped by the node). 0;

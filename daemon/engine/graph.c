@@ -231,8 +231,9 @@ int eng_graph_new(const struct conf *c, struct eng_graph **ret, struct el_error 
 		else if (is_known_section(sec->name))
 			r = 0;
 		else
-			r = conf_error_section(reterr, -EINVAL, sec,
-					       "unknown section (expected [engine] or [node.NAME])");
+			r = conf_error_section(
+				reterr, -EINVAL, sec,
+				"unknown section (expected [engine] or [node.NAME])");
 		if (r < 0)
 			goto fail;
 	}

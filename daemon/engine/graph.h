@@ -19,8 +19,8 @@ struct node_type;
 
 /* One reference in an `input` key: a node, and one of its channels or all of them. */
 struct eng_graph_ref {
-	size_t node;		     /* index into the graph's nodes */
-	unsigned channel;	     /* 1-based channel, 0 = all channels */
+	size_t node;                    /* index into the graph's nodes */
+	unsigned channel;               /* 1-based channel, 0 = all channels */
 	const struct conf_entry *entry; /* the `input` entry, for error messages */
 };
 

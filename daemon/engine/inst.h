@@ -28,7 +28,7 @@ struct eng_inst {
 	unsigned *in_groups; /* owned: channels of each input reference */
 	size_t n_groups;
 	char *signature; /* owned: the section's settings, to tell "unchanged" from "changed" */
-	unsigned refs;	 /* plans holding it; control thread only */
+	unsigned refs;   /* plans holding it; control thread only */
 
 	/* RT thread (or the worker running it) only. */
 	size_t quiet_frames; /* frames its input has been silent */
@@ -36,8 +36,8 @@ struct eng_inst {
 	/* Written by the RT thread, read by anyone (statistics): relaxed, independent counters. */
 	_Atomic uint64_t time_ns;    /* processing time, summed over the timed runs */
 	_Atomic uint64_t timed_runs; /* runs whose time was measured (a sample of all runs) */
-	_Atomic uint64_t runs;	  /* cycles processed */
-	_Atomic uint64_t skips;	  /* cycles skipped because input and tail were silent */
+	_Atomic uint64_t runs;       /* cycles processed */
+	_Atomic uint64_t skips;      /* cycles skipped because input and tail were silent */
 };
 
 /*

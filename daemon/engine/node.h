@@ -27,11 +27,13 @@ struct el_error;
 
 /* Everything a type may need to build an instance. Borrowed for the duration of the call. */
 struct eng_node_env {
-	uint32_t rate;	/* Hz */
-	uint32_t block; /* frames per cycle, a power of two from 32 to 8192 */
-	uint32_t fade_frames; /* the engine's click-free fade length: use it for ramps and crossfades */
+	uint32_t rate;        /* Hz */
+	uint32_t block;       /* frames per cycle, a power of two from 32 to 8192 */
+	uint32_t fade_frames; /* the engine's click-free fade length: use it for ramps and
+				 crossfades */
 	unsigned in_channels; /* total input channels (0 for sources) */
-	const unsigned *in_groups; /* channels of each `input` reference, in order (mix uses them) */
+	const unsigned
+		*in_groups; /* channels of each `input` reference, in order (mix uses them) */
 	size_t n_groups;
 	uint32_t cpu_flags; /* enum dsp_cpu_flag */
 	const struct dsp_mix_ops *mix;
@@ -45,8 +47,8 @@ struct eng_node_io {
 	unsigned n_in;
 	unsigned n_out;
 	const float *const *in; /* n_in channels; a silent channel points at zeros */
-	float *const *out;	/* n_out channels, to be written completely */
-	bool in_silent;		/* every input channel is silence this cycle */
+	float *const *out;      /* n_out channels, to be written completely */
+	bool in_silent;         /* every input channel is silence this cycle */
 };
 
 /* What the engine does with the instance's channels besides connecting them to other nodes. */
@@ -61,7 +63,7 @@ struct node_param {
 	const char *name; /* "gain_db", "mute", "freq", "peak_db" */
 	const char *unit; /* "dB", "Hz", "bool", "frames" ... */
 	double min, max;
-	bool settable; /* false: read-only (meters) */
+	bool settable;    /* false: read-only (meters) */
 	bool per_channel; /* get with channel index (meters) */
 };
 
@@ -96,7 +98,10 @@ struct node_type {
 	/*
 	 * Thread: RT. Frames of output the instance still produces after its input falls silent
 	 * (FIR length, delay, filter decay to -150 dB); SIZE_MAX for sources that never fall silent
-	 * by themselves. The engine skips a node whose input has been silent for longer.
+	 * by themselves. The engine skips a node whose input has been silent for longer. While a
+	 * crossfade or ramp started by update_apply() or set_param() runs, return SIZE_MAX: a
+	 * skipped node's fade would stand still, and what it fades away from is freed once the
+	 * engine's fade time has passed.
 	 */
 	size_t (*get_tail)(const void *inst);
 

@@ -108,9 +108,9 @@ static int step_alloc_io(struct eng_plan_step *s)
 /* ---- buffer assignment ---- */
 
 struct alloc_state {
-	uint32_t *free_at;  /* per buffer: first level at which it is free again */
-	uint32_t n_used;    /* high-water mark */
-	uint32_t capacity;  /* pool size */
+	uint32_t *free_at; /* per buffer: first level at which it is free again */
+	uint32_t n_used;   /* high-water mark */
+	uint32_t capacity; /* pool size */
 };
 
 static int take_buffer(struct alloc_state *a, unsigned level, uint32_t free_at, uint32_t *ret)
@@ -181,7 +181,8 @@ static int assign_level(struct eng_plan *p, struct eng_plan_level *lv, unsigned 
 				return -ENOSPC;
 		}
 		for (unsigned c = 0; c < s->n_out; c++) {
-			/* Playback steps too: where the backend lacks a channel, they write here. */
+			/* Playback steps too: where the backend lacks a channel, they write here.
+			 */
 			if (take_buffer(a, level, free_at[base[si] + c], &s->out_buffers[c]) < 0)
 				return -ENOSPC;
 		}
@@ -316,7 +317,8 @@ static int find_instance(const struct eng_graph_node *n, const struct eng_plan *
 						    reterr);
 			if (r == 0) {
 				s->inst = eng_inst_ref(old->inst);
-				/* Becomes the instance's signature only if this plan is published. */
+				/* Becomes the instance's signature only if this plan is published.
+				 */
 				s->signature = eng_inst_signature(n->section);
 				return s->signature ? 0 : -ENOMEM;
 			}
@@ -349,7 +351,8 @@ static int compile_step(const struct eng_graph *g, size_t node, struct eng_plan 
 	s->level = n->level;
 	s->clip_param = find_param(s->inst->type, "clips");
 	if (s->clip_param >= 0)
-		s->inst->type->get_param(s->inst->state, (unsigned)s->clip_param, 0, &s->clips_seen);
+		s->inst->type->get_param(s->inst->state, (unsigned)s->clip_param, 0,
+					 &s->clips_seen);
 	/* A capture step reads as many backend channels as it outputs. */
 	s->n_in = n->type->role == NODE_ROLE_CAPTURE ? s->inst->n_out : s->inst->n_in;
 	s->n_out = s->inst->n_out;
@@ -447,8 +450,8 @@ static int plan_clone(const struct eng_plan *cur, struct eng_plan **ret)
 	return 0;
 }
 
-static int fade_out(const struct eng_plan *cur, const struct eng_plan *next,
-		    uint32_t pool_buffers, struct eng_plan **ret, struct el_error *reterr)
+static int fade_out(const struct eng_plan *cur, const struct eng_plan *next, uint32_t pool_buffers,
+		    struct eng_plan **ret, struct el_error *reterr)
 {
 	struct eng_plan *p;
 	int r = plan_clone(cur, &p);
@@ -488,8 +491,8 @@ int eng_plan_fade_out_to(const struct eng_plan *cur, const struct eng_plan *next
 	return fade_out(cur, next, pool_buffers, ret, reterr);
 }
 
-int eng_plan_fade_out_all(const struct eng_plan *cur, uint32_t pool_buffers,
-			  struct eng_plan **ret, struct el_error *reterr)
+int eng_plan_fade_out_all(const struct eng_plan *cur, uint32_t pool_buffers, struct eng_plan **ret,
+			  struct el_error *reterr)
 {
 	return fade_out(cur, NULL, pool_buffers, ret, reterr);
 }

@@ -49,12 +49,12 @@ struct eng_plan_step {
 	unsigned level;
 	unsigned n_in, n_out;
 	struct eng_plan_input *inputs; /* n_in */
-	uint32_t *out_buffers;	       /* n_out pool buffers (unused for playback steps) */
-	unsigned io_base;	       /* first backend channel (capture and playback steps) */
-	void *update;		       /* owned: the type's update (applied or not), or NULL */
-	char *signature;	       /* owned: the instance's settings once this plan is published */
-	int clip_param;		       /* playback steps: index of the type's "clips" param, or -1 */
-	double clips_seen;	       /* RT: clip count last reported as an event */
+	uint32_t *out_buffers;         /* n_out pool buffers (unused for playback steps) */
+	unsigned io_base;              /* first backend channel (capture and playback steps) */
+	void *update;                  /* owned: the type's update (applied or not), or NULL */
+	char *signature;   /* owned: the instance's settings once this plan is published */
+	int clip_param;    /* playback steps: index of the type's "clips" param, or -1 */
+	double clips_seen; /* RT: clip count last reported as an event */
 	/* RT: the per-cycle pointer arrays handed to the type's process() */
 	const float **in_ptrs;
 	float **out_ptrs;
@@ -75,7 +75,7 @@ struct eng_plan {
 	unsigned n_capture;   /* backend channels read by capture steps */
 	unsigned n_playback;  /* backend channels written by playback steps */
 	uint32_t fade_frames; /* length of every ramp in this plan */
-	bool has_ramps;	      /* any input fades in or out */
+	bool has_ramps;       /* any input fades in or out */
 
 	/* RT */
 	bool updates_applied;
@@ -104,8 +104,8 @@ int eng_plan_fade_out_to(const struct eng_plan *cur, const struct eng_plan *next
 			 uint32_t pool_buffers, struct eng_plan **ret, struct el_error *reterr);
 
 /* A plan like cur with every connection fading out: the daemon's last words before exit. */
-int eng_plan_fade_out_all(const struct eng_plan *cur, uint32_t pool_buffers,
-			  struct eng_plan **ret, struct el_error *reterr);
+int eng_plan_fade_out_all(const struct eng_plan *cur, uint32_t pool_buffers, struct eng_plan **ret,
+			  struct el_error *reterr);
 
 /*
  * The plan is being published: instances updated by it now hold its settings (so the next

@@ -18,8 +18,8 @@ const char *const eng_backend_names[4] = {
 };
 
 static const char *const engine_keys[] = {
-	"rate", "block", "backend", "workers", "pool_buffers", "fade_ms", "rt_priority",
-	"lock_memory", NULL,
+	"rate",    "block",       "backend",     "workers", "pool_buffers",
+	"fade_ms", "rt_priority", "lock_memory", NULL,
 };
 
 int eng_settings_from_conf(const struct conf *c, struct eng_settings *ret, struct el_error *reterr)
@@ -44,7 +44,8 @@ int eng_settings_from_conf(const struct conf *c, struct eng_settings *ret, struc
 	    (r = conf_get_u32(sec, "workers", 0, 0, (uint32_t)ncpu, &s.workers, reterr)) < 0 ||
 	    (r = conf_get_u32(sec, "pool_buffers", ENG_DEFAULT_POOL_BUFFERS, 8, 65536,
 			      &s.pool_buffers, reterr)) < 0 ||
-	    (r = conf_get_u32(sec, "fade_ms", ENG_DEFAULT_FADE_MS, 1, 1000, &s.fade_ms, reterr)) < 0 ||
+	    (r = conf_get_u32(sec, "fade_ms", ENG_DEFAULT_FADE_MS, 1, 1000, &s.fade_ms, reterr)) <
+		    0 ||
 	    (r = conf_get_u32(sec, "rt_priority", ENG_DEFAULT_RT_PRIORITY, 1, 98, &s.rt_priority,
 			      reterr)) < 0 ||
 	    (r = conf_get_bool(sec, "lock_memory", true, &s.lock_memory, reterr)) < 0)

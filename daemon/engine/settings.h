@@ -19,9 +19,9 @@ enum eng_backend_kind {
 };
 
 struct eng_settings {
-	uint32_t rate;	       /* Hz */
-	bool rate_given;       /* rate was set in the config (render then refuses a mismatch) */
-	uint32_t block;	       /* frames per cycle, power of two 32..8192 */
+	uint32_t rate;   /* Hz */
+	bool rate_given; /* rate was set in the config (render then refuses a mismatch) */
+	uint32_t block;  /* frames per cycle, power of two 32..8192 */
 	enum eng_backend_kind backend;
 	uint32_t workers;      /* worker threads, 0 .. CPU count */
 	uint32_t pool_buffers; /* buffers of `block` frames preallocated for the graph */
@@ -31,11 +31,11 @@ struct eng_settings {
 };
 
 /* Defaults, documented in docs/config.md. */
-#define ENG_DEFAULT_RATE 48000u
-#define ENG_DEFAULT_BLOCK 256u
+#define ENG_DEFAULT_RATE         48000u
+#define ENG_DEFAULT_BLOCK        256u
 #define ENG_DEFAULT_POOL_BUFFERS 256u
-#define ENG_DEFAULT_FADE_MS 20u
-#define ENG_DEFAULT_RT_PRIORITY 70u
+#define ENG_DEFAULT_FADE_MS      20u
+#define ENG_DEFAULT_RT_PRIORITY  70u
 
 /* The backend names, indexed by enum eng_backend_kind. */
 extern const char *const eng_backend_names[4];

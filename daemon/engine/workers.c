@@ -43,8 +43,8 @@ struct eng_workers {
 	void *userdata;
 	int rt_priority;
 	uint32_t max;
-	uint32_t started;		   /* control thread only */
-	_Atomic uint32_t active;	   /* workers taking part */
+	uint32_t started;        /* control thread only */
+	_Atomic uint32_t active; /* workers taking part */
 	_Atomic int rt_refused;
 	_Atomic bool stop;
 	_Alignas(64) _Atomic uint64_t claim; /* seq << 32 | next step */
@@ -78,7 +78,8 @@ EL_RT static uint32_t rt_drain_job(struct eng_workers *w)
 	uint32_t ran = 0;
 
 	for (;;) {
-		/* acquire: pairs with the RT's release of claim, so the slot written before is seen */
+		/* acquire: pairs with the RT's release of claim, so the slot written before is seen
+		 */
 		uint64_t c = atomic_load_explicit(&w->claim, memory_order_acquire);
 		const struct job_slot *slot = &w->jobs[(c >> 32) & 1];
 		/* relaxed: validated by the CAS below; a stale count only makes the CAS fail */
@@ -88,9 +89,8 @@ EL_RT static uint32_t rt_drain_job(struct eng_workers *w)
 		if ((uint32_t)c >= count)
 			return ran;
 		/* acq_rel: the claim orders our reads of the slot before anyone can reuse it */
-		if (!atomic_compare_exchange_weak_explicit(&w->claim, &c, c + 1,
-							   memory_order_acq_rel,
-							   memory_order_relaxed))
+		if (!atomic_compare_exchange_weak_explicit(
+			    &w->claim, &c, c + 1, memory_order_acq_rel, memory_order_relaxed))
 			continue;
 		level = atomic_load_explicit(&slot->level, memory_order_relaxed);
 		w->fn(w->userdata, level, (uint32_t)c);
@@ -187,8 +187,8 @@ int eng_workers_new(uint32_t max, int rt_priority, eng_step_fn fn, void *userdat
 
 	if (!w)
 		return -ENOMEM;
-	*w = (struct eng_workers){.fn = fn, .userdata = userdata, .rt_priority = rt_priority,
-				  .max = max};
+	*w = (struct eng_workers){
+		.fn = fn, .userdata = userdata, .rt_priority = rt_priority, .max = max};
 	w->threads = calloc(max + 1, sizeof(*w->threads));
 	if (!w->threads) {
 		free(w);

@@ -44,5 +44,4 @@ int eng_workers_rt_refused(const struct eng_workers *w);
  * Thread: RT. Runs all steps of level — shared with the workers when share is true, alone
  * otherwise — and returns when every step has finished.
  */
-void eng_workers_run_level(struct eng_workers *w, const struct eng_plan_level *level,
-			   bool share);
+void eng_workers_run_level(struct eng_workers *w, const struct eng_plan_level *level, bool share);

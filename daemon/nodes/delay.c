@@ -6,6 +6,11 @@
  * The delay is given in frames or in milliseconds (rounded to the nearest frame). A change, by
  * update or by setting delay_ms, crossfades from the old read position to the new one over the
  * engine's fade length; the line is sized once for max_delay_ms.
+ *
+ * The engine stops calling a node whose input has been silent for longer than its tail (the
+ * delay). The line then still holds older input beyond the delay, which a longer delay set
+ * later would play back: so once a silence has lasted the delay, the next call first makes the
+ * line forget its history (dsp_delay_reset, O(1)), skipped or not.
  */
 #include <errno.h>
 #include <math.h>
@@ -30,13 +35,13 @@ enum { DELAY_PARAM_DELAY_MS };
 
 static const struct node_param delay_params[] = {
 	/* The upper bound here is for any rate; set_param() checks the line's max_delay_ms. */
-	[DELAY_PARAM_DELAY_MS] = {.name = "delay_ms", .unit = "ms", .min = 0.0, .max = 600000.0,
-				  .settable = true},
+	[DELAY_PARAM_DELAY_MS] =
+		{.name = "delay_ms", .unit = "ms", .min = 0.0, .max = 600000.0, .settable = true},
 };
 
 struct delay_settings {
-	size_t frames;	   /* the delay */
-	double ms;	   /* the delay as asked for (or frames in ms) */
+	size_t frames;     /* the delay */
+	double ms;         /* the delay as asked for (or frames in ms) */
 	size_t max_frames; /* the line's length */
 };
 
@@ -47,6 +52,8 @@ struct delay {
 	struct dsp_delay **line; /* channels */
 	/* RT thread only: the most the output may still lag (old delays while fades run). */
 	size_t hold_frames, hold_left;
+	size_t quiet; /* RT thread only: frames of silent input in a row */
+	bool stale;   /* RT thread only: forget the line's history before the next cycle */
 	/* The delay last set: frames, and ms as double bits. Written by the RT thread. */
 	_Atomic uint64_t frames_now, ms_bits;
 };
@@ -84,8 +91,8 @@ static int delay_read_delay(const struct conf_section *sec, const struct eng_nod
 		r = conf_get_double(sec, "delay_ms", 0.0, 0.0, max_ms, &ret->ms, reterr);
 		if (r < 0)
 			return r;
-		ret->frames = EL_MIN((size_t)llround(ret->ms * env->rate / 1000.0),
-				     DSP_DELAY_MAX_FRAMES);
+		ret->frames =
+			EL_MIN((size_t)llround(ret->ms * env->rate / 1000.0), DSP_DELAY_MAX_FRAMES);
 		return 0;
 	}
 	r = conf_get_u32(sec, "delay_frames", 0, 0, DSP_DELAY_MAX_FRAMES, &frames, reterr);
@@ -135,8 +142,8 @@ static void delay_destroy(void *inst)
 	free(d);
 }
 
-static int delay_create(const struct conf_section *sec, const struct eng_node_env *env,
-			void **ret, struct el_error *reterr)
+static int delay_create(const struct conf_section *sec, const struct eng_node_env *env, void **ret,
+			struct el_error *reterr)
 {
 	struct delay_settings s;
 	struct delay *d;
@@ -176,12 +183,34 @@ static unsigned delay_get_out_channels(const void *inst)
 	return d->channels;
 }
 
+EL_RT static size_t rt_delay_get_tail(const void *inst);
+
+/* After each cycle: once a silence has lasted the tail, the line is stale (top comment). */
+EL_RT static void rt_delay_track_silence(struct delay *d, const struct eng_node_io *io)
+{
+	size_t tail;
+
+	if (!io->in_silent) {
+		d->quiet = 0;
+		return;
+	}
+	d->quiet = d->quiet > SIZE_MAX - io->frames ? SIZE_MAX : d->quiet + io->frames;
+	tail = rt_delay_get_tail(d);
+	d->stale = d->quiet >= tail && d->max_frames > tail;
+}
+
 EL_RT static bool rt_delay_process(void *inst, const struct eng_node_io *io)
 {
 	struct delay *d = inst;
 
-	for (unsigned c = 0; c < d->channels; c++)
+	for (unsigned c = 0; c < d->channels; c++) {
+		/* After a silence we may have been skipped in: forget what preceded it. */
+		if (d->stale)
+			dsp_delay_reset(d->line[c]);
 		dsp_delay_process(d->line[c], io->in[c], io->out[c], io->frames);
+	}
+	d->stale = false;
+	rt_delay_track_silence(d, io);
 	d->hold_left -= EL_MIN(d->hold_left, (size_t)io->frames);
 	return false;
 }

@@ -7,7 +7,9 @@
  * DSP_BIQUAD_MAX_SECTIONS sections from the start, so an update may add, change or remove any
  * band without a new instance: the sections that change ramp their coefficients over the
  * engine's fade length. With no band at all the node copies its input (bit-exact); the chains
- * still run beside it, so their history is right when a band arrives.
+ * still run beside it, so their history is right when a band arrives. Once a silence has lasted
+ * the tail (after which the engine may stop calling the node), the next call first clears the
+ * chains' history, so it is the silence's, skipped or not.
  */
 #include <errno.h>
 #include <math.h>
@@ -25,15 +27,15 @@
 
 #define EQ_BANDS DSP_BIQUAD_MAX_SECTIONS
 #define EQ_MAX_Q 1000.0
-/* Tail: frames for the slowest pole to decay by this much, capped at EQ_TAIL_MAX_S seconds. */
+/* Tail: frames for the response to decay by this much, capped at EQ_TAIL_MAX_S seconds. */
 #define EQ_TAIL_DB    150.0
 #define EQ_TAIL_MAX_S 10.0
 
 #define EQ_KEYS                                                                                    \
-	"band1", "band2", "band3", "band4", "band5", "band6", "band7", "band8", "band9",           \
-		"band10", "band11", "band12", "band13", "band14", "band15", "band16", "band17",    \
-		"band18", "band19", "band20", "band21", "band22", "band23", "band24", "band25",    \
-		"band26", "band27", "band28", "band29", "band30", "band31", "band32"
+	"band1", "band2", "band3", "band4", "band5", "band6", "band7", "band8", "band9", "band10", \
+		"band11", "band12", "band13", "band14", "band15", "band16", "band17", "band18",    \
+		"band19", "band20", "band21", "band22", "band23", "band24", "band25", "band26",    \
+		"band27", "band28", "band29", "band30", "band31", "band32"
 
 static const char *const eq_keys[] = {EQ_KEYS, NULL};
 static const char *const eq_allowed[] = {"type", "input", EQ_KEYS, NULL};
@@ -41,17 +43,17 @@ static const char *const eq_allowed[] = {"type", "input", EQ_KEYS, NULL};
 _Static_assert(EL_N_ELEMENTS(eq_keys) == EQ_BANDS + 1, "one key per section");
 
 static const char *const eq_type_names[] = {
-	[DSP_BIQUAD_PEAKING] = "peaking",   [DSP_BIQUAD_LOWSHELF] = "lowshelf",
+	[DSP_BIQUAD_PEAKING] = "peaking",     [DSP_BIQUAD_LOWSHELF] = "lowshelf",
 	[DSP_BIQUAD_HIGHSHELF] = "highshelf", [DSP_BIQUAD_LOWPASS] = "lowpass",
-	[DSP_BIQUAD_HIGHPASS] = "highpass", [DSP_BIQUAD_BANDPASS] = "bandpass",
-	[DSP_BIQUAD_NOTCH] = "notch",	    [DSP_BIQUAD_ALLPASS] = "allpass",
+	[DSP_BIQUAD_HIGHPASS] = "highpass",   [DSP_BIQUAD_BANDPASS] = "bandpass",
+	[DSP_BIQUAD_NOTCH] = "notch",         [DSP_BIQUAD_ALLPASS] = "allpass",
 };
 
 /* What one section asks for: the coefficients of every band (identity where none). */
 struct eq_set {
 	struct dsp_biquad_coefs coefs[EQ_BANDS];
 	unsigned n_bands; /* bands present */
-	size_t tail;	  /* frames, see eq_set_tail() */
+	size_t tail;      /* frames, see eq_set_tail() */
 };
 
 /* The new set until applied; then the set it replaced. Owned. */
@@ -62,13 +64,15 @@ struct eq_update {
 struct eq {
 	unsigned channels;
 	uint32_t rate, fade_frames;
-	const struct dsp_mix_ops *mix;	 /* borrowed: the engine's, outlives every node */
+	const struct dsp_mix_ops *mix;   /* borrowed: the engine's, outlives every node */
 	struct dsp_biquad_chain **chain; /* channels */
-	float *scratch;			 /* block frames: the chains' output while flat */
+	float *scratch;                  /* block frames: the chains' output while flat */
 	/* RT thread only: */
 	struct eq_set *cur; /* owned */
 	size_t prev_tail;   /* tail of the set cur replaced, while its ramp runs */
 	size_t ramp_left;   /* frames of the last update's ramp still to run */
+	size_t quiet;       /* frames of silent input in a row */
+	bool stale;         /* the history before that silence is to be forgotten */
 	/* The set last applied, for update_prepare() on the control thread. */
 	_Atomic(struct eq_set *) applied;
 };
@@ -122,18 +126,21 @@ static int parse_band(const struct conf_entry *e, double rate, struct dsp_biquad
 {
 	char buf[CONF_MAX_LINE + 1], *w[5];
 	size_t n = split_words(e->value, buf, sizeof(buf), w);
+	unsigned type = 0;
 	int r;
 
 	if (n < 3 || n > 4)
 		return conf_error_entry(reterr, -EINVAL, e,
 					"expected 'TYPE FREQ Q [GAIN_DB]', got '%s'", e->value);
-	r = parse_type(e, w[0], (unsigned *)&p->type, reterr);
+	r = parse_type(e, w[0], &type, reterr);
 	if (r < 0)
 		return r;
+	p->type = (enum dsp_biquad_type)type;
 	if (!parse_double(w[1], &p->freq) || !(p->freq > 0.0) || !(p->freq < rate / 2.0))
 		return conf_error_entry(reterr, -EINVAL, e,
 					"expected a frequency in Hz above 0 and below %g "
-					"(half the rate), got '%s'", rate / 2.0, w[1]);
+					"(half the rate), got '%s'",
+					rate / 2.0, w[1]);
 	if (!parse_double(w[2], &p->q) || !(p->q > 0.0) || p->q > EQ_MAX_Q)
 		return conf_error_entry(reterr, -EINVAL, e,
 					"expected a Q above 0 and at most %g, got '%s'", EQ_MAX_Q,
@@ -147,8 +154,8 @@ static int parse_band(const struct conf_entry *e, double rate, struct dsp_biquad
 		return conf_error_entry(reterr, -EINVAL, e,
 					"%s takes no gain: expected '%s FREQ Q', got '%s'", w[0],
 					w[0], e->value);
-	if (n == 4 && (!parse_double(w[3], &p->gain_db) ||
-		       !(fabs(p->gain_db) <= DSP_BIQUAD_MAX_GAIN_DB)))
+	if (n == 4 &&
+	    (!parse_double(w[3], &p->gain_db) || !(fabs(p->gain_db) <= DSP_BIQUAD_MAX_GAIN_DB)))
 		return conf_error_entry(reterr, -EINVAL, e,
 					"expected a gain in dB from %g to %g, got '%s'",
 					-DSP_BIQUAD_MAX_GAIN_DB, DSP_BIQUAD_MAX_GAIN_DB, w[3]);
@@ -166,22 +173,28 @@ static double pole_radius(const struct dsp_biquad_coefs *c)
 }
 
 /*
- * Frames until the slowest pole has decayed by EQ_TAIL_DB (r^n = 10^(-150/20)), plus the two
- * frames of each section's zeros, capped at EQ_TAIL_MAX_S seconds. 0 without bands.
+ * Frames until the response has decayed by EQ_TAIL_DB, capped at EQ_TAIL_MAX_S seconds; 0
+ * without bands. For one band that is the time its slowest pole takes (r^n = 10^(-150/20)) plus
+ * the two frames of its zeros. For a cascade it is the sum over the bands: the response of a
+ * cascade is the convolution of the bands' responses, so it ends no later than their lengths
+ * added, while the slowest pole alone would fall short when bands share poles (a double pole
+ * decays as n r^n: 70 dB short after the single pole's 150 dB at 20 Hz).
  */
 static size_t eq_set_tail(const struct eq_set *s, double rate)
 {
-	double worst = 0.0, cap = EQ_TAIL_MAX_S * rate;
+	double sum = 0.0;
 
-	if (s->n_bands == 0)
-		return 0;
 	for (unsigned i = 0; i < EQ_BANDS; i++) {
-		double r = pole_radius(&s->coefs[i]);
+		const struct dsp_biquad_coefs *c = &s->coefs[i];
+		double r = pole_radius(c);
 
+		if (memcmp(c, &eq_identity, sizeof(*c)) == 0)
+			continue;
+		sum += 2.0;
 		if (r > 0.0)
-			worst = fmax(worst, EQ_TAIL_DB / (-20.0 * log10(r)));
+			sum += ceil(EQ_TAIL_DB / (-20.0 * log10(r)));
 	}
-	return (size_t)fmin(ceil(worst) + 2.0 * s->n_bands, cap);
+	return (size_t)fmin(sum, EQ_TAIL_MAX_S * rate);
 }
 
 /* Checks sec and designs every band into a new set. */
@@ -288,11 +301,28 @@ static unsigned eq_get_out_channels(const void *inst)
 	return q->channels;
 }
 
+EL_RT static size_t rt_eq_get_tail(const void *inst);
+
+/* After each cycle: once a silence has lasted the tail, the history is stale (top comment). */
+EL_RT static void rt_eq_track_silence(struct eq *q, const struct eng_node_io *io)
+{
+	if (!io->in_silent) {
+		q->quiet = 0;
+		return;
+	}
+	q->quiet = q->quiet > SIZE_MAX - io->frames ? SIZE_MAX : q->quiet + io->frames;
+	q->stale = q->quiet >= rt_eq_get_tail(q);
+}
+
 EL_RT static bool rt_eq_process(void *inst, const struct eng_node_io *io)
 {
 	struct eq *q = inst;
 	bool flat = q->cur->n_bands == 0 && q->ramp_left == 0;
 
+	/* After a silence we may have been skipped in: forget what preceded it. */
+	for (unsigned c = 0; q->stale && c < q->channels; c++)
+		dsp_biquad_chain_reset(q->chain[c]);
+	q->stale = false;
 	for (unsigned c = 0; c < q->channels; c++) {
 		if (flat) {
 			/* Bit-exact passthrough; the chain keeps its history for later bands. */
@@ -303,6 +333,7 @@ EL_RT static bool rt_eq_process(void *inst, const struct eng_node_io *io)
 		}
 	}
 	q->ramp_left -= EL_MIN(q->ramp_left, (size_t)io->frames);
+	rt_eq_track_silence(q, io);
 	return flat && io->in_silent;
 }
 

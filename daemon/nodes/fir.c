@@ -15,11 +15,17 @@
  *   while a fade runs, so an update that arrives during a fade waits in `next` and process()
  *   starts it when the fade ends; the set that fade displaces waits in `dead` and goes to the
  *   next update applied (by then its fade has ended, or ends before that update is freed, since
- *   it started earlier). The convolver's "retired" pointer only ever names a set that an update
- *   holds; it is taken (and dropped) before each switch, never followed.
+ *   it started earlier). The convolver's "retired" pointer only ever names an IR of a set held
+ *   elsewhere (by an update, or in `dead`); it is taken and dropped before each switch, never
+ *   followed.
  * - Identity. With no `ir` (a single tap of 1.0) the node copies its input, so it is bit-exact
  *   transparent; the convolvers still run (into a scratch buffer) so that when a real IR comes
  *   in they already hold the input history and the crossfade is exact.
+ * - Silence. The engine stops calling a node whose input has been silent for longer than its
+ *   tail. The convolvers' history is then silent for the current IR, but may still hold older
+ *   input in the partitions beyond it (max_taps larger than the IR), which a longer IR swapped
+ *   in later would play back as a ghost of audio from before the pause. So once a silence has
+ *   lasted the tail, the next call clears the history (dsp_fir_reset) first, skipped or not.
  * - update_prepare() compares the file's path, stamp (inode, size, mtime) and the gain with the
  *   set last applied and makes no update when they match.
  */
@@ -50,14 +56,14 @@ struct fir_set {
 	char *path; /* owned: the resolved file, NULL for the identity (no `ir` key) */
 	struct node_ir_stamp stamp;
 	double gain_db;
-	size_t taps;	   /* of its longest IR */
-	bool identity;	   /* every IR is one tap of exactly 1.0 */
-	unsigned n_ir;	   /* 1: shared by every channel; or one per channel */
+	size_t taps;             /* of its longest IR */
+	bool identity;           /* every IR is one tap of exactly 1.0 */
+	unsigned n_ir;           /* 1: shared by every channel; or one per channel */
 	struct dsp_fir_ir *ir[]; /* owned */
 };
 
 struct fir_update {
-	struct fir_set *set;	 /* owned: the new set; NULL once applied */
+	struct fir_set *set;     /* owned: the new set; NULL once applied */
 	struct fir_set *gone[2]; /* owned: what the apply displaced (NULL or sets) */
 };
 
@@ -66,13 +72,15 @@ struct fir {
 	uint32_t rate, fade_frames;
 	size_t cap_parts; /* partitions each convolver holds (max_taps / block, rounded up) */
 	const struct dsp_mix_ops *mix; /* borrowed: the engine's, outlives every node */
-	struct dsp_fir **conv;	       /* channels convolvers */
-	float *scratch;		       /* block frames: the convolver's output when bypassed */
+	struct dsp_fir **conv;         /* channels convolvers */
+	float *scratch;                /* block frames: the convolver's output when bypassed */
 	/* RT thread only (after create): */
 	struct fir_set *cur;  /* in the convolvers (or being faded to) */
 	struct fir_set *next; /* waiting for a running fade to end */
 	struct fir_set *dead; /* faded out by a switch process() started; for the next update */
 	size_t old_taps;      /* taps of the set fading out while a fade runs */
+	size_t quiet;         /* frames of silent input in a row (the engine may skip us) */
+	bool stale;           /* the history before that silence is to be forgotten */
 	/* The set last applied (cur or next), for update_prepare() on the control thread. */
 	_Atomic(struct fir_set *) applied;
 };
@@ -159,8 +167,9 @@ static int fir_set_new_file(const struct conf_entry *e, const struct eng_node_en
 	node_ir_free(ir);
 	if (r < 0) {
 		fir_set_free(s);
-		return conf_error_entry(reterr, r, e, "'%s': cannot prepare the impulse response: %s",
-					e->value, strerror(-r));
+		return conf_error_entry(reterr, r, e,
+					"'%s': cannot prepare the impulse response: %s", e->value,
+					strerror(-r));
 	}
 	*ret = s;
 	return 0;
@@ -247,7 +256,7 @@ EL_RT static const struct dsp_fir_ir *rt_ir_of(const struct fir_set *s, unsigned
 EL_RT static void rt_fir_switch(struct fir *f, const struct fir_set *s, unsigned fade)
 {
 	for (unsigned c = 0; c < f->channels; c++) {
-		/* The set it names is held by an update (or was never set): only drop it. */
+		/* Its set is held by an update or in dead (or there is none): only drop it. */
 		(void)dsp_fir_take_retired(f->conv[c]);
 		(void)dsp_fir_set_ir(f->conv[c], rt_ir_of(s, c), fade);
 	}
@@ -257,7 +266,7 @@ static int fir_create(const struct conf_section *sec, const struct eng_node_env 
 		      struct el_error *reterr)
 {
 	struct fir_set *s = NULL;
-	uint32_t max_taps;
+	uint32_t max_taps = 0;
 	struct fir *f;
 	int r;
 
@@ -280,8 +289,10 @@ static int fir_create(const struct conf_section *sec, const struct eng_node_env 
 	f->scratch = dsp_mem_alloc(env->block * sizeof(float));
 	r = f->conv && f->scratch ? 0 : -ENOMEM;
 	for (unsigned c = 0; r == 0 && c < f->channels; c++) {
-		struct dsp_fir_config cfg = {.block = env->block, .max_taps = max_taps,
-					     .cpu_flags = env->cpu_flags, .fft = env->fft};
+		struct dsp_fir_config cfg = {.block = env->block,
+					     .max_taps = max_taps,
+					     .cpu_flags = env->cpu_flags,
+					     .fft = env->fft};
 
 		r = dsp_fir_new(&cfg, &f->conv[c]);
 	}
@@ -307,10 +318,35 @@ EL_RT static bool rt_fir_fading(const struct fir *f)
 	return dsp_fir_is_fading(f->conv[0]); /* all channels switch together */
 }
 
+EL_RT static size_t rt_fir_get_tail(const void *inst);
+
+/*
+ * Called after each cycle: counts silent input, and marks the history stale once the silence
+ * is as long as the tail, when the engine may stop calling (see DESIGN).
+ */
+EL_RT static void rt_fir_track_silence(struct fir *f, const struct eng_node_io *io)
+{
+	size_t tail;
+
+	if (!io->in_silent) {
+		f->quiet = 0;
+		return;
+	}
+	f->quiet = f->quiet > SIZE_MAX - io->frames ? SIZE_MAX : f->quiet + io->frames;
+	tail = rt_fir_get_tail(f);
+	f->stale = f->quiet >= tail && f->cap_parts * f->block > tail;
+}
+
 EL_RT static bool rt_fir_process(void *inst, const struct eng_node_io *io)
 {
 	struct fir *f = inst;
 
+	if (f->stale) {
+		/* After a silence we may have been skipped in: forget what preceded it. */
+		for (unsigned c = 0; c < f->channels; c++)
+			dsp_fir_reset(f->conv[c]);
+		f->stale = false;
+	}
 	if (f->next && !rt_fir_fading(f)) {
 		/* dead is NULL here: the update that set next took it (see DESIGN). */
 		f->dead = f->cur;
@@ -324,23 +360,23 @@ EL_RT static bool rt_fir_process(void *inst, const struct eng_node_io *io)
 			dsp_fir_process(f->conv[c], io->in[c], f->scratch, io->frames);
 			f->mix->copy(io->out[c], io->in[c], io->frames);
 		}
+		rt_fir_track_silence(f, io);
 		return io->in_silent;
 	}
 	for (unsigned c = 0; c < f->channels; c++)
 		dsp_fir_process(f->conv[c], io->in[c], io->out[c], io->frames);
+	rt_fir_track_silence(f, io);
 	return false;
 }
 
 EL_RT static size_t rt_fir_get_tail(const void *inst)
 {
 	const struct fir *f = inst;
-	size_t tail = f->cur->taps;
 
-	if (rt_fir_fading(f))
-		tail = EL_MAX(tail, f->old_taps);
-	if (f->next)
-		tail = EL_MAX(tail, f->next->taps);
-	return tail;
+	/* Never skipped mid-swap: a skipped fade would stand still (node.h). */
+	if (rt_fir_fading(f) || f->next)
+		return SIZE_MAX;
+	return f->cur->taps;
 }
 
 /*
@@ -383,7 +419,7 @@ static int fir_update_prepare(void *inst, const struct conf_section *sec,
 	struct fir_update *u;
 	struct fir_set *s = NULL;
 	struct fir *f = inst;
-	uint32_t max_taps;
+	uint32_t max_taps = 0;
 	double gain_db;
 	int r;
 

@@ -29,10 +29,13 @@ static const char *const gain_allowed[] = {"type", "input", GAIN_KEYS, NULL};
 enum { GAIN_PARAM_GAIN_DB, GAIN_PARAM_MUTE };
 
 static const struct node_param gain_params[] = {
-	[GAIN_PARAM_GAIN_DB] = {.name = "gain_db", .unit = "dB", .min = GAIN_MIN_DB,
-				.max = GAIN_MAX_DB, .settable = true},
-	[GAIN_PARAM_MUTE] = {.name = "mute", .unit = "bool", .min = 0.0, .max = 1.0,
-			     .settable = true},
+	[GAIN_PARAM_GAIN_DB] = {.name = "gain_db",
+				.unit = "dB",
+				.min = GAIN_MIN_DB,
+				.max = GAIN_MAX_DB,
+				.settable = true},
+	[GAIN_PARAM_MUTE] =
+		{.name = "mute", .unit = "bool", .min = 0.0, .max = 1.0, .settable = true},
 };
 
 /* A linear gain moving to target over left more frames (left == 0: steady at cur). */
@@ -51,7 +54,7 @@ struct gain {
 	unsigned channels;
 	uint32_t fade_frames;
 	const struct dsp_mix_ops *mix; /* borrowed: the engine's, outlives every node */
-	struct ramp ramp;	       /* RT thread only */
+	struct ramp ramp;              /* RT thread only */
 	/*
 	 * The settings for get_param() and update_prepare() on other threads: the bits of the
 	 * gain_db double, and mute. Written only by the RT thread (or create).

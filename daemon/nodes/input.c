@@ -21,8 +21,8 @@ struct input {
 	const struct dsp_mix_ops *mix; /* borrowed: the engine's, outlives every node */
 };
 
-static int input_create(const struct conf_section *sec, const struct eng_node_env *env,
-			void **ret, struct el_error *reterr)
+static int input_create(const struct conf_section *sec, const struct eng_node_env *env, void **ret,
+			struct el_error *reterr)
 {
 	struct input *in;
 	uint32_t channels;

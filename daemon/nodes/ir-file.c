@@ -48,10 +48,8 @@ int node_ir_resolve(const char *name, const char *base_dir, char **ret)
 
 static void stamp_from(const struct stat *st, struct node_ir_stamp *ret)
 {
-	*ret = (struct node_ir_stamp){.dev = st->st_dev,
-				      .ino = st->st_ino,
-				      .size = st->st_size,
-				      .mtime = st->st_mtim};
+	*ret = (struct node_ir_stamp){
+		.dev = st->st_dev, .ino = st->st_ino, .size = st->st_size, .mtime = st->st_mtim};
 }
 
 int node_ir_stat(const char *path, struct node_ir_stamp *ret)
@@ -77,8 +75,7 @@ static double resampled_length(size_t frames, uint32_t in_rate, uint32_t out_rat
 }
 
 /* Checks what libsndfile says about the file before anything is allocated for it. */
-static int check_info(const char *path, const SF_INFO *info, uint32_t rate,
-		      struct el_error *reterr)
+static int check_info(const char *path, const SF_INFO *info, uint32_t rate, struct el_error *reterr)
 {
 	double taps;
 
@@ -94,8 +91,10 @@ static int check_info(const char *path, const SF_INFO *info, uint32_t rate,
 		       ? (double)info->frames
 		       : resampled_length((size_t)info->frames, (uint32_t)info->samplerate, rate);
 	if (taps > DSP_FIR_MAX_TAPS)
-		return el_error_set(reterr, -E2BIG, "'%s': %.0f taps at %u Hz, more than the %u a FIR "
-				    "accepts", path, taps, rate, DSP_FIR_MAX_TAPS);
+		return el_error_set(reterr, -E2BIG,
+				    "'%s': %.0f taps at %u Hz, more than the %u a FIR "
+				    "accepts",
+				    path, taps, rate, DSP_FIR_MAX_TAPS);
 	return 0;
 }
 
@@ -109,12 +108,17 @@ static int read_file(const char *path, uint32_t rate, struct ir_raw *raw,
 	sf_count_t got;
 	int fd, r;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	/* O_NONBLOCK: a FIFO named by mistake must not hang the control thread in open(). */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0 || fstat(fd, &st) < 0) {
 		r = -errno;
 		if (fd >= 0)
 			close(fd);
 		return el_error_set(reterr, r, "'%s': cannot open: %s", path, strerror(-r));
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		return el_error_set(reterr, -EINVAL, "'%s': not a regular file", path);
 	}
 	stamp_from(&st, ret_stamp);
 	sf = sf_open_fd(fd, SFM_READ, &info, 1); /* closes fd, even when it fails */
@@ -130,12 +134,11 @@ static int read_file(const char *path, uint32_t rate, struct ir_raw *raw,
 	if (r == 0) {
 		got = sf_readf_float(sf, raw->buf, info.frames);
 		/* A header may promise more frames than the file holds: keep what was there. */
-		if (got <= 0)
-			r = got < 0 || sf_error(sf) ? el_error_set(reterr, -EIO, "'%s': cannot read: %s",
-								   path, sf_strerror(sf))
-						    : el_error_set(reterr, -EINVAL,
-								   "'%s': empty impulse response",
-								   path);
+		if (got <= 0 && sf_error(sf))
+			r = el_error_set(reterr, -EIO, "'%s': cannot read: %s", path,
+					 sf_strerror(sf));
+		else if (got <= 0)
+			r = el_error_set(reterr, -EINVAL, "'%s': empty impulse response", path);
 		raw->frames = got > 0 ? (size_t)got : 0;
 	}
 	raw->channels = (unsigned)info.channels;

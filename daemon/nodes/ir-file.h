@@ -32,12 +32,12 @@ struct node_ir_stamp {
 };
 
 struct node_ir {
-	char *path;		    /* owned: the path opened (relative ones resolved) */
+	char *path;                 /* owned: the path opened (relative ones resolved) */
 	struct node_ir_stamp stamp; /* of the file that was read */
-	uint32_t file_rate;	    /* Hz, as stored in the file */
-	unsigned channels;	    /* 1 .. NODE_IR_MAX_CHANNELS */
-	size_t frames;		    /* taps per channel at the engine's rate, 1 .. DSP_FIR_MAX_TAPS */
-	float **data;		    /* owned: channels arrays of frames samples */
+	uint32_t file_rate;         /* Hz, as stored in the file */
+	unsigned channels;          /* 1 .. NODE_IR_MAX_CHANNELS */
+	size_t frames; /* taps per channel at the engine's rate, 1 .. DSP_FIR_MAX_TAPS */
+	float **data;  /* owned: channels arrays of frames samples */
 };
 
 /*
@@ -61,7 +61,8 @@ int node_ir_stamp_equal(const struct node_ir_stamp *a, const struct node_ir_stam
  * Hz. 0 with *ret set (free with node_ir_free()); otherwise -errno with the message
  * `'PATH': reason` in reterr and *ret untouched:
  *   -ENOENT, -EACCES ... `cannot open: <strerror>` (open(2) failed)
- *   -EINVAL              `cannot open: <libsndfile's error>` (not a format libsndfile reads),
+ *   -EINVAL              `not a regular file`,
+ *                        `cannot open: <libsndfile's error>` (not a format libsndfile reads),
  *                        `empty impulse response`, `N channels, at most 64 are supported`
  *   -E2BIG               `N taps at R Hz, more than the 16777216 a FIR accepts`
  *   -EIO                 `cannot read: <libsndfile's error>`

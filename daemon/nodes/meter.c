@@ -26,22 +26,32 @@ static const char *const meter_allowed[] = {"type", "input", NULL};
 
 /* How fast the peak hold falls, and what silence (or less) reads as. */
 #define METER_HOLD_DECAY_DB_S 20.0
-#define METER_FLOOR_DB	      (-200.0)
+#define METER_FLOOR_DB        (-200.0)
+#define METER_FLOOR_LINEAR    1e-10f /* METER_FLOOR_DB as an amplitude */
 
 enum { METER_PARAM_PEAK_DB, METER_PARAM_RMS_DB, METER_PARAM_HOLD_DB };
 
 static const struct node_param meter_params[] = {
-	[METER_PARAM_PEAK_DB] = {.name = "peak_db", .unit = "dB", .min = METER_FLOOR_DB,
-				 .max = 200.0, .per_channel = true},
-	[METER_PARAM_RMS_DB] = {.name = "rms_db", .unit = "dB", .min = METER_FLOOR_DB,
-				.max = 200.0, .per_channel = true},
-	[METER_PARAM_HOLD_DB] = {.name = "hold_db", .unit = "dB", .min = METER_FLOOR_DB,
-				 .max = 200.0, .per_channel = true},
+	[METER_PARAM_PEAK_DB] = {.name = "peak_db",
+				 .unit = "dB",
+				 .min = METER_FLOOR_DB,
+				 .max = 200.0,
+				 .per_channel = true},
+	[METER_PARAM_RMS_DB] = {.name = "rms_db",
+				.unit = "dB",
+				.min = METER_FLOOR_DB,
+				.max = 200.0,
+				.per_channel = true},
+	[METER_PARAM_HOLD_DB] = {.name = "hold_db",
+				 .unit = "dB",
+				 .min = METER_FLOOR_DB,
+				 .max = 200.0,
+				 .per_channel = true},
 };
 
 struct meter_chan {
-	float hold;		     /* RT thread only: the peak hold, linear */
-	_Atomic uint32_t value[3];   /* float bits, linear, by enum METER_PARAM_* */
+	float hold;                /* RT thread only: the peak hold, linear */
+	_Atomic uint32_t value[3]; /* float bits, linear, by enum METER_PARAM_* */
 };
 
 struct meter {
@@ -75,8 +85,8 @@ static void meter_destroy(void *inst)
 	free(m);
 }
 
-static int meter_create(const struct conf_section *sec, const struct eng_node_env *env,
-			void **ret, struct el_error *reterr)
+static int meter_create(const struct conf_section *sec, const struct eng_node_env *env, void **ret,
+			struct el_error *reterr)
 {
 	struct meter *m;
 	int r;
@@ -137,9 +147,9 @@ EL_RT static void rt_measure(const float *x, size_t n, float *ret_peak, double *
 EL_RT static bool rt_meter_process(void *inst, const struct eng_node_io *io)
 {
 	struct meter *m = inst;
-	double decay = io->frames == m->block ? m->decay_block
-					      : pow(10.0, -METER_HOLD_DECAY_DB_S / 20.0 *
-								  io->frames / m->rate);
+	double decay = io->frames == m->block
+			       ? m->decay_block
+			       : pow(10.0, -METER_HOLD_DECAY_DB_S / 20.0 * io->frames / m->rate);
 
 	for (unsigned c = 0; c < m->channels; c++) {
 		struct meter_chan *ch = &m->chan[c];
@@ -153,6 +163,8 @@ EL_RT static bool rt_meter_process(void *inst, const struct eng_node_io *io)
 			rt_measure(io->in[c], io->frames, &peak, &ms);
 		}
 		ch->hold = fmaxf(peak, (float)(ch->hold * decay));
+		if (ch->hold <= METER_FLOOR_LINEAR)
+			ch->hold = 0.0f; /* at the floor: the hold has finished falling */
 		rt_publish(&ch->value[METER_PARAM_PEAK_DB], peak);
 		rt_publish(&ch->value[METER_PARAM_RMS_DB], (float)sqrt(ms));
 		rt_publish(&ch->value[METER_PARAM_HOLD_DB], ch->hold);
@@ -160,9 +172,14 @@ EL_RT static bool rt_meter_process(void *inst, const struct eng_node_io *io)
 	return io->in_silent;
 }
 
+/* Keep running on silence while a hold is still falling, so readers see it reach the floor. */
 EL_RT static size_t rt_meter_get_tail(const void *inst)
 {
-	(void)inst;
+	const struct meter *m = inst;
+
+	for (unsigned c = 0; c < m->channels; c++)
+		if (m->chan[c].hold > METER_FLOOR_LINEAR)
+			return SIZE_MAX;
 	return 0;
 }
 

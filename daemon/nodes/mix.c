@@ -41,7 +41,7 @@ struct mix {
 	size_t n_groups;
 	uint32_t fade_frames;
 	const struct dsp_mix_ops *mix; /* borrowed: the engine's, outlives every node */
-	struct ramp *ramps;	       /* n_groups; RT thread only */
+	struct ramp *ramps;            /* n_groups; RT thread only */
 	/* Bits of each gain (dB) last applied: written by the RT thread, read by updates. */
 	_Atomic uint64_t *gains_db_bits;
 };
@@ -102,8 +102,8 @@ static int mix_read(const struct conf_section *sec, const struct eng_node_env *e
 	if (!u)
 		return -ENOMEM;
 	u->n_groups = env->n_groups;
-	r = conf_get_double_list(sec, "gains", MIX_MIN_DB, MIX_MAX_DB, u->gains_db, u->n_groups,
-				 &n, reterr);
+	r = conf_get_double_list(sec, "gains", MIX_MIN_DB, MIX_MAX_DB, u->gains_db, u->n_groups, &n,
+				 reterr);
 	if (r == 0 && n != 0 && n != u->n_groups)
 		r = conf_error_entry(reterr, -EINVAL, conf_section_find(sec, "gains"),
 				     "expected %zu values (one per input), got %zu", u->n_groups,
@@ -257,9 +257,9 @@ static int mix_update_prepare(void *inst, const struct conf_section *sec,
 	}
 	/* relaxed: pairs with the relaxed store in rt_mix_update_apply(); lone values */
 	for (size_t g = 0; g < m->n_groups; g++)
-		same = same && u->gains_db[g] == bits_double(atomic_load_explicit(
-								 &m->gains_db_bits[g],
-								 memory_order_relaxed));
+		same = same &&
+		       u->gains_db[g] == bits_double(atomic_load_explicit(&m->gains_db_bits[g],
+									  memory_order_relaxed));
 	if (same) {
 		free(u);
 		u = NULL;

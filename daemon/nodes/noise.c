@@ -41,8 +41,11 @@ static const char *const noise_colors[] = {[NOISE_WHITE] = "white", [NOISE_PINK]
 enum { NOISE_PARAM_LEVEL_DB };
 
 static const struct node_param noise_params[] = {
-	[NOISE_PARAM_LEVEL_DB] = {.name = "level_db", .unit = "dB", .min = NOISE_MIN_DB,
-				  .max = 0.0, .settable = true},
+	[NOISE_PARAM_LEVEL_DB] = {.name = "level_db",
+				  .unit = "dB",
+				  .min = NOISE_MIN_DB,
+				  .max = 0.0,
+				  .settable = true},
 };
 
 /* Kellet's refined filter: six one-pole low-passes (pole, input weight), a direct term. */
@@ -65,8 +68,8 @@ struct noise_settings {
 };
 
 struct noise_chan {
-	uint32_t x;	 /* xorshift32 state, never 0 */
-	double pink[7];	 /* the six low-passes, then the delayed white term */
+	uint32_t x;     /* xorshift32 state, never 0 */
+	double pink[7]; /* the six low-passes, then the delayed white term */
 };
 
 struct noise {
@@ -172,8 +175,8 @@ static void noise_destroy(void *inst)
 	free(n);
 }
 
-static int noise_create(const struct conf_section *sec, const struct eng_node_env *env,
-			void **ret, struct el_error *reterr)
+static int noise_create(const struct conf_section *sec, const struct eng_node_env *env, void **ret,
+			struct el_error *reterr)
 {
 	struct noise_settings s;
 	struct noise *n;

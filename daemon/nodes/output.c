@@ -20,14 +20,16 @@ static const char *const output_allowed[] = {"type", "input", NULL};
 enum { OUTPUT_PARAM_CLIPS };
 
 static const struct node_param output_params[] = {
-	[OUTPUT_PARAM_CLIPS] = {.name = "clips", .unit = "samples", .min = 0.0,
+	[OUTPUT_PARAM_CLIPS] = {.name = "clips",
+				.unit = "samples",
+				.min = 0.0,
 				.max = 9007199254740992.0 /* 2^53: exact in a double */},
 };
 
 struct output {
 	unsigned channels;
 	const struct dsp_mix_ops *mix; /* borrowed: the engine's, outlives every node */
-	_Atomic uint64_t clips;	       /* samples with |x| > 1.0 since creation */
+	_Atomic uint64_t clips;        /* samples with |x| > 1.0 since creation */
 };
 
 /* The section must be valid and the node fed: an output without input would play nothing. */
@@ -43,8 +45,8 @@ static int output_check(const struct conf_section *sec, const struct eng_node_en
 	return 0;
 }
 
-static int output_create(const struct conf_section *sec, const struct eng_node_env *env,
-			 void **ret, struct el_error *reterr)
+static int output_create(const struct conf_section *sec, const struct eng_node_env *env, void **ret,
+			 struct el_error *reterr)
 {
 	struct output *o;
 	int r;
@@ -101,9 +103,9 @@ EL_RT static bool rt_output_process(void *inst, const struct eng_node_io *io)
 	 * in output_get_param(). Only this thread writes it, so load + store cannot lose counts.
 	 */
 	if (clips)
-		atomic_store_explicit(
-			&o->clips, atomic_load_explicit(&o->clips, memory_order_relaxed) + clips,
-			memory_order_relaxed);
+		atomic_store_explicit(&o->clips,
+				      atomic_load_explicit(&o->clips, memory_order_relaxed) + clips,
+				      memory_order_relaxed);
 	return io->in_silent;
 }
 

@@ -30,9 +30,12 @@ enum { TONE_PARAM_FREQ, TONE_PARAM_LEVEL_DB };
 
 static const struct node_param tone_params[] = {
 	/* The upper bound here is the highest any rate allows; set_param() checks rate / 2. */
-	[TONE_PARAM_FREQ] = {.name = "freq", .unit = "Hz", .min = 1.0, .max = 192000.0,
-			     .settable = true},
-	[TONE_PARAM_LEVEL_DB] = {.name = "level_db", .unit = "dB", .min = TONE_MIN_DB, .max = 0.0,
+	[TONE_PARAM_FREQ] =
+		{.name = "freq", .unit = "Hz", .min = 1.0, .max = 192000.0, .settable = true},
+	[TONE_PARAM_LEVEL_DB] = {.name = "level_db",
+				 .unit = "dB",
+				 .min = TONE_MIN_DB,
+				 .max = 0.0,
 				 .settable = true},
 };
 
@@ -43,7 +46,7 @@ struct ramp {
 };
 
 struct tone_settings {
-	double freq;	 /* Hz */
+	double freq;     /* Hz */
 	double level_db; /* peak amplitude, dBFS */
 	uint32_t channels;
 };
@@ -52,9 +55,9 @@ struct tone {
 	unsigned channels;
 	uint32_t rate, fade_frames;
 	const struct dsp_mix_ops *mix; /* borrowed: the engine's, outlives every node */
-	double phase;		       /* cycles, in [0, 1); RT thread only */
-	double inc;		       /* cycles per frame; RT thread only */
-	struct ramp level;	       /* RT thread only */
+	double phase;                  /* cycles, in [0, 1); RT thread only */
+	double inc;                    /* cycles per frame; RT thread only */
+	struct ramp level;             /* RT thread only */
 	/* Bits of the freq and level_db doubles: written by the RT thread, read anywhere. */
 	_Atomic uint64_t freq_bits, level_db_bits;
 };

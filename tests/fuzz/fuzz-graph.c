@@ -44,8 +44,12 @@ static int fuzz_init(void)
 
 static void compile_twice(const struct conf *c, const struct eng_settings *s)
 {
-	struct eng_node_env env = {.rate = s->rate, .block = s->block, .fade_frames = s->block,
-				   .mix = &mix, .fft = fft, .base_dir = empty_dir};
+	struct eng_node_env env = {.rate = s->rate,
+				   .block = s->block,
+				   .fade_frames = s->block,
+				   .mix = &mix,
+				   .fft = fft,
+				   .base_dir = empty_dir};
 	struct eng_plan *first = NULL, *second = NULL, *fade = NULL;
 	struct eng_graph *g = NULL;
 	struct el_error err = {0};

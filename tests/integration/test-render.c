@@ -18,35 +18,28 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "tests/integration/test-proc.h"
 #include "tests/unit/test-util.h"
 
-static char dir[] = "/tmp/test-render-XXXXXX";
-static const char *echoeld;
+static struct test_proc proc;
 
 static void path(char *buf, const char *name)
 {
-	snprintf(buf, 512, "%s/%s", dir, name);
+	test_proc_path(&proc, buf, 512, name);
 }
 
 static void write_text(const char *name, const char *text)
 {
-	char p[512];
-	FILE *f;
-
-	path(p, name);
-	f = fopen(p, "w");
-	assert_non_null(f);
-	fputs(text, f);
-	fclose(f);
+	assert_int_equal(test_proc_write(&proc, name, text), 0);
 }
 
 static void write_wav(const char *name, int format, int channels, const float *x, sf_count_t n)
 {
-	SF_INFO info = {.samplerate = 48000, .channels = channels, .format = SF_FORMAT_WAV | format};
+	SF_INFO info = {
+		.samplerate = 48000, .channels = channels, .format = SF_FORMAT_WAV | format};
 	char p[512];
 	SNDFILE *f;
 
@@ -73,44 +66,15 @@ static float *read_wav(const char *name, SF_INFO *info)
 	return x;
 }
 
-/* Runs echoeld with args (NULL-terminated); returns its exit code; stderr goes to err.txt. */
 static int run(const char *const *args)
 {
-	char errpath[512];
-	char *argv[16];
-	size_t n = 0;
-	pid_t pid;
-	int status;
-
-	path(errpath, "err.txt");
-	argv[n++] = (char *)echoeld;
-	for (; *args && n < 15; args++)
-		argv[n++] = (char *)*args;
-	argv[n] = NULL;
-	pid = fork();
-	assert_true(pid >= 0);
-	if (pid == 0) {
-		if (!freopen(errpath, "w", stderr))
-			_exit(127);
-		execv(echoeld, argv);
-		_exit(127);
-	}
-	assert_int_equal(waitpid(pid, &status, 0), pid);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
+	return test_proc_run(&proc, args);
 }
 
 static void assert_stderr_contains(const char *needle)
 {
-	char p[512], buf[4096] = {0};
-	FILE *f;
-
-	path(p, "err.txt");
-	f = fopen(p, "r");
-	assert_non_null(f);
-	fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	if (!strstr(buf, needle)) {
-		printf("# stderr was: %s\n# expected to contain: %s\n", buf, needle);
+	if (!strstr(proc.err, needle)) {
+		printf("# stderr was: %s\n# expected to contain: %s\n", proc.err, needle);
 		fail();
 	}
 }
@@ -271,19 +235,13 @@ static void test_bad_files(void **state)
 static int setup(void **state)
 {
 	(void)state;
-	echoeld = getenv("ECHOELD");
-	if (!echoeld || !mkdtemp(dir))
-		return -1;
-	return 0;
+	return test_proc_init(&proc, "test-render");
 }
 
 static int teardown(void **state)
 {
-	char cmd[600];
-
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd);
+	return test_proc_done(&proc);
 }
 
 int main(void)

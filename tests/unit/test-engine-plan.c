@@ -37,8 +37,12 @@ struct compiled {
 static int compile(const char *text, const struct eng_plan *prev, uint32_t pool,
 		   struct compiled *ret, struct el_error *err)
 {
-	struct eng_node_env env = {.rate = 48000, .block = 64, .fade_frames = 256, .mix = &mix,
-				   .fft = fft, .base_dir = "/tmp"};
+	struct eng_node_env env = {.rate = 48000,
+				   .block = 64,
+				   .fade_frames = 256,
+				   .mix = &mix,
+				   .fft = fft,
+				   .base_dir = "/tmp"};
 	struct eng_graph *g = NULL;
 	int r = conf_load_string(text, "test.conf", &ret->conf, err);
 
@@ -78,10 +82,12 @@ static void check_plan(const struct eng_plan *p)
 				continue;
 			assert_true((size_t)in->src_step < i);
 			assert_true(p->steps[in->src_step].level < s->level);
-			assert_true(in->buffer == p->steps[in->src_step].out_buffers[in->src_channel]);
+			assert_true(in->buffer ==
+				    p->steps[in->src_step].out_buffers[in->src_channel]);
 		}
 	}
-	/* For every level: buffers written there, and buffers still to be read later, are distinct. */
+	/* For every level: buffers written there, and buffers still to be read later, are distinct.
+	 */
 	for (unsigned l = 0; l < p->n_levels; l++) {
 		uint32_t *owner = calloc(p->n_buffers + 1, sizeof(*owner));
 		assert_non_null(owner);
@@ -91,7 +97,8 @@ static void check_plan(const struct eng_plan *p)
 			for (size_t j = 0; j < p->n_steps; j++)
 				for (unsigned k = 0; k < p->steps[j].n_in; k++)
 					if (p->steps[j].inputs[k].src_step == (int32_t)i)
-						last = last > p->steps[j].level ? last : p->steps[j].level;
+						last = last > p->steps[j].level ? last
+										: p->steps[j].level;
 			if (s->level > l || last < l)
 				continue; /* not alive during level l */
 			for (unsigned c = 0; c < s->n_out; c++) {

@@ -6,8 +6,8 @@
  * (noise -> gain -> output B). Output A, recorded across all switches, must stay a clean sine:
  * no sample-to-sample step beyond the sine's own slope and no second difference beyond its
  * curvature (a dropped, repeated or faded block would break either by an order of magnitude).
- * Output B (noise) is only checked for a sane level. Run with 0 and 1 worker threads, and in the TSan
- * build, since the control thread, the RT thread and the workers all meet here.
+ * Output B (noise) is only checked for a sane level. Run with 0 and 1 worker threads, and in the
+ * TSan build, since the control thread, the RT thread and the workers all meet here.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -25,11 +25,11 @@
 #include "daemon/config.h"
 #include "daemon/engine/engine.h"
 
-#define BLOCK 64
-#define RATE 48000
+#define BLOCK      64
+#define RATE       48000
 #define MAX_FRAMES (RATE * 60)
-#define FREQ 441.0
-#define AMPLITUDE 0.5 /* -6.02 dB */
+#define FREQ       441.0
+#define AMPLITUDE  0.5 /* -6.02 dB */
 
 static const char graph_a[] = "[node.t]\ntype = tone\nfreq = 441\nlevel_db = -6.0206\n"
 			      "[node.outA]\ntype = output\ninput = t\n";
@@ -127,8 +127,8 @@ static void run(unsigned workers)
 	assert_true(fabs(peak - AMPLITUDE) < 1e-3);
 	assert_true(worst_step <= slope * 1.001 + 1e-6);
 	assert_true(worst_curve <= slope * 2 * M_PI * FREQ / RATE * 1.01 + 1e-6);
-	/* Uniform noise at -20 dB RMS peaks at 0.1 * sqrt(3); after -3 dB no two samples differ more
-	 * than twice that. A sanity check of B's level, not of its fades. */
+	/* Uniform noise at -20 dB RMS peaks at 0.1 * sqrt(3); after -3 dB no two samples differ
+	 * more than twice that. A sanity check of B's level, not of its fades. */
 	assert_true(worst_b <= 2 * 0.1 * sqrt(3.0) * pow(10, -3 / 20.0) + 1e-4);
 	eng_engine_free(rt.engine);
 	conf_free(a);

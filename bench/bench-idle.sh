@@ -1,0 +1,62 @@
+#!/bin/sh
+# bench/bench-idle.sh: what an idle echoeld costs, beside an idle jackd on its dummy driver,
+# measured in the same run: both run for SECONDS (default 30) at block/period 256, 48 kHz,
+# echoeld on its own clock with its built-in default graph and silent input, jackd with no
+# clients. CPU time comes from /proc/PID/task/*/schedstat (nanoseconds on CPU, every thread).
+#
+# usage: bench/bench-idle.sh ECHOELD [SECONDS]
+set -eu
+
+ECHOELD=$1
+SECONDS_RUN=${2:-30}
+dir=$(mktemp -d /tmp/bench-idle-XXXXXX)
+server=bench-idle-$$
+epid= jpid=
+cleanup() {
+	[ -n "$epid" ] && kill "$epid" 2>/dev/null || true
+	[ -n "$jpid" ] && kill "$jpid" 2>/dev/null || true
+	wait 2>/dev/null || true
+	rm -rf "$dir" /dev/shm/jack-shm-registry /dev/shm/jack_sem.*"$server"* 2>/dev/null || true
+}
+trap cleanup EXIT
+
+cpu_ns() { # total on-CPU nanoseconds of every thread of PID
+	cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ s += $1 } END { printf "%.0f", s }'
+}
+
+printf '[engine]\nblock = 256\n' >"$dir/idle.conf"
+cat >>"$dir/idle.conf" <<'EOF2'
+[node.in]
+type = input
+channels = 2
+[node.eq]
+type = eq
+input = in
+[node.fir]
+type = fir
+input = eq
+[node.volume]
+type = gain
+input = fir
+[node.meter]
+type = meter
+input = volume
+[node.out]
+type = output
+input = meter
+EOF2
+
+"$ECHOELD" --config "$dir/idle.conf" --backend dummy 2>"$dir/echoeld.log" &
+epid=$!
+JACK_NO_START_SERVER=1 setsid jackd -n "$server" -d dummy -r 48000 -p 256 </dev/null >"$dir/jackd.log" 2>&1 &
+jpid=$!
+sleep 2 # let both settle
+e0=$(cpu_ns "$epid") j0=$(cpu_ns "$jpid")
+sleep "$SECONDS_RUN"
+e1=$(cpu_ns "$epid") j1=$(cpu_ns "$jpid")
+awk -v e="$((e1 - e0))" -v j="$((j1 - j0))" -v s="$SECONDS_RUN" 'BEGIN {
+	printf "# idle cost over %d s, block 256 @ 48 kHz (percent of one core)\n", s
+	printf "echoeld (own clock, default graph, silent input): %.3f %%\n", e / (s * 1e7)
+	printf "jackd -d dummy -p 256 (no clients):               %.3f %%\n", j / (s * 1e7)
+	printf "ratio echoeld / jackd:                            %.2f\n", (j > 0 ? e / j : 0)
+}'

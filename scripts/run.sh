@@ -1,0 +1,16 @@
+#!/bin/sh
+# Installs what is missing, builds, and starts echoeld in the foreground (the README's first
+# command). Without arguments it runs /etc/echoeld/echoeld.conf if that exists, else the
+# built-in default graph (stereo in -> eq -> fir -> volume -> meter -> stereo out). Arguments
+# are passed on: ./scripts/run.sh --config conf/crossover.conf
+set -eu
+
+cd "$(dirname "$0")/.."
+./scripts/install-deps.sh
+if [ -f build/build.ninja ]; then
+	meson setup --reconfigure build >/dev/null
+else
+	meson setup build >/dev/null
+fi
+meson compile -C build echoeld >/dev/null
+exec ./build/daemon/echoeld "$@"
