@@ -15,13 +15,13 @@
 #define EL_ERROR_MAX 512
 
 struct el_error {
-	int code;		     /* the negative errno that was returned, 0 if none */
+	int code;                   /* the negative errno that was returned, 0 if none */
 	char message[EL_ERROR_MAX]; /* one line, no trailing newline */
 };
 
 /* Sets the message (printf-style) and returns code, so `return el_error_set(e, -EINVAL, ...)`. */
 __attribute__((format(printf, 3, 4))) static inline int el_error_set(struct el_error *e, int code,
-								    const char *fmt, ...)
+								     const char *fmt, ...)
 {
 	va_list ap;
 
