@@ -16,11 +16,11 @@
 #include <math.h>
 #include <stdatomic.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "daemon/config-value.h"
 #include "daemon/config.h"
 #include "daemon/engine/node.h"
+#include "daemon/nodes/node-util.h"
 #include "dsp/delay.h"
 
 #define DELAY_KEYS "delay_frames", "delay_ms", "max_delay_ms"
@@ -58,22 +58,6 @@ struct delay {
 	_Atomic uint64_t frames_now, ms_bits;
 };
 
-static uint64_t double_bits(double v)
-{
-	uint64_t u;
-
-	memcpy(&u, &v, sizeof(u));
-	return u;
-}
-
-static double bits_double(uint64_t u)
-{
-	double v;
-
-	memcpy(&v, &u, sizeof(v));
-	return v;
-}
-
 /* The delay: delay_frames or delay_ms (not both), 0 when neither. */
 static int delay_read_delay(const struct conf_section *sec, const struct eng_node_env *env,
 			    struct delay_settings *ret, struct el_error *reterr)
@@ -110,11 +94,9 @@ static int delay_read(const struct conf_section *sec, const struct eng_node_env 
 	double ms;
 	int r;
 
-	r = conf_check_keys(sec, delay_allowed, reterr);
+	r = node_check_input(sec, delay_allowed, env, "a delay needs an input", reterr);
 	if (r < 0)
 		return r;
-	if (env->in_channels < 1)
-		return conf_error_section(reterr, -EINVAL, sec, "a delay needs an input");
 	r = delay_read_delay(sec, env, ret, reterr);
 	if (r < 0)
 		return r;
@@ -171,7 +153,7 @@ static int delay_create(const struct conf_section *sec, const struct eng_node_en
 		return r;
 	}
 	atomic_init(&d->frames_now, s.frames);
-	atomic_init(&d->ms_bits, double_bits(s.ms));
+	atomic_init(&d->ms_bits, node_double_to_bits(s.ms));
 	*ret = d;
 	return 0;
 }
@@ -190,11 +172,8 @@ EL_RT static void rt_delay_track_silence(struct delay *d, const struct eng_node_
 {
 	size_t tail;
 
-	if (!io->in_silent) {
-		d->quiet = 0;
+	if (!node_quiet_count(&d->quiet, io))
 		return;
-	}
-	d->quiet = d->quiet > SIZE_MAX - io->frames ? SIZE_MAX : d->quiet + io->frames;
 	tail = rt_delay_get_tail(d);
 	d->stale = d->quiet >= tail && d->max_frames > tail;
 }
@@ -234,15 +213,16 @@ EL_RT static void rt_delay_set(struct delay *d, size_t frames, double ms)
 	d->hold_frames = EL_MAX(before, d->hold_left ? d->hold_frames : 0);
 	d->hold_left = 3 * (size_t)d->fade_frames;
 	atomic_store_explicit(&d->frames_now, frames, memory_order_relaxed);
-	atomic_store_explicit(&d->ms_bits, double_bits(ms), memory_order_relaxed);
+	atomic_store_explicit(&d->ms_bits, node_double_to_bits(ms), memory_order_relaxed);
 }
 
 static int delay_update_prepare(void *inst, const struct conf_section *sec,
 				const struct eng_node_env *env, void **ret_update,
 				struct el_error *reterr)
 {
-	struct delay_settings s, *u;
+	struct delay_settings s;
 	struct delay *d = inst;
+	bool same;
 	int r;
 
 	if (env->in_channels != d->channels || env->rate != d->rate)
@@ -253,16 +233,8 @@ static int delay_update_prepare(void *inst, const struct conf_section *sec,
 	if (s.max_frames > d->max_frames)
 		return -EOPNOTSUPP;
 	/* relaxed: pairs with rt_delay_set(); a lone value */
-	if (s.frames == atomic_load_explicit(&d->frames_now, memory_order_relaxed)) {
-		*ret_update = NULL;
-		return 0;
-	}
-	u = malloc(sizeof(*u));
-	if (!u)
-		return -ENOMEM;
-	*u = s;
-	*ret_update = u;
-	return 0;
+	same = s.frames == atomic_load_explicit(&d->frames_now, memory_order_relaxed);
+	return node_update_new(same ? NULL : &s, sizeof(s), ret_update);
 }
 
 EL_RT static void rt_delay_update_apply(void *inst, void *update)
@@ -270,11 +242,6 @@ EL_RT static void rt_delay_update_apply(void *inst, void *update)
 	const struct delay_settings *s = update;
 
 	rt_delay_set(inst, s->frames, s->ms);
-}
-
-static void delay_update_free(void *update)
-{
-	free(update);
 }
 
 EL_RT static int rt_delay_set_param(void *inst, unsigned id, double value)
@@ -296,7 +263,7 @@ static int delay_get_param(const void *inst, unsigned id, unsigned channel, doub
 	if (id != DELAY_PARAM_DELAY_MS)
 		return -EINVAL;
 	/* relaxed: pairs with rt_delay_set(); a lone value */
-	*ret = bits_double(atomic_load_explicit(&d->ms_bits, memory_order_relaxed));
+	*ret = node_bits_to_double(atomic_load_explicit(&d->ms_bits, memory_order_relaxed));
 	return 0;
 }
 
@@ -314,7 +281,7 @@ const struct node_type node_type_delay = {
 	.get_tail = rt_delay_get_tail,
 	.update_prepare = delay_update_prepare,
 	.update_apply = rt_delay_update_apply,
-	.update_free = delay_update_free,
+	.update_free = free, /* one malloc'ed block */
 	.set_param = rt_delay_set_param,
 	.get_param = delay_get_param,
 };

@@ -18,9 +18,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "daemon/config-value.h"
 #include "daemon/config.h"
 #include "daemon/engine/node.h"
+#include "daemon/nodes/node-util.h"
 #include "dsp/biquad.h"
 #include "dsp/mem.h"
 #include "dsp/mix.h"
@@ -205,11 +205,9 @@ static int eq_read(const struct conf_section *sec, const struct eng_node_env *en
 	struct eq_set *s;
 	int r;
 
-	r = conf_check_keys(sec, eq_allowed, reterr);
+	r = node_check_input(sec, eq_allowed, env, "an eq needs an input", reterr);
 	if (r < 0)
 		return r;
-	if (env->in_channels < 1)
-		return conf_error_section(reterr, -EINVAL, sec, "an eq needs an input");
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
@@ -306,11 +304,8 @@ EL_RT static size_t rt_eq_get_tail(const void *inst);
 /* After each cycle: once a silence has lasted the tail, the history is stale (top comment). */
 EL_RT static void rt_eq_track_silence(struct eq *q, const struct eng_node_io *io)
 {
-	if (!io->in_silent) {
-		q->quiet = 0;
+	if (!node_quiet_count(&q->quiet, io))
 		return;
-	}
-	q->quiet = q->quiet > SIZE_MAX - io->frames ? SIZE_MAX : q->quiet + io->frames;
 	q->stale = q->quiet >= rt_eq_get_tail(q);
 }
 

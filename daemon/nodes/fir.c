@@ -40,6 +40,7 @@
 #include "daemon/config.h"
 #include "daemon/engine/node.h"
 #include "daemon/nodes/ir-file.h"
+#include "daemon/nodes/node-util.h"
 #include "dsp/fir.h"
 #include "dsp/mem.h"
 #include "dsp/mix.h"
@@ -197,12 +198,10 @@ static int fir_read_max_taps(const struct conf_section *sec, size_t taps, const 
 static int fir_check(const struct conf_section *sec, const struct eng_node_env *env,
 		     double *ret_gain_db, struct el_error *reterr)
 {
-	int r = conf_check_keys(sec, fir_allowed, reterr);
+	int r = node_check_input(sec, fir_allowed, env, "a fir needs an input", reterr);
 
 	if (r < 0)
 		return r;
-	if (env->in_channels < 1)
-		return conf_error_section(reterr, -EINVAL, sec, "a fir needs an input");
 	return conf_get_double(sec, "gain_db", 0.0, FIR_MIN_DB, FIR_MAX_DB, ret_gain_db, reterr);
 }
 
@@ -328,11 +327,8 @@ EL_RT static void rt_fir_track_silence(struct fir *f, const struct eng_node_io *
 {
 	size_t tail;
 
-	if (!io->in_silent) {
-		f->quiet = 0;
+	if (!node_quiet_count(&f->quiet, io))
 		return;
-	}
-	f->quiet = f->quiet > SIZE_MAX - io->frames ? SIZE_MAX : f->quiet + io->frames;
 	tail = rt_fir_get_tail(f);
 	f->stale = f->quiet >= tail && f->cap_parts * f->block > tail;
 }

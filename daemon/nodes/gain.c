@@ -11,12 +11,13 @@
 #include <math.h>
 #include <stdatomic.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "daemon/config-value.h"
 #include "daemon/config.h"
 #include "daemon/engine/node.h"
+#include "daemon/nodes/node-util.h"
 #include "dsp/mix.h"
+#include "dsp/ramp.h"
 
 #define GAIN_KEYS "gain_db", "mute"
 
@@ -38,12 +39,6 @@ static const struct node_param gain_params[] = {
 		{.name = "mute", .unit = "bool", .min = 0.0, .max = 1.0, .settable = true},
 };
 
-/* A linear gain moving to target over left more frames (left == 0: steady at cur). */
-struct ramp {
-	double cur, target;
-	uint32_t left;
-};
-
 /* What a gain is set to; also the update a new config section becomes. */
 struct gain_settings {
 	double gain_db;
@@ -54,7 +49,7 @@ struct gain {
 	unsigned channels;
 	uint32_t fade_frames;
 	const struct dsp_mix_ops *mix; /* borrowed: the engine's, outlives every node */
-	struct ramp ramp;              /* RT thread only */
+	struct dsp_ramp ramp;          /* RT thread only */
 	/*
 	 * The settings for get_param() and update_prepare() on other threads: the bits of the
 	 * gain_db double, and mute. Written only by the RT thread (or create).
@@ -62,22 +57,6 @@ struct gain {
 	_Atomic uint64_t gain_db_bits;
 	_Atomic uint32_t mute;
 };
-
-static uint64_t double_bits(double v)
-{
-	uint64_t u;
-
-	memcpy(&u, &v, sizeof(u));
-	return u;
-}
-
-static double bits_double(uint64_t u)
-{
-	double v;
-
-	memcpy(&v, &u, sizeof(v));
-	return v;
-}
 
 static double settings_linear(const struct gain_settings *s)
 {
@@ -105,14 +84,16 @@ static int gain_read(const struct conf_section *sec, const struct eng_node_env *
 /* relaxed (both): the values stand alone; pair with the relaxed loads in gain_load(). */
 EL_RT static void rt_gain_publish(struct gain *g, const struct gain_settings *s)
 {
-	atomic_store_explicit(&g->gain_db_bits, double_bits(s->gain_db), memory_order_relaxed);
+	atomic_store_explicit(&g->gain_db_bits, node_double_to_bits(s->gain_db),
+			      memory_order_relaxed);
 	atomic_store_explicit(&g->mute, s->mute, memory_order_relaxed);
 }
 
 /* relaxed (both): pair with rt_gain_publish(); a reader may see one new and one old value. */
 static void gain_load(const struct gain *g, struct gain_settings *ret)
 {
-	ret->gain_db = bits_double(atomic_load_explicit(&g->gain_db_bits, memory_order_relaxed));
+	ret->gain_db =
+		node_bits_to_double(atomic_load_explicit(&g->gain_db_bits, memory_order_relaxed));
 	ret->mute = atomic_load_explicit(&g->mute, memory_order_relaxed) != 0;
 }
 
@@ -133,16 +114,11 @@ static int gain_create(const struct conf_section *sec, const struct eng_node_env
 	g->fade_frames = env->fade_frames;
 	g->mix = env->mix;
 	/* No ramp at creation: the engine fades a new node in. */
-	g->ramp.cur = g->ramp.target = settings_linear(&s);
-	atomic_init(&g->gain_db_bits, double_bits(s.gain_db));
+	dsp_ramp_set(&g->ramp, settings_linear(&s));
+	atomic_init(&g->gain_db_bits, node_double_to_bits(s.gain_db));
 	atomic_init(&g->mute, s.mute);
 	*ret = g;
 	return 0;
-}
-
-static void gain_destroy(void *inst)
-{
-	free(inst);
 }
 
 static unsigned gain_get_out_channels(const void *inst)
@@ -150,36 +126,6 @@ static unsigned gain_get_out_channels(const void *inst)
 	const struct gain *g = inst;
 
 	return g->channels;
-}
-
-EL_RT static void rt_ramp_to(struct ramp *r, double target, uint32_t frames)
-{
-	r->target = target;
-	r->left = target != r->cur ? frames : 0;
-	if (!r->left)
-		r->cur = target;
-}
-
-/*
- * The next piece of at most n frames: its gain goes from *g0 towards *g1 (reached on the frame
- * after it, as dsp gain_ramp() counts). Returns its length and moves the ramp past it.
- */
-EL_RT static size_t rt_ramp_next(struct ramp *r, size_t n, float *g0, float *g1)
-{
-	size_t m;
-	double end;
-
-	*g0 = (float)r->cur;
-	if (!r->left) {
-		*g1 = *g0;
-		return n;
-	}
-	m = EL_MIN(n, (size_t)r->left);
-	end = r->cur + (r->target - r->cur) * (double)m / (double)r->left;
-	r->left -= (uint32_t)m;
-	r->cur = r->left ? end : r->target;
-	*g1 = (float)r->cur;
-	return m;
 }
 
 EL_RT static void rt_apply(const struct dsp_mix_ops *mix, float *dst, const float *src, float g0,
@@ -202,7 +148,7 @@ EL_RT static bool rt_gain_process(void *inst, const struct eng_node_io *io)
 	float g0, g1;
 
 	while (done < io->frames) {
-		m = rt_ramp_next(&g->ramp, io->frames - done, &g0, &g1);
+		m = dsp_ramp_next(&g->ramp, io->frames - done, &g0, &g1);
 		for (unsigned c = 0; c < io->n_out && c < io->n_in; c++)
 			rt_apply(g->mix, io->out[c] + done, io->in[c] + done, g0, g1, m);
 		done += m;
@@ -210,24 +156,19 @@ EL_RT static bool rt_gain_process(void *inst, const struct eng_node_io *io)
 	return io->in_silent;
 }
 
-EL_RT static size_t rt_gain_get_tail(const void *inst)
-{
-	(void)inst;
-	return 0;
-}
-
 EL_RT static void rt_gain_set(struct gain *g, const struct gain_settings *s)
 {
 	rt_gain_publish(g, s);
-	rt_ramp_to(&g->ramp, settings_linear(s), g->fade_frames);
+	dsp_ramp_to(&g->ramp, settings_linear(s), g->fade_frames);
 }
 
 static int gain_update_prepare(void *inst, const struct conf_section *sec,
 			       const struct eng_node_env *env, void **ret_update,
 			       struct el_error *reterr)
 {
-	struct gain_settings s, now, *u;
+	struct gain_settings s, now;
 	struct gain *g = inst;
+	bool same;
 	int r;
 
 	r = gain_read(sec, env, &s, reterr);
@@ -236,26 +177,13 @@ static int gain_update_prepare(void *inst, const struct conf_section *sec,
 	if (env->in_channels != g->channels)
 		return -EOPNOTSUPP;
 	gain_load(g, &now);
-	if (s.gain_db == now.gain_db && s.mute == now.mute) {
-		*ret_update = NULL;
-		return 0;
-	}
-	u = malloc(sizeof(*u));
-	if (!u)
-		return -ENOMEM;
-	*u = s;
-	*ret_update = u;
-	return 0;
+	same = s.gain_db == now.gain_db && s.mute == now.mute;
+	return node_update_new(same ? NULL : &s, sizeof(s), ret_update);
 }
 
 EL_RT static void rt_gain_update_apply(void *inst, void *update)
 {
 	rt_gain_set(inst, update);
-}
-
-static void gain_update_free(void *update)
-{
-	free(update);
 }
 
 EL_RT static int rt_gain_set_param(void *inst, unsigned id, double value)
@@ -289,6 +217,14 @@ static int gain_get_param(const void *inst, unsigned id, unsigned channel, doubl
 	return 0;
 }
 
+/* Never skipped mid-ramp: a skipped ramp would stand still (node.h). */
+EL_RT static size_t rt_gain_get_tail(const void *inst)
+{
+	const struct gain *g = inst;
+
+	return dsp_ramp_is_running(&g->ramp) ? SIZE_MAX : 0;
+}
+
 const struct node_type node_type_gain = {
 	.name = "gain",
 	.description = "volume and mute, ramped",
@@ -297,13 +233,13 @@ const struct node_type node_type_gain = {
 	.params = gain_params,
 	.n_params = EL_N_ELEMENTS(gain_params),
 	.create = gain_create,
-	.destroy = gain_destroy,
+	.destroy = free,
 	.get_out_channels = gain_get_out_channels,
 	.process = rt_gain_process,
 	.get_tail = rt_gain_get_tail,
 	.update_prepare = gain_update_prepare,
 	.update_apply = rt_gain_update_apply,
-	.update_free = gain_update_free,
+	.update_free = free, /* one malloc'ed block */
 	.set_param = rt_gain_set_param,
 	.get_param = gain_get_param,
 };

@@ -9,6 +9,7 @@
 
 #include "daemon/config-value.h"
 #include "daemon/engine/node.h"
+#include "daemon/nodes/node-util.h"
 #include "dsp/mix.h"
 
 #define INPUT_KEYS "channels"
@@ -21,6 +22,17 @@ struct input {
 	const struct dsp_mix_ops *mix; /* borrowed: the engine's, outlives every node */
 };
 
+/* Checks sec and reads its channel count. */
+static int input_read(const struct conf_section *sec, uint32_t *ret_channels,
+		      struct el_error *reterr)
+{
+	int r = conf_check_keys(sec, input_allowed, reterr);
+
+	if (r < 0)
+		return r;
+	return conf_get_u32(sec, "channels", 2, 1, 64, ret_channels, reterr);
+}
+
 static int input_create(const struct conf_section *sec, const struct eng_node_env *env, void **ret,
 			struct el_error *reterr)
 {
@@ -28,10 +40,7 @@ static int input_create(const struct conf_section *sec, const struct eng_node_en
 	uint32_t channels;
 	int r;
 
-	r = conf_check_keys(sec, input_allowed, reterr);
-	if (r < 0)
-		return r;
-	r = conf_get_u32(sec, "channels", 2, 1, 64, &channels, reterr);
+	r = input_read(sec, &channels, reterr);
 	if (r < 0)
 		return r;
 	in = calloc(1, sizeof(*in));
@@ -53,33 +62,13 @@ static int input_update_prepare(void *inst, const struct conf_section *sec,
 	int r;
 
 	(void)env;
-	r = conf_check_keys(sec, input_allowed, reterr);
-	if (r < 0)
-		return r;
-	r = conf_get_u32(sec, "channels", 2, 1, 64, &channels, reterr);
+	r = input_read(sec, &channels, reterr);
 	if (r < 0)
 		return r;
 	if (channels != in->channels)
 		return -EOPNOTSUPP;
 	*ret_update = NULL;
 	return 0;
-}
-
-/* Never called: input_update_prepare() never makes an update. */
-EL_RT static void rt_input_update_apply(void *inst, void *update)
-{
-	(void)inst;
-	(void)update;
-}
-
-static void input_update_free(void *update)
-{
-	(void)update;
-}
-
-static void input_destroy(void *inst)
-{
-	free(inst);
 }
 
 static unsigned input_get_out_channels(const void *inst)
@@ -116,27 +105,22 @@ EL_RT static bool rt_input_process(void *inst, const struct eng_node_io *io)
 	return silent;
 }
 
-/*
- * Not SIZE_MAX, though the capture never ends by itself: a tail of SIZE_MAX would keep the
- * node from ever being skipped. The return value of process() reports silence instead.
- */
-EL_RT static size_t rt_input_get_tail(const void *inst)
-{
-	(void)inst;
-	return 0;
-}
-
 const struct node_type node_type_input = {
 	.name = "input",
 	.description = "capture channels of the audio backend",
 	.role = NODE_ROLE_CAPTURE,
 	.keys = input_keys,
 	.create = input_create,
-	.destroy = input_destroy,
+	.destroy = free,
 	.get_out_channels = input_get_out_channels,
 	.process = rt_input_process,
-	.get_tail = rt_input_get_tail,
+	/*
+	 * Not SIZE_MAX, though the capture never ends by itself: a tail of SIZE_MAX would keep the
+	 * node from ever being skipped. The return value of process() reports silence instead.
+	 */
+	.get_tail = node_get_tail_none,
 	.update_prepare = input_update_prepare,
-	.update_apply = rt_input_update_apply,
-	.update_free = input_update_free,
+	/* Never called: input_update_prepare() never makes an update. */
+	.update_apply = node_update_apply_none,
+	.update_free = free,
 };

@@ -16,9 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "daemon/config-value.h"
-#include "daemon/config.h"
 #include "daemon/engine/node.h"
+#include "daemon/nodes/node-util.h"
 #include "dsp/mix.h"
 
 static const char *const meter_keys[] = {NULL};
@@ -66,13 +65,7 @@ struct meter {
 static int meter_check(const struct conf_section *sec, const struct eng_node_env *env,
 		       struct el_error *reterr)
 {
-	int r = conf_check_keys(sec, meter_allowed, reterr);
-
-	if (r < 0)
-		return r;
-	if (env->in_channels < 1)
-		return conf_error_section(reterr, -EINVAL, sec, "a meter needs an input");
-	return 0;
+	return node_check_input(sec, meter_allowed, env, "a meter needs an input", reterr);
 }
 
 static void meter_destroy(void *inst)
@@ -199,18 +192,6 @@ static int meter_update_prepare(void *inst, const struct conf_section *sec,
 	return 0;
 }
 
-/* Never called: meter_update_prepare() never makes an update. */
-EL_RT static void rt_meter_update_apply(void *inst, void *update)
-{
-	(void)inst;
-	(void)update;
-}
-
-static void meter_update_free(void *update)
-{
-	(void)update;
-}
-
 static int meter_get_param(const void *inst, unsigned id, unsigned channel, double *ret)
 {
 	const struct meter *m = inst;
@@ -239,7 +220,8 @@ const struct node_type node_type_meter = {
 	.process = rt_meter_process,
 	.get_tail = rt_meter_get_tail,
 	.update_prepare = meter_update_prepare,
-	.update_apply = rt_meter_update_apply,
-	.update_free = meter_update_free,
+	/* Never called: meter_update_prepare() never makes an update. */
+	.update_apply = node_update_apply_none,
+	.update_free = free,
 	.get_param = meter_get_param,
 };

@@ -10,12 +10,13 @@
 #include <math.h>
 #include <stdatomic.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "daemon/config-value.h"
 #include "daemon/config.h"
 #include "daemon/engine/node.h"
+#include "daemon/nodes/node-util.h"
 #include "dsp/mix.h"
+#include "dsp/ramp.h"
 
 #define MIX_KEYS "gains"
 
@@ -24,12 +25,6 @@ static const char *const mix_allowed[] = {"type", "input", MIX_KEYS, NULL};
 
 #define MIX_MIN_DB (-120.0)
 #define MIX_MAX_DB 24.0
-
-/* A linear gain moving to target over left more frames (left == 0: steady at cur). */
-struct ramp {
-	double cur, target;
-	uint32_t left;
-};
 
 struct mix_update {
 	size_t n_groups;
@@ -41,26 +36,10 @@ struct mix {
 	size_t n_groups;
 	uint32_t fade_frames;
 	const struct dsp_mix_ops *mix; /* borrowed: the engine's, outlives every node */
-	struct ramp *ramps;            /* n_groups; RT thread only */
+	struct dsp_ramp *ramps;        /* n_groups; RT thread only */
 	/* Bits of each gain (dB) last applied: written by the RT thread, read by updates. */
 	_Atomic uint64_t *gains_db_bits;
 };
-
-static uint64_t double_bits(double v)
-{
-	uint64_t u;
-
-	memcpy(&u, &v, sizeof(u));
-	return u;
-}
-
-static double bits_double(uint64_t u)
-{
-	double v;
-
-	memcpy(&v, &u, sizeof(v));
-	return v;
-}
 
 /* Every input group must have the same width; returns it. */
 static int mix_check_inputs(const struct conf_section *sec, const struct eng_node_env *env,
@@ -155,8 +134,8 @@ static int mix_create(const struct conf_section *sec, const struct eng_node_env 
 		return -ENOMEM;
 	}
 	for (size_t g = 0; g < m->n_groups; g++) {
-		m->ramps[g].cur = m->ramps[g].target = pow(10.0, u->gains_db[g] / 20.0);
-		atomic_init(&m->gains_db_bits[g], double_bits(u->gains_db[g]));
+		dsp_ramp_set(&m->ramps[g], pow(10.0, u->gains_db[g] / 20.0));
+		atomic_init(&m->gains_db_bits[g], node_double_to_bits(u->gains_db[g]));
 	}
 	free(u);
 	*ret = m;
@@ -168,36 +147,6 @@ static unsigned mix_get_out_channels(const void *inst)
 	const struct mix *m = inst;
 
 	return m->width;
-}
-
-EL_RT static void rt_ramp_to(struct ramp *r, double target, uint32_t frames)
-{
-	r->target = target;
-	r->left = target != r->cur ? frames : 0;
-	if (!r->left)
-		r->cur = target;
-}
-
-/*
- * The next piece of at most n frames: its gain goes from *g0 towards *g1 (reached on the frame
- * after it, as dsp gain_ramp() counts). Returns its length and moves the ramp past it.
- */
-EL_RT static size_t rt_ramp_next(struct ramp *r, size_t n, float *g0, float *g1)
-{
-	size_t k;
-	double end;
-
-	*g0 = (float)r->cur;
-	if (!r->left) {
-		*g1 = *g0;
-		return n;
-	}
-	k = EL_MIN(n, (size_t)r->left);
-	end = r->cur + (r->target - r->cur) * (double)k / (double)r->left;
-	r->left -= (uint32_t)k;
-	r->cur = r->left ? end : r->target;
-	*g1 = (float)r->cur;
-	return k;
 }
 
 /* dst = g * src (first input) or dst += g * src (the others), g ramping from g0 to g1. */
@@ -223,19 +172,13 @@ EL_RT static bool rt_mix_process(void *inst, const struct eng_node_io *io)
 
 	for (size_t g = 0; g < m->n_groups; g++) {
 		for (size_t done = 0, k; done < io->frames; done += k) {
-			k = rt_ramp_next(&m->ramps[g], io->frames - done, &g0, &g1);
+			k = dsp_ramp_next(&m->ramps[g], io->frames - done, &g0, &g1);
 			for (unsigned c = 0; c < m->width; c++)
 				rt_mix_one(m->mix, g == 0, io->out[c] + done,
 					   io->in[g * m->width + c] + done, g0, g1, k);
 		}
 	}
 	return io->in_silent;
-}
-
-EL_RT static size_t rt_mix_get_tail(const void *inst)
-{
-	(void)inst;
-	return 0;
 }
 
 static int mix_update_prepare(void *inst, const struct conf_section *sec,
@@ -256,10 +199,11 @@ static int mix_update_prepare(void *inst, const struct conf_section *sec,
 		return -EOPNOTSUPP;
 	}
 	/* relaxed: pairs with the relaxed store in rt_mix_update_apply(); lone values */
-	for (size_t g = 0; g < m->n_groups; g++)
-		same = same &&
-		       u->gains_db[g] == bits_double(atomic_load_explicit(&m->gains_db_bits[g],
-									  memory_order_relaxed));
+	for (size_t g = 0; g < m->n_groups && same; g++) {
+		uint64_t bits = atomic_load_explicit(&m->gains_db_bits[g], memory_order_relaxed);
+
+		same = u->gains_db[g] == node_bits_to_double(bits);
+	}
 	if (same) {
 		free(u);
 		u = NULL;
@@ -274,16 +218,22 @@ EL_RT static void rt_mix_update_apply(void *inst, void *update)
 	const struct mix_update *u = update;
 
 	for (size_t g = 0; g < m->n_groups; g++) {
-		rt_ramp_to(&m->ramps[g], pow(10.0, u->gains_db[g] / 20.0), m->fade_frames);
+		dsp_ramp_to(&m->ramps[g], pow(10.0, u->gains_db[g] / 20.0), m->fade_frames);
 		/* relaxed: pairs with the relaxed load in mix_update_prepare(); lone values */
-		atomic_store_explicit(&m->gains_db_bits[g], double_bits(u->gains_db[g]),
+		atomic_store_explicit(&m->gains_db_bits[g], node_double_to_bits(u->gains_db[g]),
 				      memory_order_relaxed);
 	}
 }
 
-static void mix_update_free(void *update)
+/* Never skipped mid-ramp: a skipped ramp would stand still (node.h). */
+EL_RT static size_t rt_mix_get_tail(const void *inst)
 {
-	free(update);
+	const struct mix *m = inst;
+
+	for (size_t g = 0; g < m->n_groups; g++)
+		if (dsp_ramp_is_running(&m->ramps[g]))
+			return SIZE_MAX;
+	return 0;
 }
 
 const struct node_type node_type_mix = {
@@ -298,5 +248,5 @@ const struct node_type node_type_mix = {
 	.get_tail = rt_mix_get_tail,
 	.update_prepare = mix_update_prepare,
 	.update_apply = rt_mix_update_apply,
-	.update_free = mix_update_free,
+	.update_free = free, /* one malloc'ed block */
 };

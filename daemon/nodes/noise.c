@@ -26,7 +26,9 @@
 #include "daemon/config-value.h"
 #include "daemon/config.h"
 #include "daemon/engine/node.h"
+#include "daemon/nodes/node-util.h"
 #include "dsp/mix.h"
+#include "dsp/ramp.h"
 
 #define NOISE_KEYS "color", "level_db", "channels", "seed"
 
@@ -55,12 +57,6 @@ static const double pink_weight[6] = {0.0555179, 0.0750759, 0.1538520,
 #define PINK_DIRECT  0.5362   /* white[n] */
 #define PINK_DELAYED 0.115926 /* white[n - 1] */
 
-/* A linear gain moving to target over left more frames (left == 0: steady at cur). */
-struct ramp {
-	double cur, target;
-	uint32_t left;
-};
-
 struct noise_settings {
 	unsigned color; /* enum noise_color */
 	double level_db;
@@ -80,28 +76,12 @@ struct noise {
 	unsigned color;
 	uint32_t seed;
 	double pink_scale; /* 1 / RMS of the pink filter for a white input of RMS 1 */
-	struct ramp level;
+	struct dsp_ramp level;
 	struct noise_chan *chan; /* channels */
 	/* The settings last applied (level_db as double bits), for get_param() and updates. */
 	_Atomic uint64_t level_db_bits;
 	_Atomic uint32_t color_now, seed_now;
 };
-
-static uint64_t double_bits(double v)
-{
-	uint64_t u;
-
-	memcpy(&u, &v, sizeof(u));
-	return u;
-}
-
-static double bits_double(uint64_t u)
-{
-	double v;
-
-	memcpy(&v, &u, sizeof(v));
-	return v;
-}
 
 /* RMS of Kellet's filter output for a white input of RMS 1: sqrt of its impulse energy. */
 static double pink_rms(void)
@@ -199,9 +179,9 @@ static int noise_create(const struct conf_section *sec, const struct eng_node_en
 	n->color = s.color;
 	n->seed = s.seed;
 	n->pink_scale = 1.0 / pink_rms();
-	n->level.cur = n->level.target = pow(10.0, s.level_db / 20.0);
+	dsp_ramp_set(&n->level, pow(10.0, s.level_db / 20.0));
 	rt_noise_seed(n);
-	atomic_init(&n->level_db_bits, double_bits(s.level_db));
+	atomic_init(&n->level_db_bits, node_double_to_bits(s.level_db));
 	atomic_init(&n->color_now, s.color);
 	atomic_init(&n->seed_now, s.seed);
 	*ret = n;
@@ -250,36 +230,6 @@ EL_RT static void rt_generate(const struct noise *n, struct noise_chan *ch, floa
 	}
 }
 
-EL_RT static void rt_ramp_to(struct ramp *r, double target, uint32_t frames)
-{
-	r->target = target;
-	r->left = target != r->cur ? frames : 0;
-	if (!r->left)
-		r->cur = target;
-}
-
-/*
- * The next piece of at most n frames: its gain goes from *g0 towards *g1 (reached on the frame
- * after it, as dsp gain_ramp() counts). Returns its length and moves the ramp past it.
- */
-EL_RT static size_t rt_ramp_next(struct ramp *r, size_t n, float *g0, float *g1)
-{
-	size_t m;
-	double end;
-
-	*g0 = (float)r->cur;
-	if (!r->left) {
-		*g1 = *g0;
-		return n;
-	}
-	m = EL_MIN(n, (size_t)r->left);
-	end = r->cur + (r->target - r->cur) * (double)m / (double)r->left;
-	r->left -= (uint32_t)m;
-	r->cur = r->left ? end : r->target;
-	*g1 = (float)r->cur;
-	return m;
-}
-
 EL_RT static bool rt_noise_process(void *inst, const struct eng_node_io *io)
 {
 	struct noise *n = inst;
@@ -288,24 +238,17 @@ EL_RT static bool rt_noise_process(void *inst, const struct eng_node_io *io)
 	for (unsigned c = 0; c < io->n_out; c++)
 		rt_generate(n, &n->chan[c], io->out[c], io->frames);
 	for (size_t done = 0, m; done < io->frames; done += m) {
-		m = rt_ramp_next(&n->level, io->frames - done, &g0, &g1);
+		m = dsp_ramp_next(&n->level, io->frames - done, &g0, &g1);
 		for (unsigned c = 0; c < io->n_out; c++)
 			n->mix->gain_ramp(io->out[c] + done, io->out[c] + done, g0, g1, m);
 	}
 	return false;
 }
 
-/* A source never falls silent by itself. */
-EL_RT static size_t rt_noise_get_tail(const void *inst)
-{
-	(void)inst;
-	return SIZE_MAX;
-}
-
 /* relaxed (all): lone values; pair with the relaxed loads in noise_load(). */
 EL_RT static void rt_noise_set(struct noise *n, const struct noise_settings *s)
 {
-	rt_ramp_to(&n->level, pow(10.0, s->level_db / 20.0), n->fade_frames);
+	dsp_ramp_to(&n->level, pow(10.0, s->level_db / 20.0), n->fade_frames);
 	if (s->seed != n->seed) {
 		n->seed = s->seed;
 		rt_noise_seed(n);
@@ -315,7 +258,8 @@ EL_RT static void rt_noise_set(struct noise *n, const struct noise_settings *s)
 			memset(n->chan[c].pink, 0, sizeof(n->chan[c].pink));
 	}
 	n->color = s->color;
-	atomic_store_explicit(&n->level_db_bits, double_bits(s->level_db), memory_order_relaxed);
+	atomic_store_explicit(&n->level_db_bits, node_double_to_bits(s->level_db),
+			      memory_order_relaxed);
 	atomic_store_explicit(&n->color_now, s->color, memory_order_relaxed);
 	atomic_store_explicit(&n->seed_now, s->seed, memory_order_relaxed);
 }
@@ -323,7 +267,8 @@ EL_RT static void rt_noise_set(struct noise *n, const struct noise_settings *s)
 /* relaxed (all): pair with rt_noise_set(); a reader may see a mix of old and new values. */
 static void noise_load(const struct noise *n, struct noise_settings *ret)
 {
-	ret->level_db = bits_double(atomic_load_explicit(&n->level_db_bits, memory_order_relaxed));
+	ret->level_db =
+		node_bits_to_double(atomic_load_explicit(&n->level_db_bits, memory_order_relaxed));
 	ret->color = atomic_load_explicit(&n->color_now, memory_order_relaxed);
 	ret->seed = atomic_load_explicit(&n->seed_now, memory_order_relaxed);
 	ret->channels = n->channels;
@@ -333,8 +278,9 @@ static int noise_update_prepare(void *inst, const struct conf_section *sec,
 				const struct eng_node_env *env, void **ret_update,
 				struct el_error *reterr)
 {
-	struct noise_settings s, now, *u;
+	struct noise_settings s, now;
 	struct noise *n = inst;
+	bool same;
 	int r;
 
 	(void)env;
@@ -344,26 +290,13 @@ static int noise_update_prepare(void *inst, const struct conf_section *sec,
 	if (s.channels != n->channels)
 		return -EOPNOTSUPP;
 	noise_load(n, &now);
-	if (s.level_db == now.level_db && s.color == now.color && s.seed == now.seed) {
-		*ret_update = NULL;
-		return 0;
-	}
-	u = malloc(sizeof(*u));
-	if (!u)
-		return -ENOMEM;
-	*u = s;
-	*ret_update = u;
-	return 0;
+	same = s.level_db == now.level_db && s.color == now.color && s.seed == now.seed;
+	return node_update_new(same ? NULL : &s, sizeof(s), ret_update);
 }
 
 EL_RT static void rt_noise_update_apply(void *inst, void *update)
 {
 	rt_noise_set(inst, update);
-}
-
-static void noise_update_free(void *update)
-{
-	free(update);
 }
 
 EL_RT static int rt_noise_set_param(void *inst, unsigned id, double value)
@@ -402,10 +335,10 @@ const struct node_type node_type_noise = {
 	.destroy = noise_destroy,
 	.get_out_channels = noise_get_out_channels,
 	.process = rt_noise_process,
-	.get_tail = rt_noise_get_tail,
+	.get_tail = node_get_tail_endless, /* a source never falls silent by itself */
 	.update_prepare = noise_update_prepare,
 	.update_apply = rt_noise_update_apply,
-	.update_free = noise_update_free,
+	.update_free = free, /* one malloc'ed block */
 	.set_param = rt_noise_set_param,
 	.get_param = noise_get_param,
 };

@@ -9,9 +9,8 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 
-#include "daemon/config-value.h"
-#include "daemon/config.h"
 #include "daemon/engine/node.h"
+#include "daemon/nodes/node-util.h"
 #include "dsp/mix.h"
 
 static const char *const output_keys[] = {NULL};
@@ -36,13 +35,7 @@ struct output {
 static int output_check(const struct conf_section *sec, const struct eng_node_env *env,
 			struct el_error *reterr)
 {
-	int r = conf_check_keys(sec, output_allowed, reterr);
-
-	if (r < 0)
-		return r;
-	if (env->in_channels < 1)
-		return conf_error_section(reterr, -EINVAL, sec, "an output needs an input");
-	return 0;
+	return node_check_input(sec, output_allowed, env, "an output needs an input", reterr);
 }
 
 static int output_create(const struct conf_section *sec, const struct eng_node_env *env, void **ret,
@@ -62,11 +55,6 @@ static int output_create(const struct conf_section *sec, const struct eng_node_e
 	atomic_init(&o->clips, 0);
 	*ret = o;
 	return 0;
-}
-
-static void output_destroy(void *inst)
-{
-	free(inst);
 }
 
 static unsigned output_get_out_channels(const void *inst)
@@ -109,12 +97,6 @@ EL_RT static bool rt_output_process(void *inst, const struct eng_node_io *io)
 	return io->in_silent;
 }
 
-EL_RT static size_t rt_output_get_tail(const void *inst)
-{
-	(void)inst;
-	return 0;
-}
-
 /* No keys: nothing to change, unless the input's channel count did (a new instance then). */
 static int output_update_prepare(void *inst, const struct conf_section *sec,
 				 const struct eng_node_env *env, void **ret_update,
@@ -129,18 +111,6 @@ static int output_update_prepare(void *inst, const struct conf_section *sec,
 		return -EOPNOTSUPP;
 	*ret_update = NULL;
 	return 0;
-}
-
-/* Never called: output_update_prepare() never makes an update. */
-EL_RT static void rt_output_update_apply(void *inst, void *update)
-{
-	(void)inst;
-	(void)update;
-}
-
-static void output_update_free(void *update)
-{
-	(void)update;
 }
 
 static int output_get_param(const void *inst, unsigned id, unsigned channel, double *ret)
@@ -163,12 +133,13 @@ const struct node_type node_type_output = {
 	.params = output_params,
 	.n_params = EL_N_ELEMENTS(output_params),
 	.create = output_create,
-	.destroy = output_destroy,
+	.destroy = free,
 	.get_out_channels = output_get_out_channels,
 	.process = rt_output_process,
-	.get_tail = rt_output_get_tail,
+	.get_tail = node_get_tail_none,
 	.update_prepare = output_update_prepare,
-	.update_apply = rt_output_update_apply,
-	.update_free = output_update_free,
+	/* Never called: output_update_prepare() never makes an update. */
+	.update_apply = node_update_apply_none,
+	.update_free = free,
 	.get_param = output_get_param,
 };

@@ -12,12 +12,13 @@
 #include <math.h>
 #include <stdatomic.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "daemon/config-value.h"
 #include "daemon/config.h"
 #include "daemon/engine/node.h"
+#include "daemon/nodes/node-util.h"
 #include "dsp/mix.h"
+#include "dsp/ramp.h"
 
 #define TONE_KEYS "freq", "level_db", "channels"
 
@@ -39,12 +40,6 @@ static const struct node_param tone_params[] = {
 				 .settable = true},
 };
 
-/* A linear gain moving to target over left more frames (left == 0: steady at cur). */
-struct ramp {
-	double cur, target;
-	uint32_t left;
-};
-
 struct tone_settings {
 	double freq;     /* Hz */
 	double level_db; /* peak amplitude, dBFS */
@@ -57,26 +52,10 @@ struct tone {
 	const struct dsp_mix_ops *mix; /* borrowed: the engine's, outlives every node */
 	double phase;                  /* cycles, in [0, 1); RT thread only */
 	double inc;                    /* cycles per frame; RT thread only */
-	struct ramp level;             /* RT thread only */
+	struct dsp_ramp level;         /* RT thread only */
 	/* Bits of the freq and level_db doubles: written by the RT thread, read anywhere. */
 	_Atomic uint64_t freq_bits, level_db_bits;
 };
-
-static uint64_t double_bits(double v)
-{
-	uint64_t u;
-
-	memcpy(&u, &v, sizeof(u));
-	return u;
-}
-
-static double bits_double(uint64_t u)
-{
-	double v;
-
-	memcpy(&v, &u, sizeof(v));
-	return v;
-}
 
 static int tone_read(const struct conf_section *sec, const struct eng_node_env *env,
 		     struct tone_settings *ret, struct el_error *reterr)
@@ -112,16 +91,11 @@ static int tone_create(const struct conf_section *sec, const struct eng_node_env
 	t->fade_frames = env->fade_frames;
 	t->mix = env->mix;
 	t->inc = s.freq / env->rate;
-	t->level.cur = t->level.target = pow(10.0, s.level_db / 20.0);
-	atomic_init(&t->freq_bits, double_bits(s.freq));
-	atomic_init(&t->level_db_bits, double_bits(s.level_db));
+	dsp_ramp_set(&t->level, pow(10.0, s.level_db / 20.0));
+	atomic_init(&t->freq_bits, node_double_to_bits(s.freq));
+	atomic_init(&t->level_db_bits, node_double_to_bits(s.level_db));
 	*ret = t;
 	return 0;
-}
-
-static void tone_destroy(void *inst)
-{
-	free(inst);
 }
 
 static unsigned tone_get_out_channels(const void *inst)
@@ -129,36 +103,6 @@ static unsigned tone_get_out_channels(const void *inst)
 	const struct tone *t = inst;
 
 	return t->channels;
-}
-
-EL_RT static void rt_ramp_to(struct ramp *r, double target, uint32_t frames)
-{
-	r->target = target;
-	r->left = target != r->cur ? frames : 0;
-	if (!r->left)
-		r->cur = target;
-}
-
-/*
- * The next piece of at most n frames: its gain goes from *g0 towards *g1 (reached on the frame
- * after it, as dsp gain_ramp() counts). Returns its length and moves the ramp past it.
- */
-EL_RT static size_t rt_ramp_next(struct ramp *r, size_t n, float *g0, float *g1)
-{
-	size_t m;
-	double end;
-
-	*g0 = (float)r->cur;
-	if (!r->left) {
-		*g1 = *g0;
-		return n;
-	}
-	m = EL_MIN(n, (size_t)r->left);
-	end = r->cur + (r->target - r->cur) * (double)m / (double)r->left;
-	r->left -= (uint32_t)m;
-	r->cur = r->left ? end : r->target;
-	*g1 = (float)r->cur;
-	return m;
 }
 
 EL_RT static bool rt_tone_process(void *inst, const struct eng_node_io *io)
@@ -175,7 +119,7 @@ EL_RT static bool rt_tone_process(void *inst, const struct eng_node_io *io)
 	}
 	t->phase = ph;
 	for (size_t done = 0, m; done < io->frames; done += m) {
-		m = rt_ramp_next(&t->level, io->frames - done, &g0, &g1);
+		m = dsp_ramp_next(&t->level, io->frames - done, &g0, &g1);
 		t->mix->gain_ramp(y + done, y + done, g0, g1, m);
 	}
 	for (unsigned c = 1; c < io->n_out; c++)
@@ -183,36 +127,32 @@ EL_RT static bool rt_tone_process(void *inst, const struct eng_node_io *io)
 	return false;
 }
 
-/* A source never falls silent by itself. */
-EL_RT static size_t rt_tone_get_tail(const void *inst)
-{
-	(void)inst;
-	return SIZE_MAX;
-}
-
 /* relaxed (all): lone values; pair with the relaxed loads in tone_load(). */
 EL_RT static void rt_tone_set(struct tone *t, double freq, double level_db)
 {
 	t->inc = freq / t->rate;
-	rt_ramp_to(&t->level, pow(10.0, level_db / 20.0), t->fade_frames);
-	atomic_store_explicit(&t->freq_bits, double_bits(freq), memory_order_relaxed);
-	atomic_store_explicit(&t->level_db_bits, double_bits(level_db), memory_order_relaxed);
+	dsp_ramp_to(&t->level, pow(10.0, level_db / 20.0), t->fade_frames);
+	atomic_store_explicit(&t->freq_bits, node_double_to_bits(freq), memory_order_relaxed);
+	atomic_store_explicit(&t->level_db_bits, node_double_to_bits(level_db),
+			      memory_order_relaxed);
 }
 
 /* relaxed (both): pair with rt_tone_set(); a reader may see one new and one old value. */
 static void tone_load(const struct tone *t, double *ret_freq, double *ret_level_db)
 {
-	*ret_freq = bits_double(atomic_load_explicit(&t->freq_bits, memory_order_relaxed));
-	*ret_level_db = bits_double(atomic_load_explicit(&t->level_db_bits, memory_order_relaxed));
+	*ret_freq = node_bits_to_double(atomic_load_explicit(&t->freq_bits, memory_order_relaxed));
+	*ret_level_db =
+		node_bits_to_double(atomic_load_explicit(&t->level_db_bits, memory_order_relaxed));
 }
 
 static int tone_update_prepare(void *inst, const struct conf_section *sec,
 			       const struct eng_node_env *env, void **ret_update,
 			       struct el_error *reterr)
 {
-	struct tone_settings s, *u;
+	struct tone_settings s;
 	struct tone *t = inst;
 	double freq, level_db;
+	bool same;
 	int r;
 
 	r = tone_read(sec, env, &s, reterr);
@@ -221,16 +161,8 @@ static int tone_update_prepare(void *inst, const struct conf_section *sec,
 	if (s.channels != t->channels || env->rate != t->rate)
 		return -EOPNOTSUPP;
 	tone_load(t, &freq, &level_db);
-	if (s.freq == freq && s.level_db == level_db) {
-		*ret_update = NULL;
-		return 0;
-	}
-	u = malloc(sizeof(*u));
-	if (!u)
-		return -ENOMEM;
-	*u = s;
-	*ret_update = u;
-	return 0;
+	same = s.freq == freq && s.level_db == level_db;
+	return node_update_new(same ? NULL : &s, sizeof(s), ret_update);
 }
 
 EL_RT static void rt_tone_update_apply(void *inst, void *update)
@@ -238,11 +170,6 @@ EL_RT static void rt_tone_update_apply(void *inst, void *update)
 	const struct tone_settings *s = update;
 
 	rt_tone_set(inst, s->freq, s->level_db);
-}
-
-static void tone_update_free(void *update)
-{
-	free(update);
 }
 
 EL_RT static int rt_tone_set_param(void *inst, unsigned id, double value)
@@ -284,13 +211,13 @@ const struct node_type node_type_tone = {
 	.params = tone_params,
 	.n_params = EL_N_ELEMENTS(tone_params),
 	.create = tone_create,
-	.destroy = tone_destroy,
+	.destroy = free,
 	.get_out_channels = tone_get_out_channels,
 	.process = rt_tone_process,
-	.get_tail = rt_tone_get_tail,
+	.get_tail = node_get_tail_endless, /* a source never falls silent by itself */
 	.update_prepare = tone_update_prepare,
 	.update_apply = rt_tone_update_apply,
-	.update_free = tone_update_free,
+	.update_free = free, /* one malloc'ed block */
 	.set_param = rt_tone_set_param,
 	.get_param = tone_get_param,
 };

@@ -20,157 +20,11 @@
 #include <string.h>
 #include <cmocka.h>
 
-#include "common/el-error.h"
-#include "daemon/config.h"
 #include "daemon/engine/node.h"
-#include "daemon/engine/rt-check.h"
 #include "dsp/biquad.h"
-#include "dsp/cpu.h"
-#include "dsp/fft.h"
-#include "dsp/mix.h"
-#include "tests/unit/test-util.h"
+#include "tests/unit/test-node-util.h"
 
 extern const struct node_type node_type_eq;
-
-/*
- * Harness: instances built from real config text (conf_load_string), run block by block. The
- * RT entry points (process, update_apply, set_param, get_tail) run between eng_rt_enter() and
- * eng_rt_exit(), so a build with EL_WITH_RTSAN aborts on any allocation, lock or blocking call
- * they make.
- */
-#define RATE  48000u
-#define BLOCK 256u
-#define FADE  480u
-
-struct harness {
-	struct dsp_mix_ops mix;
-	struct dsp_fft_cache *fft;
-	unsigned groups[16];
-	struct eng_node_env env;
-	struct el_error err;
-};
-
-/* An environment with one input reference per entry of groups (its channel count). */
-static void harness_init(struct harness *h, const unsigned *groups, size_t n_groups)
-{
-	unsigned total = 0;
-
-	eng_rt_check_init();
-	memset(h, 0, sizeof(*h));
-	dsp_mix_ops_init(&h->mix, dsp_cpu_get_flags());
-	assert_int_equal(dsp_fft_cache_new(DSP_FFT_ESTIMATE, &h->fft), 0);
-	for (size_t g = 0; g < n_groups; g++)
-		total += h->groups[g] = groups[g];
-	h->env = (struct eng_node_env){.rate = RATE,
-				       .block = BLOCK,
-				       .fade_frames = FADE,
-				       .in_channels = total,
-				       .in_groups = h->groups,
-				       .n_groups = n_groups,
-				       .cpu_flags = dsp_cpu_get_flags(),
-				       .mix = &h->mix,
-				       .fft = h->fft};
-}
-
-static void harness_done(struct harness *h)
-{
-	h->fft = dsp_fft_cache_free(h->fft);
-}
-
-/* create() (inst NULL) or update_prepare() (inst set) on the first section of text. */
-static int harness_call(struct harness *h, const struct node_type *t, void *inst, const char *text,
-			void **ret)
-{
-	struct conf *c = NULL;
-	int r;
-
-	memset(&h->err, 0, sizeof(h->err));
-	assert_int_equal(conf_load_string(text, "test.conf", &c, &h->err), 0);
-	if (inst)
-		r = t->update_prepare(inst, conf_get_section(c, 0), &h->env, ret, &h->err);
-	else
-		r = t->create(conf_get_section(c, 0), &h->env, ret, &h->err);
-	conf_free(c);
-	return r;
-}
-
-static void *harness_create(struct harness *h, const struct node_type *t, const char *text)
-{
-	void *inst = NULL;
-
-	if (harness_call(h, t, NULL, text, &inst) < 0)
-		fail_msg("create: %s", h->err.message);
-	return inst;
-}
-
-/* The message create() gives for text, which must fail with code. */
-static const char *harness_error(struct harness *h, const struct node_type *t, const char *text,
-				 int code)
-{
-	void *inst = NULL;
-
-	assert_int_equal(harness_call(h, t, NULL, text, &inst), code);
-	assert_null(inst);
-	return h->err.message;
-}
-
-/*
- * Processes frames [from, to) of in[] (n_in channels) into out[] (n_out), one block at a time,
- * with io.in_silent set when a block of every input is zero. Returns whether process() called
- * every block silent.
- */
-static bool harness_run(const struct node_type *t, void *inst, float *const *in, unsigned n_in,
-			float *const *out, unsigned n_out, size_t from, size_t to)
-{
-	const float *ip[64];
-	float *op[64];
-	bool all = true;
-
-	for (size_t n = from; n < to; n += BLOCK) {
-		struct eng_node_io io = {
-			.frames = BLOCK, .n_in = n_in, .n_out = n_out, .in = ip, .out = op};
-
-		io.in_silent = true;
-		for (unsigned c = 0; c < n_in; c++) {
-			ip[c] = in[c] + n;
-			for (unsigned i = 0; i < BLOCK; i++)
-				io.in_silent = io.in_silent && ip[c][i] == 0.0f;
-		}
-		for (unsigned c = 0; c < n_out; c++)
-			op[c] = out[c] + n;
-		eng_rt_enter();
-		all = t->process(inst, &io) && all;
-		eng_rt_exit();
-	}
-	return all;
-}
-EL_UNUSED static void harness_apply(const struct node_type *t, void *inst, void *update)
-{
-	eng_rt_enter();
-	t->update_apply(inst, update);
-	eng_rt_exit();
-}
-
-EL_UNUSED static int harness_set(const struct node_type *t, void *inst, unsigned id, double v)
-{
-	int r;
-
-	eng_rt_enter();
-	r = t->set_param(inst, id, v);
-	eng_rt_exit();
-	return r;
-}
-
-EL_UNUSED static size_t harness_tail(const struct node_type *t, const void *inst)
-{
-	size_t r;
-
-	eng_rt_enter();
-	r = t->get_tail(inst);
-	eng_rt_exit();
-	return r;
-}
-/* End of harness. */
 
 #define FRAMES (BLOCK * 375u) /* 2 s */
 #define SETTLE (BLOCK * 94u)  /* about 0.5 s: every band below has decayed far below -150 dB */
@@ -203,14 +57,11 @@ static void test_flat_bit_exact(void **state)
 {
 	static float zero[2][FRAMES];
 	float *const z[2] = {zero[0], zero[1]};
-	struct test_rng rng;
 	struct harness h;
 	void *q;
 
 	(void)state;
-	test_rng_init(&rng, 3);
-	test_fill_noise(&rng, sig[0], FRAMES, 1.0);
-	test_fill_noise(&rng, sig[1], FRAMES, 1.0);
+	harness_fill_noise(in, 2, FRAMES, 1.0, 3);
 	harness_init(&h, stereo, 1);
 	q = harness_create(&h, &node_type_eq, "[node.q]\ntype = eq\ninput = a\n");
 	assert_int_equal(node_type_eq.get_out_channels(q), 2);
