@@ -46,7 +46,7 @@ type = output
 input = meter
 EOF2
 
-"$ECHOELD" --config "$dir/idle.conf" --backend dummy 2>"$dir/echoeld.log" &
+"$ECHOELD" --config "$dir/idle.conf" --socket "$dir/control" --backend dummy 2>"$dir/echoeld.log" &
 epid=$!
 JACK_NO_START_SERVER=1 setsid jackd -n "$server" -d dummy -r 48000 -p 256 </dev/null >"$dir/jackd.log" 2>&1 &
 jpid=$!

@@ -11,6 +11,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
 
 #define EL_ERROR_MAX 512
 
@@ -34,13 +35,17 @@ __attribute__((format(printf, 3, 4))) static inline int el_error_set(struct el_e
 	return code;
 }
 
-/* Prepends "prefix: " to an existing message (adding context while unwinding). */
+/* Prepends "prefix: " to an existing message (adding context while unwinding); truncates. */
 static inline void el_error_prefix(struct el_error *e, const char *prefix)
 {
-	char tmp[EL_ERROR_MAX];
+	char tmp[2 * EL_ERROR_MAX];
+	size_t n;
 
 	if (!e)
 		return;
-	snprintf(tmp, sizeof(tmp), "%s: %s", prefix, e->message);
-	snprintf(e->message, sizeof(e->message), "%s", tmp);
+	n = (size_t)snprintf(tmp, sizeof(tmp), "%s: %s", prefix, e->message);
+	if (n >= sizeof(e->message))
+		n = sizeof(e->message) - 1;
+	memcpy(e->message, tmp, n);
+	e->message[n] = '\0';
 }

@@ -51,29 +51,11 @@
 #include "common/el-error.h"
 #include "common/el-macros.h"
 #include "daemon/config.h"
+#include "daemon/config-private.h"
 
 #define CONF_MAX_NAME   64   /* longest section name and key (bytes) */
 #define CONF_CHUNK_MIN  8192 /* arena chunk: a typical config file fits in one or two */
 #define CONF_NO_SECTION SIZE_MAX
-
-struct conf_chunk {
-	struct conf_chunk *next;
-	size_t used, size;
-	char data[];
-};
-
-/* A section as stored: the public part, plus the non-const entries it points at. */
-struct conf_sec {
-	struct conf_section pub; /* pub.entries == entries */
-	struct conf_entry *entries;
-	size_t capacity;
-};
-
-struct conf {
-	struct conf_sec *sections;
-	size_t n_sections, capacity;
-	struct conf_chunk *chunks; /* owned: the string arena, newest chunk first */
-};
 
 /* The state of one file's parse; the reader and the handler share it. */
 struct conf_parser {
@@ -107,7 +89,7 @@ static void conf_ini_setup(void)
 	done = true;
 }
 
-static char *conf_strndup(struct conf *c, const char *s, size_t n)
+char *conf_strndup(struct conf *c, const char *s, size_t n)
 {
 	struct conf_chunk *k = c->chunks;
 	char *p;
@@ -210,7 +192,9 @@ int conf_error_entry(struct el_error *reterr, int code, const struct conf_entry 
 
 	if (!reterr)
 		return code;
-	if (e)
+	if (e && e->origin.line == 0) /* made by a command, not read from a file */
+		snprintf(prefix, sizeof(prefix), "%s: key '%s'", e->origin.file, e->key);
+	else if (e)
 		snprintf(prefix, sizeof(prefix), "%s:%u: key '%s'", e->origin.file, e->origin.line,
 			 e->key);
 	else
@@ -229,7 +213,9 @@ int conf_error_section(struct el_error *reterr, int code, const struct conf_sect
 
 	if (!reterr)
 		return code;
-	if (s)
+	if (s && s->origin.line == 0)
+		snprintf(prefix, sizeof(prefix), "%s: [%s]", s->origin.file, s->name);
+	else if (s)
 		snprintf(prefix, sizeof(prefix), "%s:%u: [%s]", s->origin.file, s->origin.line,
 			 s->name);
 	else

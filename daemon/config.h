@@ -68,6 +68,19 @@ const struct conf_section *conf_find_section(const struct conf *c, const char *n
 const struct conf_entry *conf_section_find(const struct conf_section *sec, const char *key);
 
 /*
+ * Editing (daemon/config-edit.c), for the control socket's graph commands. Strings are copied.
+ * conf_copy: a deep copy, origins included. conf_set: key = value in [section], creating the
+ * section at the end if needed, with the given origin (e.g. "request", 1); -E2BIG past the
+ * limits. Line 0 marks an entry made by a command: its errors read `ORIGIN: key 'K': reason`.
+ * conf_unset / conf_remove_section: -ENOENT when absent. All may return -ENOMEM.
+ */
+int conf_copy(const struct conf *c, struct conf **ret);
+int conf_set(struct conf *c, const char *section, const char *key, const char *value,
+	     const char *origin_file, unsigned line);
+int conf_unset(struct conf *c, const char *section, const char *key);
+int conf_remove_section(struct conf *c, const char *section);
+
+/*
  * Formats an error about an entry as `FILE:LINE: key 'K': reason` into reterr and returns code.
  */
 int conf_error_entry(struct el_error *reterr, int code, const struct conf_entry *e, const char *fmt,

@@ -11,11 +11,15 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <time.h>
 #include <systemd/sd-event.h>
 #include <unistd.h>
 
 #include "common/el-error.h"
 #include "daemon/backend/backend.h"
+#include "daemon/config.h"
+#include "daemon/control.h"
+#include "daemon/daemon-private.h"
 #include "daemon/daemon.h"
 #include "daemon/engine/engine.h"
 #include "daemon/log.h"
@@ -26,16 +30,18 @@
 /* Late cycles are summarized at most this often, so a struggling machine is not also flooded. */
 #define LATE_REPORT_USEC 5000000
 
-struct daemon {
-	sd_event *event;
-	struct setup_config cfg;
-	struct eng_engine *engine;
-	const struct be_ops *be_ops;
-	void *be;
-	uint64_t late_count; /* late cycles since the last report */
-	double late_worst_ns;
-	uint64_t late_reported_at;
-};
+const char *daemon_graph_name(const struct daemon *d)
+{
+	return d->cfg.path ? d->cfg.path : "the built-in default graph";
+}
+
+static uint64_t now_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
 
 static const char *graph_name(const struct setup_config *c)
 {
@@ -64,15 +70,28 @@ static void lock_memory(bool wanted)
 			   "finite): memory allocated by a reload is not locked");
 }
 
-static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+int daemon_apply(struct daemon *d, struct conf *next, const struct eng_param_set *sets,
+		 size_t n_sets, struct el_error *reterr)
 {
-	struct daemon *d = userdata;
-	struct setup_config next = {0};
-	struct el_error err = {0};
-	int r;
+	int r = eng_engine_configure_batch(d->engine, next, d->cfg.base_dir, sets, n_sets, reterr);
 
-	(void)s, (void)si;
-	r = setup_config_load(d->cfg.path, &next, &err);
+	if (r < 0) {
+		conf_free(next);
+		return r;
+	}
+	/* The plans own what they need; the new conf is kept to edit and diff against. */
+	conf_free(d->cfg.conf);
+	d->cfg.conf = next;
+	if (d->ctl)
+		ctl_server_notify_graph(d->ctl);
+	return 0;
+}
+
+int daemon_reload(struct daemon *d, const char *path, struct el_error *reterr)
+{
+	struct setup_config next = {0};
+	int r = setup_config_load(path ? path : d->cfg.path, &next, reterr);
+
 	if (r == 0) {
 		if (next.settings.rate != d->cfg.settings.rate ||
 		    next.settings.block != d->cfg.settings.block ||
@@ -80,21 +99,36 @@ static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void
 			log_warning("[engine] rate, block and pool_buffers take effect on restart; "
 				    "keeping %u Hz, block %u",
 				    d->cfg.settings.rate, d->cfg.settings.block);
-		r = eng_engine_configure(d->engine, next.conf, next.base_dir, &err);
+		r = eng_engine_configure(d->engine, next.conf, next.base_dir, reterr);
 	}
 	if (r < 0) {
-		log_error("reload failed, the running graph is unchanged: %s", err.message);
 		setup_config_done(&next);
-		return 0; /* a failed reload must not disable the signal source */
+		return r;
 	}
 	if (next.settings.workers != d->cfg.settings.workers &&
 	    eng_engine_set_workers(d->engine, next.settings.workers) < 0)
 		log_warning("cannot start %u worker threads, ignoring", next.settings.workers);
-	/* The old conf can go: plans own what they need, the new conf is kept for the next diff. */
+	/* Engine-level settings stay what the engine runs with. */
+	next.settings.rate = d->cfg.settings.rate;
+	next.settings.block = d->cfg.settings.block;
+	next.settings.pool_buffers = d->cfg.settings.pool_buffers;
 	setup_config_done(&d->cfg);
 	d->cfg = next;
-	log_info("reloaded %s", graph_name(&d->cfg));
+	log_info("reloaded %s", daemon_graph_name(d));
+	if (d->ctl)
+		ctl_server_notify_graph(d->ctl);
 	return 0;
+}
+
+static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+	struct daemon *d = userdata;
+	struct el_error err = {0};
+
+	(void)s, (void)si;
+	if (daemon_reload(d, NULL, &err) < 0)
+		log_error("reload failed, the running graph is unchanged: %s", err.message);
+	return 0; /* a failed reload must not disable the signal source */
 }
 
 static int on_stop(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
@@ -115,13 +149,20 @@ static void handle_event(struct daemon *d, const struct eng_event *ev, uint64_t 
 		d->late_count++;
 		if (ev->value > d->late_worst_ns)
 			d->late_worst_ns = ev->value;
+		ctl_server_broadcast(d->ctl, CTL_EVENT_LATE, "late",
+				     json_pack("{s:f}", "late_ms", ev->value / 1e6));
 		break;
 	case ENG_EVENT_XRUN:
 		log_warning("xrun reported by the audio server (%.0f µs)", ev->value);
+		ctl_server_broadcast(d->ctl, CTL_EVENT_XRUN, "xrun",
+				     json_pack("{s:f}", "delay_us", ev->value));
 		break;
 	case ENG_EVENT_CLIP:
 		log_warning("output '%s' clipped (%.0f samples so far)", name ? name : "?",
 			    ev->value);
+		ctl_server_broadcast(
+			d->ctl, CTL_EVENT_CLIP, "clip",
+			json_pack("{s:s, s:f}", "node", name ? name : "?", "clips", ev->value));
 		break;
 	case ENG_EVENT_PLAN:
 		log_debug("the real-time thread runs a new plan of %.0f nodes", ev->value);
@@ -170,10 +211,8 @@ static int choose_backend(struct daemon *d, int override, struct el_error *err)
 static int daemon_setup_loop(struct daemon *d)
 {
 	uint64_t now;
-	int r = sd_event_default(&d->event);
+	int r;
 
-	if (r < 0)
-		return r;
 	if ((r = sd_event_add_signal(d->event, NULL, SIGHUP, on_reload, d)) < 0 ||
 	    (r = sd_event_add_signal(d->event, NULL, SIGTERM, on_stop, d)) < 0 ||
 	    (r = sd_event_add_signal(d->event, NULL, SIGINT, on_stop, d)) < 0 ||
@@ -184,6 +223,7 @@ static int daemon_setup_loop(struct daemon *d)
 
 static int daemon_start(struct daemon *d, const struct daemon_options *o, struct el_error *err)
 {
+	struct ctl_settings ctl = {0};
 	struct eng_stats st;
 	int r;
 
@@ -192,6 +232,11 @@ static int daemon_start(struct daemon *d, const struct daemon_options *o, struct
 	    (r = setup_engine(&d->cfg, &d->engine, err)) < 0 ||
 	    (r = d->be_ops->create(d->engine, &d->be, err)) < 0)
 		return r;
+	if ((r = ctl_settings_from_conf(d->cfg.conf, o->socket_path, &ctl, err)) < 0 ||
+	    (r = ctl_server_new(d, &ctl, &d->ctl, err)) < 0) {
+		ctl_settings_done(&ctl);
+		return r;
+	}
 	lock_memory(d->cfg.settings.lock_memory);
 	if ((r = d->be_ops->start(d->be, err)) < 0)
 		return r;
@@ -222,13 +267,19 @@ int daemon_run(const struct daemon_options *o)
 	sigaddset(&mask, SIGTERM);
 	sigaddset(&mask, SIGINT);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
-	r = daemon_start(&d, o, &err);
+	d.started_usec = now_usec();
+	r = sd_event_default(&d.event); /* 1: newly made, as it is here */
+	if (r < 0)
+		el_error_set(&err, r, "cannot create the main loop: %s", strerror(-r));
+	if (r >= 0)
+		r = daemon_start(&d, o, &err);
 	if (r == 0 && (r = daemon_setup_loop(&d)) < 0)
 		el_error_set(&err, r, "cannot set up the main loop: %s", strerror(-r));
 	if (r == 0)
 		r = sd_event_loop(d.event);
 	if (r < 0)
 		log_error("%s", err.message[0] ? err.message : strerror(-r));
+	d.ctl = ctl_server_free(d.ctl);
 	if (d.engine && d.be && eng_engine_fade_out(d.engine) < 0)
 		log_warning("could not fade out before stopping");
 	if (d.be)
@@ -248,6 +299,12 @@ int daemon_check_config(const char *path)
 
 	if (r == 0)
 		r = setup_engine(&c, &e, &err);
+	if (r == 0) {
+		struct ctl_settings ctl = {0};
+
+		r = ctl_settings_from_conf(c.conf, NULL, &ctl, &err); /* [ipc] too */
+		ctl_settings_done(&ctl);
+	}
 	if (r < 0)
 		log_error("%s", err.message);
 	else

@@ -11,7 +11,10 @@
 
 struct daemon_options {
 	const char *config_path; /* NULL: the system file, else the built-in graph */
-	int backend;             /* enum eng_backend_kind, or -1 for the config's */
+	int backend;
+	const char *socket_path;
+		/* --socket, or NULL for [ipc] socket or the default */ /* enum eng_backend_kind, or
+									   -1 for the config's */
 };
 
 int daemon_run(const struct daemon_options *o);

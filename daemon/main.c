@@ -2,7 +2,7 @@
 /*
  * daemon/main.c: echoeld's command line.
  *
- *   echoeld [--config FILE] [--backend auto|dummy|jack|pipewire] [--verbose]
+ *   echoeld [--config FILE] [--socket PATH] [--backend auto|dummy|jack|pipewire] [--verbose]
  *   echoeld --check-config FILE
  *   echoeld render [--config FILE] [--format same|pcm16|pcm24|pcm32|float] IN OUT
  *
@@ -24,7 +24,8 @@
 
 static void usage(FILE *f)
 {
-	fputs("usage: echoeld [--config FILE] [--backend auto|dummy|jack|pipewire] [--verbose]\n"
+	fputs("usage: echoeld [--config FILE] [--socket PATH] [--backend auto|dummy|jack|pipewire]\n"
+	      "               [--verbose]\n"
 	      "       echoeld --check-config FILE\n"
 	      "       echoeld render [--config FILE] [--format same|pcm16|pcm24|pcm32|float] IN "
 	      "OUT\n"
@@ -78,6 +79,7 @@ int main(int argc, char **argv)
 	static const struct option opts[] = {
 		{"config", required_argument, NULL, 'c'},
 		{"backend", required_argument, NULL, 'b'},
+		{"socket", required_argument, NULL, 's'},
 		{"check-config", required_argument, NULL, 'C'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
@@ -90,8 +92,11 @@ int main(int argc, char **argv)
 	eng_rt_check_init();
 	if (argc > 1 && strcmp(argv[1], "render") == 0)
 		return main_render(argc - 1, argv + 1);
-	while ((c = getopt_long(argc, argv, "c:b:vhV", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:b:s:vhV", opts, NULL)) != -1) {
 		switch (c) {
+		case 's':
+			o.socket_path = optarg;
+			break;
 		case 'c':
 			o.config_path = optarg;
 			break;

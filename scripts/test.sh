@@ -51,7 +51,8 @@ meson test -C build-rtsan --suite threads --suite rtsan --print-errorlogs || sta
 # Fuzzers instrument all our code (fuzzer-no-link) but only the fuzz targets are built.
 CC=clang CXX=clang++ setup_build build-fuzz -Dfuzz=true -Db_sanitize=address,undefined \
 	-Db_lundef=false -Dc_args=-fsanitize=fuzzer-no-link -Dfuzz_seconds=30
-ninja -C build-fuzz tests/fuzz/fuzz-config tests/fuzz/fuzz-graph
+ninja -C build-fuzz tests/fuzz/fuzz-config tests/fuzz/fuzz-graph tests/fuzz/fuzz-dispatch \
+	ipc/fuzz-protocol
 meson test -C build-fuzz --suite fuzz --no-rebuild --print-errorlogs || status=1
 
 python3 - build/meson-logs/testlog.json build-asan/meson-logs/testlog.json \

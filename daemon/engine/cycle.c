@@ -227,6 +227,10 @@ EL_RT static void rt_adopt_plan(struct eng_engine *e)
 			if (p->steps[i].update)
 				p->steps[i].inst->type->update_apply(p->steps[i].inst->state,
 								     p->steps[i].update);
+		/* A batch's parameter changes land in this same cycle. */
+		for (size_t i = 0; i < p->n_sets; i++)
+			p->sets[i].inst->type->set_param(p->sets[i].inst->state, p->sets[i].param,
+							 p->sets[i].value);
 		p->updates_applied = true;
 	}
 	atomic_store_explicit(&e->adopted_at,

@@ -164,6 +164,9 @@ static int publish(struct eng_engine *e, struct eng_plan *p, struct el_error *re
 			if (p->steps[i].update)
 				p->steps[i].inst->type->update_apply(p->steps[i].inst->state,
 								     p->steps[i].update);
+		for (size_t i = 0; i < p->n_sets && !p->updates_applied; i++)
+			p->sets[i].inst->type->set_param(p->sets[i].inst->state, p->sets[i].param,
+							 p->sets[i].value);
 		p->updates_applied = true;
 		atomic_store_explicit(&e->adopted, p, memory_order_relaxed);
 	}
@@ -205,8 +208,49 @@ static void pool_error(const struct conf *c, struct el_error *reterr)
 			     conf_get_section(c, 0)->origin.file, msg, ENG_DEFAULT_POOL_BUFFERS);
 }
 
+static int find_param_in(const struct eng_plan *p, const char *node, const char *param,
+			 struct eng_inst **ret_inst, unsigned *ret_id, struct el_error *reterr);
+static int check_value(const struct eng_inst *inst, unsigned id, const char *node,
+		       const char *param, double value, struct el_error *reterr);
+
+/* Resolves the batch's parameter changes against the plan about to run them. */
+static int attach_sets(struct eng_plan *p, const struct eng_param_set *sets, size_t n,
+		       struct el_error *reterr)
+{
+	if (n == 0)
+		return 0;
+	p->sets = calloc(n, sizeof(*p->sets));
+	if (!p->sets)
+		return el_error_set(reterr, -ENOMEM, "out of memory");
+	for (size_t i = 0; i < n; i++) {
+		struct eng_command *cmd = &p->sets[i];
+		int r = find_param_in(p, sets[i].node, sets[i].param, &cmd->inst, &cmd->param,
+				      reterr);
+
+		if (r == 0)
+			r = check_value(cmd->inst, cmd->param, sets[i].node, sets[i].param,
+					sets[i].value, reterr);
+		if (r < 0) {
+			char where[32];
+
+			snprintf(where, sizeof(where), "change %zu", i + 1);
+			el_error_prefix(reterr, where);
+			return r;
+		}
+		cmd->value = sets[i].value;
+		p->n_sets++;
+	}
+	return 0;
+}
+
 int eng_engine_configure(struct eng_engine *e, const struct conf *c, const char *base_dir,
 			 struct el_error *reterr)
+{
+	return eng_engine_configure_batch(e, c, base_dir, NULL, 0, reterr);
+}
+
+int eng_engine_configure_batch(struct eng_engine *e, const struct conf *c, const char *base_dir,
+			       const struct eng_param_set *sets, size_t n, struct el_error *reterr)
 {
 	struct eng_plan *next = NULL, *step1 = NULL;
 	struct eng_graph *g = NULL;
@@ -218,6 +262,8 @@ int eng_engine_configure(struct eng_engine *e, const struct conf *c, const char 
 	if (r == 0)
 		r = eng_plan_compile(g, e->current, &env, e->settings.pool_buffers, e->fade_frames,
 				     &next, reterr);
+	if (r == 0)
+		r = attach_sets(next, sets, n, reterr);
 	if (r == 0 && e->current)
 		r = eng_plan_fade_out_to(e->current, next, e->settings.pool_buffers, &step1,
 					 reterr);
@@ -315,7 +361,13 @@ size_t eng_engine_get_node_stats(const struct eng_engine *e, struct eng_node_sta
 static int find_param(struct eng_engine *e, const char *node, const char *param,
 		      struct eng_inst **ret_inst, unsigned *ret_id, struct el_error *reterr)
 {
-	const struct eng_plan_step *s = eng_plan_find(e->current, node);
+	return find_param_in(e->current, node, param, ret_inst, ret_id, reterr);
+}
+
+static int find_param_in(const struct eng_plan *p, const char *node, const char *param,
+			 struct eng_inst **ret_inst, unsigned *ret_id, struct el_error *reterr)
+{
+	const struct eng_plan_step *s = eng_plan_find(p, node);
 
 	if (!s)
 		return el_error_set(reterr, -ENOENT, "no node named '%s'", node);
@@ -329,21 +381,30 @@ static int find_param(struct eng_engine *e, const char *node, const char *param,
 			    s->inst->type->name, param);
 }
 
-int eng_engine_set_param(struct eng_engine *e, const char *node, const char *param, double value,
-			 struct el_error *reterr)
+static int check_value(const struct eng_inst *inst, unsigned id, const char *node,
+		       const char *param, double value, struct el_error *reterr)
 {
-	struct eng_command cmd = {.value = value};
-	const struct node_param *def;
-	int r = find_param(e, node, param, &cmd.inst, &cmd.param, reterr);
+	const struct node_param *def = &inst->type->params[id];
 
-	if (r < 0)
-		return r;
-	def = &cmd.inst->type->params[cmd.param];
-	if (!def->settable || !cmd.inst->type->set_param)
+	if (!def->settable || !inst->type->set_param)
 		return el_error_set(reterr, -EINVAL, "'%s.%s' is read-only", node, param);
 	if (!(value >= def->min && value <= def->max))
 		return el_error_set(reterr, -EINVAL, "'%s.%s' must be from %g to %g %s, got %g",
 				    node, param, def->min, def->max, def->unit, value);
+	return 0;
+}
+
+int eng_engine_set_param(struct eng_engine *e, const char *node, const char *param, double value,
+			 struct el_error *reterr)
+{
+	struct eng_command cmd = {.value = value};
+	int r = find_param(e, node, param, &cmd.inst, &cmd.param, reterr);
+
+	if (r < 0)
+		return r;
+	r = check_value(cmd.inst, cmd.param, node, param, value, reterr);
+	if (r < 0)
+		return r;
 	if (!e->running)
 		return cmd.inst->type->set_param(cmd.inst->state, cmd.param, value);
 	if (eng_ring_push(e->commands, &cmd) < 0)
@@ -392,4 +453,20 @@ void eng_engine_wait_while_idle(struct eng_engine *e, uint64_t max_ns)
 		return;
 	atomic_fetch_add_explicit(&e->idle_waits, 1, memory_order_relaxed);
 	syscall(SYS_futex, &e->wake_seq, FUTEX_WAIT_PRIVATE, seq, &timeout, NULL, 0);
+}
+
+int eng_engine_get_node_info(const struct eng_engine *e, const char *name,
+			     const struct node_type **ret_type, unsigned *ret_in, unsigned *ret_out)
+{
+	const struct eng_plan_step *s = eng_plan_find(e->current, name);
+
+	if (!s)
+		return -ENOENT;
+	if (ret_type)
+		*ret_type = s->inst->type;
+	if (ret_in)
+		*ret_in = s->inst->n_in;
+	if (ret_out)
+		*ret_out = s->inst->n_out;
+	return 0;
 }

@@ -146,6 +146,29 @@ int eng_engine_set_param(struct eng_engine *e, const char *node, const char *par
 int eng_engine_get_param(struct eng_engine *e, const char *node, const char *param,
 			 unsigned channel, double *ret, struct el_error *reterr);
 
+/* A parameter change that travels with a configuration (a `batch`). Borrowed strings. */
+struct eng_param_set {
+	const char *node;
+	const char *param;
+	double value;
+};
+
+/*
+ * Thread: control. Like eng_engine_configure(), and the n parameter changes sets[] are applied
+ * by the RT thread in the very cycle that adopts the new graph: all at once or, on any error
+ * (named by index in reterr), none.
+ */
+int eng_engine_configure_batch(struct eng_engine *e, const struct conf *c, const char *base_dir,
+			       const struct eng_param_set *sets, size_t n, struct el_error *reterr);
+
+/*
+ * Thread: control. The type and channel counts of the node called name in the running graph.
+ * 0, or -ENOENT.
+ */
+struct node_type;
+int eng_engine_get_node_info(const struct eng_engine *e, const char *name,
+			     const struct node_type **ret_type, unsigned *ret_in, unsigned *ret_out);
+
 /*
  * Thread: control. How many worker threads take part from the next cycle on (0 .. CPU count;
  * threads are started on first need and kept). 0, -EINVAL, or -errno from thread creation.

@@ -45,6 +45,7 @@ struct eng_plan *eng_plan_free(struct eng_plan *p)
 	free(p->steps);
 	free(p->levels);
 	free(p->silent);
+	free(p->sets);
 	free(p);
 	return NULL;
 }

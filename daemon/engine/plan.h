@@ -25,6 +25,7 @@
 struct eng_graph;
 struct eng_inst;
 struct eng_node_env;
+struct eng_command;
 struct eng_settings;
 struct el_error;
 
@@ -76,6 +77,10 @@ struct eng_plan {
 	unsigned n_playback;  /* backend channels written by playback steps */
 	uint32_t fade_frames; /* length of every ramp in this plan */
 	bool has_ramps;       /* any input fades in or out */
+
+	/* Parameter changes applied when the RT thread adopts the plan (a batch). Owned. */
+	struct eng_command *sets;
+	size_t n_sets;
 
 	/* RT */
 	bool updates_applied;

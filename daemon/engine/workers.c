@@ -25,6 +25,7 @@
 #include "daemon/engine/plan.h"
 #include "daemon/engine/rt-check.h"
 #include "daemon/engine/workers.h"
+#include "dsp/cpu.h"
 
 struct job_slot {
 	_Atomic(const struct eng_plan_level *) level;
@@ -105,6 +106,9 @@ static void *worker_main(void *arg)
 	struct worker *me = arg;
 	struct eng_workers *w = me->pool;
 	uint32_t seen = atomic_load_explicit(&w->wake, memory_order_acquire);
+
+	/* Same arithmetic as the RT thread: decaying tails must not fall into denormals here. */
+	dsp_cpu_flush_denormals();
 
 	for (;;) {
 		uint32_t now = atomic_load_explicit(&w->wake, memory_order_acquire);

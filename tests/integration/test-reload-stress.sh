@@ -86,7 +86,7 @@ input = vol
 EOF2
 
 cp "$dir/a.conf" "$dir/echoeld.conf"
-"$ECHOELD" --config "$dir/echoeld.conf" --backend dummy 2>"$dir/log" &
+"$ECHOELD" --config "$dir/echoeld.conf" --socket "$dir/control" --backend dummy 2>"$dir/log" &
 pid=$!
 sleep 1
 for i in $(seq 1 20); do

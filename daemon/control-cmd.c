@@ -1,0 +1,717 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * daemon/control-cmd.c: what each command of the control protocol does (docs/protocol.md).
+ *
+ * Queries read the engine's published state; `set` queues a ring command; graph changes edit a
+ * copy of the running configuration and hand it to the engine, which switches with fades or
+ * refuses it untouched. `batch` applies its graph changes to one copy and its `set`s travel
+ * with the resulting plan, so everything lands in one cycle or nothing does.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/el-error.h"
+#include "common/el-macros.h"
+#include "daemon/backend/backend.h"
+#include "daemon/config.h"
+#include "daemon/control-edit.h"
+#include "daemon/control.h"
+#include "daemon/daemon-private.h"
+#include "daemon/engine/engine.h"
+#include "daemon/engine/node.h"
+#include "ipc/protocol.h"
+
+#define NODE_PREFIX "node."
+#define MAX_BATCH   256
+
+struct cmd_ctx {
+	struct daemon *d;
+	struct ctl_client *client;
+	const json_t *args;
+	json_t *result; /* owned until returned */
+	struct ipc_error *err;
+};
+
+typedef int (*cmd_fn)(struct cmd_ctx *x);
+
+static uint64_t now_usec(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* An engine or configuration error as a protocol error. */
+static int engine_error(struct ipc_error *e, int r, const struct el_error *why)
+{
+	enum ipc_error_code code = IPC_ERR_BAD_ARGUMENT;
+
+	if (r == -ENOMEM || r == -ETIMEDOUT)
+		code = IPC_ERR_INTERNAL;
+	else if (r == -ENOSPC && strstr(why->message, "queued"))
+		code = IPC_ERR_BUSY;
+	else if (r == -ENOSPC || strstr(why->message, ": cycle: "))
+		code = IPC_ERR_CONFLICT;
+	else if (r == -ENOENT && !strchr(why->message, '\''))
+		code = IPC_ERR_NOT_FOUND;
+	ipc_error_set(e, code, "%s", why->message);
+	return r;
+}
+
+static int param_error(struct ipc_error *e, int r, const struct el_error *why)
+{
+	enum ipc_error_code code = r == -ENOENT   ? IPC_ERR_NOT_FOUND
+				   : r == -ENOSPC ? IPC_ERR_BUSY
+						  : IPC_ERR_BAD_ARGUMENT;
+
+	ipc_error_set(e, code, "%s", why->message);
+	return r;
+}
+
+static int cmd_hello(struct cmd_ctx *x)
+{
+	json_t *names = json_array();
+
+	for (size_t i = 0; ctl_command_names[i]; i++)
+		json_array_append_new(names, json_string(ctl_command_names[i]));
+	x->result = json_pack("{s:i, s:s, s:o}", "protocol", IPC_PROTOCOL_VERSION, "version",
+			      ECHOELD_VERSION, "commands", names);
+	return 0;
+}
+
+json_t *ctl_load_fields(struct daemon *d)
+{
+	struct eng_stats st;
+
+	eng_engine_get_stats(d->engine, false, &st);
+	return json_pack("{s:f, s:f, s:f, s:I, s:I, s:I}", "time",
+			 (double)(now_usec() - d->started_usec) / 1e6, "load", st.load, "load_max",
+			 st.load_max, "cycles", (json_int_t)st.cycles, "late_cycles",
+			 (json_int_t)st.late_cycles, "xruns", (json_int_t)st.xruns);
+}
+
+static int cmd_status(struct cmd_ctx *x)
+{
+	const struct eng_settings *s = eng_engine_get_settings(x->d->engine);
+	struct eng_stats st;
+
+	eng_engine_get_stats(x->d->engine, false, &st);
+	x->result =
+		json_pack("{s:s, s:i, s:i, s:f, s:f, s:I, s:I, s:I, s:f, s:i, s:i, s:s?, s:n}",
+			  "backend", x->d->be_ops ? x->d->be_ops->name : "none", "rate",
+			  (int)s->rate, "block", (int)s->block, "load", st.load, "load_max",
+			  st.load_max, "cycles", (json_int_t)st.cycles, "late_cycles",
+			  (json_int_t)st.late_cycles, "xruns", (json_int_t)st.xruns, "uptime",
+			  (double)(now_usec() - x->d->started_usec) / 1e6, "nodes", (int)st.nodes,
+			  "workers", (int)st.workers, "config", x->d->cfg.path, "policy");
+	return 0;
+}
+
+/* The references of a section's `input`, as a JSON array of strings. */
+static json_t *input_array(const struct conf_section *sec)
+{
+	const struct conf_entry *e = conf_section_find(sec, "input");
+	json_t *a = json_array();
+	char *copy, *save = NULL;
+
+	if (!e || !a)
+		return a;
+	copy = strdup(e->value);
+	for (char *t = copy ? strtok_r(copy, ",", &save) : NULL; t;
+	     t = strtok_r(NULL, ",", &save)) {
+		while (*t == ' ' || *t == '\t')
+			t++;
+		for (char *end = t + strlen(t); end > t && (end[-1] == ' ' || end[-1] == '\t');)
+			*--end = '\0';
+		json_array_append_new(a, json_string(t));
+	}
+	free(copy);
+	return a;
+}
+
+static const struct conf_section *node_section(struct daemon *d, const char *node)
+{
+	char name[160];
+
+	snprintf(name, sizeof(name), NODE_PREFIX "%s", node);
+	return conf_find_section(d->cfg.conf, name);
+}
+
+static int cmd_node_list(struct cmd_ctx *x)
+{
+	x->result = json_array();
+	for (size_t i = 0; i < conf_get_n_sections(x->d->cfg.conf); i++) {
+		const struct conf_section *sec = conf_get_section(x->d->cfg.conf, i);
+		const char *name = sec->name + strlen(NODE_PREFIX);
+		const struct node_type *t;
+		unsigned in = 0, out = 0;
+
+		if (strncmp(sec->name, NODE_PREFIX, strlen(NODE_PREFIX)) != 0 ||
+		    eng_engine_get_node_info(x->d->engine, name, &t, &in, &out) < 0)
+			continue;
+		json_array_append_new(x->result,
+				      json_pack("{s:s, s:s, s:o, s:i, s:i}", "name", name, "type",
+						t->name, "input", input_array(sec), "channels_in",
+						(int)in, "channels_out", (int)out));
+	}
+	return 0;
+}
+
+/* Value(s) of param id of node: a number, or an array per channel. NULL when unreadable. */
+static json_t *param_value(struct daemon *d, const char *node, const struct node_param *p,
+			   unsigned channels)
+{
+	double v;
+	json_t *a;
+
+	if (!p->per_channel)
+		return eng_engine_get_param(d->engine, node, p->name, 0, &v, NULL) == 0
+			       ? json_real(v)
+			       : NULL;
+	a = json_array();
+	for (unsigned c = 0; a && c < channels; c++)
+		if (eng_engine_get_param(d->engine, node, p->name, c, &v, NULL) == 0)
+			json_array_append_new(a, json_real(v));
+	return a;
+}
+
+static json_t *node_params(struct daemon *d, const char *node, const struct node_type *t,
+			   unsigned channels)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; a && i < t->n_params; i++) {
+		const struct node_param *p = &t->params[i];
+		json_t *o = json_pack("{s:s, s:s, s:f, s:f, s:b}", "name", p->name, "unit", p->unit,
+				      "min", p->min, "max", p->max, "settable", p->settable);
+		json_t *v = param_value(d, node, p, channels);
+
+		if (o && v)
+			json_object_set_new(o, "value", v);
+		json_array_append_new(a, o);
+	}
+	return a;
+}
+
+static json_t *node_stats(struct daemon *d, const char *node)
+{
+	struct eng_node_stats st[1024];
+	size_t n = eng_engine_get_node_stats(d->engine, st, EL_N_ELEMENTS(st));
+
+	for (size_t i = 0; i < n && i < EL_N_ELEMENTS(st); i++)
+		if (strcmp(st[i].name, node) == 0)
+			return json_pack("{s:I, s:I, s:f}", "runs", (json_int_t)st[i].runs, "skips",
+					 (json_int_t)st[i].skips, "avg_us", st[i].avg_us);
+	return json_object();
+}
+
+static int cmd_node_get(struct cmd_ctx *x)
+{
+	const struct conf_section *sec;
+	const struct node_type *t;
+	const char *node;
+	unsigned in, out;
+	json_t *settings;
+	int r;
+
+	if ((r = ipc_arg_string(x->args, "node", true, &node, x->err)) < 0)
+		return r;
+	sec = node_section(x->d, node);
+	if (!sec || eng_engine_get_node_info(x->d->engine, node, &t, &in, &out) < 0)
+		return ipc_error_set(x->err, IPC_ERR_NOT_FOUND, "no node named '%s'", node);
+	settings = json_object();
+	for (size_t i = 0; i < sec->n_entries; i++)
+		if (strcmp(sec->entries[i].key, "type") && strcmp(sec->entries[i].key, "input"))
+			json_object_set_new(settings, sec->entries[i].key,
+					    json_string(sec->entries[i].value));
+	x->result = json_pack("{s:s, s:s, s:o, s:o, s:i, s:i, s:o, s:o}", "name", node, "type",
+			      t->name, "input", input_array(sec), "settings", settings,
+			      "channels_in", (int)in, "channels_out", (int)out, "params",
+			      node_params(x->d, node, t, out), "stats", node_stats(x->d, node));
+	return 0;
+}
+
+/* Applies an edited copy (taken) with the batch's sets; maps errors. */
+static int apply(struct cmd_ctx *x, struct conf *next, const struct eng_param_set *sets, size_t n)
+{
+	struct el_error why = {0};
+	int r = daemon_apply(x->d, next, sets, n, &why);
+
+	return r < 0 ? engine_error(x->err, r, &why) : 0;
+}
+
+/* A copy of the running configuration to edit. */
+static int edit_copy(struct cmd_ctx *x, struct conf **ret)
+{
+	if (conf_copy(x->d->cfg.conf, ret) < 0)
+		return ipc_error_set(x->err, IPC_ERR_INTERNAL, "out of memory");
+	return 0;
+}
+
+/* An IR (or any file) a client names must lie under [ipc] file_dirs. */
+static int check_settings_paths(struct cmd_ctx *x, const json_t *settings)
+{
+	const json_t *ir = json_object_get(settings, "ir");
+	char path[4096];
+
+	if (!ir || !json_is_string(ir))
+		return 0;
+	if (json_string_value(ir)[0] == '/')
+		snprintf(path, sizeof(path), "%s", json_string_value(ir));
+	else
+		snprintf(path, sizeof(path), "%s/%s", x->d->cfg.base_dir, json_string_value(ir));
+	return ctl_settings_check_path(ctl_server_get_settings(x->d->ctl), path, x->err);
+}
+
+static const char *const add_args[] = {"node", "type", "input", "settings", NULL};
+
+/* node.add on conf (shared by the command and batch). */
+static int edit_add(struct cmd_ctx *x, const json_t *args, struct conf *c)
+{
+	const char *node, *type;
+	const json_t *input = NULL;
+	json_t *settings;
+	int r;
+
+	if ((r = ipc_args_check(args, add_args, x->err)) < 0 ||
+	    (r = ipc_arg_string(args, "node", true, &node, x->err)) < 0 ||
+	    (r = ipc_arg_string(args, "type", true, &type, x->err)) < 0 ||
+	    (r = ipc_arg_strings(args, "input", false, &input, x->err)) < 0)
+		return r;
+	settings = json_object_get(args, "settings");
+	if (settings && !json_is_object(settings))
+		return ipc_error_set(x->err, IPC_ERR_BAD_ARGUMENT,
+				     "argument 'settings' must be an object");
+	if ((r = check_settings_paths(x, settings)) < 0)
+		return r;
+	return ctl_edit_node_add(c, node, type, input, settings, x->err);
+}
+
+static const char *const remove_args[] = {"node", "force", NULL};
+
+static int edit_remove(struct cmd_ctx *x, const json_t *args, struct conf *c)
+{
+	const char *node;
+	bool force = false;
+	int r;
+
+	if ((r = ipc_args_check(args, remove_args, x->err)) < 0 ||
+	    (r = ipc_arg_string(args, "node", true, &node, x->err)) < 0 ||
+	    (r = ipc_arg_bool(args, "force", false, &force, x->err)) < 0)
+		return r;
+	return ctl_edit_node_remove(c, node, force, x->err);
+}
+
+static const char *const link_args[] = {"from", "to", NULL};
+
+static int edit_link(struct cmd_ctx *x, const json_t *args, struct conf *c, bool connect)
+{
+	const char *from, *to;
+	int r;
+
+	if ((r = ipc_args_check(args, link_args, x->err)) < 0 ||
+	    (r = ipc_arg_string(args, "from", true, &from, x->err)) < 0 ||
+	    (r = ipc_arg_string(args, "to", true, &to, x->err)) < 0)
+		return r;
+	return connect ? ctl_edit_connect(c, from, to, x->err)
+		       : ctl_edit_disconnect(c, from, to, x->err);
+}
+
+static int edit_connect(struct cmd_ctx *x, const json_t *args, struct conf *c)
+{
+	return edit_link(x, args, c, true);
+}
+
+static int edit_disconnect(struct cmd_ctx *x, const json_t *args, struct conf *c)
+{
+	return edit_link(x, args, c, false);
+}
+
+typedef int (*edit_fn)(struct cmd_ctx *x, const json_t *args, struct conf *c);
+
+/* A graph command on its own: one edit, one switch. */
+static int run_edit(struct cmd_ctx *x, edit_fn fn)
+{
+	struct conf *c;
+	int r = edit_copy(x, &c);
+
+	if (r < 0)
+		return r;
+	r = fn(x, x->args, c);
+	if (r < 0) {
+		conf_free(c);
+		return r;
+	}
+	return apply(x, c, NULL, 0);
+}
+
+static int cmd_node_add(struct cmd_ctx *x)
+{
+	return run_edit(x, edit_add);
+}
+
+static int cmd_node_remove(struct cmd_ctx *x)
+{
+	return run_edit(x, edit_remove);
+}
+
+static int cmd_connect(struct cmd_ctx *x)
+{
+	return run_edit(x, edit_connect);
+}
+
+static int cmd_disconnect(struct cmd_ctx *x)
+{
+	return run_edit(x, edit_disconnect);
+}
+
+static const char *const set_args[] = {"node", "param", "value", NULL};
+
+/* Reads a set's arguments (for the command and batch). */
+static int read_set(struct cmd_ctx *x, const json_t *args, struct eng_param_set *ret)
+{
+	int r;
+
+	if ((r = ipc_args_check(args, set_args, x->err)) < 0 ||
+	    (r = ipc_arg_string(args, "node", true, &ret->node, x->err)) < 0 ||
+	    (r = ipc_arg_string(args, "param", true, &ret->param, x->err)) < 0 ||
+	    (r = ipc_arg_number(args, "value", true, &ret->value, x->err)) < 0)
+		return r;
+	if (!isfinite(ret->value))
+		return ipc_error_set(x->err, IPC_ERR_BAD_ARGUMENT,
+				     "argument 'value' must be finite");
+	return 0;
+}
+
+static int cmd_set(struct cmd_ctx *x)
+{
+	struct eng_param_set set;
+	struct el_error why = {0};
+	int r = read_set(x, x->args, &set);
+
+	if (r < 0)
+		return r;
+	r = eng_engine_set_param(x->d->engine, set.node, set.param, set.value, &why);
+	return r < 0 ? param_error(x->err, r, &why) : 0;
+}
+
+static const char *const get_args[] = {"node", "param", "channel", NULL};
+
+static int cmd_get(struct cmd_ctx *x)
+{
+	const char *node, *param;
+	const struct node_type *t;
+	double channel = 0, v;
+	struct el_error why = {0};
+	unsigned out;
+	int r;
+
+	if ((r = ipc_args_check(x->args, get_args, x->err)) < 0 ||
+	    (r = ipc_arg_string(x->args, "node", true, &node, x->err)) < 0 ||
+	    (r = ipc_arg_string(x->args, "param", true, &param, x->err)) < 0 ||
+	    (r = ipc_arg_number(x->args, "channel", false, &channel, x->err)) < 0)
+		return r;
+	if (eng_engine_get_node_info(x->d->engine, node, &t, NULL, &out) < 0)
+		return ipc_error_set(x->err, IPC_ERR_NOT_FOUND, "no node named '%s'", node);
+	if (channel != 0 && (channel < 1 || channel > out || channel != floor(channel)))
+		return ipc_error_set(x->err, IPC_ERR_NOT_FOUND, "node '%s' has no channel %g", node,
+				     channel);
+	for (size_t i = 0; i < t->n_params; i++) {
+		if (strcmp(t->params[i].name, param) != 0)
+			continue;
+		if (!t->params[i].per_channel || channel >= 1) {
+			r = eng_engine_get_param(x->d->engine, node, param,
+						 channel >= 1 ? (unsigned)channel - 1 : 0, &v,
+						 &why);
+			if (r < 0)
+				return param_error(x->err, r, &why);
+			x->result = json_pack("{s:f}", "value", v);
+		} else {
+			x->result = json_pack("{s:o}", "value",
+					      param_value(x->d, node, &t->params[i], out));
+		}
+		return 0;
+	}
+	return ipc_error_set(x->err, IPC_ERR_NOT_FOUND, "node '%s' (%s) has no parameter '%s'",
+			     node, t->name, param);
+}
+
+static const char *const load_args[] = {"path", NULL};
+
+static int cmd_load(struct cmd_ctx *x)
+{
+	const char *path;
+	struct el_error why = {0};
+	int r;
+
+	if ((r = ipc_args_check(x->args, load_args, x->err)) < 0 ||
+	    (r = ipc_arg_string(x->args, "path", true, &path, x->err)) < 0)
+		return r;
+	if (path[0] != '/')
+		return ipc_error_set(x->err, IPC_ERR_BAD_ARGUMENT,
+				     "argument 'path' must be absolute, got '%s'", path);
+	if ((r = ctl_settings_check_path(ctl_server_get_settings(x->d->ctl), path, x->err)) < 0)
+		return r;
+	r = daemon_reload(x->d, path, &why);
+	return r < 0 ? engine_error(x->err, r, &why) : 0;
+}
+
+static int cmd_reload(struct cmd_ctx *x)
+{
+	struct el_error why = {0};
+	int r = ipc_args_check(x->args, (const char *const[]){NULL}, x->err);
+
+	if (r < 0)
+		return r;
+	r = daemon_reload(x->d, NULL, &why);
+	return r < 0 ? engine_error(x->err, r, &why) : 0;
+}
+
+static const struct {
+	const char *name;
+	edit_fn edit;
+} batch_edits[] = {
+	{"node.add", edit_add},
+	{"node.remove", edit_remove},
+	{"connect", edit_connect},
+	{"disconnect", edit_disconnect},
+};
+
+/* One element of a batch: an edit of c, or a set appended to sets. */
+static int batch_one(struct cmd_ctx *x, const json_t *item, struct conf *c,
+		     struct eng_param_set *sets, size_t *n_sets)
+{
+	const json_t *cmd = json_object_get(item, "cmd"), *args = json_object_get(item, "args");
+	static const json_t *empty;
+
+	if (!json_is_object(item) || !json_is_string(cmd) || (args && !json_is_object(args)))
+		return ipc_error_set(x->err, IPC_ERR_BAD_ARGUMENT,
+				     "expected {\"cmd\": string, \"args\": object}");
+	if (!args)
+		args = empty ? empty : (empty = json_object());
+	if (strcmp(json_string_value(cmd), "set") == 0)
+		return read_set(x, args, &sets[(*n_sets)++]);
+	for (size_t i = 0; i < EL_N_ELEMENTS(batch_edits); i++)
+		if (strcmp(json_string_value(cmd), batch_edits[i].name) == 0)
+			return batch_edits[i].edit(x, args, c);
+	return ipc_error_set(x->err, IPC_ERR_BAD_ARGUMENT,
+			     "'%.64s' cannot be batched (node.add, node.remove, connect, "
+			     "disconnect, set)",
+			     json_string_value(cmd));
+}
+
+static const char *const batch_args[] = {"commands", NULL};
+
+static int cmd_batch(struct cmd_ctx *x)
+{
+	const json_t *list = json_object_get(x->args, "commands");
+	struct eng_param_set sets[MAX_BATCH];
+	size_t n_sets = 0, i;
+	const json_t *item;
+	struct conf *c;
+	int r;
+
+	if ((r = ipc_args_check(x->args, batch_args, x->err)) < 0)
+		return r;
+	if (!json_is_array(list) || json_array_size(list) == 0 || json_array_size(list) > MAX_BATCH)
+		return ipc_error_set(x->err, IPC_ERR_BAD_ARGUMENT,
+				     "argument 'commands' must be an array of 1 to %d commands",
+				     MAX_BATCH);
+	if ((r = edit_copy(x, &c)) < 0)
+		return r;
+	json_array_foreach(list, i, item)
+	{
+		if ((r = batch_one(x, item, c, sets, &n_sets)) < 0) {
+			char msg[sizeof(x->err->message)];
+
+			snprintf(msg, sizeof(msg), "%s", x->err->message);
+			snprintf(x->err->message, sizeof(x->err->message), "command %zu: %.480s",
+				 i + 1, msg);
+			conf_free(c);
+			return r;
+		}
+	}
+	if ((r = apply(x, c, sets, n_sets)) < 0)
+		return r;
+	x->result = json_pack("{s:i}", "applied", (int)json_array_size(list));
+	return 0;
+}
+
+static const struct {
+	const char *name;
+	unsigned bit;
+} event_names[] = {
+	{"meters", CTL_EVENT_METERS}, {"load", CTL_EVENT_LOAD}, {"xrun", CTL_EVENT_XRUN},
+	{"late", CTL_EVENT_LATE},     {"clip", CTL_EVENT_CLIP}, {"graph", CTL_EVENT_GRAPH},
+	{"policy", CTL_EVENT_POLICY},
+};
+
+static int event_bit(struct cmd_ctx *x, const char *name, unsigned *bits)
+{
+	for (size_t k = 0; k < EL_N_ELEMENTS(event_names); k++)
+		if (strcmp(event_names[k].name, name) == 0) {
+			*bits |= event_names[k].bit;
+			return 0;
+		}
+	return ipc_error_set(
+		x->err, IPC_ERR_BAD_ARGUMENT,
+		"unknown event '%.64s' (meters, load, xrun, late, clip, graph, policy)", name);
+}
+
+/* The bits of an `events` argument (absent: all when allow_all, else an error). */
+static int read_events(struct cmd_ctx *x, bool allow_all, unsigned *ret)
+{
+	const json_t *list = NULL, *v;
+	size_t i;
+	int r = ipc_arg_strings(x->args, "events", !allow_all, &list, x->err);
+
+	if (r < 0)
+		return r;
+	*ret = list ? 0 : ~0u;
+	if (json_is_string(list))
+		return event_bit(x, json_string_value(list), ret);
+	json_array_foreach(list && json_is_array(list) ? list : NULL, i,
+			   v) if ((r = event_bit(x, json_string_value(v), ret)) < 0) return r;
+	return 0;
+}
+
+static const char *const subscribe_args[] = {"events", "rate", NULL};
+
+static int cmd_subscribe(struct cmd_ctx *x)
+{
+	double rate = 10;
+	unsigned events;
+	int r;
+
+	if ((r = ipc_args_check(x->args, subscribe_args, x->err)) < 0 ||
+	    (r = read_events(x, false, &events)) < 0 ||
+	    (r = ipc_arg_number(x->args, "rate", false, &rate, x->err)) < 0)
+		return r;
+	if (!(rate >= 1 && rate <= 60))
+		return ipc_error_set(x->err, IPC_ERR_BAD_ARGUMENT,
+				     "argument 'rate' must be from 1 to 60 Hz, got %g", rate);
+	if (!x->client || ctl_client_subscribe(x->client, events, rate) < 0)
+		return ipc_error_set(x->err, IPC_ERR_INTERNAL, "cannot start the event timer");
+	return 0;
+}
+
+static const char *const unsubscribe_args[] = {"events", NULL};
+
+static int cmd_unsubscribe(struct cmd_ctx *x)
+{
+	unsigned events;
+	int r;
+
+	if ((r = ipc_args_check(x->args, unsubscribe_args, x->err)) < 0 ||
+	    (r = read_events(x, true, &events)) < 0)
+		return r;
+	if (x->client)
+		ctl_client_unsubscribe(x->client, events);
+	return 0;
+}
+
+static int cmd_stats(struct cmd_ctx *x)
+{
+	static struct eng_node_stats st[1024];
+	size_t n = eng_engine_get_node_stats(x->d->engine, st, EL_N_ELEMENTS(st));
+
+	x->result = json_array();
+	for (size_t i = 0; i < n && i < EL_N_ELEMENTS(st); i++)
+		json_array_append_new(x->result,
+				      json_pack("{s:s, s:s, s:I, s:I, s:f}", "name", st[i].name,
+						"type", st[i].type, "runs", (json_int_t)st[i].runs,
+						"skips", (json_int_t)st[i].skips, "avg_us",
+						st[i].avg_us));
+	return 0;
+}
+
+json_t *ctl_meters_fields(struct daemon *d)
+{
+	static const char *const values[] = {"peak_db", "rms_db", "hold_db"};
+	json_t *nodes = json_object();
+
+	for (size_t i = 0; nodes && i < conf_get_n_sections(d->cfg.conf); i++) {
+		const char *name = conf_get_section(d->cfg.conf, i)->name;
+		const struct node_type *t;
+		unsigned out;
+		json_t *m;
+
+		if (strncmp(name, NODE_PREFIX, strlen(NODE_PREFIX)) != 0)
+			continue;
+		name += strlen(NODE_PREFIX);
+		if (eng_engine_get_node_info(d->engine, name, &t, NULL, &out) < 0 ||
+		    strcmp(t->name, "meter") != 0)
+			continue;
+		m = json_object();
+		for (size_t k = 0; k < EL_N_ELEMENTS(values); k++)
+			for (size_t p = 0; p < t->n_params; p++)
+				if (strcmp(t->params[p].name, values[k]) == 0)
+					json_object_set_new(
+						m, values[k],
+						param_value(d, name, &t->params[p], out));
+		json_object_set_new(nodes, name, m);
+	}
+	return json_pack("{s:f, s:o}", "time", (double)(now_usec() - d->started_usec) / 1e6,
+			 "nodes", nodes);
+}
+
+static const struct {
+	const char *name;
+	cmd_fn fn;
+	bool no_args; /* refuses any argument */
+} commands[] = {
+	{"hello", cmd_hello, true},
+	{"status", cmd_status, true},
+	{"node.list", cmd_node_list, true},
+	{"node.get", cmd_node_get, false},
+	{"node.add", cmd_node_add, false},
+	{"node.remove", cmd_node_remove, false},
+	{"connect", cmd_connect, false},
+	{"disconnect", cmd_disconnect, false},
+	{"set", cmd_set, false},
+	{"get", cmd_get, false},
+	{"load", cmd_load, false},
+	{"reload", cmd_reload, true},
+	{"batch", cmd_batch, false},
+	{"subscribe", cmd_subscribe, false},
+	{"unsubscribe", cmd_unsubscribe, false},
+	{"stats", cmd_stats, true},
+};
+
+const char *const ctl_command_names[] = {
+	"hello",   "status",     "node.list",   "node.get", "node.add", "node.remove",
+	"connect", "disconnect", "set",         "get",      "load",     "reload",
+	"batch",   "subscribe",  "unsubscribe", "stats",    NULL,
+};
+
+static const char *const node_get_args[] = {"node", NULL};
+
+int ctl_dispatch(struct daemon *d, struct ctl_client *c, const struct ipc_request *req,
+		 json_t **ret_result, struct ipc_error *reterr)
+{
+	struct cmd_ctx x = {.d = d, .client = c, .args = req->args, .err = reterr};
+	int r;
+
+	for (size_t i = 0; i < EL_N_ELEMENTS(commands); i++) {
+		if (strcmp(commands[i].name, req->cmd) != 0)
+			continue;
+		if (commands[i].no_args &&
+		    (r = ipc_args_check(req->args, (const char *const[]){NULL}, reterr)) < 0)
+			return r;
+		if (commands[i].fn == cmd_node_get &&
+		    (r = ipc_args_check(req->args, node_get_args, reterr)) < 0)
+			return r;
+		r = commands[i].fn(&x);
+		if (r < 0) {
+			json_decref(x.result);
+			return r;
+		}
+		*ret_result = x.result;
+		return 0;
+	}
+	return ipc_error_set(reterr, IPC_ERR_UNKNOWN_COMMAND, "unknown command '%.64s'", req->cmd);
+}

@@ -1,0 +1,178 @@
+/* SPDX-License-Identifier: MIT */
+/* daemon/control-settings.c: the [ipc] section, and which files a client may name. */
+#include <errno.h>
+#include <grp.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/el-error.h"
+#include "common/el-macros.h"
+#include "daemon/config-value.h"
+#include "daemon/config.h"
+#include "daemon/control.h"
+#include "ipc/protocol.h"
+#include "ipc/socket-path.h"
+
+#define CTL_DEFAULT_FILE_DIRS "/etc/echoeld:/var/lib/echoeld"
+
+static const char *const ipc_keys[] = {"socket",          "mode",        "group",    "allow_uids",
+				       "allow_gids",      "max_clients", "max_line", "max_queue",
+				       "idle_timeout_ms", "file_dirs",   NULL};
+
+/* A comma list of non-negative integers (uids or gids). */
+static int read_ids(const struct conf_section *sec, const char *key, unsigned **ret, size_t *ret_n,
+		    struct el_error *reterr)
+{
+	double vals[64];
+	size_t n = 0;
+	int r = conf_get_double_list(sec, key, 0, 4294967294.0, vals, EL_N_ELEMENTS(vals), &n,
+				     reterr);
+
+	if (r < 0)
+		return r;
+	*ret = calloc(n + 1, sizeof(**ret));
+	if (!*ret)
+		return -ENOMEM;
+	for (size_t i = 0; i < n; i++)
+		(*ret)[i] = (unsigned)vals[i];
+	*ret_n = n;
+	return 0;
+}
+
+static int read_mode(const struct conf_section *sec, struct ctl_settings *s,
+		     struct el_error *reterr)
+{
+	const struct conf_entry *e = conf_section_find(sec, "mode");
+	char *end;
+	unsigned long m;
+
+	s->mode = 0660;
+	if (!e)
+		return 0;
+	m = strtoul(e->value, &end, 8);
+	if (!*e->value || *end || m > 0777)
+		return conf_error_entry(reterr, -EINVAL, e,
+					"expected an octal mode such as 0660, "
+					"got '%s'",
+					e->value);
+	s->mode = (mode_t)m;
+	return 0;
+}
+
+static int read_group(const struct conf_section *sec, struct ctl_settings *s,
+		      struct el_error *reterr)
+{
+	const struct conf_entry *e = conf_section_find(sec, "group");
+	struct group *g;
+
+	s->group = (gid_t)-1;
+	if (!e)
+		return 0;
+	g = getgrnam(e->value);
+	if (!g)
+		return conf_error_entry(reterr, -EINVAL, e, "no group named '%s'", e->value);
+	s->group = g->gr_gid;
+	return 0;
+}
+
+/* Splits "a:b:c" into absolute, canonical directories (missing ones are kept as written). */
+static int read_dirs(const struct conf_section *sec, struct ctl_settings *s,
+		     struct el_error *reterr)
+{
+	const struct conf_entry *e = conf_section_find(sec, "file_dirs");
+	const char *text = e ? e->value : CTL_DEFAULT_FILE_DIRS;
+	char *copy = strdup(text), *save = NULL;
+	size_t n = 0;
+
+	if (!copy)
+		return -ENOMEM;
+	s->file_dirs = calloc(strlen(text) / 2 + 2, sizeof(*s->file_dirs));
+	for (char *d = strtok_r(copy, ":", &save); d && s->file_dirs;
+	     d = strtok_r(NULL, ":", &save)) {
+		char *real = realpath(d, NULL);
+
+		if (d[0] != '/') {
+			free(real);
+			free(copy);
+			return conf_error_entry(reterr, -EINVAL, e, "'%s' is not an absolute path",
+						d);
+		}
+		s->file_dirs[n++] = real ? real : strdup(d);
+	}
+	free(copy);
+	return s->file_dirs ? 0 : -ENOMEM;
+}
+
+int ctl_settings_from_conf(const struct conf *c, const char *socket_override,
+			   struct ctl_settings *ret, struct el_error *reterr)
+{
+	const struct conf_section *sec = conf_find_section(c, "ipc");
+	struct ctl_settings s = {0};
+	char def[PATH_MAX];
+	uint32_t clients, line, queue, idle;
+	int r;
+
+	if ((r = conf_check_keys(sec, ipc_keys, reterr)) < 0 ||
+	    (r = conf_get_u32(sec, "max_clients", 64, 1, 4096, &clients, reterr)) < 0 ||
+	    (r = conf_get_u32(sec, "max_line", 1u << 20, 1024, 64u << 20, &line, reterr)) < 0 ||
+	    (r = conf_get_u32(sec, "max_queue", 4u << 20, 65536, 256u << 20, &queue, reterr)) < 0 ||
+	    (r = conf_get_u32(sec, "idle_timeout_ms", 10000, 10, 3600000, &idle, reterr)) < 0 ||
+	    (r = read_mode(sec, &s, reterr)) < 0 || (r = read_group(sec, &s, reterr)) < 0 ||
+	    (r = read_ids(sec, "allow_uids", &s.allow_uids, &s.n_allow_uids, reterr)) < 0 ||
+	    (r = read_ids(sec, "allow_gids", &s.allow_gids, &s.n_allow_gids, reterr)) < 0 ||
+	    (r = read_dirs(sec, &s, reterr)) < 0)
+		goto fail;
+	s.max_clients = clients;
+	s.max_line = line;
+	s.max_queue = queue;
+	s.idle_timeout_ms = idle;
+	if (socket_override)
+		s.socket_path = strdup(socket_override);
+	else if (conf_section_find(sec, "socket"))
+		s.socket_path = strdup(conf_get_string(sec, "socket", ""));
+	else if ((r = ipc_socket_path_default(def, sizeof(def))) == 0)
+		s.socket_path = strdup(def);
+	if (!s.socket_path) {
+		r = el_error_set(reterr, r < 0 ? r : -ENOMEM, "cannot find a socket path");
+		goto fail;
+	}
+	*ret = s;
+	return 0;
+fail:
+	ctl_settings_done(&s);
+	return r;
+}
+
+void ctl_settings_done(struct ctl_settings *s)
+{
+	free(s->socket_path);
+	free(s->allow_uids);
+	free(s->allow_gids);
+	for (size_t i = 0; s->file_dirs && s->file_dirs[i]; i++)
+		free(s->file_dirs[i]);
+	free(s->file_dirs);
+	memset(s, 0, sizeof(*s));
+}
+
+int ctl_settings_check_path(const struct ctl_settings *s, const char *path, struct ipc_error *e)
+{
+	char *real = realpath(path, NULL);
+
+	if (!real)
+		return ipc_error_set(e, IPC_ERR_BAD_ARGUMENT, "'%s': %s", path, strerror(errno));
+	for (size_t i = 0; s->file_dirs[i]; i++) {
+		size_t n = strlen(s->file_dirs[i]);
+
+		/* Under the directory itself, not beside it: /etc/echoeld2 is not /etc/echoeld. */
+		if (strncmp(real, s->file_dirs[i], n) == 0 && (real[n] == '/' || n == 1)) {
+			free(real);
+			return 0;
+		}
+	}
+	ipc_error_set(e, IPC_ERR_PERMISSION,
+		      "'%s' is outside the directories clients may name ([ipc] file_dirs)", path);
+	free(real);
+	return -EACCES;
+}

@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * daemon/control.h: the control socket — a Unix stream socket speaking the JSON Lines protocol
+ * of docs/protocol.md, served from the control thread's sd-event loop.
+ *
+ * Nothing a client does can stall the RT cycle: requests only ever reach the RT thread as ring
+ * commands or new plans. Nothing a client does can stall the daemon either: sockets are
+ * non-blocking, lines and output queues are bounded, half-sent lines time out, and a client
+ * that does not read its events is disconnected. Thread: control only.
+ */
+#pragma once
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+struct conf;
+struct daemon;
+struct el_error;
+struct ipc_error;
+struct ipc_request;
+struct ctl_server;
+struct ctl_client;
+
+/* The [ipc] section. */
+struct ctl_settings {
+	char *socket_path; /* owned */
+	mode_t mode;
+	gid_t group;       /* (gid_t)-1: leave the socket's group alone */
+	uid_t *allow_uids; /* owned, n_allow_uids of them; none: anyone */
+	size_t n_allow_uids;
+	gid_t *allow_gids; /* owned */
+	size_t n_allow_gids;
+	unsigned max_clients;
+	size_t max_line;
+	size_t max_queue;
+	unsigned idle_timeout_ms;
+	char **file_dirs; /* owned: absolute directories, NULL-terminated */
+};
+
+/* Events a client may subscribe to (bits). */
+enum ctl_event {
+	CTL_EVENT_METERS = 1u << 0,
+	CTL_EVENT_LOAD = 1u << 1,
+	CTL_EVENT_XRUN = 1u << 2,
+	CTL_EVENT_LATE = 1u << 3,
+	CTL_EVENT_CLIP = 1u << 4,
+	CTL_EVENT_GRAPH = 1u << 5,
+	CTL_EVENT_POLICY = 1u << 6,
+};
+
+/*
+ * Reads [ipc] from c; socket_override (--socket) wins over [ipc] socket and the default path.
+ * 0; -EINVAL with `FILE:LINE: key 'K': reason`.
+ */
+int ctl_settings_from_conf(const struct conf *c, const char *socket_override,
+			   struct ctl_settings *ret, struct el_error *reterr);
+void ctl_settings_done(struct ctl_settings *s);
+
+/* May this path (a file a client names) be read? Absolute after realpath, under file_dirs. */
+int ctl_settings_check_path(const struct ctl_settings *s, const char *path, struct ipc_error *e);
+
+/*
+ * Binds the socket (replacing a stale one from a dead daemon, refusing when a live daemon
+ * answers on it) and serves it on d->event. Takes ownership of *s. 0 with *ret; -errno with a
+ * message naming the path.
+ */
+int ctl_server_new(struct daemon *d, struct ctl_settings *s, struct ctl_server **ret,
+		   struct el_error *reterr);
+
+/* Closes every client and the socket, removes the socket file. Accepts NULL; returns NULL. */
+struct ctl_server *ctl_server_free(struct ctl_server *srv);
+
+/* Sends event `name` with fields (stolen) to every client subscribed to bit. */
+void ctl_server_broadcast(struct ctl_server *srv, unsigned bit, const char *name, json_t *fields);
+
+/* The graph changed: tells `graph` subscribers. */
+void ctl_server_notify_graph(struct ctl_server *srv);
+
+/* The settings the server runs with (borrowed). */
+const struct ctl_settings *ctl_server_get_settings(const struct ctl_server *srv);
+
+/* For command handlers: change what a client is subscribed to. rate in Hz (1..60). */
+int ctl_client_subscribe(struct ctl_client *c, unsigned events, double rate);
+void ctl_client_unsubscribe(struct ctl_client *c, unsigned events);
+
+/*
+ * control-cmd.c: runs one request for client c. 0 with *ret_result (owned, may be NULL for
+ * {}); -errno with *reterr set.
+ */
+int ctl_dispatch(struct daemon *d, struct ctl_client *c, const struct ipc_request *req,
+		 json_t **ret_result, struct ipc_error *reterr);
+
+/* control-cmd.c: the names of every command, for `hello`. */
+extern const char *const ctl_command_names[];
+
+/* control-cmd.c: the current meters / load, as event fields (owned). */
+json_t *ctl_meters_fields(struct daemon *d);
+json_t *ctl_load_fields(struct daemon *d);

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * daemon/daemon-private.h: the running daemon's state, shared by its main loop (daemon.c) and
+ * the control server (control*.c). Thread: control only.
+ */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+#include <systemd/sd-event.h>
+
+#include "daemon/setup.h"
+
+struct be_ops;
+struct conf;
+struct ctl_server;
+struct el_error;
+struct eng_engine;
+struct eng_param_set;
+
+struct daemon {
+	sd_event *event;
+	struct setup_config cfg; /* the running configuration (conf, path, base_dir, settings) */
+	struct eng_engine *engine;
+	const struct be_ops *be_ops;
+	void *be;
+	struct ctl_server *ctl;      /* the control socket, or NULL */
+	const char *socket_override; /* --socket, or NULL */
+	uint64_t started_usec;       /* CLOCK_MONOTONIC at start, for uptime */
+	uint64_t late_count;         /* late cycles since the last report */
+	double late_worst_ns;
+	uint64_t late_reported_at;
+};
+
+/* "the built-in default graph" or the configuration file's path. */
+const char *daemon_graph_name(const struct daemon *d);
+
+/*
+ * Makes next (ownership taken, freed on failure) the running configuration, with n_sets
+ * parameter changes landing in the same cycle. 0; -errno with a message; the running graph is
+ * untouched on failure.
+ */
+int daemon_apply(struct daemon *d, struct conf *next, const struct eng_param_set *sets,
+		 size_t n_sets, struct el_error *reterr);
+
+/* Re-reads path (NULL: the running configuration's file) and switches to it, as SIGHUP does. */
+int daemon_reload(struct daemon *d, const char *path, struct el_error *reterr);
