@@ -9,7 +9,8 @@
  *
  * Return codes shared by the calls below:
  *   -ETIMEDOUT    nothing arrived in time (the connection stays usable: a late response is
- *                 recognised by its id and dropped)
+ *                 recognised by its id and dropped; but a request left half-written resets
+ *                 the connection, and later calls return -ECONNRESET)
  *   -ECONNRESET   the daemon closed the connection (also mid-line)
  *   -EPROTO       the daemon sent something that is not a protocol message
  *   -EMSGSIZE     the daemon sent a line longer than ECHOEL_CLIENT_MAX_LINE

@@ -35,7 +35,8 @@ enum exit_code { EXIT_OK = 0, EXIT_REFUSED = 1, EXIT_USAGE = 2, EXIT_CONNECT = 3
 /* Options of subcommands (bits of cli.opts). */
 enum { OPT_INPUT = 1u << 0, OPT_FORCE = 1u << 1, OPT_RATE = 1u << 2, OPT_COUNT = 1u << 3 };
 
-#define MAX_WORDS 64 /* words of one command line (or batch line) */
+#define MAX_WORDS 64  /* words of one command line (or batch line) */
+#define BATCH_MAX 256 /* commands in one batch (docs/protocol.md) */
 
 struct cli {
 	const char *socket; /* --socket, else $ECHOELD_SOCKET, else NULL: the default */
@@ -1182,7 +1183,11 @@ static int build_batch(const struct cli *cli, char **a, json_t **ret, struct el_
 	}
 	while (r == 0 && getline(&line, &cap, f) >= 0) {
 		lineno++;
-		if ((r = batch_line(line, cmds, e)) < 0) {
+		r = batch_line(line, cmds, e);
+		if (r == 0 && json_array_size(cmds) > BATCH_MAX)
+			r = el_error_set(e, -E2BIG, "more than %d commands in one batch",
+					 BATCH_MAX);
+		if (r < 0) {
 			snprintf(where, sizeof(where), "%s:%u", path ? path : "<stdin>", lineno);
 			el_error_prefix(e, where);
 		}

@@ -87,6 +87,7 @@ int ipc_arg_number(const json_t *args, const char *key, bool required, double *r
 		   struct ipc_error *reterr);
 int ipc_arg_bool(const json_t *args, const char *key, bool required, bool *ret,
 		 struct ipc_error *reterr);
-/* An array of strings (or a single string, as an array of one). Borrowed json_t. */
+/* An array of strings, or a single string (then *ret is that string: check json_is_string()).
+ * Borrowed json_t. */
 int ipc_arg_strings(const json_t *args, const char *key, bool required, const json_t **ret,
 		    struct ipc_error *reterr);
