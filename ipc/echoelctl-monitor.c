@@ -1,0 +1,197 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ipc/echoelctl-monitor.c: `echoelctl monitor`, the live view of meter and load events: on a
+ * terminal a table redrawn in place (bars from -60 to 0 dB, the peak hold, a load header),
+ * otherwise one plain line per event, or each event as received with --json.
+ */
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/el-macros.h"
+#include "ipc/echoelctl.h"
+
+/* The one right use of volatile: a flag a signal handler sets (C11 7.14.1.1). */
+static volatile sig_atomic_t monitor_stop;
+
+static void on_stop_signal(int sig)
+{
+	(void)sig;
+	monitor_stop = 1;
+}
+
+struct monitor {
+	json_t *meters; /* owned: the last meters event, or NULL */
+	json_t *load;   /* owned: the last load event, or NULL */
+	long rate;
+};
+
+#define BAR_WIDTH 24      /* characters of a meter bar */
+#define BAR_FLOOR (-60.0) /* dB at the bar's left end */
+
+static void format_bar(char *buf, double db)
+{
+	double f = (db - BAR_FLOOR) / -BAR_FLOOR;
+	int n = f <= 0.0 ? 0 : f >= 1.0 ? BAR_WIDTH : (int)lround(f * BAR_WIDTH);
+
+	memset(buf, '#', (size_t)n);
+	memset(buf + n, '.', (size_t)(BAR_WIDTH - n));
+	buf[BAR_WIDTH] = '\0';
+}
+
+static double channel_db(const json_t *meter, const char *key, size_t ch)
+{
+	const json_t *v = json_array_get(json_object_get(meter, key), ch);
+
+	return json_is_number(v) ? json_number_value(v) : -200.0;
+}
+
+static void monitor_draw_header(const struct monitor *m)
+{
+	const json_t *l = m->load;
+
+	fputs("\033[H", stdout);
+	if (l)
+		printf("echoeld  load %5.1f %%  max %5.1f %%  late cycles %.0f  xruns %.0f"
+		       "  cycles %.0f",
+		       json_number_value(json_object_get(l, "load")) * 100.0,
+		       json_number_value(json_object_get(l, "load_max")) * 100.0,
+		       json_number_value(json_object_get(l, "late_cycles")),
+		       json_number_value(json_object_get(l, "xruns")),
+		       json_number_value(json_object_get(l, "cycles")));
+	else
+		fputs("echoeld  load -", stdout);
+	printf("\033[K\n(%ld Hz, Ctrl-C quits)\033[K\n\033[K\n", m->rate);
+}
+
+/* The in-place table for a terminal: header, then one row per node and channel. */
+static void monitor_draw(const struct monitor *m)
+{
+	const json_t *nodes = json_object_get(m->meters, "nodes"), *meter;
+	const char *name;
+	int w = 4;
+
+	monitor_draw_header(m);
+	json_object_foreach((json_t *)nodes, name, meter)
+	{
+		w = EL_MAX(w, (int)strlen(name));
+	}
+	printf("%-*s  CH  %-*s  %6s  %-*s  %6s  %6s\033[K\n", w, "NODE", BAR_WIDTH, "PEAK", "dB",
+	       BAR_WIDTH, "RMS", "dB", "HOLD");
+	json_object_foreach((json_t *)nodes, name, meter)
+	{
+		size_t n = json_array_size(json_object_get(meter, "peak_db"));
+
+		for (size_t ch = 0; ch < n; ch++) {
+			double peak = channel_db(meter, "peak_db", ch);
+			double rms = channel_db(meter, "rms_db", ch);
+			char pb[BAR_WIDTH + 1], rb[BAR_WIDTH + 1], pd[16], rd[16], hd[16];
+
+			format_bar(pb, peak), format_bar(rb, rms);
+			echoelctl_format_db(pd, sizeof(pd), peak),
+				echoelctl_format_db(rd, sizeof(rd), rms);
+			echoelctl_format_db(hd, sizeof(hd), channel_db(meter, "hold_db", ch));
+			printf("%-*s  %2zu  %s  %6s  %s  %6s  %6s\033[K\n", w, name, ch + 1, pb, pd,
+			       rb, rd, hd);
+		}
+	}
+	fputs("\033[J", stdout);
+}
+
+/* One plain line per event, for pipes and logs. */
+static void monitor_line(const json_t *ev, const char *name)
+{
+	const json_t *nodes = json_object_get(ev, "nodes"), *meter;
+	const char *node;
+	char p[16], r[16], h[16];
+
+	if (!strcmp(name, "load")) {
+		printf("load time=%.3f load=%.1f%% max=%.1f%% cycles=%.0f late=%.0f xruns=%.0f\n",
+		       json_number_value(json_object_get(ev, "time")),
+		       json_number_value(json_object_get(ev, "load")) * 100.0,
+		       json_number_value(json_object_get(ev, "load_max")) * 100.0,
+		       json_number_value(json_object_get(ev, "cycles")),
+		       json_number_value(json_object_get(ev, "late_cycles")),
+		       json_number_value(json_object_get(ev, "xruns")));
+		return;
+	}
+	if (strcmp(name, "meters") || !json_is_object(nodes)) {
+		echoelctl_print_json(ev);
+		return;
+	}
+	printf("meters time=%.3f", json_number_value(json_object_get(ev, "time")));
+	json_object_foreach((json_t *)nodes, node, meter)
+	{
+		size_t n = json_array_size(json_object_get(meter, "peak_db"));
+
+		for (size_t ch = 0; ch < n; ch++) {
+			echoelctl_format_db(p, sizeof(p), channel_db(meter, "peak_db", ch));
+			echoelctl_format_db(r, sizeof(r), channel_db(meter, "rms_db", ch));
+			echoelctl_format_db(h, sizeof(h), channel_db(meter, "hold_db", ch));
+			printf(" %s:%zu peak=%s rms=%s hold=%s", node, ch + 1, p, r, h);
+		}
+	}
+	putchar('\n');
+}
+
+/* Shows one event (stolen) as the output wants it. */
+static void monitor_show(struct monitor *m, const struct cli *cli, bool tty, json_t *ev)
+{
+	const char *name = json_string_value(json_object_get(ev, "event"));
+
+	if (cli->json) {
+		echoelctl_print_json(ev);
+	} else if (!tty) {
+		monitor_line(ev, name);
+	} else if (!strcmp(name, "meters") || !strcmp(name, "load")) {
+		json_t **slot = !strcmp(name, "meters") ? &m->meters : &m->load;
+
+		json_decref(*slot);
+		*slot = el_steal_ptr(ev);
+		monitor_draw(m);
+	}
+	json_decref(ev);
+	fflush(stdout);
+}
+
+int echoelctl_run_monitor(struct cli *cli, const struct command *cmd)
+{
+	struct sigaction sa = {.sa_handler = on_stop_signal}; /* no SA_RESTART: wake poll(2) */
+	struct monitor m = {.rate = cli->opts & OPT_RATE ? cli->rate : 10};
+	bool tty = !cli->json && isatty(STDOUT_FILENO);
+	long seen = 0;
+	json_t *ev;
+	int r;
+
+	(void)cmd;
+	r = echoelctl_call(
+		cli, "subscribe",
+		json_pack("{s:[s,s], s:i}", "events", "meters", "load", "rate", (int)m.rate), NULL);
+	if (r != EXIT_OK)
+		return r;
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	if (tty)
+		fputs("\033[?25l\033[H\033[2J", stdout); /* hide the cursor, clear */
+	while (!monitor_stop && (!(cli->opts & OPT_COUNT) || seen < cli->count)) {
+		/* Short waits, so a signal is seen within a quarter second. */
+		r = echoelctl_next_event(250, &ev);
+		if (r == -ETIMEDOUT)
+			continue;
+		if (r < 0)
+			break;
+		seen++;
+		monitor_show(&m, cli, tty, ev);
+	}
+	if (tty)
+		fputs("\033[?25h", stdout); /* the cursor back */
+	fflush(stdout);
+	json_decref(m.meters);
+	json_decref(m.load);
+	if (r < 0 && r != -ETIMEDOUT)
+		return echoelctl_connection_failed(r);
+	return EXIT_OK;
+}

@@ -1,0 +1,176 @@
+#!/bin/sh
+# Property: echoelctl does what echoelctl(1) says against the real daemon. Black box: the real
+# echoeld on the dummy backend (a tone -> gain "volume" -> meter -> output graph, so audio
+# really runs) and the real echoelctl on its socket. Every command exits 0 and prints what the
+# man page shows; a refusal exits 1 with "echoelctl: CODE:", usage errors exit 2, an absent
+# socket exits 3; `load` outside [ipc] file_dirs is refused; SIGTERM stops the daemon cleanly
+# and removes its socket.
+#
+# usage: test-echoelctl.sh ECHOELD ECHOELCTL
+set -eu
+
+ECHOELD=$1
+ECHOELCTL=$2
+dir=$(mktemp -d /tmp/test-echoelctl-XXXXXX) # /tmp: the socket path must fit sockaddr_un
+pid=
+cleanup() {
+	if [ -n "$pid" ]; then
+		kill -KILL "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	fi
+	rm -rf "$dir"
+}
+trap cleanup EXIT
+
+fail() {
+	echo "FAIL: $*"
+	for f in out err log; do
+		[ -f "$dir/$f" ] && { echo "--- $f:"; cat "$dir/$f"; }
+	done
+	exit 1
+}
+
+# ctl RC ARGS...: runs echoelctl on the daemon's socket; stdout in $dir/out, stderr in
+# $dir/err; fails unless it exits RC. Standard input is the caller's (for batch).
+ctl() {
+	want=$1
+	shift
+	rc=0
+	"$ECHOELCTL" --socket "$dir/control" "$@" >"$dir/out" 2>"$dir/err" || rc=$?
+	[ "$rc" -eq "$want" ] || fail "echoelctl $*: exit $rc, expected $want"
+}
+
+# out PATTERN / err PATTERN: the last stdout / stderr has a line matching the ERE.
+out() {
+	grep -Eq -- "$1" "$dir/out" || fail "echoelctl stdout has no line matching '$1'"
+}
+err() {
+	grep -Eq -- "$1" "$dir/err" || fail "echoelctl stderr has no line matching '$1'"
+}
+
+mkdir "$dir/allowed"
+cat >"$dir/echoeld.conf" <<EOF
+[engine]
+block = 256
+fade_ms = 10
+[ipc]
+file_dirs = $dir/allowed
+[node.tone]
+type = tone
+freq = 997
+channels = 2
+[node.volume]
+type = gain
+input = tone
+[node.meter]
+type = meter
+input = volume
+[node.out]
+type = output
+input = meter
+EOF
+
+"$ECHOELD" --config "$dir/echoeld.conf" --socket "$dir/control" --backend dummy 2>"$dir/log" &
+pid=$!
+i=0
+while [ ! -S "$dir/control" ]; do
+	kill -0 "$pid" 2>/dev/null || fail "echoeld exited before its socket appeared"
+	i=$((i + 1))
+	[ "$i" -le 100 ] || fail "no socket at '$dir/control' after 10 s"
+	sleep 0.1
+done
+
+# Reading the state.
+ctl 0 status
+out '^backend +dummy$'
+out '^rate +48000 Hz$'
+out '^nodes +4$'
+out '^policy +none$'
+ctl 0 node list
+out '^NAME +TYPE +IN +OUT +INPUT$'
+out '^volume +gain +2 +2 +tone$'
+out '^meter +meter +2 +2 +volume$'
+ctl 0 node get volume
+out '^type +gain$'
+out '^input +tone$'
+out '^  gain_db +dB '
+out '^stats: '
+ctl 0 stats
+out '^NAME +TYPE +RUNS +SKIPS +AVG$'
+out '^volume +gain +[0-9]+ +[0-9]+ +[0-9.]+ us$'
+ctl 0 hello
+out '^protocol +1$'
+out '^commands +.*node\.list'
+ctl 0 policy
+out '^no power/thermal policy in this daemon yet$'
+
+# Parameters: the RT thread applies a set at the next cycle, after which get reads it.
+ctl 0 set volume.gain_db -6
+sleep 0.3
+ctl 0 get volume.gain_db
+[ "$(cat "$dir/out")" = "-6.0" ] || fail "get volume.gain_db after set -6"
+
+# Graph changes.
+ctl 0 node add t2 tone freq=500
+ctl 0 node list
+out '^t2 +tone '
+ctl 0 connect t2 volume
+ctl 0 node get volume
+out '^input +tone, t2$'
+ctl 0 disconnect t2 volume
+ctl 0 node get volume
+out '^input +tone$'
+ctl 0 node rm t2
+ctl 0 node list
+! grep -q '^t2 ' "$dir/out" || fail "t2 still listed after node rm"
+
+# A batch from standard input.
+ctl 0 batch <<'EOF'
+set volume.gain_db -3
+set volume.mute on
+EOF
+sleep 0.3
+ctl 0 get volume.gain_db
+[ "$(cat "$dir/out")" = "-3.0" ] || fail "get volume.gain_db after the batch"
+ctl 0 get volume.mute
+[ "$(cat "$dir/out")" = "1" ] || fail "get volume.mute after the batch"
+
+# monitor with stdout not a terminal: one plain line per event, no escape sequences.
+ctl 0 monitor --count 3
+[ "$(grep -c '' "$dir/out")" -eq 3 ] || fail "monitor --count 3: not three lines"
+! grep -Evq '^(meters|load) time=[0-9.]+ ' "$dir/out" || fail "monitor: a line that is not plain"
+! grep -q "$(printf '\033')" "$dir/out" || fail "monitor: escape sequences in a pipe"
+
+# --json: one line of JSON.
+ctl 0 --json status
+python3 -c 'import json,sys; json.load(sys.stdin)' <"$dir/out" || fail "--json status: not JSON"
+[ "$(grep -c '' "$dir/out")" -eq 1 ] || fail "--json status: not one line"
+
+# Refusals (1), usage errors (2), no daemon (3).
+ctl 1 get nope.x
+err '^echoelctl: not_found: '
+ctl 2 set
+err '^usage: echoelctl '
+ctl 2 frobnicate
+err "^echoelctl: unknown command 'frobnicate'$"
+rc=0
+"$ECHOELCTL" --socket "$dir/none" status >"$dir/out" 2>"$dir/err" || rc=$?
+[ "$rc" -eq 3 ] || fail "--socket to nothing: exit $rc, expected 3"
+err "^echoelctl: cannot connect to '$dir/none': "
+cp "$dir/echoeld.conf" "$dir/outside.conf"
+ctl 1 load "$dir/outside.conf"
+err '^echoelctl: permission: '
+
+# SIGTERM: a clean exit that removes the socket.
+kill -TERM "$pid"
+status=0
+wait "$pid" || status=$?
+pid=
+[ "$status" -eq 0 ] || fail "echoeld exited $status after SIGTERM"
+[ ! -e "$dir/control" ] || fail "echoeld left its socket behind"
+if grep -Eq "RealtimeSanitizer|real-time unsafe|ThreadSanitizer|AddressSanitizer|runtime error" \
+	"$dir/log"; then
+	fail "sanitizer report in the daemon's log"
+fi
+echo "ok: echoelctl status, node list/get/add/rm, connect, disconnect, set/get, batch, monitor," \
+	"--json, exit codes 1/2/3 and load permission against the real echoeld"
