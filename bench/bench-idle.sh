@@ -16,7 +16,9 @@ cleanup() {
 	[ -n "$epid" ] && kill "$epid" 2>/dev/null || true
 	[ -n "$jpid" ] && kill "$jpid" 2>/dev/null || true
 	wait 2>/dev/null || true
-	rm -rf "$dir" /dev/shm/jack-shm-registry /dev/shm/jack_sem.*"$server"* 2>/dev/null || true
+	rm -rf "$dir" /dev/shm/jack_sem.*"$server"* /dev/shm/jack_"$server"_* 2>/dev/null || true
+	pgrep -x jackd >/dev/null || rm -rf /dev/shm/jack-shm-registry /dev/shm/jack_db-* \
+		/dev/shm/jack-[0-9]*-[0-9]* 2>/dev/null || true
 }
 trap cleanup EXIT
 

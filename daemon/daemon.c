@@ -70,6 +70,14 @@ static void lock_memory(bool wanted)
 			   "finite): memory allocated by a reload is not locked");
 }
 
+static void daemon_ports_changed(struct daemon *d)
+{
+	struct el_error err = {0};
+
+	if (d->be && d->be_ops->ports_changed && d->be_ops->ports_changed(d->be, &err) < 0)
+		log_warning("%s: cannot update the ports: %s", d->be_ops->name, err.message);
+}
+
 int daemon_apply(struct daemon *d, struct conf *next, const struct eng_param_set *sets,
 		 size_t n_sets, struct el_error *reterr)
 {
@@ -82,6 +90,7 @@ int daemon_apply(struct daemon *d, struct conf *next, const struct eng_param_set
 	/* The plans own what they need; the new conf is kept to edit and diff against. */
 	conf_free(d->cfg.conf);
 	d->cfg.conf = next;
+	daemon_ports_changed(d);
 	if (d->ctl)
 		ctl_server_notify_graph(d->ctl);
 	return 0;
@@ -115,6 +124,7 @@ int daemon_reload(struct daemon *d, const char *path, struct el_error *reterr)
 	setup_config_done(&d->cfg);
 	d->cfg = next;
 	log_info("reloaded %s", daemon_graph_name(d));
+	daemon_ports_changed(d);
 	if (d->ctl)
 		ctl_server_notify_graph(d->ctl);
 	return 0;
@@ -179,6 +189,33 @@ static void handle_event(struct daemon *d, const struct eng_event *ev, uint64_t 
 	}
 }
 
+static int open_backend(struct daemon *d, const struct be_ops *ops, struct el_error *err);
+static int start_engine(struct daemon *d, struct el_error *err);
+
+/*
+ * The server changed its rate or block: rebuild the engine for the new ones from the running
+ * configuration, keeping the control socket and its clients. The graph restarts from silence.
+ */
+static void restart_engine(struct daemon *d)
+{
+	struct el_error err = {0};
+	uint32_t rate = d->cfg.settings.rate, block = d->cfg.settings.block;
+	const struct be_ops *ops = d->be_ops;
+
+	d->be_ops->stop(d->be);
+	d->be_ops->destroy(d->be);
+	d->be = NULL;
+	d->engine = eng_engine_free(d->engine);
+	if (open_backend(d, ops, &err) < 0 || start_engine(d, &err) < 0) {
+		log_error("cannot restart after the server changed from %u Hz, block %u: %s", rate,
+			  block, err.message);
+		sd_event_exit(d->event, -EIO);
+		return;
+	}
+	log_notice("restarted the engine at %u Hz, block %u", d->cfg.settings.rate,
+		   d->cfg.settings.block);
+}
+
 static int on_tick(sd_event_source *s, uint64_t usec, void *userdata)
 {
 	struct daemon *d = userdata;
@@ -186,30 +223,71 @@ static int on_tick(sd_event_source *s, uint64_t usec, void *userdata)
 
 	while (eng_engine_read_event(d->engine, &ev) == 0)
 		handle_event(d, &ev, usec);
+	if (d->be_ops->tick && d->be_ops->tick(d->be) == BE_STATE_RESTART)
+		restart_engine(d);
 	return sd_event_source_set_time(s, usec + TICK_USEC);
 }
 
+/* Opens one backend; on success the engine settings follow what it asks for. */
+static int open_backend(struct daemon *d, const struct be_ops *ops, struct el_error *err)
+{
+	uint32_t rate = d->cfg.settings.rate, block = d->cfg.settings.block;
+	int r = ops->open(d->cfg.conf, &d->be, &rate, &block, err);
+
+	if (r < 0)
+		return r;
+	if (rate != d->cfg.settings.rate || block != d->cfg.settings.block)
+		log_info("%s runs at %u Hz, block %u: the engine follows", ops->name, rate, block);
+	d->be_ops = ops;
+	d->cfg.settings.rate = rate;
+	d->cfg.settings.block = block;
+	return 0;
+}
+
+/* auto: JACK if a server answers, else PipeWire if one answers, else the own clock. */
 static int choose_backend(struct daemon *d, int override, struct el_error *err)
 {
 	enum eng_backend_kind kind =
 		override >= 0 ? (enum eng_backend_kind) override : d->cfg.settings.backend;
+	struct el_error why = {0};
 
 	switch (kind) {
 	case ENG_BACKEND_AUTO:
-		log_info("backend auto: this build has no JACK or PipeWire backend yet, using the "
-			 "own clock");
+		if (open_backend(d, &be_jack_ops, &why) == 0)
+			return 0;
+		log_info("backend auto: no JACK server (%s)", why.message);
+		if (be_pipewire_ops.open && open_backend(d, &be_pipewire_ops, &why) == 0)
+			return 0;
+		log_info("backend auto: no PipeWire either, using the own clock");
 		/* fall through */
 	case ENG_BACKEND_DUMMY:
-		d->be_ops = &be_dummy_ops;
-		return 0;
+		return open_backend(d, &be_dummy_ops, err);
+	case ENG_BACKEND_JACK:
+		return open_backend(d, &be_jack_ops, err);
+	case ENG_BACKEND_PIPEWIRE:
+		if (be_pipewire_ops.open)
+			return open_backend(d, &be_pipewire_ops, err);
+		/* fall through */
 	default:
 		return el_error_set(err, -EOPNOTSUPP, "backend '%s' is not available in this build",
 				    eng_backend_names[kind]);
 	}
 }
 
+/* Builds the engine for the backend's rate and block, and starts the cycle. */
+static int start_engine(struct daemon *d, struct el_error *err)
+{
+	int r = setup_engine(&d->cfg, &d->engine, err);
+
+	if (r < 0)
+		return r;
+	lock_memory(d->cfg.settings.lock_memory);
+	return d->be_ops->start(d->be, d->engine, err);
+}
+
 static int daemon_setup_loop(struct daemon *d)
 {
+	sd_event_source *tick = NULL;
 	uint64_t now;
 	int r;
 
@@ -218,7 +296,14 @@ static int daemon_setup_loop(struct daemon *d)
 	    (r = sd_event_add_signal(d->event, NULL, SIGINT, on_stop, d)) < 0 ||
 	    (r = sd_event_now(d->event, CLOCK_MONOTONIC, &now)) < 0)
 		return r;
-	return sd_event_add_time(d->event, NULL, CLOCK_MONOTONIC, now + TICK_USEC, 0, on_tick, d);
+	if ((r = sd_event_add_time(d->event, &tick, CLOCK_MONOTONIC, now + TICK_USEC, 0, on_tick,
+				   d)) < 0)
+		return r;
+	/* A time source fires once by default; on_tick re-arms it, so keep it enabled. */
+	r = sd_event_source_set_enabled(tick, SD_EVENT_ON);
+	sd_event_source_set_floating(tick, 1); /* owned by the loop */
+	sd_event_source_unref(tick);
+	return r;
 }
 
 static int daemon_start(struct daemon *d, const struct daemon_options *o, struct el_error *err)
@@ -228,17 +313,14 @@ static int daemon_start(struct daemon *d, const struct daemon_options *o, struct
 	int r;
 
 	if ((r = setup_config_load(o->config_path, &d->cfg, err)) < 0 ||
-	    (r = choose_backend(d, o->backend, err)) < 0 ||
-	    (r = setup_engine(&d->cfg, &d->engine, err)) < 0 ||
-	    (r = d->be_ops->create(d->engine, &d->be, err)) < 0)
+	    (r = choose_backend(d, o->backend, err)) < 0)
 		return r;
 	if ((r = ctl_settings_from_conf(d->cfg.conf, o->socket_path, &ctl, err)) < 0 ||
 	    (r = ctl_server_new(d, &ctl, &d->ctl, err)) < 0) {
 		ctl_settings_done(&ctl);
 		return r;
 	}
-	lock_memory(d->cfg.settings.lock_memory);
-	if ((r = d->be_ops->start(d->be, err)) < 0)
+	if ((r = start_engine(d, err)) < 0)
 		return r;
 	if (!d->be_ops->is_realtime(d->be))
 		log_warning(

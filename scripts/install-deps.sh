@@ -19,6 +19,13 @@ PACKAGES="
 	clang-19
 	libclang-rt-19-dev
 	jackd2
+	libjack-jackd2-dev
+	pipewire
+	pipewire-bin
+	wireplumber
+	dbus-daemon
+	libpipewire-0.3-dev
+	libspa-0.2-dev
 	sndfile-programs
 	util-linux
 "

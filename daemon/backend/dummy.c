@@ -23,6 +23,7 @@
 #include "common/el-error.h"
 #include "common/el-macros.h"
 #include "daemon/backend/backend.h"
+#include "daemon/config.h"
 #include "daemon/engine/engine.h"
 #include "dsp/cpu.h"
 
@@ -89,28 +90,31 @@ static void *dummy_main(void *arg)
 	return NULL;
 }
 
-static int dummy_create(struct eng_engine *engine, void **ret, struct el_error *reterr)
+static int dummy_open(const struct conf *conf, void **ret, uint32_t *ret_rate, uint32_t *ret_block,
+		      struct el_error *reterr)
 {
-	const struct eng_settings *s = eng_engine_get_settings(engine);
 	struct dummy *d = calloc(1, sizeof(*d));
 
+	(void)conf;
 	if (!d)
 		return el_error_set(reterr, -ENOMEM, "out of memory");
-	d->engine = engine;
-	d->block = s->block;
-	d->period_ns = (uint64_t)s->block * 1000000000u / s->rate;
-	d->priority = (int)s->rt_priority;
+	/* Our own clock runs at whatever the configuration asks. */
+	d->block = *ret_block;
+	d->period_ns = (uint64_t)*ret_block * 1000000000u / *ret_rate;
 	*ret = d;
 	return 0;
 }
 
-static int dummy_start(void *be, struct el_error *reterr)
+static int dummy_start(void *be, struct eng_engine *engine, struct el_error *reterr)
 {
 	struct dummy *d = be;
-	struct sched_param sp = {.sched_priority = d->priority};
+	struct sched_param sp;
 	pthread_attr_t attr;
 	int r;
 
+	d->engine = engine;
+	d->priority = (int)eng_engine_get_settings(engine)->rt_priority;
+	sp.sched_priority = d->priority;
 	pthread_attr_init(&attr);
 	pthread_attr_setinheritsched(&attr, PTHREAD_EXPLICIT_SCHED);
 	pthread_attr_setschedpolicy(&attr, SCHED_FIFO);
@@ -162,7 +166,7 @@ static bool dummy_is_realtime(void *be)
 
 const struct be_ops be_dummy_ops = {
 	.name = "dummy",
-	.create = dummy_create,
+	.open = dummy_open,
 	.start = dummy_start,
 	.stop = dummy_stop,
 	.destroy = dummy_destroy,

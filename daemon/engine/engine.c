@@ -470,3 +470,26 @@ int eng_engine_get_node_info(const struct eng_engine *e, const char *name,
 		*ret_out = s->inst->n_out;
 	return 0;
 }
+
+size_t eng_engine_get_io(const struct eng_engine *e, struct eng_io_channel *ret, size_t n)
+{
+	size_t count = 0;
+
+	for (int playback = 0; playback < 2; playback++)
+		for (size_t i = 0; e->current && i < e->current->n_steps; i++) {
+			const struct eng_plan_step *s = &e->current->steps[i];
+			enum node_role want = playback ? NODE_ROLE_PLAYBACK : NODE_ROLE_CAPTURE;
+
+			if (s->inst->type->role != want)
+				continue;
+			for (unsigned c = 0; c < s->n_out; c++, count++)
+				if (count < n)
+					ret[count] = (struct eng_io_channel){
+						.node = s->inst->name,
+						.channel = c + 1,
+						.index = s->io_base + c,
+						.playback = playback,
+					};
+		}
+	return count;
+}

@@ -88,6 +88,20 @@ int eng_engine_fade_out(struct eng_engine *e);
  */
 void eng_engine_set_running(struct eng_engine *e, bool running);
 
+/* A backend channel of the running graph: which node's which channel it is. */
+struct eng_io_channel {
+	const char *node; /* borrowed, valid until the next configure */
+	unsigned channel; /* 1-based channel of that node */
+	unsigned index;	  /* the engine's channel number (capture or playback) */
+	bool playback;
+};
+
+/*
+ * Thread: control. The backend channels of the running graph: capture channels first, then
+ * playback, each by index. Fills at most n; returns how many there are.
+ */
+size_t eng_engine_get_io(const struct eng_engine *e, struct eng_io_channel *ret, size_t n);
+
 /* Thread: control. Backend channels the current graph reads and writes. */
 unsigned eng_engine_get_capture_channels(const struct eng_engine *e);
 unsigned eng_engine_get_playback_channels(const struct eng_engine *e);

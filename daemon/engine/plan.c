@@ -364,21 +364,48 @@ static int compile_step(const struct eng_graph *g, size_t node, struct eng_plan 
 	return 0;
 }
 
-/* Backend channels in config order, so ports keep their numbers when the graph changes. */
-static void assign_io_channels(const struct eng_graph *g, struct eng_plan *p,
-			       const int32_t *step_of)
+static bool range_free(const struct eng_plan *p, enum node_role role, unsigned base, unsigned n,
+		       const struct eng_plan_step *self)
 {
-	for (size_t i = 0; i < g->n_nodes; i++) {
-		struct eng_plan_step *s = &p->steps[step_of[i]];
+	for (size_t i = 0; i < p->n_steps; i++) {
+		const struct eng_plan_step *o = &p->steps[i];
 
-		if (s->inst->type->role == NODE_ROLE_CAPTURE) {
-			s->io_base = p->n_capture;
-			p->n_capture += s->n_out;
-		} else if (s->inst->type->role == NODE_ROLE_PLAYBACK) {
-			s->io_base = p->n_playback;
-			p->n_playback += s->n_out;
-		}
+		if (o != self && o->inst->type->role == role && o->io_placed &&
+		    base < o->io_base + o->n_out && o->io_base < base + n)
+			return false;
 	}
+	return true;
+}
+
+/*
+ * Backend channels. A capture or playback node keeps the channels it had in the previous plan
+ * (same name, same channel count), so its ports keep their numbers while the graph around it
+ * changes; new ones take the first free range, in config order (so a first plan numbers them
+ * from 0 in order, as `echoeld render` maps file channels).
+ */
+static void assign_io_channels(const struct eng_graph *g, struct eng_plan *p,
+			       const int32_t *step_of, const struct eng_plan *prev)
+{
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < g->n_nodes; i++) {
+			struct eng_plan_step *s = &p->steps[step_of[i]];
+			enum node_role role = s->inst->type->role;
+			const struct eng_plan_step *old = eng_plan_find(prev, s->inst->name);
+			unsigned *count = role == NODE_ROLE_CAPTURE ? &p->n_capture : &p->n_playback;
+
+			if (role == NODE_ROLE_PROCESS || s->io_placed)
+				continue;
+			if (pass == 0 && old && old->inst->type->role == role &&
+			    old->n_out == s->n_out && range_free(p, role, old->io_base, s->n_out, s))
+				s->io_base = old->io_base;
+			else if (pass == 0)
+				continue;
+			else
+				for (s->io_base = 0; !range_free(p, role, s->io_base, s->n_out, s);)
+					s->io_base++;
+			s->io_placed = true;
+			*count = EL_MAX(*count, s->io_base + s->n_out);
+		}
 }
 
 int eng_plan_compile(const struct eng_graph *g, const struct eng_plan *prev,
@@ -399,7 +426,7 @@ int eng_plan_compile(const struct eng_graph *g, const struct eng_plan *prev,
 	for (size_t i = 0; i < g->n_nodes; i++)
 		if ((r = compile_step(g, g->order[i], p, step_of, prev, env, reterr)) < 0)
 			goto fail;
-	assign_io_channels(g, p, step_of);
+	assign_io_channels(g, p, step_of, prev);
 	if ((r = plan_assign(p, pool_buffers, reterr)) < 0)
 		goto fail;
 	free(step_of);
@@ -439,6 +466,7 @@ static int plan_clone(const struct eng_plan *cur, struct eng_plan **ret)
 		s->n_in = c->n_in;
 		s->n_out = c->n_out;
 		s->io_base = c->io_base;
+		s->io_placed = c->io_placed;
 		s->clip_param = c->clip_param;
 		s->clips_seen = c->clips_seen;
 		if (step_alloc_io(s) < 0) {

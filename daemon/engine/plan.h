@@ -52,6 +52,7 @@ struct eng_plan_step {
 	struct eng_plan_input *inputs; /* n_in */
 	uint32_t *out_buffers;         /* n_out pool buffers (unused for playback steps) */
 	unsigned io_base;              /* first backend channel (capture and playback steps) */
+	bool io_placed; /* io_base is assigned */
 	void *update;                  /* owned: the type's update (applied or not), or NULL */
 	char *signature;   /* owned: the instance's settings once this plan is published */
 	int clip_param;    /* playback steps: index of the type's "clips" param, or -1 */

@@ -30,7 +30,8 @@ static const struct bad cases[] = {
 	{"[engine]\nbackend = alsa\n",
 	 "2: key 'backend': expected one of: auto, dummy, jack, pipewire; got 'alsa'"},
 	{"[engine]\nbogus = 1\n", "2: key 'bogus': unknown key in [engine]"},
-	{"[foo]\nx = 1\n", "1: [foo]: unknown section (expected [engine], [ipc] or [node.NAME])"},
+	{"[foo]\nx = 1\n", "1: [foo]: unknown section (expected [engine], [ipc], [jack], [pipewire] or "
+	 "[node.NAME])"},
 	{"[node.a]\ninput = b\n", "1: [node.a]: missing key 'type'"},
 	{"[node.a]\ntype = reverb\n",
 	 "2: key 'type': unknown node type 'reverb' (known: input, output, gain, mix, tone, noise, "

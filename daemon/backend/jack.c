@@ -1,0 +1,597 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * daemon/backend/jack.c: the JACK2 backend — echoeld as a JACK client whose ports are the
+ * graph's input and output channels, named "<client>:<node>_<channel>".
+ *
+ * DESIGN: the process callback (JACK's RT thread) reads one immutable port table through an
+ * atomic pointer, fetches each port's buffer and runs the engine's cycle; it never allocates,
+ * locks or logs. The control thread builds a new table whenever the graph's channels change,
+ * publishes it, and frees the old one (and unregisters ports that went away) once the RT thread
+ * has shown, by storing the pointer it used, that it moved on. Everything the server tells us
+ * outside the process callback (shutdown, a new buffer size or rate, an xrun) only sets atomic
+ * flags or counters; tick() acts on them on the control thread: it reconnects with backoff after
+ * the server went away — restoring the connections our ports had — and asks the daemon to
+ * rebuild the engine when the rate or block changed.
+ */
+#include <errno.h>
+#include <fnmatch.h>
+#include <jack/jack.h>
+#include <jack/metadata.h>
+#include <jack/statistics.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/el-error.h"
+#include "common/el-macros.h"
+#include "daemon/backend/backend.h"
+#include "daemon/config-value.h"
+#include "daemon/config.h"
+#include "daemon/engine/engine.h"
+#include "daemon/log.h"
+#include "dsp/cpu.h"
+
+#define MAX_CHANNELS   256
+#define MAX_SAVED      512
+#define BACKOFF_MIN_MS 500
+#define BACKOFF_MAX_MS 5000
+
+/* Ports by engine channel number (NULL: no port), and the RT thread's buffer pointers. */
+struct port_table {
+	unsigned n_capture, n_playback;
+	jack_port_t *capture_ports[MAX_CHANNELS];
+	jack_port_t *playback_ports[MAX_CHANNELS];
+	const float *capture[MAX_CHANNELS]; /* RT thread only */
+	float *playback[MAX_CHANNELS];      /* RT thread only */
+};
+
+/* A connection of one of our ports, remembered to restore it after a server restart. */
+struct saved_link {
+	char ours[320];
+	char theirs[320];
+	bool ours_is_output;
+};
+
+struct jack_be {
+	jack_client_t *client;
+	struct eng_engine *engine; /* borrowed */
+	char client_name[64];
+	char server[64];
+	char connect_rules[1024];
+	uint32_t rate, block;
+	bool realtime;
+
+	_Atomic(struct port_table *) table;   /* control -> RT */
+	_Atomic(struct port_table *) rt_seen; /* RT -> control: the table the last cycle used */
+	struct port_table *retired;           /* waiting for the RT thread to move on */
+	pthread_mutex_t lock;                 /* tables vs. the latency callback (not RT) */
+
+	_Atomic bool shutdown; /* the server went away */
+	_Atomic bool restart;  /* the server changed rate or block */
+	uint64_t next_try_ms;
+	unsigned backoff_ms;
+
+	struct saved_link saved[MAX_SAVED];
+	size_t n_saved;
+	uint64_t last_cycles;    /* engine cycles at the last tick */
+	uint64_t cycles_seen_ms; /* when they last moved */
+};
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* ---- callbacks from JACK's threads ---- */
+
+EL_RT static int rt_process(jack_nframes_t n, void *arg)
+{
+	struct jack_be *b = arg;
+	/* acquire: pairs with the control thread's release when it publishes a table */
+	struct port_table *t = atomic_load_explicit(&b->table, memory_order_acquire);
+
+	/* release: the control thread may free what this cycle no longer uses once it sees this */
+	atomic_store_explicit(&b->rt_seen, t, memory_order_release);
+	if (!t)
+		return 0;
+	dsp_cpu_flush_denormals(); /* JACK's thread: its own MXCSR, set it every time (cheap) */
+	for (unsigned c = 0; c < t->n_capture; c++)
+		t->capture[c] =
+			t->capture_ports[c] ? jack_port_get_buffer(t->capture_ports[c], n) : NULL;
+	for (unsigned c = 0; c < t->n_playback; c++)
+		t->playback[c] =
+			t->playback_ports[c] ? jack_port_get_buffer(t->playback_ports[c], n) : NULL;
+	if (n == b->block) {
+		eng_engine_cycle(b->engine, t->capture, t->n_capture, t->playback, t->n_playback,
+				 n);
+		return 0;
+	}
+	/* A size we were not built for (the restart is on its way): play silence. */
+	for (unsigned c = 0; c < t->n_playback; c++)
+		if (t->playback[c])
+			memset(t->playback[c], 0, n * sizeof(float));
+	return 0;
+}
+
+static int on_xrun(void *arg)
+{
+	struct jack_be *b = arg;
+
+	if (b->engine)
+		eng_engine_report_xrun(b->engine, jack_get_xrun_delayed_usecs(b->client));
+	return 0;
+}
+
+static int on_buffer_size(jack_nframes_t n, void *arg)
+{
+	struct jack_be *b = arg;
+
+	if (n != b->block)
+		atomic_store_explicit(&b->restart, true, memory_order_relaxed);
+	return 0;
+}
+
+static int on_sample_rate(jack_nframes_t rate, void *arg)
+{
+	struct jack_be *b = arg;
+
+	if (rate != b->rate)
+		atomic_store_explicit(&b->restart, true, memory_order_relaxed);
+	return 0;
+}
+
+static void on_shutdown(jack_status_t code, const char *reason, void *arg)
+{
+	struct jack_be *b = arg;
+
+	(void)code, (void)reason;
+	atomic_store_explicit(&b->shutdown, true, memory_order_relaxed);
+}
+
+/* The engine adds no latency of its own (the FIR's first partition is the block): pass on the
+ * largest latency of the ports on the other side, as a straight-through client should. */
+static void on_latency(jack_latency_callback_mode_t mode, void *arg)
+{
+	struct jack_be *b = arg;
+	jack_latency_range_t range = {0, 0}, r;
+	struct port_table *t;
+	bool capture = mode == JackCaptureLatency;
+
+	pthread_mutex_lock(&b->lock);
+	t = atomic_load_explicit(&b->table, memory_order_acquire);
+	for (unsigned c = 0; t && c < (capture ? t->n_capture : t->n_playback); c++) {
+		jack_port_t *p = capture ? t->capture_ports[c] : t->playback_ports[c];
+		if (!p)
+			continue;
+		jack_port_get_latency_range(p, mode, &r);
+		range.min = EL_MAX(range.min, r.min);
+		range.max = EL_MAX(range.max, r.max);
+	}
+	for (unsigned c = 0; t && c < (capture ? t->n_playback : t->n_capture); c++) {
+		jack_port_t *p = capture ? t->playback_ports[c] : t->capture_ports[c];
+		if (p)
+			jack_port_set_latency_range(p, mode, &range);
+	}
+	pthread_mutex_unlock(&b->lock);
+}
+
+/* ---- ports ---- */
+
+/* Our existing port called short_name in the current table, or NULL. */
+static jack_port_t *find_port(const struct port_table *t, const char *short_name)
+{
+	for (unsigned c = 0; t && c < t->n_capture; c++)
+		if (t->capture_ports[c] &&
+		    strcmp(jack_port_short_name(t->capture_ports[c]), short_name) == 0)
+			return t->capture_ports[c];
+	for (unsigned c = 0; t && c < t->n_playback; c++)
+		if (t->playback_ports[c] &&
+		    strcmp(jack_port_short_name(t->playback_ports[c]), short_name) == 0)
+			return t->playback_ports[c];
+	return NULL;
+}
+
+static bool table_has(const struct port_table *t, const jack_port_t *p)
+{
+	for (unsigned c = 0; t && c < t->n_capture; c++)
+		if (t->capture_ports[c] == p)
+			return true;
+	for (unsigned c = 0; t && c < t->n_playback; c++)
+		if (t->playback_ports[c] == p)
+			return true;
+	return false;
+}
+
+static jack_port_t *port_for(struct jack_be *b, const struct port_table *old,
+			     const struct eng_io_channel *io)
+{
+	char name[128], pretty[160];
+	jack_port_t *p;
+
+	snprintf(name, sizeof(name), "%s_%u", io->node, io->channel);
+	p = find_port(old, name);
+	if (p && (jack_port_flags(p) & JackPortIsOutput) == (io->playback ? JackPortIsOutput : 0))
+		return p;
+	/* Inputs of the graph are JACK input ports: other clients' outputs feed them. */
+	p = jack_port_register(b->client, name, JACK_DEFAULT_AUDIO_TYPE,
+			       io->playback ? JackPortIsOutput : JackPortIsInput, 0);
+	if (p) {
+		snprintf(pretty, sizeof(pretty), "%s %s %u", b->client_name, io->node, io->channel);
+		jack_set_property(b->client, jack_port_uuid(p), JACK_METADATA_PRETTY_NAME, pretty,
+				  "text/plain");
+	}
+	return p;
+}
+
+/* Frees the retired table once the RT thread has used a newer one (or is not running). */
+static void reap_table(struct jack_be *b, bool force)
+{
+	struct port_table *t = b->retired;
+
+	if (!t || (!force && atomic_load_explicit(&b->rt_seen, memory_order_acquire) == t))
+		return;
+	for (unsigned c = 0; c < t->n_capture; c++)
+		if (t->capture_ports[c] &&
+		    !table_has(atomic_load_explicit(&b->table, memory_order_relaxed),
+			       t->capture_ports[c]))
+			jack_port_unregister(b->client, t->capture_ports[c]);
+	for (unsigned c = 0; c < t->n_playback; c++)
+		if (t->playback_ports[c] &&
+		    !table_has(atomic_load_explicit(&b->table, memory_order_relaxed),
+			       t->playback_ports[c]))
+			jack_port_unregister(b->client, t->playback_ports[c]);
+	free(t);
+	b->retired = NULL;
+}
+
+static int jack_ports_changed(void *be, struct el_error *reterr)
+{
+	struct jack_be *b = be;
+	struct eng_io_channel io[2 * MAX_CHANNELS];
+	struct port_table *t = calloc(1, sizeof(*t)), *old;
+	size_t n = eng_engine_get_io(b->engine, io, EL_N_ELEMENTS(io));
+
+	if (!t)
+		return el_error_set(reterr, -ENOMEM, "out of memory");
+	reap_table(b, b->retired != NULL); /* at most one retired table: wait no further */
+	old = atomic_load_explicit(&b->table, memory_order_relaxed);
+	for (size_t i = 0; i < n && i < EL_N_ELEMENTS(io); i++) {
+		jack_port_t *p;
+
+		if (io[i].index >= MAX_CHANNELS)
+			continue;
+		p = port_for(b, old, &io[i]);
+		if (!p) {
+			free(t);
+			return el_error_set(reterr, -EIO, "cannot register port '%s_%u'",
+					    io[i].node, io[i].channel);
+		}
+		if (io[i].playback) {
+			t->playback_ports[io[i].index] = p;
+			t->n_playback = EL_MAX(t->n_playback, io[i].index + 1);
+		} else {
+			t->capture_ports[io[i].index] = p;
+			t->n_capture = EL_MAX(t->n_capture, io[i].index + 1);
+		}
+	}
+	pthread_mutex_lock(&b->lock);
+	/* release: the table is complete before the RT thread can see it */
+	atomic_store_explicit(&b->table, t, memory_order_release);
+	pthread_mutex_unlock(&b->lock);
+	b->retired = old;
+	if (!jack_is_realtime(b->client) || !b->engine)
+		reap_table(b, true);
+	jack_recompute_total_latencies(b->client);
+	return 0;
+}
+
+/* ---- connections ---- */
+
+/* Connects every port matching src to the one matching dst, pairwise in sorted order. */
+static void connect_rule(struct jack_be *b, const char *src, const char *dst)
+{
+	const char **all = jack_get_ports(b->client, NULL, JACK_DEFAULT_AUDIO_TYPE, 0);
+	const char *from[MAX_CHANNELS], *to[MAX_CHANNELS];
+	size_t nf = 0, nt = 0;
+
+	for (size_t i = 0; all && all[i]; i++) {
+		jack_port_t *p = jack_port_by_name(b->client, all[i]);
+		int flags = p ? jack_port_flags(p) : 0;
+
+		if ((flags & JackPortIsOutput) && nf < MAX_CHANNELS && fnmatch(src, all[i], 0) == 0)
+			from[nf++] = all[i];
+		if ((flags & JackPortIsInput) && nt < MAX_CHANNELS && fnmatch(dst, all[i], 0) == 0)
+			to[nt++] = all[i];
+	}
+	for (size_t i = 0; i < EL_MIN(nf, nt); i++)
+		jack_connect(b->client, from[i], to[i]); /* EEXIST and such: fine */
+	jack_free(all);
+}
+
+/* [jack] connect = SRC > DST, SRC > DST ... (fnmatch patterns on full port names). */
+static void apply_rules(struct jack_be *b)
+{
+	char rules[sizeof(b->connect_rules)], *save = NULL;
+
+	snprintf(rules, sizeof(rules), "%s", b->connect_rules);
+	for (char *r = strtok_r(rules, ",", &save); r; r = strtok_r(NULL, ",", &save)) {
+		char src[256], dst[256];
+
+		if (sscanf(r, " %255[^> ] > %255s", src, dst) == 2)
+			connect_rule(b, src, dst);
+	}
+}
+
+/* Remembers our ports' connections, to restore them after the server comes back. */
+static void save_connections(struct jack_be *b)
+{
+	struct port_table *t = atomic_load_explicit(&b->table, memory_order_relaxed);
+
+	b->n_saved = 0;
+	for (unsigned dir = 0; t && dir < 2; dir++)
+		for (unsigned c = 0; c < (dir ? t->n_playback : t->n_capture); c++) {
+			jack_port_t *p = dir ? t->playback_ports[c] : t->capture_ports[c];
+			const char **links = p ? jack_port_get_all_connections(b->client, p) : NULL;
+
+			for (size_t i = 0; links && links[i] && b->n_saved < MAX_SAVED; i++) {
+				struct saved_link *s = &b->saved[b->n_saved++];
+				snprintf(s->ours, sizeof(s->ours), "%s", jack_port_name(p));
+				snprintf(s->theirs, sizeof(s->theirs), "%s", links[i]);
+				s->ours_is_output = dir == 1;
+			}
+			jack_free(links);
+		}
+}
+
+static void restore_connections(struct jack_be *b)
+{
+	for (size_t i = 0; i < b->n_saved; i++) {
+		const struct saved_link *s = &b->saved[i];
+		jack_connect(b->client, s->ours_is_output ? s->ours : s->theirs,
+			     s->ours_is_output ? s->theirs : s->ours);
+	}
+}
+
+/* ---- life cycle ---- */
+
+static void client_close(struct jack_be *b)
+{
+	struct port_table *t;
+
+	if (!b->client)
+		return;
+	jack_client_close(b->client); /* also deactivates: no cycle runs after this */
+	b->client = NULL;
+	t = atomic_exchange_explicit(&b->table, NULL, memory_order_relaxed);
+	free(t); /* its ports died with the client */
+	free(b->retired);
+	b->retired = NULL;
+	atomic_store_explicit(&b->rt_seen, NULL, memory_order_relaxed);
+}
+
+static void jack_be_free(struct jack_be *b)
+{
+	if (!b)
+		return;
+	client_close(b);
+	pthread_mutex_destroy(&b->lock);
+	free(b);
+}
+
+static const char *const jack_keys[] = {"client_name", "server", "connect", NULL};
+
+static int read_settings(struct jack_be *b, const struct conf *conf, struct el_error *reterr)
+{
+	const struct conf_section *sec = conf_find_section(conf, "jack");
+	int r = conf_check_keys(sec, jack_keys, reterr);
+
+	if (r < 0)
+		return r;
+	snprintf(b->client_name, sizeof(b->client_name), "%s",
+		 conf_get_string(sec, "client_name", "echoeld"));
+	snprintf(b->server, sizeof(b->server), "%s", conf_get_string(sec, "server", ""));
+	snprintf(b->connect_rules, sizeof(b->connect_rules), "%s",
+		 conf_get_string(sec, "connect", ""));
+	return 0;
+}
+
+/* libjack prints its own errors to stderr, from any of its threads (even the RT one); ours say
+ * what matters once, so its chatter is dropped. */
+static void jack_quiet(const char *msg)
+{
+	(void)msg;
+}
+
+/* Opens the client and sets every callback; not active yet. */
+static int client_open(struct jack_be *b, struct el_error *reterr)
+{
+	jack_options_t opts = JackNoStartServer | (b->server[0] ? JackServerName : 0);
+	jack_status_t status;
+
+	jack_set_error_function(jack_quiet);
+	jack_set_info_function(jack_quiet);
+	b->client =
+		jack_client_open(b->client_name, opts, &status, b->server[0] ? b->server : NULL);
+	if (!b->client)
+		return el_error_set(reterr, -ECONNREFUSED,
+				    "no JACK server answers%s%s (status 0x%x)",
+				    b->server[0] ? " as " : "", b->server, (unsigned)status);
+	if (jack_set_process_callback(b->client, rt_process, b) ||
+	    jack_set_xrun_callback(b->client, on_xrun, b) ||
+	    jack_set_buffer_size_callback(b->client, on_buffer_size, b) ||
+	    jack_set_sample_rate_callback(b->client, on_sample_rate, b) ||
+	    jack_set_latency_callback(b->client, on_latency, b)) {
+		jack_client_close(b->client);
+		b->client = NULL;
+		return el_error_set(reterr, -EIO, "cannot set the JACK callbacks");
+	}
+	jack_on_info_shutdown(b->client, on_shutdown, b);
+	return 0;
+}
+
+static int jack_open(const struct conf *conf, void **ret, uint32_t *ret_rate, uint32_t *ret_block,
+		     struct el_error *reterr)
+{
+	struct jack_be *b = calloc(1, sizeof(*b));
+	uint32_t rate, block;
+	int r;
+
+	if (!b)
+		return el_error_set(reterr, -ENOMEM, "out of memory");
+	pthread_mutex_init(&b->lock, NULL);
+	if ((r = read_settings(b, conf, reterr)) < 0 || (r = client_open(b, reterr)) < 0)
+		goto fail;
+	rate = jack_get_sample_rate(b->client);
+	block = jack_get_buffer_size(b->client);
+	if (!EL_IS_POW2(block) || block < 32 || block > 8192) {
+		r = el_error_set(
+			reterr, -EINVAL,
+			"JACK runs with %u frames per period; echoeld needs a power of two "
+			"from 32 to 8192",
+			block);
+		goto fail;
+	}
+	b->rate = *ret_rate = rate;
+	b->block = *ret_block = block;
+	*ret = b;
+	return 0;
+fail:
+	jack_be_free(b);
+	return r;
+}
+
+static int activate(struct jack_be *b, struct el_error *reterr)
+{
+	int r = jack_ports_changed(b, reterr);
+
+	if (r < 0)
+		return r;
+	if (jack_activate(b->client))
+		return el_error_set(reterr, -EIO, "cannot activate the JACK client");
+	b->realtime = jack_is_realtime(b->client);
+	apply_rules(b);
+	return 0;
+}
+
+static int jack_start(void *be, struct eng_engine *engine, struct el_error *reterr)
+{
+	struct jack_be *b = be;
+
+	b->engine = engine;
+	eng_engine_set_running(engine, true);
+	return activate(b, reterr);
+}
+
+/* The server went away: try to come back, with backoff, as the same client. */
+static enum be_state reconnect(struct jack_be *b)
+{
+	struct el_error err = {0};
+	uint64_t now = now_ms();
+
+	if (b->client) {
+		log_warning("jack: the server went away; reconnecting");
+		client_close(b);
+		eng_engine_set_running(b->engine, false); /* switches no longer wait for cycles */
+		b->backoff_ms = BACKOFF_MIN_MS;
+		b->next_try_ms = now + b->backoff_ms;
+	}
+	if (now < b->next_try_ms)
+		return BE_STATE_DISCONNECTED;
+	if (client_open(b, &err) < 0) {
+		b->backoff_ms = EL_MIN(b->backoff_ms * 2, (unsigned)BACKOFF_MAX_MS);
+		b->next_try_ms = now + b->backoff_ms;
+		return BE_STATE_DISCONNECTED;
+	}
+	if (jack_get_sample_rate(b->client) != b->rate ||
+	    jack_get_buffer_size(b->client) != b->block)
+		return BE_STATE_RESTART; /* the daemon reopens us at the new settings */
+	atomic_store_explicit(&b->shutdown, false, memory_order_relaxed);
+	eng_engine_set_running(b->engine, true);
+	if (activate(b, &err) < 0) {
+		atomic_store_explicit(&b->shutdown, true, memory_order_relaxed);
+		return BE_STATE_DISCONNECTED;
+	}
+	b->cycles_seen_ms = 0;
+	restore_connections(b);
+	log_notice("jack: reconnected to the server, %zu connections restored", b->n_saved);
+	return BE_STATE_RUNNING;
+}
+
+/*
+ * libjack does not always call the shutdown callback when the server is killed (seen here with
+ * jackd 1.9.21 on SIGTERM: the client only reports xruns). A JACK server never stops calling
+ * process while it runs, so no cycle for STALL_MS means it is gone.
+ */
+#define STALL_MS 2000
+
+static bool server_stalled(struct jack_be *b)
+{
+	struct eng_stats st;
+	uint64_t now = now_ms();
+
+	eng_engine_get_stats(b->engine, false, &st);
+	if (st.cycles != b->last_cycles || b->cycles_seen_ms == 0) {
+		b->last_cycles = st.cycles;
+		b->cycles_seen_ms = now;
+		return false;
+	}
+	return now - b->cycles_seen_ms > STALL_MS;
+}
+
+static enum be_state jack_tick(void *be)
+{
+	struct jack_be *b = be;
+
+	/* Callbacks also fire at registration with the current values: check it really changed. */
+	if (atomic_exchange_explicit(&b->restart, false, memory_order_relaxed) && b->client &&
+	    (jack_get_sample_rate(b->client) != b->rate ||
+	     jack_get_buffer_size(b->client) != b->block))
+		return BE_STATE_RESTART;
+	if (atomic_load_explicit(&b->shutdown, memory_order_relaxed))
+		return reconnect(b);
+	if (server_stalled(b)) {
+		atomic_store_explicit(&b->shutdown, true, memory_order_relaxed);
+		return reconnect(b);
+	}
+	reap_table(b, false);
+	save_connections(b);
+	return BE_STATE_RUNNING;
+}
+
+static void jack_stop(void *be)
+{
+	struct jack_be *b = be;
+
+	if (b->client && b->engine) {
+		save_connections(b);
+		jack_deactivate(b->client);
+		eng_engine_set_running(b->engine, false);
+	}
+}
+
+static void jack_destroy(void *be)
+{
+	jack_be_free(be);
+}
+
+static bool jack_is_rt(void *be)
+{
+	return ((struct jack_be *)be)->realtime;
+}
+
+const struct be_ops be_jack_ops = {
+	.name = "jack",
+	.open = jack_open,
+	.start = jack_start,
+	.ports_changed = jack_ports_changed,
+	.tick = jack_tick,
+	.stop = jack_stop,
+	.destroy = jack_destroy,
+	.is_realtime = jack_is_rt,
+};
