@@ -663,6 +663,8 @@ json_t *ctl_meters_fields(struct daemon *d)
 			 "nodes", nodes);
 }
 
+static int cmd_debug_stall(struct cmd_ctx *x);
+
 static const struct {
 	const char *name;
 	cmd_fn fn;
@@ -684,6 +686,7 @@ static const struct {
 	{"subscribe", cmd_subscribe, false},
 	{"unsubscribe", cmd_unsubscribe, false},
 	{"stats", cmd_stats, true},
+	{"debug.stall", cmd_debug_stall, false},
 };
 
 const char *const ctl_command_names[] = {
@@ -691,6 +694,28 @@ const char *const ctl_command_names[] = {
 	"connect", "disconnect", "set",         "get",      "load",     "reload",
 	"batch",   "subscribe",  "unsubscribe", "stats",    NULL,
 };
+
+static const char *const stall_args[] = {"ms", NULL};
+
+/* Tests only: the RT thread stops cycling for a while (watchdog tests). */
+static int cmd_debug_stall(struct cmd_ctx *x)
+{
+	double ms = 0;
+	const char *hooks = getenv("ECHOELD_TEST_HOOKS");
+	int r;
+
+	if (!hooks || strcmp(hooks, "1") != 0 || !x->d->be_ops || !x->d->be_ops->test_stall)
+		return ipc_error_set(x->err, IPC_ERR_UNKNOWN_COMMAND,
+				     "unknown command 'debug.stall'");
+	if ((r = ipc_args_check(x->args, stall_args, x->err)) < 0 ||
+	    (r = ipc_arg_number(x->args, "ms", true, &ms, x->err)) < 0)
+		return r;
+	if (!(ms >= 0 && ms <= 60000))
+		return ipc_error_set(x->err, IPC_ERR_BAD_ARGUMENT,
+				     "argument 'ms' must be 0 to 60000");
+	x->d->be_ops->test_stall(x->d->be, (unsigned)ms);
+	return 0;
+}
 
 static const char *const node_get_args[] = {"node", NULL};
 

@@ -27,6 +27,7 @@
 #include "daemon/daemon-private.h"
 #include "daemon/engine/engine.h"
 #include "daemon/log.h"
+#include "daemon/systemd.h"
 #include "ipc/protocol.h"
 
 #define READ_CHUNK 65536
@@ -566,8 +567,10 @@ int ctl_server_new(struct daemon *d, struct ctl_settings *s, struct ctl_server *
 	srv->d = d;
 	srv->s = *s;
 	memset(s, 0, sizeof(*s)); /* taken */
-	srv->fd = -1;
-	r = bind_socket(srv, reterr);
+	srv->fd = sysd_listen_fd();
+	if (srv->fd >= 0)
+		log_info("control: serving the socket systemd passed");
+	r = srv->fd >= 0 ? 0 : bind_socket(srv, reterr);
 	if (r == 0 && ((r = sd_event_add_io(d->event, &srv->accept_src, srv->fd, EPOLLIN, on_accept,
 					    srv)) < 0 ||
 		       (r = sd_event_add_defer(d->event, &srv->reaper, on_reap, srv)) < 0 ||

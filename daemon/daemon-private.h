@@ -10,6 +10,7 @@
 #include <systemd/sd-event.h>
 
 #include "daemon/setup.h"
+#include "daemon/systemd.h"
 
 struct be_ops;
 struct conf;
@@ -27,6 +28,7 @@ struct daemon {
 	struct ctl_server *ctl;      /* the control socket, or NULL */
 	const char *socket_override; /* --socket, or NULL */
 	uint64_t started_usec;       /* CLOCK_MONOTONIC at start, for uptime */
+	struct sysd_state sysd; /* sd_notify and watchdog state */
 	uint64_t late_count;         /* late cycles since the last report */
 	double late_worst_ns;
 	uint64_t late_reported_at;

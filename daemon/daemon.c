@@ -96,7 +96,7 @@ int daemon_apply(struct daemon *d, struct conf *next, const struct eng_param_set
 	return 0;
 }
 
-int daemon_reload(struct daemon *d, const char *path, struct el_error *reterr)
+static int reload_config(struct daemon *d, const char *path, struct el_error *reterr)
 {
 	struct setup_config next = {0};
 	int r = setup_config_load(path ? path : d->cfg.path, &next, reterr);
@@ -130,6 +130,17 @@ int daemon_reload(struct daemon *d, const char *path, struct el_error *reterr)
 	return 0;
 }
 
+/* systemd sees RELOADING=1 ... READY=1 around every reload, refused or not. */
+int daemon_reload(struct daemon *d, const char *path, struct el_error *reterr)
+{
+	int r;
+
+	sysd_notify_reloading(&d->sysd);
+	r = reload_config(d, path, reterr);
+	sysd_notify_reloaded(&d->sysd);
+	return r;
+}
+
 static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
 {
 	struct daemon *d = userdata;
@@ -147,6 +158,7 @@ static int on_stop(sd_event_source *s, const struct signalfd_siginfo *si, void *
 
 	(void)s;
 	log_info("received %s, stopping", strsignal((int)si->ssi_signo));
+	sysd_notify_stopping();
 	return sd_event_exit(d->event, 0);
 }
 
@@ -225,6 +237,7 @@ static int on_tick(sd_event_source *s, uint64_t usec, void *userdata)
 		handle_event(d, &ev, usec);
 	if (d->be_ops->tick && d->be_ops->tick(d->be) == BE_STATE_RESTART)
 		restart_engine(d);
+	sysd_tick(&d->sysd, d->engine, d->be_ops->name, usec);
 	return sd_event_source_set_time(s, usec + TICK_USEC);
 }
 
@@ -350,6 +363,7 @@ int daemon_run(const struct daemon_options *o)
 	sigaddset(&mask, SIGINT);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	d.started_usec = now_usec();
+	sysd_init(&d.sysd);
 	r = sd_event_default(&d.event); /* 1: newly made, as it is here */
 	if (r < 0)
 		el_error_set(&err, r, "cannot create the main loop: %s", strerror(-r));

@@ -54,6 +54,11 @@ struct be_ops {
 	void (*destroy)(void *be);
 	/* Thread: any. Does the cycle run with real-time scheduling? */
 	bool (*is_realtime)(void *be);
+	/*
+	 * Tests only (ECHOELD_TEST_HOOKS=1, `debug.stall`): no cycle runs for ms milliseconds, as if
+	 * the RT thread hung. May be NULL.
+	 */
+	void (*test_stall)(void *be, unsigned ms);
 };
 
 extern const struct be_ops be_dummy_ops;

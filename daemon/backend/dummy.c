@@ -42,6 +42,7 @@ struct dummy {
 	bool started;
 	bool realtime;
 	_Atomic bool stop;
+	_Atomic uint64_t stall_until_ns;      /* tests: no cycle before this CLOCK_MONOTONIC time */
 	const float *capture[DUMMY_CHANNELS]; /* all NULL: silence */
 	float *playback[DUMMY_CHANNELS];      /* all NULL: discarded */
 };
@@ -59,6 +60,20 @@ static int64_t timespec_diff_ns(const struct timespec *a, const struct timespec 
 	return (int64_t)(a->tv_sec - b->tv_sec) * 1000000000 + (a->tv_nsec - b->tv_nsec);
 }
 
+/* Tests: sleeps out a requested stall (the RT thread "hangs"); true when it did. */
+static bool rt_stalled(struct dummy *d, struct timespec *now)
+{
+	uint64_t until = atomic_load_explicit(&d->stall_until_ns, memory_order_relaxed);
+	uint64_t t = (uint64_t)now->tv_sec * 1000000000u + (uint64_t)now->tv_nsec;
+	struct timespec end = {(time_t)(until / 1000000000u), (long)(until % 1000000000u)};
+
+	if (until <= t)
+		return false;
+	clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &end, NULL);
+	clock_gettime(CLOCK_MONOTONIC, now);
+	return true;
+}
+
 static void *dummy_main(void *arg)
 {
 	struct dummy *d = arg;
@@ -73,6 +88,10 @@ static void *dummy_main(void *arg)
 		while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &deadline, NULL) == EINTR)
 			;
 		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (rt_stalled(d, &now)) {
+			deadline = now; /* a hang, then a fresh start, as after a real one */
+			continue;
+		}
 		late = timespec_diff_ns(&now, &deadline);
 		if (late > (int64_t)d->period_ns) {
 			eng_engine_report_late(d->engine, (uint64_t)late);
@@ -164,7 +183,21 @@ static bool dummy_is_realtime(void *be)
 	return ((struct dummy *)be)->realtime;
 }
 
+static void dummy_test_stall(void *be, unsigned ms)
+{
+	struct dummy *d = be;
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	/* relaxed: a lone deadline; the clock thread picks it up within a period */
+	atomic_store_explicit(&d->stall_until_ns,
+			      (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec +
+				      (uint64_t)ms * 1000000u,
+			      memory_order_relaxed);
+}
+
 const struct be_ops be_dummy_ops = {
+	.test_stall = dummy_test_stall,
 	.name = "dummy",
 	.open = dummy_open,
 	.start = dummy_start,
