@@ -13,6 +13,7 @@ PACKAGES="
 	libcmocka-dev
 	libzita-convolver-dev
 	libinih-dev
+	libjansson-dev
 	libsndfile1-dev
 	libsoxr-dev
 	libsystemd-dev
@@ -28,6 +29,8 @@ PACKAGES="
 	libspa-0.2-dev
 	sndfile-programs
 	util-linux
+	systemd
+	python3
 "
 
 if [ "$(id -u)" -ne 0 ]; then
