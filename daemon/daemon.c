@@ -235,9 +235,11 @@ static int on_tick(sd_event_source *s, uint64_t usec, void *userdata)
 
 	while (eng_engine_read_event(d->engine, &ev) == 0)
 		handle_event(d, &ev, usec);
-	if (d->be_ops->tick && d->be_ops->tick(d->be) == BE_STATE_RESTART)
+	enum be_state state = d->be_ops->tick ? d->be_ops->tick(d->be) : BE_STATE_RUNNING;
+
+	if (state == BE_STATE_RESTART)
 		restart_engine(d);
-	sysd_tick(&d->sysd, d->engine, d->be_ops->name, usec);
+	sysd_tick(&d->sysd, d->engine, d->be_ops->name, state == BE_STATE_DISCONNECTED, usec);
 	return sd_event_source_set_time(s, usec + TICK_USEC);
 }
 

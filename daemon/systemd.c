@@ -30,25 +30,34 @@ static void send_status(const struct eng_stats *st, const char *backend, bool re
 }
 
 void sysd_tick(struct sysd_state *s, struct eng_engine *engine, const char *backend,
-	       uint64_t now_usec)
+	       bool disconnected, uint64_t now_usec)
 {
 	struct eng_stats st;
+	bool moved;
 
 	if (!engine)
 		return;
 	eng_engine_get_stats(engine, false, &st);
+	if (disconnected != s->disconnected && s->ready) {
+		/* Say it at once: an admin looking at `systemctl status` sees why no audio runs. */
+		if (disconnected)
+			sd_notifyf(0, "STATUS=waiting for the %s server to come back", backend);
+		s->disconnected = disconnected;
+		s->last_status = disconnected ? now_usec : 0;
+	}
 	if (!s->ready && st.cycles > 0) {
 		/* Ready means audio runs, not just that we started. */
 		send_status(&st, backend, true);
 		s->ready = true;
 		s->last_status = now_usec;
-	} else if (s->ready && now_usec - s->last_status >= STATUS_USEC) {
+	} else if (s->ready && !disconnected && now_usec - s->last_status >= STATUS_USEC) {
 		send_status(&st, backend, false);
 		s->last_status = now_usec;
 	}
-	if (s->watchdog_usec && now_usec - s->last_ping >= s->watchdog_usec / 2 &&
-	    st.cycles != s->pinged_cycles) {
-		/* Only a cycle that moved earns a ping: a stuck RT thread gets us restarted. */
+	/* Only a cycle that moved earns a ping, so a stuck RT thread gets us restarted; waiting
+	 * for a server that went away is not a hang (sysd_tick() in systemd.h). */
+	moved = st.cycles != s->pinged_cycles || (disconnected && s->ready);
+	if (s->watchdog_usec && now_usec - s->last_ping >= s->watchdog_usec / 2 && moved) {
 		sd_notify(0, "WATCHDOG=1");
 		s->last_ping = now_usec;
 		s->pinged_cycles = st.cycles;

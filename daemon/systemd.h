@@ -18,6 +18,7 @@ struct sysd_state {
 	uint64_t last_ping;     /* CLOCK_MONOTONIC µs of the last WATCHDOG=1 */
 	uint64_t pinged_cycles; /* engine cycles at the last ping */
 	uint64_t last_status;   /* µs of the last STATUS= */
+	bool disconnected;      /* the last STATUS= said we wait for the server */
 };
 
 void sysd_init(struct sysd_state *s);
@@ -25,10 +26,13 @@ void sysd_init(struct sysd_state *s);
 /*
  * Ten times a second: READY=1 once the first cycle has run; WATCHDOG=1 at half the watchdog
  * interval, but only if cycles ran since the last ping (a stalled cycle lets systemd restart us);
- * STATUS= every few seconds. backend names the backend for STATUS.
+ * STATUS= every few seconds. backend names the backend for STATUS. disconnected: the sound
+ * server went away and the backend is reconnecting — no cycle can run, but nothing hangs, so
+ * the watchdog is still pinged (a restart would not bring the server back and could make `auto`
+ * fall back to another backend) and STATUS says what we wait for.
  */
 void sysd_tick(struct sysd_state *s, struct eng_engine *engine, const char *backend,
-	       uint64_t now_usec);
+	       bool disconnected, uint64_t now_usec);
 
 void sysd_notify_reloading(struct sysd_state *s);
 void sysd_notify_reloaded(struct sysd_state *s);

@@ -1,10 +1,13 @@
 #!/bin/sh
 # Property: echoeld is a well-behaved JACK2 client. Against a real, named `jackd -d dummy`:
 # its ports appear as echoeld:<node>_<channel>; jack_connect works; audio flows (a tone out of
-# echoeld, looped back into its input, reads -6 dB on the meter after the input); latency is
-# reported on its ports; when the server is killed and restarted, echoeld comes back by itself
-# with its connections, without ever exiting. In the RealtimeSanitizer build, any allocation,
-# lock or blocking call inside the JACK process callback's cycle fails the run.
+# echoeld, looped back into its input, reads -6 dB on the meter after the input, and the same
+# tone leaving its main output, looped into a second input, reads -6 dB there too); latency is
+# reported on its ports and passed through unchanged (echoeld adds none: docs/architecture.md);
+# when the server is killed and restarted, echoeld comes back by itself with its connections,
+# without ever exiting, and keeps pinging the systemd watchdog while it waits for the server
+# (a NOTIFY_SOCKET listener stands in for PID 1). In the RealtimeSanitizer build, any
+# allocation, lock or blocking call inside the JACK process callback's cycle fails the run.
 #
 # usage: test-jack.sh ECHOELD ECHOELCTL        (exit 77: no jackd here)
 set -eu
@@ -15,9 +18,9 @@ command -v jackd >/dev/null || { echo "skip: jackd is not installed"; exit 77; }
 dir=$(mktemp -d /tmp/test-jack-XXXXXX)
 server=echoeld-test-$$
 export JACK_DEFAULT_SERVER=$server JACK_NO_START_SERVER=1
-jpid= epid=
+jpid= epid= npid=
 cleanup() {
-	for p in $epid $jpid; do
+	for p in $epid $jpid $npid; do
 		kill -KILL "$p" 2>/dev/null || true
 		wait "$p" 2>/dev/null || true
 	done
@@ -57,28 +60,67 @@ input = in
 [node.out]
 type = output
 input = meter
+[node.back]
+type = input
+channels = 1
+[node.back_meter]
+type = meter
+input = back
 EOF2
 
+# A stand-in for PID 1's notify socket: one line per datagram, "SECONDS MESSAGE" (monotonic).
+python3 -c '
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+out = open(sys.argv[2], "w", buffering=1)
+while True:
+    out.write("%.3f %s\n" % (time.monotonic(), s.recv(4096).decode().replace("\n", " ")))
+' "$dir/notify" "$dir/notify.log" &
+npid=$!
+for _ in $(seq 50); do [ -S "$dir/notify" ] && break; sleep 0.1; done
+now() { python3 -c 'import time; print("%.3f" % time.monotonic())'; }
+# pings_since T: WATCHDOG=1 datagrams received after monotonic time T.
+pings_since() { awk -v t="$1" '$1 > t && /WATCHDOG=1/' "$dir/notify.log" | wc -l; }
+
 start_jackd
-"$ECHOELD" --config "$dir/echoeld.conf" --socket "$dir/control" --backend jack 2>"$dir/echoeld.log" &
+NOTIFY_SOCKET=$dir/notify WATCHDOG_USEC=1000000 \
+	"$ECHOELD" --config "$dir/echoeld.conf" --socket "$dir/control" --backend jack 2>"$dir/echoeld.log" &
 epid=$!
 for _ in $(seq 50); do [ -S "$dir/control" ] && break; sleep 0.1; done
 sleep 0.5
 
 ports=$(timeout 5 jack_lsp -s "$server" | grep '^echoeld:' | sort | tr '\n' ' ')
-[ "$ports" = "echoeld:in_1 echoeld:in_2 echoeld:out_1 echoeld:out_2 echoeld:tone_out_1 " ] ||
+[ "$ports" = "echoeld:back_1 echoeld:in_1 echoeld:in_2 echoeld:out_1 echoeld:out_2 echoeld:tone_out_1 " ] ||
 	fail "ports are '$ports'"
 # the auto-connect rule made the loop; connect the output to the system playback too
 timeout 5 jack_lsp -s "$server" -c echoeld:in_1 | grep -q 'echoeld:tone_out_1' || fail "auto-connect rule not applied"
 timeout 5 jack_connect -s "$server" echoeld:out_1 system:playback_1 || fail "jack_connect failed"
-timeout 5 jack_lsp -s "$server" -l echoeld:out_1 | grep -q 'latency' || fail "no latency on echoeld:out_1"
+timeout 5 jack_connect -s "$server" echoeld:out_1 echoeld:back_1 || fail "jack_connect failed"
+# Latency: echoeld adds none, so its output reports the playback latency of what it feeds (the
+# dummy driver's system:playback_1) and its input the capture latency of what feeds it.
+# `jack_lsp -l` prints "port playback latency = [ MIN MAX ] frames".
+latency() { timeout 5 jack_lsp -s "$server" -l "$1" | sed -n "s/.*$2 latency = \[ *\([0-9]*\) *\([0-9]*\) *\].*/\1 \2/p"; }
+sys_lat=$(latency system:playback_1 playback)
+our_lat=$(latency echoeld:out_1 playback)
+[ -n "$sys_lat" ] && [ "$sys_lat" != "0 0" ] || fail "system:playback_1 reports no playback latency ('$sys_lat')"
+[ "$our_lat" = "$sys_lat" ] || fail "echoeld:out_1 playback latency '$our_lat', expected '$sys_lat'"
 sleep 0.5
 level=$(ctl get meter.peak_db 1)
 case "$level" in -6.0*) ;; *) fail "meter after the JACK loop reads '$level', expected -6.0" ;; esac
+level=$(ctl get back_meter.peak_db 1)
+case "$level" in -6.0*) ;; *) fail "echoeld's main output, looped back, reads '$level', expected -6.0" ;; esac
+grep -q 'READY=1' "$dir/notify.log" || fail "no READY=1 under NOTIFY_SOCKET"
 
 # the server dies and comes back: echoeld reconnects with its connections
 kill -TERM "$jpid"; wait "$jpid" 2>/dev/null || true; jpid=
+# Waiting for the server is not a hang: the watchdog (1 s) keeps being pinged, and STATUS says why.
 sleep 1
+t_down=$(now)
+sleep 2.5
+n=$(pings_since "$t_down")
+[ "$n" -ge 3 ] || fail "only $n WATCHDOG=1 pings in 2.5 s while the server was away"
+grep -q 'STATUS=waiting for the jack server' "$dir/notify.log" || fail "no STATUS about the server"
 start_jackd
 back=
 for _ in $(seq 100); do
@@ -99,4 +141,5 @@ epid=
 if grep -Eq "RealtimeSanitizer|real-time unsafe|ThreadSanitizer|AddressSanitizer|runtime error" "$dir/echoeld.log"; then
 	fail "a sanitizer reported"
 fi
-echo "ok: JACK ports, connections, audio at -6 dB, latency, reconnect after a server restart"
+echo "ok: JACK ports, connections, audio in and out at -6 dB, latency passed through ($our_lat)," \
+	"watchdog kept alive while the server was away ($n pings), reconnect after a server restart"

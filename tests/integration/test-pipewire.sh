@@ -5,7 +5,7 @@
 # node with its [pipewire] node.name and node.description, one DSP port per channel named
 # <node>_<channel> with the alias <node_name>:<node>_<channel>; pw-link links its outputs to the
 # sink and the sink's monitor to its inputs; audio flows (a tone out of echoeld, through the
-# sink, back into its input reads above -60 dB on the meter after the input); its ports follow
+# sink, back into its input reads the tone's -12 dB on the meter after the input); its ports follow
 # graph changes without losing the existing links; [pipewire] target links a node's outputs by
 # itself; when PipeWire and WirePlumber are killed and restarted, echoeld comes back by itself
 # without ever exiting.
@@ -89,10 +89,11 @@ linked() {
 		cur && $1 == "|->" && $2 == i { found = 1 }
 		END { exit !found }'
 }
-# loud SOCKET / quiet SOCKET: the meter after echoeld's input reads above -60 dB / silence.
+# loud SOCKET / quiet SOCKET: the meter after echoeld's input reads the tone it sent (-12 dB
+# peak, through a null sink at unity volume: within 0.5 dB) / silence.
 loud() {
 	level=$("$ECHOELCTL" --socket "$1" get meter2.peak_db 1) || return 1
-	awk -v v="$level" 'BEGIN { exit !(v + 0 > -60) }'
+	awk -v v="$level" 'BEGIN { exit !(v + 0 > -12.5 && v + 0 < -11.5) }'
 }
 quiet() {
 	level=$("$ECHOELCTL" --socket "$1" get meter2.peak_db 1) || return 1
