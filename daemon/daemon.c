@@ -24,6 +24,7 @@
 #include "daemon/engine/engine.h"
 #include "daemon/log.h"
 #include "daemon/setup.h"
+#include "daemon/wisdom.h"
 
 /* Events are drained ten times a second: prompt enough for logs, cheap when idle. */
 #define TICK_USEC 100000
@@ -90,6 +91,7 @@ int daemon_apply(struct daemon *d, struct conf *next, const struct eng_param_set
 	/* The plans own what they need; the new conf is kept to edit and diff against. */
 	conf_free(d->cfg.conf);
 	d->cfg.conf = next;
+	wisdom_save(); /* a new FIR may have planned a new size */
 	daemon_ports_changed(d);
 	if (d->ctl)
 		ctl_server_notify_graph(d->ctl);
@@ -124,6 +126,7 @@ static int reload_config(struct daemon *d, const char *path, struct el_error *re
 	setup_config_done(&d->cfg);
 	d->cfg = next;
 	log_info("reloaded %s", daemon_graph_name(d));
+	wisdom_save();
 	daemon_ports_changed(d);
 	if (d->ctl)
 		ctl_server_notify_graph(d->ctl);
@@ -335,8 +338,10 @@ static int daemon_start(struct daemon *d, const struct daemon_options *o, struct
 		ctl_settings_done(&ctl);
 		return r;
 	}
+	wisdom_load(); /* before the engine plans its transforms */
 	if ((r = start_engine(d, err)) < 0)
 		return r;
+	wisdom_save();
 	if (!d->be_ops->is_realtime(d->be))
 		log_warning(
 			"no real-time scheduling (SCHED_FIFO refused): audio may drop out under "

@@ -9,10 +9,11 @@ listener standing in for PID 1 (as ../shared/testing.md describes):
   - SIGHUP gives RELOADING=1 then READY=1;
   - WATCHDOG=1 pings come while the cycle runs, stop while the RT thread is stalled on purpose
     (the test-only debug.stall hook), and resume after;
-  - SIGTERM gives STOPPING=1 and a clean exit.
+  - SIGTERM gives STOPPING=1 and a clean exit;
+  - FFTW wisdom is saved in $STATE_DIRECTORY (StateDirectory=) and the next start loads it.
 usage: test-systemd.py ECHOELD ECHOELCTL      (exit 77 without systemd-socket-activate)
 """
-import os, shutil, signal, socket, subprocess, sys, tempfile, time
+import os, shutil, signal, socket, struct, subprocess, sys, tempfile, time, wave
 
 echoeld, echoelctl = sys.argv[1], sys.argv[2]
 activate = shutil.which("systemd-socket-activate")
@@ -24,16 +25,26 @@ tmp = tempfile.mkdtemp(prefix="test-systemd-")
 notify_path = os.path.join(tmp, "notify")
 control = os.path.join(tmp, "control")
 conf = os.path.join(tmp, "echoeld.conf")
+state = os.path.join(tmp, "state")
+os.mkdir(state)
+ir = os.path.join(tmp, "ir.wav")
+with wave.open(ir, "wb") as w:  # a short decaying IR: the fir plans an FFT, so there is wisdom
+    w.setnchannels(1)
+    w.setsampwidth(2)
+    w.setframerate(48000)
+    w.writeframes(b"".join(struct.pack("<h", int(20000 * 0.99 ** i)) for i in range(300)))
 with open(conf, "w") as f:
-    f.write("[node.tone]\ntype = tone\n[node.out]\ntype = output\ninput = tone\n")
+    f.write("[node.tone]\ntype = tone\n[node.fir]\ntype = fir\ninput = tone\nir = %s\n"
+            "[node.out]\ntype = output\ninput = fir\n" % ir)
 
 notify = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
 notify.bind(notify_path)
-env = dict(os.environ, NOTIFY_SOCKET=notify_path, WATCHDOG_USEC="1000000", ECHOELD_TEST_HOOKS="1")
+env = dict(os.environ, NOTIFY_SOCKET=notify_path, WATCHDOG_USEC="1000000", ECHOELD_TEST_HOOKS="1",
+           STATE_DIRECTORY=state)
 env.pop("JOURNAL_STREAM", None)
 log = open(os.path.join(tmp, "log"), "w+")
 proc = subprocess.Popen([activate, "-l", control, "--fdname=control", "-E", "NOTIFY_SOCKET",
-                         "-E", "WATCHDOG_USEC", "-E", "ECHOELD_TEST_HOOKS",
+                         "-E", "WATCHDOG_USEC", "-E", "ECHOELD_TEST_HOOKS", "-E", "STATE_DIRECTORY",
                          echoeld, "--config", conf, "--backend", "dummy"],
                         env=env, stdout=log, stderr=log)
 messages = []  # (time, text)
@@ -94,6 +105,10 @@ log.seek(0)
 if "serving the socket systemd passed" not in log.read():
     fail("the daemon did not use the socket it was passed")
 
+wisdom = os.path.join(state, "fftw-wisdom")
+if not os.path.isfile(wisdom) or "fftwf_wisdom" not in open(wisdom).read():
+    fail("no FFTW wisdom saved in $STATE_DIRECTORY")
+
 proc.send_signal(signal.SIGHUP)
 if not wait_for("RELOADING=1", 5):
     fail("no RELOADING=1 after SIGHUP")
@@ -135,7 +150,13 @@ log.seek(0)
 text = log.read()
 if any(s in text for s in ("Sanitizer", "real-time unsafe", "runtime error")):
     fail("a sanitizer reported")
+# The next start finds the wisdom the first one saved.
+again = subprocess.run(["timeout", "-s", "INT", "2", echoeld, "--config", conf, "--backend", "dummy",
+                        "--socket", os.path.join(tmp, "control2")],
+                       env=dict(os.environ, STATE_DIRECTORY=state), capture_output=True, text=True)
+if "loaded FFTW wisdom from '%s'" % wisdom not in again.stderr:
+    fail("the second start did not load the wisdom: %r" % again.stderr)
 shutil.rmtree(tmp, ignore_errors=True)
 print("ok: READY after the first cycle, STATUS, socket activation, RELOADING/READY, watchdog "
-      "gated on progress (%d pings, none during a 3 s stall), STOPPING" %
+      "gated on progress (%d pings, none during a 3 s stall), STOPPING, wisdom kept" %
       len([m for _, m in messages if "WATCHDOG=1" in m]))
