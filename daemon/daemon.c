@@ -210,18 +210,26 @@ static int start_engine(struct daemon *d, struct el_error *err);
 /*
  * The server changed its rate or block: rebuild the engine for the new ones from the running
  * configuration, keeping the control socket and its clients. The graph restarts from silence.
+ * A backend that can report the new format keeps its client, ports and connections; any other
+ * is reopened.
  */
 static void restart_engine(struct daemon *d)
 {
 	struct el_error err = {0};
 	uint32_t rate = d->cfg.settings.rate, block = d->cfg.settings.block;
 	const struct be_ops *ops = d->be_ops;
+	int r;
 
 	d->be_ops->stop(d->be);
-	d->be_ops->destroy(d->be);
-	d->be = NULL;
+	if (ops->get_format) {
+		r = ops->get_format(d->be, &d->cfg.settings.rate, &d->cfg.settings.block, &err);
+	} else {
+		d->be_ops->destroy(d->be);
+		d->be = NULL;
+		r = open_backend(d, ops, &err);
+	}
 	d->engine = eng_engine_free(d->engine);
-	if (open_backend(d, ops, &err) < 0 || start_engine(d, &err) < 0) {
+	if (r < 0 || start_engine(d, &err) < 0) {
 		log_error("cannot restart after the server changed from %u Hz, block %u: %s", rate,
 			  block, err.message);
 		sd_event_exit(d->event, -EIO);

@@ -50,6 +50,14 @@ struct be_ops {
 	enum be_state (*tick)(void *be);
 	/* Stops the cycle; returns when no cycle runs any more. */
 	void (*stop)(void *be);
+	/*
+	 * After tick() said BE_STATE_RESTART and stop(): the rate and block the server runs at
+	 * now. The daemon then rebuilds the engine for them and calls start() again on the same
+	 * backend, which keeps its ports and connections. -errno with a message when echoeld
+	 * cannot run at them. May be NULL: the daemon then destroys and reopens the backend.
+	 */
+	int (*get_format)(void *be, uint32_t *ret_rate, uint32_t *ret_block,
+			  struct el_error *reterr);
 	/* Accepts NULL. */
 	void (*destroy)(void *be);
 	/* Thread: any. Does the cycle run with real-time scheduling? */

@@ -64,6 +64,8 @@ struct jack_be {
 	char connect_rules[1024];
 	uint32_t rate, block;
 	bool realtime;
+	bool active;       /* jack_activate()d: our ports are in the graph, with connections */
+	bool cycles_moved; /* the last tick saw cycles advance: the server is alive */
 
 	_Atomic(struct port_table *) table;   /* control -> RT */
 	_Atomic(struct port_table *) rt_seen; /* RT -> control: the table the last cycle used */
@@ -380,6 +382,7 @@ static void client_close(struct jack_be *b)
 		return;
 	jack_client_close(b->client); /* also deactivates: no cycle runs after this */
 	b->client = NULL;
+	b->active = false;
 	t = atomic_exchange_explicit(&b->table, NULL, memory_order_relaxed);
 	free(t); /* its ports died with the client */
 	free(b->retired);
@@ -486,8 +489,11 @@ static int activate(struct jack_be *b, struct el_error *reterr)
 		return r;
 	if (jack_activate(b->client))
 		return el_error_set(reterr, -EIO, "cannot activate the JACK client");
+	b->active = true;
 	b->realtime = jack_is_realtime(b->client);
 	apply_rules(b);
+	/* after a server restart or a rebuild for new settings: the links we had come back */
+	restore_connections(b);
 	return 0;
 }
 
@@ -530,7 +536,6 @@ static enum be_state reconnect(struct jack_be *b)
 		return BE_STATE_DISCONNECTED;
 	}
 	b->cycles_seen_ms = 0;
-	restore_connections(b);
 	log_notice("jack: reconnected to the server, %zu connections restored", b->n_saved);
 	return BE_STATE_RUNNING;
 }
@@ -548,6 +553,7 @@ static bool server_stalled(struct jack_be *b)
 	uint64_t now = now_ms();
 
 	eng_engine_get_stats(b->engine, false, &st);
+	b->cycles_moved = st.cycles != b->last_cycles;
 	if (st.cycles != b->last_cycles || b->cycles_seen_ms == 0) {
 		b->last_cycles = st.cycles;
 		b->cycles_seen_ms = now;
@@ -572,7 +578,10 @@ static enum be_state jack_tick(void *be)
 		return reconnect(b);
 	}
 	reap_table(b, false);
-	save_connections(b);
+	/* Only while cycles move: a server that died but is not yet detected answers with no
+	 * connections, which would overwrite the ones to restore. */
+	if (b->cycles_moved)
+		save_connections(b);
 	return BE_STATE_RUNNING;
 }
 
@@ -580,11 +589,29 @@ static void jack_stop(void *be)
 {
 	struct jack_be *b = be;
 
-	if (b->client && b->engine) {
+	if (b->client && b->engine && b->active) {
 		save_connections(b);
-		jack_deactivate(b->client);
+		jack_deactivate(b->client); /* drops our connections: activate() restores them */
+		b->active = false;
 		eng_engine_set_running(b->engine, false);
 	}
+}
+
+/* The server's rate and block now, for the engine rebuilt after a change (be_ops.get_format). */
+static int jack_get_format(void *be, uint32_t *ret_rate, uint32_t *ret_block,
+			   struct el_error *reterr)
+{
+	struct jack_be *b = be;
+	uint32_t rate = jack_get_sample_rate(b->client), block = jack_get_buffer_size(b->client);
+
+	if (!EL_IS_POW2(block) || block < 32 || block > 8192)
+		return el_error_set(reterr, -EINVAL,
+				    "JACK now runs with %u frames per period; echoeld needs a power "
+				    "of two from 32 to 8192",
+				    block);
+	b->rate = *ret_rate = rate;
+	b->block = *ret_block = block;
+	return 0;
 }
 
 static void jack_destroy(void *be)
@@ -604,6 +631,7 @@ const struct be_ops be_jack_ops = {
 	.ports_changed = jack_ports_changed,
 	.tick = jack_tick,
 	.stop = jack_stop,
+	.get_format = jack_get_format,
 	.destroy = jack_destroy,
 	.is_realtime = jack_is_rt,
 };

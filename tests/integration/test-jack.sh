@@ -4,6 +4,7 @@
 # echoeld, looped back into its input, reads -6 dB on the meter after the input, and the same
 # tone leaving its main output, looped into a second input, reads -6 dB there too); latency is
 # reported on its ports and passed through unchanged (echoeld adds none: docs/architecture.md);
+# a change of the server's buffer size rebuilds the engine and keeps every connection;
 # when the server is killed and restarted, echoeld comes back by itself with its connections,
 # without ever exiting, and keeps pinging the systemd watchdog while it waits for the server
 # (a NOTIFY_SOCKET listener stands in for PID 1). In the RealtimeSanitizer build, any
@@ -112,6 +113,26 @@ level=$(ctl get back_meter.peak_db 1)
 case "$level" in -6.0*) ;; *) fail "echoeld's main output, looped back, reads '$level', expected -6.0" ;; esac
 grep -q 'READY=1' "$dir/notify.log" || fail "no READY=1 under NOTIFY_SOCKET"
 
+# The server's buffer size changes: echoeld rebuilds its engine for it and keeps its client, its
+# ports and every connection (the auto-connect rule's and the two made by hand).
+timeout 5 jack_bufsize 512 >/dev/null 2>&1 || fail "jack_bufsize 512 failed"
+rebuilt=
+for _ in $(seq 50); do
+	if ctl --json status 2>/dev/null | grep -q '"block": *512'; then rebuilt=1; break; fi
+	sleep 0.1
+done
+[ -n "$rebuilt" ] || fail "echoeld did not follow the server to 512 frames"
+sleep 0.5
+for link in "echoeld:out_1 system:playback_1" "echoeld:out_1 echoeld:back_1" \
+	"echoeld:tone_out_1 echoeld:in_1"; do
+	set -- $link
+	timeout 5 jack_lsp -s "$server" -c "$1" | grep -q "^ *$2\$" ||
+		fail "after the buffer size change $1 is no longer connected to $2"
+done
+level=$(ctl get back_meter.peak_db 1)
+case "$level" in -6.0*) ;; *) fail "after the buffer size change the output reads '$level'" ;; esac
+grep -q 'restarted the engine at 48000 Hz, block 512' "$dir/echoeld.log" || fail "no restart logged"
+
 # the server dies and comes back: echoeld reconnects with its connections
 kill -TERM "$jpid"; wait "$jpid" 2>/dev/null || true; jpid=
 # Waiting for the server is not a hang: the watchdog (1 s) keeps being pinged, and STATUS says why.
@@ -142,4 +163,5 @@ if grep -Eq "RealtimeSanitizer|real-time unsafe|ThreadSanitizer|AddressSanitizer
 	fail "a sanitizer reported"
 fi
 echo "ok: JACK ports, connections, audio in and out at -6 dB, latency passed through ($our_lat)," \
-	"watchdog kept alive while the server was away ($n pings), reconnect after a server restart"
+	"connections kept across a buffer size change, watchdog kept alive while the server was away" \
+	"($n pings), reconnect after a server restart"
