@@ -9,6 +9,7 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -508,10 +509,27 @@ static int batch_one(struct cmd_ctx *x, const json_t *item, struct conf *c,
 
 static const char *const batch_args[] = {"commands", NULL};
 
+/*
+ * The engine names a refused set by its place among the batch's sets ("change K: ..."), which
+ * the client never sees: name the command instead ("command N: ..."), as for edits.
+ */
+static void batch_name_command(struct ipc_error *e, const size_t *set_at, size_t n_sets)
+{
+	char rest[sizeof(e->message)];
+	size_t k = 0;
+	int off = 0;
+
+	if (sscanf(e->message, "change %zu: %n", &k, &off) != 1 || off == 0 || k < 1 || k > n_sets)
+		return;
+	snprintf(rest, sizeof(rest), "%s", e->message + off);
+	snprintf(e->message, sizeof(e->message), "command %zu: %.480s", set_at[k - 1], rest);
+}
+
 static int cmd_batch(struct cmd_ctx *x)
 {
 	const json_t *list = json_object_get(x->args, "commands");
 	struct eng_param_set sets[MAX_BATCH];
+	size_t set_at[MAX_BATCH]; /* the command (from 1) each set came from */
 	size_t n_sets = 0, i;
 	const json_t *item;
 	struct conf *c;
@@ -527,6 +545,8 @@ static int cmd_batch(struct cmd_ctx *x)
 		return r;
 	json_array_foreach(list, i, item)
 	{
+		size_t had = n_sets;
+
 		if ((r = batch_one(x, item, c, sets, &n_sets)) < 0) {
 			char msg[sizeof(x->err->message)];
 
@@ -536,9 +556,13 @@ static int cmd_batch(struct cmd_ctx *x)
 			conf_free(c);
 			return r;
 		}
+		if (n_sets > had) /* this command was a set */
+			set_at[had] = i + 1;
 	}
-	if ((r = apply(x, c, sets, n_sets)) < 0)
+	if ((r = apply(x, c, sets, n_sets)) < 0) {
+		batch_name_command(x->err, set_at, n_sets);
 		return r;
+	}
 	x->result = json_pack("{s:i}", "applied", (int)json_array_size(list));
 	return 0;
 }

@@ -214,15 +214,20 @@ static int on_idle_timeout(sd_event_source *s, uint64_t usec, void *userdata)
 	return 0;
 }
 
-/* A half-sent line must not sit forever: arm (or disarm) its timeout. */
-static int client_arm_idle(struct ctl_client *c)
+/*
+ * A half-sent line must not sit forever: arm (or disarm) its timeout. The deadline counts from
+ * the moment the current partial line began — line_began says this read finished a line and
+ * started the next — so a client streaming request after request is never dropped, while one
+ * that trickles a single line a byte at a time still is.
+ */
+static int client_arm_idle(struct ctl_client *c, bool line_began)
 {
 	uint64_t now;
 
 	if (c->in_len == 0)
 		return c->idle ? sd_event_source_set_enabled(c->idle, SD_EVENT_OFF) : 0;
-	if (c->idle && sd_event_source_get_enabled(c->idle, NULL) > 0)
-		return 0; /* already counting since the line began */
+	if (!line_began && c->idle && sd_event_source_get_enabled(c->idle, NULL) > 0)
+		return 0; /* still the same line: its deadline stands */
 	sd_event_now(c->srv->d->event, CLOCK_MONOTONIC, &now);
 	now += (uint64_t)c->srv->s.idle_timeout_ms * 1000;
 	if (!c->idle)
@@ -265,7 +270,7 @@ static bool client_process_lines(struct ctl_client *c)
 			return false;
 		}
 	}
-	return client_arm_idle(c) >= 0;
+	return client_arm_idle(c, start > 0) >= 0;
 }
 
 static int client_read(struct ctl_client *c)
@@ -318,17 +323,51 @@ static int on_client_io(sd_event_source *s, int fd, uint32_t revents, void *user
 	return 0;
 }
 
-static bool peer_allowed(const struct ctl_settings *s, uid_t uid, gid_t gid)
+static bool gid_allowed(const struct ctl_settings *s, gid_t gid)
 {
-	if (uid == 0 || uid == geteuid() || (s->n_allow_uids == 0 && s->n_allow_gids == 0))
-		return true;
-	for (size_t i = 0; i < s->n_allow_uids; i++)
-		if (s->allow_uids[i] == uid)
-			return true;
 	for (size_t i = 0; i < s->n_allow_gids; i++)
 		if (s->allow_gids[i] == gid)
 			return true;
 	return false;
+}
+
+/*
+ * Is one of the peer's supplementary groups allowed? They come from SO_PEERGROUPS (Linux 4.13):
+ * what the process really held at connect(), as the kernel recorded it. Not getgrouplist(),
+ * which asks the group database (maybe NSS over the network, on this thread) and ignores what
+ * the process dropped or was never given, nor /proc/PID/status, whose pid may already be gone
+ * or reused. Unavailable: false (the primary gid was checked already).
+ */
+static bool peer_groups_allowed(const struct ctl_settings *s, int fd)
+{
+	gid_t stack[64], *groups = stack;
+	socklen_t len = sizeof(stack);
+	bool ok = false;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) < 0) {
+		/* ERANGE: len now says how much the peer's groups need */
+		if (errno != ERANGE || !(groups = malloc(len)) ||
+		    getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) < 0) {
+			log_debug("control: cannot read the peer's supplementary groups");
+			len = 0;
+		}
+	}
+	for (size_t i = 0; !ok && i < len / sizeof(gid_t); i++)
+		ok = gid_allowed(s, groups[i]);
+	if (groups != stack)
+		free(groups);
+	return ok;
+}
+
+static bool peer_allowed(const struct ctl_settings *s, int fd, const struct ucred *cred)
+{
+	if (cred->uid == 0 || cred->uid == geteuid() ||
+	    (s->n_allow_uids == 0 && s->n_allow_gids == 0))
+		return true;
+	for (size_t i = 0; i < s->n_allow_uids; i++)
+		if (s->allow_uids[i] == cred->uid)
+			return true;
+	return gid_allowed(s, cred->gid) || (s->n_allow_gids > 0 && peer_groups_allowed(s, fd));
 }
 
 /* Refuses a connection with one error line, never waiting for the peer. */
@@ -354,7 +393,7 @@ static void accept_one(struct ctl_server *srv, int fd)
 
 	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0)
 		return refuse(fd, IPC_ERR_PERMISSION, "cannot identify the peer");
-	if (!peer_allowed(&srv->s, cred.uid, cred.gid)) {
+	if (!peer_allowed(&srv->s, fd, &cred)) {
 		log_notice("control: refused uid %u gid %u (not in [ipc] allow_uids/allow_gids)",
 			   (unsigned)cred.uid, (unsigned)cred.gid);
 		return refuse(fd, IPC_ERR_PERMISSION,
@@ -484,24 +523,42 @@ const struct ctl_settings *ctl_server_get_settings(const struct ctl_server *srv)
 
 /* ---- the socket ---- */
 
-/* A live daemon answers on path: refuse. A dead one left the file: remove it. */
+/*
+ * A live daemon answers on path: refuse. A dead one left its socket, which refuses connections:
+ * remove it. Anything else at path (a regular file, a symlink, a socket whose connect fails
+ * otherwise, with EACCES say) is not known to be ours to delete, so it stays and we refuse.
+ */
 static int clear_stale(const char *path, struct el_error *reterr)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	struct stat st;
 	int fd, r;
 
-	if (access(path, F_OK) < 0)
-		return 0;
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (lstat(path, &st) < 0)
+		return errno == ENOENT
+			       ? 0
+			       : el_error_set(reterr, -errno, "'%s': %s", path, strerror(errno));
+	if (!S_ISSOCK(st.st_mode))
+		return el_error_set(reterr, -EEXIST,
+				    "'%s' exists and is not a socket; not removing it "
+				    "(move it away, or use --socket)",
+				    path);
+	/* Non-blocking: a live daemon with a full backlog says EAGAIN instead of hanging us. */
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0)
 		return el_error_set(reterr, -errno, "socket: %s", strerror(errno));
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
-	r = connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+	r = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ? -errno : 0;
 	close(fd);
-	if (r == 0)
+	if (r == 0 || r == -EAGAIN)
 		return el_error_set(reterr, -EADDRINUSE,
 				    "another echoeld is running on '%s' (stop it, or use --socket)",
 				    path);
+	if (r != -ECONNREFUSED)
+		return el_error_set(reterr, r,
+				    "'%s': cannot tell whether a daemon still serves it: %s; "
+				    "not removing it",
+				    path, strerror(-r));
 	if (unlink(path) < 0)
 		return el_error_set(reterr, -errno, "'%s': cannot remove the stale socket: %s",
 				    path, strerror(errno));

@@ -10,15 +10,24 @@
  *    and the graph is unchanged;
  *  - a batch lands in one cycle: unmuting one of two identical tones while muting the other
  *    keeps the mixed peak constant; sent as two separate commands it bumps (the control case);
- *  - permissions: a uid not allowed is refused, a file outside file_dirs is refused, the socket
- *    has its configured mode; a second daemon on the same socket refuses to start, a stale
- *    socket file is replaced.
+ *  - a batch with one failing command applies none of it: graph and parameters stay as they were;
+ *  - a subscriber that never reads is disconnected once its unsent answers pass max_queue, and
+ *    the others are still answered, with no late cycle;
+ *  - a full command ring answers `busy` (the RT thread held still by the test-only debug.stall);
+ *  - a half-sent line is closed idle_timeout_ms after it began, even if it trickles on, while a
+ *    client streaming lines for longer than that (always mid-line between writes) is not;
+ *  - `load` of a file under file_dirs switches the graph;
+ *  - permissions: a uid not allowed is refused, a peer allowed only by a supplementary group is
+ *    let in, a file outside file_dirs is refused, the socket has its configured mode; a second
+ *    daemon on the same socket refuses to start, a stale socket file is replaced, and a regular
+ *    file where the socket should be is named in the error and left alone.
  */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
 #include <errno.h>
+#include <grp.h>
 #include <jansson.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -39,16 +48,18 @@ static struct test_proc proc;
 static pid_t daemon_pid;
 static char sock_path[100]; /* fits sockaddr_un */
 
-static const char graph[] = "[engine]\nblock = 256\nfade_ms = 40\n"
-			    "[ipc]\nmode = 0600\nallow_uids = 4242\nmax_clients = 64\n"
-			    "max_line = 65536\nidle_timeout_ms = 500\n"
-			    "[node.a]\ntype = tone\nfreq = 997\nlevel_db = -6.0206\n"
-			    "[node.b]\ntype = tone\nfreq = 997\nlevel_db = -6.0206\n"
-			    "[node.ga]\ntype = gain\ninput = a\n"
-			    "[node.gb]\ntype = gain\nmute = yes\ninput = b\n"
-			    "[node.sum]\ntype = mix\ninput = ga, gb\n"
-			    "[node.meter]\ntype = meter\ninput = sum\n"
-			    "[node.out]\ntype = output\ninput = meter\n";
+/* %s: the scratch directory, for file_dirs. 4343 is a group no test user has by default. */
+static const char graph_fmt[] = "[engine]\nblock = 256\nfade_ms = 40\n"
+				"[ipc]\nmode = 0600\nallow_uids = 4242\nallow_gids = 4343\n"
+				"max_clients = 64\nmax_line = 65536\nmax_queue = 65536\n"
+				"idle_timeout_ms = 500\nfile_dirs = %s/allowed\n"
+				"[node.a]\ntype = tone\nfreq = 997\nlevel_db = -6.0206\n"
+				"[node.b]\ntype = tone\nfreq = 997\nlevel_db = -6.0206\n"
+				"[node.ga]\ntype = gain\ninput = a\n"
+				"[node.gb]\ntype = gain\nmute = yes\ninput = b\n"
+				"[node.sum]\ntype = mix\ninput = ga, gb\n"
+				"[node.meter]\ntype = meter\ninput = sum\n"
+				"[node.out]\ntype = output\ninput = meter\n";
 
 static int connect_socket(void)
 {
@@ -156,16 +167,28 @@ static char *node_list(void)
 	return s;
 }
 
-static double meter_hold(void)
+/* A parameter's value (of channel 1 if it is per channel). */
+static double get_value(const char *node, const char *param)
 {
-	json_t *r = call("{\"id\":1,\"cmd\":\"get\",\"args\":{\"node\":\"meter\",\"param\":"
-			 "\"hold_db\",\"channel\":1}}");
+	char line[256];
+	json_t *r;
 	double v;
 
+	snprintf(line, sizeof(line),
+		 "{\"id\":1,\"cmd\":\"get\",\"args\":{\"node\":\"%s\",\"param\":\"%s\","
+		 "\"channel\":1}}",
+		 node, param);
+	r = call(line);
 	assert_non_null(r);
+	assert_string_equal(code_of(r), "ok");
 	v = json_number_value(json_object_get(json_object_get(r, "result"), "value"));
 	json_decref(r);
 	return v;
+}
+
+static double meter_hold(void)
+{
+	return get_value("meter", "hold_db");
 }
 
 static void sleep_ms(int ms)
@@ -266,8 +289,31 @@ static void test_busy(void **state)
 	expect("{\"id\":1,\"cmd\":\"hello\"}", "ok");
 }
 
-/* Writes everything, reading and discarding answers as needed so neither side stalls. */
-static void pipeline(int fd, const char *data, size_t len, size_t *ret_answers)
+/* Counts the answer lines in buf (and those containing needle, when given). */
+struct answers {
+	const char *needle;
+	size_t lines, hits;
+	char line[1024]; /* the current line, cut short if longer */
+	size_t used;
+};
+
+static void count_answers(struct answers *a, const char *buf, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (buf[i] != '\n') {
+			if (a->used + 1 < sizeof(a->line))
+				a->line[a->used++] = buf[i];
+			continue;
+		}
+		a->line[a->used] = '\0';
+		a->lines++;
+		a->hits += a->needle && strstr(a->line, a->needle);
+		a->used = 0;
+	}
+}
+
+/* Writes everything, reading answers as needed so neither side stalls. */
+static void pipeline_count(int fd, const char *data, size_t len, struct answers *a)
 {
 	static char sink[1 << 16];
 	size_t sent = 0;
@@ -281,11 +327,18 @@ static void pipeline(int fd, const char *data, size_t len, size_t *ret_answers)
 		else if (n < 0 && errno != EAGAIN)
 			break;
 		while ((got = recv(fd, sink, sizeof(sink), MSG_DONTWAIT)) > 0)
-			for (ssize_t i = 0; i < got; i++)
-				*ret_answers += sink[i] == '\n';
+			count_answers(a, sink, (size_t)got);
 		if (n < 0)
 			sleep_ms(1);
 	}
+}
+
+static void pipeline(int fd, const char *data, size_t len, size_t *ret_answers)
+{
+	struct answers a = {0};
+
+	pipeline_count(fd, data, len, &a);
+	*ret_answers += a.lines;
 }
 
 static void abuse_garbage(void)
@@ -347,17 +400,13 @@ static void abuse_huge_and_many(void)
 		}
 }
 
+static char *set_lines(size_t n, size_t *ret_len);
+
 static void abuse_sets(int slow_fd)
 {
-	size_t per = 128, n = 10000, used = 0, answers = 0;
-	char *lines = malloc(n * per);
+	size_t used = 0, answers = 0;
+	char *lines = set_lines(10000, &used);
 
-	assert_non_null(lines);
-	for (size_t i = 0; i < n; i++)
-		used += (size_t)snprintf(lines + used, per,
-					 "{\"id\":%zu,\"cmd\":\"set\",\"args\":{\"node\":\"ga\","
-					 "\"param\":\"gain_db\",\"value\":-%zu}}\n",
-					 i, i % 20);
 	{
 		int fd = connect_socket();
 		pipeline(fd, lines, used, &answers);
@@ -435,6 +484,145 @@ static double switch_tones(bool batch, const char *to_a_mute, const char *to_b_m
 	return meter_hold();
 }
 
+/* Lines of `set ga.gain_db -(i % 20)`, one per id: *ret_len bytes, owned. */
+static char *set_lines(size_t n, size_t *ret_len)
+{
+	size_t per = 128, used = 0;
+	char *lines = malloc(n * per);
+
+	assert_non_null(lines);
+	for (size_t i = 0; i < n; i++)
+		used += (size_t)snprintf(lines + used, per,
+					 "{\"id\":%zu,\"cmd\":\"set\",\"args\":{\"node\":\"ga\","
+					 "\"param\":\"gain_db\",\"value\":-%zu}}\n",
+					 i, i % 20);
+	*ret_len = used;
+	return lines;
+}
+
+static double elapsed_ms(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0->tv_sec) * 1e3 + (double)(t1.tv_nsec - t0->tv_nsec) / 1e6;
+}
+
+/* Waits up to timeout_ms for the daemon to hang up (without a word); true when it did. */
+static bool wait_closed(int fd, int timeout_ms)
+{
+	char c;
+	struct timeval tv = {timeout_ms / 1000, (timeout_ms % 1000) * 1000};
+	ssize_t n;
+
+	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+	n = recv(fd, &c, 1, 0);
+	return n == 0 || (n < 0 && errno == ECONNRESET);
+}
+
+/*
+ * A subscriber that never reads: meter and load events wait for its queue to empty, so they
+ * alone never grow it; the answers to the requests it keeps sending do, and past max_queue
+ * (64 KiB here, plus what the kernel buffers) the daemon hangs up on it.
+ */
+static void test_slow_subscriber_dropped(void **state)
+{
+	static const char req[] = "{\"id\":1,\"cmd\":\"node.list\"}\n";
+	json_int_t late0 = status_int("late_cycles"), cycles0 = status_int("cycles");
+	int fd = connect_socket(), other = connect_socket();
+	struct timespec t0;
+	bool dropped = false;
+	size_t sent = 0;
+	json_t *r;
+
+	(void)state;
+	assert_true(fd >= 0 && other >= 0);
+	assert_non_null(r = call_fd(fd, "{\"id\":1,\"cmd\":\"subscribe\",\"args\":{\"events\":"
+					"[\"meters\",\"load\",\"graph\"],\"rate\":1000}}"));
+	assert_string_equal(code_of(r), "ok");
+	json_decref(r);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	/* 20 000 answers are megabytes: far past max_queue, if the daemon kept queueing */
+	while (sent < 20000 && elapsed_ms(&t0) < 20000) {
+		ssize_t n = send(fd, req, sizeof(req) - 1, MSG_NOSIGNAL | MSG_DONTWAIT);
+
+		if (n < 0 && (errno == EPIPE || errno == ECONNRESET)) {
+			dropped = true;
+			break;
+		}
+		if (n < 0 && errno == EAGAIN)
+			sleep_ms(1);
+		else
+			sent += n == (ssize_t)sizeof(req) - 1;
+	}
+	printf("# a subscriber that never reads: dropped after %zu requests\n", sent);
+	assert_true(dropped);
+	close(fd);
+	assert_non_null(r = call_fd(other, "{\"id\":2,\"cmd\":\"hello\"}"));
+	assert_string_equal(code_of(r), "ok");
+	json_decref(r);
+	close(other);
+	assert_true(status_int("cycles") > cycles0);
+	assert_int_equal(status_int("late_cycles"), late0);
+}
+
+/* A batch refused with code (NULL: any), its message naming names (NULL: not checked). */
+static void expect_batch_refused(const char *commands, const char *code, const char *names)
+{
+	char line[2048];
+	json_t *r;
+	const char *msg;
+
+	snprintf(line, sizeof(line), "{\"id\":1,\"cmd\":\"batch\",\"args\":{\"commands\":[%s]}}",
+		 commands);
+	assert_non_null(r = call(line));
+	msg = json_string_value(json_object_get(json_object_get(r, "error"), "message"));
+	printf("# batch refused: %s: %s\n", code_of(r), msg ? msg : "(none)");
+	if (code)
+		assert_string_equal(code_of(r), code);
+	else
+		assert_string_not_equal(code_of(r), "ok");
+	if (names)
+		assert_non_null(strstr(msg, names));
+	json_decref(r);
+}
+
+static void test_batch_all_or_nothing(void **state)
+{
+	char *graph0 = node_list(), *graph1;
+	double gain0 = get_value("ga", "gain_db"), mute0 = get_value("gb", "mute");
+
+	(void)state;
+	/* refused while editing: the third command adds a node that exists */
+	expect_batch_refused(
+		"{\"cmd\":\"set\",\"args\":{\"node\":\"ga\",\"param\":\"gain_db\",\"value\":-12}},"
+		"{\"cmd\":\"node.add\",\"args\":{\"node\":\"y\",\"type\":\"gain\",\"input\":\"a\"}}"
+		","
+		"{\"cmd\":\"node.add\",\"args\":{\"node\":\"ga\",\"type\":\"gain\"}}",
+		"conflict", "command 3: ");
+	/* refused when applied: a set out of range after an edit and a good set */
+	expect_batch_refused(
+		"{\"cmd\":\"node.add\",\"args\":{\"node\":\"y\",\"type\":\"gain\",\"input\":\"a\"}}"
+		","
+		"{\"cmd\":\"set\",\"args\":{\"node\":\"gb\",\"param\":\"mute\",\"value\":0}},"
+		"{\"cmd\":\"set\",\"args\":{\"node\":\"ga\",\"param\":\"gain_db\",\"value\":99}}",
+		"bad_argument", "command 3: ");
+	/* refused when applied: a set of a node the batch itself removes */
+	expect_batch_refused(
+		"{\"cmd\":\"set\",\"args\":{\"node\":\"ga\",\"param\":\"gain_db\",\"value\":-12}},"
+		"{\"cmd\":\"connect\",\"args\":{\"from\":\"b\",\"to\":\"sum\"}},"
+		"{\"cmd\":\"node.remove\",\"args\":{\"node\":\"gb\",\"force\":true}},"
+		"{\"cmd\":\"set\",\"args\":{\"node\":\"gb\",\"param\":\"mute\",\"value\":0}}",
+		NULL, "command 4: ");
+	sleep_ms(150); /* past any ramp (40 ms) that would have started */
+	graph1 = node_list();
+	assert_string_equal(graph0, graph1);
+	assert_true(get_value("ga", "gain_db") == gain0);
+	assert_true(get_value("gb", "mute") == mute0);
+	free(graph0);
+	free(graph1);
+}
+
 static void test_batch_lands_in_one_cycle(void **state)
 {
 	double together, apart;
@@ -451,12 +639,169 @@ static void test_batch_lands_in_one_cycle(void **state)
 	assert_true(apart > -6.02 + 1.0);
 }
 
+/* The RT thread held still (debug.stall), so nothing drains the command ring: it fills. */
+static void test_ring_full_busy(void **state)
+{
+	const int stall_ms = 2000;
+	struct answers a = {.needle = "too many changes queued"};
+	struct timespec t0;
+	size_t len, n = 6000; /* more than the ring holds (4096) */
+	char *lines;
+	int fd;
+	json_t *r;
+
+	(void)state;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_non_null(r = call("{\"id\":1,\"cmd\":\"debug.stall\",\"args\":{\"ms\":2000}}"));
+	if (strcmp(code_of(r), "ok") != 0) {
+		json_decref(r);
+		skip(); /* no test hooks in this daemon: the ring cannot be held full */
+	}
+	json_decref(r);
+	sleep_ms(50); /* the clock thread sees the stall within a period (5 ms) */
+	lines = set_lines(n, &len);
+	fd = connect_socket();
+	assert_true(fd >= 0);
+	pipeline_count(fd, lines, len, &a);
+	while (a.lines < n && elapsed_ms(&t0) < 10000) {
+		static char sink[1 << 16];
+		ssize_t got = recv(fd, sink, sizeof(sink), MSG_DONTWAIT);
+
+		if (got > 0)
+			count_answers(&a, sink, (size_t)got);
+		else
+			sleep_ms(1);
+	}
+	close(fd);
+	free(lines);
+	printf("# %zu sets while the RT thread stood still: %zu answered busy after %.0f ms\n",
+	       a.lines, a.hits, elapsed_ms(&t0));
+	assert_int_equal(a.lines, n);
+	assert_true(a.hits > 0 && a.hits < n);
+	if (elapsed_ms(&t0) < stall_ms) /* all of it while the ring could not drain */
+		assert_true(a.hits >= n - 4096);
+	while (elapsed_ms(&t0) < stall_ms + 100) /* until the cycle runs again */
+		sleep_ms(10);
+	expect("{\"id\":1,\"cmd\":\"set\",\"args\":{\"node\":\"ga\",\"param\":\"gain_db\","
+	       "\"value\":0}}",
+	       "ok");
+	sleep_ms(150);
+	assert_true(get_value("ga", "gain_db") == 0);
+}
+
+/* A half-sent line, then silence: closed after idle_timeout_ms (500 here), with no answer. */
+static void test_idle_half_line(void **state)
+{
+	struct timespec t0;
+	int fd = connect_socket();
+	double ms;
+
+	(void)state;
+	assert_true(fd >= 0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_true(send(fd, "{\"id\":1,\"cmd\":\"hel", 18, MSG_NOSIGNAL) == 18);
+	assert_true(wait_closed(fd, 5000));
+	ms = elapsed_ms(&t0);
+	printf("# a half line, then silence: closed after %.0f ms\n", ms);
+	assert_true(ms >= 450); /* not before the timeout (sd-event may fire up to 250 ms late) */
+	close(fd);
+}
+
+/* The timeout counts from the start of the line: one trickled a byte at a time is closed too. */
+static void test_idle_trickle(void **state)
+{
+	static const char req[] = "{\"id\":1,\"cmd\":\"hello\",\"args\":{}}";
+	struct timespec t0;
+	int fd = connect_socket();
+	bool closed = false;
+	double ms;
+
+	(void)state;
+	assert_true(fd >= 0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	/* one byte per 50 ms: 1.6 s for the line, three times the timeout */
+	for (size_t i = 0; i < sizeof(req) - 1 && !closed; i++) {
+		char c;
+
+		closed = send(fd, &req[i], 1, MSG_NOSIGNAL) < 0 ||
+			 recv(fd, &c, 1, MSG_DONTWAIT) == 0;
+		sleep_ms(50);
+	}
+	ms = elapsed_ms(&t0);
+	printf("# a line trickled a byte per 50 ms: %s after %.0f ms\n",
+	       closed ? "closed" : "still open", ms);
+	assert_true(closed);
+	assert_true(ms >= 450);
+	close(fd);
+}
+
+/*
+ * A client streaming for three timeouts, every write finishing one line and beginning the
+ * next, so the daemon always holds a partial line: every line is answered and it stays.
+ */
+static void test_idle_streaming(void **state)
+{
+	static const char req[] = "{\"id\":1,\"cmd\":\"hello\"}\n";
+	const int half = (int)(sizeof(req) - 1) / 2;
+	char chunk[128], buf[4096];
+	int fd = connect_socket();
+	json_t *r;
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_true(send(fd, req, (size_t)half, MSG_NOSIGNAL) == half);
+	for (int i = 0; i < 30; i++) { /* 30 x 50 ms: 1.5 s */
+		sleep_ms(50);
+		snprintf(chunk, sizeof(chunk), "%s%.*s", req + half, half, req);
+		assert_true(send(fd, chunk, strlen(chunk), MSG_NOSIGNAL) == (ssize_t)strlen(chunk));
+		assert_true(read_line(fd, buf, sizeof(buf), 2000) > 0);
+		assert_non_null(r = json_loads(buf, 0, NULL));
+		assert_string_equal(code_of(r), "ok");
+		json_decref(r);
+	}
+	assert_true(send(fd, req + half, strlen(req + half), MSG_NOSIGNAL) > 0);
+	assert_true(read_line(fd, buf, sizeof(buf), 2000) > 0);
+	assert_non_null(r = call_fd(fd, "{\"id\":2,\"cmd\":\"status\"}"));
+	assert_string_equal(code_of(r), "ok");
+	json_decref(r);
+	close(fd);
+}
+
+/* `load` of a file under file_dirs: the graph is the file's (then put back as it was). */
+static void test_load_allowed(void **state)
+{
+	char text[4096], path[512], line[1024];
+	char *graph0 = node_list(), *graph1;
+	json_t *r;
+
+	(void)state;
+	snprintf(text, sizeof(text), graph_fmt, proc.dir);
+	strncat(text, "[node.loaded]\ntype = gain\ninput = a\n", sizeof(text) - strlen(text) - 1);
+	assert_int_equal(test_proc_write(&proc, "allowed/loaded.conf", text), 0);
+	test_proc_path(&proc, path, sizeof(path), "allowed/loaded.conf");
+	snprintf(line, sizeof(line), "{\"id\":1,\"cmd\":\"load\",\"args\":{\"path\":\"%s\"}}",
+		 path);
+	expect(line, "ok");
+	graph1 = node_list();
+	assert_non_null(strstr(graph1, "\"name\":\"loaded\""));
+	free(graph1);
+	assert_non_null(r = call("{\"id\":1,\"cmd\":\"status\"}"));
+	assert_string_equal(
+		json_string_value(json_object_get(json_object_get(r, "result"), "config")), path);
+	json_decref(r);
+	expect("{\"id\":1,\"cmd\":\"node.remove\",\"args\":{\"node\":\"loaded\"}}", "ok");
+	graph1 = node_list();
+	assert_string_equal(graph0, graph1);
+	free(graph0);
+	free(graph1);
+}
+
 static void test_permissions(void **state)
 {
 	struct stat st;
 	char buf[1024];
-	pid_t pid;
-	int status;
+	pid_t pid, pid2;
+	int status, status2;
 
 	(void)state;
 	assert_int_equal(stat(sock_path, &st), 0);
@@ -469,7 +814,7 @@ static void test_permissions(void **state)
 	pid = fork();
 	if (pid == 0) {
 		int fd;
-		if (setgid(65534) < 0 || setuid(65534) < 0)
+		if (setgroups(0, NULL) < 0 || setgid(65534) < 0 || setuid(65534) < 0)
 			_exit(2);
 		fd = connect_socket();
 		if (fd < 0 || read_line(fd, buf, sizeof(buf), 3000) < 0)
@@ -477,10 +822,26 @@ static void test_permissions(void **state)
 		_exit(strstr(buf, "\"permission\"") ? 0 : 4);
 	}
 	waitpid(pid, &status, 0);
+	/* the same uid and gid, but a member of allow_gids' 4343 as a supplementary group */
+	pid2 = fork();
+	if (pid2 == 0) {
+		gid_t allowed = 4343;
+		json_t *r;
+		int fd;
+		if (setgroups(1, &allowed) < 0 || setgid(65534) < 0 || setuid(65534) < 0)
+			_exit(2);
+		fd = connect_socket();
+		if (fd < 0 || !(r = call_fd(fd, "{\"id\":1,\"cmd\":\"hello\"}")))
+			_exit(3);
+		_exit(strcmp(code_of(r), "ok") == 0 ? 0 : 4);
+	}
+	waitpid(pid2, &status2, 0);
 	chmod(sock_path, 0600);
 	chmod(proc.dir, 0700);
 	assert_true(WIFEXITED(status));
 	assert_int_equal(WEXITSTATUS(status), 0);
+	assert_true(WIFEXITED(status2));
+	assert_int_equal(WEXITSTATUS(status2), 0);
 }
 
 static void test_second_daemon_refused(void **state)
@@ -497,13 +858,39 @@ static void test_second_daemon_refused(void **state)
 	expect("{\"id\":1,\"cmd\":\"hello\"}", "ok"); /* the first one is untouched */
 }
 
-static int start_daemon(void **state)
+/* A regular file where the socket should be: the error names it, and it is left alone. */
+static void test_socket_path_regular_file(void **state)
 {
-	char conf[512], log[512];
+	char conf[512], path[512], text[64] = "";
+	FILE *f;
+	int code;
 
 	(void)state;
-	if (test_proc_init(&proc, "test-control") < 0 ||
-	    test_proc_write(&proc, "echoeld.conf", graph) < 0)
+	test_proc_path(&proc, conf, sizeof(conf), "echoeld.conf");
+	test_proc_path(&proc, path, sizeof(path), "precious");
+	assert_int_equal(test_proc_write(&proc, "precious", "keep me\n"), 0);
+	code = test_proc_run(&proc, (const char *[]){"--config", conf, "--socket", path,
+						     "--backend", "dummy", NULL});
+	printf("# %s", proc.err);
+	assert_int_equal(code, 1);
+	assert_non_null(strstr(proc.err, path));
+	assert_non_null(strstr(proc.err, "is not a socket"));
+	assert_non_null(f = fopen(path, "r"));
+	assert_non_null(fgets(text, sizeof(text), f));
+	fclose(f);
+	assert_string_equal(text, "keep me\n");
+}
+
+static int start_daemon(void **state)
+{
+	char conf[512], log[512], allowed[512], graph[4096];
+
+	(void)state;
+	if (test_proc_init(&proc, "test-control") < 0)
+		return -1;
+	snprintf(graph, sizeof(graph), graph_fmt, proc.dir);
+	test_proc_path(&proc, allowed, sizeof(allowed), "allowed");
+	if (mkdir(allowed, 0700) < 0 || test_proc_write(&proc, "echoeld.conf", graph) < 0)
 		return -1;
 	test_proc_path(&proc, conf, sizeof(conf), "echoeld.conf");
 	test_proc_path(&proc, log, sizeof(log), "daemon.log");
@@ -521,6 +908,7 @@ static int start_daemon(void **state)
 	if (daemon_pid == 0) {
 		if (!freopen(log, "w", stderr))
 			_exit(127);
+		setenv("ECHOELD_TEST_HOOKS", "1", 1); /* debug.stall, for the full-ring test */
 		execl(proc.binary, proc.binary, "--config", conf, "--socket", sock_path,
 		      "--backend", "dummy", (char *)NULL);
 		_exit(127);
@@ -559,8 +947,16 @@ int main(void)
 		cmocka_unit_test(test_busy),
 		cmocka_unit_test(test_abuse_while_playing),
 		cmocka_unit_test(test_batch_lands_in_one_cycle),
+		cmocka_unit_test(test_batch_all_or_nothing),
+		cmocka_unit_test(test_slow_subscriber_dropped),
+		cmocka_unit_test(test_ring_full_busy),
+		cmocka_unit_test(test_idle_half_line),
+		cmocka_unit_test(test_idle_trickle),
+		cmocka_unit_test(test_idle_streaming),
+		cmocka_unit_test(test_load_allowed),
 		cmocka_unit_test(test_permissions),
 		cmocka_unit_test(test_second_daemon_refused),
+		cmocka_unit_test(test_socket_path_regular_file),
 	};
 
 	signal(SIGPIPE, SIG_IGN);

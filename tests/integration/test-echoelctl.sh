@@ -2,9 +2,11 @@
 # Property: echoelctl does what echoelctl(1) says against the real daemon. Black box: the real
 # echoeld on the dummy backend (a tone -> gain "volume" -> meter -> output graph, so audio
 # really runs) and the real echoelctl on its socket. Every command exits 0 and prints what the
-# man page shows; a refusal exits 1 with "echoelctl: CODE:", usage errors exit 2, an absent
-# socket exits 3; `load` outside [ipc] file_dirs is refused; SIGTERM stops the daemon cleanly
-# and removes its socket.
+# man page shows; --json prints one line of JSON with the daemon's result; a refusal exits 1
+# with "echoelctl: CODE:", usage errors exit 2, an absent socket exits 3; $ECHOELD_SOCKET
+# stands in for --socket, which wins over it; `batch` reads a file or standard input; `reload`
+# re-reads the configuration file; `load` switches to a file under [ipc] file_dirs and refuses
+# one outside; SIGTERM stops the daemon cleanly and removes its socket.
 #
 # usage: test-echoelctl.sh ECHOELD ECHOELCTL
 set -eu
@@ -46,6 +48,14 @@ out() {
 }
 err() {
 	grep -Eq -- "$1" "$dir/err" || fail "echoelctl stderr has no line matching '$1'"
+}
+
+# json EXPR [ARG]: the last stdout is one line of JSON, v, for which the Python expression EXPR
+# holds (ARG, if given, is sys.argv[3]).
+json() {
+	[ "$(grep -c '' "$dir/out")" -eq 1 ] || fail "--json: not one line"
+	python3 -c 'import json, sys; v = json.load(open(sys.argv[1])); sys.exit(not eval(sys.argv[2]))' \
+		"$dir/out" "$@" || fail "--json output is not JSON for which $1"
 }
 
 mkdir "$dir/allowed"
@@ -135,6 +145,53 @@ ctl 0 get volume.gain_db
 ctl 0 get volume.mute
 [ "$(cat "$dir/out")" = "1" ] || fail "get volume.mute after the batch"
 
+# A batch from a file: a comment, a command line and a protocol line; --json shows the result.
+cat >"$dir/changes.batch" <<'END'
+# louder, and unmuted
+set volume.gain_db -2
+{"cmd": "set", "args": {"node": "volume", "param": "mute", "value": 0}}
+END
+ctl 0 --json batch "$dir/changes.batch"
+json 'v == {"applied": 2}'
+sleep 0.3
+ctl 0 --json get volume.gain_db
+json 'v == {"value": -2.0}'
+ctl 0 get volume.mute
+[ "$(cat "$dir/out")" = "0" ] || fail "get volume.mute after the batch file"
+
+# reload: the configuration file, edited on disk, becomes the graph.
+cat >>"$dir/echoeld.conf" <<'END'
+[node.t3]
+type = tone
+freq = 300
+END
+ctl 0 reload
+ctl 0 node list
+out '^t3 +tone '
+
+# load: a file under [ipc] file_dirs becomes the running configuration.
+cp "$dir/echoeld.conf" "$dir/allowed/loaded.conf"
+printf '[node.t4]\ntype = tone\nfreq = 400\n' >>"$dir/allowed/loaded.conf"
+ctl 0 load "$dir/allowed/loaded.conf"
+ctl 0 --json node list
+json '[n["name"] for n in v] == ["tone", "volume", "meter", "out", "t3", "t4"]'
+ctl 0 --json status
+json 'v["config"] == sys.argv[3] and v["nodes"] == 6' "$dir/allowed/loaded.conf"
+
+# $ECHOELD_SOCKET stands in for --socket; --socket wins over it.
+rc=0
+ECHOELD_SOCKET="$dir/control" "$ECHOELCTL" status >"$dir/out" 2>"$dir/err" || rc=$?
+[ "$rc" -eq 0 ] || fail "ECHOELD_SOCKET=$dir/control status: exit $rc, expected 0"
+out '^backend +dummy$'
+rc=0
+ECHOELD_SOCKET="$dir/none" "$ECHOELCTL" --socket "$dir/control" hello >"$dir/out" \
+	2>"$dir/err" || rc=$?
+[ "$rc" -eq 0 ] || fail "--socket with ECHOELD_SOCKET elsewhere: exit $rc, expected 0"
+rc=0
+ECHOELD_SOCKET="$dir/none" "$ECHOELCTL" hello >"$dir/out" 2>"$dir/err" || rc=$?
+[ "$rc" -eq 3 ] || fail "ECHOELD_SOCKET to nothing: exit $rc, expected 3"
+err "^echoelctl: cannot connect to '$dir/none': "
+
 # monitor with stdout not a terminal: one plain line per event, no escape sequences.
 ctl 0 monitor --count 3
 [ "$(grep -c '' "$dir/out")" -eq 3 ] || fail "monitor --count 3: not three lines"
@@ -172,5 +229,6 @@ if grep -Eq "RealtimeSanitizer|real-time unsafe|ThreadSanitizer|AddressSanitizer
 	"$dir/log"; then
 	fail "sanitizer report in the daemon's log"
 fi
-echo "ok: echoelctl status, node list/get/add/rm, connect, disconnect, set/get, batch, monitor," \
-	"--json, exit codes 1/2/3 and load permission against the real echoeld"
+echo "ok: echoelctl status, node list/get/add/rm, connect, disconnect, set/get, batch (stdin" \
+	"and file), reload, load, ECHOELD_SOCKET, monitor, --json, exit codes 1/2/3 and load" \
+	"permission against the real echoeld"
