@@ -2,11 +2,13 @@
 /*
  * daemon/backend/dummy.c: the project's own clock, for machines without a sound server (or a
  * sound card): a SCHED_FIFO thread that wakes on absolute CLOCK_MONOTONIC deadlines, one period
- * apart, and runs a cycle. Capture reads silence and playback is discarded (the meters and the
- * IPC show what the graph does): both are passed as NULL channels, so an idle cycle touches no
- * backend memory at all. When a cycle was entirely silent, the clock stops until the control
- * thread changes something: an idle daemon costs (almost) nothing, like a suspended PipeWire
- * graph.
+ * apart, and runs a cycle. Playback is discarded (the meters and the IPC show what the graph
+ * does). Capture reads silence, or a configured source: `[dummy] capture_file`, an audio file
+ * loaded whole (and resampled to the engine's rate) when the backend opens, then played from
+ * memory into the capture channels — looped, or once and then silence. Channels with nothing to
+ * read are passed as NULL, so an idle cycle touches no backend memory at all. When a cycle was
+ * entirely silent, the clock stops until the control thread changes something: an idle daemon
+ * costs (almost) nothing, like a suspended PipeWire graph.
  *
  * A wake-up later than one period after its deadline counts as a late cycle: the clock then
  * re-anchors to now instead of running a burst of catch-up cycles, as a sound card would drop
@@ -23,8 +25,10 @@
 #include "common/el-error.h"
 #include "common/el-macros.h"
 #include "daemon/backend/backend.h"
+#include "daemon/config-value.h"
 #include "daemon/config.h"
 #include "daemon/engine/engine.h"
+#include "daemon/nodes/ir-file.h"
 #include "dsp/cpu.h"
 
 /* Longest stop of an idle clock: it then runs one cycle to look again. */
@@ -43,9 +47,44 @@ struct dummy {
 	bool realtime;
 	_Atomic bool stop;
 	_Atomic uint64_t stall_until_ns;      /* tests: no cycle before this CLOCK_MONOTONIC time */
-	const float *capture[DUMMY_CHANNELS]; /* all NULL: silence */
+	const float *capture[DUMMY_CHANNELS]; /* NULL: silence; else block frames of the file */
 	float *playback[DUMMY_CHANNELS];      /* all NULL: discarded */
+
+	/* [dummy] capture_file: capture channel c plays file channel c % file->channels. */
+	struct node_ir *file;   /* owned, or NULL; loaded at open(), read by the RT thread */
+	float *capture_buf;     /* owned: file->channels blocks, what capture[] points into */
+	bool loop;              /* start again at the end, or fall silent */
+	size_t pos;             /* RT thread only: the next frame of the file to play */
 };
+
+/* Copies the next block of the file into the capture buffers (wrapping when looping). */
+EL_RT static void rt_read_capture(struct dummy *d)
+{
+	const struct node_ir *f = d->file;
+	size_t done = 0;
+
+	if (!f)
+		return;
+	while (done < d->block) {
+		size_t n;
+
+		if (d->pos >= f->frames) {
+			if (!d->loop) {
+				/* played once: from now on the capture channels are silent */
+				for (unsigned c = 0; c < DUMMY_CHANNELS; c++)
+					d->capture[c] = NULL;
+				return;
+			}
+			d->pos = 0;
+		}
+		n = EL_MIN(f->frames - d->pos, d->block - done);
+		for (unsigned c = 0; c < f->channels; c++)
+			memcpy(d->capture_buf + (size_t)c * d->block + done, f->data[c] + d->pos,
+			       n * sizeof(float));
+		done += n;
+		d->pos += n;
+	}
+}
 
 static void timespec_add_ns(struct timespec *t, uint64_t ns)
 {
@@ -97,6 +136,7 @@ static void *dummy_main(void *arg)
 			eng_engine_report_late(d->engine, (uint64_t)late);
 			deadline = now;
 		}
+		rt_read_capture(d);
 		eng_engine_cycle(d->engine, d->capture, DUMMY_CHANNELS, d->playback, DUMMY_CHANNELS,
 				 d->block);
 		if (eng_engine_is_idle(d->engine)) {
@@ -109,17 +149,75 @@ static void *dummy_main(void *arg)
 	return NULL;
 }
 
+static const char *const dummy_keys[] = {"capture_file", "capture_loop", NULL};
+
+/* The directory of the file that set key, so a relative path reads like the fir node's `ir`. */
+static char *origin_dir(const struct conf_section *sec, const char *key)
+{
+	const struct conf_entry *e = conf_section_find(sec, key);
+	const char *file = e ? e->origin.file : NULL;
+	const char *slash = file ? strrchr(file, '/') : NULL;
+
+	return slash ? strndup(file, (size_t)(slash - file)) : NULL;
+}
+
+/* [dummy] capture_file and capture_loop: load the file for an engine at rate, block. */
+static int load_capture(struct dummy *d, const struct conf *conf, uint32_t rate,
+			struct el_error *reterr)
+{
+	const struct conf_section *sec = conf ? conf_find_section(conf, "dummy") : NULL;
+	const char *name = conf_get_string(sec, "capture_file", NULL);
+	char *base;
+	int r;
+
+	if ((r = conf_check_keys(sec, dummy_keys, reterr)) < 0 ||
+	    (r = conf_get_bool(sec, "capture_loop", true, &d->loop, reterr)) < 0 || !name)
+		return r;
+	base = origin_dir(sec, "capture_file");
+	r = node_ir_load(name, base, rate, &d->file, reterr);
+	free(base);
+	if (r < 0)
+		return r;
+	/*
+	 * node_ir_load() keeps a resampled IR's frequency response, scaling it by file_rate/rate;
+	 * a signal keeps its level instead, so undo that.
+	 */
+	if (d->file->file_rate != rate)
+		for (unsigned c = 0; c < d->file->channels; c++)
+			for (size_t i = 0; i < d->file->frames; i++)
+				d->file->data[c][i] *= (float)rate / (float)d->file->file_rate;
+	d->capture_buf = calloc((size_t)d->file->channels * d->block, sizeof(float));
+	if (!d->capture_buf)
+		return el_error_set(reterr, -ENOMEM, "out of memory");
+	for (unsigned c = 0; c < DUMMY_CHANNELS; c++)
+		d->capture[c] = d->capture_buf + (size_t)(c % d->file->channels) * d->block;
+	return 0;
+}
+
+static void dummy_free(struct dummy *d)
+{
+	if (!d)
+		return;
+	node_ir_free(d->file);
+	free(d->capture_buf);
+	free(d);
+}
+
 static int dummy_open(const struct conf *conf, void **ret, uint32_t *ret_rate, uint32_t *ret_block,
 		      struct el_error *reterr)
 {
 	struct dummy *d = calloc(1, sizeof(*d));
+	int r;
 
-	(void)conf;
 	if (!d)
 		return el_error_set(reterr, -ENOMEM, "out of memory");
 	/* Our own clock runs at whatever the configuration asks. */
 	d->block = *ret_block;
 	d->period_ns = (uint64_t)*ret_block * 1000000000u / *ret_rate;
+	if ((r = load_capture(d, conf, *ret_rate, reterr)) < 0) {
+		dummy_free(d);
+		return r;
+	}
 	*ret = d;
 	return 0;
 }
@@ -175,7 +273,7 @@ static void dummy_destroy(void *be)
 	if (!d)
 		return;
 	dummy_stop(d);
-	free(d);
+	dummy_free(d);
 }
 
 static bool dummy_is_realtime(void *be)

@@ -20,7 +20,7 @@
 #define NODE_PREFIX "node."
 
 /* Sections that are not nodes and that someone reads. */
-static const char *const known_sections[] = {"engine", "ipc", "jack", "pipewire", NULL};
+static const char *const known_sections[] = {"engine", "ipc", "jack", "pipewire", "dummy", NULL};
 
 static int is_known_section(const char *name)
 {
