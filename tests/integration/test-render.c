@@ -228,6 +228,18 @@ static void test_bad_files(void **state)
 	assert_int_equal(run((const char *[]){"render", "--config", conf, in, out, NULL}), 1);
 	assert_stderr_contains("is at 48000 Hz but [engine] rate = 44100");
 
+	/* Not audio at all, and a WAV header cut off after a few bytes: named, nothing written. */
+	write_text("text.wav", "this is not a sound file\n");
+	path(in, "text.wav");
+	assert_int_equal(run((const char *[]){"render", in, out, NULL}), 1);
+	assert_stderr_contains("text.wav': cannot read");
+	assert_int_equal(access(out, F_OK), -1);
+	write_text("truncated.wav", "RIFF\x24\x00\x00\x00WAVEfmt ");
+	path(in, "truncated.wav");
+	assert_int_equal(run((const char *[]){"render", in, out, NULL}), 1);
+	assert_stderr_contains("truncated.wav': cannot read");
+	assert_int_equal(access(out, F_OK), -1);
+
 	assert_int_equal(run((const char *[]){"render", in, NULL}), 2);
 	assert_int_equal(run((const char *[]){"render", "--format", "mp9", in, out, NULL}), 2);
 }
