@@ -8,6 +8,7 @@
  * pool the plan indexes; silence is tracked per buffer so a node whose input has been silent
  * for longer than its tail is skipped and reads as silence downstream.
  */
+#include <assert.h>
 #include <stdatomic.h>
 #include <string.h>
 #include <time.h>
@@ -43,6 +44,9 @@ EL_RT void eng_cycle_push_event(struct eng_engine *e, uint32_t type, uint32_t in
 		.frame = atomic_load_explicit(&e->frames, memory_order_relaxed),
 		.value = value,
 	};
+
+	/* The ring has one producer: workers report through counters the RT thread reads. */
+	assert(!eng_workers_on_worker());
 
 	if (eng_ring_push(e->events, &ev) < 0)
 		atomic_fetch_add_explicit(&e->events_lost, 1, memory_order_relaxed);
@@ -126,17 +130,83 @@ EL_RT static void rt_mark_outputs(struct eng_engine *e, struct eng_plan *p, stru
 		atomic_store_explicit(&e->rt_heard, true, memory_order_relaxed);
 }
 
-EL_RT static void rt_check_clips(struct eng_engine *e, struct eng_plan_step *s)
+/*
+ * Clip counts become events here, on the RT thread after the last level: the event ring has a
+ * single producer, and output steps may run on workers, which only count (in the node's atomic,
+ * made visible here by the level's completion).
+ */
+EL_RT static void rt_report_clips(struct eng_engine *e, const struct eng_plan *p)
 {
 	double clips;
 
-	if (s->clip_param < 0 ||
-	    s->inst->type->get_param(s->inst->state, (unsigned)s->clip_param, 0, &clips) < 0)
-		return;
-	if (clips > s->clips_seen) {
-		eng_cycle_push_event(e, ENG_EVENT_CLIP, s->inst->id, clips);
-		s->clips_seen = clips;
+	for (size_t i = 0; i < p->n_steps; i++) {
+		struct eng_inst *inst = p->steps[i].inst;
+
+		if (p->steps[i].clip_param < 0 ||
+		    inst->type->get_param(inst->state, (unsigned)p->steps[i].clip_param, 0,
+					  &clips) < 0)
+			continue;
+		if (clips > inst->clips_seen) {
+			eng_cycle_push_event(e, ENG_EVENT_CLIP, inst->id, clips);
+			inst->clips_seen = clips;
+		}
 	}
+}
+
+/*
+ * A replacing step's partner (plan.h) runs on the step's inputs, and the step's output
+ * crossfades from the partner's output to the new instance's over the plan's first fade_frames.
+ *
+ * The law is equal-gain linear (the two gains sum to 1), not equal-power. A replacement is the
+ * same node with new settings fed the same signal, so the two outputs are strongly correlated
+ * (identical for an equivalent filter, as when a longer IR replaces the same response): equal
+ * gains then keep the level exactly, where an equal-power law (squares summing to 1) would
+ * swell by up to 3 dB mid-fade. Only for unrelated outputs (a source swapped for another) does
+ * linear dip, by at most 3 dB at the midpoint of a fade of a few milliseconds. The connection
+ * fades use the same linear ramps. Returns whether the partner's output was silence.
+ */
+EL_RT static bool rt_run_partner(struct eng_engine *e, const struct eng_plan *p,
+				 struct eng_plan_step *s, const struct eng_node_io *io)
+{
+	struct eng_inst *old = s->partner;
+	struct eng_node_io pio = {.frames = io->frames,
+				  .n_in = old->n_in,
+				  .n_out = old->n_out,
+				  .in = s->partner_in_ptrs,
+				  .out = s->partner_out_ptrs,
+				  /* its inputs are some of the step's: silent when they all are */
+				  .in_silent = io->in_silent};
+	uint64_t t = p->frames_run;
+	float in0 = rt_ramp_gain(ENG_RAMP_IN, t, p->fade_frames);
+	float in1 = rt_ramp_gain(ENG_RAMP_IN, t + io->frames, p->fade_frames);
+	float out0 = rt_ramp_gain(ENG_RAMP_OUT, t, p->fade_frames);
+	float out1 = rt_ramp_gain(ENG_RAMP_OUT, t + io->frames, p->fade_frames);
+	bool silent;
+
+	for (unsigned j = 0; j < old->n_in; j++)
+		s->partner_in_ptrs[j] = s->partner_in[j] >= 0 ? io->in[s->partner_in[j]] : e->zero;
+	for (unsigned c = 0; c < old->n_out; c++)
+		s->partner_out_ptrs[c] = rt_buffer(e, s->partner_bufs[c]);
+	silent = old->type->process(old->state, &pio);
+	/* Channels only the new instance has are new connections downstream: they fade in there. */
+	for (unsigned c = 0; c < EL_MIN(s->n_out, old->n_out); c++) {
+		e->mix.gain_ramp(io->out[c], io->out[c], in0, in1, io->frames);
+		if (!silent)
+			e->mix.add_gain_ramp(io->out[c], s->partner_out_ptrs[c], out0, out1,
+					     io->frames);
+	}
+	return silent;
+}
+
+/* Runs the step's instance (and its partner while crossfading); true if the output is silence. */
+EL_RT static bool rt_process(struct eng_engine *e, const struct eng_plan *p,
+			     struct eng_plan_step *s, const struct eng_node_io *io, bool xfade)
+{
+	bool silent = s->inst->type->process(s->inst->state, io);
+
+	if (xfade)
+		silent = rt_run_partner(e, p, s, io) && silent;
+	return silent;
 }
 
 EL_RT void eng_cycle_run_step(void *engine, const struct eng_plan_level *level, uint32_t i)
@@ -147,6 +217,8 @@ EL_RT void eng_cycle_run_step(void *engine, const struct eng_plan_level *level, 
 	struct eng_inst *inst = s->inst;
 	unsigned frames = e->settings.block;
 	struct eng_node_io io = {.frames = frames, .n_in = s->n_in, .n_out = s->n_out};
+	/* Read partner only inside its fade: after it, the control thread may drop it (plan.h). */
+	bool xfade = p->frames_run < p->fade_frames && s->partner;
 	uint64_t t0;
 	bool out_silent;
 
@@ -154,7 +226,8 @@ EL_RT void eng_cycle_run_step(void *engine, const struct eng_plan_level *level, 
 	rt_point_outputs(e, s);
 	io.in = s->in_ptrs;
 	io.out = s->out_ptrs;
-	if (io.in_silent && inst->quiet_frames >= inst->type->get_tail(inst->state)) {
+	/* Never skipped mid-crossfade: the partner's fade would stand still. */
+	if (!xfade && io.in_silent && inst->quiet_frames >= inst->type->get_tail(inst->state)) {
 		for (unsigned c = 0; inst->type->role == NODE_ROLE_PLAYBACK && c < s->n_out; c++)
 			if (s->out_ptrs[c] != rt_buffer(e, s->out_buffers[c]))
 				memset(s->out_ptrs[c], 0, frames * sizeof(float));
@@ -164,12 +237,12 @@ EL_RT void eng_cycle_run_step(void *engine, const struct eng_plan_level *level, 
 	}
 	if (e->rt_timing) {
 		t0 = rt_now_ns();
-		out_silent = inst->type->process(inst->state, &io);
+		out_silent = rt_process(e, p, s, &io, xfade);
 		/* relaxed: independent statistics counters */
 		atomic_fetch_add_explicit(&inst->time_ns, rt_now_ns() - t0, memory_order_relaxed);
 		atomic_fetch_add_explicit(&inst->timed_runs, 1, memory_order_relaxed);
 	} else {
-		out_silent = inst->type->process(inst->state, &io);
+		out_silent = rt_process(e, p, s, &io, xfade);
 	}
 	atomic_fetch_add_explicit(&inst->runs, 1, memory_order_relaxed);
 	if (!io.in_silent)
@@ -181,8 +254,6 @@ EL_RT void eng_cycle_run_step(void *engine, const struct eng_plan_level *level, 
 	 * step that only found silence. */
 	if (inst->type->role != NODE_ROLE_CAPTURE)
 		atomic_store_explicit(&e->rt_heard, true, memory_order_relaxed);
-	if (inst->type->role == NODE_ROLE_PLAYBACK)
-		rt_check_clips(e, s);
 }
 
 /*
@@ -292,10 +363,17 @@ EL_RT void eng_engine_cycle(struct eng_engine *e, const float *const *capture, u
 			eng_workers_run_level(e->workers, &p->levels[l], p->levels[l].share);
 		}
 		p->frames_run += frames;
+		rt_report_clips(e, p);
+		/* relaxed: only this thread writes it. release: every read of a partner, on this
+		 * thread or a worker (ordered by the levels' completion), happens before the
+		 * control thread, acquiring this, drops the partners. */
+		if (p->has_partners && p->frames_run >= p->fade_frames &&
+		    !atomic_load_explicit(&p->partners_done, memory_order_relaxed))
+			atomic_store_explicit(&p->partners_done, true, memory_order_release);
 	}
-	/* Idle needs a whole cycle of silence with no fade still running. */
+	/* Idle needs a whole cycle of silence with no fade or crossfade still running. */
 	e->rt_all_silent = p && !atomic_load_explicit(&e->rt_heard, memory_order_relaxed) &&
-			   (!p->has_ramps || p->frames_run >= p->fade_frames);
+			   ((!p->has_ramps && !p->has_partners) || p->frames_run >= p->fade_frames);
 	atomic_store_explicit(&e->rt_heard, false, memory_order_relaxed);
 	rt_report_xruns(e);
 	rt_publish_load(e, rt_now_ns() - t0, frames);

@@ -136,6 +136,22 @@ static int wait_adopted(struct eng_engine *e, const struct eng_plan *p, uint64_t
 	return 0;
 }
 
+/* Waits until the RT thread has ended p's crossfades from replaced instances (plan.h). */
+static int wait_partners(struct eng_engine *e, struct eng_plan *p)
+{
+	uint64_t deadline = now_ns() + ADOPT_TIMEOUT_NS;
+	const struct timespec tick = {0, 1000000}; /* 1 ms: a fraction of any fade */
+
+	/* acquire: pairs with the RT's release in eng_engine_cycle(): it reads partners no more */
+	while (e->running && p->has_partners &&
+	       !atomic_load_explicit(&p->partners_done, memory_order_acquire)) {
+		if (now_ns() > deadline)
+			return -ETIMEDOUT;
+		nanosleep(&tick, NULL);
+	}
+	return 0;
+}
+
 static bool plan_has_updates(const struct eng_plan *p)
 {
 	for (size_t i = 0; i < p->n_steps; i++)
@@ -145,8 +161,9 @@ static bool plan_has_updates(const struct eng_plan *p)
 }
 
 /*
- * Publishes p (taking ownership) and waits for it and its fades; frees the plan it replaces.
- * On a timeout the old plan is kept alive (leaked) rather than freed under the RT thread.
+ * Publishes p (taking ownership) and waits for it and its fades; frees the plan it replaces and
+ * the instances p replaced once they are crossfaded out. On a timeout the old plan (and those
+ * instances) are kept alive (leaked) rather than freed under the RT thread.
  */
 static int publish(struct eng_engine *e, struct eng_plan *p, struct el_error *reterr)
 {
@@ -174,8 +191,11 @@ static int publish(struct eng_engine *e, struct eng_plan *p, struct el_error *re
 	 * in the middle of a fade is never skipped, node.h). Only then may what they fade away
 	 * from be freed. */
 	r = wait_adopted(e, p, p->has_ramps || plan_has_updates(p) ? e->fade_frames : 0);
+	if (r == 0)
+		r = wait_partners(e, p);
 	if (r < 0)
 		return el_error_set(reterr, r, "the real-time thread did not take the new graph");
+	eng_plan_drop_partners(p);
 	eng_plan_free(old);
 	return 0;
 }

@@ -72,9 +72,10 @@ const struct eng_settings *eng_engine_get_settings(const struct eng_engine *e);
 /*
  * Thread: control. Compiles the graph of c and switches to it: connections that go away fade
  * out, then new ones fade in; nodes in both keep their state; a node with changed settings is
- * updated in place (crossfaded) when its type can, else replaced. Relative file paths resolve
- * against base_dir. Returns when the switch is complete. On any error the running graph is
- * untouched. 0; -EINVAL etc. with a message; -ETIMEDOUT when the RT thread stopped answering.
+ * updated in place (crossfaded) when its type can, else replaced (the old and new instances
+ * run side by side and are crossfaded, see plan.h). Relative file paths resolve against
+ * base_dir. Returns when the switch is complete. On any error the running graph is untouched.
+ * 0; -EINVAL etc. with a message; -ETIMEDOUT when the RT thread stopped answering.
  */
 int eng_engine_configure(struct eng_engine *e, const struct conf *c, const char *base_dir,
 			 struct el_error *reterr);

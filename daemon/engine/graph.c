@@ -20,7 +20,8 @@
 #define NODE_PREFIX "node."
 
 /* Sections that are not nodes and that someone reads. */
-static const char *const known_sections[] = {"engine", "ipc", "jack", "pipewire", "dummy", NULL};
+static const char *const known_sections[] = {"engine", "ipc", "jack", "pipewire", "dummy",
+						    "policy", NULL};
 
 static int is_known_section(const char *name)
 {

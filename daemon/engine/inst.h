@@ -32,6 +32,8 @@ struct eng_inst {
 
 	/* RT thread (or the worker running it) only. */
 	size_t quiet_frames; /* frames its input has been silent */
+	/* RT thread only (never a worker): the "clips" count last reported as an event. */
+	double clips_seen;
 
 	/* Written by the RT thread, read by anyone (statistics): relaxed, independent counters. */
 	_Atomic uint64_t time_ns;    /* processing time, summed over the timed runs */

@@ -108,7 +108,8 @@ struct node_type {
 	/*
 	 * Thread: control. Prepares moving inst to the settings in sec without replacing it (state
 	 * kept). 0 with *ret_update set (NULL when nothing changes); -EOPNOTSUPP when the change
-	 * needs a new instance (e.g. the channel count changes); other -errno with a message.
+	 * needs a new instance (e.g. the channel count changes: the engine then runs the old and
+	 * the new instance side by side and crossfades them, plan.h); other -errno with a message.
 	 * May be NULL: every change then replaces the instance.
 	 */
 	int (*update_prepare)(void *inst, const struct conf_section *sec,

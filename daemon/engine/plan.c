@@ -8,7 +8,13 @@
  * from the previous plan, updated, or created). Buffers are assigned afterwards, level by level:
  * at the start of a level every buffer whose last reader ran in an earlier level is free; each
  * step of the level takes one buffer per output channel and one scratch buffer per ramped
- * input, and scratch buffers live only within their level.
+ * input (and one per output of a partner it crossfades from), and scratch buffers live only
+ * within their level.
+ *
+ * Replacement (plan.h): a step that replaces an instance stands for it when connections are
+ * compared with the previous plan (step_origin()), both when the new plan decides what fades in
+ * and when the fade-out step decides what fades out, so the replaced node's connections run on
+ * steadily while its two instances are crossfaded inside the step.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -27,11 +33,16 @@ static void step_done(struct eng_plan_step *s)
 	if (s->update)
 		s->inst->type->update_free(s->update);
 	eng_inst_unref(s->inst);
+	eng_inst_unref(s->partner);
 	free(s->inputs);
 	free(s->out_buffers);
 	free(s->in_ptrs);
 	free(s->out_ptrs);
 	free(s->signature);
+	free(s->partner_in);
+	free(s->partner_bufs);
+	free(s->partner_in_ptrs);
+	free(s->partner_out_ptrs);
 }
 
 struct eng_plan *eng_plan_free(struct eng_plan *p)
@@ -48,6 +59,14 @@ struct eng_plan *eng_plan_free(struct eng_plan *p)
 	free(p->sets);
 	free(p);
 	return NULL;
+}
+
+void eng_plan_drop_partners(struct eng_plan *p)
+{
+	/* Only steps that have one: the RT thread may still read the others' (NULL) pointers. */
+	for (size_t i = 0; i < p->n_steps; i++)
+		if (p->steps[i].partner)
+			p->steps[i].partner = eng_inst_unref(p->steps[i].partner);
 }
 
 void eng_plan_commit(struct eng_plan *p)
@@ -80,7 +99,13 @@ static const struct eng_plan_step *find_step_of(const struct eng_plan *p,
 	return NULL;
 }
 
-/* Does plan p feed input k of inst from channel ch of src? */
+/* The instance a step stands for in the plan before its own: the one it replaces, if any. */
+static const struct eng_inst *step_origin(const struct eng_plan_step *s)
+{
+	return s->partner ? s->partner : s->inst;
+}
+
+/* Does plan p (the earlier one) feed input k of inst from channel ch of src? */
 static int plan_has_edge(const struct eng_plan *p, const struct eng_inst *inst, unsigned k,
 			 const struct eng_inst *src, uint32_t ch)
 {
@@ -89,6 +114,45 @@ static int plan_has_edge(const struct eng_plan *p, const struct eng_inst *inst, 
 	if (!s || k >= s->n_in || s->inputs[k].src_step < 0)
 		return 0;
 	return p->steps[s->inputs[k].src_step].inst == src && s->inputs[k].src_channel == ch;
+}
+
+/*
+ * Does next (the later plan) keep input k of inst, fed from channel ch of src? A step that
+ * replaces inst stands for it, its inputs matched through partner_in.
+ */
+static int next_keeps_edge(const struct eng_plan *next, const struct eng_inst *inst, unsigned k,
+			   const struct eng_inst *src, uint32_t ch)
+{
+	const struct eng_plan_step *s = NULL;
+	int32_t kn = (int32_t)k;
+
+	for (size_t i = 0; !s && i < next->n_steps; i++)
+		if (step_origin(&next->steps[i]) == inst)
+			s = &next->steps[i];
+	if (s && s->partner)
+		kn = s->partner_in[k];
+	if (!s || kn < 0 || (unsigned)kn >= s->n_in || s->inputs[kn].src_step < 0)
+		return 0;
+	return step_origin(&next->steps[s->inputs[kn].src_step]) == src &&
+	       s->inputs[kn].src_channel == ch;
+}
+
+/*
+ * Channel k of an input layout `from` (channels per `input` reference) as the same channel of
+ * the same reference in layout `to`, or -1 when `to` lacks it.
+ */
+static int32_t map_channel(const unsigned *from, size_t n_from, const unsigned *to, size_t n_to,
+			   unsigned k)
+{
+	unsigned base = 0;
+
+	for (size_t g = 0; g < n_from && g < n_to; g++) {
+		if (k < from[g])
+			return k < to[g] ? (int32_t)(base + k) : -1;
+		k -= from[g];
+		base += to[g];
+	}
+	return -1;
 }
 
 static int step_alloc_io(struct eng_plan_step *s)
@@ -103,6 +167,23 @@ static int step_alloc_io(struct eng_plan_step *s)
 		s->inputs[k].src_step = -1; /* capture steps' inputs are backend channels */
 		s->inputs[k].scratch = ENG_NO_BUFFER;
 	}
+	return 0;
+}
+
+/* The partner's arrays; its inputs read the step's inputs of the same reference and channel. */
+static int step_alloc_partner(struct eng_plan_step *s)
+{
+	const struct eng_inst *o = s->partner;
+
+	s->partner_in = calloc(o->n_in + 1, sizeof(*s->partner_in));
+	s->partner_bufs = calloc(o->n_out + 1, sizeof(*s->partner_bufs));
+	s->partner_in_ptrs = calloc(o->n_in + 1, sizeof(*s->partner_in_ptrs));
+	s->partner_out_ptrs = calloc(o->n_out + 1, sizeof(*s->partner_out_ptrs));
+	if (!s->partner_in || !s->partner_bufs || !s->partner_in_ptrs || !s->partner_out_ptrs)
+		return -ENOMEM;
+	for (unsigned j = 0; j < o->n_in; j++)
+		s->partner_in[j] = map_channel(o->in_groups, o->n_groups, s->inst->in_groups,
+					       s->inst->n_groups, j);
 	return 0;
 }
 
@@ -187,6 +268,10 @@ static int assign_level(struct eng_plan *p, struct eng_plan_level *lv, unsigned 
 			if (take_buffer(a, level, free_at[base[si] + c], &s->out_buffers[c]) < 0)
 				return -ENOSPC;
 		}
+		/* The partner's outputs are mixed into the step's before the level ends. */
+		for (unsigned c = 0; s->partner && c < s->partner->n_out; c++)
+			if (take_buffer(a, level, level + 1, &s->partner_bufs[c]) < 0)
+				return -ENOSPC;
 	}
 	return 0;
 }
@@ -274,11 +359,17 @@ static void wire_inputs(const struct eng_graph_node *n, struct eng_plan *p, cons
 
 		for (unsigned c = 0; c < count; c++, k++) {
 			struct eng_plan_input *in = &s->inputs[k];
+			/* A replacing step's input k is its partner's input j in prev. */
+			int32_t j = s->partner ? map_channel(s->inst->in_groups, s->inst->n_groups,
+							     s->partner->in_groups,
+							     s->partner->n_groups, k)
+					       : (int32_t)k;
 
 			in->src_step = src;
 			in->src_channel = first + c;
-			in->ramp = prev && !plan_has_edge(prev, s->inst, k, p->steps[src].inst,
-							  first + c)
+			in->ramp = prev && (j < 0 ||
+					    !plan_has_edge(prev, step_origin(s), (unsigned)j,
+							   step_origin(&p->steps[src]), first + c))
 					   ? ENG_RAMP_IN
 					   : ENG_RAMP_STEADY;
 			p->has_ramps |= in->ramp != ENG_RAMP_STEADY;
@@ -327,7 +418,12 @@ static int find_instance(const struct eng_graph_node *n, const struct eng_plan *
 				return r;
 		}
 	}
-	return eng_inst_new(n->type, n->name, n->section, env, &s->inst, reterr);
+	r = eng_inst_new(n->type, n->name, n->section, env, &s->inst, reterr);
+	/* A replaced processing node is crossfaded from its old instance, not faded out and in. */
+	if (r == 0 && old && old->inst->type->role == NODE_ROLE_PROCESS &&
+	    n->type->role == NODE_ROLE_PROCESS)
+		s->partner = eng_inst_ref(old->inst);
+	return r;
 }
 
 static int compile_step(const struct eng_graph *g, size_t node, struct eng_plan *p,
@@ -351,14 +447,12 @@ static int compile_step(const struct eng_graph *g, size_t node, struct eng_plan 
 	step_of[node] = (int32_t)p->n_steps++;
 	s->level = n->level;
 	s->clip_param = find_param(s->inst->type, "clips");
-	if (s->clip_param >= 0)
-		s->inst->type->get_param(s->inst->state, (unsigned)s->clip_param, 0,
-					 &s->clips_seen);
 	/* A capture step reads as many backend channels as it outputs. */
 	s->n_in = n->type->role == NODE_ROLE_CAPTURE ? s->inst->n_out : s->inst->n_in;
 	s->n_out = s->inst->n_out;
-	if (step_alloc_io(s) < 0)
+	if (step_alloc_io(s) < 0 || (s->partner && step_alloc_partner(s) < 0))
 		return -ENOMEM;
+	p->has_partners |= s->partner != NULL;
 	if (n->type->role != NODE_ROLE_CAPTURE)
 		wire_inputs(n, p, step_of, s, prev);
 	return 0;
@@ -468,7 +562,6 @@ static int plan_clone(const struct eng_plan *cur, struct eng_plan **ret)
 		s->io_base = c->io_base;
 		s->io_placed = c->io_placed;
 		s->clip_param = c->clip_param;
-		s->clips_seen = c->clips_seen;
 		if (step_alloc_io(s) < 0) {
 			eng_plan_free(p);
 			return -ENOMEM;
@@ -493,8 +586,8 @@ static int fade_out(const struct eng_plan *cur, const struct eng_plan *next, uin
 		for (unsigned k = 0; k < s->n_in; k++) {
 			struct eng_plan_input *in = &s->inputs[k];
 			int keep = next && in->src_step >= 0 &&
-				   plan_has_edge(next, s->inst, k, p->steps[in->src_step].inst,
-						 in->src_channel);
+				   next_keeps_edge(next, s->inst, k, p->steps[in->src_step].inst,
+						   in->src_channel);
 
 			in->ramp = keep ? ENG_RAMP_STEADY : ENG_RAMP_OUT;
 			p->has_ramps |= in->src_step >= 0 && !keep;

@@ -13,11 +13,22 @@
  * from plan A to plan B in two steps: A' (A's wiring, every connection B lacks fading out),
  * then B (every connection A lacked fading in). What both share runs on, sample-continuous.
  *
+ * Replacement: a node that B must give a new instance (its type cannot adopt the new settings in
+ * place, or its input channels changed) keeps its place in the graph: for A' and B its
+ * connections count as the old instance's. B's step runs the new instance and, beside it on the
+ * same inputs, the old one (the step's partner) for the first fade_frames, and crossfades their
+ * outputs (equal-gain linear: see rt_run_partner() in cycle.c). A steady signal through a
+ * replaced filter therefore does not dip. Input channels are matched by reference and channel
+ * within it; a channel the partner's layout lacks reads silence, an output channel only the new
+ * instance has is new (its connections fade in). Capture and playback nodes are not partnered
+ * (they own backend channels): replacing one still fades out, then in.
+ *
  * Thread: control for everything here, except the fields marked RT, which only the RT thread
  * (and workers, inside a level) touch while the plan is current.
  */
 #pragma once
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -54,12 +65,23 @@ struct eng_plan_step {
 	unsigned io_base;              /* first backend channel (capture and playback steps) */
 	bool io_placed; /* io_base is assigned */
 	void *update;                  /* owned: the type's update (applied or not), or NULL */
-	char *signature;   /* owned: the instance's settings once this plan is published */
-	int clip_param;    /* playback steps: index of the type's "clips" param, or -1 */
-	double clips_seen; /* RT: clip count last reported as an event */
+	char *signature; /* owned: the instance's settings once this plan is published */
+	int clip_param;  /* playback steps: index of the type's "clips" param, or -1 */
 	/* RT: the per-cycle pointer arrays handed to the type's process() */
 	const float **in_ptrs;
 	float **out_ptrs;
+
+	/*
+	 * The instance this step replaces (reference held), crossfaded out over the plan's first
+	 * fade_frames; NULL when there is none, and set to NULL (reference dropped) by
+	 * eng_plan_drop_partners() once the RT thread has reported the fades done. The RT thread
+	 * reads the pointer only while frames_run < fade_frames, which is before that report.
+	 */
+	struct eng_inst *partner;
+	int32_t *partner_in;    /* owned: per partner input, the step input it reads, or -1 */
+	uint32_t *partner_bufs; /* owned: per partner output, a pool buffer of this level */
+	const float **partner_in_ptrs; /* RT: partner->n_in */
+	float **partner_out_ptrs;      /* RT: partner->n_out */
 };
 
 struct eng_plan_level {
@@ -78,6 +100,7 @@ struct eng_plan {
 	unsigned n_playback;  /* backend channels written by playback steps */
 	uint32_t fade_frames; /* length of every ramp in this plan */
 	bool has_ramps;       /* any input fades in or out */
+	bool has_partners;    /* any step crossfades from a replaced instance */
 
 	/* Parameter changes applied when the RT thread adopts the plan (a batch). Owned. */
 	struct eng_command *sets;
@@ -87,6 +110,10 @@ struct eng_plan {
 	bool updates_applied;
 	uint64_t frames_run; /* frames since the RT thread adopted the plan */
 	uint8_t *silent;     /* per pool buffer: its content this cycle is silence */
+
+	/* RT -> control: set (release) after the cycle that ends the partners' crossfade; from then
+	 * on the RT thread never reads a step's partner again. */
+	_Atomic bool partners_done;
 };
 
 /*
@@ -94,8 +121,9 @@ struct eng_plan {
  * a node with the same name and type, the same input channels and the same settings keeps its
  * instance; with changed settings it keeps it through an update when the type can do that;
  * otherwise, or when new, an instance is created with env (in_channels/in_groups filled in
- * per node). Inputs that prev lacks fade in. pool_buffers bounds the buffers it may use.
- * 0 with *ret; -EINVAL with a message naming the node and port; the types' errors; -ENOMEM.
+ * per node), and a replaced processing node gets the old instance as its partner (see
+ * "Replacement" above). Inputs that prev lacks fade in. pool_buffers bounds the buffers it may
+ * use. 0 with *ret; -EINVAL with a message naming the node and port; the types' errors; -ENOMEM.
  */
 int eng_plan_compile(const struct eng_graph *g, const struct eng_plan *prev,
 		     const struct eng_node_env *env, uint32_t pool_buffers, uint32_t fade_frames,
@@ -118,6 +146,12 @@ int eng_plan_fade_out_all(const struct eng_plan *cur, uint32_t pool_buffers, str
  * compile compares against them). Call once, just before publishing.
  */
 void eng_plan_commit(struct eng_plan *p);
+
+/*
+ * Drops the partners' references (destroying the replaced instances no other plan holds). Call
+ * once the RT thread has set partners_done, or when no RT thread runs the plan.
+ */
+void eng_plan_drop_partners(struct eng_plan *p);
 
 /* Frees the plan, its unapplied updates, and its instance references. Accepts NULL; NULL. */
 struct eng_plan *eng_plan_free(struct eng_plan *p);

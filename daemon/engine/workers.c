@@ -56,6 +56,9 @@ struct eng_workers {
 	struct worker *threads;
 };
 
+/* Set once in each worker thread: lets the RT-only paths assert they are not on one. */
+static _Thread_local bool on_worker;
+
 static void futex_wait(_Atomic uint32_t *word, uint32_t expected)
 {
 	syscall(SYS_futex, word, FUTEX_WAIT_PRIVATE, expected, NULL, NULL, 0);
@@ -107,6 +110,7 @@ static void *worker_main(void *arg)
 	struct eng_workers *w = me->pool;
 	uint32_t seen = atomic_load_explicit(&w->wake, memory_order_acquire);
 
+	on_worker = true;
 	/* Same arithmetic as the RT thread: decaying tails must not fall into denormals here. */
 	dsp_cpu_flush_denormals();
 
@@ -152,10 +156,31 @@ EL_RT void eng_workers_run_level(struct eng_workers *w, const struct eng_plan_le
 	atomic_fetch_add_explicit(&w->wake, 1, memory_order_release);
 	futex_wake(&w->wake, (int)EL_MIN(active, n - 1));
 	rt_drain_job(w);
-	/* Only steps a running thread has claimed remain: wait for them, bounded by their work. */
+	/*
+	 * The bound of this wait. The RT thread has itself run every step nobody had claimed, so
+	 * what remains are steps a worker claimed, and a worker claims a step only while it is
+	 * awake and running, just before running it: the wait is never for a sleeping thread
+	 * (a worker woken too late finds the job drained and claims nothing). It lasts at most the
+	 * longest of those steps' processing time, which is at most the level's work that the RT
+	 * thread would otherwise have done alone, provided the worker keeps its CPU. Workers run
+	 * SCHED_FIFO at [engine] rt_priority - 1, so only real-time threads of higher priority can
+	 * preempt them (not the RT thread: it spins here on another CPU, or the worker could not
+	 * have run to claim anything). Where real-time scheduling was refused (the daemon warns),
+	 * the bound becomes the kernel's scheduling latency for a normal thread.
+	 *
+	 * There is no sound fallback beyond that: a claimed step's node state and output buffers
+	 * are in use by the worker, so the RT thread can neither run the step again nor go on to
+	 * the levels that read its output. A stalled worker therefore makes the cycle late (the
+	 * backend counts it), exactly as a preempted RT thread would; it never makes it wrong.
+	 */
 	/* acquire: pairs with each worker's release of done, making its output visible */
 	while (atomic_load_explicit(&w->done, memory_order_acquire) < n)
 		cpu_relax();
+}
+
+bool eng_workers_on_worker(void)
+{
+	return on_worker;
 }
 
 static int worker_start(struct eng_workers *w, struct worker *t)

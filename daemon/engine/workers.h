@@ -40,6 +40,9 @@ uint32_t eng_workers_get_count(const struct eng_workers *w);
 /* Thread: any. Did setting real-time scheduling for the threads fail? */
 int eng_workers_rt_refused(const struct eng_workers *w);
 
+/* Thread: any. Is the calling thread one of the pool's workers (of any pool)? */
+bool eng_workers_on_worker(void);
+
 /*
  * Thread: RT. Runs all steps of level — shared with the workers when share is true, alone
  * otherwise — and returns when every step has finished.

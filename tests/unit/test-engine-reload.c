@@ -31,6 +31,9 @@
 #define FREQ       441.0
 #define AMPLITUDE  0.5 /* -6.02 dB */
 
+/* In the RTSan build the daemon library carries the runtime: turn its checks on. */
+void __rtsan_init(void) __attribute__((weak));
+
 static const char graph_a[] = "[node.t]\ntype = tone\nfreq = 441\nlevel_db = -6.0206\n"
 			      "[node.outA]\ntype = output\ninput = t\n";
 static const char graph_b[] = "[node.t]\ntype = tone\nfreq = 441\nlevel_db = -6.0206\n"
@@ -156,5 +159,7 @@ int main(void)
 		cmocka_unit_test(test_one_worker),
 	};
 
+	if (__rtsan_init)
+		__rtsan_init();
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,338 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Property: a node that a reconfiguration must replace (its type cannot adopt the change in
+ * place) is crossfaded from its old instance to its new one: a steady tone through it shows no
+ * dip while it changes, and afterwards it is exactly the new node.
+ *
+ * A real RT thread runs cycles while the control thread reconfigures. The tone also feeds a
+ * reference output directly, recorded in the same cycles, so every frame of the node's output
+ * can be compared with what it should be:
+ * - fir: no `ir` (identity, one tap) -> a 4096-tap IR that is the identity padded with zeros
+ *   (beyond the instance's max_taps: replaced) -> a 16384-tap IR of 0.5 then zeros (beyond
+ *   again: replaced) -> identity and the 4096 taps again (they fit now: updated in place). An
+ *   equivalent IR must leave the output equal to the tone through the change (a fade out and
+ *   in would dip it to silence); towards 0.5 the gain must move monotonically between the two;
+ *   between changes the output is the tone times the IR's gain.
+ * - mix: `input = t` -> `input = t, b` and back (its input channels change, 1 -> 2 -> 1: a new
+ *   instance each time), b a quiet second tone: the output may differ from the tone by no more
+ *   than b's amplitude at any time, and between changes equals t alone or t + b.
+ * Run with 0 and 1 worker threads; in the TSan build (suite 'threads') for the hand-over of the
+ * replaced instance from the RT thread back to the control thread.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include <sndfile.h>
+
+#include "common/el-error.h"
+#include "common/el-macros.h"
+#include "daemon/config.h"
+#include "daemon/engine/engine.h"
+
+#define BLOCK      64
+#define RATE       48000
+#define MAX_FRAMES (RATE * 30)
+#define AMPLITUDE  0.5  /* the tone t: -6.02 dB */
+#define B_AMP      0.01 /* the tone b: -40 dB */
+/* Float convolution by FFT against the exact tone: far below any audible change (-74 dB). */
+#define TOL 1e-4
+
+/* In the RTSan build the daemon library carries the runtime: turn its checks on. */
+void __rtsan_init(void) __attribute__((weak));
+
+static char dir[64];
+
+struct rt {
+	struct eng_engine *engine;
+	_Atomic bool stop;
+	size_t frames; /* written by the RT thread, read after join */
+	float *ref, *out;
+};
+
+static void *rt_main(void *arg)
+{
+	struct rt *rt = arg;
+	static float a[BLOCK], b[BLOCK];
+	float *playback[2] = {a, b};
+	struct timespec next;
+
+	clock_gettime(CLOCK_MONOTONIC, &next);
+	while (!atomic_load_explicit(&rt->stop, memory_order_relaxed) &&
+	       rt->frames + BLOCK <= MAX_FRAMES) {
+		/* Paced like a sound card, so the control thread's waits measure real fades. */
+		next.tv_nsec += BLOCK * 1000000000L / RATE;
+		if (next.tv_nsec >= 1000000000L) {
+			next.tv_nsec -= 1000000000L;
+			next.tv_sec++;
+		}
+		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL);
+		eng_engine_cycle(rt->engine, NULL, 0, playback, 2, BLOCK);
+		memcpy(rt->ref + rt->frames, a, sizeof(a));
+		memcpy(rt->out + rt->frames, b, sizeof(b));
+		rt->frames += BLOCK;
+	}
+	return NULL;
+}
+
+/* A mono 32-bit float WAV of taps samples: first, then zeros. */
+static void write_ir(const char *name, size_t taps, float first)
+{
+	SF_INFO info = {
+		.samplerate = RATE, .channels = 1, .format = SF_FORMAT_WAV | SF_FORMAT_FLOAT};
+	float *buf = calloc(taps, sizeof(float));
+	char path[128];
+	SNDFILE *sf;
+
+	assert_non_null(buf);
+	buf[0] = first;
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	sf = sf_open(path, SFM_WRITE, &info);
+	assert_non_null(sf);
+	assert_int_equal(sf_writef_float(sf, buf, (sf_count_t)taps), (sf_count_t)taps);
+	assert_int_equal(sf_close(sf), 0);
+	free(buf);
+}
+
+static struct conf *load(const char *graph, unsigned workers)
+{
+	char text[1024];
+	struct conf *c = NULL;
+	struct el_error err = {0};
+
+	/* The reference output comes first: playback channel 0; the node's output is channel 1. */
+	snprintf(text, sizeof(text),
+		 "[engine]\nblock = 64\nfade_ms = 5\nworkers = %u\n"
+		 "[node.t]\ntype = tone\nfreq = 441\nlevel_db = -6.0206\n"
+		 "[node.ref]\ntype = output\ninput = t\n%s",
+		 workers, graph);
+	assert_int_equal(conf_load_string(text, "replace.conf", &c, &err), 0);
+	return c;
+}
+
+/* One configuration of a sequence and what the node's output must be while it runs. */
+struct change {
+	const char *graph;
+	double gain;      /* output = gain * reference, once the change is complete */
+	double extra;     /* ... plus at most this much (mix: tone b), 0 for none */
+	bool replaces;    /* the node gets a new instance */
+	const char *node; /* the node replaced or updated */
+};
+
+/* Frames the engine has run (what the RT thread has recorded, give or take the current cycle). */
+static uint64_t engine_frames(struct eng_engine *e)
+{
+	struct eng_stats st;
+
+	eng_engine_get_stats(e, false, &st);
+	return st.frames;
+}
+
+static uint64_t node_runs(struct eng_engine *e, const char *name)
+{
+	struct eng_node_stats st[16];
+	size_t n = eng_engine_get_node_stats(e, st, 16);
+
+	for (size_t i = 0; i < n && i < 16; i++)
+		if (strcmp(st[i].name, name) == 0)
+			return st[i].runs;
+	fail_msg("no node '%s'", name);
+	return 0;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+
+	nanosleep(&ts, NULL);
+}
+
+/*
+ * Checks frames [from, to) of out against ref: between g0 * ref and g1 * ref (in either order),
+ * plus at most extra. Returns the worst excess beyond that band.
+ */
+static double band_excess(const struct rt *rt, size_t from, size_t to, double g0, double g1,
+			  double extra)
+{
+	double lo = fmin(g0, g1), hi = fmax(g0, g1), worst = 0.0;
+
+	for (size_t n = from; n < to && n < rt->frames; n++) {
+		double r = rt->ref[n], o = rt->out[n];
+		double a = lo * r, b = hi * r;
+		double below = fmin(a, b) - o, above = o - fmax(a, b);
+
+		worst = fmax(worst, fmax(below, above) - extra);
+	}
+	return worst;
+}
+
+static void run(const struct change *seq, size_t n_seq, unsigned workers)
+{
+	struct conf **confs = calloc(n_seq, sizeof(*confs));
+	size_t *start = calloc(n_seq + 1, sizeof(*start)), *end = calloc(n_seq + 1, sizeof(*end));
+	struct eng_settings s;
+	struct rt rt = {0};
+	struct el_error err = {0};
+	pthread_t t;
+
+	assert_true(confs && start && end);
+	for (size_t i = 0; i < n_seq; i++)
+		confs[i] = load(seq[i].graph, workers);
+	rt.ref = calloc(MAX_FRAMES, sizeof(float));
+	rt.out = calloc(MAX_FRAMES, sizeof(float));
+	assert_true(rt.ref && rt.out);
+	assert_int_equal(eng_settings_from_conf(confs[0], &s, &err), 0);
+	assert_int_equal(eng_engine_new(&s, &rt.engine, &err), 0);
+	assert_int_equal(eng_engine_configure(rt.engine, confs[0], dir, &err), 0);
+	eng_engine_set_running(rt.engine, true);
+	assert_int_equal(pthread_create(&t, NULL, rt_main, &rt), 0);
+	for (size_t i = 1; i < n_seq; i++) {
+		uint64_t before;
+
+		sleep_ms(60); /* a steady stretch to check between changes */
+		before = engine_frames(rt.engine);
+		start[i] = before;
+		assert_int_equal(eng_engine_configure(rt.engine, confs[i], dir, &err), 0);
+		end[i] = engine_frames(rt.engine);
+		/* A new instance has run only since the change began, a kept one for longer. */
+		if (seq[i].replaces)
+			assert_true(node_runs(rt.engine, seq[i].node) * BLOCK <= end[i] - before);
+		else
+			assert_true(node_runs(rt.engine, seq[i].node) * BLOCK > end[i] - before);
+	}
+	sleep_ms(60);
+	atomic_store_explicit(&rt.stop, true, memory_order_relaxed);
+	pthread_join(t, NULL);
+	eng_engine_set_running(rt.engine, false);
+	start[n_seq] = rt.frames;
+
+	/* Change 0 is the graph the engine starts with: only its steady stretch is checked. */
+	for (size_t i = 0; i < n_seq; i++) {
+		/* While change i runs: between the old and the new gain. The fade cycles may also
+		 * straddle the frame counts read around configure by one cycle each way. */
+		size_t from = i ? (start[i] > BLOCK ? start[i] - BLOCK : 0) : 0;
+		size_t to = i ? end[i] + BLOCK : 0;
+		double during = i ? band_excess(&rt, from, to, seq[i - 1].gain, seq[i].gain,
+						fmax(seq[i - 1].extra, seq[i].extra))
+				  : 0.0;
+		/* After it, until the next begins: exactly the new node. */
+		double steady =
+			band_excess(&rt, to, start[i + 1], seq[i].gain, seq[i].gain, seq[i].extra);
+
+		printf("# workers %u, change %zu (%s): frames %zu..%zu; worst excess during %.2e, "
+		       "after %.2e\n",
+		       workers, i, seq[i].replaces ? "replaced" : "kept", from, to, during, steady);
+		assert_true(during <= TOL);
+		assert_true(steady <= TOL);
+		if (seq[i].extra > 0.0 && start[i + 1] > to + RATE / 100) {
+			/* The extra is really there: b, at its level, not faded away. */
+			double peak = 0.0;
+
+			for (size_t n = to; n < start[i + 1]; n++)
+				peak = fmax(peak, fabs((double)rt.out[n] - rt.ref[n]));
+			assert_true(fabs(peak - seq[i].extra) < 0.05 * seq[i].extra);
+		}
+	}
+	assert_true(rt.frames > 0.2 * RATE);
+	eng_engine_free(rt.engine);
+	for (size_t i = 0; i < n_seq; i++)
+		conf_free(confs[i]);
+	free(confs);
+	free(start);
+	free(end);
+	free(rt.ref);
+	free(rt.out);
+}
+
+#define FIR(ir) "[node.f]\ntype = fir\ninput = t\n" ir "[node.o]\ntype = output\ninput = f\n"
+
+static const struct change fir_seq[] = {
+	{FIR(""), 1.0, 0.0, false, "f"},
+	{FIR("ir = pad4096.wav\n"), 1.0, 0.0, true, "f"},
+	{FIR("ir = half16384.wav\n"), 0.5, 0.0, true, "f"},
+	{FIR(""), 1.0, 0.0, false, "f"},
+	{FIR("ir = pad4096.wav\n"), 1.0, 0.0, false, "f"},
+};
+
+#define MIX(in, extra)                                                                             \
+	extra "[node.m]\ntype = mix\ninput = " in "\n[node.o]\ntype = output\ninput = m\n"
+#define TONE_B "[node.b]\ntype = tone\nfreq = 1000\nlevel_db = -40\n"
+
+static const struct change mix_seq[] = {
+	{MIX("t", ""), 1.0, 0.0, false, "m"},
+	{MIX("t, b", TONE_B), 1.0, B_AMP, true, "m"},
+	{MIX("t", ""), 1.0, 0.0, true, "m"},
+	{MIX("t, b", TONE_B), 1.0, B_AMP, true, "m"},
+};
+
+static void test_fir_no_workers(void **state)
+{
+	(void)state;
+	run(fir_seq, EL_N_ELEMENTS(fir_seq), 0);
+}
+
+static void test_fir_one_worker(void **state)
+{
+	(void)state;
+	run(fir_seq, EL_N_ELEMENTS(fir_seq), 1);
+}
+
+static void test_mix_no_workers(void **state)
+{
+	(void)state;
+	run(mix_seq, EL_N_ELEMENTS(mix_seq), 0);
+}
+
+static void test_mix_one_worker(void **state)
+{
+	(void)state;
+	run(mix_seq, EL_N_ELEMENTS(mix_seq), 1);
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	snprintf(dir, sizeof(dir), "/tmp/test-engine-replace-XXXXXX");
+	if (!mkdtemp(dir))
+		return -1;
+	write_ir("pad4096.wav", 4096, 1.0f);
+	write_ir("half16384.wav", 16384, 0.5f);
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char path[128];
+
+	(void)state;
+	snprintf(path, sizeof(path), "%s/pad4096.wav", dir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/half16384.wav", dir);
+	unlink(path);
+	rmdir(dir);
+	return 0;
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_fir_no_workers),
+		cmocka_unit_test(test_fir_one_worker),
+		cmocka_unit_test(test_mix_no_workers),
+		cmocka_unit_test(test_mix_one_worker),
+	};
+
+	if (__rtsan_init)
+		__rtsan_init();
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
