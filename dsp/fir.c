@@ -18,8 +18,19 @@
  * the two outputs are crossfaded, so the new filter's output is already "warm" and after the
  * fade the output is exactly the new filter's. The FDL is sized for max_taps up front so no
  * swap ever allocates.
+ *
+ * A tail cut (dsp_fir_set_tail_db, the power policy's FIR tiers) keeps only the partitions
+ * before the point where the IR's remaining energy falls below a level, which the IR knows from
+ * its energy decay table (computed once, from the taps). The FDL keeps receiving every input
+ * spectrum, so the partitions cut away can come back later with the right history. A change of
+ * cut is faded: the partitions that stop (or start) counting are summed into a second
+ * accumulator and added with a gain that steps linearly over the fade, one value per block (the
+ * sum is in the frequency domain, so the gain must be constant within a block); they are at
+ * most -60 dB of the output, so the steps are far below anything audible, and still one
+ * inverse FFT per block.
  */
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -34,6 +45,9 @@ struct dsp_fir_ir {
 	size_t taps;
 	size_t nparts;
 	float *spectra; /* owned: nparts * 2 * block floats, split packed layout (fir-mac.h) */
+	/* owned: nparts + 1 values; remaining[p] = energy of partitions p.. / total energy
+	 * (non-increasing, remaining[0] = 1, remaining[nparts] = 0; all 0 for a silent IR) */
+	double *remaining;
 };
 
 struct dsp_fir {
@@ -49,6 +63,7 @@ struct dsp_fir {
 	float *acc;      /* owned: 2 * block floats, the accumulator in split layout */
 	float *time;     /* owned: 2 * block samples, inverse FFT output */
 	float *out_next; /* owned: block samples, the incoming IR's output during a fade */
+	float *acc_tail; /* owned: 2 * block floats, the partitions being faded by a tail change */
 
 	const struct dsp_fir_ir *cur;     /* borrowed: the IR in use (NULL: silence) */
 	const struct dsp_fir_ir *next;    /* borrowed: the IR faded to (NULL: silence) */
@@ -56,6 +71,11 @@ struct dsp_fir {
 	int fading;
 	size_t fade_pos; /* frames of the fade done */
 	size_t fade_len; /* frames of the whole fade, a multiple of the block */
+
+	float tail_db;      /* the cut in force: keep partitions until this level; >= 0: all */
+	float tail_db_from; /* while tail_fading: the cut faded from */
+	int tail_fading;
+	size_t tail_fade_pos, tail_fade_len; /* frames, as fade_pos and fade_len */
 };
 
 static int fir_block_is_valid(unsigned block)
@@ -91,6 +111,46 @@ EL_RT static void rt_unpack(const float *restrict acc, float nyq, float *restric
 	spec[2 * bins + 1] = 0.0f;
 }
 
+/* The energy decay table of an IR (remaining[] in struct dsp_fir_ir), summed backwards. */
+static void fir_ir_fill_remaining(struct dsp_fir_ir *ir, const float *taps)
+{
+	double total = 0.0;
+
+	ir->remaining[ir->nparts] = 0.0;
+	for (size_t p = ir->nparts; p-- > 0;) {
+		size_t end = EL_MIN((p + 1) * ir->block, ir->taps);
+
+		for (size_t i = p * ir->block; i < end; i++)
+			total += (double)taps[i] * taps[i];
+		ir->remaining[p] = total;
+	}
+	for (size_t p = 0; p <= ir->nparts; p++)
+		ir->remaining[p] = total > 0.0 ? ir->remaining[p] / total : 0.0;
+}
+
+EL_RT size_t dsp_fir_ir_get_parts_for_tail(const struct dsp_fir_ir *ir, float tail_db)
+{
+	double limit;
+	size_t lo = 1, hi;
+
+	if (!ir)
+		return 0;
+	hi = ir->nparts;
+	if (tail_db >= 0.0f)
+		return hi;
+	limit = pow(10.0, (double)tail_db / 10.0);
+	/* the first K >= 1 with remaining[K] <= limit; remaining[nparts] = 0 always qualifies */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (ir->remaining[mid] <= limit)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return lo;
+}
+
 int dsp_fir_ir_new(struct dsp_fft_cache *fft, unsigned block, const float *taps, size_t ntaps,
 		   struct dsp_fir_ir **ret)
 {
@@ -115,8 +175,10 @@ int dsp_fir_ir_new(struct dsp_fft_cache *fft, unsigned block, const float *taps,
 	ir->taps = ntaps;
 	ir->nparts = (ntaps + block - 1) / block;
 	ir->spectra = dsp_mem_alloc(ir->nparts * 2 * block * sizeof(float));
-	if (!ir->spectra)
+	ir->remaining = calloc(ir->nparts + 1, sizeof(double));
+	if (!ir->spectra || !ir->remaining)
 		goto nomem;
+	fir_ir_fill_remaining(ir, taps);
 	for (size_t p = 0; p < ir->nparts; p++) {
 		size_t n = EL_MIN((size_t)block, ntaps - p * block);
 
@@ -144,6 +206,7 @@ struct dsp_fir_ir *dsp_fir_ir_free(struct dsp_fir_ir *ir)
 	if (!ir)
 		return NULL;
 	dsp_mem_free(ir->spectra);
+	free(ir->remaining);
 	free(ir);
 	return NULL;
 }
@@ -187,8 +250,10 @@ int dsp_fir_new(const struct dsp_fir_config *config, struct dsp_fir **ret)
 	f->acc = dsp_mem_alloc(2 * b * sizeof(float));
 	f->time = dsp_mem_alloc(2 * b * sizeof(float));
 	f->out_next = dsp_mem_alloc(b * sizeof(float));
+	f->acc_tail = dsp_mem_alloc(2 * b * sizeof(float));
 	r = -ENOMEM;
-	if (!f->fdl || !f->window || !f->spectrum || !f->acc || !f->time || !f->out_next)
+	if (!f->fdl || !f->window || !f->spectrum || !f->acc || !f->time || !f->out_next ||
+	    !f->acc_tail)
 		goto fail;
 	*ret = f;
 	return 0;
@@ -207,6 +272,7 @@ struct dsp_fir *dsp_fir_free(struct dsp_fir *fir)
 	dsp_mem_free(fir->acc);
 	dsp_mem_free(fir->time);
 	dsp_mem_free(fir->out_next);
+	dsp_mem_free(fir->acc_tail);
 	free(fir);
 	return NULL;
 }
@@ -244,26 +310,106 @@ EL_RT int dsp_fir_is_fading(const struct dsp_fir *fir)
 	return fir->fading;
 }
 
+/* acc += Σ X[n-p]·H[p] for partitions p0 <= p < p1 of ir (the FDL is a ring from head). */
+EL_RT static void rt_mac_range(struct dsp_fir *f, const struct dsp_fir_ir *ir, float *acc,
+			       float *nyq, size_t p0, size_t p1)
+{
+	size_t b = f->block, slot = (f->head + p0) % f->capacity, run;
+
+	if (p0 >= p1)
+		return;
+	run = EL_MIN(p1 - p0, f->capacity - slot);
+	f->mac(acc, f->fdl + slot * 2 * b, ir->spectra + p0 * 2 * b, run, b, nyq);
+	if (run < p1 - p0)
+		f->mac(acc, f->fdl, ir->spectra + (p0 + run) * 2 * b, p1 - p0 - run, b, nyq);
+}
+
+/*
+ * Partitions of ir kept in full, and those [*ret_lo, *ret_hi) weighted by *ret_gain this block
+ * while a change of tail cut fades (none otherwise: lo == hi).
+ */
+EL_RT static size_t rt_tail_parts(const struct dsp_fir *f, const struct dsp_fir_ir *ir,
+				  size_t *ret_lo, size_t *ret_hi, float *ret_gain)
+{
+	size_t now = dsp_fir_ir_get_parts_for_tail(ir, f->tail_db), from;
+	float g;
+
+	*ret_lo = *ret_hi = now;
+	*ret_gain = 0.0f;
+	if (!f->tail_fading)
+		return now;
+	from = dsp_fir_ir_get_parts_for_tail(ir, f->tail_db_from);
+	/* the gain at the middle of this block: halfway steps, never 0 or 1 at the ends */
+	g = ((float)f->tail_fade_pos + 0.5f * (float)f->block) / (float)f->tail_fade_len;
+	if (from > now) { /* cutting: partitions now..from fade out */
+		*ret_hi = from;
+		*ret_gain = 1.0f - g;
+	} else { /* restoring: partitions from..now fade in */
+		*ret_lo = from;
+		*ret_gain = g;
+		return from;
+	}
+	return now;
+}
+
 /* The output of one IR for the current FDL contents: block samples into dst. */
 EL_RT static void rt_convolve(struct dsp_fir *f, const struct dsp_fir_ir *ir, float *dst)
 {
-	size_t b = f->block, run;
-	float nyq = 0.0f;
+	size_t b = f->block, lo, hi, keep;
+	float nyq = 0.0f, gain;
 
 	if (!ir) {
 		memset(dst, 0, b * sizeof(float));
 		return;
 	}
+	keep = rt_tail_parts(f, ir, &lo, &hi, &gain);
 	memset(f->acc, 0, 2 * b * sizeof(float));
-	/* X[n-p] for p < nparts: slots head..capacity-1, then wrapping to slot 0. */
-	run = EL_MIN(ir->nparts, f->capacity - f->head);
-	f->mac(f->acc, f->fdl + f->head * 2 * b, ir->spectra, run, b, &nyq);
-	if (run < ir->nparts)
-		f->mac(f->acc, f->fdl, ir->spectra + run * 2 * b, ir->nparts - run, b, &nyq);
+	rt_mac_range(f, ir, f->acc, &nyq, 0, keep);
+	if (lo < hi) {
+		float nyq_tail = 0.0f;
+
+		memset(f->acc_tail, 0, 2 * b * sizeof(float));
+		rt_mac_range(f, ir, f->acc_tail, &nyq_tail, lo, hi);
+		for (size_t i = 0; i < 2 * b; i++)
+			f->acc[i] += gain * f->acc_tail[i];
+		nyq += gain * nyq_tail;
+	}
 	rt_unpack(f->acc, nyq, f->spectrum, b);
 	dsp_fft_inverse(f->plan, f->spectrum, f->time);
 	/* Overlap-save: the first half of the window wrapped around; the second half is valid. */
 	memcpy(dst, f->time + b, b * sizeof(float));
+}
+
+EL_RT int dsp_fir_set_tail_db(struct dsp_fir *fir, float tail_db, unsigned fade_frames)
+{
+	if (tail_db >= 0.0f)
+		tail_db = 0.0f;
+	if (fir->tail_fading)
+		return -EBUSY;
+	if (tail_db == fir->tail_db)
+		return 0;
+	fir->tail_db_from = fir->tail_db;
+	fir->tail_db = tail_db;
+	if (fade_frames == 0)
+		return 0;
+	fir->tail_fading = 1;
+	fir->tail_fade_pos = 0;
+	fir->tail_fade_len = EL_ALIGN_UP((size_t)fade_frames, fir->block);
+	return 0;
+}
+
+EL_RT float dsp_fir_get_tail_db(const struct dsp_fir *fir)
+{
+	return fir->tail_db;
+}
+
+EL_RT static void rt_tail_fade_advance(struct dsp_fir *f)
+{
+	if (!f->tail_fading)
+		return;
+	f->tail_fade_pos += f->block;
+	if (f->tail_fade_pos >= f->tail_fade_len)
+		f->tail_fading = 0;
 }
 
 /* Linear crossfade of out (old IR) towards next over the current block of the fade. */
@@ -300,6 +446,7 @@ EL_RT static void rt_process_block(struct dsp_fir *f, const float *in, float *ou
 		rt_convolve(f, f->next, f->out_next);
 		rt_crossfade(f, out);
 	}
+	rt_tail_fade_advance(f);
 }
 
 EL_RT void dsp_fir_process(struct dsp_fir *fir, const float *in, float *out, size_t n)

@@ -86,6 +86,25 @@ int dsp_fir_is_fading(const struct dsp_fir *fir);
  */
 void dsp_fir_process(struct dsp_fir *fir, const float *in, float *out, size_t n);
 
+/*
+ * Thread: RT. Cut every IR this convolver uses (now and later) where the energy still to come
+ * falls below tail_db (dB relative to the IR's total energy, e.g. -90 or -60; >= 0 keeps the
+ * whole IR), so only the partitions before that point are computed. The partitions that stop
+ * or start counting are faded over fade_frames frames (rounded up to whole blocks; 0: at once).
+ * 0; -EBUSY while the previous change is still fading (try again at a later block).
+ */
+int dsp_fir_set_tail_db(struct dsp_fir *fir, float tail_db, unsigned fade_frames);
+
+/* Thread: RT. The tail cut in force (0: the whole IR). */
+float dsp_fir_get_tail_db(const struct dsp_fir *fir);
+
+/*
+ * Thread: any. How many of ir's partitions a cut at tail_db keeps: the fewest (at least one)
+ * after which the IR's remaining energy is at most tail_db below its total; all for
+ * tail_db >= 0. A silent IR keeps one.
+ */
+size_t dsp_fir_ir_get_parts_for_tail(const struct dsp_fir_ir *ir, float tail_db);
+
 /* Thread: RT. Forgets the input history (silence from now on); keeps the IR. */
 void dsp_fir_reset(struct dsp_fir *fir);
 

@@ -28,6 +28,10 @@
  *   lasted the tail, the next call clears the history (dsp_fir_reset) first, skipped or not.
  * - update_prepare() compares the file's path, stamp (inode, size, mtime) and the gain with the
  *   set last applied and makes no update when they match.
+ * - Tail cut. The runtime parameter tail_db (the power policy's FIR tiers, docs/policy.md)
+ *   cuts every IR where its remaining energy falls below that level (dsp_fir_set_tail_db), faded
+ *   over fade_frames. set_param() only records the wish; process() hands it to the convolvers
+ *   when none is fading, so a wish that arrives during a fade is applied after it.
  */
 #include <errno.h>
 #include <math.h>
@@ -52,6 +56,17 @@ static const char *const fir_allowed[] = {"type", "input", FIR_KEYS, NULL};
 
 #define FIR_MIN_DB (-120.0)
 #define FIR_MAX_DB 24.0
+
+enum { FIR_PARAM_TAIL_DB };
+
+static const struct node_param fir_params[] = {
+	/* 0: the whole IR; -60 keeps the IR until 60 dB of its energy are spent */
+	[FIR_PARAM_TAIL_DB] = {.name = "tail_db",
+			       .unit = "dB",
+			       .min = -200.0,
+			       .max = 0.0,
+			       .settable = true},
+};
 
 struct fir_set {
 	char *path; /* owned: the resolved file, NULL for the identity (no `ir` key) */
@@ -82,6 +97,8 @@ struct fir {
 	size_t old_taps;      /* taps of the set fading out while a fade runs */
 	size_t quiet;         /* frames of silent input in a row (the engine may skip us) */
 	bool stale;           /* the history before that silence is to be forgotten */
+	/* tail_db wished by set_param() (RT), read by get_param() on any thread */
+	_Atomic float tail_db;
 	/* The set last applied (cur or next), for update_prepare() on the control thread. */
 	_Atomic(struct fir_set *) applied;
 };
@@ -301,6 +318,7 @@ static int fir_create(const struct conf_section *sec, const struct eng_node_env 
 	}
 	rt_fir_switch(f, s, 0);
 	atomic_init(&f->applied, s);
+	atomic_init(&f->tail_db, 0.0f);
 	*ret = f;
 	return 0;
 }
@@ -333,9 +351,24 @@ EL_RT static void rt_fir_track_silence(struct fir *f, const struct eng_node_io *
 	f->stale = f->quiet >= tail && f->cap_parts * f->block > tail;
 }
 
+/* Hands a tail_db wish to the convolvers once they are free to take it (see DESIGN). */
+EL_RT static void rt_fir_apply_tail(struct fir *f)
+{
+	/* relaxed: written by set_param() on this same thread */
+	float want = atomic_load_explicit(&f->tail_db, memory_order_relaxed);
+
+	if (want == dsp_fir_get_tail_db(f->conv[0]))
+		return;
+	for (unsigned c = 0; c < f->channels; c++)
+		if (dsp_fir_set_tail_db(f->conv[c], want, f->fade_frames) < 0)
+			return; /* still fading (all channels fade together): next cycle */
+}
+
 EL_RT static bool rt_fir_process(void *inst, const struct eng_node_io *io)
 {
 	struct fir *f = inst;
+
+	rt_fir_apply_tail(f);
 
 	if (f->stale) {
 		/* After a silence we may have been skipped in: forget what preceded it. */
@@ -369,8 +402,11 @@ EL_RT static size_t rt_fir_get_tail(const void *inst)
 {
 	const struct fir *f = inst;
 
-	/* Never skipped mid-swap: a skipped fade would stand still (node.h). */
-	if (rt_fir_fading(f) || f->next)
+	/* Never skipped mid-swap or with a tail change pending: a skipped fade would stand still
+	 * (node.h). */
+	if (rt_fir_fading(f) || f->next ||
+	    atomic_load_explicit(&f->tail_db, memory_order_relaxed) !=
+		    dsp_fir_get_tail_db(f->conv[0]))
 		return SIZE_MAX;
 	return f->cur->taps;
 }
@@ -480,11 +516,36 @@ static void fir_update_free(void *update)
 	free(u);
 }
 
+EL_RT static int rt_fir_set_param(void *inst, unsigned id, double value)
+{
+	struct fir *f = inst;
+
+	if (id != FIR_PARAM_TAIL_DB)
+		return -EINVAL;
+	/* relaxed: process() on this thread reads it; get_param() wants only the value */
+	atomic_store_explicit(&f->tail_db, (float)value, memory_order_relaxed);
+	return 0;
+}
+
+static int fir_get_param(const void *inst, unsigned id, unsigned channel, double *ret)
+{
+	const struct fir *f = inst;
+
+	(void)channel;
+	if (id != FIR_PARAM_TAIL_DB)
+		return -EINVAL;
+	/* relaxed: a lone value, see rt_fir_set_param() */
+	*ret = atomic_load_explicit(&f->tail_db, memory_order_relaxed);
+	return 0;
+}
+
 const struct node_type node_type_fir = {
 	.name = "fir",
 	.description = "partitioned convolution with an impulse response file",
 	.role = NODE_ROLE_PROCESS,
 	.keys = fir_keys,
+	.params = fir_params,
+	.n_params = EL_N_ELEMENTS(fir_params),
 	.create = fir_create,
 	.destroy = fir_destroy,
 	.get_out_channels = fir_get_out_channels,
@@ -493,4 +554,6 @@ const struct node_type node_type_fir = {
 	.update_prepare = fir_update_prepare,
 	.update_apply = rt_fir_update_apply,
 	.update_free = fir_update_free,
+	.set_param = rt_fir_set_param,
+	.get_param = fir_get_param,
 };
