@@ -8,6 +8,7 @@
  * with the resulting plan, so everything lands in one cycle or nothing does.
  */
 #include <errno.h>
+#include <libgen.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -255,21 +256,6 @@ static int edit_copy(struct cmd_ctx *x, struct conf **ret)
 	return 0;
 }
 
-/* An IR (or any file) a client names must lie under [ipc] file_dirs. */
-static int check_settings_paths(struct cmd_ctx *x, const json_t *settings)
-{
-	const json_t *ir = json_object_get(settings, "ir");
-	char path[4096];
-
-	if (!ir || !json_is_string(ir))
-		return 0;
-	if (json_string_value(ir)[0] == '/')
-		snprintf(path, sizeof(path), "%s", json_string_value(ir));
-	else
-		snprintf(path, sizeof(path), "%s/%s", x->d->cfg.base_dir, json_string_value(ir));
-	return ctl_settings_check_path(ctl_server_get_settings(x->d->ctl), path, x->err);
-}
-
 static const char *const add_args[] = {"node", "type", "input", "settings", NULL};
 
 /* node.add on conf (shared by the command and batch). */
@@ -278,6 +264,7 @@ static int edit_add(struct cmd_ctx *x, const json_t *args, struct conf *c)
 	const char *node, *type;
 	const json_t *input = NULL;
 	json_t *settings;
+	char name[160];
 	int r;
 
 	if ((r = ipc_args_check(args, add_args, x->err)) < 0 ||
@@ -289,9 +276,14 @@ static int edit_add(struct cmd_ctx *x, const json_t *args, struct conf *c)
 	if (settings && !json_is_object(settings))
 		return ipc_error_set(x->err, IPC_ERR_BAD_ARGUMENT,
 				     "argument 'settings' must be an object");
-	if ((r = check_settings_paths(x, settings)) < 0)
+	if ((r = ctl_edit_node_add(c, node, type, input, settings, x->err)) < 0)
 		return r;
-	return ctl_edit_node_add(c, node, type, input, settings, x->err);
+	/* Files the new node names must lie under [ipc] file_dirs. Checked in the edited copy,
+	 * where a number is already the string the node will open, resolved as the node will. */
+	snprintf(name, sizeof(name), NODE_PREFIX "%s", node);
+	return ctl_settings_check_section_paths(ctl_server_get_settings(x->d->ctl),
+						conf_find_section(c, name), x->d->cfg.base_dir,
+						x->err);
 }
 
 static const char *const remove_args[] = {"node", "force", NULL};
@@ -445,6 +437,33 @@ static int cmd_get(struct cmd_ctx *x)
 
 static const char *const load_args[] = {"path", NULL};
 
+/*
+ * A configuration file a client chose (by `load`, or one it loaded earlier and may have
+ * rewritten since, on `reload`) names files the daemon would open (IRs): each must lie under
+ * [ipc] file_dirs, like the file itself. Read here to check it, before daemon_reload() reads it
+ * again by path: a file rewritten between the two reads escapes the check, which is why
+ * file_dirs should be writable only by those trusted to name any file (docs/protocol.md).
+ */
+static int check_config_paths(struct cmd_ctx *x, const char *path)
+{
+	struct el_error why = {0};
+	struct conf *c = NULL;
+	char *copy = strdup(path);
+	int r;
+
+	if (!copy)
+		return ipc_error_set(x->err, IPC_ERR_INTERNAL, "out of memory");
+	r = conf_load(path, &c, &why);
+	if (r < 0)
+		engine_error(x->err, r, &why);
+	else /* relative to the file, as setup_config_load() sets base_dir */
+		r = ctl_settings_check_conf_paths(ctl_server_get_settings(x->d->ctl), c,
+						  dirname(copy), x->err);
+	conf_free(c);
+	free(copy);
+	return r;
+}
+
 static int cmd_load(struct cmd_ctx *x)
 {
 	const char *path;
@@ -457,10 +476,14 @@ static int cmd_load(struct cmd_ctx *x)
 	if (path[0] != '/')
 		return ipc_error_set(x->err, IPC_ERR_BAD_ARGUMENT,
 				     "argument 'path' must be absolute, got '%s'", path);
-	if ((r = ctl_settings_check_path(ctl_server_get_settings(x->d->ctl), path, x->err)) < 0)
+	if ((r = ctl_settings_check_path(ctl_server_get_settings(x->d->ctl), path, x->err)) < 0 ||
+	    (r = check_config_paths(x, path)) < 0)
 		return r;
 	r = daemon_reload(x->d, path, &why);
-	return r < 0 ? engine_error(x->err, r, &why) : 0;
+	if (r < 0)
+		return engine_error(x->err, r, &why);
+	ctl_server_set_config_from_client(x->d->ctl, true);
+	return 0;
 }
 
 static int cmd_reload(struct cmd_ctx *x)
@@ -469,6 +492,9 @@ static int cmd_reload(struct cmd_ctx *x)
 	int r = ipc_args_check(x->args, (const char *const[]){NULL}, x->err);
 
 	if (r < 0)
+		return r;
+	if (ctl_server_get_config_from_client(x->d->ctl) && x->d->cfg.path &&
+	    (r = check_config_paths(x, x->d->cfg.path)) < 0)
 		return r;
 	r = daemon_reload(x->d, NULL, &why);
 	return r < 0 ? engine_error(x->err, r, &why) : 0;

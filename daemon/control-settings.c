@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <grp.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -156,13 +157,60 @@ void ctl_settings_done(struct ctl_settings *s)
 	memset(s, 0, sizeof(*s));
 }
 
+/*
+ * path made canonical even when it does not exist: realpath() of its longest prefix that
+ * resolves, then the rest as written. A rest holding "." or ".." could climb anywhere once
+ * created, so it does not resolve. Owned; NULL when it does not resolve.
+ */
+static char *resolve_lenient(const char *path)
+{
+	size_t end = strlen(path);
+	char *real = NULL, *out = NULL;
+
+	for (;;) {
+		char *prefix = end ? strndup(path, end) : strdup(path[0] == '/' ? "/" : ".");
+
+		if (!prefix)
+			return NULL;
+		real = realpath(prefix, NULL);
+		free(prefix);
+		if (real || end == 0)
+			break;
+		while (end > 0 && path[--end] != '/')
+			;
+	}
+	if (!real)
+		return NULL;
+	for (const char *p = path + end; *p;) {
+		size_t n;
+
+		p += strspn(p, "/");
+		n = strcspn(p, "/");
+		if ((n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.')) {
+			free(real);
+			return NULL;
+		}
+		p += n;
+	}
+	path += end + strspn(path + end, "/");
+	if (!*path)
+		return real;
+	if (asprintf(&out, "%s%s%s", real, strcmp(real, "/") ? "/" : "", path) < 0)
+		out = NULL;
+	free(real);
+	return out;
+}
+
 int ctl_settings_check_path(const struct ctl_settings *s, const char *path, struct ipc_error *e)
 {
-	char *real = realpath(path, NULL);
+	/*
+	 * Canonical even when nothing is there, and refused with one message either way: the
+	 * answer for a path outside file_dirs must not tell whether a file exists there. Only
+	 * inside them may a missing file be reported as missing (by whoever opens it).
+	 */
+	char *real = resolve_lenient(path);
 
-	if (!real)
-		return ipc_error_set(e, IPC_ERR_BAD_ARGUMENT, "'%s': %s", path, strerror(errno));
-	for (size_t i = 0; s->file_dirs[i]; i++) {
+	for (size_t i = 0; real && s->file_dirs[i]; i++) {
 		size_t n = strlen(s->file_dirs[i]);
 
 		/* Under the directory itself, not beside it: /etc/echoeld2 is not /etc/echoeld. */
@@ -171,8 +219,52 @@ int ctl_settings_check_path(const struct ctl_settings *s, const char *path, stru
 			return 0;
 		}
 	}
+	free(real);
 	ipc_error_set(e, IPC_ERR_PERMISSION,
 		      "'%s' is outside the directories clients may name ([ipc] file_dirs)", path);
-	free(real);
 	return -EACCES;
+}
+
+/* Keys whose value names a file the daemon reads: the fir node's impulse response. */
+static const char *const file_keys[] = {"ir", NULL};
+
+int ctl_settings_check_section_paths(const struct ctl_settings *s, const struct conf_section *sec,
+				     const char *base_dir, struct ipc_error *e)
+{
+	for (size_t i = 0; sec && file_keys[i]; i++) {
+		const struct conf_entry *en = conf_section_find(sec, file_keys[i]);
+		char path[PATH_MAX + 1], why[sizeof(e->message)];
+		int r;
+
+		if (!en)
+			continue;
+		/* Resolved as the node resolves it (node_ir_resolve): relative to the config. */
+		if (en->value[0] == '/' || !base_dir || !base_dir[0])
+			snprintf(path, sizeof(path), "%s", en->value);
+		else
+			snprintf(path, sizeof(path), "%s/%s", base_dir, en->value);
+		if ((r = ctl_settings_check_path(s, path, e)) == 0)
+			continue;
+		snprintf(why, sizeof(why), "%s", e->message);
+		if (en->origin.line > 0) /* from a file: say where */
+			snprintf(e->message, sizeof(e->message), "%s:%u: key '%s': %.400s",
+				 en->origin.file, en->origin.line, en->key, why);
+		else /* from a command (node.add) */
+			snprintf(e->message, sizeof(e->message), "[%s] key '%s': %.400s", sec->name,
+				 en->key, why);
+		return r;
+	}
+	return 0;
+}
+
+int ctl_settings_check_conf_paths(const struct ctl_settings *s, const struct conf *c,
+				  const char *base_dir, struct ipc_error *e)
+{
+	int r;
+
+	for (size_t i = 0; i < conf_get_n_sections(c); i++)
+		if ((r = ctl_settings_check_section_paths(s, conf_get_section(c, i), base_dir, e)) <
+		    0)
+			return r;
+	return 0;
 }

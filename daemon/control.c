@@ -60,6 +60,7 @@ struct ctl_server {
 	struct ctl_client *clients;
 	unsigned n_clients;
 	sd_event_source *reaper; /* frees dropped clients once no callback is using them */
+	bool config_from_client; /* the running configuration came from `load` */
 };
 
 static void client_free(struct ctl_client *c)
@@ -443,9 +444,14 @@ static int on_sub_timer(sd_event_source *s, uint64_t usec, void *userdata)
 	struct ctl_client *c = userdata;
 	struct daemon *d = c->srv->d;
 	size_t len = 0;
+	uint64_t now;
 
 	if (c->dead)
 		return 0;
+	/* From when it was due, so the rate does not drift; but after a late wake-up (a long
+	 * command, a stopped process) from now: catching up would send a burst of equal values. */
+	if (sd_event_now(d->event, CLOCK_MONOTONIC, &now) >= 0 && usec + c->period_usec <= now)
+		usec = now;
 	sd_event_source_set_time(s, usec + c->period_usec);
 	/* Unsent output means the client lags: skip, and send fresh values next time. */
 	if (c->out_len - c->out_off > 0)
@@ -475,12 +481,16 @@ int ctl_client_subscribe(struct ctl_client *c, unsigned events, double rate)
 		return 0;
 	sd_event_now(c->srv->d->event, CLOCK_MONOTONIC, &now);
 	if (!c->sub_timer) {
+		/* Slack of a twentieth of the period: 0 means sd-event's default, 250 ms, which
+		 * bunches events into bursts of equal values four times a second at any rate. */
 		r = sd_event_add_time(c->srv->d->event, &c->sub_timer, CLOCK_MONOTONIC,
-				      now + c->period_usec, 0, on_sub_timer, c);
+				      now + c->period_usec, EL_MAX(c->period_usec / 20, 1),
+				      on_sub_timer, c);
 		if (r < 0)
 			return r;
 	} else {
 		sd_event_source_set_time(c->sub_timer, now + c->period_usec);
+		sd_event_source_set_time_accuracy(c->sub_timer, EL_MAX(c->period_usec / 20, 1));
 	}
 	return sd_event_source_set_enabled(c->sub_timer, SD_EVENT_ON);
 }
@@ -496,11 +506,17 @@ void ctl_server_broadcast(struct ctl_server *srv, unsigned bit, const char *name
 {
 	char *line;
 	size_t len = 0;
+	uint64_t now;
 
 	if (!srv) {
 		json_decref(fields);
 		return;
 	}
+	/* Every event has a `time` (docs/protocol.md): seconds since start, as the meters. */
+	if (fields && !json_object_get(fields, "time") &&
+	    sd_event_now(srv->d->event, CLOCK_MONOTONIC, &now) >= 0)
+		json_object_set_new(fields, "time",
+				    json_real((double)(now - srv->d->started_usec) / 1e6));
 	line = ipc_event_build(name, fields, &len);
 	for (struct ctl_client *c = srv->clients; line && c; c = c->next)
 		if (!c->dead && (c->events & bit) && client_queue(c, line, len) < 0)
@@ -519,6 +535,16 @@ void ctl_server_notify_graph(struct ctl_server *srv)
 const struct ctl_settings *ctl_server_get_settings(const struct ctl_server *srv)
 {
 	return &srv->s;
+}
+
+void ctl_server_set_config_from_client(struct ctl_server *srv, bool from_client)
+{
+	srv->config_from_client = from_client;
+}
+
+bool ctl_server_get_config_from_client(const struct ctl_server *srv)
+{
+	return srv->config_from_client;
 }
 
 /* ---- the socket ---- */

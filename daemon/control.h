@@ -16,6 +16,7 @@
 #include <sys/types.h>
 
 struct conf;
+struct conf_section;
 struct daemon;
 struct el_error;
 struct ipc_error;
@@ -58,8 +59,22 @@ int ctl_settings_from_conf(const struct conf *c, const char *socket_override,
 			   struct ctl_settings *ret, struct el_error *reterr);
 void ctl_settings_done(struct ctl_settings *s);
 
-/* May this path (a file a client names) be read? Absolute after realpath, under file_dirs. */
+/*
+ * May this path (a file a client names) be read? Canonical (symlinks and ".." resolved, also
+ * for a file that does not exist), under file_dirs. 0; -EACCES with *e set to `permission`, the
+ * same message whether or not the file exists.
+ */
 int ctl_settings_check_path(const struct ctl_settings *s, const char *path, struct ipc_error *e);
+
+/*
+ * The same for every file a section (sec may be NULL) or a whole configuration names (`ir`),
+ * relative ones resolved against base_dir as the nodes do. 0; -EACCES with *e naming the key
+ * and where it was set.
+ */
+int ctl_settings_check_section_paths(const struct ctl_settings *s, const struct conf_section *sec,
+				     const char *base_dir, struct ipc_error *e);
+int ctl_settings_check_conf_paths(const struct ctl_settings *s, const struct conf *c,
+				  const char *base_dir, struct ipc_error *e);
 
 /*
  * Binds the socket (replacing a stale one from a dead daemon, refusing when a live daemon
@@ -80,6 +95,13 @@ void ctl_server_notify_graph(struct ctl_server *srv);
 
 /* The settings the server runs with (borrowed). */
 const struct ctl_settings *ctl_server_get_settings(const struct ctl_server *srv);
+
+/*
+ * Whether the running configuration's file is one a client named with `load`: then what it
+ * names is held to file_dirs on every `reload` too, as a client may have rewritten it.
+ */
+void ctl_server_set_config_from_client(struct ctl_server *srv, bool from_client);
+bool ctl_server_get_config_from_client(const struct ctl_server *srv);
 
 /* For command handlers: change what a client is subscribed to. rate in Hz (1..60). */
 int ctl_client_subscribe(struct ctl_client *c, unsigned events, double rate);

@@ -1,8 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * ipc/echoelctl-monitor.c: `echoelctl monitor`, the live view of meter and load events: on a
- * terminal a table redrawn in place (bars from -60 to 0 dB, the peak hold, a load header),
- * otherwise one plain line per event, or each event as received with --json.
+ * ipc/echoelctl-monitor.c: `echoelctl monitor`, the live view of meter and load events and of
+ * the load of each node: on a terminal a table redrawn in place (bars from -60 to 0 dB, the
+ * peak hold, a load header, then a row per node, as pw-top shows them), otherwise plain lines,
+ * or each event as received with --json.
+ *
+ * The per-node rows come from a `stats` call made with each load event (the daemon has no
+ * per-node event): the node's mean time per run, scaled by the share of the cycles since the
+ * last refresh in which it ran rather than skipped over silence, is its time per cycle; that
+ * over the period (block / rate, from `status`) is its share of the period.
  */
 #include <errno.h>
 #include <math.h>
@@ -24,8 +30,10 @@ static void on_stop_signal(int sig)
 }
 
 struct monitor {
-	json_t *meters; /* owned: the last meters event, or NULL */
-	json_t *load;   /* owned: the last load event, or NULL */
+	json_t *meters;   /* owned: the last meters event, or NULL */
+	json_t *load;     /* owned: the last load event, or NULL */
+	json_t *nodes;    /* owned: name -> the node's `stats` entry plus what node_row() adds */
+	double period_us; /* one cycle: block / rate */
 	long rate;
 };
 
@@ -67,7 +75,110 @@ static void monitor_draw_header(const struct monitor *m)
 	printf("\033[K\n(%ld Hz, Ctrl-C quits)\033[K\n\033[K\n", m->rate);
 }
 
-/* The in-place table for a terminal: header, then one row per node and channel. */
+static double number(const json_t *o, const char *key)
+{
+	return json_number_value(json_object_get(o, key)); /* 0 when absent */
+}
+
+static const char *type_of(const json_t *node)
+{
+	const char *t = json_string_value(json_object_get(node, "type"));
+
+	return t ? t : "?";
+}
+
+/*
+ * The share of cycles a node ran rather than skipped (its input silent): since the last
+ * refresh, else since it was created (counts that went back mean a new instance under the same
+ * name; counts that did not move, a clock stopped while the graph is silent).
+ */
+static double running_share(const json_t *now, const json_t *before)
+{
+	double runs = number(now, "runs"), skips = number(now, "skips");
+
+	if (before) {
+		double dr = runs - number(before, "runs"), ds = skips - number(before, "skips");
+
+		if (dr >= 0 && ds >= 0 && dr + ds > 0)
+			runs = dr, skips = ds;
+	}
+	return runs + skips > 0 ? runs / (runs + skips) : 0.0;
+}
+
+/* A `stats` entry (borrowed) with "running", "cycle_us" and "period" (shares, 0..1) added. */
+static json_t *node_row(const struct monitor *m, const json_t *st, const json_t *before)
+{
+	double running = running_share(st, before);
+	double cycle_us = number(st, "avg_us") * running;
+	json_t *row = json_copy((json_t *)st);
+
+	if (row) {
+		json_object_set_new(row, "running", json_real(running));
+		json_object_set_new(row, "cycle_us", json_real(cycle_us));
+		json_object_set_new(row, "period",
+				    json_real(m->period_us > 0 ? cycle_us / m->period_us : 0.0));
+	}
+	return row;
+}
+
+/* Asks for `stats` and makes m->nodes of it. EXIT_OK, or the exit code after a message. */
+static int monitor_refresh_nodes(struct monitor *m, const struct cli *cli)
+{
+	json_t *stats = NULL, *nodes = json_object(), *st;
+	size_t i;
+	int r = echoelctl_call(cli, "stats", NULL, &stats);
+
+	json_array_foreach(r == EXIT_OK ? stats : NULL, i, st)
+	{
+		const char *name = json_string_value(json_object_get(st, "name"));
+
+		if (name && nodes)
+			json_object_set_new(nodes, name,
+					    node_row(m, st, json_object_get(m->nodes, name)));
+	}
+	json_decref(stats);
+	if (r != EXIT_OK) {
+		json_decref(nodes);
+		return r;
+	}
+	json_decref(m->nodes);
+	m->nodes = nodes;
+	return EXIT_OK;
+}
+
+/* The per-node rows below the meters, in plan order (the order of `stats`). */
+static void monitor_draw_nodes(const struct monitor *m)
+{
+	const json_t *n;
+	const char *name;
+	int w = 4, tw = 4;
+
+	json_object_foreach(m->nodes, name, n)
+	{
+		w = EL_MAX(w, (int)strlen(name));
+		tw = EL_MAX(tw, (int)strlen(type_of(n)));
+	}
+	printf("\033[K\n%-*s  %-*s  %10s  %10s  %8s  %7s\033[K\n", w, "NODE", tw, "TYPE", "PER RUN",
+	       "PER CYCLE", "PERIOD", "RUNNING");
+	json_object_foreach(m->nodes, name, n)
+		printf("%-*s  %-*s  %7.1f us  %7.1f us  %6.2f %%  %5.0f %%\033[K\n", w, name, tw,
+		       type_of(n), number(n, "avg_us"), number(n, "cycle_us"),
+		       number(n, "period") * 100.0, number(n, "running") * 100.0);
+}
+
+/* One plain line per node, after each load line. */
+static void monitor_node_lines(const struct monitor *m)
+{
+	const json_t *n;
+	const char *name;
+
+	json_object_foreach(m->nodes, name, n)
+		printf("node %s type=%s run_us=%.1f cycle_us=%.1f period=%.2f%% running=%.0f%%\n",
+		       name, type_of(n), number(n, "avg_us"), number(n, "cycle_us"),
+		       number(n, "period") * 100.0, number(n, "running") * 100.0);
+}
+
+/* The in-place table for a terminal: header, one row per meter and channel, one per node. */
 static void monitor_draw(const struct monitor *m)
 {
 	const json_t *nodes = json_object_get(m->meters, "nodes"), *meter;
@@ -98,6 +209,7 @@ static void monitor_draw(const struct monitor *m)
 			       rb, rd, hd);
 		}
 	}
+	monitor_draw_nodes(m);
 	fputs("\033[J", stdout);
 }
 
@@ -137,17 +249,26 @@ static void monitor_line(const json_t *ev, const char *name)
 	putchar('\n');
 }
 
-/* Shows one event (stolen) as the output wants it. */
-static void monitor_show(struct monitor *m, const struct cli *cli, bool tty, json_t *ev)
+/* Shows one event (stolen) as the output wants it. EXIT_OK, or the exit code of a failed
+ * `stats` call (after its message). */
+static int monitor_show(struct monitor *m, const struct cli *cli, bool tty, json_t *ev)
 {
 	const char *name = json_string_value(json_object_get(ev, "event"));
+	bool load = !strcmp(name, "load");
+	int r;
 
+	if (load && !cli->json && (r = monitor_refresh_nodes(m, cli)) != EXIT_OK) {
+		json_decref(ev);
+		return r;
+	}
 	if (cli->json) {
 		echoelctl_print_json(ev);
 	} else if (!tty) {
 		monitor_line(ev, name);
-	} else if (!strcmp(name, "meters") || !strcmp(name, "load")) {
-		json_t **slot = !strcmp(name, "meters") ? &m->meters : &m->load;
+		if (load)
+			monitor_node_lines(m);
+	} else if (!strcmp(name, "meters") || load) {
+		json_t **slot = load ? &m->load : &m->meters;
 
 		json_decref(*slot);
 		*slot = el_steal_ptr(ev);
@@ -155,6 +276,19 @@ static void monitor_show(struct monitor *m, const struct cli *cli, bool tty, jso
 	}
 	json_decref(ev);
 	fflush(stdout);
+	return EXIT_OK;
+}
+
+/* The length of a cycle in microseconds, from `status` (for the nodes' share of it). */
+static int monitor_get_period(struct monitor *m, const struct cli *cli)
+{
+	json_t *st = NULL;
+	int r = echoelctl_call(cli, "status", NULL, &st);
+
+	if (r == EXIT_OK && number(st, "rate") > 0)
+		m->period_us = number(st, "block") / number(st, "rate") * 1e6;
+	json_decref(st);
+	return r;
 }
 
 int echoelctl_run_monitor(struct cli *cli, const struct command *cmd)
@@ -167,6 +301,8 @@ int echoelctl_run_monitor(struct cli *cli, const struct command *cmd)
 	int r;
 
 	(void)cmd;
+	if (!cli->json && (r = monitor_get_period(&m, cli)) != EXIT_OK)
+		return r;
 	r = echoelctl_call(
 		cli, "subscribe",
 		json_pack("{s:[s,s], s:i}", "events", "meters", "load", "rate", (int)m.rate), NULL);
@@ -184,13 +320,17 @@ int echoelctl_run_monitor(struct cli *cli, const struct command *cmd)
 		if (r < 0)
 			break;
 		seen++;
-		monitor_show(&m, cli, tty, ev);
+		if ((r = monitor_show(&m, cli, tty, ev)) != EXIT_OK)
+			break;
 	}
 	if (tty)
 		fputs("\033[?25h", stdout); /* the cursor back */
 	fflush(stdout);
 	json_decref(m.meters);
 	json_decref(m.load);
+	json_decref(m.nodes);
+	if (r > 0) /* an exit code from a stats call, its message said */
+		return r;
 	if (r < 0 && r != -ETIMEDOUT)
 		return echoelctl_connection_failed(r);
 	return EXIT_OK;

@@ -17,6 +17,14 @@
  *  - a half-sent line is closed idle_timeout_ms after it began, even if it trickles on, while a
  *    client streaming lines for longer than that (always mid-line between writes) is not;
  *  - `load` of a file under file_dirs switches the graph;
+ *  - files a client names are held to file_dirs wherever it names them: `load`, an `ir` inside
+ *    a loaded file (also when rewritten and reloaded), `node.add` settings and batches; `..`
+ *    and symlinks do not get out; and the refusal reads the same whether or not the file
+ *    outside exists, so it cannot be used to probe for files;
+ *  - events: `graph` after node.add/remove, `clip` when an output clips, `late` when the own
+ *    clock wakes late (the whole daemon stopped with SIGSTOP: debug.stall re-anchors the clock
+ *    without counting, and the dummy backend has no server to report an xrun), `meters` at the
+ *    subscribed rate, and to a reader that lags, the latest values instead of a backlog;
  *  - permissions: a uid not allowed is refused, a peer allowed only by a supplementary group is
  *    let in, a file outside file_dirs is refused, the socket has its configured mode; a second
  *    daemon on the same socket refuses to start, a stale socket file is replaced, and a regular
@@ -796,6 +804,403 @@ static void test_load_allowed(void **state)
 	free(graph1);
 }
 
+/* ---- files a client names ---- */
+
+/* The response's error message (owned copy) with every `path` in it replaced by "PATH". */
+static char *message_without(const json_t *r, const char *path)
+{
+	const char *m = json_string_value(json_object_get(json_object_get(r, "error"), "message"));
+	char *out = calloc(1, 1024);
+	size_t used = 0, n = strlen(path);
+
+	assert_non_null(m);
+	assert_non_null(out);
+	while (*m && used + 8 < 1024) {
+		if (strncmp(m, path, n) == 0) {
+			used += (size_t)snprintf(out + used, 1024 - used, "PATH");
+			m += n;
+		} else {
+			out[used++] = *m++;
+		}
+	}
+	return out;
+}
+
+/* Refused with `permission`; returns the message with path replaced (owned). */
+static char *expect_permission(const char *line, const char *path)
+{
+	json_t *r = call(line);
+	char *msg;
+
+	assert_non_null(r);
+	msg = message_without(r, path);
+	printf("# %s -> %s: %s\n", path, code_of(r), msg);
+	assert_string_equal(code_of(r), "permission");
+	json_decref(r);
+	return msg;
+}
+
+/* node.add of a fir whose ir is path: refused, the message with path replaced (owned). */
+static char *add_fir_refused(const char *path)
+{
+	char line[1024];
+
+	snprintf(line, sizeof(line),
+		 "{\"id\":1,\"cmd\":\"node.add\",\"args\":{\"node\":\"f\",\"type\":\"fir\","
+		 "\"input\":\"a\",\"settings\":{\"ir\":\"%s\"}}}",
+		 path);
+	return expect_permission(line, path);
+}
+
+/* Writes allowed/NAME: the graph, plus a fir with `ir = ir` unless ir is NULL. */
+static void write_allowed(const char *name, const char *ir)
+{
+	char text[4096], rel[128];
+
+	snprintf(text, sizeof(text), graph_fmt, proc.dir);
+	if (ir)
+		snprintf(text + strlen(text), sizeof(text) - strlen(text),
+			 "[node.f]\ntype = fir\ninput = a\nir = %s\n", ir);
+	snprintf(rel, sizeof(rel), "allowed/%s", name);
+	assert_int_equal(test_proc_write(&proc, rel, text), 0);
+}
+
+/* `load` of allowed/NAME: the response (owned). */
+static json_t *load_allowed(const char *name)
+{
+	char rel[128], path[512], line[1024];
+
+	snprintf(rel, sizeof(rel), "allowed/%s", name);
+	test_proc_path(&proc, path, sizeof(path), rel);
+	snprintf(line, sizeof(line), "{\"id\":1,\"cmd\":\"load\",\"args\":{\"path\":\"%s\"}}",
+		 path);
+	return call(line);
+}
+
+static json_t *load_with_ir(const char *name, const char *ir)
+{
+	write_allowed(name, ir);
+	return load_allowed(name);
+}
+
+static char *load_refused(const char *name, const char *ir)
+{
+	json_t *r = load_with_ir(name, ir);
+	char *msg;
+
+	assert_non_null(r);
+	msg = message_without(r, ir);
+	printf("# load with ir = %s -> %s: %s\n", ir, code_of(r), msg);
+	assert_string_equal(code_of(r), "permission");
+	/* names the file, line and key */
+	assert_non_null(strstr(msg, name));
+	assert_non_null(strstr(msg, ".conf:"));
+	assert_non_null(strstr(msg, ": key 'ir': "));
+	json_decref(r);
+	return msg;
+}
+
+static void test_paths_outside_file_dirs(void **state)
+{
+	char there[512], missing[512], climb[512], link[512], line[1024], *m1, *m2;
+	char *graph0 = node_list(), *graph1;
+	json_t *r;
+
+	(void)state;
+	test_proc_path(&proc, there, sizeof(there), "echoeld.conf"); /* exists, not allowed */
+	test_proc_path(&proc, missing, sizeof(missing), "missing.wav");
+	test_proc_path(&proc, climb, sizeof(climb), "allowed/../echoeld.conf");
+	test_proc_path(&proc, link, sizeof(link), "allowed/link.wav");
+	assert_int_equal(symlink(there, link), 0);
+
+	/* `load` itself: the same answer for a file outside that exists and one that does not */
+	snprintf(line, sizeof(line), "{\"id\":1,\"cmd\":\"load\",\"args\":{\"path\":\"%s\"}}",
+		 there);
+	m1 = expect_permission(line, there);
+	snprintf(line, sizeof(line), "{\"id\":1,\"cmd\":\"load\",\"args\":{\"path\":\"%s\"}}",
+		 missing);
+	m2 = expect_permission(line, missing);
+	assert_string_equal(m1, m2);
+	free(m1), free(m2);
+
+	/* node.add settings: outside, existing or not, through .. or a symlink */
+	m1 = add_fir_refused(there);
+	m2 = add_fir_refused(missing);
+	assert_string_equal(m1, m2);
+	free(m1), free(m2);
+	free(add_fir_refused(climb));
+	free(add_fir_refused(link));
+	free(add_fir_refused("/nonexistent-dir/x/../../etc/passwd"));
+
+	/* the same node.add inside a batch: nothing of the batch lands */
+	snprintf(line, sizeof(line),
+		 "{\"id\":1,\"cmd\":\"batch\",\"args\":{\"commands\":["
+		 "{\"cmd\":\"set\",\"args\":{\"node\":\"ga\",\"param\":\"gain_db\",\"value\":-3}},"
+		 "{\"cmd\":\"node.add\",\"args\":{\"node\":\"f\",\"type\":\"fir\",\"input\":\"a\","
+		 "\"settings\":{\"ir\":\"%s\"}}}]}}",
+		 missing);
+	m1 = expect_permission(line, missing);
+	assert_non_null(strstr(m1, "command 2: "));
+	free(m1);
+
+	/* an ir inside a loaded file: absolute, relative to the file, a symlink out */
+	m1 = load_refused("ir-there.conf", there);
+	m2 = load_refused("ir-missing.conf", missing);
+	assert_string_equal(strstr(m1, ".conf:"), strstr(m2, ".conf:")); /* past the file name */
+	free(m1), free(m2);
+	free(load_refused("ir-relative.conf", "../echoeld.conf"));
+	free(load_refused("ir-link.conf", "link.wav"));
+
+	/* inside file_dirs a missing IR is no secret: refused by the fir, not by the check */
+	assert_non_null(r = load_with_ir("ir-inside.conf", "nope.wav"));
+	printf("# load with a missing ir inside file_dirs -> %s\n", code_of(r));
+	assert_string_not_equal(code_of(r), "ok");
+	assert_string_not_equal(code_of(r), "permission");
+	json_decref(r);
+
+	/* a file loaded earlier and rewritten since: `reload` holds it to the same rule */
+	write_allowed("reloaded.conf", NULL);
+	assert_non_null(r = load_allowed("reloaded.conf"));
+	assert_string_equal(code_of(r), "ok");
+	json_decref(r);
+	write_allowed("reloaded.conf", missing);
+	expect("{\"id\":1,\"cmd\":\"reload\"}", "permission");
+	write_allowed("reloaded.conf", NULL);
+	expect("{\"id\":1,\"cmd\":\"reload\"}", "ok");
+
+	graph1 = node_list();
+	assert_string_equal(graph0, graph1);
+	free(graph0);
+	free(graph1);
+	unlink(link);
+}
+
+/* ---- events ---- */
+
+/* A new connection subscribed to events (a JSON array) at rate Hz. */
+static int subscriber(const char *events, int rate)
+{
+	char line[256];
+	int fd = connect_socket();
+	json_t *r;
+
+	assert_true(fd >= 0);
+	snprintf(line, sizeof(line),
+		 "{\"id\":1,\"cmd\":\"subscribe\",\"args\":{\"events\":%s,\"rate\":%d}}", events,
+		 rate);
+	assert_non_null(r = call_fd(fd, line));
+	assert_string_equal(code_of(r), "ok");
+	json_decref(r);
+	return fd;
+}
+
+/* The next event named name on fd within timeout_ms, others skipped (owned); NULL if none. */
+static json_t *next_event(int fd, const char *name, int timeout_ms)
+{
+	static char buf[1 << 20];
+	struct timespec t0;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (elapsed_ms(&t0) < timeout_ms) {
+		json_t *j;
+
+		if (read_line(fd, buf, sizeof(buf), timeout_ms - (int)elapsed_ms(&t0) + 1) < 0)
+			return NULL;
+		j = json_loads(buf, 0, NULL);
+		if (j && json_is_string(json_object_get(j, "event")) &&
+		    !strcmp(json_string_value(json_object_get(j, "event")), name))
+			return j;
+		json_decref(j);
+	}
+	return NULL;
+}
+
+static double uptime(void)
+{
+	json_t *r = call("{\"id\":1,\"cmd\":\"status\"}");
+	double v;
+
+	assert_non_null(r);
+	v = json_number_value(json_object_get(json_object_get(r, "result"), "uptime"));
+	json_decref(r);
+	return v;
+}
+
+/* node.add and node.remove each tell a `graph` subscriber the new node count. */
+static void test_events_graph(void **state)
+{
+	json_int_t n0 = status_int("nodes");
+	int fd = subscriber("[\"graph\"]", 10);
+	json_t *ev;
+
+	(void)state;
+	expect("{\"id\":1,\"cmd\":\"node.add\",\"args\":{\"node\":\"x\",\"type\":\"gain\","
+	       "\"input\":\"a\"}}",
+	       "ok");
+	assert_non_null(ev = next_event(fd, "graph", 3000));
+	assert_int_equal(json_integer_value(json_object_get(ev, "nodes")), n0 + 1);
+	assert_true(json_is_number(json_object_get(ev, "time")));
+	json_decref(ev);
+	expect("{\"id\":1,\"cmd\":\"node.remove\",\"args\":{\"node\":\"x\"}}", "ok");
+	assert_non_null(ev = next_event(fd, "graph", 3000));
+	assert_int_equal(json_integer_value(json_object_get(ev, "nodes")), n0);
+	json_decref(ev);
+	close(fd);
+}
+
+/* A 0 dBFS tone 6 dB up into an output of its own: a `clip` event names that output. */
+static void test_events_clip(void **state)
+{
+	char *graph0 = node_list(), *graph1;
+	int fd = subscriber("[\"clip\"]", 10);
+	json_t *ev;
+
+	(void)state;
+	expect("{\"id\":1,\"cmd\":\"batch\",\"args\":{\"commands\":["
+	       "{\"cmd\":\"node.add\",\"args\":{\"node\":\"hot\",\"type\":\"tone\","
+	       "\"settings\":{\"level_db\":0,\"channels\":1}}},"
+	       "{\"cmd\":\"node.add\",\"args\":{\"node\":\"boost\",\"type\":\"gain\","
+	       "\"input\":\"hot\",\"settings\":{\"gain_db\":6}}},"
+	       "{\"cmd\":\"node.add\",\"args\":{\"node\":\"hotout\",\"type\":\"output\","
+	       "\"input\":\"boost\"}}]}}",
+	       "ok");
+	assert_non_null(ev = next_event(fd, "clip", 3000));
+	printf("# clip event: %s, %.0f samples\n", json_string_value(json_object_get(ev, "node")),
+	       json_number_value(json_object_get(ev, "clips")));
+	assert_string_equal(json_string_value(json_object_get(ev, "node")), "hotout");
+	assert_true(json_number_value(json_object_get(ev, "clips")) > 0);
+	assert_true(json_is_number(json_object_get(ev, "time")));
+	json_decref(ev);
+	close(fd);
+	expect("{\"id\":1,\"cmd\":\"batch\",\"args\":{\"commands\":["
+	       "{\"cmd\":\"node.remove\",\"args\":{\"node\":\"hotout\"}},"
+	       "{\"cmd\":\"node.remove\",\"args\":{\"node\":\"boost\"}},"
+	       "{\"cmd\":\"node.remove\",\"args\":{\"node\":\"hot\"}}]}}",
+	       "ok");
+	graph1 = node_list();
+	assert_string_equal(graph0, graph1);
+	free(graph0);
+	free(graph1);
+}
+
+/*
+ * The own clock woke 150 ms late: a `late` event, and the late-cycle count moved. The whole
+ * daemon is stopped (SIGSTOP), as a machine that stalls would stop it: debug.stall re-anchors
+ * the clock on purpose without counting, and an xrun needs a sound server to report it.
+ */
+static void test_events_late(void **state)
+{
+	json_int_t late0 = status_int("late_cycles"), cycles0 = status_int("cycles");
+	int fd = subscriber("[\"late\"]", 10);
+	json_t *ev;
+
+	(void)state;
+	sleep_ms(100);
+	assert_true(status_int("cycles") > cycles0); /* the clock runs, so it can be late */
+	assert_int_equal(kill(daemon_pid, SIGSTOP), 0);
+	sleep_ms(150);
+	assert_int_equal(kill(daemon_pid, SIGCONT), 0);
+	assert_non_null(ev = next_event(fd, "late", 3000));
+	printf("# stopped 150 ms: late event, %.1f ms late\n",
+	       json_number_value(json_object_get(ev, "late_ms")));
+	assert_true(json_number_value(json_object_get(ev, "late_ms")) > 100);
+	assert_true(json_is_number(json_object_get(ev, "time")));
+	json_decref(ev);
+	close(fd);
+	assert_true(status_int("late_cycles") > late0);
+}
+
+/*
+ * `meters` at 10 Hz: about ten in a second, evenly spaced: not bunched into bursts of equal
+ * values (as sd-event's default timer slack of 250 ms would bunch them).
+ */
+static void test_events_meters_rate(void **state)
+{
+	int fd = subscriber("[\"meters\"]", 10), n = 0;
+	double t, last = -1, min_gap = 1e9;
+	struct timespec t0;
+	json_t *ev;
+
+	(void)state;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (elapsed_ms(&t0) < 1000 &&
+	       (ev = next_event(fd, "meters", 1000 - (int)elapsed_ms(&t0)))) {
+		assert_true(json_is_object(json_object_get(json_object_get(ev, "nodes"), "meter")));
+		t = json_number_value(json_object_get(ev, "time"));
+		if (last >= 0)
+			min_gap = t - last < min_gap ? t - last : min_gap;
+		last = t;
+		json_decref(ev);
+		n++;
+	}
+	printf("# meters at 10 Hz: %d in 1 s, at least %.0f ms apart\n", n, min_gap * 1e3);
+	assert_true(n >= 8 && n <= 12);
+	assert_true(min_gap > 0.05);
+	close(fd);
+}
+
+#define PAD_METERS 40 /* each meters event about 5 KB: the socket buffer fills in a second */
+
+/* A batch adding (or removing) the PAD_METERS meters "pad0".. reading `sum`. */
+static void pad_meters(bool add)
+{
+	char *line = malloc(16384);
+	size_t used;
+
+	assert_non_null(line);
+	used = (size_t)snprintf(line, 16384,
+				"{\"id\":1,\"cmd\":\"batch\",\"args\":{\"commands\":[");
+	for (int i = 0; i < PAD_METERS; i++)
+		used += (size_t)snprintf(
+			line + used, 16384 - used,
+			add ? "%s{\"cmd\":\"node.add\",\"args\":{\"node\":\"pad%d\",\"type\":"
+			      "\"meter\",\"input\":\"sum\"}}"
+			    : "%s{\"cmd\":\"node.remove\",\"args\":{\"node\":\"pad%d\"}}",
+			i ? "," : "", i);
+	snprintf(line + used, 16384 - used, "]}}");
+	expect(line, "ok");
+	free(line);
+}
+
+/*
+ * A subscriber at 60 Hz that stops reading for 3 s (180 ticks) while each event is ~5 KB: once
+ * the socket buffer is full the daemon skips ticks instead of queueing them, so it is not
+ * disconnected (180 events would be far past max_queue, 64 KiB here), finds fewer than the
+ * ticks waiting when it reads again, and then gets fresh values, not the rest of a backlog.
+ */
+static void test_events_meters_coalesced(void **state)
+{
+	char *graph0 = node_list(), *graph1;
+	int fd, backlog = 0;
+	double now;
+	json_t *ev, *r;
+
+	(void)state;
+	pad_meters(true);
+	fd = subscriber("[\"meters\"]", 60);
+	sleep_ms(3000);
+	now = uptime();
+	while ((ev = next_event(fd, "meters", 2000)) &&
+	       json_number_value(json_object_get(ev, "time")) < now) {
+		backlog++;
+		json_decref(ev);
+	}
+	assert_non_null(ev); /* a fresh one came */
+	printf("# 3 s unread at 60 Hz: %d stale events waiting, then one from %.3f s (now %.3f)\n",
+	       backlog, json_number_value(json_object_get(ev, "time")), now);
+	json_decref(ev);
+	assert_true(backlog < 180 / 2);
+	assert_non_null(r = call_fd(fd, "{\"id\":2,\"cmd\":\"hello\"}")); /* still connected */
+	assert_string_equal(code_of(r), "ok");
+	json_decref(r);
+	close(fd);
+	pad_meters(false);
+	graph1 = node_list();
+	assert_string_equal(graph0, graph1);
+	free(graph0);
+	free(graph1);
+}
+
 static void test_permissions(void **state)
 {
 	struct stat st;
@@ -954,6 +1359,12 @@ int main(void)
 		cmocka_unit_test(test_idle_trickle),
 		cmocka_unit_test(test_idle_streaming),
 		cmocka_unit_test(test_load_allowed),
+		cmocka_unit_test(test_paths_outside_file_dirs),
+		cmocka_unit_test(test_events_graph),
+		cmocka_unit_test(test_events_clip),
+		cmocka_unit_test(test_events_late),
+		cmocka_unit_test(test_events_meters_rate),
+		cmocka_unit_test(test_events_meters_coalesced),
 		cmocka_unit_test(test_permissions),
 		cmocka_unit_test(test_second_daemon_refused),
 		cmocka_unit_test(test_socket_path_regular_file),

@@ -6,7 +6,9 @@
 # with "echoelctl: CODE:", usage errors exit 2, an absent socket exits 3; $ECHOELD_SOCKET
 # stands in for --socket, which wins over it; `batch` reads a file or standard input; `reload`
 # re-reads the configuration file; `load` switches to a file under [ipc] file_dirs and refuses
-# one outside; SIGTERM stops the daemon cleanly and removes its socket.
+# one outside, as IR files named outside them (in `node add` or a loaded file); `monitor` shows
+# meters, load and a row per node, as plain lines in a pipe and redrawn in place on a terminal;
+# SIGTERM stops the daemon cleanly and removes its socket.
 #
 # usage: test-echoelctl.sh ECHOELD ECHOELCTL
 set -eu
@@ -192,11 +194,34 @@ ECHOELD_SOCKET="$dir/none" "$ECHOELCTL" hello >"$dir/out" 2>"$dir/err" || rc=$?
 [ "$rc" -eq 3 ] || fail "ECHOELD_SOCKET to nothing: exit $rc, expected 3"
 err "^echoelctl: cannot connect to '$dir/none': "
 
-# monitor with stdout not a terminal: one plain line per event, no escape sequences.
-ctl 0 monitor --count 3
-[ "$(grep -c '' "$dir/out")" -eq 3 ] || fail "monitor --count 3: not three lines"
-! grep -Evq '^(meters|load) time=[0-9.]+ ' "$dir/out" || fail "monitor: a line that is not plain"
+# monitor with stdout not a terminal: one plain line per event, after each load line one per
+# node with its time per run and per cycle and its share of the period; no escape sequences.
+ctl 0 monitor --count 4
+[ "$(grep -Ec '^(meters|load) ' "$dir/out")" -eq 4 ] || fail "monitor --count 4: not four events"
+node_line='^node [a-z0-9]+ type=[a-z]+ run_us=[0-9.]+ cycle_us=[0-9.]+ period=[0-9.]+% running=[0-9]+%$'
+! grep -Evq "^(meters|load) time=[0-9.]+ |$node_line" "$dir/out" ||
+	fail "monitor: a line that is not plain"
+for n in tone volume meter out t3 t4; do
+	[ "$(grep -c "^node $n type=" "$dir/out")" -eq 2 ] || fail "monitor: not a line per load for node $n"
+done
+# a source runs every cycle and takes some (nonzero) share of the period
+out '^node tone type=tone run_us=[0-9.]+ cycle_us=[0-9.]+ period=([1-9][0-9]*\.[0-9]{2}|0\.(0[1-9]|[1-9][0-9]))% running=100%$'
 ! grep -q "$(printf '\033')" "$dir/out" || fail "monitor: escape sequences in a pipe"
+
+# monitor on a terminal (script(1) gives it one): the table redrawn in place, nodes below meters.
+if command -v script >/dev/null 2>&1; then
+	rc=0
+	script -qec "'$ECHOELCTL' --socket '$dir/control' monitor --count 4" "$dir/tty" \
+		</dev/null >/dev/null 2>"$dir/err" || rc=$?
+	[ "$rc" -eq 0 ] || fail "monitor on a terminal: exit $rc"
+	tr -d '\r' <"$dir/tty" | sed 's/\x1b\[[0-9;?]*[A-Za-z]//g' >"$dir/out"
+	[ "$(grep -c "$(printf '\033\\[H')" "$dir/tty")" -ge 4 ] || fail "monitor: not redrawn in place"
+	out '^NODE +TYPE +PER RUN +PER CYCLE +PERIOD +RUNNING$'
+	out '^volume +gain +[0-9.]+ us +[0-9.]+ us +[0-9.]+ % +[0-9]+ %$'
+	out '^meter +1 +[#.]+ +-?[0-9.]+ '
+else
+	echo "# no script(1): monitor on a terminal not tested"
+fi
 
 # --json: one line of JSON.
 ctl 0 --json status
@@ -217,6 +242,17 @@ err "^echoelctl: cannot connect to '$dir/none': "
 cp "$dir/echoeld.conf" "$dir/outside.conf"
 ctl 1 load "$dir/outside.conf"
 err '^echoelctl: permission: '
+# Files named inside a request or a loaded file are held to file_dirs too, and the refusal
+# reads the same whether or not the file outside exists.
+ctl 1 node add f fir --input tone "ir=$dir/outside.conf"
+sed "s|$dir/outside.conf|PATH|" "$dir/err" >"$dir/err.there"
+ctl 1 node add f fir --input tone "ir=$dir/nothing.wav"
+sed "s|$dir/nothing.wav|PATH|" "$dir/err" >"$dir/err.missing"
+cmp -s "$dir/err.there" "$dir/err.missing" || fail "refusals differ for a file there and not"
+err "^echoelctl: permission: \[node.f\] key 'ir': '$dir/nothing.wav' is outside "
+printf '[node.f]\ntype = fir\ninput = tone\nir = ../outside.conf\n' >"$dir/allowed/ir.conf"
+ctl 1 load "$dir/allowed/ir.conf"
+err "^echoelctl: permission: $dir/allowed/ir.conf:4: key 'ir': "
 
 # SIGTERM: a clean exit that removes the socket.
 kill -TERM "$pid"
@@ -230,5 +266,5 @@ if grep -Eq "RealtimeSanitizer|real-time unsafe|ThreadSanitizer|AddressSanitizer
 	fail "sanitizer report in the daemon's log"
 fi
 echo "ok: echoelctl status, node list/get/add/rm, connect, disconnect, set/get, batch (stdin" \
-	"and file), reload, load, ECHOELD_SOCKET, monitor, --json, exit codes 1/2/3 and load" \
-	"permission against the real echoeld"
+	"and file), reload, load, ECHOELD_SOCKET, monitor (pipe and terminal), --json, exit codes" \
+	"1/2/3 and load/IR permission against the real echoeld"
