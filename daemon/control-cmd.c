@@ -24,12 +24,11 @@
 #include "daemon/daemon-private.h"
 #include "daemon/engine/engine.h"
 #include "daemon/engine/node.h"
+#include "daemon/policy.h"
 #include "ipc/protocol.h"
 
 #define NODE_PREFIX "node."
 #define MAX_BATCH   256
-/* Meter and load events at most this often per client (Hz): more would repeat values. */
-#define CTL_MAX_EVENT_RATE 60.0
 
 struct cmd_ctx {
 	struct daemon *d;
@@ -104,14 +103,48 @@ static int cmd_status(struct cmd_ctx *x)
 	struct eng_stats st;
 
 	eng_engine_get_stats(x->d->engine, false, &st);
-	x->result =
-		json_pack("{s:s, s:i, s:i, s:f, s:f, s:I, s:I, s:I, s:f, s:i, s:i, s:s?, s:n}",
-			  "backend", x->d->be_ops ? x->d->be_ops->name : "none", "rate",
-			  (int)s->rate, "block", (int)s->block, "load", st.load, "load_max",
-			  st.load_max, "cycles", (json_int_t)st.cycles, "late_cycles",
-			  (json_int_t)st.late_cycles, "xruns", (json_int_t)st.xruns, "uptime",
-			  (double)(now_usec() - x->d->started_usec) / 1e6, "nodes", (int)st.nodes,
-			  "workers", (int)st.workers, "config", x->d->cfg.path, "policy");
+	x->result = json_pack("{s:s, s:i, s:i, s:f, s:f, s:I, s:I, s:I, s:f, s:i, s:i, s:s?, s:o}",
+			      "backend", x->d->be_ops ? x->d->be_ops->name : "none", "rate",
+			      (int)s->rate, "block", (int)s->block, "load", st.load, "load_max",
+			      st.load_max, "cycles", (json_int_t)st.cycles, "late_cycles",
+			      (json_int_t)st.late_cycles, "xruns", (json_int_t)st.xruns, "uptime",
+			      (double)(now_usec() - x->d->started_usec) / 1e6, "nodes",
+			      (int)st.nodes, "workers", (int)st.workers, "config", x->d->cfg.path,
+			      "policy", daemon_policy_json(x->d));
+	return 0;
+}
+
+/* The policy alone: what status shows under "policy" (null when it is off). */
+static int cmd_policy(struct cmd_ctx *x)
+{
+	x->result = daemon_policy_json(x->d);
+	return 0;
+}
+
+static const char *const policy_set_args[] = {"mode", "thermal", NULL};
+
+/* Pins the mode and/or the thermal state ("auto" releases); answers with the policy after it. */
+static int cmd_policy_set(struct cmd_ctx *x)
+{
+	const char *mode = NULL, *thermal = NULL;
+	int r;
+
+	if ((r = ipc_args_check(x->args, policy_set_args, x->err)) < 0 ||
+	    (r = ipc_arg_string(x->args, "mode", false, &mode, x->err)) < 0 ||
+	    (r = ipc_arg_string(x->args, "thermal", false, &thermal, x->err)) < 0)
+		return r;
+	if (!mode && !thermal)
+		return ipc_error_set(x->err, IPC_ERR_BAD_ARGUMENT,
+				     "give 'mode' or 'thermal' (or both)");
+	/* check both before changing either: all or nothing */
+	if ((mode && (r = daemon_policy_override(x->d, "mode", mode, true, x->err)) < 0) ||
+	    (thermal && (r = daemon_policy_override(x->d, "thermal", thermal, true, x->err)) < 0))
+		return r;
+	if (mode)
+		daemon_policy_override(x->d, "mode", mode, false, x->err);
+	if (thermal)
+		daemon_policy_override(x->d, "thermal", thermal, false, x->err);
+	x->result = json_object();
 	return 0;
 }
 
@@ -646,8 +679,8 @@ static int cmd_subscribe(struct cmd_ctx *x)
 	if (!(rate >= 1 && rate <= 1000))
 		return ipc_error_set(x->err, IPC_ERR_BAD_ARGUMENT,
 				     "argument 'rate' must be from 1 to 1000 Hz, got %g", rate);
-	/* Faster than a screen would only repeat the same values: cap, do not refuse. */
-	rate = EL_MIN(rate, CTL_MAX_EVENT_RATE);
+	/* Faster than a screen would only repeat the same values: ctl_client_subscribe() caps at
+	 * the server's max event rate, it does not refuse. */
 	if (!x->client || ctl_client_subscribe(x->client, events, rate) < 0)
 		return ipc_error_set(x->err, IPC_ERR_INTERNAL, "cannot start the event timer");
 	return 0;
@@ -736,13 +769,15 @@ static const struct {
 	{"subscribe", cmd_subscribe, false},
 	{"unsubscribe", cmd_unsubscribe, false},
 	{"stats", cmd_stats, true},
+	{"policy", cmd_policy, true},
+	{"policy.set", cmd_policy_set, false},
 	{"debug.stall", cmd_debug_stall, false},
 };
 
 const char *const ctl_command_names[] = {
-	"hello",   "status",     "node.list",   "node.get", "node.add", "node.remove",
-	"connect", "disconnect", "set",         "get",      "load",     "reload",
-	"batch",   "subscribe",  "unsubscribe", "stats",    NULL,
+	"hello",       "status", "node.list", "node.get",   "node.add", "node.remove", "connect",
+	"disconnect",  "set",    "get",       "load",       "reload",   "batch",       "subscribe",
+	"unsubscribe", "stats",  "policy",    "policy.set", NULL,
 };
 
 static const char *const stall_args[] = {"ms", NULL};

@@ -48,7 +48,8 @@ struct ctl_client {
 	bool closing; /* close once the queue is sent */
 	bool dead;    /* dropped: freed by the server's reaper, touched by nobody */
 	unsigned events;
-	uint64_t period_usec;
+	double rate;          /* Hz the client asked for meters/load */
+	uint64_t period_usec; /* the period served: rate, capped by the server's max rate */
 };
 
 struct ctl_server {
@@ -61,6 +62,7 @@ struct ctl_server {
 	unsigned n_clients;
 	sd_event_source *reaper; /* frees dropped clients once no callback is using them */
 	bool config_from_client; /* the running configuration came from `load` */
+	double max_event_hz;     /* meter/load events per client at most (the policy's tier) */
 };
 
 static void client_free(struct ctl_client *c)
@@ -476,7 +478,8 @@ int ctl_client_subscribe(struct ctl_client *c, unsigned events, double rate)
 	int r;
 
 	c->events |= events;
-	c->period_usec = (uint64_t)(1e6 / rate);
+	c->rate = rate;
+	c->period_usec = (uint64_t)(1e6 / EL_MIN(rate, c->srv->max_event_hz));
 	if (!(c->events & (CTL_EVENT_METERS | CTL_EVENT_LOAD)))
 		return 0;
 	sd_event_now(c->srv->d->event, CLOCK_MONOTONIC, &now);
@@ -493,6 +496,19 @@ int ctl_client_subscribe(struct ctl_client *c, unsigned events, double rate)
 		sd_event_source_set_time_accuracy(c->sub_timer, EL_MAX(c->period_usec / 20, 1));
 	}
 	return sd_event_source_set_enabled(c->sub_timer, SD_EVENT_ON);
+}
+
+void ctl_server_set_max_event_rate(struct ctl_server *srv, unsigned hz)
+{
+	double cap = hz ? (double)hz : CTL_MAX_EVENT_HZ;
+
+	if (cap == srv->max_event_hz)
+		return;
+	srv->max_event_hz = cap;
+	/* every subscriber at its own rate under the new cap, from its next tick on */
+	for (struct ctl_client *c = srv->clients; c; c = c->next)
+		if (!c->dead && c->sub_timer && (c->events & (CTL_EVENT_METERS | CTL_EVENT_LOAD)))
+			ctl_client_subscribe(c, 0, c->rate);
 }
 
 void ctl_client_unsubscribe(struct ctl_client *c, unsigned events)
@@ -649,6 +665,7 @@ int ctl_server_new(struct daemon *d, struct ctl_settings *s, struct ctl_server *
 		return el_error_set(reterr, -ENOMEM, "out of memory");
 	srv->d = d;
 	srv->s = *s;
+	srv->max_event_hz = CTL_MAX_EVENT_HZ;
 	memset(s, 0, sizeof(*s)); /* taken */
 	srv->fd = sysd_listen_fd();
 	if (srv->fd >= 0)

@@ -103,7 +103,17 @@ const struct ctl_settings *ctl_server_get_settings(const struct ctl_server *srv)
 void ctl_server_set_config_from_client(struct ctl_server *srv, bool from_client);
 bool ctl_server_get_config_from_client(const struct ctl_server *srv);
 
-/* For command handlers: change what a client is subscribed to. rate in Hz (1..60). */
+/* Meter and load events per client and second without a policy saying otherwise. */
+#define CTL_MAX_EVENT_HZ 60.0
+
+/*
+ * Serves meter and load events at most hz times a second to every subscriber (0: the default,
+ * CTL_MAX_EVENT_HZ); subscribers asking for less keep their rate. The power policy's tiers.
+ */
+void ctl_server_set_max_event_rate(struct ctl_server *srv, unsigned hz);
+
+/* For command handlers: change what a client is subscribed to. rate in Hz (1..1000), served at
+ * most at the server's max event rate. */
 int ctl_client_subscribe(struct ctl_client *c, unsigned events, double rate);
 void ctl_client_unsubscribe(struct ctl_client *c, unsigned events);
 

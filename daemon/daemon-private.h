@@ -19,6 +19,9 @@ struct el_error;
 struct eng_engine;
 struct eng_param_set;
 
+struct dpol;
+struct dpol_snapshot;
+
 struct daemon {
 	sd_event *event;
 	struct setup_config cfg; /* the running configuration (conf, path, base_dir, settings) */
@@ -28,10 +31,20 @@ struct daemon {
 	struct ctl_server *ctl;      /* the control socket, or NULL */
 	const char *socket_override; /* --socket, or NULL */
 	uint64_t started_usec;       /* CLOCK_MONOTONIC at start, for uptime */
-	struct sysd_state sysd; /* sd_notify and watchdog state */
+	struct sysd_state sysd;      /* sd_notify and watchdog state */
 	uint64_t late_count;         /* late cycles since the last report */
 	double late_worst_ns;
 	uint64_t late_reported_at;
+
+	/* The power and heat policy (daemon/policy.c); NULL/off when [policy] enabled = no. */
+	struct dpol *policy;
+	sd_event_source *policy_source;
+	struct dpol_snapshot *policy_snap; /* owned: the last snapshot taken */
+	bool policy_applied;               /* its actions were applied at least once */
+	int policy_mode;                   /* enum pol_mode last applied */
+	int policy_thermal;                /* enum pol_thermal_state last applied */
+	int policy_mode_pin;               /* set over the socket: -1 none, else the state */
+	int policy_thermal_pin;
 };
 
 /* "the built-in default graph" or the configuration file's path. */

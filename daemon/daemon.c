@@ -23,6 +23,7 @@
 #include "daemon/daemon.h"
 #include "daemon/engine/engine.h"
 #include "daemon/log.h"
+#include "daemon/policy.h"
 #include "daemon/setup.h"
 #include "daemon/wisdom.h"
 
@@ -92,6 +93,7 @@ int daemon_apply(struct daemon *d, struct conf *next, const struct eng_param_set
 	conf_free(d->cfg.conf);
 	d->cfg.conf = next;
 	wisdom_save(); /* a new FIR may have planned a new size */
+	daemon_policy_graph_changed(d);
 	daemon_ports_changed(d);
 	if (d->ctl)
 		ctl_server_notify_graph(d->ctl);
@@ -100,6 +102,7 @@ int daemon_apply(struct daemon *d, struct conf *next, const struct eng_param_set
 
 static int reload_config(struct daemon *d, const char *path, struct el_error *reterr)
 {
+	struct el_error perr = {0};
 	struct setup_config next = {0};
 	int r = setup_config_load(path ? path : d->cfg.path, &next, reterr);
 
@@ -127,6 +130,10 @@ static int reload_config(struct daemon *d, const char *path, struct el_error *re
 	d->cfg = next;
 	log_info("reloaded %s", daemon_graph_name(d));
 	wisdom_save();
+	/* [policy] may have changed: restart the thread with it (overrides set over the socket
+	 * stay); the engine keeps what was applied until the new thread's first reading */
+	if (daemon_policy_start(d, &perr) < 0)
+		log_warning("policy: %s; running without it", perr.message);
 	daemon_ports_changed(d);
 	if (d->ctl)
 		ctl_server_notify_graph(d->ctl);
@@ -237,6 +244,9 @@ static void restart_engine(struct daemon *d)
 	}
 	log_notice("restarted the engine at %u Hz, block %u", d->cfg.settings.rate,
 		   d->cfg.settings.block);
+	/* the new engine runs as configured: let a fresh reading apply the policy to it */
+	if (daemon_policy_start(d, &err) < 0)
+		log_warning("policy: %s; running without it", err.message);
 }
 
 static int on_tick(sd_event_source *s, uint64_t usec, void *userdata)
@@ -350,6 +360,8 @@ static int daemon_start(struct daemon *d, const struct daemon_options *o, struct
 	if ((r = start_engine(d, err)) < 0)
 		return r;
 	wisdom_save();
+	if ((r = daemon_policy_start(d, err)) < 0)
+		return r;
 	if (!d->be_ops->is_realtime(d->be))
 		log_warning(
 			"no real-time scheduling (SCHED_FIFO refused): audio may drop out under "
@@ -378,6 +390,7 @@ int daemon_run(const struct daemon_options *o)
 	sigaddset(&mask, SIGINT);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	d.started_usec = now_usec();
+	d.policy_mode_pin = d.policy_thermal_pin = -1;
 	sysd_init(&d.sysd);
 	r = sd_event_default(&d.event); /* 1: newly made, as it is here */
 	if (r < 0)
@@ -390,6 +403,8 @@ int daemon_run(const struct daemon_options *o)
 		r = sd_event_loop(d.event);
 	if (r < 0)
 		log_error("%s", err.message[0] ? err.message : strerror(-r));
+	daemon_policy_stop(&d);
+	free(d.policy_snap);
 	d.ctl = ctl_server_free(d.ctl);
 	if (d.engine && d.be && eng_engine_fade_out(d.engine) < 0)
 		log_warning("could not fade out before stopping");

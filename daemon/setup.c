@@ -47,6 +47,8 @@ int setup_config_load(const char *path, struct setup_config *ret, struct el_erro
 	if (r < 0)
 		goto fail;
 	r = eng_settings_from_conf(c.conf, &c.settings, reterr);
+	if (r == 0)
+		r = dpol_settings_from_conf(c.conf, &c.policy, reterr);
 	if (r < 0)
 		goto fail;
 	*ret = c;
@@ -62,6 +64,7 @@ void setup_config_done(struct setup_config *c)
 	free(c->path);
 	free(c->base_dir);
 	c->path = c->base_dir = NULL;
+	dpol_settings_done(&c->policy);
 }
 
 int setup_engine(const struct setup_config *c, struct eng_engine **ret, struct el_error *reterr)

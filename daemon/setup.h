@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * daemon/setup.h: what every command of echoeld does first — find and load the configuration
- * (a file, /etc/echoeld/echoeld.conf, or the built-in default graph), read [engine], and build
+ * (a file, /etc/echoeld/echoeld.conf, or the built-in default graph), read [engine] and
+ * [policy], and build
  * and configure an engine. Thread: control. Errors come back as messages, not log lines.
  */
 #pragma once
@@ -9,6 +10,7 @@
 #include <stdbool.h>
 
 #include "daemon/engine/settings.h"
+#include "daemon/policy-settings.h"
 
 struct conf;
 struct el_error;
@@ -22,6 +24,7 @@ struct setup_config {
 	char *path;        /* owned: the file, or NULL for the built-in default graph */
 	char *base_dir;    /* owned: relative paths in the config resolve against this */
 	struct eng_settings settings;
+	struct dpol_settings policy; /* [policy]; owned */
 };
 
 /*

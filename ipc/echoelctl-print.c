@@ -166,7 +166,10 @@ static bool show_status_field(struct table *t, const json_t *st, const char *key
 	else if (!strcmp(key, "config") && json_is_null(v))
 		table_cell(t, "(built-in default graph)");
 	else if (!strcmp(key, "policy") && json_is_null(v))
-		table_cell(t, "none");
+		table_cell(t, "off");
+	else if (!strcmp(key, "policy") && json_is_object(v))
+		table_cell(t, "mode %s, thermal %s", json_string_value(json_object_get(v, "mode")),
+			   json_string_value(json_object_get(v, "thermal")));
 	else
 		return false;
 	return true;
@@ -228,20 +231,76 @@ void echoelctl_show_hello(const struct cli *cli, char **a, json_t *result)
 	show_pairs(result, order, NULL, "");
 }
 
-/* `policy` asks for the status and shows only its policy, also with --json. */
+/* "low (below-low, pinned)": a state with why it holds. */
+static void policy_state(struct table *t, const json_t *p, const char *key)
+{
+	char reason[64], pinned[64];
+
+	snprintf(reason, sizeof(reason), "%s_reason", key);
+	snprintf(pinned, sizeof(pinned), "%s_pinned", key);
+	table_cell(t, "%s (%s%s)", json_string_value(json_object_get(p, key)),
+		   json_string_value(json_object_get(p, reason)),
+		   json_is_true(json_object_get(p, pinned)) ? ", pinned" : "");
+}
+
+/* `policy`: the decision, why, what it scales, and every file read with its value. */
 void echoelctl_show_policy(const struct cli *cli, char **a, json_t *result)
 {
-	const json_t *p = json_object_get(result, "policy");
+	const json_t *act = json_object_get(result, "actions"), *in;
+	struct table t = {.n_cols = 2, .align = "ll"}, files = {.n_cols = 2, .align = "ll"};
+	char fir[16];
+	size_t i;
 
-	(void)a;
-	if (cli->json)
-		echoelctl_print_json(p ? p : json_null());
-	else if (!p || json_is_null(p))
-		puts("no power/thermal policy in this daemon yet");
-	else if (json_is_object(p))
-		show_pairs(p, NULL, NULL, "");
+	(void)cli, (void)a;
+	if (!json_is_object(result)) {
+		puts("the power and heat policy is off ([policy] enabled = no)");
+		return;
+	}
+	table_cell(&t, "mode");
+	policy_state(&t, result, "mode");
+	table_cell(&t, "thermal");
+	policy_state(&t, result, "thermal");
+	table_cell(&t, "battery");
+	if (json_integer_value(json_object_get(result, "capacity")) >= 0)
+		table_cell(&t, "%d %%",
+			   (int)json_integer_value(json_object_get(result, "capacity")));
 	else
-		echoelctl_print_json(p);
+		table_cell(&t, "none");
+	table_cell(&t, "profile");
+	table_cell(&t, "%s", json_string_value(json_object_get(result, "profile")));
+	if (json_real_value(json_object_get(result, "zone_temp_c")) != 0.0) {
+		table_cell(&t, "hottest zone");
+		table_cell(&t, "%s at %.1f °C", json_string_value(json_object_get(result, "zone")),
+			   json_real_value(json_object_get(result, "zone_temp_c")));
+	}
+	table_cell(&t, "reads");
+	table_cell(&t, "%s, %s every %d ms",
+		   json_string_value(json_object_get(result, "sysfs_root")),
+		   json_is_true(json_object_get(result, "uevents")) ? "uevents and polling"
+								    : "polling",
+		   (int)json_integer_value(json_object_get(result, "poll_ms")));
+	table_cell(&t, "scales");
+	snprintf(fir, sizeof(fir), "%d dB",
+		 (int)json_integer_value(json_object_get(act, "fir_tail_db")));
+	table_cell(&t, "%d worker threads, FIR tail %s, meters %d/s, quality %s, background %s",
+		   (int)json_integer_value(json_object_get(act, "workers")),
+		   json_integer_value(json_object_get(act, "fir_tail_db")) ? fir : "full",
+		   (int)json_integer_value(json_object_get(act, "meter_hz")),
+		   json_string_value(json_object_get(act, "quality")),
+		   json_string_value(json_object_get(act, "background")));
+	table_print(&t, "");
+	json_array_foreach(json_object_get(result, "inputs"), i, in)
+	{
+		const json_t *err = json_object_get(in, "error");
+
+		table_cell(&files, "%s", json_string_value(json_object_get(in, "file")));
+		table_cell(&files, err ? "(%s)" : "%s",
+			   json_string_value(err ? err : json_object_get(in, "value")));
+	}
+	if (i > 0) {
+		puts("files read:");
+		table_print(&files, "  ");
+	}
 }
 
 /* A column of a list: its header, the key in each row, right-aligned or not, the format. */

@@ -47,6 +47,7 @@ static void usage(FILE *f)
 	fputs("usage: echoelctl [--socket PATH] [--json] [--timeout MS] COMMAND [ARGS...]\n"
 	      "commands:\n"
 	      "  status | hello | stats | policy | reload\n"
+	      "  policy set mode=low|normal|unrestricted|auto thermal=nominal|...|auto\n"
 	      "  node list | node get NAME | node rm NAME [--force]\n"
 	      "  node add NAME TYPE [--input REF[,REF...]] [KEY=VALUE...]\n"
 	      "  connect FROM TO | disconnect FROM TO\n"
@@ -307,6 +308,30 @@ static int build_load(const struct cli *cli, char **a, json_t **ret, struct el_e
 	return *ret ? 0 : el_error_set(e, -ENOMEM, "out of memory");
 }
 
+/* policy set mode=low thermal=auto: each word KEY=VALUE, keys mode and thermal. */
+static int build_policy_set(const struct cli *cli, char **a, json_t **ret, struct el_error *e)
+{
+	json_t *args = json_object();
+
+	(void)cli;
+	for (size_t i = 0; a[i]; i++) {
+		const char *eq = strchr(a[i], '=');
+		size_t n = eq ? (size_t)(eq - a[i]) : 0;
+
+		if (!eq || !((n == 4 && !strncmp(a[i], "mode", 4)) ||
+			     (n == 7 && !strncmp(a[i], "thermal", 7)))) {
+			json_decref(args);
+			return el_error_set(e, -EINVAL,
+					    "policy set: expected mode=MODE or thermal=STATE, "
+					    "got '%s'",
+					    a[i]);
+		}
+		json_object_set_new(args, n == 4 ? "mode" : "thermal", json_string(eq + 1));
+	}
+	*ret = args;
+	return 0;
+}
+
 /* ---- the command line ------------------------------------------------------------------ */
 
 /* One entry per line reads better than clang-format's one field per line. */
@@ -337,7 +362,9 @@ static const struct command commands[] = {
 	 .build = echoelctl_build_batch},
 	{.word1 = "monitor", .usage = "[--rate HZ] [--count N]", .opts = OPT_RATE | OPT_COUNT,
 	 .proto = "subscribe", .run = echoelctl_run_monitor},
-	{.word1 = "policy", .proto = "status", .show = echoelctl_show_policy},
+	{.word1 = "policy", .word2 = "set", .usage = "mode=MODE|thermal=STATE...", .min = 1,
+	 .max = 2, .proto = "policy.set", .build = build_policy_set},
+	{.word1 = "policy", .proto = "policy", .show = echoelctl_show_policy},
 	{.word1 = "stats", .proto = "stats", .show = echoelctl_show_stats},
 };
 /* clang-format on */
@@ -509,7 +536,7 @@ static int run_simple(struct cli *cli, const struct command *cmd)
 	r = echoelctl_call(cli, cmd->proto, args, &result);
 	if (r != EXIT_OK)
 		return r;
-	if (cli->json && cmd->show != echoelctl_show_policy)
+	if (cli->json)
 		echoelctl_print_json(result);
 	else if (cmd->show)
 		cmd->show(cli, a, result);

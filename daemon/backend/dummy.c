@@ -51,10 +51,10 @@ struct dummy {
 	float *playback[DUMMY_CHANNELS];      /* all NULL: discarded */
 
 	/* [dummy] capture_file: capture channel c plays file channel c % file->channels. */
-	struct node_ir *file;   /* owned, or NULL; loaded at open(), read by the RT thread */
-	float *capture_buf;     /* owned: file->channels blocks, what capture[] points into */
-	bool loop;              /* start again at the end, or fall silent */
-	size_t pos;             /* RT thread only: the next frame of the file to play */
+	struct node_ir *file; /* owned, or NULL; loaded at open(), read by the RT thread */
+	float *capture_buf;   /* owned: file->channels blocks, what capture[] points into */
+	bool loop;            /* start again at the end, or fall silent */
+	size_t pos;           /* RT thread only: the next frame of the file to play */
 };
 
 /* Copies the next block of the file into the capture buffers (wrapping when looping). */

@@ -605,10 +605,11 @@ static int jack_get_format(void *be, uint32_t *ret_rate, uint32_t *ret_block,
 	uint32_t rate = jack_get_sample_rate(b->client), block = jack_get_buffer_size(b->client);
 
 	if (!EL_IS_POW2(block) || block < 32 || block > 8192)
-		return el_error_set(reterr, -EINVAL,
-				    "JACK now runs with %u frames per period; echoeld needs a power "
-				    "of two from 32 to 8192",
-				    block);
+		return el_error_set(
+			reterr, -EINVAL,
+			"JACK now runs with %u frames per period; echoeld needs a power "
+			"of two from 32 to 8192",
+			block);
 	b->rate = *ret_rate = rate;
 	b->block = *ret_block = block;
 	return 0;

@@ -61,11 +61,8 @@ enum { FIR_PARAM_TAIL_DB };
 
 static const struct node_param fir_params[] = {
 	/* 0: the whole IR; -60 keeps the IR until 60 dB of its energy are spent */
-	[FIR_PARAM_TAIL_DB] = {.name = "tail_db",
-			       .unit = "dB",
-			       .min = -200.0,
-			       .max = 0.0,
-			       .settable = true},
+	[FIR_PARAM_TAIL_DB] =
+		{.name = "tail_db", .unit = "dB", .min = -200.0, .max = 0.0, .settable = true},
 };
 
 struct fir_set {

@@ -61,12 +61,20 @@ json() {
 }
 
 mkdir "$dir/allowed"
+# A laptop at 15 % on battery, as the policy reads it (a fake sysfs tree).
+bat=$dir/sys/class/power_supply/BAT0
+mkdir -p "$bat"
+echo Battery >"$bat/type"
+echo Discharging >"$bat/status"
+echo 15 >"$bat/capacity"
 cat >"$dir/echoeld.conf" <<EOF
 [engine]
 block = 256
 fade_ms = 10
 [ipc]
 file_dirs = $dir/allowed
+[policy]
+sysfs_root = $dir/sys
 [node.tone]
 type = tone
 freq = 997
@@ -97,7 +105,7 @@ ctl 0 status
 out '^backend +dummy$'
 out '^rate +48000 Hz$'
 out '^nodes +4$'
-out '^policy +none$'
+out '^policy +mode low, thermal nominal$'
 ctl 0 node list
 out '^NAME +TYPE +IN +OUT +INPUT$'
 out '^volume +gain +2 +2 +tone$'
@@ -114,7 +122,28 @@ ctl 0 hello
 out '^protocol +1$'
 out '^commands +.*node\.list'
 ctl 0 policy
-out '^no power/thermal policy in this daemon yet$'
+out '^mode +low \(below-low\)$'
+out '^thermal +nominal \(no-zones\)$'
+out '^battery +15 %$'
+out '^scales +0 worker threads, FIR tail -60 dB, meters 10/s, quality low, background wait$'
+out '^  class/power_supply/BAT0/capacity +15$'
+ctl 0 policy set mode=unrestricted
+sleep 0.3 # the policy thread applies it at once; its snapshot follows
+ctl 0 policy
+out '^mode +unrestricted \(below-low, pinned\)$'
+out '^scales +0 worker threads, FIR tail full, meters 60/s'
+ctl 0 policy set mode=auto thermal=serious
+sleep 0.3
+ctl 0 policy
+out '^mode +low \(below-low\)$'
+out '^thermal +serious \(no-zones, pinned\)$'
+ctl 0 policy set thermal=auto
+ctl 2 policy set speed=fast
+err "expected mode=MODE or thermal=STATE, got 'speed=fast'"
+ctl 1 policy set mode=turbo
+err "'turbo' is not low, normal, unrestricted or auto"
+ctl 0 --json policy
+json "v['mode'] == 'low' and v['actions']['fir_tail_db'] == -60"
 
 # Parameters: the RT thread applies a set at the next cycle, after which get reads it.
 ctl 0 set volume.gain_db -6

@@ -31,13 +31,13 @@
 #include "dsp/fft.h"
 #include "dsp/fir.h"
 
-#define BLOCK  64u
-#define TAPS   4096u
-#define PARTS  (TAPS / BLOCK)
-#define FRAMES (BLOCK * 320u)
-#define CUT_AT (BLOCK * 100u) /* after the IR is fully "warm" */
+#define BLOCK   64u
+#define TAPS    4096u
+#define PARTS   (TAPS / BLOCK)
+#define FRAMES  (BLOCK * 320u)
+#define CUT_AT  (BLOCK * 100u) /* after the IR is fully "warm" */
 #define BACK_AT (BLOCK * 200u)
-#define FADE   (BLOCK * 4u)
+#define FADE    (BLOCK * 4u)
 
 static float ir_taps[TAPS];
 static float x[FRAMES], y[FRAMES], y_full[FRAMES];
@@ -95,8 +95,8 @@ static void test_parts_for_tail(void **state)
 static struct dsp_fir *make_fir(struct dsp_fft_cache *fft, const struct dsp_fir_ir *ir,
 				uint32_t flags)
 {
-	struct dsp_fir_config cfg = {.block = BLOCK, .max_taps = TAPS, .cpu_flags = flags,
-				     .fft = fft};
+	struct dsp_fir_config cfg = {
+		.block = BLOCK, .max_taps = TAPS, .cpu_flags = flags, .fft = fft};
 	struct dsp_fir *fir = NULL;
 
 	assert_int_equal(dsp_fir_new(&cfg, &fir), 0);

@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * daemon/policy-settings.h: the [policy] section — whether the power and heat policy runs,
+ * where it reads sysfs, how often it polls, which thermal zones it watches, the decider's
+ * thresholds, and states pinned by the configuration (docs/policy.md). Thread: control.
+ */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "policy/decide.h"
+
+struct conf;
+struct el_error;
+
+/* Most thermal zone types `zones` may list. */
+#define DPOL_MAX_ZONE_TYPES 16
+
+struct dpol_settings {
+	bool enabled;
+	char *sysfs_root; /* owned: absolute; "/sys" by default */
+	uint32_t poll_ms; /* thermal (and anything without uevents) poll interval */
+	bool uevents;     /* also wake on kernel uevents (power_supply, thermal) */
+	char *zone_types[DPOL_MAX_ZONE_TYPES]; /* owned; the zones watched, none: all */
+	size_t n_zone_types;
+	struct pol_decider_config decider;
+	int mode_pin;    /* -1: automatic, else the enum pol_mode the configuration pins */
+	int thermal_pin; /* -1: automatic, else the enum pol_thermal_state pinned */
+};
+
+#define DPOL_DEFAULT_POLL_MS 5000u
+
+/*
+ * Reads [policy] from c (absent: all defaults, the policy on). 0; -EINVAL with
+ * `FILE:LINE: key 'K': reason` in reterr; -ENOMEM. *ret untouched on failure; free with
+ * dpol_settings_done().
+ */
+int dpol_settings_from_conf(const struct conf *c, struct dpol_settings *ret,
+			    struct el_error *reterr);
+
+/* Frees what s owns; s may be zeroed or half-filled. */
+void dpol_settings_done(struct dpol_settings *s);

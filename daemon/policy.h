@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * daemon/policy.h: the power and heat policy inside the daemon — starts the policy thread
+ * (policy-thread.h) from [policy], applies what it decides to the engine and the control socket
+ * (worker threads, FIR tail, meter event rate; docs/policy.md), logs each decision once,
+ * announces it as a `policy` event, and answers `status`, `policy` and `policy.set`.
+ * Thread: control.
+ */
+#pragma once
+
+#include <jansson.h>
+#include <stdbool.h>
+
+struct daemon;
+struct el_error;
+struct ipc_error;
+
+/*
+ * Starts the policy when [policy] enabled (d->cfg.policy); restarts it with the current settings
+ * when it runs (after a reload), keeping overrides set over the socket. 0; -errno with a message.
+ */
+int daemon_policy_start(struct daemon *d, struct el_error *reterr);
+
+/* The graph changed (reload, node.add ...): new fir nodes get the FIR tail in force. */
+void daemon_policy_graph_changed(struct daemon *d);
+
+/* Stops it (nothing when not running). */
+void daemon_policy_stop(struct daemon *d);
+
+/* The policy as status shows it: inputs read, decision, actions in force; JSON null when off. */
+json_t *daemon_policy_json(struct daemon *d);
+
+/*
+ * `policy.set`: what is "mode" or "thermal", state a mode or thermal state name or "auto"; the
+ * change reaches the policy thread at once and the decision it makes follows as usual (log
+ * line, `policy` event). check_only: only say whether it would be accepted. 0; -EINVAL with e
+ * filled (bad_argument; conflict when the policy is off).
+ */
+int daemon_policy_override(struct daemon *d, const char *what, const char *state, bool check_only,
+			   struct ipc_error *e);
