@@ -45,7 +45,14 @@ struct daemon {
 	int policy_thermal;                /* enum pol_thermal_state last applied */
 	int policy_mode_pin;               /* set over the socket: -1 none, else the state */
 	int policy_thermal_pin;
+	bool wisdom_pending; /* FFTW wisdom to save once background work may run */
 };
+
+/*
+ * Saves FFTW wisdom (new transform sizes were planned) now, or once the power policy lets
+ * low-priority background work run again.
+ */
+void daemon_save_wisdom(struct daemon *d);
 
 /* "the built-in default graph" or the configuration file's path. */
 const char *daemon_graph_name(const struct daemon *d);

@@ -72,6 +72,13 @@ static void lock_memory(bool wanted)
 			   "finite): memory allocated by a reload is not locked");
 }
 
+void daemon_save_wisdom(struct daemon *d)
+{
+	d->wisdom_pending = !daemon_policy_background_allowed(d);
+	if (!d->wisdom_pending)
+		wisdom_save();
+}
+
 static void daemon_ports_changed(struct daemon *d)
 {
 	struct el_error err = {0};
@@ -92,7 +99,7 @@ int daemon_apply(struct daemon *d, struct conf *next, const struct eng_param_set
 	/* The plans own what they need; the new conf is kept to edit and diff against. */
 	conf_free(d->cfg.conf);
 	d->cfg.conf = next;
-	wisdom_save(); /* a new FIR may have planned a new size */
+	daemon_save_wisdom(d); /* a new FIR may have planned a new size */
 	daemon_policy_graph_changed(d);
 	daemon_ports_changed(d);
 	if (d->ctl)
@@ -129,7 +136,7 @@ static int reload_config(struct daemon *d, const char *path, struct el_error *re
 	setup_config_done(&d->cfg);
 	d->cfg = next;
 	log_info("reloaded %s", daemon_graph_name(d));
-	wisdom_save();
+	daemon_save_wisdom(d);
 	/* [policy] may have changed: restart the thread with it (overrides set over the socket
 	 * stay); the engine keeps what was applied until the new thread's first reading */
 	if (daemon_policy_start(d, &perr) < 0)
@@ -359,7 +366,7 @@ static int daemon_start(struct daemon *d, const struct daemon_options *o, struct
 	wisdom_load(); /* before the engine plans its transforms */
 	if ((r = start_engine(d, err)) < 0)
 		return r;
-	wisdom_save();
+	daemon_save_wisdom(d);
 	if ((r = daemon_policy_start(d, err)) < 0)
 		return r;
 	if (!d->be_ops->is_realtime(d->be))

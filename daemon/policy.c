@@ -146,7 +146,15 @@ static int on_policy(sd_event_source *s, int fd, uint32_t revents, void *userdat
 	d->policy_thermal = (int)snap->decision.thermal;
 	if (d->ctl)
 		ctl_server_broadcast(d->ctl, CTL_EVENT_POLICY, "policy", daemon_policy_json(d));
+	if (d->wisdom_pending && daemon_policy_background_allowed(d))
+		daemon_save_wisdom(d);
 	return 0;
+}
+
+bool daemon_policy_background_allowed(const struct daemon *d)
+{
+	return !d->policy || !d->policy_applied ||
+	       d->policy_snap->actions.bg[POL_BG_PRIO_LOW].run != POL_BG_WAIT;
 }
 
 static void repost_overrides(struct daemon *d)

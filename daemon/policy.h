@@ -24,6 +24,12 @@ int daemon_policy_start(struct daemon *d, struct el_error *reterr);
 /* The graph changed (reload, node.add ...): new fir nodes get the FIR tail in force. */
 void daemon_policy_graph_changed(struct daemon *d);
 
+/*
+ * May low-priority background work (FFTW wisdom saving) run now? True without a policy; false
+ * while its actions say wait (docs/policy.md). Work held back is done when they change.
+ */
+bool daemon_policy_background_allowed(const struct daemon *d);
+
 /* Stops it (nothing when not running). */
 void daemon_policy_stop(struct daemon *d);
 

@@ -12,6 +12,7 @@
 #include "daemon/daemon.h"
 #include "daemon/engine/engine.h"
 #include "daemon/log.h"
+#include "daemon/render-pacer.h"
 #include "daemon/setup.h"
 #include "dsp/cpu.h"
 
@@ -21,6 +22,7 @@ int daemon_render(const char *config_path, const char *in, const char *out,
 	struct setup_config c = {0};
 	struct offline_file_info info;
 	struct eng_engine *e = NULL;
+	struct render_pacer *pacer = NULL;
 	struct el_error err = {0};
 	int r = setup_config_load(config_path, &c, &err);
 
@@ -37,13 +39,17 @@ int daemon_render(const char *config_path, const char *in, const char *out,
 		dsp_cpu_flush_denormals();
 		r = setup_engine(&c, &e, &err);
 	}
+	/* background work of the power policy: paced, never changed (render-pacer.h) */
 	if (r == 0)
-		r = offline_render(e, in, out, format, isatty(STDERR_FILENO), &err);
+		r = render_pacer_new(&c.policy, &pacer, &err);
+	if (r == 0)
+		r = offline_render(e, in, out, format, isatty(STDERR_FILENO), pacer, &err);
 	if (r < 0) {
 		log_error("%s", err.message);
 		if (e)
 			unlink(out); /* never leave half a file that looks like a result */
 	}
+	render_pacer_free(pacer);
 	eng_engine_free(e);
 	setup_config_done(&c);
 	return r < 0 ? 1 : 0;

@@ -14,10 +14,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/el-error.h"
 #include "common/el-macros.h"
 #include "daemon/backend/offline.h"
+#include "daemon/render-pacer.h"
 #include "daemon/engine/engine.h"
 #include "dsp/mem.h"
 
@@ -162,13 +164,32 @@ static int render_write(struct render *r, sf_count_t n)
 	return sf_writef_int(r->out, r->out_ints, n) == n ? 0 : -EIO;
 }
 
+/* Work between two calls to the pacer: short enough to notice a wait soon, long enough that
+ * reading the clock costs nothing. */
+#define PACE_EVERY_NS 50000000u
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 static int render_loop(struct render *r, struct eng_engine *engine, const char *out_path,
-		       bool progress, struct el_error *reterr)
+		       bool progress, struct render_pacer *pacer, struct el_error *reterr)
 {
 	sf_count_t total = r->in_info.frames, done = 0, n;
+	uint64_t chunk_start = mono_ns();
 	int last_pct = -1;
 
 	while ((n = sf_readf_float(r->in, r->in_frames, r->block)) > 0) {
+		uint64_t now = mono_ns();
+
+		if (pacer && now - chunk_start >= PACE_EVERY_NS) {
+			render_pacer_pace(pacer, now - chunk_start);
+			chunk_start = mono_ns();
+		}
 		for (unsigned c = 0; c < r->n_in; c++) {
 			float *dst = (float *)r->capture[c];
 			for (sf_count_t i = 0; i < (sf_count_t)r->block; i++)
@@ -190,7 +211,8 @@ static int render_loop(struct render *r, struct eng_engine *engine, const char *
 }
 
 int offline_render(struct eng_engine *engine, const char *in_path, const char *out_path,
-		   enum offline_format out_format, bool progress, struct el_error *reterr)
+		   enum offline_format out_format, bool progress, struct render_pacer *pacer,
+		   struct el_error *reterr)
 {
 	struct render r = {0};
 	int ret = render_open(&r, engine, in_path, out_path, out_format, reterr);
@@ -198,7 +220,7 @@ int offline_render(struct eng_engine *engine, const char *in_path, const char *o
 	if (ret == 0 && render_alloc(&r) < 0)
 		ret = el_error_set(reterr, -ENOMEM, "out of memory");
 	if (ret == 0)
-		ret = render_loop(&r, engine, out_path, progress, reterr);
+		ret = render_loop(&r, engine, out_path, progress, pacer, reterr);
 	if (r.out && sf_close(r.out) != 0 && ret == 0)
 		ret = el_error_set(reterr, -EIO, "'%s': cannot finish writing", out_path);
 	if (r.in)

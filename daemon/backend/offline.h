@@ -13,6 +13,7 @@
 #include <stdint.h>
 
 struct eng_engine;
+struct render_pacer;
 struct el_error;
 
 enum offline_format {
@@ -39,4 +40,5 @@ int offline_probe(const char *path, struct offline_file_info *ret, struct el_err
  * differs from the engine's).
  */
 int offline_render(struct eng_engine *engine, const char *in_path, const char *out_path,
-		   enum offline_format out_format, bool progress, struct el_error *reterr);
+		   enum offline_format out_format, bool progress, struct render_pacer *pacer,
+		   struct el_error *reterr);
