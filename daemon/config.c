@@ -589,6 +589,13 @@ int conf_load(const char *path, struct conf **ret, struct el_error *reterr)
 	return 0;
 }
 
+int conf_load_dropins(struct conf *c, const char *path, struct el_error *reterr)
+{
+	if (!c || !path)
+		return el_error_set(reterr, -EINVAL, "conf_load_dropins: %s", strerror(EINVAL));
+	return conf_parse_dropins(c, path, reterr);
+}
+
 int conf_load_string(const char *text, const char *name, struct conf **ret, struct el_error *reterr)
 {
 	struct conf *c;

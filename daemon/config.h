@@ -52,6 +52,13 @@ struct conf;
  */
 int conf_load(const char *path, struct conf **ret, struct el_error *reterr);
 
+/*
+ * Adds path.d/ *.conf (lexical order, later keys override) to c, as conf_load() does after the
+ * file itself: for drop-ins that change the built-in graph when path does not exist (systemd's
+ * convention for vendor defaults). 0; a missing directory is fine; -errno as conf_load().
+ */
+int conf_load_dropins(struct conf *c, const char *path, struct el_error *reterr);
+
 /* Parses text as if it were a file named name (built-in defaults, tests, fuzzing). */
 int conf_load_string(const char *text, const char *name, struct conf **ret,
 		     struct el_error *reterr);

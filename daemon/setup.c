@@ -43,6 +43,9 @@ int setup_config_load(const char *path, struct setup_config *ret, struct el_erro
 		r = c.base_dir ? conf_load_string(el_default_graph, EL_DEFAULT_GRAPH_NAME, &c.conf,
 						  reterr)
 			       : el_error_set(reterr, -errno, "cannot find the working directory");
+		/* /etc/echoeld/echoeld.conf.d/ applies to the built-in graph too */
+		if (r == 0)
+			r = conf_load_dropins(c.conf, EL_SYSTEM_CONFIG, reterr);
 	}
 	if (r < 0)
 		goto fail;

@@ -163,6 +163,33 @@ static void test_no_dropin_dir(void **state)
 	conf_free(c);
 }
 
+/* Drop-ins of a file that does not exist, over a configuration from elsewhere (the built-in
+ * default graph when /etc/echoeld/echoeld.conf is absent). */
+static void test_dropins_without_file(void **state)
+{
+	struct el_error err = {0};
+	struct conf *c = NULL;
+	char path[512];
+
+	(void)state;
+	assert_int_equal(conf_load_string("[engine]\nrate = 48000\n[node.fir]\ntype = fir\n",
+					  "(built-in)", &c, &err),
+			 0);
+	make_dir("absent.conf.d");
+	write_file("absent.conf.d/50-room.conf",
+		   "[node.fir]\nir = room.wav\n[engine]\nrate = 44100\n");
+	path_in_dir(path, sizeof(path), "absent.conf");
+	assert_int_equal(conf_load_dropins(c, path, &err), 0);
+	assert_entry(conf_find_section(c, "engine"), "rate", "44100", "absent.conf.d/50-room.conf",
+		     4);
+	assert_entry(conf_find_section(c, "node.fir"), "ir", "room.wav",
+		     "absent.conf.d/50-room.conf", 2);
+	/* no directory at all: nothing added, no error */
+	path_in_dir(path, sizeof(path), "nothing.conf");
+	assert_int_equal(conf_load_dropins(c, path, &err), 0);
+	conf_free(c);
+}
+
 static void test_syntax(void **state)
 {
 	const char *text = "\xEF\xBB\xBF; BOM, then a comment\r\n"
@@ -240,6 +267,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_dropins),
 		cmocka_unit_test(test_no_dropin_dir),
+		cmocka_unit_test(test_dropins_without_file),
 		cmocka_unit_test(test_syntax),
 	};
 
