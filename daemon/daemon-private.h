@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <systemd/sd-event.h>
 
+#include "daemon/engine/engine.h"
 #include "daemon/setup.h"
 #include "daemon/systemd.h"
 
@@ -45,7 +46,10 @@ struct daemon {
 	int policy_thermal;                /* enum pol_thermal_state last applied */
 	int policy_mode_pin;               /* set over the socket: -1 none, else the state */
 	int policy_thermal_pin;
-	bool wisdom_pending; /* FFTW wisdom to save once background work may run */
+	bool wisdom_pending;       /* FFTW wisdom to save once background work may run */
+	struct eng_event clips[8]; /* clipping outputs seen this tick, the latest of each */
+	size_t n_clips;
+	uint64_t clip_logged_at; /* µs of the last clip log lines */
 };
 
 /*

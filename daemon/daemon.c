@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "common/el-error.h"
+#include "common/el-macros.h"
 #include "daemon/backend/backend.h"
 #include "daemon/config.h"
 #include "daemon/control.h"
@@ -179,10 +180,46 @@ static int on_stop(sd_event_source *s, const struct signalfd_siginfo *si, void *
 	return sd_event_exit(d->event, 0);
 }
 
+/*
+ * An output that keeps clipping reports every cycle (about 190 events a second): gather them
+ * per tick, one per node, the latest count; sent by report_clips().
+ */
+static void note_clip(struct daemon *d, const struct eng_event *ev)
+{
+	size_t i = 0;
+
+	while (i < d->n_clips && d->clips[i].inst_id != ev->inst_id)
+		i++;
+	if (i == d->n_clips) {
+		if (d->n_clips == EL_N_ELEMENTS(d->clips))
+			return; /* more outputs clipping in one tick: the next tick tells */
+		d->n_clips++;
+	}
+	d->clips[i] = *ev;
+}
+
+/* One clip event per clipping output and tick; a log line per output at most every 5 s. */
+static void report_clips(struct daemon *d, uint64_t now)
+{
+	bool log_now = now - d->clip_logged_at >= LATE_REPORT_USEC;
+
+	for (size_t i = 0; i < d->n_clips; i++) {
+		const char *name = eng_engine_get_node_name(d->engine, d->clips[i].inst_id);
+
+		if (log_now)
+			log_warning("output '%s' clipped (%.0f samples so far)", name ? name : "?",
+				    d->clips[i].value);
+		ctl_server_broadcast(d->ctl, CTL_EVENT_CLIP, "clip",
+				     json_pack("{s:s, s:f}", "node", name ? name : "?", "clips",
+					       d->clips[i].value));
+	}
+	if (log_now && d->n_clips)
+		d->clip_logged_at = now;
+	d->n_clips = 0;
+}
+
 static void handle_event(struct daemon *d, const struct eng_event *ev, uint64_t now)
 {
-	const char *name = eng_engine_get_node_name(d->engine, ev->inst_id);
-
 	switch (ev->type) {
 	case ENG_EVENT_LATE_CYCLE:
 		d->late_count++;
@@ -197,11 +234,7 @@ static void handle_event(struct daemon *d, const struct eng_event *ev, uint64_t 
 				     json_pack("{s:f}", "delay_us", ev->value));
 		break;
 	case ENG_EVENT_CLIP:
-		log_warning("output '%s' clipped (%.0f samples so far)", name ? name : "?",
-			    ev->value);
-		ctl_server_broadcast(
-			d->ctl, CTL_EVENT_CLIP, "clip",
-			json_pack("{s:s, s:f}", "node", name ? name : "?", "clips", ev->value));
+		note_clip(d, ev);
 		break;
 	case ENG_EVENT_PLAN:
 		log_debug("the real-time thread runs a new plan of %.0f nodes", ev->value);
@@ -263,6 +296,7 @@ static int on_tick(sd_event_source *s, uint64_t usec, void *userdata)
 
 	while (eng_engine_read_event(d->engine, &ev) == 0)
 		handle_event(d, &ev, usec);
+	report_clips(d, usec);
 	enum be_state state = d->be_ops->tick ? d->be_ops->tick(d->be) : BE_STATE_RUNNING;
 
 	if (state == BE_STATE_RESTART)
