@@ -101,7 +101,9 @@ float dsp_fir_get_tail_db(const struct dsp_fir *fir);
 /*
  * Thread: any. How many of ir's partitions a cut at tail_db keeps: the fewest (at least one)
  * after which the IR's remaining energy is at most tail_db below its total; all for
- * tail_db >= 0. A silent IR keeps one.
+ * tail_db >= 0. A silent IR keeps one. Energy counts above the IR's noise floor, estimated
+ * from its last eighth (IRs of 8 partitions or more), so a measured IR is cut where its decay
+ * ends, not where its noise floor does.
  */
 size_t dsp_fir_ir_get_parts_for_tail(const struct dsp_fir_ir *ir, float tail_db);
 

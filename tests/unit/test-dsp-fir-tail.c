@@ -87,6 +87,33 @@ static void test_parts_for_tail(void **state)
 	}
 	/* the tiers the policy uses save work on a decaying IR */
 	assert_true(dsp_fir_ir_get_parts_for_tail(ir, -60.0f) < PARTS * 2 / 3);
+	dsp_fir_ir_free(ir);
+
+	/* A noise floor 80 dB below the peak under the same decay, as a measurement leaves: the
+	 * cut still falls where the decay ends (within two partitions of the clean IR's), not at
+	 * the end of the floor. */
+	{
+		static float noisy[TAPS];
+		struct dsp_fir_ir *clean = NULL;
+		uint32_t seed = 777;
+		size_t k_clean, k_noisy;
+
+		for (size_t i = 0; i < TAPS; i++) {
+			seed = seed * 1664525u + 1013904223u;
+			noisy[i] = ir_taps[i] +
+				   (float)(((double)(seed >> 8) / 16777216.0 - 0.5) * 1e-4);
+		}
+		assert_int_equal(dsp_fir_ir_new(fft, BLOCK, ir_taps, TAPS, &clean), 0);
+		assert_int_equal(dsp_fir_ir_new(fft, BLOCK, noisy, TAPS, &ir), 0);
+		k_clean = dsp_fir_ir_get_parts_for_tail(clean, -60.0f);
+		k_noisy = dsp_fir_ir_get_parts_for_tail(ir, -60.0f);
+		print_message("-60 dB cut: %zu partitions clean, %zu over an -80 dB floor\n",
+			      k_clean, k_noisy);
+		assert_true(k_noisy <= k_clean + 2);
+		dsp_fir_ir_free(clean);
+	}
+	assert_int_equal(dsp_fir_ir_new(fft, BLOCK, ir_taps, TAPS, &ir), 0);
+	assert_true(dsp_fir_ir_get_parts_for_tail(ir, -60.0f) < PARTS * 2 / 3);
 	assert_true(dsp_fir_ir_get_parts_for_tail(ir, -90.0f) >
 		    dsp_fir_ir_get_parts_for_tail(ir, -60.0f));
 	dsp_fir_ir_free(ir);
