@@ -40,7 +40,8 @@ struct daemon {
 	/* The power and heat policy (daemon/policy.c); NULL/off when [policy] enabled = no. */
 	struct dpol *policy;
 	sd_event_source *policy_source;
-	struct dpol_snapshot *policy_snap; /* owned: the last snapshot taken */
+	struct dpol_snapshot *policy_snap; /* owned: the last snapshot taken and applied */
+	struct dpol_snapshot *policy_view; /* owned: the latest one, for status */
 	bool policy_applied;               /* its actions were applied at least once */
 	int policy_mode;                   /* enum pol_mode last applied */
 	int policy_thermal;                /* enum pol_thermal_state last applied */

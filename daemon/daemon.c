@@ -446,6 +446,7 @@ int daemon_run(const struct daemon_options *o)
 		log_error("%s", err.message[0] ? err.message : strerror(-r));
 	daemon_policy_stop(&d);
 	free(d.policy_snap);
+	free(d.policy_view);
 	d.ctl = ctl_server_free(d.ctl);
 	if (d.engine && d.be && eng_engine_fade_out(d.engine) < 0)
 		log_warning("could not fade out before stopping");

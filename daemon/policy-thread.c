@@ -7,7 +7,8 @@
  * the decider for the decision and the actions table for what it scales, and publish the result
  * under the mutex. The control thread is woken (eventfd) only when something it acts on
  * happened: a change of mode or thermal state, a reader failing or recovering, an override, or
- * the first reading; status requests read the latest snapshot without waking anybody.
+ * the first reading; status requests copy the latest snapshot (dpol_peek_snapshot) without
+ * waking anybody, so they show every reading, not only those that changed something.
  *
  * Then it sleeps in poll(2) until the earliest of: the poll interval (× the actions' poll
  * factor, slower in low mode while cool), the decider's dwell deadline, a uevent for a power
@@ -316,6 +317,19 @@ int dpol_get_snapshot(struct dpol *p, struct dpol_snapshot *ret)
 		*ret = *p->published;
 		p->published->flags = 0;
 	}
+	pthread_mutex_unlock(&p->lock);
+	return r;
+}
+
+int dpol_peek_snapshot(struct dpol *p, struct dpol_snapshot *ret)
+{
+	int r = 0;
+
+	pthread_mutex_lock(&p->lock);
+	if (p->published->seq == 0)
+		r = -EAGAIN;
+	else
+		*ret = *p->published;
 	pthread_mutex_unlock(&p->lock);
 	return r;
 }

@@ -64,6 +64,12 @@ int dpol_get_fd(const struct dpol *p);
 int dpol_get_snapshot(struct dpol *p, struct dpol_snapshot *ret);
 
 /*
+ * Copies the last snapshot into *ret for display (status, `policy`), leaving its flags and the
+ * eventfd for dpol_get_snapshot(). -EAGAIN before the first reading.
+ */
+int dpol_peek_snapshot(struct dpol *p, struct dpol_snapshot *ret);
+
+/*
  * Pins (pinned) or releases the mode (which = 'm', state an enum pol_mode) or the thermal
  * state (which = 't', state an enum pol_thermal_state). Applied by the thread at once; the
  * next snapshot shows it.

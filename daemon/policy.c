@@ -181,6 +181,8 @@ int daemon_policy_start(struct daemon *d, struct el_error *reterr)
 	}
 	if (!d->policy_snap && !(d->policy_snap = calloc(1, sizeof(*d->policy_snap))))
 		return el_error_set(reterr, -ENOMEM, "out of memory");
+	if (!d->policy_view && !(d->policy_view = calloc(1, sizeof(*d->policy_view))))
+		return el_error_set(reterr, -ENOMEM, "out of memory");
 	if ((r = dpol_new(&d->cfg.policy, ncpu > 0 ? (uint32_t)ncpu : 1, &d->policy, reterr)) < 0)
 		return r;
 	r = sd_event_add_io(d->event, &d->policy_source, dpol_get_fd(d->policy), EPOLLIN, on_policy,
@@ -229,11 +231,12 @@ static json_t *actions_json(const struct daemon *d, const struct pol_actions *a)
 
 json_t *daemon_policy_json(struct daemon *d)
 {
-	const struct dpol_snapshot *s = d->policy_snap;
+	const struct dpol_snapshot *s = d->policy_view;
 	const struct pol_decision *dec;
 	json_t *j;
 
-	if (!d->policy || !s || s->seq == 0)
+	/* the latest reading, even one that changed nothing (the applied one is policy_snap) */
+	if (!d->policy || !s || dpol_peek_snapshot(d->policy, d->policy_view) < 0)
 		return json_null();
 	dec = &s->decision;
 	j = json_pack("{s:s, s:s, s:b, s:s, s:s, s:s, s:b, s:s, s:i, s:s, s:b, s:i}", "mode",
