@@ -35,7 +35,11 @@
  * Linking. The node carries node.autoconnect = true (and target.object when [pipewire] target is
  * set) for a session manager that links DSP filters; WirePlumber 0.4 does not (it links only
  * Stream/... nodes, and its adapter item cannot configure a filter's DSP ports), and no media.class
- * is set, so it leaves the node alone. With a target, we link ourselves: a registry listener
+ * is set, so it leaves the node alone: WirePlumber 0.4's create-item.lua makes an adapter item
+ * for any media.class containing "Audio" and treats "Audio/Sink" or "Audio/Duplex" as a device
+ * it may pick as the default sink, so every desktop stream would be routed into echoeld.
+ * media.type/category/role (Audio, Filter, DSP, as PipeWire's own DSP filter example) say what
+ * it is instead. With a target, we link ourselves: a registry listener
  * keeps the nodes and ports the daemon announces, and tick() links our outputs, in channel
  * order, to the target's inputs, in port order, whenever either side changes (like [jack]
  * connect). Links the user made are not restored after a daemon restart.
