@@ -23,12 +23,10 @@
 #include "common/el-error.h"
 #include "daemon/config.h"
 #include "daemon/engine/engine.h"
+#include "tests/unit/test-engine-harness.h"
 
 #define CYCLES    200
 #define N_OUTPUTS 6
-
-/* In the RTSan build the daemon library carries the runtime: turn its checks on. */
-void __rtsan_init(void) __attribute__((weak));
 
 /* A full-scale tone 12 dB too hot, to six outputs on one level: each clips every cycle. */
 static const char graph[] = "[node.t]\ntype = tone\nfreq = 997\nlevel_db = 0\nchannels = 8\n"
@@ -90,22 +88,15 @@ static void take(struct eng_engine *e, struct seen *s, size_t *n_seen, size_t *t
 
 static void run(unsigned workers)
 {
-	char text[2048];
-	struct conf *c = NULL;
+	struct conf *c = test_engine_conf("clip.conf", "block = 8192\n", workers, graph);
 	struct el_error err = {0};
-	struct eng_settings s;
 	struct eng_stats st;
 	struct rt rt = {0};
 	struct seen seen[N_OUTPUTS] = {0};
 	size_t n_seen = 0, total = 0;
 	pthread_t t;
 
-	snprintf(text, sizeof(text), "[engine]\nblock = 8192\nworkers = %u\n%s", workers, graph);
-	assert_int_equal(conf_load_string(text, "clip.conf", &c, &err), 0);
-	assert_int_equal(eng_settings_from_conf(c, &s, &err), 0);
-	assert_int_equal(eng_engine_new(&s, &rt.engine, &err), 0);
-	assert_int_equal(eng_engine_configure(rt.engine, c, "/tmp", &err), 0);
-	eng_engine_set_running(rt.engine, true);
+	rt.engine = test_engine_new(c, "/tmp");
 	assert_int_equal(pthread_create(&t, NULL, rt_main, &rt), 0);
 	/* The consumer side, concurrently with the producer. */
 	while (!atomic_load_explicit(&rt.done, memory_order_acquire)) {
@@ -147,26 +138,7 @@ static void run(unsigned workers)
 	conf_free(c);
 }
 
-static void test_no_workers(void **state)
-{
-	(void)state;
-	run(0);
-}
-
-static void test_one_worker(void **state)
-{
-	(void)state;
-	run(1);
-}
-
 int main(void)
 {
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_no_workers),
-		cmocka_unit_test(test_one_worker),
-	};
-
-	if (__rtsan_init)
-		__rtsan_init();
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return test_engine_main(run);
 }

@@ -24,8 +24,6 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <math.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,51 +37,15 @@
 #include "common/el-macros.h"
 #include "daemon/config.h"
 #include "daemon/engine/engine.h"
+#include "tests/unit/test-engine-harness.h"
 
-#define BLOCK      64
-#define RATE       48000
 #define MAX_FRAMES (RATE * 30)
 #define AMPLITUDE  0.5  /* the tone t: -6.02 dB */
 #define B_AMP      0.01 /* the tone b: -40 dB */
 /* Float convolution by FFT against the exact tone: far below any audible change (-74 dB). */
 #define TOL 1e-4
 
-/* In the RTSan build the daemon library carries the runtime: turn its checks on. */
-void __rtsan_init(void) __attribute__((weak));
-
 static char dir[64];
-
-struct rt {
-	struct eng_engine *engine;
-	_Atomic bool stop;
-	size_t frames; /* written by the RT thread, read after join */
-	float *ref, *out;
-};
-
-static void *rt_main(void *arg)
-{
-	struct rt *rt = arg;
-	static float a[BLOCK], b[BLOCK];
-	float *playback[2] = {a, b};
-	struct timespec next;
-
-	clock_gettime(CLOCK_MONOTONIC, &next);
-	while (!atomic_load_explicit(&rt->stop, memory_order_relaxed) &&
-	       rt->frames + BLOCK <= MAX_FRAMES) {
-		/* Paced like a sound card, so the control thread's waits measure real fades. */
-		next.tv_nsec += BLOCK * 1000000000L / RATE;
-		if (next.tv_nsec >= 1000000000L) {
-			next.tv_nsec -= 1000000000L;
-			next.tv_sec++;
-		}
-		clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL);
-		eng_engine_cycle(rt->engine, NULL, 0, playback, 2, BLOCK);
-		memcpy(rt->ref + rt->frames, a, sizeof(a));
-		memcpy(rt->out + rt->frames, b, sizeof(b));
-		rt->frames += BLOCK;
-	}
-	return NULL;
-}
 
 /* A mono 32-bit float WAV of taps samples: first, then zeros. */
 static void write_ir(const char *name, size_t taps, float first)
@@ -102,22 +64,6 @@ static void write_ir(const char *name, size_t taps, float first)
 	assert_int_equal(sf_writef_float(sf, buf, (sf_count_t)taps), (sf_count_t)taps);
 	assert_int_equal(sf_close(sf), 0);
 	free(buf);
-}
-
-static struct conf *load(const char *graph, unsigned workers)
-{
-	char text[1024];
-	struct conf *c = NULL;
-	struct el_error err = {0};
-
-	/* The reference output comes first: playback channel 0; the node's output is channel 1. */
-	snprintf(text, sizeof(text),
-		 "[engine]\nblock = 64\nfade_ms = 5\nworkers = %u\n"
-		 "[node.t]\ntype = tone\nfreq = 441\nlevel_db = -6.0206\n"
-		 "[node.ref]\ntype = output\ninput = t\n%s",
-		 workers, graph);
-	assert_int_equal(conf_load_string(text, "replace.conf", &c, &err), 0);
-	return c;
 }
 
 /* One configuration of a sequence and what the node's output must be while it runs. */
@@ -158,16 +104,18 @@ static void sleep_ms(long ms)
 }
 
 /*
- * Checks frames [from, to) of out against ref: between g0 * ref and g1 * ref (in either order),
- * plus at most extra. Returns the worst excess beyond that band.
+ * Checks frames [from, to) of the node's output (playback channel 1) against the reference
+ * (channel 0): between g0 * ref and g1 * ref (in either order), plus at most extra. Returns the
+ * worst excess beyond that band.
  */
-static double band_excess(const struct rt *rt, size_t from, size_t to, double g0, double g1,
-			  double extra)
+static double band_excess(const struct test_engine_rt *rt, size_t from, size_t to, double g0,
+			  double g1, double extra)
 {
+	const float *ref = rt->rec[0], *out = rt->rec[1];
 	double lo = fmin(g0, g1), hi = fmax(g0, g1), worst = 0.0;
 
 	for (size_t n = from; n < to && n < rt->frames; n++) {
-		double r = rt->ref[n], o = rt->out[n];
+		double r = ref[n], o = out[n];
 		double a = lo * r, b = hi * r;
 		double below = fmin(a, b) - o, above = o - fmax(a, b);
 
@@ -180,22 +128,14 @@ static void run(const struct change *seq, size_t n_seq, unsigned workers)
 {
 	struct conf **confs = calloc(n_seq, sizeof(*confs));
 	size_t *start = calloc(n_seq + 1, sizeof(*start)), *end = calloc(n_seq + 1, sizeof(*end));
-	struct eng_settings s;
-	struct rt rt = {0};
+	struct test_engine_rt rt;
 	struct el_error err = {0};
-	pthread_t t;
 
 	assert_true(confs && start && end);
 	for (size_t i = 0; i < n_seq; i++)
-		confs[i] = load(seq[i].graph, workers);
-	rt.ref = calloc(MAX_FRAMES, sizeof(float));
-	rt.out = calloc(MAX_FRAMES, sizeof(float));
-	assert_true(rt.ref && rt.out);
-	assert_int_equal(eng_settings_from_conf(confs[0], &s, &err), 0);
-	assert_int_equal(eng_engine_new(&s, &rt.engine, &err), 0);
-	assert_int_equal(eng_engine_configure(rt.engine, confs[0], dir, &err), 0);
-	eng_engine_set_running(rt.engine, true);
-	assert_int_equal(pthread_create(&t, NULL, rt_main, &rt), 0);
+		confs[i] =
+			test_engine_conf("replace.conf", TEST_ENGINE_PACED, workers, seq[i].graph);
+	test_engine_rt_start(&rt, confs[0], dir, MAX_FRAMES);
 	for (size_t i = 1; i < n_seq; i++) {
 		uint64_t before;
 
@@ -211,9 +151,7 @@ static void run(const struct change *seq, size_t n_seq, unsigned workers)
 			assert_true(node_runs(rt.engine, seq[i].node) * BLOCK > end[i] - before);
 	}
 	sleep_ms(60);
-	atomic_store_explicit(&rt.stop, true, memory_order_relaxed);
-	pthread_join(t, NULL);
-	eng_engine_set_running(rt.engine, false);
+	test_engine_rt_stop(&rt);
 	start[n_seq] = rt.frames;
 
 	/* Change 0 is the graph the engine starts with: only its steady stretch is checked. */
@@ -239,22 +177,26 @@ static void run(const struct change *seq, size_t n_seq, unsigned workers)
 			double peak = 0.0;
 
 			for (size_t n = to; n < start[i + 1]; n++)
-				peak = fmax(peak, fabs((double)rt.out[n] - rt.ref[n]));
+				peak = fmax(peak, fabs((double)rt.rec[1][n] - rt.rec[0][n]));
 			assert_true(fabs(peak - seq[i].extra) < 0.05 * seq[i].extra);
 		}
 	}
 	assert_true(rt.frames > 0.2 * RATE);
-	eng_engine_free(rt.engine);
+	test_engine_rt_done(&rt);
 	for (size_t i = 0; i < n_seq; i++)
 		conf_free(confs[i]);
 	free(confs);
 	free(start);
 	free(end);
-	free(rt.ref);
-	free(rt.out);
 }
 
-#define FIR(ir) "[node.f]\ntype = fir\ninput = t\n" ir "[node.o]\ntype = output\ninput = f\n"
+/* The tone t and the reference output come first (playback channel 0); the node's output is
+ * channel 1. */
+#define REF                                                                                        \
+	"[node.t]\ntype = tone\nfreq = 441\nlevel_db = -6.0206\n"                                  \
+	"[node.ref]\ntype = output\ninput = t\n"
+
+#define FIR(ir) REF "[node.f]\ntype = fir\ninput = t\n" ir "[node.o]\ntype = output\ninput = f\n"
 
 static const struct change fir_seq[] = {
 	{FIR(""), 1.0, 0.0, false, "f"},
@@ -265,7 +207,7 @@ static const struct change fir_seq[] = {
 };
 
 #define MIX(in, extra)                                                                             \
-	extra "[node.m]\ntype = mix\ninput = " in "\n[node.o]\ntype = output\ninput = m\n"
+	REF extra "[node.m]\ntype = mix\ninput = " in "\n[node.o]\ntype = output\ninput = m\n"
 #define TONE_B "[node.b]\ntype = tone\nfreq = 1000\nlevel_db = -40\n"
 
 static const struct change mix_seq[] = {
@@ -332,7 +274,6 @@ int main(void)
 		cmocka_unit_test(test_mix_one_worker),
 	};
 
-	if (__rtsan_init)
-		__rtsan_init();
+	test_engine_rtsan_init();
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
