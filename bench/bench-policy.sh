@@ -105,19 +105,29 @@ def room_ir(rng):
     return array.array('f', [x * norm for x in ir])   # float32, as the daemon holds it
 
 def parts_for_tail(taps, tail_db):
-    # dsp/fir.c: remaining[p] = energy of partitions p.. / total; keep the first K >= 1 with
-    # remaining[K] <= 10^(tail_db / 10)
+    # dsp/fir.c: the noise floor is the mean energy per tap of the IR's last eighth (for 8
+    # partitions or more); the decay ends at the last partition more than 3 dB above it; energy
+    # above the floor and before that end counts: remaining[p] = that energy of partitions p..
+    # / its total; keep the first K >= 1 with remaining[K] <= 10^(tail_db / 10). Returns K, the
+    # partitions, and the energy really cut off (floor included) over the total.
     nparts = (len(taps) + BLOCK - 1) // BLOCK
+    n_end = len(taps) // 8 if nparts >= 8 else 0
+    floor = sum(float(x) * float(x) for x in taps[len(taps) - n_end:]) / n_end if n_end else 0.0
+    above = [max(sum(float(x) * float(x) for x in taps[p * BLOCK:(p + 1) * BLOCK])
+                 - floor * len(taps[p * BLOCK:(p + 1) * BLOCK]), 0.0) for p in range(nparts)]
+    end = nparts
+    while n_end and end > 1 and above[end - 1] <= floor * BLOCK:
+        end -= 1
     rem = [0.0] * (nparts + 1)
     total = 0.0
     for p in range(nparts - 1, -1, -1):
-        for x in taps[p * BLOCK:(p + 1) * BLOCK]:
-            total += float(x) * float(x)
+        total += above[p] if p < end else 0.0
         rem[p] = total
     rem = [r / total for r in rem]
     limit = 10.0 ** (tail_db / 10.0)
     k = next(k for k in range(1, nparts + 1) if rem[k] <= limit)
-    return k, nparts, rem[k]
+    energy = [float(x) * float(x) for x in taps]
+    return k, nparts, sum(energy[k * BLOCK:]) / sum(energy)
 
 def pink(rng, n, level_db):
     # Paul Kellet's refined pink filter on white Gaussian noise, scaled to level_db RMS
@@ -148,7 +158,7 @@ for name, chans in (('pink', (pink(rng, frames, -20.0), pink(rng, frames, -20.0)
                                [rng.gauss(0.0, 0.1) for _ in range(frames)]))):
     write_float_wav('%s/%s.wav' % (d, name), 2, [s for pair in zip(*chans) for s in pair])
 
-# How a measurement noise floor would move the cut (not measured: computed on the same IR).
+# How a measurement noise floor moves the cut (computed as the daemon does, on the same IR).
 floors, peak = [], max(abs(x) for x in ir)
 for floor_db in (-120, -100, -80):
     sd = peak * 10.0 ** (floor_db / 20.0)   # Gaussian floor, RMS floor_db below the peak
@@ -342,6 +352,6 @@ for src in ('pink', 'white'):
     err = sum((x - y) ** 2 for x, y in zip(full[start:n], cut[start:n]))
     print('output error, %-5s noise in: %.2f dB (error energy / output energy, %d frames after '
           'the first 65536)' % (src, 10 * math.log10(err / sig), (n - start) // ch))
-print('# not measured, for reading the figures: partitions low would keep of the same IR with a')
+print('# computed as the daemon cuts, for reading the figures: partitions low keeps of the same IR with a')
 print('# measurement noise floor (RMS, dB re. the IR peak) at %s' % floors)
 EOF

@@ -115,25 +115,32 @@ EL_RT static void rt_unpack(const float *restrict acc, float nyq, float *restric
  * The energy decay table of an IR (remaining[] in struct dsp_fir_ir), summed backwards. A
  * measured IR ends in a noise floor that would keep the "remaining energy" above any cut long
  * after the room has decayed (a floor 80 dB below the peak keeps nearly every partition at
- * -60 dB): only energy above the floor counts, the floor estimated as the mean energy per tap
- * of the IR's last eighth. On an IR without a floor that is its own faint end, so nothing moves.
+ * -60 dB). So the floor is estimated as the mean energy per tap of the IR's last eighth; the
+ * decay ends at the last partition still 3 dB above it, and only energy above the floor and
+ * before that end counts. On an IR without a floor that end is within its faint last eighth,
+ * so the cut does not move.
  */
 static void fir_ir_fill_remaining(struct dsp_fir_ir *ir, const float *taps)
 {
 	double total = 0.0, floor = 0.0;
-	size_t n_end = ir->nparts >= 8 ? ir->taps / 8 : 0;
+	size_t n_end = ir->nparts >= 8 ? ir->taps / 8 : 0, end = ir->nparts;
 
 	for (size_t i = ir->taps - n_end; i < ir->taps; i++)
 		floor += (double)taps[i] * taps[i];
 	floor = n_end ? floor / (double)n_end : 0.0;
+	for (size_t p = 0; p < ir->nparts; p++) { /* energy per partition, for now */
+		size_t n = EL_MIN(ir->block, ir->taps - p * ir->block);
+
+		ir->remaining[p] = 0.0;
+		for (size_t i = p * ir->block; i < p * ir->block + n; i++)
+			ir->remaining[p] += (double)taps[i] * taps[i];
+		ir->remaining[p] = fmax(ir->remaining[p] - floor * (double)n, 0.0);
+	}
+	while (n_end && end > 1 && ir->remaining[end - 1] <= floor * ir->block)
+		end--; /* still within 3 dB of the floor: the decay has ended */
 	ir->remaining[ir->nparts] = 0.0;
 	for (size_t p = ir->nparts; p-- > 0;) {
-		size_t start = p * ir->block, end = EL_MIN(start + ir->block, ir->taps);
-		double e = 0.0;
-
-		for (size_t i = start; i < end; i++)
-			e += (double)taps[i] * taps[i];
-		total += fmax(e - floor * (double)(end - start), 0.0);
+		total += p < end ? ir->remaining[p] : 0.0;
 		ir->remaining[p] = total;
 	}
 	for (size_t p = 0; p <= ir->nparts; p++)
