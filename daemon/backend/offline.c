@@ -180,8 +180,12 @@ static int render_loop(struct render *r, struct eng_engine *engine, const char *
 		       bool progress, struct render_pacer *pacer, struct el_error *reterr)
 {
 	sf_count_t total = r->in_info.frames, done = 0, n;
-	uint64_t chunk_start = mono_ns();
+	uint64_t chunk_start;
 	int last_pct = -1;
+
+	/* background work asks before it starts, not only between chunks */
+	render_pacer_pace(pacer, 0);
+	chunk_start = mono_ns();
 
 	while ((n = sf_readf_float(r->in, r->in_frames, r->block)) > 0) {
 		uint64_t now = mono_ns();
