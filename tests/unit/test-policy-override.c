@@ -14,71 +14,60 @@
 
 static void test_mode_pin(void **state)
 {
-	struct pol_decider *d = tree_decider(60000);
+	struct fixture *f = *state;
 	struct pol_decision dec;
 	struct round rd;
-	struct tree t;
 
-	(void)state;
-	tree_init(&t);
-	tree_ac(&t, "AC", 0);
-	tree_battery(&t, "BAT0", "Discharging", 15);
-	tree_expect_mode(&t, d, 0, POL_MODE_LOW, POL_REASON_BELOW_LOW);
+	tree_laptop(&f->t, 0, "Discharging", 15);
+	tree_expect_mode(&f->t, f->d, 0, POL_MODE_LOW, POL_REASON_BELOW_LOW);
 
-	assert_int_equal(pol_decider_set_mode_override(d, true, POL_MODE_UNRESTRICTED, 100),
+	assert_int_equal(pol_decider_set_mode_override(f->d, true, POL_MODE_UNRESTRICTED, 100),
 			 POL_CHANGED_MODE);
-	pol_decider_get_decision(d, &dec);
+	pol_decider_get_decision(f->d, &dec);
 	assert_int_equal(dec.mode, POL_MODE_UNRESTRICTED);
 	assert_true(dec.mode_pinned);
 	assert_int_equal(dec.mode_auto, POL_MODE_LOW);
 	/* Pinning again to the same: no change. */
-	assert_int_equal(pol_decider_set_mode_override(d, true, POL_MODE_UNRESTRICTED, 200), 0);
+	assert_int_equal(pol_decider_set_mode_override(f->d, true, POL_MODE_UNRESTRICTED, 200), 0);
 
 	/* Underneath, AC comes (the dwell passes): the pinned mode stays, no change reported. */
-	tree_ac(&t, "AC", 1);
-	tree_round(&t, d, 70000, &rd);
+	tree_ac(&f->t, "AC", 1);
+	tree_round(&f->t, f->d, 70000, &rd);
 	assert_false(rd.bits & POL_CHANGED_MODE);
 	assert_int_equal(rd.dec.mode, POL_MODE_UNRESTRICTED);
 	assert_int_equal(rd.dec.mode_auto, POL_MODE_UNRESTRICTED);
-	assert_int_equal(pol_decider_set_mode_override(d, true, POL_MODE_LOW, 70100),
+	assert_int_equal(pol_decider_set_mode_override(f->d, true, POL_MODE_LOW, 70100),
 			 POL_CHANGED_MODE);
 
 	/* Release: straight back to the automatic mode, whatever the dwell. */
-	assert_int_equal(pol_decider_set_mode_override(d, false, POL_MODE_N, 70200),
+	assert_int_equal(pol_decider_set_mode_override(f->d, false, POL_MODE_N, 70200),
 			 POL_CHANGED_MODE);
-	pol_decider_get_decision(d, &dec);
+	pol_decider_get_decision(f->d, &dec);
 	assert_int_equal(dec.mode, POL_MODE_UNRESTRICTED);
 	assert_false(dec.mode_pinned);
 	assert_int_equal(dec.mode_reason, POL_REASON_AC);
-	pol_decider_free(d);
-	tree_done(&t);
 }
 
 static void test_thermal_pin(void **state)
 {
-	struct pol_decider *d = tree_decider(5000);
+	struct fixture *f = *state;
 	struct pol_decision dec;
 	struct round rd;
-	struct tree t;
 
-	(void)state;
-	tree_init(&t);
-	tree_zone(&t, 0, "x86_pkg_temp", 50000);
-	tree_trip(&t, 0, 0, "passive", 90000);
-	tree_round(&t, d, 0, &rd);
+	tree_zone(&f->t, 0, "x86_pkg_temp", 50000);
+	tree_trip(&f->t, 0, 0, "passive", 90000);
+	tree_round(&f->t, f->d, 0, &rd);
 	assert_int_equal(rd.dec.thermal, POL_THERMAL_NOMINAL);
-	assert_int_equal(pol_decider_set_thermal_override(d, true, POL_THERMAL_CRITICAL, 10),
+	assert_int_equal(pol_decider_set_thermal_override(f->d, true, POL_THERMAL_CRITICAL, 10),
 			 POL_CHANGED_THERMAL);
 	/* The mode is not pinned by a thermal pin. */
-	pol_decider_get_decision(d, &dec);
+	pol_decider_get_decision(f->d, &dec);
 	assert_int_equal(dec.thermal, POL_THERMAL_CRITICAL);
 	assert_true(dec.thermal_pinned);
 	assert_false(dec.mode_pinned);
-	assert_int_equal(pol_decider_set_thermal_override(d, false, 0, 20), POL_CHANGED_THERMAL);
-	pol_decider_get_decision(d, &dec);
+	assert_int_equal(pol_decider_set_thermal_override(f->d, false, 0, 20), POL_CHANGED_THERMAL);
+	pol_decider_get_decision(f->d, &dec);
 	assert_int_equal(dec.thermal, POL_THERMAL_NOMINAL);
-	pol_decider_free(d);
-	tree_done(&t);
 }
 
 static void test_names_and_bad_values(void **state)
@@ -138,8 +127,8 @@ static void test_config_checked(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_mode_pin),
-		cmocka_unit_test(test_thermal_pin),
+		tree_decider_test(test_mode_pin, 60000),
+		tree_decider_test(test_thermal_pin, 5000),
 		cmocka_unit_test(test_names_and_bad_values),
 		cmocka_unit_test(test_config_checked),
 	};

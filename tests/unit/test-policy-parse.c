@@ -115,49 +115,46 @@ static void test_word_and_enum(void **state)
 /* The readers: one file each, missing, empty, too long, a directory. */
 static void test_read(void **state)
 {
+	struct fixture *f = *state;
 	char big[POL_VALUE_MAX + 8], w[32];
-	struct tree t;
 	uint64_t u = 7;
 	int64_t s = 7;
 	unsigned idx;
 	static const char *const names[] = {"low-power", "balanced"};
 
-	(void)state;
-	tree_init(&t);
-	tree_write(&t, "a/u", "15\n");
-	tree_write(&t, "a/s", "-5000\n");
-	tree_write(&t, "a/w", "balanced\n");
-	tree_write(&t, "a/empty", "%s", "");
-	tree_write(&t, "a/nl", "\n");
-	tree_write(&t, "a/huge", "99999999999999999999999\n");
+	tree_write(&f->t, "a/u", "15\n");
+	tree_write(&f->t, "a/s", "-5000\n");
+	tree_write(&f->t, "a/w", "balanced\n");
+	tree_write(&f->t, "a/empty", "%s", "");
+	tree_write(&f->t, "a/nl", "\n");
+	tree_write(&f->t, "a/huge", "99999999999999999999999\n");
 	memset(big, '1', sizeof(big));
-	tree_write_raw(&t, "a/long", big, POL_VALUE_MAX);          /* fills the buffer */
-	tree_write_raw(&t, "a/fits", big, POL_VALUE_MAX - 1 - 44); /* 19 digits */
-	mkdirat(t.fd, "a/dir", 0755);
+	tree_write_raw(&f->t, "a/long", big, POL_VALUE_MAX);          /* fills the buffer */
+	tree_write_raw(&f->t, "a/fits", big, POL_VALUE_MAX - 1 - 44); /* 19 digits */
+	mkdirat(f->t.fd, "a/dir", 0755);
 
-	assert_int_equal(pol_read_u64(t.fd, "a/u", &u), 0);
+	assert_int_equal(pol_read_u64(f->t.fd, "a/u", &u), 0);
 	assert_int_equal(u, 15);
-	assert_int_equal(pol_read_s64(t.fd, "a/s", &s), 0);
+	assert_int_equal(pol_read_s64(f->t.fd, "a/s", &s), 0);
 	assert_int_equal(s, -5000);
-	assert_int_equal(pol_read_word(t.fd, "a/w", w, sizeof(w)), 8);
+	assert_int_equal(pol_read_word(f->t.fd, "a/w", w, sizeof(w)), 8);
 	assert_string_equal(w, "balanced");
-	assert_int_equal(pol_read_enum(t.fd, "a/w", names, 2, &idx), 0);
+	assert_int_equal(pol_read_enum(f->t.fd, "a/w", names, 2, &idx), 0);
 	assert_int_equal(idx, 1);
-	assert_int_equal(pol_read_u64(t.fd, "a/fits", &u), 0);
+	assert_int_equal(pol_read_u64(f->t.fd, "a/fits", &u), 0);
 	assert_true(u == 1111111111111111111ull);
 
 	u = 7;
-	assert_int_equal(pol_read_u64(t.fd, "a/missing", &u), -ENOENT);
-	assert_int_equal(pol_read_u64(t.fd, "a/empty", &u), -EINVAL);
-	assert_int_equal(pol_read_u64(t.fd, "a/nl", &u), -EINVAL);
-	assert_int_equal(pol_read_u64(t.fd, "a/huge", &u), -ERANGE);
-	assert_int_equal(pol_read_u64(t.fd, "a/long", &u), -ERANGE);
-	assert_int_equal(pol_read_u64(t.fd, "a/dir", &u), -EISDIR);
-	assert_int_equal(pol_read_u64(t.fd, "a/w", &u), -EINVAL);
+	assert_int_equal(pol_read_u64(f->t.fd, "a/missing", &u), -ENOENT);
+	assert_int_equal(pol_read_u64(f->t.fd, "a/empty", &u), -EINVAL);
+	assert_int_equal(pol_read_u64(f->t.fd, "a/nl", &u), -EINVAL);
+	assert_int_equal(pol_read_u64(f->t.fd, "a/huge", &u), -ERANGE);
+	assert_int_equal(pol_read_u64(f->t.fd, "a/long", &u), -ERANGE);
+	assert_int_equal(pol_read_u64(f->t.fd, "a/dir", &u), -EISDIR);
+	assert_int_equal(pol_read_u64(f->t.fd, "a/w", &u), -EINVAL);
 	assert_int_equal(u, 7);
-	assert_int_equal(pol_read_enum(t.fd, "a/u", names, 2, &idx), -ENOMSG);
-	assert_int_equal(pol_read_text(t.fd, "a/u", w, 1), -EINVAL);
-	tree_done(&t);
+	assert_int_equal(pol_read_enum(f->t.fd, "a/u", names, 2, &idx), -ENOMSG);
+	assert_int_equal(pol_read_text(f->t.fd, "a/u", w, 1), -EINVAL);
 }
 
 int main(void)
@@ -166,7 +163,7 @@ int main(void)
 		cmocka_unit_test(test_u64),
 		cmocka_unit_test(test_s64),
 		cmocka_unit_test(test_word_and_enum),
-		cmocka_unit_test(test_read),
+		tree_test(test_read),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

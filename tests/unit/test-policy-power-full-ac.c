@@ -14,66 +14,48 @@
 
 static void test_full_on_ac(void **state)
 {
-	struct pol_decider *d = tree_decider(5000);
+	struct fixture *f = *state;
 	struct pol_power p;
-	struct tree t;
 
-	(void)state;
-	tree_init(&t);
-	tree_ac(&t, "AC", 1);
-	tree_battery(&t, "BAT0", "Full", 100);
-	assert_int_equal(pol_power_read(t.fd, &p, NULL), 0);
+	tree_laptop(&f->t, 1, "Full", 100);
+	assert_int_equal(pol_power_read(f->t.fd, &p, NULL), 0);
 	assert_true(p.ac_online);
 	assert_true(p.full);
 	assert_false(p.discharging);
 	assert_int_equal(p.capacity, 100);
-	tree_expect_mode(&t, d, 0, POL_MODE_UNRESTRICTED, POL_REASON_AC);
-	pol_decider_free(d);
-	tree_done(&t);
+	tree_expect_mode(&f->t, f->d, 0, POL_MODE_UNRESTRICTED, POL_REASON_AC);
 }
 
 static void test_full_unplugged(void **state)
 {
-	struct pol_decider *d = tree_decider(5000);
-	struct tree t;
+	struct fixture *f = *state;
 
-	(void)state;
-	tree_init(&t);
-	tree_ac(&t, "AC", 0);
-	tree_battery(&t, "BAT0", "Full", 79); /* a worn battery: "Full" below 80 % */
-	tree_expect_mode(&t, d, 0, POL_MODE_UNRESTRICTED, POL_REASON_FULL);
-	pol_decider_free(d);
-	tree_done(&t);
+	tree_laptop(&f->t, 0, "Full", 79); /* a worn battery: "Full" below 80 % */
+	tree_expect_mode(&f->t, f->d, 0, POL_MODE_UNRESTRICTED, POL_REASON_FULL);
 }
 
 static void test_full_needs_every_battery(void **state)
 {
-	struct pol_decider *d = tree_decider(5000);
+	struct fixture *f = *state;
 	struct pol_power p;
-	struct tree t;
 
-	(void)state;
-	tree_init(&t);
-	tree_ac(&t, "AC", 0);
-	tree_battery(&t, "BAT0", "Full", 100);
-	tree_battery_energy(&t, "BAT0", 20000000, 20000000);
-	tree_battery(&t, "BAT1", "Discharging", 10);
-	tree_battery_energy(&t, "BAT1", 8000000, 80000000);
-	assert_int_equal(pol_power_read(t.fd, &p, NULL), 0);
+	tree_laptop(&f->t, 0, "Full", 100);
+	tree_battery_energy(&f->t, "BAT0", 20000000, 20000000);
+	tree_battery(&f->t, "BAT1", "Discharging", 10);
+	tree_battery_energy(&f->t, "BAT1", 8000000, 80000000);
+	assert_int_equal(pol_power_read(f->t.fd, &p, NULL), 0);
 	assert_false(p.full);
 	assert_true(p.discharging);
 	assert_int_equal(p.capacity, 28); /* (100·20 + 10·80) / 100 */
-	tree_expect_mode(&t, d, 0, POL_MODE_NORMAL, POL_REASON_ON_BATTERY);
-	pol_decider_free(d);
-	tree_done(&t);
+	tree_expect_mode(&f->t, f->d, 0, POL_MODE_NORMAL, POL_REASON_ON_BATTERY);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_full_on_ac),
-		cmocka_unit_test(test_full_unplugged),
-		cmocka_unit_test(test_full_needs_every_battery),
+		tree_decider_test(test_full_on_ac, 5000),
+		tree_decider_test(test_full_unplugged, 5000),
+		tree_decider_test(test_full_needs_every_battery, 5000),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

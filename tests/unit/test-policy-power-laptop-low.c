@@ -12,12 +12,6 @@
 
 #include "tests/unit/test-policy-tree.h"
 
-static void laptop(struct tree *t, int capacity)
-{
-	tree_ac(t, "AC", 0);
-	tree_battery(t, "BAT0", "Discharging", capacity);
-}
-
 static const struct pol_trace_entry *find(const struct pol_trace *tr, const char *path)
 {
 	for (size_t i = 0; i < tr->n_entries; i++)
@@ -29,17 +23,14 @@ static const struct pol_trace_entry *find(const struct pol_trace *tr, const char
 static void test_low_at_15(void **state)
 {
 	static struct pol_trace tr;
-	struct pol_decider *d = tree_decider(5000);
+	struct fixture *f = *state;
 	struct pol_power p;
 	struct round rd;
-	struct tree t;
 
-	(void)state;
-	tree_init(&t);
-	laptop(&t, 15);
+	tree_laptop(&f->t, 0, "Discharging", 15);
 
 	pol_trace_reset(&tr);
-	assert_int_equal(pol_power_read(t.fd, &p, &tr), 0);
+	assert_int_equal(pol_power_read(f->t.fd, &p, &tr), 0);
 	assert_false(p.ac_online);
 	assert_true(p.have_battery);
 	assert_true(p.discharging);
@@ -65,7 +56,7 @@ static void test_low_at_15(void **state)
 	assert_int_equal(find(&tr, "class/power_supply/BAT0/capacity")->error, 0);
 	assert_null(find(&tr, "class/power_supply/BAT0/energy_now")); /* absent: not listed */
 
-	tree_round(&t, d, 1000, &rd);
+	tree_round(&f->t, f->d, 1000, &rd);
 	assert_int_equal(rd.dec.mode, POL_MODE_LOW);
 	assert_int_equal(rd.dec.mode_reason, POL_REASON_BELOW_LOW);
 	assert_int_equal(rd.dec.capacity, 15);
@@ -73,8 +64,6 @@ static void test_low_at_15(void **state)
 	assert_false(rd.bits & POL_ERROR_FIRST);
 	assert_int_equal(rd.dec.thermal, POL_THERMAL_NOMINAL);
 	assert_int_equal(rd.dec.thermal_reason, POL_REASON_NO_ZONES);
-	pol_decider_free(d);
-	tree_done(&t);
 }
 
 static void test_levels(void **state)
@@ -99,7 +88,7 @@ static void test_levels(void **state)
 		struct tree t;
 
 		tree_init(&t);
-		laptop(&t, cases[i].capacity);
+		tree_laptop(&t, 0, "Discharging", cases[i].capacity);
 		tree_expect_mode(&t, d, 0, cases[i].mode, cases[i].why);
 		pol_decider_free(d);
 		tree_done(&t);
@@ -109,7 +98,7 @@ static void test_levels(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_low_at_15),
+		tree_decider_test(test_low_at_15, 5000),
 		cmocka_unit_test(test_levels),
 	};
 

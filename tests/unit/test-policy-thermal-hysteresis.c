@@ -53,32 +53,27 @@ static void test_rise_and_fall(void **state)
 		{82999, POL_THERMAL_NOMINAL},   {84999, POL_THERMAL_NOMINAL},
 		{20000, POL_THERMAL_NOMINAL},
 	};
-	struct pol_decider *d = tree_decider(0);
+	struct fixture *f = *state;
 	struct pol_decision dec;
 	uint64_t now = 0;
-	struct tree t;
 
-	(void)state;
-	tree_init(&t);
-	tree_zone(&t, 0, "x86_pkg_temp", 40000);
-	tree_trip(&t, 0, 0, "passive", PASSIVE);
-	tree_trip(&t, 0, 1, "critical", CRITICAL);
+	tree_zone(&f->t, 0, "x86_pkg_temp", 40000);
+	tree_trip(&f->t, 0, 0, "passive", PASSIVE);
+	tree_trip(&f->t, 0, 1, "critical", CRITICAL);
 	changes = 0;
-	run(&t, d, steps, EL_N_ELEMENTS(steps), &now);
+	run(&f->t, f->d, steps, EL_N_ELEMENTS(steps), &now);
 	assert_int_equal(changes, 6);
 
 	/* What the decision says about the zone. */
-	tree_zone_temp(&t, 0, 91000);
-	tree_expect_mode(&t, d, now += 100, POL_MODE_UNRESTRICTED, POL_REASON_NO_BATTERY);
-	pol_decider_get_decision(d, &dec);
+	tree_zone_temp(&f->t, 0, 91000);
+	tree_expect_mode(&f->t, f->d, now += 100, POL_MODE_UNRESTRICTED, POL_REASON_NO_BATTERY);
+	pol_decider_get_decision(f->d, &dec);
 	assert_int_equal(dec.thermal, POL_THERMAL_SERIOUS);
 	assert_int_equal(dec.thermal_reason, POL_REASON_PASSIVE);
 	assert_string_equal(dec.zone, "thermal_zone0");
 	assert_string_equal(dec.zone_type, "x86_pkg_temp");
 	assert_true(dec.zone_temp_mc == 91000);
 	assert_true(dec.zone_threshold_mc == PASSIVE);
-	pol_decider_free(d);
-	tree_done(&t);
 }
 
 /* A sensor jittering ±1 °C around each threshold: exactly one change per boundary crossed. */
@@ -124,32 +119,29 @@ static void test_config(void **state)
 		{85000, POL_THERMAL_FAIR},    {75001, POL_THERMAL_FAIR},
 		{75000, POL_THERMAL_NOMINAL},
 	};
+	struct fixture *f = *state;
 	struct pol_decider_config cfg;
 	struct pol_decider *d = NULL;
 	uint64_t now = 0;
-	struct tree t;
 
-	(void)state;
 	pol_decider_config_init(&cfg);
 	cfg.fair_margin_mc = 10000;
 	cfg.temp_hyst_mc = 4999;
 	cfg.dwell_ms = 0;
 	assert_int_equal(pol_decider_new(&cfg, &d), 0);
-	tree_init(&t);
-	tree_zone(&t, 0, "acpitz", 30000);
-	tree_trip(&t, 0, 0, "passive", PASSIVE);
+	tree_zone(&f->t, 0, "acpitz", 30000);
+	tree_trip(&f->t, 0, 0, "passive", PASSIVE);
 	changes = 0;
-	run(&t, d, steps, EL_N_ELEMENTS(steps), &now);
+	run(&f->t, d, steps, EL_N_ELEMENTS(steps), &now);
 	pol_decider_free(d);
-	tree_done(&t);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_rise_and_fall),
+		tree_decider_test(test_rise_and_fall, 0),
 		cmocka_unit_test(test_no_flapping),
-		cmocka_unit_test(test_config),
+		tree_test(test_config),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

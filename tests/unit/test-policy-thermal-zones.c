@@ -33,13 +33,11 @@ static void machine(struct tree *t)
 
 static void test_read(void **state)
 {
+	struct fixture *f = *state;
 	struct pol_thermal th;
-	struct tree t;
 
-	(void)state;
-	tree_init(&t);
-	machine(&t);
-	assert_int_equal(pol_thermal_read(t.fd, NULL, 0, &th, NULL), 0);
+	machine(&f->t);
+	assert_int_equal(pol_thermal_read(f->t.fd, NULL, 0, &th, NULL), 0);
 	assert_int_equal(th.n_zones, 3);
 	assert_false(th.truncated);
 	assert_string_equal(th.zones[0].name, "thermal_zone0");
@@ -55,33 +53,27 @@ static void test_read(void **state)
 	assert_true(th.zones[1].trips[1].temp_mc == 95000);
 	assert_int_equal(th.zones[1].trips[2].type, POL_TRIP_CRITICAL);
 	assert_int_equal(th.zones[2].n_trips, 0);
-	tree_done(&t);
 }
 
 static void test_most_severe_wins(void **state)
 {
-	struct pol_decider *d = tree_decider(0);
+	struct fixture *f = *state;
 	struct round rd;
-	struct tree t;
 
-	(void)state;
-	tree_init(&t);
-	machine(&t);
-	tree_round(&t, d, 0, &rd);
+	machine(&f->t);
+	tree_round(&f->t, f->d, 0, &rd);
 	assert_int_equal(rd.dec.thermal, POL_THERMAL_FAIR); /* acpitz: 52 °C >= 55 - 5 */
 	assert_int_equal(rd.dec.thermal_reason, POL_REASON_NEAR_PASSIVE);
 	assert_string_equal(rd.dec.zone, "thermal_zone0");
-	tree_zone_temp(&t, 2, 96000);
-	tree_round(&t, d, 100, &rd);
+	tree_zone_temp(&f->t, 2, 96000);
+	tree_round(&f->t, f->d, 100, &rd);
 	assert_int_equal(rd.dec.thermal, POL_THERMAL_SERIOUS);
 	assert_string_equal(rd.dec.zone, "thermal_zone2");
-	tree_zone_temp(&t, 0, 98000);
-	tree_round(&t, d, 200, &rd);
+	tree_zone_temp(&f->t, 0, 98000);
+	tree_round(&f->t, f->d, 200, &rd);
 	assert_int_equal(rd.dec.thermal, POL_THERMAL_CRITICAL);
 	assert_int_equal(rd.dec.thermal_reason, POL_REASON_CRITICAL);
 	assert_string_equal(rd.dec.zone, "thermal_zone0");
-	pol_decider_free(d);
-	tree_done(&t);
 }
 
 static void test_selection(void **state)
@@ -89,50 +81,45 @@ static void test_selection(void **state)
 	static const char *const pkg[] = {"x86_pkg_temp"};
 	static const char *const none[] = {"no_such_zone"};
 	static const char *const notrips[] = {"INT3400 Thermal"};
-	struct pol_decider *d = tree_decider(0);
+	struct fixture *f = *state;
 	struct pol_thermal th;
-	struct tree t;
 	int r;
 
-	(void)state;
-	tree_init(&t);
-	machine(&t);
-	assert_int_equal(pol_thermal_read(t.fd, pkg, 1, &th, NULL), 0);
+	machine(&f->t);
+	assert_int_equal(pol_thermal_read(f->t.fd, pkg, 1, &th, NULL), 0);
 	assert_int_equal(th.n_zones, 1);
 	assert_string_equal(th.zones[0].type, "x86_pkg_temp");
-	r = pol_decider_set_thermal(d, 0, &th, 0);
+	r = pol_decider_set_thermal(f->d, 0, &th, 0);
 	assert_true(r >= 0);
 	{
 		struct pol_decision dec;
 
-		pol_decider_get_decision(d, &dec);
+		pol_decider_get_decision(f->d, &dec);
 		assert_int_equal(dec.thermal, POL_THERMAL_NOMINAL); /* acpitz is not watched */
 		assert_int_equal(dec.thermal_reason, POL_REASON_COOL);
 		assert_true(dec.zone_threshold_mc == 90000); /* the next threshold: fair */
 	}
-	assert_int_equal(pol_thermal_read(t.fd, none, 1, &th, NULL), 0);
+	assert_int_equal(pol_thermal_read(f->t.fd, none, 1, &th, NULL), 0);
 	assert_int_equal(th.n_zones, 0);
-	assert_int_equal(pol_thermal_read(t.fd, notrips, 1, &th, NULL), 0);
+	assert_int_equal(pol_thermal_read(f->t.fd, notrips, 1, &th, NULL), 0);
 	assert_int_equal(th.n_zones, 1);
-	assert_true(pol_decider_set_thermal(d, 0, &th, 100) >= 0);
+	assert_true(pol_decider_set_thermal(f->d, 0, &th, 100) >= 0);
 	{
 		struct pol_decision dec;
 
-		pol_decider_get_decision(d, &dec);
+		pol_decider_get_decision(f->d, &dec);
 		assert_int_equal(dec.thermal, POL_THERMAL_NOMINAL);
 		assert_int_equal(dec.thermal_reason, POL_REASON_NO_TRIPS);
 	}
-	assert_int_equal(pol_thermal_read(t.fd, NULL, 1, &th, NULL), -EINVAL);
-	pol_decider_free(d);
-	tree_done(&t);
+	assert_int_equal(pol_thermal_read(f->t.fd, NULL, 1, &th, NULL), -EINVAL);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_read),
-		cmocka_unit_test(test_most_severe_wins),
-		cmocka_unit_test(test_selection),
+		tree_test(test_read),
+		tree_decider_test(test_most_severe_wins, 0),
+		tree_decider_test(test_selection, 0),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

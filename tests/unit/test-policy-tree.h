@@ -3,7 +3,9 @@
  * tests/unit/test-policy-tree.h: fake sysfs trees for the policy tests — a temporary directory
  * the readers get as their root fd, with helpers that write power supplies, a platform profile
  * and thermal zones the way the kernel lays them out, and one helper that runs a whole policy
- * round (read everything, feed the decider) as the daemon's policy thread will.
+ * round (read everything, feed the decider) as the daemon's policy thread will. Most tests get
+ * their tree and decider as a cmocka fixture (struct fixture, tree_test(), tree_decider_test()),
+ * so both are made before the test and removed after it, also when an assertion fails.
  *
  * Include after <cmocka.h>: failures are cmocka assertions.
  */
@@ -115,6 +117,16 @@ static inline void tree_supply_attr(struct tree *t, const char *name, const char
 	tree_write(t, rel, "%s\n", value);
 }
 
+/* Writes attr of supply name as a decimal number: class/power_supply/<name>/<attr> = "<v>\n". */
+static inline void tree_supply_num(struct tree *t, const char *name, const char *attr,
+				   unsigned long long v)
+{
+	char s[32];
+
+	snprintf(s, sizeof(s), "%llu", v);
+	tree_supply_attr(t, name, attr, s);
+}
+
 /* An AC adapter (type Mains). */
 static inline void tree_ac(struct tree *t, const char *name, int online)
 {
@@ -125,28 +137,35 @@ static inline void tree_ac(struct tree *t, const char *name, int online)
 /* A battery with a capacity file (capacity < 0: none written). */
 static inline void tree_battery(struct tree *t, const char *name, const char *status, int capacity)
 {
-	char v[32];
-
 	tree_supply_attr(t, name, "type", "Battery");
 	tree_supply_attr(t, name, "present", "1");
 	tree_supply_attr(t, name, "scope", "System");
 	tree_supply_attr(t, name, "status", status);
-	if (capacity >= 0) {
-		snprintf(v, sizeof(v), "%d", capacity);
-		tree_supply_attr(t, name, "capacity", v);
-	}
+	if (capacity >= 0)
+		tree_supply_num(t, name, "capacity", (unsigned long long)capacity);
+}
+
+/* The usual laptop: the AC adapter "AC" (online or not) and the battery "BAT0" (tree_battery()). */
+static inline void tree_laptop(struct tree *t, int ac_online, const char *status, int capacity)
+{
+	tree_ac(t, "AC", ac_online);
+	tree_battery(t, "BAT0", status, capacity);
 }
 
 /* energy_now / energy_full (µWh) of a battery. */
 static inline void tree_battery_energy(struct tree *t, const char *name, unsigned long long now,
 				       unsigned long long full)
 {
-	char v[32];
+	tree_supply_num(t, name, "energy_now", now);
+	tree_supply_num(t, name, "energy_full", full);
+}
 
-	snprintf(v, sizeof(v), "%llu", now);
-	tree_supply_attr(t, name, "energy_now", v);
-	snprintf(v, sizeof(v), "%llu", full);
-	tree_supply_attr(t, name, "energy_full", v);
+/* charge_now / charge_full (µAh) of a battery. */
+static inline void tree_battery_charge(struct tree *t, const char *name, unsigned long long now,
+				       unsigned long long full)
+{
+	tree_supply_num(t, name, "charge_now", now);
+	tree_supply_num(t, name, "charge_full", full);
 }
 
 static inline void tree_profile(struct tree *t, const char *profile)
@@ -247,3 +266,50 @@ static inline void tree_expect_mode(struct tree *t, struct pol_decider *d, uint6
 			 pol_mode_to_string(rd.dec.mode), pol_reason_to_string(rd.dec.mode_reason),
 			 pol_mode_to_string(mode), pol_reason_to_string(why));
 }
+
+/* A test's fixture: a fresh tree, and the decider fed from it. */
+struct fixture {
+	struct tree t;
+	struct pol_decider *d; /* owned; NULL for a tree_test() */
+};
+
+/*
+ * cmocka setup of a fixture. On entry *state is NULL (a tree, no decider) or points to the
+ * decider's dwell in ms (const uint32_t, borrowed; default thresholds otherwise); on return it
+ * is the fixture, owned by tree_teardown(). 0, or -1 when out of memory.
+ */
+static inline int tree_setup(void **state)
+{
+	const uint32_t *dwell_ms = *state;
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return -1;
+	tree_init(&f->t);
+	if (dwell_ms)
+		f->d = tree_decider(*dwell_ms);
+	*state = f;
+	return 0;
+}
+
+/* cmocka teardown of a fixture: frees the decider, removes the tree. Always 0. */
+static inline int tree_teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	pol_decider_free(f->d);
+	tree_done(&f->t);
+	free(f);
+	return 0;
+}
+
+/* A cmocka test whose *state is a struct fixture with a fresh tree and no decider. */
+#define tree_test(fn) cmocka_unit_test_setup_teardown(fn, tree_setup, tree_teardown)
+
+/*
+ * A cmocka test whose *state is a struct fixture with a fresh tree and a decider of dwell_ms
+ * (ms). For the tests[] array in main(): the dwell lives as long as main()'s block.
+ */
+#define tree_decider_test(fn, dwell_ms)                                                            \
+	cmocka_unit_test_prestate_setup_teardown(fn, tree_setup, tree_teardown,                    \
+						 &(uint32_t){dwell_ms})
