@@ -37,48 +37,26 @@ ECHOELD=$1
 SECS=${2:-5}
 RUNS=${RUNS:-3}
 ECHOELCTL=${ECHOELCTL:-$(dirname "$ECHOELD")/../ipc/echoelctl}
-for tool in jackd jack_wait jack_lsp pipewire wireplumber dbus-daemon pw-cli pw-link python3 timeout; do
-	command -v "$tool" >/dev/null || { echo "skip: $tool is not installed"; exit 77; }
-done
+# shellcheck source-path=SCRIPTDIR
+. "$(dirname "$0")/../tests/lib.sh"
+require_tools jackd jack_wait jack_lsp pipewire wireplumber dbus-daemon pw-cli pw-link python3 timeout
 [ -x "$ECHOELD" ] || { echo "no echoeld at $ECHOELD"; exit 1; }
 [ -x "$ECHOELCTL" ] || { echo "no echoelctl at $ECHOELCTL (set ECHOELCTL)"; exit 1; }
 
 dir=$(mktemp -d /tmp/bench-backends-XXXXXX) # /tmp: socket paths must fit sockaddr_un
 server=bench-backends-$$
 # Everything private: no user's JACK, PipeWire, WirePlumber or echoeld configuration takes part.
-unset PIPEWIRE_REMOTE PIPEWIRE_RUNTIME_DIR PIPEWIRE_DEBUG PIPEWIRE_PROPS PIPEWIRE_LATENCY \
-	PIPEWIRE_QUANTUM PIPEWIRE_RATE PIPEWIRE_CONFIG_DIR PIPEWIRE_CONFIG_NAME 2>/dev/null || true
-export XDG_RUNTIME_DIR="$dir/run" XDG_CONFIG_HOME="$dir/config" XDG_STATE_HOME="$dir/state"
-export DBUS_SESSION_BUS_ADDRESS="unix:path=$dir/bus"
+pw_private_env "$dir"
 export JACK_DEFAULT_SERVER="$server" JACK_NO_START_SERVER=1
-mkdir -p "$XDG_RUNTIME_DIR"
-chmod 700 "$XDG_RUNTIME_DIR"
 jpid='' bus_pid='' pw_pid='' wp_pid='' e_pid='' f_pid=''
 
-alive() { [ -r "/proc/$1/stat" ] && ! grep -q ') Z ' "/proc/$1/stat" 2>/dev/null; }
-# stop PID: SIGTERM, up to 3 s, then SIGKILL; reaps it. Always succeeds.
-stop() {
-	[ -n "$1" ] || return 0
-	kill -TERM "$1" 2>/dev/null || true
-	i=0
-	while alive "$1" && [ "$i" -lt 30 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	kill -KILL "$1" 2>/dev/null || true
-	wait "$1" 2>/dev/null || true
-}
 cleanup() {
 	stop "$f_pid"
 	stop "$e_pid"
-	stop "$wp_pid"
-	stop "$pw_pid"
-	stop "$bus_pid"
+	pw_session_stop
 	stop "$jpid"
-	rm -rf "$dir" /dev/shm/jack_sem.*"$server"* /dev/shm/jack_"$server"_* 2>/dev/null || true
-	# jackd leaves its shared-memory registry behind; remove it when no server is left
-	pgrep -x jackd >/dev/null || rm -rf /dev/shm/jack-shm-registry /dev/shm/jack_db-* \
-		/dev/shm/jack-[0-9]*-[0-9]* 2>/dev/null || true
+	rm -rf "$dir"
+	jack_shm_cleanup "$server"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -90,22 +68,7 @@ fail() {
 	done
 	exit 1
 }
-# wait_for SECONDS WHAT COMMAND...: retries COMMAND every 0.1 s until it succeeds.
-wait_for() {
-	n=$(($1 * 10))
-	what=$2
-	shift 2
-	until "$@" >/dev/null 2>&1; do
-		n=$((n - 1))
-		[ "$n" -gt 0 ] || fail "timed out waiting for $what"
-		sleep 0.1
-	done
-}
 
-cpu_ns() { # on-CPU nanoseconds of every thread of PID (0 for none)
-	[ -n "$1" ] || { echo 0; return; }
-	cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ s += $1 } END { printf "%.0f", s }'
-}
 now_ns() { date +%s%N; }
 cycles() { # echoeld's cycle counter
 	"$ECHOELCTL" --socket "$dir/control" --json status 2>/dev/null |
@@ -113,15 +76,6 @@ cycles() { # echoeld's cycle counter
 }
 jack_linked() { jack_lsp -s "$server" -c echoeld-bench:out_2 2>/dev/null | grep -q '^ *system:playback_2$'; }
 running() { c=$(cycles) && [ -n "$c" ] && [ "$c" -gt 20 ]; }
-pw_answers() { timeout 5 pw-cli info 0 2>/dev/null | grep -q 'PipeWire:Interface:Core'; }
-has_port() { timeout 5 pw-link "$1" 2>/dev/null | grep -qx "$2"; } # -i/-o PORT
-linked() { # OUT IN: pw-link -l shows the link OUT -> IN
-	timeout 5 pw-link -l 2>/dev/null | awk -v o="$1" -v i="$2" '
-		$0 == o { cur = 1; next }
-		/^[^ \t]/ { cur = 0 }
-		cur && $1 == "|->" && $2 == i { found = 1 }
-		END { exit !found }'
-}
 
 # measure KEY RUN PROC_PID SERVER_PID: one window of SECS; appends "KEY RUN PROC_NS SERVER_NS
 # CYCLES ECHOELD_CYCLES ELAPSED_CYCLES" to results (ECHOELD_CYCLES: counted by echoeld, or "-";
@@ -276,9 +230,7 @@ echo "# bench-backends: 48 kHz, period/quantum 256 (187.5 cycles/s), $RUNS runs 
 echo "# $(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -n 1), $(nproc) CPUs"
 
 # --- JACK -----------------------------------------------------------------------------------
-setsid jackd -n "$server" -d dummy -r 48000 -p 256 </dev/null >"$dir/jackd.log" 2>&1 &
-jpid=$!
-timeout 10 jack_wait -s "$server" -w -t 5 >/dev/null 2>&1 || fail "jackd did not start"
+start_jackd "$server" "$dir/jackd.log"
 sleep 1
 for r in $(seq "$RUNS"); do
 	measure jackd-alone "$r" "" "$jpid"
@@ -294,54 +246,7 @@ stop "$jpid"
 jpid=
 
 # --- PipeWire -------------------------------------------------------------------------------
-cat >"$dir/pipewire.conf" <<'EOF'
-context.properties = {
-    support.dbus          = false
-    core.daemon           = true
-    core.name             = pipewire-0
-    default.clock.rate    = 48000
-    default.clock.quantum = 256
-    default.clock.min-quantum = 256
-    default.clock.max-quantum = 256
-    log.level             = 2
-}
-context.spa-libs = {
-    audio.convert.* = audioconvert/libspa-audioconvert
-    support.*       = support/libspa-support
-}
-context.modules = [
-    { name = libpipewire-module-rt
-        args = { nice.level = -11 rt.prio = 88 rtportal.enabled = false rtkit.enabled = false }
-        flags = [ ifexists nofail ] }
-    { name = libpipewire-module-protocol-native }
-    { name = libpipewire-module-profiler }
-    { name = libpipewire-module-metadata }
-    { name = libpipewire-module-spa-node-factory }
-    { name = libpipewire-module-client-node }
-    { name = libpipewire-module-adapter }
-    { name = libpipewire-module-link-factory }
-    { name = libpipewire-module-access args = { } }
-]
-context.objects = [
-    { factory = spa-node-factory
-        args = { factory.name = support.node.driver node.name = Dummy-Driver
-                 node.group = pipewire.dummy priority.driver = 20000 } }
-    { factory = adapter
-        args = { factory.name = support.null-audio-sink node.name = echo-null-sink
-                 media.class = Audio/Sink audio.position = [ FL FR ]
-                 object.linger = true node.driver = true } }
-]
-EOF
-dbus-daemon --session --address="$DBUS_SESSION_BUS_ADDRESS" --nofork --nopidfile \
-	>"$dir/dbus.log" 2>&1 &
-bus_pid=$!
-wait_for 5 "the session bus" test -S "$dir/bus"
-pipewire -c "$dir/pipewire.conf" >"$dir/pipewire.log" 2>&1 &
-pw_pid=$!
-wait_for 10 "pipewire to answer" pw_answers
-wireplumber >"$dir/wireplumber.log" 2>&1 &
-wp_pid=$!
-wait_for 15 "the null sink's ports" has_port -i echo-null-sink:playback_FR
+pw_session_start "$dir" # ../tests/lib.sh: the minimal headless PipeWire, WirePlumber, a bus
 sleep 1
 measure pipewire-alone 1 "" "$pw_pid"
 w0=$(cpu_ns "$wp_pid") wt0=$(now_ns)
@@ -349,7 +254,7 @@ for r in $(seq "$RUNS"); do
 	for chain in default fir; do
 		start_echoeld pipewire "$chain"
 		wait_for 10 "echoeld's link to the null sink" \
-			linked echoeld-bench:out_2 echo-null-sink:playback_FR
+			pw_linked echoeld-bench:out_2 echo-null-sink:playback_FR
 		sleep 1
 		measure "pw-$chain" "$r" "$e_pid" "$pw_pid"
 		stop_echoeld "$([ "$r" = "$RUNS" ] && echo "pw-$chain")"
@@ -357,7 +262,7 @@ for r in $(seq "$RUNS"); do
 		pipewire -c "$dir/fc-$chain.conf" >>"$dir/fc.log" 2>&1 &
 		f_pid=$!
 		wait_for 15 "filter-chain ($chain) linked to the null sink" \
-			linked bench-fc-playback:output_FR echo-null-sink:playback_FR
+			pw_linked bench-fc-playback:output_FR echo-null-sink:playback_FR
 		sleep 1
 		measure "fc-$chain" "$r" "$f_pid" "$pw_pid"
 		stop "$f_pid"

@@ -9,22 +9,18 @@ set -eu
 
 ECHOELD=$1
 SECONDS_RUN=${2:-30}
+# shellcheck source-path=SCRIPTDIR
+. "$(dirname "$0")/../tests/lib.sh"
 dir=$(mktemp -d /tmp/bench-idle-XXXXXX)
 server=bench-idle-$$
-epid= jpid=
+epid='' jpid=''
 cleanup() {
-	[ -n "$epid" ] && kill "$epid" 2>/dev/null || true
-	[ -n "$jpid" ] && kill "$jpid" 2>/dev/null || true
-	wait 2>/dev/null || true
-	rm -rf "$dir" /dev/shm/jack_sem.*"$server"* /dev/shm/jack_"$server"_* 2>/dev/null || true
-	pgrep -x jackd >/dev/null || rm -rf /dev/shm/jack-shm-registry /dev/shm/jack_db-* \
-		/dev/shm/jack-[0-9]*-[0-9]* 2>/dev/null || true
+	stop "$epid"
+	stop "$jpid"
+	rm -rf "$dir"
+	jack_shm_cleanup "$server"
 }
 trap cleanup EXIT
-
-cpu_ns() { # total on-CPU nanoseconds of every thread of PID
-	cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ s += $1 } END { printf "%.0f", s }'
-}
 
 printf '[engine]\nblock = 256\n' >"$dir/idle.conf"
 cat >>"$dir/idle.conf" <<'EOF2'

@@ -34,24 +34,14 @@ ECHOELD=$1
 SECS=${2:-12}
 ROUNDS=${ROUNDS:-5}
 ECHOELCTL=${ECHOELCTL:-$(dirname "$ECHOELD")/../ipc/echoelctl}
-command -v python3 >/dev/null || { echo "skip: python3 is not installed"; exit 77; }
+# shellcheck source-path=SCRIPTDIR
+. "$(dirname "$0")/../tests/lib.sh"
+require_tools python3
 [ -x "$ECHOELD" ] || { echo "no echoeld at $ECHOELD"; exit 1; }
 [ -x "$ECHOELCTL" ] || { echo "no echoelctl at $ECHOELCTL (set ECHOELCTL)"; exit 1; }
 
 dir=$(mktemp -d /tmp/bench-policy-XXXXXX) # /tmp: socket paths must fit sockaddr_un
 e_pid=''
-alive() { [ -r "/proc/$1/stat" ] && ! grep -q ') Z ' "/proc/$1/stat" 2>/dev/null; }
-stop() { # SIGTERM, up to 3 s, then SIGKILL; reaps it
-	[ -n "$1" ] || return 0
-	kill -TERM "$1" 2>/dev/null || true
-	i=0
-	while alive "$1" && [ "$i" -lt 30 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	kill -KILL "$1" 2>/dev/null || true
-	wait "$1" 2>/dev/null || true
-}
 cleanup() {
 	stop "$e_pid"
 	e_pid=''

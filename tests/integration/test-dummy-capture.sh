@@ -11,10 +11,12 @@ set -eu
 
 ECHOELD=$1
 ECHOELCTL=$2
+# shellcheck source-path=SCRIPTDIR
+. "$(dirname "$0")/../lib.sh"
 dir=$(mktemp -d /tmp/test-dummy-capture-XXXXXX)
-pid=
+pid=''
 cleanup() {
-	[ -z "$pid" ] || { kill -KILL "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; }
+	kill_reap "$pid"
 	rm -rf "$dir"
 }
 trap cleanup EXIT
@@ -35,18 +37,16 @@ with wave.open(sys.argv[1], "wb") as w:
     w.writeframes(b"".join(frames))
 PY
 
-# start CONF: runs echoeld on the own clock with CONF, waits for its socket.
-start() {
+# start_echoeld CONF: runs echoeld on the own clock with CONF, waits for its socket.
+start_echoeld() {
 	"$ECHOELD" --config "$1" --socket "$dir/control" --backend dummy 2>"$dir/log" &
 	pid=$!
-	for _ in $(seq 50); do [ -S "$dir/control" ] && break; sleep 0.1; done
-	[ -S "$dir/control" ] || fail "no socket"
+	wait_for_socket "$dir/control" 5 || fail "no socket"
 }
-stop() {
-	kill -TERM "$pid"
-	status=0
-	wait "$pid" || status=$?
-	pid=
+# stop_echoeld: SIGTERM; echoeld must exit 0.
+stop_echoeld() {
+	term_wait "$pid"
+	pid=''
 	[ "$status" -eq 0 ] || fail "echoeld exited with $status"
 }
 graph='[engine]
@@ -62,7 +62,7 @@ type = output
 input = meter'
 
 printf '[dummy]\ncapture_file = sine.wav\n%s\n' "$graph" >"$dir/loop.conf"
-start "$dir/loop.conf"
+start_echoeld "$dir/loop.conf"
 sleep 1.2 # past the end of the file: it loops
 for ch in 1 2; do
 	level=$(ctl get meter.peak_db "$ch")
@@ -70,14 +70,14 @@ for ch in 1 2; do
 	awk -v v="$level" 'BEGIN { exit !(v > -6.2 && v < -5.85) }' ||
 		fail "channel $ch reads '$level' dB after 1.2 s of a looped -6 dB sine"
 done
-stop
+stop_echoeld
 
 printf '[dummy]\ncapture_file = %s/sine.wav\ncapture_loop = no\n%s\n' "$dir" "$graph" >"$dir/once.conf"
-start "$dir/once.conf"
+start_echoeld "$dir/once.conf"
 sleep 1.5 # the meter's peak falls once the file has played
 level=$(ctl get meter.peak_db 1)
 case "$level" in -inf) ;; *) fail "after the file played once the input reads '$level' dB" ;; esac
-stop
+stop_echoeld
 
 printf '[dummy]\ncapture_file = missing.wav\n%s\n' "$graph" >"$dir/bad.conf"
 status=0

@@ -15,13 +15,12 @@ set -eu
 
 ECHOELD=$1
 ECHOELCTL=$2
+# shellcheck source-path=SCRIPTDIR
+. "$(dirname "$0")/../lib.sh"
 dir=$(mktemp -d /tmp/test-echoelctl-XXXXXX) # /tmp: the socket path must fit sockaddr_un
-pid=
+pid=''
 cleanup() {
-	if [ -n "$pid" ]; then
-		kill -KILL "$pid" 2>/dev/null || true
-		wait "$pid" 2>/dev/null || true
-	fi
+	kill_reap "$pid"
 	rm -rf "$dir"
 }
 trap cleanup EXIT
@@ -62,11 +61,7 @@ json() {
 
 mkdir "$dir/allowed"
 # A laptop at 15 % on battery, as the policy reads it (a fake sysfs tree).
-bat=$dir/sys/class/power_supply/BAT0
-mkdir -p "$bat"
-echo Battery >"$bat/type"
-echo Discharging >"$bat/status"
-echo 15 >"$bat/capacity"
+fake_battery "$dir/sys/class/power_supply/BAT0" Discharging 15
 cat >"$dir/echoeld.conf" <<EOF
 [engine]
 block = 256
@@ -92,13 +87,7 @@ EOF
 
 "$ECHOELD" --config "$dir/echoeld.conf" --socket "$dir/control" --backend dummy 2>"$dir/log" &
 pid=$!
-i=0
-while [ ! -S "$dir/control" ]; do
-	kill -0 "$pid" 2>/dev/null || fail "echoeld exited before its socket appeared"
-	i=$((i + 1))
-	[ "$i" -le 100 ] || fail "no socket at '$dir/control' after 10 s"
-	sleep 0.1
-done
+wait_for_echoeld "$dir/control" 10 "$pid"
 
 # Reading the state.
 ctl 0 status
@@ -284,10 +273,8 @@ ctl 1 load "$dir/allowed/ir.conf"
 err "^echoelctl: permission: $dir/allowed/ir.conf:4: key 'ir': "
 
 # SIGTERM: a clean exit that removes the socket.
-kill -TERM "$pid"
-status=0
-wait "$pid" || status=$?
-pid=
+term_wait "$pid"
+pid=''
 [ "$status" -eq 0 ] || fail "echoeld exited $status after SIGTERM"
 [ ! -e "$dir/control" ] || fail "echoeld left its socket behind"
 if grep -Eq "RealtimeSanitizer|real-time unsafe|ThreadSanitizer|AddressSanitizer|runtime error" \

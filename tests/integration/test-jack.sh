@@ -15,29 +15,20 @@ set -eu
 
 ECHOELD=$1
 ECHOELCTL=$2
-command -v jackd >/dev/null || { echo "skip: jackd is not installed"; exit 77; }
+# shellcheck source-path=SCRIPTDIR
+. "$(dirname "$0")/../lib.sh"
+require_tools jackd
 dir=$(mktemp -d /tmp/test-jack-XXXXXX)
 server=echoeld-test-$$
 export JACK_DEFAULT_SERVER=$server JACK_NO_START_SERVER=1
-jpid= epid= npid=
+jpid='' epid='' npid=''
 cleanup() {
-	for p in $epid $jpid $npid; do
-		kill -KILL "$p" 2>/dev/null || true
-		wait "$p" 2>/dev/null || true
-	done
-	rm -rf "$dir" /dev/shm/jack_sem.*"$server"* /dev/shm/jack_"$server"_* 2>/dev/null || true
-	# jackd leaves its shared-memory registry behind; remove it when no server is left
-	pgrep -x jackd >/dev/null || rm -rf /dev/shm/jack-shm-registry /dev/shm/jack_db-* \
-		/dev/shm/jack-[0-9]*-[0-9]* 2>/dev/null || true
+	kill_reap "$epid" "$jpid" "$npid"
+	rm -rf "$dir"
+	jack_shm_cleanup "$server"
 }
 trap cleanup EXIT
 fail() { echo "FAIL: $*"; echo "--- echoeld log:"; cat "$dir/echoeld.log"; exit 1; }
-
-start_jackd() {
-	setsid jackd -n "$server" -d dummy -r 48000 -p 256 </dev/null >"$dir/jackd.log" 2>&1 &
-	jpid=$!
-	timeout 10 jack_wait -s "$server" -w -t 5 >/dev/null 2>&1 || fail "jackd did not start"
-}
 
 ctl() { "$ECHOELCTL" --socket "$dir/control" "$@"; }
 
@@ -79,16 +70,16 @@ while True:
     out.write("%.3f %s\n" % (time.monotonic(), s.recv(4096).decode().replace("\n", " ")))
 ' "$dir/notify" "$dir/notify.log" &
 npid=$!
-for _ in $(seq 50); do [ -S "$dir/notify" ] && break; sleep 0.1; done
+wait_for_socket "$dir/notify" 5 || true
 now() { python3 -c 'import time; print("%.3f" % time.monotonic())'; }
 # pings_since T: WATCHDOG=1 datagrams received after monotonic time T.
 pings_since() { awk -v t="$1" '$1 > t && /WATCHDOG=1/' "$dir/notify.log" | wc -l; }
 
-start_jackd
+start_jackd "$server" "$dir/jackd.log"
 NOTIFY_SOCKET=$dir/notify WATCHDOG_USEC=1000000 \
 	"$ECHOELD" --config "$dir/echoeld.conf" --socket "$dir/control" --backend jack 2>"$dir/echoeld.log" &
 epid=$!
-for _ in $(seq 50); do [ -S "$dir/control" ] && break; sleep 0.1; done
+wait_for_socket "$dir/control" 5 || true
 sleep 0.5
 
 ports=$(timeout 5 jack_lsp -s "$server" | grep '^echoeld:' | sort | tr '\n' ' ')
@@ -142,7 +133,7 @@ sleep 2.5
 n=$(pings_since "$t_down")
 [ "$n" -ge 3 ] || fail "only $n WATCHDOG=1 pings in 2.5 s while the server was away"
 grep -q 'STATUS=waiting for the jack server' "$dir/notify.log" || fail "no STATUS about the server"
-start_jackd
+start_jackd "$server" "$dir/jackd.log"
 back=
 for _ in $(seq 100); do
 	if timeout 5 jack_lsp -s "$server" -c echoeld:out_1 2>/dev/null | grep -q 'system:playback_1'; then back=1; break; fi
@@ -154,9 +145,7 @@ sleep 0.5
 level=$(ctl get meter.peak_db 1)
 case "$level" in -6.0*) ;; *) fail "after the restart the meter reads '$level'" ;; esac
 
-kill -TERM "$epid"
-status=0
-wait "$epid" || status=$?
+term_wait "$epid"
 epid=
 [ "$status" -eq 0 ] || fail "echoeld exited with $status"
 if grep -Eq "RealtimeSanitizer|real-time unsafe|ThreadSanitizer|AddressSanitizer|runtime error" "$dir/echoeld.log"; then

@@ -15,42 +15,18 @@ set -eu
 
 ECHOELD=$1
 ECHOELCTL=$2
-for tool in pipewire wireplumber dbus-daemon pw-cli pw-dump pw-link timeout; do
-	command -v "$tool" >/dev/null || { echo "skip: $tool is not installed"; exit 77; }
-done
+# shellcheck source-path=SCRIPTDIR
+. "$(dirname "$0")/../lib.sh"
+require_tools pipewire wireplumber dbus-daemon pw-cli pw-dump pw-link timeout
 
 dir=$(mktemp -d /tmp/test-pipewire-XXXXXX) # /tmp: socket paths must fit sockaddr_un
-# Everything private: no user's PipeWire, WirePlumber state or configuration takes part.
-unset PIPEWIRE_REMOTE PIPEWIRE_RUNTIME_DIR PIPEWIRE_DEBUG PIPEWIRE_PROPS PIPEWIRE_LATENCY \
-	PIPEWIRE_QUANTUM PIPEWIRE_RATE PIPEWIRE_CONFIG_DIR PIPEWIRE_CONFIG_NAME 2>/dev/null || true
-export XDG_RUNTIME_DIR="$dir" XDG_CONFIG_HOME="$dir/config" XDG_STATE_HOME="$dir/state"
-export DBUS_SESSION_BUS_ADDRESS="unix:path=$dir/bus"
-bus_pid= pw_pid= wp_pid= e_pid= t_pid=
-
-# alive PID: the process runs (an exited child stays a zombie until waited for).
-alive() {
-	[ -r "/proc/$1/stat" ] && ! grep -q ') Z ' "/proc/$1/stat" 2>/dev/null
-}
-
-# stop PID: SIGTERM, up to 3 s, then SIGKILL; reaps it. Always succeeds.
-stop() {
-	[ -n "$1" ] || return 0
-	kill -TERM "$1" 2>/dev/null || true
-	i=0
-	while alive "$1" && [ "$i" -lt 30 ]; do
-		sleep 0.1
-		i=$((i + 1))
-	done
-	kill -KILL "$1" 2>/dev/null || true
-	wait "$1" 2>/dev/null || true
-}
+pw_private_env "$dir"
+bus_pid='' pw_pid='' wp_pid='' e_pid='' t_pid=''
 
 cleanup() {
 	stop "$t_pid"
 	stop "$e_pid"
-	stop "$wp_pid"
-	stop "$pw_pid"
-	stop "$bus_pid"
+	pw_session_stop
 	rm -rf "$dir"
 }
 trap cleanup EXIT
@@ -64,31 +40,8 @@ fail() {
 	exit 1
 }
 
-# wait_for SECONDS WHAT COMMAND...: retries COMMAND every 0.1 s until it succeeds.
-wait_for() {
-	n=$(($1 * 10))
-	what=$2
-	shift 2
-	until "$@" >/dev/null 2>&1; do
-		n=$((n - 1))
-		[ "$n" -gt 0 ] || fail "timed out waiting for $what"
-		sleep 0.1
-	done
-}
-
-# pw-cli exits 0 even when it cannot connect: look at what it printed.
-pw_answers() { timeout 5 pw-cli info 0 2>/dev/null | grep -q 'PipeWire:Interface:Core'; }
-has_port() { timeout 5 pw-link "$1" 2>/dev/null | grep -qx "$2"; } # -i/-o PORT
-no_port() { ! has_port "$@"; }
+no_port() { ! pw_has_port "$@"; }
 dump_has() { timeout 5 pw-dump 2>/dev/null | grep -Fq "\"$1\": \"$2\""; } # KEY VALUE
-# linked OUT IN: pw-link -l shows the link OUT -> IN.
-linked() {
-	timeout 5 pw-link -l 2>/dev/null | awk -v o="$1" -v i="$2" '
-		$0 == o { cur = 1; next }
-		/^[^ \t]/ { cur = 0 }
-		cur && $1 == "|->" && $2 == i { found = 1 }
-		END { exit !found }'
-}
 # loud SOCKET / quiet SOCKET: the meter after echoeld's input reads the tone it sent (-12 dB
 # peak, through a null sink at unity volume: within 0.5 dB) / silence.
 loud() {
@@ -99,56 +52,6 @@ quiet() {
 	level=$("$ECHOELCTL" --socket "$1" get meter2.peak_db 1) || return 1
 	awk -v v="$level" 'BEGIN { exit !(v + 0 < -100) }'
 }
-
-start_pipewire() {
-	pipewire -c "$dir/pipewire.conf" >>"$dir/pipewire.log" 2>&1 &
-	pw_pid=$!
-	wait_for 10 "pipewire to answer" pw_answers
-	wireplumber >>"$dir/wireplumber.log" 2>&1 &
-	wp_pid=$!
-	# The null sink gets its ports only once the session manager configured it.
-	wait_for 15 "the null sink's ports" has_port -i echo-null-sink:playback_FR
-}
-
-# The minimal headless PipeWire of ../shared/testing.md, kept here so the test stands alone.
-cat >"$dir/pipewire.conf" <<'EOF'
-context.properties = {
-    support.dbus          = false
-    core.daemon           = true
-    core.name             = pipewire-0
-    default.clock.rate    = 48000
-    default.clock.quantum = 256
-    default.clock.min-quantum = 256
-    default.clock.max-quantum = 256
-    log.level             = 2
-}
-context.spa-libs = {
-    audio.convert.* = audioconvert/libspa-audioconvert
-    support.*       = support/libspa-support
-}
-context.modules = [
-    { name = libpipewire-module-rt
-        args = { nice.level = -11 rt.prio = 88 rtportal.enabled = false rtkit.enabled = false }
-        flags = [ ifexists nofail ] }
-    { name = libpipewire-module-protocol-native }
-    { name = libpipewire-module-profiler }
-    { name = libpipewire-module-metadata }
-    { name = libpipewire-module-spa-node-factory }
-    { name = libpipewire-module-client-node }
-    { name = libpipewire-module-adapter }
-    { name = libpipewire-module-link-factory }
-    { name = libpipewire-module-access args = { } }
-]
-context.objects = [
-    { factory = spa-node-factory
-        args = { factory.name = support.node.driver node.name = Dummy-Driver
-                 node.group = pipewire.dummy priority.driver = 20000 } }
-    { factory = adapter
-        args = { factory.name = support.null-audio-sink node.name = echo-null-sink
-                 media.class = Audio/Sink audio.position = [ FL FR ]
-                 object.linger = true node.driver = true } }
-]
-EOF
 
 cat >"$dir/echoeld.conf" <<'EOF'
 [engine]
@@ -190,11 +93,9 @@ type = output
 input = tone
 EOF
 
-dbus-daemon --session --address="$DBUS_SESSION_BUS_ADDRESS" --nofork --nopidfile \
-	>"$dir/dbus.log" 2>&1 &
-bus_pid=$!
-wait_for 5 "the session bus" test -S "$dir/bus"
-start_pipewire
+# The private PipeWire, WirePlumber and session bus of ../lib.sh (the minimal headless PipeWire of
+# ../shared/testing.md).
+pw_session_start "$dir"
 
 "$ECHOELD" --backend pipewire --socket "$dir/control" --config "$dir/echoeld.conf" \
 	2>"$dir/echoeld.log" &
@@ -209,49 +110,44 @@ for p in in_1 in_2 out_1 out_2; do
 	dump_has port.name "$p" || fail "pw-dump shows no port.name '$p'"
 	dump_has port.alias "echoeld-it:$p" || fail "pw-dump shows no port.alias 'echoeld-it:$p'"
 done
-for p in in_1 in_2; do has_port -i "echoeld-it:$p" || fail "no input port echoeld-it:$p"; done
-for p in out_1 out_2; do has_port -o "echoeld-it:$p" || fail "no output port echoeld-it:$p"; done
+for p in in_1 in_2; do pw_has_port -i "echoeld-it:$p" || fail "no input port echoeld-it:$p"; done
+for p in out_1 out_2; do pw_has_port -o "echoeld-it:$p" || fail "no output port echoeld-it:$p"; done
 
 # A loop through PipeWire: echoeld's outputs into the sink, the sink's monitor into its inputs.
 pw-link echoeld-it:out_1 echo-null-sink:playback_FL || fail "pw-link out_1"
 pw-link echoeld-it:out_2 echo-null-sink:playback_FR || fail "pw-link out_2"
 pw-link echo-null-sink:monitor_FL echoeld-it:in_1 || fail "pw-link in_1"
 pw-link echo-null-sink:monitor_FR echoeld-it:in_2 || fail "pw-link in_2"
-linked echoeld-it:out_1 echo-null-sink:playback_FL || fail "pw-link -l lacks out_1 -> sink"
-linked echo-null-sink:monitor_FR echoeld-it:in_2 || fail "pw-link -l lacks monitor -> in_2"
+pw_linked echoeld-it:out_1 echo-null-sink:playback_FL || fail "pw-link -l lacks out_1 -> sink"
+pw_linked echo-null-sink:monitor_FR echoeld-it:in_2 || fail "pw-link -l lacks monitor -> in_2"
 wait_for 5 "the tone to come back through PipeWire" loud "$dir/control"
 
 # The ports follow the graph; the links of the ports that stay are kept.
 "$ECHOELCTL" --socket "$dir/control" node add extra output --input tone >/dev/null ||
 	fail "node add"
-wait_for 5 "the new node's ports" has_port -o echoeld-it:extra_2
+wait_for 5 "the new node's ports" pw_has_port -o echoeld-it:extra_2
 "$ECHOELCTL" --socket "$dir/control" node rm extra >/dev/null || fail "node rm"
 wait_for 5 "the removed node's ports to go" no_port -o echoeld-it:extra_1
-linked echoeld-it:out_2 echo-null-sink:playback_FR || fail "a graph change lost a link"
+pw_linked echoeld-it:out_2 echo-null-sink:playback_FR || fail "a graph change lost a link"
 wait_for 5 "audio after the graph change" loud "$dir/control"
 
 # [pipewire] target: a second instance links its outputs to the sink by itself.
 "$ECHOELD" --backend pipewire --socket "$dir/control2" --config "$dir/target.conf" \
 	2>"$dir/target.log" &
 t_pid=$!
-wait_for 10 "the target instance's links" linked echoeld-target:out_2 echo-null-sink:playback_FR
-linked echoeld-target:out_1 echo-null-sink:playback_FL || fail "target: out_1 not linked"
-kill -TERM "$t_pid"
-status=0
-wait "$t_pid" || status=$?
+wait_for 10 "the target instance's links" pw_linked echoeld-target:out_2 echo-null-sink:playback_FR
+pw_linked echoeld-target:out_1 echo-null-sink:playback_FL || fail "target: out_1 not linked"
+term_wait "$t_pid"
 t_pid=
 [ "$status" -eq 0 ] || fail "the target instance exited with $status"
 
 # PipeWire and WirePlumber die and come back: echoeld reconnects by itself and never exits.
-stop "$wp_pid"
-wp_pid=
-stop "$pw_pid"
-pw_pid=
+pw_stop
 sleep 1
 alive "$e_pid" || fail "echoeld exited when PipeWire went away"
-start_pipewire
+pw_start "$dir"
 wait_for 10 "echoeld's node after the restart" dump_has node.name echoeld-it
-has_port -o echoeld-it:out_1 || fail "no ports after the restart"
+pw_has_port -o echoeld-it:out_1 || fail "no ports after the restart"
 alive "$e_pid" || fail "echoeld exited"
 grep -q 'reconnected' "$dir/echoeld.log" || fail "the log does not say it reconnected"
 # The old links died with the old daemon: the input hears silence, so cycles run again (the
@@ -261,9 +157,7 @@ pw-link echoeld-it:out_1 echo-null-sink:playback_FL || fail "pw-link after the r
 pw-link echo-null-sink:monitor_FL echoeld-it:in_1 || fail "pw-link after the restart"
 wait_for 5 "audio after the restart" loud "$dir/control"
 
-kill -TERM "$e_pid"
-status=0
-wait "$e_pid" || status=$?
+term_wait "$e_pid"
 e_pid=
 [ "$status" -eq 0 ] || fail "echoeld exited with $status"
 if grep -Eq "RealtimeSanitizer|real-time unsafe|ThreadSanitizer|AddressSanitizer|runtime error" \

@@ -11,10 +11,12 @@ set -eu
 
 ECHOELD=$1
 ECHOELCTL=$2
+# shellcheck source-path=SCRIPTDIR
+. "$(dirname "$0")/../lib.sh"
 dir=$(mktemp -d /tmp/test-reload-refused-XXXXXX)
-pid=
+pid=''
 cleanup() {
-	[ -z "$pid" ] || { kill -KILL "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; }
+	kill_reap "$pid"
 	rm -rf "$dir"
 }
 trap cleanup EXIT
@@ -36,7 +38,7 @@ CONF
 cp "$dir/good.conf" "$dir/echoeld.conf"
 "$ECHOELD" --config "$dir/echoeld.conf" --socket "$dir/control" --backend dummy 2>"$dir/log" &
 pid=$!
-for _ in $(seq 50); do [ -S "$dir/control" ] && break; sleep 0.1; done
+wait_for_socket "$dir/control" 5 || true
 sleep 0.3
 nodes_before=$(ctl node list)
 
@@ -69,10 +71,8 @@ kill -HUP "$pid"
 for _ in $(seq 30); do ctl node list | grep -q extra && break; sleep 0.1; done
 ctl node list | grep -q extra || fail "a good file after bad ones did not reload"
 
-kill -TERM "$pid"
-status=0
-wait "$pid" || status=$?
-pid=
+term_wait "$pid"
+pid=''
 [ "$status" -eq 0 ] || fail "echoeld exited with $status"
 if grep -Eq "Sanitizer|real-time unsafe|runtime error" "$dir/log"; then fail "a sanitizer reported"; fi
 echo "ok: bad reloads refused with their reason, graph and audio untouched; a good one applies"

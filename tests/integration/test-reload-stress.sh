@@ -18,10 +18,12 @@ set -eu
 ECHOELD=$1
 WORKERS=${2:-0}
 ECHOELCTL=$3
+# shellcheck source-path=SCRIPTDIR
+. "$(dirname "$0")/../lib.sh"
 dir=$(mktemp -d /tmp/test-reload-stress-XXXXXX)
-pid=
+pid=''
 cleanup() {
-	[ -n "$pid" ] && kill -KILL "$pid" 2>/dev/null || true
+	kill_reap "$pid"
 	rm -rf "$dir"
 }
 trap cleanup EXIT
@@ -128,13 +130,7 @@ PY
 cp "$dir/a.conf" "$dir/echoeld.conf"
 "$ECHOELD" --config "$dir/echoeld.conf" --socket "$dir/control" --backend dummy 2>"$dir/log" &
 pid=$!
-i=0
-while [ ! -S "$dir/control" ]; do
-	kill -0 "$pid" 2>/dev/null || fail "echoeld exited before its socket appeared"
-	i=$((i + 1))
-	[ "$i" -le 100 ] || fail "no socket at '$dir/control' after 10 s"
-	sleep 0.1
-done
+wait_for_echoeld "$dir/control" 10 "$pid"
 sleep 1
 before=$(counters) || fail "cannot read the counters"
 start=$(date +%s.%N)
@@ -146,10 +142,8 @@ done
 sleep 0.5
 after=$(counters) || fail "cannot read the counters"
 elapsed=$(echo "$start $(date +%s.%N)" | awk '{ print $2 - $1 }')
-kill -TERM "$pid"
-status=0
-wait "$pid" || status=$?
-pid=
+term_wait "$pid"
+pid=''
 
 reloads=$(grep -c "reloaded" "$dir/log" || true)
 [ "$status" -eq 0 ] || fail "exit status $status"

@@ -9,10 +9,12 @@
 set -eu
 
 ECHOELD=$1
+# shellcheck source-path=SCRIPTDIR
+. "$(dirname "$0")/../lib.sh"
 dir=$(mktemp -d /tmp/test-render-policy-XXXXXX)
-pid=
+pid=''
 cleanup() {
-	[ -z "$pid" ] || { kill -KILL "$pid" 2>/dev/null || true; wait "$pid" 2>/dev/null || true; }
+	kill_reap "$pid"
 	rm -rf "$dir"
 }
 trap cleanup EXIT
@@ -31,10 +33,7 @@ with wave.open(sys.argv[1], "wb") as w:
 PY
 
 bat=$dir/sys/class/power_supply/BAT0
-mkdir -p "$bat"
-echo Battery >"$bat/type"
-echo Discharging >"$bat/status"
-echo 15 >"$bat/capacity"
+fake_battery "$bat" Discharging 15
 graph='[node.in]
 type = input
 channels = 2
@@ -64,7 +63,7 @@ kill -0 "$pid" 2>/dev/null || fail "the render finished although the policy says
 echo Charging >"$bat/status"
 status=0
 wait "$pid" || status=$?
-pid=
+pid=''
 [ "$status" -eq 0 ] || fail "render exited with $status after the charger came"
 grep -q "render: going on (mode unrestricted" "$dir/log" || fail "no word of going on"
 cmp -s "$dir/out.wav" "$dir/reference.wav" || fail "the paced render's output differs"
