@@ -111,6 +111,23 @@ fail:
 	return r;
 }
 
+int dpol_settings_new_decider(const struct dpol_settings *s, uint64_t now_ms,
+			      struct pol_decider **ret)
+{
+	struct pol_decider *d = NULL;
+	int r = pol_decider_new(&s->decider, &d);
+
+	if (r < 0)
+		return r;
+	if (s->mode_pin >= 0)
+		pol_decider_set_mode_override(d, true, (enum pol_mode)s->mode_pin, now_ms);
+	if (s->thermal_pin >= 0)
+		pol_decider_set_thermal_override(d, true, (enum pol_thermal_state)s->thermal_pin,
+						 now_ms);
+	*ret = d;
+	return 0;
+}
+
 void dpol_settings_done(struct dpol_settings *s)
 {
 	free(s->sysfs_root);

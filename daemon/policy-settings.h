@@ -40,5 +40,12 @@ struct dpol_settings {
 int dpol_settings_from_conf(const struct conf *c, struct dpol_settings *ret,
 			    struct el_error *reterr);
 
+/*
+ * A decider with s's thresholds and the states s pins (now_ms: when the pins start). 0 with
+ * *ret set (pol_decider_free()); -errno from pol_decider_new().
+ */
+int dpol_settings_new_decider(const struct dpol_settings *s, uint64_t now_ms,
+			      struct pol_decider **ret);
+
 /* Frees what s owns; s may be zeroed or half-filled. */
 void dpol_settings_done(struct dpol_settings *s);

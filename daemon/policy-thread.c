@@ -31,7 +31,6 @@
 #include "common/el-macros.h"
 #include "daemon/policy-settings.h"
 #include "daemon/policy-thread.h"
-#include "policy/profile.h"
 #include "policy/uevent.h"
 
 struct dpol {
@@ -111,16 +110,11 @@ static int read_and_decide(struct dpol *p)
 	struct dpol_snapshot *w = p->work;
 	const char *const *types = (const char *const *)p->zone_types;
 	uint64_t now = now_ms();
-	int r, flags = 0;
+	int flags;
 
-	w->trace.n_entries = 0;
-	w->trace.dropped = 0;
-	r = pol_power_read(p->root_fd, &w->power, &w->trace);
-	flags |= pol_decider_set_power(p->decider, r, &w->power, now);
-	r = pol_profile_read(p->root_fd, &w->profile, &w->trace);
-	flags |= pol_decider_set_profile(p->decider, r, w->profile, now);
-	r = pol_thermal_read(p->root_fd, types, p->n_zone_types, &w->thermal, &w->trace);
-	flags |= pol_decider_set_thermal(p->decider, r, &w->thermal, now);
+	pol_trace_reset(&w->trace);
+	flags = pol_sample_read(p->decider, p->root_fd, types, p->n_zone_types, now, &w->sample,
+				&w->trace);
 	flags |= take_overrides(p, now);
 	flags |= pol_decider_set_time(p->decider, now);
 	pol_decider_get_decision(p->decider, &w->decision);
@@ -239,16 +233,10 @@ int dpol_new(const struct dpol_settings *settings, uint32_t ncpu, struct dpol **
 	}
 	if ((r = open_root(p, settings->sysfs_root, reterr)) < 0)
 		goto fail;
-	if ((r = pol_decider_new(&settings->decider, &p->decider)) < 0) {
+	if ((r = dpol_settings_new_decider(settings, now_ms(), &p->decider)) < 0) {
 		el_error_set(reterr, r, "[policy]: %s", strerror(-r));
 		goto fail;
 	}
-	if (settings->mode_pin >= 0)
-		pol_decider_set_mode_override(p->decider, true, (enum pol_mode)settings->mode_pin,
-					      now_ms());
-	if (settings->thermal_pin >= 0)
-		pol_decider_set_thermal_override(
-			p->decider, true, (enum pol_thermal_state)settings->thermal_pin, now_ms());
 	/* Uevents only describe the real /sys: a test tree is polled. */
 	if (settings->uevents && strcmp(settings->sysfs_root, "/sys") == 0)
 		p->uevent_fd = pol_uevent_open(); /* -errno: poll only, said in the snapshot */

@@ -18,8 +18,7 @@
 
 #include "policy/actions.h"
 #include "policy/decide.h"
-#include "policy/power.h"
-#include "policy/thermal.h"
+#include "policy/sample.h"
 #include "policy/trace.h"
 
 struct dpol_settings;
@@ -31,12 +30,10 @@ struct dpol_snapshot {
 	uint64_t seq;                 /* readings published since start; 0: none yet */
 	struct pol_decision decision; /* the mode and thermal state in force, and why */
 	struct pol_actions actions;   /* what they scale (workers not yet capped by [engine]) */
-	struct pol_power power;       /* the last power reading (as read, even if it failed) */
-	enum pol_profile profile;
-	struct pol_thermal thermal;
-	struct pol_trace trace; /* the files read for it, with their values or errors */
-	bool uevents;           /* kernel uevents wake the thread (else polling only) */
-	uint32_t poll_ms;       /* the interval in force */
+	struct pol_sample sample;     /* the last reading (as read, even a part that failed) */
+	struct pol_trace trace;       /* the files read for it, with their values or errors */
+	bool uevents;                 /* kernel uevents wake the thread (else polling only) */
+	uint32_t poll_ms;             /* the interval in force */
 	/* Since the control thread last took a snapshot, or'ed: POL_CHANGED_*, POL_ERROR_FIRST,
 	 * POL_RECOVERED (which reader: decision.*_error). */
 	int flags;

@@ -16,9 +16,7 @@
 #include "daemon/render-pacer.h"
 #include "policy/actions.h"
 #include "policy/decide.h"
-#include "policy/power.h"
-#include "policy/profile.h"
-#include "policy/thermal.h"
+#include "policy/sample.h"
 
 /* A render reads sysfs at most this often: often enough to notice AC within a second. */
 #define PACER_MAX_READ_MS 1000u
@@ -30,8 +28,7 @@ struct render_pacer {
 	size_t n_zone_types;
 	uint32_t ncpu;
 	struct pol_decider *decider;
-	struct pol_power power;
-	struct pol_thermal thermal;
+	struct pol_sample sample; /* the last reading */
 	struct pol_actions actions;
 	uint64_t read_at_ms; /* when sysfs was last read */
 	bool said_wait;
@@ -57,19 +54,13 @@ static void sleep_ns(uint64_t ns)
 static void pacer_read(struct render_pacer *p)
 {
 	struct pol_decision dec;
-	enum pol_profile profile;
 	uint64_t now = now_ms();
-	int r;
 
 	if (p->read_at_ms && now - p->read_at_ms < p->read_ms)
 		return;
 	p->read_at_ms = now;
-	r = pol_power_read(p->root_fd, &p->power, NULL);
-	pol_decider_set_power(p->decider, r, &p->power, now);
-	r = pol_profile_read(p->root_fd, &profile, NULL);
-	pol_decider_set_profile(p->decider, r, profile, now);
-	r = pol_thermal_read(p->root_fd, p->zone_types, p->n_zone_types, &p->thermal, NULL);
-	pol_decider_set_thermal(p->decider, r, &p->thermal, now);
+	pol_sample_read(p->decider, p->root_fd, p->zone_types, p->n_zone_types, now, &p->sample,
+			NULL);
 	pol_decider_set_time(p->decider, now);
 	pol_decider_get_decision(p->decider, &dec);
 	pol_actions_get(dec.mode, dec.thermal, p->ncpu, &p->actions);
@@ -121,16 +112,10 @@ int render_pacer_new(const struct dpol_settings *settings, struct render_pacer *
 	p->zone_types = (const char *const *)settings->zone_types;
 	p->n_zone_types = settings->n_zone_types;
 	p->ncpu = ncpu > 0 ? (uint32_t)ncpu : 1;
-	if ((r = pol_decider_new(&settings->decider, &p->decider)) < 0) {
+	if ((r = dpol_settings_new_decider(settings, now_ms(), &p->decider)) < 0) {
 		render_pacer_free(p);
 		return el_error_set(reterr, r, "[policy]: %s", strerror(-r));
 	}
-	if (settings->mode_pin >= 0)
-		pol_decider_set_mode_override(p->decider, true, (enum pol_mode)settings->mode_pin,
-					      now_ms());
-	if (settings->thermal_pin >= 0)
-		pol_decider_set_thermal_override(
-			p->decider, true, (enum pol_thermal_state)settings->thermal_pin, now_ms());
 	*ret = p;
 	return 0;
 }
