@@ -74,6 +74,8 @@ struct dsp_fir {
 
 	float tail_db;      /* the cut in force: keep partitions until this level; >= 0: all */
 	float tail_db_from; /* while tail_fading: the cut faded from */
+	/* their energy ratios (fir_tail_limit), computed when set so a block needs no pow() */
+	double tail_limit, tail_limit_from;
 	int tail_fading;
 	size_t tail_fade_pos, tail_fade_len; /* frames, as fade_pos and fade_len */
 };
@@ -147,17 +149,22 @@ static void fir_ir_fill_remaining(struct dsp_fir_ir *ir, const float *taps)
 		ir->remaining[p] = total > 0.0 ? ir->remaining[p] / total : 0.0;
 }
 
-EL_RT size_t dsp_fir_ir_get_parts_for_tail(const struct dsp_fir_ir *ir, float tail_db)
+/* The energy ratio a cut at tail_db leaves; 1 (or more) keeps the whole IR. */
+static double fir_tail_limit(float tail_db)
 {
-	double limit;
+	return tail_db >= 0.0f ? 1.0 : pow(10.0, (double)tail_db / 10.0);
+}
+
+/* Partitions of ir a cut at the energy ratio limit keeps (fir_tail_limit()). */
+EL_RT static size_t rt_parts_for_limit(const struct dsp_fir_ir *ir, double limit)
+{
 	size_t lo = 1, hi;
 
 	if (!ir)
 		return 0;
 	hi = ir->nparts;
-	if (tail_db >= 0.0f)
+	if (limit >= 1.0)
 		return hi;
-	limit = pow(10.0, (double)tail_db / 10.0);
 	/* the first K >= 1 with remaining[K] <= limit; remaining[nparts] = 0 always qualifies */
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
@@ -168,6 +175,11 @@ EL_RT size_t dsp_fir_ir_get_parts_for_tail(const struct dsp_fir_ir *ir, float ta
 			lo = mid + 1;
 	}
 	return lo;
+}
+
+size_t dsp_fir_ir_get_parts_for_tail(const struct dsp_fir_ir *ir, float tail_db)
+{
+	return rt_parts_for_limit(ir, fir_tail_limit(tail_db));
 }
 
 int dsp_fir_ir_new(struct dsp_fft_cache *fft, unsigned block, const float *taps, size_t ntaps,
@@ -258,6 +270,7 @@ int dsp_fir_new(const struct dsp_fir_config *config, struct dsp_fir **ret)
 	if (!f)
 		return -ENOMEM;
 	b = f->block = config->block;
+	f->tail_limit = f->tail_limit_from = 1.0; /* the whole IR */
 	f->capacity = (config->max_taps + b - 1) / b;
 	f->mac = dsp_fir_mac_select(config->cpu_flags);
 	r = dsp_fft_cache_get(config->fft, 2 * b, &f->plan);
@@ -350,14 +363,14 @@ EL_RT static void rt_mac_range(struct dsp_fir *f, const struct dsp_fir_ir *ir, f
 EL_RT static size_t rt_tail_parts(const struct dsp_fir *f, const struct dsp_fir_ir *ir,
 				  size_t *ret_lo, size_t *ret_hi, float *ret_gain)
 {
-	size_t now = dsp_fir_ir_get_parts_for_tail(ir, f->tail_db), from;
+	size_t now = rt_parts_for_limit(ir, f->tail_limit), from;
 	float g;
 
 	*ret_lo = *ret_hi = now;
 	*ret_gain = 0.0f;
 	if (!f->tail_fading)
 		return now;
-	from = dsp_fir_ir_get_parts_for_tail(ir, f->tail_db_from);
+	from = rt_parts_for_limit(ir, f->tail_limit_from);
 	/* the gain at the middle of this block: halfway steps, never 0 or 1 at the ends */
 	g = ((float)f->tail_fade_pos + 0.5f * (float)f->block) / (float)f->tail_fade_len;
 	if (from > now) { /* cutting: partitions now..from fade out */
@@ -408,7 +421,9 @@ EL_RT int dsp_fir_set_tail_db(struct dsp_fir *fir, float tail_db, unsigned fade_
 	if (tail_db == fir->tail_db)
 		return 0;
 	fir->tail_db_from = fir->tail_db;
+	fir->tail_limit_from = fir->tail_limit;
 	fir->tail_db = tail_db;
+	fir->tail_limit = fir_tail_limit(tail_db);
 	if (fade_frames == 0)
 		return 0;
 	fir->tail_fading = 1;
