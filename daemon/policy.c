@@ -21,25 +21,19 @@
 #include "daemon/policy.h"
 #include "ipc/protocol.h"
 
-/* What a reader's error is about, for the log line. */
+/* A reader failing for the first time since it last worked, once per reader. */
+static void log_reader_error(const struct dpol_snapshot *s, const char *what, int r)
+{
+	if (r < 0 && (s->flags & POL_ERROR_FIRST))
+		log_warning("policy: cannot read the %s: %s; keeping the last decision", what,
+			    strerror(-r));
+}
+
 static void log_reader_errors(const struct dpol_snapshot *s)
 {
-	static const struct {
-		const char *what;
-		size_t offset;
-	} readers[] = {
-		{"power supplies", offsetof(struct pol_decision, power_error)},
-		{"platform profile", offsetof(struct pol_decision, profile_error)},
-		{"thermal zones", offsetof(struct pol_decision, thermal_error)},
-	};
-
-	for (size_t i = 0; i < EL_N_ELEMENTS(readers); i++) {
-		int r = *(const int *)((const char *)&s->decision + readers[i].offset);
-
-		if (r < 0 && (s->flags & POL_ERROR_FIRST))
-			log_warning("policy: cannot read the %s: %s; keeping the last decision",
-				    readers[i].what, strerror(-r));
-	}
+	log_reader_error(s, "power supplies", s->decision.power_error);
+	log_reader_error(s, "platform profile", s->decision.profile_error);
+	log_reader_error(s, "thermal zones", s->decision.thermal_error);
 	if (s->flags & POL_RECOVERED)
 		log_notice("policy: reading sysfs works again");
 }
