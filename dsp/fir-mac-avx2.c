@@ -12,6 +12,7 @@
 #define MAC_ADD(a, b)     _mm256_add_ps((a), (b))
 #define MAC_FMA(a, b, c)  _mm256_fmadd_ps((a), (b), (c))
 #define MAC_FNMA(a, b, c) _mm256_fnmadd_ps((a), (b), (c))
+#define MAC_LANE0(v)      _mm256_cvtss_f32(v)
 #define MAC_NAME          dsp_fir_mac_avx2
 #define MAC_NAME_TILE4    mac_tile4_avx2
 #define MAC_NAME_TILE1    mac_tile1_avx2

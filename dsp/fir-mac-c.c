@@ -13,16 +13,18 @@
 /* Bins per tile: the tile's partial sums (512 bytes) stay in L1 across a chunk of partitions. */
 #define MAC_C_TILE 64
 
+/* nyq: the tile holds bin 0; *nyq += the packed Nyquist products, chunked like the bins. */
 EL_RT static void mac_c_tile(float *restrict acc, const float *restrict x, const float *restrict h,
-			     size_t nparts, size_t bins, size_t t, size_t w)
+			     size_t nparts, size_t bins, size_t t, size_t w, float *restrict nyq)
 {
-	float sr[MAC_C_TILE], si[MAC_C_TILE];
+	float sr[MAC_C_TILE], si[MAC_C_TILE], sn;
 
 	for (size_t p0 = 0; p0 < nparts; p0 += DSP_FIR_MAC_CHUNK) {
 		size_t p1 = EL_MIN(nparts, p0 + DSP_FIR_MAC_CHUNK);
 
 		for (size_t k = 0; k < w; k++)
 			sr[k] = si[k] = 0.0f;
+		sn = 0.0f;
 		for (size_t p = p0; p < p1; p++) {
 			const float *xr = x + p * 2 * bins + t, *xi = xr + bins;
 			const float *hr = h + p * 2 * bins + t, *hi = hr + bins;
@@ -31,37 +33,23 @@ EL_RT static void mac_c_tile(float *restrict acc, const float *restrict x, const
 				sr[k] += xr[k] * hr[k] - xi[k] * hi[k];
 				si[k] += xr[k] * hi[k] + xi[k] * hr[k];
 			}
+			sn += xi[0] * hi[0];
 		}
 		for (size_t k = 0; k < w; k++) {
 			acc[t + k] += sr[k];
 			acc[bins + t + k] += si[k];
 		}
+		if (nyq)
+			*nyq += sn;
 	}
-}
-
-/* The packed Nyquist products, chunked like the bins (shared by every kernel). */
-EL_RT float dsp_fir_mac_nyquist(const float *restrict x, const float *restrict h, size_t nparts,
-				size_t bins)
-{
-	float total = 0.0f;
-
-	for (size_t p0 = 0; p0 < nparts; p0 += DSP_FIR_MAC_CHUNK) {
-		size_t p1 = EL_MIN(nparts, p0 + DSP_FIR_MAC_CHUNK);
-		float s = 0.0f;
-
-		for (size_t p = p0; p < p1; p++)
-			s += x[p * 2 * bins + bins] * h[p * 2 * bins + bins];
-		total += s;
-	}
-	return total;
 }
 
 EL_RT void dsp_fir_mac_c(float *restrict acc, const float *restrict x, const float *restrict h,
 			 size_t nparts, size_t bins, float *restrict nyq)
 {
-	*nyq += dsp_fir_mac_nyquist(x, h, nparts, bins);
 	for (size_t t = 0; t < bins; t += MAC_C_TILE)
-		mac_c_tile(acc, x, h, nparts, bins, t, EL_MIN((size_t)MAC_C_TILE, bins - t));
+		mac_c_tile(acc, x, h, nparts, bins, t, EL_MIN((size_t)MAC_C_TILE, bins - t),
+			   t == 0 ? nyq : NULL);
 }
 
 dsp_fir_mac_fn dsp_fir_mac_select(uint32_t cpu_flags)

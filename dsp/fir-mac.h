@@ -27,7 +27,7 @@
 /*
  * Thread: RT. acc[0..bins) += Re Σ x_p·h_p and acc[bins..2 bins) += Im Σ x_p·h_p over nparts
  * partitions, x and h each holding nparts consecutive partitions of 2 * bins floats; *nyq +=
- * Σ x_p[bins] * h_p[bins]. bins is a multiple of 32; all pointers aligned to EL_SIMD_ALIGN.
+ * Σ x_p[bins] * h_p[bins] (summed per DSP_FIR_MAC_CHUNK, like the bins). bins is a multiple of 32; all pointers aligned to EL_SIMD_ALIGN.
  */
 typedef void (*dsp_fir_mac_fn)(float *restrict acc, const float *restrict x,
 			       const float *restrict h, size_t nparts, size_t bins,
@@ -39,10 +39,6 @@ void dsp_fir_mac_avx2(float *restrict acc, const float *restrict x, const float 
 		      size_t nparts, size_t bins, float *restrict nyq);
 void dsp_fir_mac_avx512(float *restrict acc, const float *restrict x, const float *restrict h,
 			size_t nparts, size_t bins, float *restrict nyq);
-
-/* Thread: RT. Σ x_p[bins] * h_p[bins], summed in DSP_FIR_MAC_CHUNK chunks (for the kernels). */
-float dsp_fir_mac_nyquist(const float *restrict x, const float *restrict h, size_t nparts,
-			  size_t bins);
 
 /* Thread: any. The fastest kernel the cpu_flags (enum dsp_cpu_flag) allow. */
 dsp_fir_mac_fn dsp_fir_mac_select(uint32_t cpu_flags);

@@ -6,7 +6,8 @@
  * differ only where a vector FMA rounds once and the portable code rounds twice. The bound is
  * therefore relative to the sum of the magnitudes of the products, Σ(|xr hr| + |xi hi|) per bin:
  * at most 4 roundings per partition, 4 * FLT_EPSILON of that sum, far below any audible level.
- * The packed Nyquist sum is computed by shared code and must be bit-identical.
+ * The packed Nyquist sum (a real product per partition) is held to the same bound, relative to
+ * Σ |xi[0] hi[0]|.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -29,7 +30,7 @@ static void check_kernel(dsp_fir_mac_fn kernel, const char *name, size_t bins, s
 	float *x = dsp_mem_alloc(nf * sizeof(float)), *h = dsp_mem_alloc(nf * sizeof(float));
 	float *ref = dsp_mem_alloc(2 * bins * sizeof(float)),
 	      *got = dsp_mem_alloc(2 * bins * sizeof(float));
-	double *mag = calloc(2 * bins, sizeof(double));
+	double *mag = calloc(2 * bins, sizeof(double)), nyq_mag = 0.0, nyq_tol;
 	float nyq_ref = 0.25f, nyq_got = 0.25f;
 	struct test_rng rng;
 	double worst = 0.0;
@@ -51,10 +52,17 @@ static void check_kernel(dsp_fir_mac_fn kernel, const char *name, size_t bins, s
 				   fabs((double)xp[bins + k] * hp[k]);
 			mag[k] += m;
 			mag[bins + k] += m;
+			if (k == 0)
+				nyq_mag += fabs((double)xp[bins] * hp[bins]);
 		}
 	dsp_fir_mac_c(ref, x, h, nparts, bins, &nyq_ref);
 	kernel(got, x, h, nparts, bins, &nyq_got);
-	assert_true(nyq_ref == nyq_got);
+	nyq_tol = 4.0 * FLT_EPSILON * (nyq_mag + 1.0);
+	if (fabs((double)nyq_ref - nyq_got) > nyq_tol) {
+		printf("# %s bins %zu parts %zu Nyquist ref %.9g got %.9g\n", name, bins, nparts,
+		       nyq_ref, nyq_got);
+		fail();
+	}
 	for (size_t k = 0; k < 2 * bins; k++) {
 		double tol = 4.0 * FLT_EPSILON * (mag[k] + 1.0);
 		double d = fabs((double)ref[k] - got[k]);
