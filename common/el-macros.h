@@ -45,3 +45,5 @@
 
 /* Cache line and SIMD alignment for every buffer the DSP kernels touch (AVX-512 = 64 bytes). */
 #define EL_SIMD_ALIGN 64
+/* Bytes per cache line, for prefetching (x86-64 and most of arm64). */
+#define EL_CACHE_LINE 64
