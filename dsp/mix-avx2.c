@@ -14,6 +14,8 @@
 #define MIX_MUL(a, b)    _mm256_mul_ps((a), (b))
 #define MIX_FMA(a, b, c) _mm256_fmadd_ps((a), (b), (c))
 #define MIX_IOTA()       _mm256_setr_ps(0, 1, 2, 3, 4, 5, 6, 7)
+#define MIX_ABS(a)       _mm256_andnot_ps(_mm256_set1_ps(-0.0f), (a))
+#define MIX_MAX(a, b)    _mm256_max_ps((a), (b))
 #define MIX_NAME(x)      mix_##x##_avx2
 
 #include "dsp/mix-simd.h"

@@ -4,6 +4,7 @@
  * vectorizes for the baseline ISA. It is also the reference the SIMD variants are tested
  * against, so it stays obviously correct rather than clever.
  */
+#include <math.h>
 #include <string.h>
 
 #include "common/el-macros.h"
@@ -53,6 +54,24 @@ EL_RT static void mix_add_gain_ramp_c(float *restrict dst, const float *restrict
 		dst[i] += src[i] * (g0 + step * (float)i);
 }
 
+/* The reference: one running sum in double, so the SIMD variants are checked against better. */
+EL_RT static void mix_copy_measure_c(float *restrict dst, const float *restrict src, size_t n,
+				     float *ret_peak, float *ret_sum_sq)
+{
+	float peak = 0.0f;
+	double sum = 0.0;
+
+	for (size_t i = 0; i < n; i++) {
+		float a = fabsf(src[i]);
+
+		dst[i] = src[i];
+		peak = a > peak ? a : peak;
+		sum += (double)src[i] * src[i];
+	}
+	*ret_peak = peak;
+	*ret_sum_sq = (float)sum;
+}
+
 const struct dsp_mix_ops dsp_mix_ops_c = {
 	.name = "c",
 	.clear = mix_clear_c,
@@ -61,4 +80,5 @@ const struct dsp_mix_ops dsp_mix_ops_c = {
 	.add_gain = mix_add_gain_c,
 	.gain_ramp = mix_gain_ramp_c,
 	.add_gain_ramp = mix_add_gain_ramp_c,
+	.copy_measure = mix_copy_measure_c,
 };

@@ -10,6 +10,7 @@
  *   MIX_SET1(x)      broadcast               MIX_ZERO()      all zero
  *   MIX_ADD(a, b)    a + b                   MIX_MUL(a, b)   a * b
  *   MIX_FMA(a, b, c) a * b + c               MIX_IOTA()      {0, 1, 2, ...}
+ *   MIX_ABS(a)       |a|                     MIX_MAX(a, b)   max, b when either is NaN
  *   MIX_NAME(x)      x with the variant's suffix
  *
  * Loops run four vectors per iteration: enough independent adds to cover the FMA latency and
@@ -124,9 +125,48 @@ EL_RT static void MIX_NAME(add_gain_ramp)(float *restrict dst, const float *rest
 	MIX_NAME(apply)(dst, src, g0, n ? (g1 - g0) / (float)n : 0.0f, 1, 1, n);
 }
 
+/* Two vectors of lanes per step: two independent chains of adds and maxes, no dependency wait. */
+EL_RT static void MIX_NAME(copy_measure)(float *restrict dst, const float *restrict src, size_t n,
+					 float *ret_peak, float *ret_sum_sq)
+{
+	MIX_V pa = MIX_ZERO(), pb = MIX_ZERO(), sa = MIX_ZERO(), sb = MIX_ZERO();
+	float lanes_peak[2 * MIX_VN], lanes_sum[2 * MIX_VN], peak = 0.0f, sum = 0.0f;
+	size_t i = 0;
+
+	for (; i + 2 * MIX_VN <= n; i += 2 * MIX_VN) {
+		MIX_V a = MIX_LOAD(src + i), b = MIX_LOAD(src + i + MIX_VN);
+
+		MIX_STORE(dst + i, a);
+		MIX_STORE(dst + i + MIX_VN, b);
+		/* the sample second: a NaN sample leaves the running peak as it was */
+		pa = MIX_MAX(MIX_ABS(a), pa);
+		pb = MIX_MAX(MIX_ABS(b), pb);
+		sa = MIX_FMA(a, a, sa);
+		sb = MIX_FMA(b, b, sb);
+	}
+	MIX_STORE(lanes_peak, pa);
+	MIX_STORE(lanes_peak + MIX_VN, pb);
+	MIX_STORE(lanes_sum, sa);
+	MIX_STORE(lanes_sum + MIX_VN, sb);
+	for (size_t k = 0; k < 2 * MIX_VN; k++) {
+		peak = lanes_peak[k] > peak ? lanes_peak[k] : peak;
+		sum += lanes_sum[k];
+	}
+	for (; i < n; i++) {
+		float a = src[i] < 0.0f ? -src[i] : src[i];
+
+		dst[i] = src[i];
+		peak = a > peak ? a : peak;
+		sum += src[i] * src[i];
+	}
+	*ret_peak = peak;
+	*ret_sum_sq = sum;
+}
+
 #define MIX_OPS_INITIALIZER(variant_name)                                                          \
 	{                                                                                          \
 		.name = variant_name, .clear = MIX_NAME(clear), .copy = MIX_NAME(copy),            \
 		.add = MIX_NAME(add), .add_gain = MIX_NAME(add_gain),                              \
 		.gain_ramp = MIX_NAME(gain_ramp), .add_gain_ramp = MIX_NAME(add_gain_ramp),        \
+		.copy_measure = MIX_NAME(copy_measure),                                            \
 	}

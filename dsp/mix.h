@@ -33,6 +33,13 @@ struct dsp_mix_ops {
 	/* dst[i] += src[i] * g(i), with g(i) as for gain_ramp */
 	void (*add_gain_ramp)(float *restrict dst, const float *restrict src, float g0, float g1,
 			      size_t n);
+	/*
+	 * dst[i] = src[i], and while the samples pass: *ret_peak = max |src[i]| (a NaN is
+	 * ignored; 0 when n is 0) and *ret_sum_sq = Σ src[i]^2 (float sums, one per vector lane,
+	 * added at the end: a meter's block needs no more). A meter in one pass.
+	 */
+	void (*copy_measure)(float *restrict dst, const float *restrict src, size_t n,
+			     float *ret_peak, float *ret_sum_sq);
 };
 
 /*

@@ -123,20 +123,6 @@ EL_RT static void rt_publish(_Atomic uint32_t *a, float v)
 	atomic_store_explicit(a, u, memory_order_relaxed);
 }
 
-/* Peak and mean square of n samples. */
-EL_RT static void rt_measure(const float *x, size_t n, float *ret_peak, double *ret_ms)
-{
-	float peak = 0.0f;
-	double sum = 0.0;
-
-	for (size_t i = 0; i < n; i++) {
-		peak = fmaxf(peak, fabsf(x[i]));
-		sum += (double)x[i] * x[i];
-	}
-	*ret_peak = peak;
-	*ret_ms = n ? sum / (double)n : 0.0;
-}
-
 EL_RT static bool rt_meter_process(void *inst, const struct eng_node_io *io)
 {
 	struct meter *m = inst;
@@ -146,14 +132,15 @@ EL_RT static bool rt_meter_process(void *inst, const struct eng_node_io *io)
 
 	for (unsigned c = 0; c < m->channels; c++) {
 		struct meter_chan *ch = &m->chan[c];
-		float peak = 0.0f;
+		float peak = 0.0f, sum_sq = 0.0f;
 		double ms = 0.0;
 
 		if (io->in_silent) {
 			m->mix->clear(io->out[c], io->frames);
 		} else {
-			m->mix->copy(io->out[c], io->in[c], io->frames);
-			rt_measure(io->in[c], io->frames, &peak, &ms);
+			/* the copy and the measurement in one pass over the block */
+			m->mix->copy_measure(io->out[c], io->in[c], io->frames, &peak, &sum_sq);
+			ms = io->frames ? (double)sum_sq / (double)io->frames : 0.0;
 		}
 		ch->hold = fmaxf(peak, (float)(ch->hold * decay));
 		if (ch->hold <= METER_FLOOR_LINEAR)

@@ -6,7 +6,9 @@
  * moves a result by at most one rounding of the product. So the allowed difference is
  * 2 ulp-of-float (2 * FLT_EPSILON) times the magnitude of the operands (|dst| + |gain * src|),
  * not of the result, because a sum that cancels has no meaningful ulp of its own. Copy, clear
- * and add must be bit-exact. Lengths cover empty, shorter than a vector, every remainder, and
+ * and add must be bit-exact. copy_measure copies bit-exactly and finds the same peak; its sum of
+ * squares (positive terms, summed per lane in float) may differ from the reference's double sum
+ * by (n + 1) roundings of the sum. Lengths cover empty, shorter than a vector, every remainder, and
  * unaligned starts.
  */
 #include <stdarg.h>
@@ -50,6 +52,22 @@ static void check_close(const float *ref, const float *got, const float *mag, si
 	}
 }
 
+static void check_measure(const struct dsp_mix_ops *v, const float *src, float *got, size_t n)
+{
+	float peak_ref = -1.0f, sum_ref = -1.0f, peak = -1.0f, sum = -1.0f, tol;
+
+	dsp_mix_ops_c.copy_measure(got, src, n, &peak_ref, &sum_ref);
+	memset(got, 0, n * sizeof(float));
+	v->copy_measure(got, src, n, &peak, &sum);
+	assert_memory_equal(got, src, n * sizeof(float));
+	tol = (float)(n + 1) * FLT_EPSILON * sum_ref;
+	if (peak != peak_ref || !(fabsf(sum - sum_ref) <= tol)) {
+		printf("# %s/copy_measure n=%zu peak ref %.9g got %.9g, sum ref %.9g got %.9g\n",
+		       v->name, n, peak_ref, peak, sum_ref, sum);
+		fail();
+	}
+}
+
 static void check_variant(const struct dsp_mix_ops *v)
 {
 	const struct dsp_mix_ops *c = &dsp_mix_ops_c;
@@ -89,6 +107,7 @@ static void check_variant(const struct dsp_mix_ops *v)
 			RUN(c->add_gain_ramp(r, s, g0, g1, n), v->add_gain_ramp(g, s, g0, g1, n),
 			    0);
 #undef RUN
+			check_measure(v, s, g, n);
 		}
 	}
 }
@@ -105,6 +124,32 @@ static void test_c_reference(void **state)
 	/* g(i) = i / 4: the ramp reaches g1 on the frame after the last */
 	assert_true(dst[0] == 0.0f && dst[1] == 0.5f && dst[2] == 1.5f && dst[3] == 3.0f);
 	assert_true(dst[4] == 3.5f); /* untouched beyond n */
+}
+
+/* The meter's primitive, on known values, in every variant: a NaN sample leaves the peak alone. */
+static void test_copy_measure(void **state)
+{
+	const struct dsp_mix_ops *variants[] = {&dsp_mix_ops_c, &dsp_mix_ops_avx2, &dsp_mix_ops_avx512};
+	uint32_t flags = dsp_cpu_get_flags();
+	float src[40], dst[40], peak, sum;
+
+	(void)state;
+	for (size_t v = 0; v < EL_N_ELEMENTS(variants); v++) {
+		if ((v == 1 && !(flags & DSP_CPU_AVX2_FMA)) || (v == 2 && !(flags & DSP_CPU_AVX512F)))
+			continue;
+		for (size_t i = 0; i < 40; i++)
+			src[i] = i % 2 ? 0.5f : -0.25f;
+		src[33] = -0.75f;
+		variants[v]->copy_measure(dst, src, 40, &peak, &sum);
+		assert_true(peak == 0.75f);
+		assert_true(sum == 19 * 0.25f + 20 * 0.0625f + 0.5625f); /* 20 odd: 0.5, one made -0.75 */
+		src[33] = NAN;
+		src[7] = 0.625f;
+		variants[v]->copy_measure(dst, src, 40, &peak, &sum);
+		assert_true(peak == 0.625f);
+		variants[v]->copy_measure(dst, src, 0, &peak, &sum);
+		assert_true(peak == 0.0f && sum == 0.0f);
+	}
 }
 
 static void test_avx2(void **state)
@@ -140,6 +185,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_c_reference),
+		cmocka_unit_test(test_copy_measure),
 		cmocka_unit_test(test_avx2),
 		cmocka_unit_test(test_avx512),
 		cmocka_unit_test(test_init_picks_best),
