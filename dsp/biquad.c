@@ -362,6 +362,39 @@ void dsp_biquad_chain_process(struct dsp_biquad_chain *c, const float *in, float
 	}
 }
 
+void dsp_biquad_chain_follow(struct dsp_biquad_chain *c, const float *in, size_t n)
+{
+	double last[2];
+	bool all_bypass = true;
+
+	for (unsigned k = 0; k < c->nsections && all_bypass; k++)
+		all_bypass = c->sec[k].bypass;
+	if (!all_bypass || n == 0) {
+		while (n > 0) { /* some section filters: run the chain, drop what it writes */
+			size_t m = EL_MIN(n, (size_t)CHUNK);
+			double *s = c->scratch;
+
+			for (size_t i = 0; i < m; i++)
+				s[i] = in[i];
+			for (unsigned k = 0; k < c->nsections; k++)
+				rt_section_run(&c->sec[k], s, m);
+			in += m;
+			n -= m;
+		}
+		return;
+	}
+	/* Every section passes the input through: each one's history is the last input frames. */
+	last[0] = n >= 2 ? in[n - 2] : 0.0;
+	last[1] = in[n - 1];
+	for (unsigned k = 0; k < c->nsections; k++) {
+		struct section *q = &c->sec[k];
+
+		rt_section_run_bypass(q, last + (n >= 2 ? 0 : 1), n >= 2 ? 2 : 1);
+		q->x1 = rt_flush(q->x1), q->x2 = rt_flush(q->x2);
+		q->y1 = rt_flush(q->y1), q->y2 = rt_flush(q->y2);
+	}
+}
+
 void dsp_biquad_chain_reset(struct dsp_biquad_chain *c)
 {
 	for (unsigned k = 0; k < c->nsections; k++) {

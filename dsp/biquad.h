@@ -98,6 +98,14 @@ void dsp_biquad_chain_process(struct dsp_biquad_chain *c, const float *in, float
 			      size_t n) EL_RT;
 
 /*
+ * Thread: RT. Advances the chain over n frames of in as dsp_biquad_chain_process() would, for a
+ * caller that does not want the output (an EQ with no band copies its input instead, and keeps
+ * the chain's history right for the band that may come). When every section is the identity
+ * this costs a few stores, not n frames of arithmetic.
+ */
+void dsp_biquad_chain_follow(struct dsp_biquad_chain *c, const float *in, size_t n) EL_RT;
+
+/*
  * Thread: RT. Forgets the history (as after silence); coefficients stay where they are and a
  * running ramp continues.
  */

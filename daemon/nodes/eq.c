@@ -22,7 +22,6 @@
 #include "daemon/engine/node.h"
 #include "daemon/nodes/node-util.h"
 #include "dsp/biquad.h"
-#include "dsp/mem.h"
 #include "dsp/mix.h"
 
 #define EQ_BANDS DSP_BIQUAD_MAX_SECTIONS
@@ -66,7 +65,6 @@ struct eq {
 	uint32_t rate, fade_frames;
 	const struct dsp_mix_ops *mix;   /* borrowed: the engine's, outlives every node */
 	struct dsp_biquad_chain **chain; /* channels */
-	float *scratch;                  /* block frames: the chains' output while flat */
 	/* RT thread only: */
 	struct eq_set *cur; /* owned */
 	size_t prev_tail;   /* tail of the set cur replaced, while its ramp runs */
@@ -242,7 +240,6 @@ static void eq_destroy(void *inst)
 	for (unsigned c = 0; q->chain && c < q->channels; c++)
 		dsp_biquad_chain_free(q->chain[c]);
 	free(q->chain);
-	dsp_mem_free(q->scratch);
 	free(q->cur);
 	free(q);
 }
@@ -277,8 +274,7 @@ static int eq_create(const struct conf_section *sec, const struct eng_node_env *
 	q->mix = env->mix;
 	q->cur = s;
 	q->chain = calloc(q->channels, sizeof(*q->chain));
-	q->scratch = dsp_mem_alloc(env->block * sizeof(float));
-	r = q->chain && q->scratch ? 0 : -ENOMEM;
+	r = q->chain ? 0 : -ENOMEM;
 	for (unsigned c = 0; r == 0 && c < q->channels; c++)
 		r = dsp_biquad_chain_new(EQ_BANDS, env->rate, &q->chain[c]);
 	if (r < 0) {
@@ -321,7 +317,7 @@ EL_RT static bool rt_eq_process(void *inst, const struct eng_node_io *io)
 	for (unsigned c = 0; c < q->channels; c++) {
 		if (flat) {
 			/* Bit-exact passthrough; the chain keeps its history for later bands. */
-			dsp_biquad_chain_process(q->chain[c], io->in[c], q->scratch, io->frames);
+			dsp_biquad_chain_follow(q->chain[c], io->in[c], io->frames);
 			q->mix->copy(io->out[c], io->in[c], io->frames);
 		} else {
 			dsp_biquad_chain_process(q->chain[c], io->in[c], io->out[c], io->frames);

@@ -194,6 +194,52 @@ static void test_chain_set(void **state)
 	dsp_biquad_chain_free(b);
 }
 
+/*
+ * Following a chain (dsp_biquad_chain_follow) leaves it where processing would: two chains, one
+ * processed and one followed over blocks of odd lengths (1 frame among them), first all identity,
+ * then with one band steady, must give bit-identical output once a band ramps in.
+ */
+static void test_chain_follow(void **state)
+{
+	static const size_t lens[] = {37, 1, 256, 2, 700, 1};
+	struct dsp_biquad_params p = {DSP_BIQUAD_PEAKING, 200.0, 2.0, -6.0};
+	struct dsp_biquad_params p2 = {DSP_BIQUAD_HIGHSHELF, 4000.0, 0.7071, 4.0};
+	struct dsp_biquad_chain *a = NULL, *b = NULL;
+	struct dsp_biquad_coefs band, band2;
+	float in[4096], out_a[4096], out_b[4096];
+	struct test_rng rng;
+
+	(void)state;
+	test_rng_init(&rng, 11);
+	test_fill_noise(&rng, in, EL_N_ELEMENTS(in), 1.0);
+	assert_int_equal(dsp_biquad_coefs_compute(&p, RATE, &band), 0);
+	assert_int_equal(dsp_biquad_coefs_compute(&p2, RATE, &band2), 0);
+	for (int steady_band = 0; steady_band < 2; steady_band++) {
+		size_t at = 0;
+
+		assert_int_equal(dsp_biquad_chain_new(4, RATE, &a), 0);
+		assert_int_equal(dsp_biquad_chain_new(4, RATE, &b), 0);
+		if (steady_band) {
+			assert_int_equal(dsp_biquad_chain_set(a, 3, &band2, 0), 0);
+			assert_int_equal(dsp_biquad_chain_set(b, 3, &band2, 0), 0);
+		}
+		for (size_t i = 0; i < EL_N_ELEMENTS(lens); i++) {
+			dsp_biquad_chain_process(a, in + at, out_a, lens[i]);
+			dsp_biquad_chain_follow(b, in + at, lens[i]);
+			at += lens[i];
+		}
+		dsp_biquad_chain_follow(b, in, 0); /* nothing at all: no change */
+		assert_int_equal(dsp_biquad_chain_set(a, 1, &band, 300), 0);
+		assert_int_equal(dsp_biquad_chain_set(b, 1, &band, 300), 0);
+		dsp_biquad_chain_process(a, in + at, out_a, 1000);
+		dsp_biquad_chain_process(b, in + at, out_b, 1000);
+		assert_memory_equal(out_a, out_b, 1000 * sizeof(float));
+		assert_memory_not_equal(in + at, out_a, 1000 * sizeof(float));
+		dsp_biquad_chain_free(a);
+		dsp_biquad_chain_free(b);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -202,6 +248,7 @@ int main(void)
 		cmocka_unit_test(test_compute_gain_type),
 		cmocka_unit_test(test_chain_new),
 		cmocka_unit_test(test_chain_set),
+		cmocka_unit_test(test_chain_follow),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
