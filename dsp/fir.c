@@ -13,6 +13,8 @@
  *      DC/Nyquist pair, and transforms back (one c2r), keeping the last B samples.
  * The first partition holds the first B taps, so the output of a block already contains the
  * input of that block: no latency beyond the block itself.
+ * dsp_fir_process_many() runs these steps phase by phase over several convolvers (a node's
+ * channels): all forward transforms, all multiply-accumulates, all inverse transforms.
  *
  * An IR swap keeps the FDL: during the fade both IRs are applied to the same input history and
  * the two outputs are crossfaded, so the new filter's output is already "warm" and after the
@@ -61,6 +63,8 @@ struct dsp_fir {
 	float *window;   /* owned: 2 * block input samples, the previous block then the current */
 	float *spectrum; /* owned: block + 1 complex values, interleaved, FFT in/out scratch */
 	float *acc;      /* owned: 2 * block floats, the accumulator in split layout */
+	float *acc_next; /* owned: 2 * block floats, the incoming IR's accumulator during a fade */
+	float nyq, nyq_next; /* the Nyquist sums that go with acc and acc_next (fir-mac.h) */
 	float *time;     /* owned: 2 * block samples, inverse FFT output */
 	float *out_next; /* owned: block samples, the incoming IR's output during a fade */
 	float *acc_tail; /* owned: 2 * block floats, the partitions being faded by a tail change */
@@ -280,12 +284,13 @@ int dsp_fir_new(const struct dsp_fir_config *config, struct dsp_fir **ret)
 	f->window = dsp_mem_alloc(2 * b * sizeof(float));
 	f->spectrum = dsp_mem_alloc((2 * b + 2) * sizeof(float));
 	f->acc = dsp_mem_alloc(2 * b * sizeof(float));
+	f->acc_next = dsp_mem_alloc(2 * b * sizeof(float));
 	f->time = dsp_mem_alloc(2 * b * sizeof(float));
 	f->out_next = dsp_mem_alloc(b * sizeof(float));
 	f->acc_tail = dsp_mem_alloc(2 * b * sizeof(float));
 	r = -ENOMEM;
-	if (!f->fdl || !f->window || !f->spectrum || !f->acc || !f->time || !f->out_next ||
-	    !f->acc_tail)
+	if (!f->fdl || !f->window || !f->spectrum || !f->acc || !f->acc_next || !f->time ||
+	    !f->out_next || !f->acc_tail)
 		goto fail;
 	*ret = f;
 	return 0;
@@ -302,6 +307,7 @@ struct dsp_fir *dsp_fir_free(struct dsp_fir *fir)
 	dsp_mem_free(fir->window);
 	dsp_mem_free(fir->spectrum);
 	dsp_mem_free(fir->acc);
+	dsp_mem_free(fir->acc_next);
 	dsp_mem_free(fir->time);
 	dsp_mem_free(fir->out_next);
 	dsp_mem_free(fir->acc_tail);
@@ -384,29 +390,41 @@ EL_RT static size_t rt_tail_parts(const struct dsp_fir *f, const struct dsp_fir_
 	return now;
 }
 
-/* The output of one IR for the current FDL contents: block samples into dst. */
-EL_RT static void rt_convolve(struct dsp_fir *f, const struct dsp_fir_ir *ir, float *dst)
+/* acc (and *nyq) := Σ X[n-p]·H[p] over the partitions of ir the tail cut keeps (none: no IR). */
+EL_RT static void rt_accumulate(struct dsp_fir *f, const struct dsp_fir_ir *ir, float *acc,
+				float *nyq)
 {
 	size_t b = f->block, lo, hi, keep;
-	float nyq = 0.0f, gain;
+	float gain;
 
-	if (!ir) {
-		memset(dst, 0, b * sizeof(float));
+	*nyq = 0.0f;
+	if (!ir)
 		return;
-	}
 	keep = rt_tail_parts(f, ir, &lo, &hi, &gain);
-	memset(f->acc, 0, 2 * b * sizeof(float));
-	rt_mac_range(f, ir, f->acc, &nyq, 0, keep);
+	memset(acc, 0, 2 * b * sizeof(float));
+	rt_mac_range(f, ir, acc, nyq, 0, keep);
 	if (lo < hi) {
 		float nyq_tail = 0.0f;
 
 		memset(f->acc_tail, 0, 2 * b * sizeof(float));
 		rt_mac_range(f, ir, f->acc_tail, &nyq_tail, lo, hi);
 		for (size_t i = 0; i < 2 * b; i++)
-			f->acc[i] += gain * f->acc_tail[i];
-		nyq += gain * nyq_tail;
+			acc[i] += gain * f->acc_tail[i];
+		*nyq += gain * nyq_tail;
 	}
-	rt_unpack(f->acc, nyq, f->spectrum, b);
+}
+
+/* The block of output an accumulator stands for (rt_accumulate() of ir): block samples. */
+EL_RT static void rt_transform_back(struct dsp_fir *f, const struct dsp_fir_ir *ir,
+				    const float *acc, float nyq, float *dst)
+{
+	size_t b = f->block;
+
+	if (!ir) {
+		memset(dst, 0, b * sizeof(float));
+		return;
+	}
+	rt_unpack(acc, nyq, f->spectrum, b);
 	dsp_fft_inverse(f->plan, f->spectrum, f->time);
 	/* Overlap-save: the first half of the window wrapped around; the second half is valid. */
 	memcpy(dst, f->time + b, b * sizeof(float));
@@ -476,7 +494,8 @@ EL_RT static void rt_prefetch_for_write(const float *p, size_t n)
 		__builtin_prefetch(p + i, 1, 3);
 }
 
-EL_RT static void rt_process_block(struct dsp_fir *f, const float *in, float *out)
+/* Block phase 1: the input block's spectrum into the FDL. */
+EL_RT static void rt_block_forward(struct dsp_fir *f, const float *in)
 {
 	size_t b = f->block;
 
@@ -486,19 +505,51 @@ EL_RT static void rt_process_block(struct dsp_fir *f, const float *in, float *ou
 	memcpy(f->window + b, in, b * sizeof(float));
 	dsp_fft_forward(f->plan, f->window, f->spectrum);
 	rt_pack(f->spectrum, f->fdl + f->head * 2 * b, b);
+}
 
-	rt_convolve(f, f->cur, out);
+/* Block phase 2: the multiply-accumulate of every IR in use. */
+EL_RT static void rt_block_accumulate(struct dsp_fir *f)
+{
+	rt_accumulate(f, f->cur, f->acc, &f->nyq);
+	if (f->fading)
+		rt_accumulate(f, f->next, f->acc_next, &f->nyq_next);
+}
+
+/* Block phase 3: back to time, the crossfade, the fades' progress. */
+EL_RT static void rt_block_inverse(struct dsp_fir *f, float *out)
+{
+	rt_transform_back(f, f->cur, f->acc, f->nyq, out);
 	if (f->fading) {
-		rt_convolve(f, f->next, f->out_next);
+		rt_transform_back(f, f->next, f->acc_next, f->nyq_next, f->out_next);
 		rt_crossfade(f, out);
 	}
 	rt_tail_fade_advance(f);
 }
 
+/*
+ * Why phases across convolvers: each one's multiply-accumulate streams its whole FDL and IR
+ * through the cache (megabytes for a long IR), evicting FFTW's code and twiddles. Run channel
+ * after channel, every transform of every channel starts cold; run phase after phase, the
+ * first forward transform fetches them and the others find them hot, and so do the inverses.
+ */
+EL_RT void dsp_fir_process_many(struct dsp_fir *const *firs, size_t count, const float *const *in,
+				float *const *out, size_t n)
+{
+	size_t b = count ? firs[0]->block : 0;
+
+	for (size_t done = 0; count && done + b <= n; done += b) {
+		for (size_t c = 0; c < count; c++)
+			rt_block_forward(firs[c], in[c] + done);
+		for (size_t c = 0; c < count; c++)
+			rt_block_accumulate(firs[c]);
+		for (size_t c = 0; c < count; c++)
+			rt_block_inverse(firs[c], out[c] + done);
+	}
+}
+
 EL_RT void dsp_fir_process(struct dsp_fir *fir, const float *in, float *out, size_t n)
 {
-	for (size_t done = 0; done + fir->block <= n; done += fir->block)
-		rt_process_block(fir, in + done, out + done);
+	dsp_fir_process_many(&fir, 1, &in, &out, n);
 }
 
 EL_RT void dsp_fir_reset(struct dsp_fir *fir)

@@ -87,6 +87,16 @@ int dsp_fir_is_fading(const struct dsp_fir *fir);
 void dsp_fir_process(struct dsp_fir *fir, const float *in, float *out, size_t n);
 
 /*
+ * Thread: RT. dsp_fir_process() of in[c] to out[c] by firs[c] for every c < count (all with the
+ * same block), with the same results, but phase by phase: every forward transform, then every
+ * multiply-accumulate, then every inverse transform, block by block. The transforms then share
+ * a warm cache instead of each following another channel's FDL stream (fir.c). Any in[] may be
+ * any out[]: a block's inputs are all read before its outputs are written.
+ */
+void dsp_fir_process_many(struct dsp_fir *const *firs, size_t count, const float *const *in,
+			  float *const *out, size_t n);
+
+/*
  * Thread: RT. Cut every IR this convolver uses (now and later) where the energy still to come
  * falls below tail_db (dB relative to the IR's total energy, e.g. -90 or -60; >= 0 keeps the
  * whole IR), so only the partitions before that point are computed. The partitions that stop

@@ -389,8 +389,7 @@ EL_RT static bool rt_fir_process(void *inst, const struct eng_node_io *io)
 		rt_fir_track_silence(f, io);
 		return io->in_silent;
 	}
-	for (unsigned c = 0; c < f->channels; c++)
-		dsp_fir_process(f->conv[c], io->in[c], io->out[c], io->frames);
+	dsp_fir_process_many(f->conv, f->channels, io->in, io->out, io->frames);
 	rt_fir_track_silence(f, io);
 	return false;
 }
