@@ -27,7 +27,8 @@
 /*
  * Thread: RT. acc[0..bins) += Re Σ x_p·h_p and acc[bins..2 bins) += Im Σ x_p·h_p over nparts
  * partitions, x and h each holding nparts consecutive partitions of 2 * bins floats; *nyq +=
- * Σ x_p[bins] * h_p[bins] (summed per DSP_FIR_MAC_CHUNK, like the bins). bins is a multiple of 32; all pointers aligned to EL_SIMD_ALIGN.
+ * Σ x_p[bins] * h_p[bins] (summed per DSP_FIR_MAC_CHUNK, like the bins). bins is a multiple of 32;
+ * all pointers aligned to EL_SIMD_ALIGN.
  */
 typedef void (*dsp_fir_mac_fn)(float *restrict acc, const float *restrict x,
 			       const float *restrict h, size_t nparts, size_t bins,

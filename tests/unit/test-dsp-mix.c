@@ -129,20 +129,23 @@ static void test_c_reference(void **state)
 /* The meter's primitive, on known values, in every variant: a NaN sample leaves the peak alone. */
 static void test_copy_measure(void **state)
 {
-	const struct dsp_mix_ops *variants[] = {&dsp_mix_ops_c, &dsp_mix_ops_avx2, &dsp_mix_ops_avx512};
+	const struct dsp_mix_ops *variants[] = {&dsp_mix_ops_c, &dsp_mix_ops_avx2,
+						&dsp_mix_ops_avx512};
 	uint32_t flags = dsp_cpu_get_flags();
 	float src[40], dst[40], peak, sum;
 
 	(void)state;
 	for (size_t v = 0; v < EL_N_ELEMENTS(variants); v++) {
-		if ((v == 1 && !(flags & DSP_CPU_AVX2_FMA)) || (v == 2 && !(flags & DSP_CPU_AVX512F)))
+		if ((v == 1 && !(flags & DSP_CPU_AVX2_FMA)) ||
+		    (v == 2 && !(flags & DSP_CPU_AVX512F)))
 			continue;
 		for (size_t i = 0; i < 40; i++)
 			src[i] = i % 2 ? 0.5f : -0.25f;
 		src[33] = -0.75f;
 		variants[v]->copy_measure(dst, src, 40, &peak, &sum);
 		assert_true(peak == 0.75f);
-		assert_true(sum == 19 * 0.25f + 20 * 0.0625f + 0.5625f); /* 20 odd: 0.5, one made -0.75 */
+		/* odd frames 0.5 (one of them made -0.75), even frames -0.25 */
+		assert_true(sum == 19 * 0.25f + 20 * 0.0625f + 0.5625f);
 		src[33] = NAN;
 		src[7] = 0.625f;
 		variants[v]->copy_measure(dst, src, 40, &peak, &sum);
