@@ -47,7 +47,10 @@ struct daemon {
 	int policy_thermal;                /* enum pol_thermal_state last applied */
 	int policy_mode_pin;               /* set over the socket: -1 none, else the state */
 	int policy_thermal_pin;
-	bool wisdom_pending;       /* FFTW wisdom to save once background work may run */
+	bool wisdom_pending; /* FFTW wisdom to save once background work may run */
+	/* IR preparation throttled by the policy (daemon_policy_pace_preparation): chunks slept
+	 * after, and the time slept, since start */
+	uint64_t prep_throttled_chunks, prep_slept_ns;
 	struct eng_event clips[8]; /* clipping outputs seen this tick, the latest of each */
 	size_t n_clips;
 	uint64_t clip_logged_at; /* µs of the last clip log lines */

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "common/el-error.h"
+#include "common/el-pace.h"
 #include "common/el-macros.h"
 #include "daemon/backend/backend.h"
 #include "daemon/config.h"
@@ -354,7 +355,9 @@ static int choose_backend(struct daemon *d, int override, struct el_error *err)
 /* Builds the engine for the backend's rate and block, and starts the cycle. */
 static int start_engine(struct daemon *d, struct el_error *err)
 {
-	int r = setup_engine(&d->cfg, &d->engine, err);
+	/* IR preparation is the policy's high-priority background work (docs/policy.md) */
+	struct el_pacer pacer = {.pace = daemon_policy_pace_preparation, .ctx = d};
+	int r = setup_engine(&d->cfg, &pacer, &d->engine, err);
 
 	if (r < 0)
 		return r;
@@ -466,7 +469,7 @@ int daemon_check_config(const char *path)
 	int r = setup_config_load(path, &c, &err);
 
 	if (r == 0)
-		r = setup_engine(&c, &e, &err);
+		r = setup_engine(&c, NULL, &e, &err);
 	if (r == 0) {
 		struct ctl_settings ctl = {0};
 

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <systemd/sd-event.h>
 
@@ -109,10 +110,11 @@ static void describe_decision(const struct daemon *d, const struct dpol_snapshot
 	if (a->fir_trunc_db)
 		snprintf(fir, sizeof(fir), "%d dB", a->fir_trunc_db);
 	log_notice("policy: mode %s (%s), thermal %s (%s): %u worker threads, FIR tail %s, "
-		   "meters %u/s, background work %s",
+		   "meters %u/s, background work %s, IR preparation %s",
 		   pol_mode_to_string(dec->mode), why_mode,
 		   pol_thermal_state_to_string(dec->thermal), why_thermal, workers_for(d, a), fir,
-		   a->meter_hz, pol_bg_run_to_string(a->bg[POL_BG_PRIO_LOW].run));
+		   a->meter_hz, pol_bg_run_to_string(a->bg[POL_BG_PRIO_LOW].run),
+		   pol_bg_run_to_string(a->bg[POL_BG_PRIO_HIGH].run));
 }
 
 static int on_policy(sd_event_source *s, int fd, uint32_t revents, void *userdata)
@@ -149,6 +151,27 @@ bool daemon_policy_background_allowed(const struct daemon *d)
 {
 	return !d->policy || !d->policy_applied ||
 	       d->policy_snap->actions.bg[POL_BG_PRIO_LOW].run != POL_BG_WAIT;
+}
+
+void daemon_policy_pace_preparation(void *ctx, uint64_t work_ns)
+{
+	struct daemon *d = ctx;
+	const struct pol_bg *bg;
+	uint64_t ns;
+
+	if (!d->policy || !d->policy_applied)
+		return; /* off, or no reading yet: as on AC and cool */
+	bg = &d->policy_snap->actions.bg[POL_BG_PRIO_HIGH];
+	if (bg->run == POL_BG_RUN)
+		return;
+	/* The table never makes it wait (a user waits for this); if it did, throttle hardest. */
+	ns = work_ns * (bg->run == POL_BG_THROTTLE ? bg->sleep_factor : 4u);
+	ns = EL_MIN(ns, (uint64_t)DPOL_PREP_SLEEP_MAX_MS * 1000000u);
+	nanosleep(&(struct timespec){.tv_sec = (time_t)(ns / 1000000000u),
+				     .tv_nsec = (long)(ns % 1000000000u)},
+		  NULL);
+	d->prep_throttled_chunks++;
+	d->prep_slept_ns += ns;
 }
 
 static void repost_overrides(struct daemon *d)
@@ -216,11 +239,12 @@ static json_t *inputs_json(const struct pol_trace *t)
 
 static json_t *actions_json(const struct daemon *d, const struct pol_actions *a)
 {
-	return json_pack("{s:i, s:i, s:i, s:i, s:i, s:s, s:s}", "level", (int)a->level, "workers",
-			 (int)workers_for(d, a), "cores", (int)a->cores, "fir_tail_db",
+	return json_pack("{s:i, s:i, s:i, s:i, s:i, s:s, s:s, s:s}", "level", (int)a->level,
+			 "workers", (int)workers_for(d, a), "cores", (int)a->cores, "fir_tail_db",
 			 a->fir_trunc_db, "meter_hz", (int)a->meter_hz, "quality",
 			 pol_quality_to_string(a->quality), "background",
-			 pol_bg_run_to_string(a->bg[POL_BG_PRIO_LOW].run));
+			 pol_bg_run_to_string(a->bg[POL_BG_PRIO_LOW].run), "ir_preparation",
+			 pol_bg_run_to_string(a->bg[POL_BG_PRIO_HIGH].run));
 }
 
 json_t *daemon_policy_json(struct daemon *d)
@@ -244,6 +268,9 @@ json_t *daemon_policy_json(struct daemon *d)
 	if (dec->zone[0])
 		json_object_set_new(j, "zone_temp_c", json_real(dec->zone_temp_mc / 1000.0));
 	json_object_set_new(j, "actions", actions_json(d, &s->actions));
+	json_object_set_new(j, "ir_preparation_throttled",
+			    json_pack("{s:I, s:f}", "chunks", (json_int_t)d->prep_throttled_chunks,
+				      "slept_ms", (double)d->prep_slept_ns / 1e6));
 	json_object_set_new(j, "inputs", inputs_json(&s->trace));
 	return j;
 }

@@ -9,12 +9,19 @@
 #include <unistd.h>
 
 #include "common/el-error.h"
+#include "common/el-pace.h"
 #include "daemon/daemon.h"
 #include "daemon/engine/engine.h"
 #include "daemon/log.h"
 #include "daemon/render-pacer.h"
 #include "daemon/setup.h"
 #include "dsp/cpu.h"
+
+/* The IRs' preparation, paced like the render (render_pacer_pace() accepts NULL: no policy). */
+static void pace_preparation(void *ctx, uint64_t work_ns)
+{
+	render_pacer_pace(ctx, work_ns);
+}
 
 int daemon_render(const char *config_path, const char *in, const char *out,
 		  enum offline_format format)
@@ -33,15 +40,18 @@ int daemon_render(const char *config_path, const char *in, const char *out,
 				 "'%s' is at %u Hz but [engine] rate = %u; resample the file or "
 				 "leave rate unset to follow the file",
 				 in, info.rate, c.settings.rate);
+	/* background work of the power policy: paced, never changed (render-pacer.h); the IRs'
+	 * preparation as much as the render itself */
+	if (r == 0)
+		r = render_pacer_new(&c.policy, &pacer, &err);
 	if (r == 0) {
+		struct el_pacer prep = {.pace = pace_preparation, .ctx = pacer};
+
 		c.settings.rate = info.rate;
 		c.settings.workers = 0; /* the render thread runs everything itself */
 		dsp_cpu_flush_denormals();
-		r = setup_engine(&c, &e, &err);
+		r = setup_engine(&c, &prep, &e, &err);
 	}
-	/* background work of the power policy: paced, never changed (render-pacer.h) */
-	if (r == 0)
-		r = render_pacer_new(&c.policy, &pacer, &err);
 	if (r == 0)
 		r = offline_render(e, in, out, format, isatty(STDERR_FILENO), pacer, &err);
 	if (r < 0) {

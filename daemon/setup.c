@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "common/el-error.h"
+#include "common/el-pace.h"
 #include "daemon/config.h"
 #include "daemon/default-graph.h"
 #include "daemon/engine/engine.h"
@@ -70,13 +71,16 @@ void setup_config_done(struct setup_config *c)
 	dpol_settings_done(&c->policy);
 }
 
-int setup_engine(const struct setup_config *c, struct eng_engine **ret, struct el_error *reterr)
+int setup_engine(const struct setup_config *c, const struct el_pacer *pacer,
+		 struct eng_engine **ret, struct el_error *reterr)
 {
 	struct eng_engine *e = NULL;
 	int r = eng_engine_new(&c->settings, &e, reterr);
 
 	if (r < 0)
 		return r;
+	if (pacer)
+		eng_engine_set_prep_pacer(e, pacer->pace, pacer->ctx);
 	r = eng_engine_configure(e, c->conf, c->base_dir, reterr);
 	if (r < 0) {
 		eng_engine_free(e);

@@ -35,5 +35,11 @@ int setup_config_load(const char *path, struct setup_config *ret, struct el_erro
 
 void setup_config_done(struct setup_config *c);
 
-/* An engine for c->settings, configured with c's graph. 0 with *ret; -errno with a message. */
-int setup_engine(const struct setup_config *c, struct eng_engine **ret, struct el_error *reterr);
+/*
+ * An engine for c->settings, configured with c's graph, its node preparation paced by pacer
+ * (common/el-pace.h; copied; NULL: full speed) from the first IR on. 0 with *ret; -errno with
+ * a message.
+ */
+struct el_pacer;
+int setup_engine(const struct setup_config *c, const struct el_pacer *pacer,
+		 struct eng_engine **ret, struct el_error *reterr);

@@ -37,6 +37,7 @@
 #include <string.h>
 
 #include "common/el-macros.h"
+#include "common/el-pace.h"
 #include "dsp/fft.h"
 #include "dsp/fir-mac.h"
 #include "dsp/fir.h"
@@ -65,8 +66,8 @@ struct dsp_fir {
 	float *acc;      /* owned: 2 * block floats, the accumulator in split layout */
 	float *acc_next; /* owned: 2 * block floats, the incoming IR's accumulator during a fade */
 	float nyq, nyq_next; /* the Nyquist sums that go with acc and acc_next (fir-mac.h) */
-	float *time;     /* owned: 2 * block samples, inverse FFT output */
-	float *out_next; /* owned: block samples, the incoming IR's output during a fade */
+	float *time;         /* owned: 2 * block samples, inverse FFT output */
+	float *out_next;     /* owned: block samples, the incoming IR's output during a fade */
 	float *acc_tail; /* owned: 2 * block floats, the partitions being faded by a tail change */
 
 	const struct dsp_fir_ir *cur;     /* borrowed: the IR in use (NULL: silence) */
@@ -189,10 +190,17 @@ size_t dsp_fir_ir_get_parts_for_tail(const struct dsp_fir_ir *ir, float tail_db)
 int dsp_fir_ir_new(struct dsp_fft_cache *fft, unsigned block, const float *taps, size_t ntaps,
 		   struct dsp_fir_ir **ret)
 {
+	return dsp_fir_ir_new_paced(fft, block, taps, ntaps, NULL, ret);
+}
+
+int dsp_fir_ir_new_paced(struct dsp_fft_cache *fft, unsigned block, const float *taps, size_t ntaps,
+			 const struct el_pacer *pacer, struct dsp_fir_ir **ret)
+{
 	const struct dsp_fft_plan *plan;
 	struct dsp_fir_ir *ir = NULL;
 	float *window = NULL, *spec = NULL;
 	const float scale = 1.0f / (2.0f * (float)block);
+	uint64_t chunk_start = el_pace_now_ns();
 	int r;
 
 	if (!fft || !taps || !ret || !fir_block_is_valid(block) || ntaps == 0 ||
@@ -216,6 +224,9 @@ int dsp_fir_ir_new(struct dsp_fft_cache *fft, unsigned block, const float *taps,
 	fir_ir_fill_remaining(ir, taps);
 	for (size_t p = 0; p < ir->nparts; p++) {
 		size_t n = EL_MIN((size_t)block, ntaps - p * block);
+
+		if (p > 0 && p % DSP_FIR_IR_PACE_PARTS == 0)
+			el_pace(pacer, &chunk_start);
 
 		/* Taps in the first half, zeros in the second: linear, not circular, convolution.
 		 */

@@ -36,6 +36,18 @@ struct dsp_fir;
 int dsp_fir_ir_new(struct dsp_fft_cache *fft, unsigned block, const float *taps, size_t ntaps,
 		   struct dsp_fir_ir **ret);
 
+/* Partitions transformed between two calls of the pacer by dsp_fir_ir_new_paced(). */
+#define DSP_FIR_IR_PACE_PARTS 64u
+
+/*
+ * Thread: control. dsp_fir_ir_new() as background work: after every DSP_FIR_IR_PACE_PARTS
+ * partitions (not after the last) it calls pacer (common/el-pace.h; borrowed, NULL: none),
+ * which may sleep. The IR is the same as dsp_fir_ir_new() makes.
+ */
+struct el_pacer;
+int dsp_fir_ir_new_paced(struct dsp_fft_cache *fft, unsigned block, const float *taps, size_t ntaps,
+			 const struct el_pacer *pacer, struct dsp_fir_ir **ret);
+
 /* Thread: control. Accepts NULL; returns NULL. Must not be in use by any convolver. */
 struct dsp_fir_ir *dsp_fir_ir_free(struct dsp_fir_ir *ir);
 

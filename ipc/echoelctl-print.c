@@ -282,12 +282,17 @@ void echoelctl_show_policy(const struct cli *cli, char **a, json_t *result)
 	table_cell(&t, "scales");
 	snprintf(fir, sizeof(fir), "%d dB",
 		 (int)json_integer_value(json_object_get(act, "fir_tail_db")));
-	table_cell(&t, "%d worker threads, FIR tail %s, meters %d/s, quality %s, background %s",
+	table_cell(&t,
+		   "%d worker threads, FIR tail %s, meters %d/s, quality %s, background %s, "
+		   "IR preparation %s",
 		   (int)json_integer_value(json_object_get(act, "workers")),
 		   json_integer_value(json_object_get(act, "fir_tail_db")) ? fir : "full",
 		   (int)json_integer_value(json_object_get(act, "meter_hz")),
 		   json_string_value(json_object_get(act, "quality")),
-		   json_string_value(json_object_get(act, "background")));
+		   json_string_value(json_object_get(act, "background")),
+		   json_is_string(json_object_get(act, "ir_preparation"))
+			   ? json_string_value(json_object_get(act, "ir_preparation"))
+			   : "?");
 	table_print(&t, "");
 	json_array_foreach(json_object_get(result, "inputs"), i, in)
 	{

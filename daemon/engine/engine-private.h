@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "common/el-pace.h"
 #include "daemon/engine/engine.h"
 #include "daemon/engine/settings.h"
 #include "dsp/mix.h"
@@ -37,7 +38,8 @@ struct eng_engine {
 	uint32_t fade_frames;
 	uint32_t cpu_flags;
 	struct dsp_mix_ops mix;
-	struct dsp_fft_cache *fft; /* control thread only */
+	struct dsp_fft_cache *fft;  /* control thread only */
+	struct el_pacer prep_pacer; /* control thread only: for node preparation (node.h) */
 
 	float *pool;               /* owned: pool_buffers * block floats */
 	float *zero;               /* owned: block zeros, read by every silent input */

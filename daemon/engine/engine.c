@@ -209,6 +209,7 @@ static void node_env_init(struct eng_engine *e, const char *base_dir, struct eng
 		.cpu_flags = e->cpu_flags,
 		.mix = &e->mix,
 		.fft = e->fft,
+		.pacer = &e->prep_pacer,
 		.base_dir = base_dir,
 	};
 }
@@ -449,6 +450,12 @@ int eng_engine_get_param(struct eng_engine *e, const char *node, const char *par
 		return el_error_set(reterr, r, "'%s.%s' channel %u: no such channel", node, param,
 				    channel);
 	return 0;
+}
+
+void eng_engine_set_prep_pacer(struct eng_engine *e, void (*pace)(void *ctx, uint64_t work_ns),
+			       void *ctx)
+{
+	e->prep_pacer = (struct el_pacer){.pace = pace, .ctx = ctx};
 }
 
 int eng_engine_set_workers(struct eng_engine *e, uint32_t n)

@@ -93,7 +93,7 @@ void eng_engine_set_running(struct eng_engine *e, bool running);
 struct eng_io_channel {
 	const char *node; /* borrowed, valid until the next configure */
 	unsigned channel; /* 1-based channel of that node */
-	unsigned index;	  /* the engine's channel number (capture or playback) */
+	unsigned index;   /* the engine's channel number (capture or playback) */
 	bool playback;
 };
 
@@ -182,10 +182,19 @@ int eng_engine_configure_batch(struct eng_engine *e, const struct conf *c, const
  */
 struct node_type;
 int eng_engine_get_node_info(const struct eng_engine *e, const char *name,
-			     const struct node_type **ret_type, unsigned *ret_in, unsigned *ret_out);
+			     const struct node_type **ret_type, unsigned *ret_in,
+			     unsigned *ret_out);
 
 /*
  * Thread: control. How many worker threads take part from the next cycle on (0 .. CPU count;
  * threads are started on first need and kept). 0, -EINVAL, or -errno from thread creation.
  */
 int eng_engine_set_workers(struct eng_engine *e, uint32_t n);
+
+/*
+ * Thread: control. The pacer node types call while they prepare (common/el-pace.h): pace(ctx,
+ * work_ns) between chunks of an IR's resampling and transforms. NULL pace: full speed (the
+ * default). ctx is borrowed until the next call.
+ */
+void eng_engine_set_prep_pacer(struct eng_engine *e, void (*pace)(void *ctx, uint64_t work_ns),
+			       void *ctx);

@@ -24,6 +24,7 @@ struct conf_section;
 struct dsp_fft_cache;
 struct dsp_mix_ops;
 struct el_error;
+struct el_pacer;
 
 /* Everything a type may need to build an instance. Borrowed for the duration of the call. */
 struct eng_node_env {
@@ -38,6 +39,9 @@ struct eng_node_env {
 	uint32_t cpu_flags; /* enum dsp_cpu_flag */
 	const struct dsp_mix_ops *mix;
 	struct dsp_fft_cache *fft; /* control thread only: shared FFT plans */
+	/* control thread only: paces long preparation (an IR's resampling and transforms) as the
+	 * power policy's high-priority background work; NULL: full speed (common/el-pace.h) */
+	const struct el_pacer *pacer;
 	const char *base_dir; /* relative file paths (an IR) are resolved against this directory */
 };
 

@@ -124,7 +124,8 @@ static int fir_set_prepare(struct fir_set *s, const struct eng_node_env *env, fl
 			for (size_t k = 0; k < frames; k++)
 				data[i][k] = (float)(data[i][k] * gain);
 		s->identity = s->identity && data[i][0] == 1.0f;
-		r = dsp_fir_ir_new(env->fft, env->block, data[i], frames, &s->ir[i]);
+		r = dsp_fir_ir_new_paced(env->fft, env->block, data[i], frames, env->pacer,
+					 &s->ir[i]);
 		if (r < 0)
 			return r;
 	}
@@ -160,7 +161,7 @@ static int fir_set_new_file(const struct conf_entry *e, const struct eng_node_en
 	struct fir_set *s;
 	int r;
 
-	r = node_ir_load(e->value, env->base_dir, env->rate, &ir, &err);
+	r = node_ir_load_paced(e->value, env->base_dir, env->rate, env->pacer, &ir, &err);
 	if (r < 0)
 		return conf_error_entry(reterr, r, e, "%s", err.message);
 	if (ir->channels != 1 && ir->channels != env->in_channels) {

@@ -21,6 +21,8 @@
 #include <soxr.h>
 
 #include "common/el-error.h"
+#include "common/el-macros.h"
+#include "common/el-pace.h"
 #include "daemon/nodes/ir-file.h"
 #include "dsp/fir.h"
 
@@ -147,13 +149,44 @@ static int read_file(const char *path, uint32_t rate, struct ir_raw *raw,
 	return r;
 }
 
+/*
+ * Streams raw's frames through resampler s into out (olen frames), in chunks with the pacer
+ * called between them, then flushes it. Frames written; soxr's message in *ret_err on failure.
+ */
+static size_t resample_stream(soxr_t s, const struct ir_raw *raw, float *out, size_t olen,
+			      const struct el_pacer *pacer, soxr_error_t *ret_err)
+{
+	size_t in_pos = 0, odone = 0;
+	uint64_t chunk_start = el_pace_now_ns();
+
+	*ret_err = NULL;
+	while (odone < olen) {
+		size_t n = EL_MIN((size_t)NODE_IR_PACE_FRAMES, raw->frames - in_pos), used = 0,
+		       made = 0;
+
+		/* no input left: NULL asks soxr for what it still holds */
+		*ret_err = soxr_process(s, n ? raw->buf + in_pos * raw->channels : NULL, n, &used,
+					out + odone * raw->channels, olen - odone, &made);
+		if (*ret_err)
+			break;
+		in_pos += used;
+		odone += made;
+		if (n == 0 && made == 0)
+			break;
+		el_pace(pacer, &chunk_start);
+	}
+	return odone;
+}
+
 /* Replaces raw's samples by their resampling to rate, scaled by raw->rate / rate. */
-static int resample(const char *path, struct ir_raw *raw, uint32_t rate, struct el_error *reterr)
+static int resample(const char *path, struct ir_raw *raw, uint32_t rate,
+		    const struct el_pacer *pacer, struct el_error *reterr)
 {
 	soxr_io_spec_t io = soxr_io_spec(SOXR_FLOAT32_I, SOXR_FLOAT32_I);
 	soxr_quality_spec_t q = soxr_quality_spec(SOXR_VHQ, 0);
-	size_t olen = (size_t)resampled_length(raw->frames, raw->rate, rate), idone = 0, odone = 0;
+	size_t olen = (size_t)resampled_length(raw->frames, raw->rate, rate), odone = 0;
 	soxr_error_t err;
+	soxr_t s;
 	float *out;
 
 	/* Keep the frequency response: an IR's taps are its response's samples times 1/rate. */
@@ -161,8 +194,11 @@ static int resample(const char *path, struct ir_raw *raw, uint32_t rate, struct 
 	out = malloc(olen * raw->channels * sizeof(float));
 	if (!out)
 		return el_error_set(reterr, -ENOMEM, "'%s': out of memory", path);
-	err = soxr_oneshot(raw->rate, rate, raw->channels, raw->buf, raw->frames, &idone, out, olen,
-			   &odone, &io, &q, NULL);
+	s = soxr_create(raw->rate, rate, raw->channels, &err, &io, &q, NULL);
+	if (!err)
+		odone = resample_stream(s, raw, out, olen, pacer, &err);
+	if (s)
+		soxr_delete(s);
 	if (err || odone == 0) {
 		free(out);
 		return el_error_set(reterr, -EINVAL, "'%s': cannot resample from %u to %u Hz: %s",
@@ -197,6 +233,12 @@ static int split(const char *path, const struct ir_raw *raw, struct node_ir *ir,
 int node_ir_load(const char *name, const char *base_dir, uint32_t rate, struct node_ir **ret,
 		 struct el_error *reterr)
 {
+	return node_ir_load_paced(name, base_dir, rate, NULL, ret, reterr);
+}
+
+int node_ir_load_paced(const char *name, const char *base_dir, uint32_t rate,
+		       const struct el_pacer *pacer, struct node_ir **ret, struct el_error *reterr)
+{
 	struct ir_raw raw = {0};
 	struct node_ir *ir;
 	int r;
@@ -212,7 +254,7 @@ int node_ir_load(const char *name, const char *base_dir, uint32_t rate, struct n
 	r = read_file(ir->path, rate, &raw, &ir->stamp, reterr);
 	ir->file_rate = raw.rate;
 	if (r == 0 && raw.rate != rate)
-		r = resample(ir->path, &raw, rate, reterr);
+		r = resample(ir->path, &raw, rate, pacer, reterr);
 	if (r == 0)
 		r = split(ir->path, &raw, ir, reterr);
 	free(raw.buf);

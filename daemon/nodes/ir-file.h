@@ -72,5 +72,15 @@ int node_ir_stamp_equal(const struct node_ir_stamp *a, const struct node_ir_stam
 int node_ir_load(const char *name, const char *base_dir, uint32_t rate, struct node_ir **ret,
 		 struct el_error *reterr);
 
+/*
+ * node_ir_load() as background work: the resampling, when there is one, calls pacer
+ * (common/el-pace.h; borrowed; NULL: none) between chunks of NODE_IR_PACE_FRAMES input frames.
+ * The result is the same.
+ */
+#define NODE_IR_PACE_FRAMES 16384u
+struct el_pacer;
+int node_ir_load_paced(const char *name, const char *base_dir, uint32_t rate,
+		       const struct el_pacer *pacer, struct node_ir **ret, struct el_error *reterr);
+
 /* Accepts NULL; returns NULL. */
 struct node_ir *node_ir_free(struct node_ir *ir);

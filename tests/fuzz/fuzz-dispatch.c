@@ -39,7 +39,8 @@ static int fuzz_init(void)
 	if (d.engine)
 		return 0;
 	if (!mkdtemp(dir) || sd_event_default(&d.event) < 0 ||
-	    setup_config_load(NULL, &d.cfg, &err) < 0 || setup_engine(&d.cfg, &d.engine, &err) < 0)
+	    setup_config_load(NULL, &d.cfg, &err) < 0 ||
+	    setup_engine(&d.cfg, NULL, &d.engine, &err) < 0)
 		return -1;
 	snprintf(sock, sizeof(sock), "%s/control", dir);
 	if (ctl_settings_from_conf(d.cfg.conf, sock, &s, &err) < 0 ||

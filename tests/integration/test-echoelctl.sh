@@ -114,7 +114,7 @@ ctl 0 policy
 out '^mode +low \(below-low\)$'
 out '^thermal +nominal \(no-zones\)$'
 out '^battery +15 %$'
-out '^scales +0 worker threads, FIR tail -60 dB, meters 10/s, quality low, background wait$'
+out '^scales +0 worker threads, FIR tail -60 dB, meters 10/s, quality low, background wait, IR preparation throttle$'
 out '^  class/power_supply/BAT0/capacity +15$'
 ctl 0 policy set mode=unrestricted
 sleep 0.3 # the policy thread applies it at once; its snapshot follows

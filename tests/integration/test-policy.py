@@ -23,7 +23,8 @@ time, so every meter sample of the run is checked), plus echoelctl.
      FIR tier of its level), sitting on and jittering around the boundaries (no flapping: the
      policy events are counted), falling back below trip minus hysteresis (fair, nominal);
   6. the battery directory removed (unplugged) while on battery power: unrestricted (no battery);
-  7. `echoelctl policy set mode=low` pins low, `mode=auto` releases it;
+  7. `echoelctl policy set mode=low` pins low, `mode=auto` releases it; a fir added while pinned
+     low has its IR's preparation (resampling, transforms) throttled, one added unrestricted not;
   8. a reading that changes no state (the zone cooling from 68 to 50 °C) still shows in `status`
      and `echoelctl policy`: they show what was read last, not what was read at the last change;
 and all along, every meter sample reads the tone's level within 0.5 dB (the FIR cuts, crossfaded,
@@ -137,6 +138,8 @@ with open(conf, "w") as f:
 block = 256
 fade_ms = 10
 workers = %d
+[ipc]
+file_dirs = %s
 [policy]
 sysfs_root = %s
 poll_ms = %d
@@ -156,7 +159,7 @@ input = fir
 [node.out]
 type = output
 input = meter
-""" % (ncpu, sysfs, POLL_MS, ir))
+""" % (ncpu, tmp, sysfs, POLL_MS, ir))
 
 
 def workers_at(level):
@@ -545,9 +548,43 @@ time.sleep(3 * POLL_MS / 1000)
 if status()["policy"]["mode"] != "low":
     fail("the pin did not hold")
 n0 = n_policy_events()
+# IR preparation is high-priority background work: throttled in low (sleeps between chunks of
+# resampling and transforms), at full speed when unrestricted. A 44.1 kHz IR of 48000 frames:
+# about 52000 taps at 48 kHz, so several chunks of each.
+ir44 = os.path.join(tmp, "ir44.wav")
+with wave.open(ir44, "wb") as w:
+    w.setnchannels(1)
+    w.setsampwidth(2)
+    w.setframerate(44100)
+    w.writeframes(b"".join(struct.pack("<h", round(8000 * rng.gauss(0, 1) * math.exp(-i / 4000.0)))
+                           for i in range(48000)))
+
+
+def add_fir_and_count(what):
+    """Adds a fir with ir44, removes it again; the throttle counters before and after."""
+    before = status()["policy"]["ir_preparation_throttled"]
+    ctl("node", "add", "prep", "fir", "--input", "tone", "ir=" + ir44)
+    after = status()["policy"]["ir_preparation_throttled"]
+    ctl("node", "rm", "prep")
+    note("%s: IR preparation throttled after %d chunks, slept %.2f ms" %
+         (what, after["chunks"] - before["chunks"], after["slept_ms"] - before["slept_ms"]))
+    return after["chunks"] - before["chunks"], after["slept_ms"] - before["slept_ms"]
+
+
+if status()["policy"]["actions"]["ir_preparation"] != "throttle":
+    fail("pinned low: IR preparation is %r, expected throttle" %
+         status()["policy"]["actions"]["ir_preparation"])
+chunks, slept = add_fir_and_count("pinned low")
+if chunks < 2 or slept <= 0.0:
+    fail("pinned low: a 52000-tap IR's preparation was throttled after %d chunks (%.3f ms "
+         "slept); expected its resampling and transform chunks" % (chunks, slept))
+n0 = n_policy_events()
 ctl("policy", "set", "mode=auto")
 wait_event(n0, lambda e: e["mode"] == "unrestricted" and not e["mode_pinned"], "released pin")
 check_state("unrestricted", "nominal", 0, 0, "pin released")
+chunks, slept = add_fir_and_count("unrestricted")
+if chunks != 0 or slept != 0.0:
+    fail("unrestricted: IR preparation was throttled (%d chunks, %.3f ms)" % (chunks, slept))
 note("pinned low by echoelctl, released by mode=auto")
 
 # ---- the audio, all along ----

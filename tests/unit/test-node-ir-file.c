@@ -23,6 +23,7 @@
 #include <sndfile.h>
 
 #include "common/el-error.h"
+#include "common/el-pace.h"
 #include "daemon/nodes/ir-file.h"
 #include "dsp/fir.h"
 #include "tests/unit/test-util.h"
@@ -104,7 +105,8 @@ static int setup(void **state)
 		return -1;
 	write_file("f32.wav", SF_FORMAT_WAV | SF_FORMAT_FLOAT, 3, 48000, 1000, ramp);
 	write_pcm16("s16.wav");
-	write_file("r44.wav", SF_FORMAT_WAV | SF_FORMAT_FLOAT, 1, 44100, 4410, impulse_441);
+	/* a second long: the resampler streams it in several chunks (NODE_IR_PACE_FRAMES) */
+	write_file("r44.wav", SF_FORMAT_WAV | SF_FORMAT_FLOAT, 1, 44100, 44100, impulse_441);
 	write_file("empty.wav", SF_FORMAT_WAV | SF_FORMAT_FLOAT, 1, 48000, 0, zero);
 	write_file("wide.wav", SF_FORMAT_WAV | SF_FORMAT_FLOAT, 65, 48000, 10, zero);
 	path_of("sub.wav", path, sizeof(path));
@@ -181,6 +183,27 @@ static void test_pcm16_scaled(void **state)
  * 0 dB (within 0.01 dB, soxr's passband ripple) with the phase of a 10 ms delay (within 1e-4
  * rad) from 20 Hz to 19 kHz, below the end of soxr's passband (0.913 of 22.05 kHz).
  */
+static void count_pace(void *ctx, uint64_t work_ns)
+{
+	(void)work_ns;
+	++*(unsigned *)ctx;
+}
+
+/* Loaded as background work (paced between resampling chunks), the same file gives the same. */
+static void check_paced_equal(const struct node_ir *plain)
+{
+	unsigned calls = 0;
+	struct el_pacer pacer = {.pace = count_pace, .ctx = &calls};
+	struct node_ir *ir = NULL;
+	struct el_error err = {0};
+
+	assert_int_equal(node_ir_load_paced("r44.wav", dir, 48000, &pacer, &ir, &err), 0);
+	assert_true(calls >= 1);
+	assert_int_equal(ir->frames, plain->frames);
+	assert_memory_equal(ir->data[0], plain->data[0], ir->frames * sizeof(float));
+	node_ir_free(ir);
+}
+
 static void test_resampled_impulse(void **state)
 {
 	struct node_ir *ir = NULL;
@@ -191,7 +214,8 @@ static void test_resampled_impulse(void **state)
 	(void)state;
 	assert_int_equal(node_ir_load("r44.wav", dir, 48000, &ir, &err), 0);
 	assert_int_equal(ir->file_rate, 44100);
-	assert_int_equal(ir->frames, 4800);
+	assert_int_equal(ir->frames, 48000);
+	check_paced_equal(ir);
 	for (size_t i = 0; i < ir->frames; i++)
 		if (fabs(ir->data[0][i]) > peak) {
 			peak = fabs(ir->data[0][i]);
