@@ -83,6 +83,13 @@ struct dsp_fir {
 	double tail_limit, tail_limit_from;
 	int tail_fading;
 	size_t tail_fade_pos, tail_fade_len; /* frames, as fade_pos and fade_len */
+	/* The last answer of rt_parts_for_limit(): the search reads ~log2(P) cold lines of the
+	 * IR's decay table, every block of every channel, for an answer that rarely changes.
+	 * Forgotten by dsp_fir_set_ir(), the only way in for an IR that could reuse the address
+	 * of a freed one. */
+	const struct dsp_fir_ir *memo_ir;
+	double memo_limit;
+	size_t memo_parts;
 };
 
 static int fir_block_is_valid(unsigned block)
@@ -334,6 +341,7 @@ EL_RT int dsp_fir_set_ir(struct dsp_fir *fir, const struct dsp_fir_ir *ir, unsig
 		return -E2BIG;
 	if (fir->fading || fir->retired)
 		return -EBUSY;
+	fir->memo_ir = NULL;
 	if (fade_frames == 0) {
 		fir->retired = fir->cur;
 		fir->cur = ir;
@@ -377,11 +385,18 @@ EL_RT static void rt_mac_range(struct dsp_fir *f, const struct dsp_fir_ir *ir, f
  * Partitions of ir kept in full, and those [*ret_lo, *ret_hi) weighted by *ret_gain this block
  * while a change of tail cut fades (none otherwise: lo == hi).
  */
-EL_RT static size_t rt_tail_parts(const struct dsp_fir *f, const struct dsp_fir_ir *ir,
-				  size_t *ret_lo, size_t *ret_hi, float *ret_gain)
+EL_RT static size_t rt_tail_parts(struct dsp_fir *f, const struct dsp_fir_ir *ir, size_t *ret_lo,
+				  size_t *ret_hi, float *ret_gain)
 {
-	size_t now = rt_parts_for_limit(ir, f->tail_limit), from;
+	size_t now, from;
 	float g;
+
+	if (ir != f->memo_ir || f->tail_limit != f->memo_limit) {
+		f->memo_ir = ir;
+		f->memo_limit = f->tail_limit;
+		f->memo_parts = rt_parts_for_limit(ir, f->tail_limit);
+	}
+	now = f->memo_parts;
 
 	*ret_lo = *ret_hi = now;
 	*ret_gain = 0.0f;
