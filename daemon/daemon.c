@@ -461,6 +461,9 @@ int daemon_run(const struct daemon_options *o)
 	return r < 0 ? 1 : 0;
 }
 
+static const struct be_ops *const check_backends[] = {&be_dummy_ops, &be_jack_ops,
+						      &be_pipewire_ops};
+
 int daemon_check_config(const char *path)
 {
 	struct setup_config c = {0};
@@ -476,6 +479,9 @@ int daemon_check_config(const char *path)
 		r = ctl_settings_from_conf(c.conf, NULL, &ctl, &err); /* [ipc] too */
 		ctl_settings_done(&ctl);
 	}
+	/* every backend's section, whichever runs: a mistake in one is a mistake */
+	for (size_t i = 0; r == 0 && i < EL_N_ELEMENTS(check_backends); i++)
+		r = check_backends[i]->check_config(c.conf, &err);
 	if (r < 0)
 		log_error("%s", err.message);
 	else

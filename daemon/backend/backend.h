@@ -42,6 +42,12 @@ struct be_ops {
 	 */
 	int (*open)(const struct conf *conf, void **ret, uint32_t *ret_rate, uint32_t *ret_block,
 		    struct el_error *reterr);
+	/*
+	 * `--check-config`: checks the backend's section of conf (its keys and values, a file it
+	 * names) as open() would, without connecting or loading. 0; -errno with a message naming
+	 * the file, line and key. Thread: any.
+	 */
+	int (*check_config)(const struct conf *conf, struct el_error *reterr);
 	/* Creates the engine's ports and starts the cycle. engine is borrowed and outlives it. */
 	int (*start)(void *be, struct eng_engine *engine, struct el_error *reterr);
 	/* The engine's channels changed (a reconfiguration): update the ports. May be NULL. */

@@ -25,6 +25,7 @@
 #include "common/el-error.h"
 #include "common/el-macros.h"
 #include "daemon/backend/backend.h"
+#include "daemon/backend/offline.h"
 #include "daemon/config-value.h"
 #include "daemon/config.h"
 #include "daemon/engine/engine.h"
@@ -161,23 +162,54 @@ static char *origin_dir(const struct conf_section *sec, const char *key)
 	return slash ? strndup(file, (size_t)(slash - file)) : NULL;
 }
 
+/* [dummy]: its keys, and capture_loop a boolean (into *ret_loop). */
+static int check_keys(const struct conf_section *sec, bool *ret_loop, struct el_error *reterr)
+{
+	int r = conf_check_keys(sec, dummy_keys, reterr);
+
+	return r < 0 ? r : conf_get_bool(sec, "capture_loop", true, ret_loop, reterr);
+}
+
+/* [dummy] as open() reads it, and capture_file an audio file whose header reads. */
+static int dummy_check_config(const struct conf *conf, struct el_error *reterr)
+{
+	const struct conf_section *sec = conf ? conf_find_section(conf, "dummy") : NULL;
+	const struct conf_entry *file = conf_section_find(sec, "capture_file");
+	struct offline_file_info info;
+	struct el_error err = {0};
+	char *base, *path = NULL;
+	bool loop;
+	int r;
+
+	if ((r = check_keys(sec, &loop, reterr)) < 0 || !file)
+		return r;
+	base = origin_dir(sec, "capture_file");
+	r = node_ir_resolve(file->value, base, &path);
+	free(base);
+	if (r < 0)
+		return el_error_set(reterr, r, "out of memory");
+	r = offline_probe(path, &info, &err);
+	free(path);
+	return r < 0 ? conf_error_entry(reterr, r, file, "%s", err.message) : 0;
+}
+
 /* [dummy] capture_file and capture_loop: load the file for an engine at rate, block. */
 static int load_capture(struct dummy *d, const struct conf *conf, uint32_t rate,
 			struct el_error *reterr)
 {
 	const struct conf_section *sec = conf ? conf_find_section(conf, "dummy") : NULL;
-	const char *name = conf_get_string(sec, "capture_file", NULL);
+	const struct conf_entry *file = conf_section_find(sec, "capture_file");
+	struct el_error err = {0};
 	char *base;
 	int r;
 
-	if ((r = conf_check_keys(sec, dummy_keys, reterr)) < 0 ||
-	    (r = conf_get_bool(sec, "capture_loop", true, &d->loop, reterr)) < 0 || !name)
+	if ((r = check_keys(sec, &d->loop, reterr)) < 0 || !file)
 		return r;
 	base = origin_dir(sec, "capture_file");
-	r = node_ir_load(name, base, rate, &d->file, reterr);
+	r = node_ir_load(file->value, base, rate, &d->file, &err);
 	free(base);
 	if (r < 0)
-		return r;
+		return conf_error_entry(reterr, r, file, "%s", err.message);
 	/*
 	 * node_ir_load() keeps a resampled IR's frequency response, scaling it by file_rate/rate;
 	 * a signal keeps its level instead, so undo that.
@@ -298,6 +330,7 @@ const struct be_ops be_dummy_ops = {
 	.test_stall = dummy_test_stall,
 	.name = "dummy",
 	.open = dummy_open,
+	.check_config = dummy_check_config,
 	.start = dummy_start,
 	.stop = dummy_stop,
 	.destroy = dummy_destroy,

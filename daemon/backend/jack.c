@@ -401,10 +401,15 @@ static void jack_be_free(struct jack_be *b)
 
 static const char *const jack_keys[] = {"client_name", "server", "connect", NULL};
 
+static int jack_check_config(const struct conf *conf, struct el_error *reterr)
+{
+	return conf_check_keys(conf_find_section(conf, "jack"), jack_keys, reterr);
+}
+
 static int read_settings(struct jack_be *b, const struct conf *conf, struct el_error *reterr)
 {
 	const struct conf_section *sec = conf_find_section(conf, "jack");
-	int r = conf_check_keys(sec, jack_keys, reterr);
+	int r = jack_check_config(conf, reterr);
 
 	if (r < 0)
 		return r;
@@ -626,6 +631,7 @@ static bool jack_is_rt(void *be)
 }
 
 const struct be_ops be_jack_ops = {
+	.check_config = jack_check_config,
 	.name = "jack",
 	.open = jack_open,
 	.start = jack_start,

@@ -876,43 +876,50 @@ static void pwbe_free(struct pwbe *b)
 
 static const char *const pipewire_keys[] = {"node_name", "description", "target", "latency", NULL};
 
-/* [pipewire] latency: "FRAMES/RATE", both positive, as node.latency takes it. */
-static int read_latency(struct pwbe *b, const struct conf_section *sec, struct el_error *reterr)
+/* [pipewire]: its keys, node_name without blanks or ':', latency "FRAMES/RATE" (both positive,
+ * as node.latency takes it). */
+static int pipewire_check_config(const struct conf *conf, struct el_error *reterr)
 {
-	const struct conf_entry *e = conf_section_find(sec, "latency");
+	const struct conf_section *sec = conf_find_section(conf, "pipewire");
+	const struct conf_entry *name = conf_section_find(sec, "node_name");
+	const struct conf_entry *latency = conf_section_find(sec, "latency");
 	unsigned num, denom;
 	char extra;
+	int r = conf_check_keys(sec, pipewire_keys, reterr);
 
-	if (!e)
-		return 0;
-	if (sscanf(e->value, "%u/%u%c", &num, &denom, &extra) != 2 || num == 0 || denom == 0)
-		return conf_error_entry(reterr, -EINVAL, e,
+	if (r < 0)
+		return r;
+	if (name && (!name->value[0] || strpbrk(name->value, ": ")))
+		return conf_error_entry(reterr, -EINVAL, name,
+					"expected a node name without blanks or ':', got '%s'",
+					name->value);
+	if (latency && (sscanf(latency->value, "%u/%u%c", &num, &denom, &extra) != 2 || num == 0 ||
+			denom == 0))
+		return conf_error_entry(reterr, -EINVAL, latency,
 					"expected FRAMES/RATE such as 256/48000, got '%s'",
-					e->value);
-	b->latency = strdup(e->value);
-	return b->latency ? 0 : el_error_set(reterr, -ENOMEM, "out of memory");
+					latency->value);
+	return 0;
 }
 
 static int read_settings(struct pwbe *b, const struct conf *conf, struct el_error *reterr)
 {
 	const struct conf_section *sec = conf_find_section(conf, "pipewire");
-	const struct conf_entry *e = conf_section_find(sec, "node_name");
 	const char *target = conf_get_string(sec, "target", NULL);
-	int r = conf_check_keys(sec, pipewire_keys, reterr);
+	const char *latency = conf_get_string(sec, "latency", NULL);
+	int r = pipewire_check_config(conf, reterr);
 
 	if (r < 0)
 		return r;
-	if (e && (!e->value[0] || strpbrk(e->value, ": ")))
-		return conf_error_entry(reterr, -EINVAL, e,
-					"expected a node name without blanks or ':', got '%s'",
-					e->value);
 	b->node_name = strdup(conf_get_string(sec, "node_name", "echoeld"));
 	b->description = strdup(conf_get_string(sec, "description", "echoeld audio engine"));
 	if (target && target[0])
 		b->target = strdup(target);
-	if (!b->node_name || !b->description || (target && target[0] && !b->target))
+	if (latency)
+		b->latency = strdup(latency);
+	if (!b->node_name || !b->description || (target && target[0] && !b->target) ||
+	    (latency && !b->latency))
 		return el_error_set(reterr, -ENOMEM, "out of memory");
-	return read_latency(b, sec, reterr);
+	return 0;
 }
 
 /* The thread loop and the context (client-rt.conf: module-rt makes the data thread RT). */
@@ -1134,6 +1141,7 @@ static bool pwbe_is_realtime(void *be)
 }
 
 const struct be_ops be_pipewire_ops = {
+	.check_config = pipewire_check_config,
 	.name = "pipewire",
 	.open = pwbe_open,
 	.start = pwbe_start,

@@ -20,8 +20,8 @@
 #define NODE_PREFIX "node."
 
 /* Sections that are not nodes and that someone reads. */
-static const char *const known_sections[] = {"engine", "ipc", "jack", "pipewire", "dummy",
-						    "policy", NULL};
+static const char *const known_sections[] = {"engine", "ipc",    "jack", "pipewire",
+					     "dummy",  "policy", NULL};
 
 static int is_known_section(const char *name)
 {
@@ -234,8 +234,8 @@ int eng_graph_new(const struct conf *c, struct eng_graph **ret, struct el_error 
 		else
 			r = conf_error_section(
 				reterr, -EINVAL, sec,
-				"unknown section (expected [engine], [ipc], [jack], [pipewire] or "
-					       "[node.NAME])");
+				"unknown section (expected [engine], [ipc], [jack], [pipewire], "
+				"[dummy], [policy] or [node.NAME])");
 		if (r < 0)
 			goto fail;
 	}

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Property: `echoeld --check-config` refuses every bad configuration with exit code 1 and one
- * exact message naming the file, line and key (or section) and saying what is wrong — 30 cases
- * across the parser, [engine], graph structure and every node type — and accepts the shipped
- * example configurations.
+ * exact message naming the file, line and key (or section) and saying what is wrong — 35 cases
+ * across the parser, [engine], graph structure, every node type and every backend's section
+ * ([dummy], [jack], [pipewire], whichever backend runs, as open() would check them) — and accepts
+ * the shipped example configurations.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -30,8 +31,9 @@ static const struct bad cases[] = {
 	{"[engine]\nbackend = alsa\n",
 	 "2: key 'backend': expected one of: auto, dummy, jack, pipewire; got 'alsa'"},
 	{"[engine]\nbogus = 1\n", "2: key 'bogus': unknown key in [engine]"},
-	{"[foo]\nx = 1\n", "1: [foo]: unknown section (expected [engine], [ipc], [jack], [pipewire] or "
-	 "[node.NAME])"},
+	{"[foo]\nx = 1\n",
+	 "1: [foo]: unknown section (expected [engine], [ipc], [jack], [pipewire], "
+	 "[dummy], [policy] or [node.NAME])"},
 	{"[node.a]\ninput = b\n", "1: [node.a]: missing key 'type'"},
 	{"[node.a]\ntype = reverb\n",
 	 "2: key 'type': unknown node type 'reverb' (known: input, output, gain, mix, tone, noise, "
@@ -79,7 +81,30 @@ static const struct bad cases[] = {
 	{IN "channels = 65\n", "3: key 'channels': expected an integer from 1 to 64, got '65'"},
 	{"[node.t]\ntype = tone\n[node.g]\ntype = gain\ninput = t\nmute = maybe\n",
 	 "6: key 'mute': expected yes/no, true/false, on/off or 1/0, got 'maybe'"},
+	{"[engine]\nbackend = dummy\n[jack]\nclient = x\n",
+	 "4: key 'client': unknown key in [jack]"},
+	{"[pipewire]\nlatency = 256\n",
+	 "2: key 'latency': expected FRAMES/RATE such as 256/48000, got '256'"},
+	{"[pipewire]\nnode_name = my node\n",
+	 "2: key 'node_name': expected a node name without blanks or ':', got 'my node'"},
+	{"[dummy]\ncapture_loop = sometimes\n",
+	 "2: key 'capture_loop': expected yes/no, true/false, on/off or 1/0, got 'sometimes'"},
+	/* not an audio file: the configuration itself (a path relative to the file's directory) */
+	{"[dummy]\ncapture_file = bad.conf\n",
+	 "2: key 'capture_file': '@DIR@/bad.conf': cannot read: Format not recognised."},
 };
+
+/* "echoeld: error: PATH:MESSAGE\n", with @DIR@ in the message standing for the test's directory. */
+static void expect(char *buf, size_t size, const char *path, const char *message)
+{
+	const char *dir = strstr(message, "@DIR@");
+
+	if (dir)
+		snprintf(buf, size, "echoeld: error: %s:%.*s%s%s\n", path, (int)(dir - message),
+			 message, proc.dir, dir + strlen("@DIR@"));
+	else
+		snprintf(buf, size, "echoeld: error: %s:%s\n", path, message);
+}
 
 static void test_bad_configs(void **state)
 {
@@ -93,8 +118,7 @@ static void test_bad_configs(void **state)
 		assert_int_equal(test_proc_write(&proc, "bad.conf", cases[i].text), 0);
 		test_proc_path(&proc, path, sizeof(path), "bad.conf");
 		code = test_proc_run(&proc, (const char *[]){"--check-config", path, NULL});
-		snprintf(expected, sizeof(expected), "echoeld: error: %s:%s\n", path,
-			 cases[i].message);
+		expect(expected, sizeof(expected), path, cases[i].message);
 		if (code != 1 || strcmp(proc.err, expected) != 0) {
 			printf("# case %zu: exit %d\n#   got:      %s#   expected: %s", i + 1, code,
 			       proc.err, expected);
