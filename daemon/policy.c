@@ -12,8 +12,10 @@
 
 #include "common/el-error.h"
 #include "common/el-macros.h"
+#include "common/el-pace.h"
 #include "daemon/config-value.h"
 #include "daemon/config.h"
+#include "daemon/backend/backend.h"
 #include "daemon/control.h"
 #include "daemon/daemon-private.h"
 #include "daemon/engine/engine.h"
@@ -172,6 +174,14 @@ void daemon_policy_pace_preparation(void *ctx, uint64_t work_ns)
 		  NULL);
 	d->prep_throttled_chunks++;
 	d->prep_slept_ns += ns;
+	/*
+	 * This runs on the event loop, which does not tick while it prepares: a long throttled
+	 * preparation (a reload with many long IRs) must not look like a hang to the watchdog.
+	 * The tick still pings only if the running engine's cycles moved. No engine: it is being
+	 * built (a start or restart), and systemd's start timeout covers that.
+	 */
+	if (d->engine && d->be_ops)
+		sysd_tick(&d->sysd, d->engine, d->be_ops->name, false, el_pace_now_ns() / 1000u);
 }
 
 static void repost_overrides(struct daemon *d)

@@ -34,7 +34,9 @@ bool daemon_policy_background_allowed(const struct daemon *d);
  * The engine's preparation pacer (common/el-pace.h; ctx: the daemon): IR preparation for a
  * graph change is high-priority background work. Between chunks it sleeps sleep_factor × the
  * chunk's time (at most DPOL_PREP_SLEEP_MAX_MS) while the actions applied say throttle; never
- * waits, since a user waits for it. Thread: control.
+ * waits, since a user waits for it. Thread: control — the event loop, which does not tick
+ * meanwhile, so each throttled chunk also feeds the watchdog while the engine's cycles run.
+ * (`echoeld render` paces its IRs with the render's own low-priority rules instead.)
  */
 #define DPOL_PREP_SLEEP_MAX_MS 50
 void daemon_policy_pace_preparation(void *ctx, uint64_t work_ns);
