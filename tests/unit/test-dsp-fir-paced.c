@@ -16,6 +16,7 @@
 #include "dsp/cpu.h"
 #include "dsp/fft.h"
 #include "dsp/fir.h"
+#include "tests/unit/test-fft-fixture.h"
 #include "tests/unit/test-util.h"
 
 #define BLOCK 64u
@@ -89,26 +90,11 @@ static void test_paced(void **state)
 	}
 }
 
-static int setup(void **state)
-{
-	struct dsp_fft_cache *fft = NULL;
-	int r = dsp_fft_cache_new(DSP_FFT_ESTIMATE, &fft);
-
-	*state = fft;
-	return r;
-}
-
-static int teardown(void **state)
-{
-	dsp_fft_cache_free(*state);
-	return 0;
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_paced),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, test_fft_setup, test_fft_teardown);
 }

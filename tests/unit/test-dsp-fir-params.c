@@ -13,6 +13,7 @@
 
 #include "dsp/fft.h"
 #include "dsp/fir.h"
+#include "tests/unit/test-fft-fixture.h"
 
 static float taps[300];
 
@@ -78,21 +79,6 @@ static void test_set_ir(void **state)
 	dsp_fir_ir_free(fits);
 }
 
-static int setup(void **state)
-{
-	struct dsp_fft_cache *fft = NULL;
-	int r = dsp_fft_cache_new(DSP_FFT_ESTIMATE, &fft);
-
-	*state = fft;
-	return r;
-}
-
-static int teardown(void **state)
-{
-	dsp_fft_cache_free(*state);
-	return 0;
-}
-
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -101,5 +87,5 @@ int main(void)
 		cmocka_unit_test(test_set_ir),
 	};
 
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, test_fft_setup, test_fft_teardown);
 }
