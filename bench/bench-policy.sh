@@ -50,6 +50,11 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+fail() { # for tests/lib.sh's helpers: say why, show echoeld's log, stop
+	echo "FAIL: $*"
+	[ -s "$dir/echoeld.log" ] && { echo "--- echoeld.log:"; cat "$dir/echoeld.log"; }
+	exit 1
+}
 
 echo "# $(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -n 1), $(nproc) CPUs;" \
 	"load average at start: $(cut -d ' ' -f 1-3 /proc/loadavg)"
@@ -207,16 +212,8 @@ echo "# IR: 65536 taps = $parts partitions of 256; low (-60 dB) keeps $kept" \
 "$ECHOELD" --config "$dir/bench.conf" --socket "$dir/control" --backend dummy \
 	2>"$dir/echoeld.log" &
 e_pid=$!
-i=0
-until "$ECHOELCTL" --socket "$dir/control" status >/dev/null 2>&1; do
-	i=$((i + 1))
-	if [ "$i" -gt 100 ] || ! alive "$e_pid"; then
-		echo "echoeld did not start:"
-		cat "$dir/echoeld.log"
-		exit 1
-	fi
-	sleep 0.1
-done
+wait_for_echoeld "$dir/control" 10 "$e_pid"
+wait_for 10 "echoeld to answer" "$ECHOELCTL" --socket "$dir/control" status
 sleep 2 # let it settle
 
 python3 - "$ECHOELCTL" "$dir/control" "$e_pid" "$SECS" "$ROUNDS" <<'EOF'
