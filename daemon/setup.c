@@ -7,7 +7,6 @@
 #include <unistd.h>
 
 #include "common/el-error.h"
-#include "common/el-pace.h"
 #include "daemon/config.h"
 #include "daemon/default-graph.h"
 #include "daemon/engine/engine.h"
@@ -79,8 +78,7 @@ int setup_engine(const struct setup_config *c, const struct el_pacer *pacer,
 
 	if (r < 0)
 		return r;
-	if (pacer)
-		eng_engine_set_prep_pacer(e, pacer->pace, pacer->ctx);
+	eng_engine_set_prep_pacer(e, pacer);
 	r = eng_engine_configure(e, c->conf, c->base_dir, reterr);
 	if (r < 0) {
 		eng_engine_free(e);

@@ -452,10 +452,9 @@ int eng_engine_get_param(struct eng_engine *e, const char *node, const char *par
 	return 0;
 }
 
-void eng_engine_set_prep_pacer(struct eng_engine *e, void (*pace)(void *ctx, uint64_t work_ns),
-			       void *ctx)
+void eng_engine_set_prep_pacer(struct eng_engine *e, const struct el_pacer *pacer)
 {
-	e->prep_pacer = (struct el_pacer){.pace = pace, .ctx = ctx};
+	e->prep_pacer = pacer ? *pacer : (struct el_pacer){0};
 }
 
 int eng_engine_set_workers(struct eng_engine *e, uint32_t n)

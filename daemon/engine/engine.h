@@ -192,9 +192,9 @@ int eng_engine_get_node_info(const struct eng_engine *e, const char *name,
 int eng_engine_set_workers(struct eng_engine *e, uint32_t n);
 
 /*
- * Thread: control. The pacer node types call while they prepare (common/el-pace.h): pace(ctx,
- * work_ns) between chunks of an IR's resampling and transforms. NULL pace: full speed (the
- * default). ctx is borrowed until the next call.
+ * Thread: control. The pacer node types call while they prepare (common/el-pace.h): between
+ * chunks of an IR's resampling and transforms. Copied; NULL: full speed (the default). Its ctx
+ * is borrowed until the next call.
  */
-void eng_engine_set_prep_pacer(struct eng_engine *e, void (*pace)(void *ctx, uint64_t work_ns),
-			       void *ctx);
+struct el_pacer;
+void eng_engine_set_prep_pacer(struct eng_engine *e, const struct el_pacer *pacer);
