@@ -103,14 +103,16 @@ static int cmd_status(struct cmd_ctx *x)
 	struct eng_stats st;
 
 	eng_engine_get_stats(x->d->engine, false, &st);
-	x->result = json_pack("{s:s, s:i, s:i, s:f, s:f, s:I, s:I, s:I, s:f, s:i, s:i, s:s?, s:o}",
-			      "backend", x->d->be_ops ? x->d->be_ops->name : "none", "rate",
-			      (int)s->rate, "block", (int)s->block, "load", st.load, "load_max",
-			      st.load_max, "cycles", (json_int_t)st.cycles, "late_cycles",
-			      (json_int_t)st.late_cycles, "xruns", (json_int_t)st.xruns, "uptime",
-			      (double)(now_usec() - x->d->started_usec) / 1e6, "nodes",
-			      (int)st.nodes, "workers", (int)st.workers, "config", x->d->cfg.path,
-			      "policy", daemon_policy_json(x->d));
+	x->result = json_pack(
+		"{s:s, s:i, s:i, s:f, s:f, s:I, s:I, s:I, s:f, s:i, s:i, s:b, s:I, s:I, s:s?, s:o}",
+		"backend", x->d->be_ops ? x->d->be_ops->name : "none", "rate", (int)s->rate,
+		"block", (int)s->block, "load", st.load, "load_max", st.load_max, "cycles",
+		(json_int_t)st.cycles, "late_cycles", (json_int_t)st.late_cycles, "xruns",
+		(json_int_t)st.xruns, "uptime", (double)(now_usec() - x->d->started_usec) / 1e6,
+		"nodes", (int)st.nodes, "workers", (int)st.workers, "workers_realtime",
+		st.workers_realtime, "late_levels", (json_int_t)st.late_levels,
+		"commands_dropped", (json_int_t)st.commands_dropped, "config", x->d->cfg.path,
+		"policy", daemon_policy_json(x->d));
 	return 0;
 }
 

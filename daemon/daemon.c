@@ -237,6 +237,13 @@ static void handle_event(struct daemon *d, const struct eng_event *ev, uint64_t 
 	case ENG_EVENT_CLIP:
 		note_clip(d, ev);
 		break;
+	case ENG_EVENT_LATE_LEVEL:
+		log_warning("a worker thread held the audio cycle up %.2f ms past its period; "
+			    "levels run on the audio thread alone for a second",
+			    ev->value / 1e6);
+		ctl_server_broadcast(d->ctl, CTL_EVENT_LATE, "late_level",
+				     json_pack("{s:f}", "late_ms", ev->value / 1e6));
+		break;
 	case ENG_EVENT_PLAN:
 		log_debug("the real-time thread runs a new plan of %.0f nodes", ev->value);
 		break;
@@ -411,6 +418,10 @@ static int daemon_start(struct daemon *d, const struct daemon_options *o, struct
 			"no real-time scheduling (SCHED_FIFO refused): audio may drop out under "
 			"load; grant CAP_SYS_NICE or LimitRTPRIO=");
 	eng_engine_get_stats(d->engine, false, &st);
+	if (st.workers > 0 && !st.workers_realtime)
+		log_warning("%u worker threads cannot run real-time below the audio thread: every "
+			    "level runs on the audio thread itself",
+			    st.workers);
 	log_info("running %s: backend %s, %u Hz, block %u (%.1f ms), %u nodes, %u in / %u out, "
 		 "%u workers",
 		 graph_name(&d->cfg), d->be_ops->name, d->cfg.settings.rate, d->cfg.settings.block,

@@ -283,6 +283,8 @@ static int dummy_start(void *be, struct eng_engine *engine, struct el_error *ret
 		return el_error_set(reterr, -r, "cannot start the clock thread: %s", strerror(r));
 	}
 	d->started = true;
+	/* Workers run one below the clock thread (the daemon warns when they cannot). */
+	eng_engine_set_rt_priority(d->engine, d->realtime ? d->priority : 0);
 	return 0;
 }
 

@@ -704,16 +704,20 @@ static struct pw_properties *filter_props(const struct pwbe *b)
 struct sched_probe {
 	pthread_t caller;
 	int policy;
+	int priority;
 };
 
 static int do_probe_sched(struct spa_loop *loop, bool async, uint32_t seq, const void *data,
 			  size_t size, void *user_data)
 {
 	struct sched_probe *p = user_data;
+	struct sched_param sp;
 
 	(void)loop, (void)async, (void)seq, (void)data, (void)size;
-	if (!pthread_equal(pthread_self(), p->caller))
+	if (!pthread_equal(pthread_self(), p->caller)) {
 		p->policy = sched_getscheduler(0);
+		p->priority = sched_getparam(0, &sp) == 0 ? sp.sched_priority : 0;
+	}
 	return 0;
 }
 
@@ -743,6 +747,10 @@ static int filter_create(struct pwbe *b, struct el_error *reterr)
 	pw_data_loop_invoke(b->data_loop, do_probe_sched, 0, NULL, 0, true, &probe);
 	if (probe.policy >= 0) /* relaxed: see struct pwbe */
 		atomic_store_explicit(&b->rt_sched, probe.policy, memory_order_relaxed);
+	/* Workers run one below the data thread (the daemon warns when they cannot). */
+	eng_engine_set_rt_priority(b->engine, probe.policy == SCHED_FIFO || probe.policy == SCHED_RR
+						      ? probe.priority
+						      : 0);
 	return 0;
 }
 

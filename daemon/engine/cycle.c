@@ -276,13 +276,37 @@ EL_RT static void rt_estimate_level(struct eng_plan_level *lv)
 	lv->share = total >= ENG_SHARE_MIN_NS;
 }
 
-/* Commands first: they name instances of the plan the control thread last saw adopted. */
-EL_RT static void rt_drain_commands(struct eng_engine *e)
+/* The instance id names in p: at the command's step hint, else anywhere; NULL when gone. */
+EL_RT static struct eng_inst *rt_find_inst(const struct eng_plan *p, const struct eng_command *cmd)
+{
+	if (!p)
+		return NULL;
+	if (cmd->step < p->n_steps && p->steps[cmd->step].inst->id == cmd->inst_id)
+		return p->steps[cmd->step].inst;
+	for (size_t i = 0; i < p->n_steps; i++)
+		if (p->steps[i].inst->id == cmd->inst_id)
+			return p->steps[i].inst;
+	return NULL;
+}
+
+/*
+ * After the plan is adopted: a command applies to its instance only if the plan this cycle runs
+ * still holds it, so it can never reach an instance a newer plan dropped and the control thread
+ * freed. The control thread queues commands only against the plan it last published, so the hint
+ * finds the step at once unless a plan switch came in between.
+ */
+EL_RT void eng_cycle_apply_commands(struct eng_engine *e)
 {
 	struct eng_command cmd;
+	struct eng_inst *inst;
 
-	while (eng_ring_pop(e->commands, &cmd) == 0)
-		cmd.inst->type->set_param(cmd.inst->state, cmd.param, cmd.value);
+	while (eng_ring_pop(e->commands, &cmd) == 0) {
+		inst = rt_find_inst(e->rt_plan, &cmd);
+		if (inst)
+			inst->type->set_param(inst->state, cmd.param, cmd.value);
+		else
+			atomic_fetch_add_explicit(&e->commands_dropped, 1, memory_order_relaxed);
+	}
 }
 
 EL_RT static void rt_adopt_plan(struct eng_engine *e)
@@ -335,6 +359,30 @@ EL_RT static void rt_publish_load(struct eng_engine *e, uint64_t ns, unsigned fr
 
 static void rt_report_xruns(struct eng_engine *e);
 
+/*
+ * Runs p's levels in order. A level a worker holds up past the end of the cycle's period is
+ * counted and reported (the cycle is then late whatever follows); the pool runs the next second's
+ * levels alone (workers.h).
+ */
+EL_RT static void rt_run_levels(struct eng_engine *e, struct eng_plan *p, uint64_t t0,
+				unsigned frames)
+{
+	uint64_t deadline = t0 + (uint64_t)frames * 1000000000u / e->settings.rate;
+	uint32_t fallback = ENG_FALLBACK_SECONDS * e->settings.rate / frames * p->n_levels;
+	uint64_t late;
+
+	for (unsigned l = 0; l < p->n_levels; l++) {
+		if (e->rt_timing)
+			rt_estimate_level(&p->levels[l]);
+		late = eng_workers_run_level(e->workers, &p->levels[l], p->levels[l].share,
+					     deadline, fallback);
+		if (late) {
+			atomic_fetch_add_explicit(&e->late_levels, 1, memory_order_relaxed);
+			eng_cycle_push_event(e, ENG_EVENT_LATE_LEVEL, 0, (double)late);
+		}
+	}
+}
+
 EL_RT void eng_engine_cycle(struct eng_engine *e, const float *const *capture, unsigned n_capture,
 			    float *const *playback, unsigned n_playback, unsigned frames)
 {
@@ -343,8 +391,8 @@ EL_RT void eng_engine_cycle(struct eng_engine *e, const float *const *capture, u
 
 	eng_rt_enter();
 	t0 = rt_now_ns();
-	rt_drain_commands(e);
 	rt_adopt_plan(e);
+	eng_cycle_apply_commands(e);
 	p = e->rt_plan;
 	/* Channels no playback step writes stay silent. */
 	rt_silence(playback, n_playback, frames);
@@ -357,11 +405,7 @@ EL_RT void eng_engine_cycle(struct eng_engine *e, const float *const *capture, u
 		e->rt_n_capture = n_capture;
 		e->rt_playback = playback;
 		e->rt_n_playback = n_playback;
-		for (unsigned l = 0; l < p->n_levels; l++) {
-			if (e->rt_timing)
-				rt_estimate_level(&p->levels[l]);
-			eng_workers_run_level(e->workers, &p->levels[l], p->levels[l].share);
-		}
+		rt_run_levels(e, p, t0, frames);
 		p->frames_run += frames;
 		rt_report_clips(e, p);
 		/* relaxed: only this thread writes it. release: every read of a partner, on this

@@ -23,12 +23,26 @@ struct eng_workers;
 /* One cycle in this many measures per-node processing time (a power of two). */
 #define ENG_NODE_TIMING_EVERY 16u
 
+/*
+ * After a level a worker made late, this many cycles' worth of levels run on the RT thread
+ * alone before sharing is tried again: long enough that a stalled worker costs one report per
+ * second, not one per cycle.
+ */
+#define ENG_FALLBACK_SECONDS 1u
+
 /* A level whose steps take less than this together runs on the RT thread alone. */
 #define ENG_SHARE_MIN_NS 20000u
 
-/* A parameter change on its way to the RT thread. */
+/*
+ * A parameter change on its way to the RT thread. It names its instance by id, never by
+ * pointer: the RT thread resolves the id against the plan it runs when it applies the change,
+ * so a command cannot outlive the instance it was queued for, whatever plans were adopted or
+ * freed meanwhile (with or without a running backend). A command whose instance is gone is
+ * dropped and counted.
+ */
 struct eng_command {
-	struct eng_inst *inst; /* alive: the RT drains commands before adopting a new plan */
+	uint32_t inst_id; /* struct eng_inst.id */
+	uint32_t step;    /* the instance's step index when queued: a hint, checked against id */
 	unsigned param;
 	double value;
 };
@@ -80,6 +94,8 @@ struct eng_engine {
 	_Atomic uint32_t load_max_ppm;
 	_Atomic uint64_t events_lost;
 	_Atomic uint64_t idle_waits;
+	_Atomic uint64_t commands_dropped;
+	_Atomic uint64_t late_levels;
 };
 
 /* engine.c: wakes a backend waiting in eng_engine_wait_while_idle(). Thread: control. */
@@ -87,6 +103,13 @@ void eng_engine_wake(struct eng_engine *e);
 
 /* cycle.c: runs step i of a level (RT thread or worker). */
 void eng_cycle_run_step(void *engine, const struct eng_plan_level *level, uint32_t i);
+
+/*
+ * cycle.c: applies the queued commands to the instances of e->rt_plan, dropping (and counting)
+ * those whose instance it no longer has. Thread: RT; or control while no backend runs cycles
+ * (the ring's consumer then, as nobody else reads it).
+ */
+void eng_cycle_apply_commands(struct eng_engine *e);
 
 /* cycle.c: pushes an event, counting it as lost when the ring is full. Thread: RT. */
 void eng_cycle_push_event(struct eng_engine *e, uint32_t type, uint32_t inst_id, double value);

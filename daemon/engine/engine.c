@@ -66,8 +66,8 @@ int eng_engine_new(const struct eng_settings *s, struct eng_engine **ret, struct
 	if ((r = dsp_fft_cache_new(DSP_FFT_MEASURE, &e->fft)) < 0 ||
 	    (r = eng_ring_new(sizeof(struct eng_command), COMMAND_RING_SIZE, &e->commands)) < 0 ||
 	    (r = eng_ring_new(sizeof(struct eng_event), EVENT_RING_SIZE, &e->events)) < 0 ||
-	    (r = eng_workers_new((uint32_t)EL_MAX(ncpu, 1L), (int)s->rt_priority - 1,
-				 eng_cycle_run_step, e, &e->workers)) < 0)
+	    (r = eng_workers_new((uint32_t)EL_MAX(ncpu, 1L), eng_cycle_run_step, e,
+				 &e->workers)) < 0)
 		goto fail;
 	if ((r = eng_workers_set_count(e->workers, s->workers)) < 0) {
 		el_error_set(reterr, r, "cannot start %u worker threads: %s", s->workers,
@@ -107,9 +107,12 @@ void eng_engine_set_running(struct eng_engine *e, bool running)
 {
 	e->running = running;
 	if (!running) {
-		/* Nobody runs cycles: what is published counts as adopted. */
+		/* Nobody runs cycles: what is published counts as adopted, and what is queued is
+		 * applied now, against that plan. Left in the ring, a command would be applied after
+		 * the direct sets made while stopped (undoing newer values), on a later plan. */
 		e->rt_plan = atomic_load_explicit(&e->pending, memory_order_relaxed);
 		atomic_store_explicit(&e->adopted, e->rt_plan, memory_order_relaxed);
+		eng_cycle_apply_commands(e);
 	}
 }
 
@@ -230,7 +233,7 @@ static void pool_error(const struct conf *c, struct el_error *reterr)
 }
 
 static int find_param_in(const struct eng_plan *p, const char *node, const char *param,
-			 struct eng_inst **ret_inst, unsigned *ret_id, struct el_error *reterr);
+			 size_t *ret_step, unsigned *ret_id, struct el_error *reterr);
 static int check_value(const struct eng_inst *inst, unsigned id, const char *node,
 		       const char *param, double value, struct el_error *reterr);
 
@@ -244,13 +247,15 @@ static int attach_sets(struct eng_plan *p, const struct eng_param_set *sets, siz
 	if (!p->sets)
 		return el_error_set(reterr, -ENOMEM, "out of memory");
 	for (size_t i = 0; i < n; i++) {
-		struct eng_command *cmd = &p->sets[i];
-		int r = find_param_in(p, sets[i].node, sets[i].param, &cmd->inst, &cmd->param,
-				      reterr);
+		struct eng_plan_set *cmd = &p->sets[i];
+		size_t step;
+		int r = find_param_in(p, sets[i].node, sets[i].param, &step, &cmd->param, reterr);
 
-		if (r == 0)
+		if (r == 0) {
+			cmd->inst = p->steps[step].inst;
 			r = check_value(cmd->inst, cmd->param, sets[i].node, sets[i].param,
 					sets[i].value, reterr);
+		}
 		if (r < 0) {
 			char where[32];
 
@@ -353,6 +358,9 @@ void eng_engine_get_stats(struct eng_engine *e, bool reset_max, struct eng_stats
 		.nodes = e->current ? (unsigned)e->current->n_steps : 0,
 		.buffers_used = e->current ? e->current->n_buffers : 0,
 		.idle_waits = atomic_load_explicit(&e->idle_waits, memory_order_relaxed),
+		.commands_dropped = atomic_load_explicit(&e->commands_dropped, memory_order_relaxed),
+		.late_levels = atomic_load_explicit(&e->late_levels, memory_order_relaxed),
+		.workers_realtime = eng_workers_get_realtime(e->workers),
 	};
 	if (reset_max)
 		atomic_store_explicit(&e->load_max_ppm, 0, memory_order_relaxed);
@@ -379,14 +387,9 @@ size_t eng_engine_get_node_stats(const struct eng_engine *e, struct eng_node_sta
 	return count;
 }
 
-static int find_param(struct eng_engine *e, const char *node, const char *param,
-		      struct eng_inst **ret_inst, unsigned *ret_id, struct el_error *reterr)
-{
-	return find_param_in(e->current, node, param, ret_inst, ret_id, reterr);
-}
-
+/* The step of p running node, and the index of its parameter param. */
 static int find_param_in(const struct eng_plan *p, const char *node, const char *param,
-			 struct eng_inst **ret_inst, unsigned *ret_id, struct el_error *reterr)
+			 size_t *ret_step, unsigned *ret_id, struct el_error *reterr)
 {
 	const struct eng_plan_step *s = eng_plan_find(p, node);
 
@@ -394,7 +397,7 @@ static int find_param_in(const struct eng_plan *p, const char *node, const char 
 		return el_error_set(reterr, -ENOENT, "no node named '%s'", node);
 	for (size_t i = 0; i < s->inst->type->n_params; i++)
 		if (strcmp(s->inst->type->params[i].name, param) == 0) {
-			*ret_inst = s->inst;
+			*ret_step = (size_t)(s - p->steps);
 			*ret_id = (unsigned)i;
 			return 0;
 		}
@@ -419,15 +422,20 @@ int eng_engine_set_param(struct eng_engine *e, const char *node, const char *par
 			 struct el_error *reterr)
 {
 	struct eng_command cmd = {.value = value};
-	int r = find_param(e, node, param, &cmd.inst, &cmd.param, reterr);
+	struct eng_inst *inst;
+	size_t step;
+	int r = find_param_in(e->current, node, param, &step, &cmd.param, reterr);
 
 	if (r < 0)
 		return r;
-	r = check_value(cmd.inst, cmd.param, node, param, value, reterr);
+	inst = e->current->steps[step].inst;
+	r = check_value(inst, cmd.param, node, param, value, reterr);
 	if (r < 0)
 		return r;
 	if (!e->running)
-		return cmd.inst->type->set_param(cmd.inst->state, cmd.param, value);
+		return inst->type->set_param(inst->state, cmd.param, value);
+	cmd.inst_id = inst->id;
+	cmd.step = (uint32_t)step;
 	if (eng_ring_push(e->commands, &cmd) < 0)
 		return el_error_set(reterr, -ENOSPC, "too many changes queued; try again");
 	eng_engine_wake(e);
@@ -439,10 +447,12 @@ int eng_engine_get_param(struct eng_engine *e, const char *node, const char *par
 {
 	struct eng_inst *inst;
 	unsigned id;
-	int r = find_param(e, node, param, &inst, &id, reterr);
+	size_t step;
+	int r = find_param_in(e->current, node, param, &step, &id, reterr);
 
 	if (r < 0)
 		return r;
+	inst = e->current->steps[step].inst;
 	if (!inst->type->get_param)
 		return el_error_set(reterr, -EINVAL, "'%s.%s' cannot be read", node, param);
 	r = inst->type->get_param(inst->state, id, channel, ret);
@@ -460,6 +470,11 @@ void eng_engine_set_prep_pacer(struct eng_engine *e, const struct el_pacer *pace
 int eng_engine_set_workers(struct eng_engine *e, uint32_t n)
 {
 	return eng_workers_set_count(e->workers, n);
+}
+
+int eng_engine_set_rt_priority(struct eng_engine *e, int priority)
+{
+	return eng_workers_set_priority(e->workers, priority);
 }
 
 void eng_engine_wake(struct eng_engine *e)

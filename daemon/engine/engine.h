@@ -25,6 +25,8 @@ enum eng_event_type {
 	ENG_EVENT_CLIP,           /* inst_id: the output node; value: clipped samples so far */
 	ENG_EVENT_PLAN,           /* a new plan was adopted; value: its step count */
 	ENG_EVENT_END_OF_STREAM,  /* inst_id: the node whose stream ended */
+	ENG_EVENT_LATE_LEVEL,     /* a worker finished a level's step past the cycle's period;
+				   * value: how late, ns */
 };
 
 /* What the RT thread reports, fixed size so it can travel through a ring. */
@@ -47,6 +49,9 @@ struct eng_stats {
 	unsigned nodes;        /* steps in the current plan */
 	uint32_t buffers_used; /* pool buffers the current plan uses */
 	uint64_t idle_waits;   /* times the own clock stopped because the graph was silent */
+	uint64_t commands_dropped; /* queued changes whose node was gone when they were due */
+	uint64_t late_levels;      /* levels a worker finished past the cycle's period */
+	bool workers_realtime;     /* levels are shared: workers run real-time below the cycle */
 };
 
 /* Per-node figures for `stats`. */
@@ -85,7 +90,9 @@ int eng_engine_fade_out(struct eng_engine *e);
 
 /*
  * Thread: control. Tells the engine whether a backend is calling eng_engine_cycle(): while not,
- * plan switches happen at once instead of waiting for the RT thread.
+ * plan switches happen at once instead of waiting for the RT thread, and parameter changes are
+ * applied at once. Stopping applies the changes still queued for the RT thread. Call it only
+ * once the backend's RT thread has really stopped (or before it starts).
  */
 void eng_engine_set_running(struct eng_engine *e, bool running);
 
@@ -190,6 +197,15 @@ int eng_engine_get_node_info(const struct eng_engine *e, const char *name,
  * threads are started on first need and kept). 0, -EINVAL, or -errno from thread creation.
  */
 int eng_engine_set_workers(struct eng_engine *e, uint32_t n);
+
+/*
+ * Thread: control. The backend says at what SCHED_FIFO priority its thread runs the cycle (0:
+ * not real-time: a server without real-time scheduling, SCHED_FIFO refused, an offline render).
+ * Workers then run one below it, and levels are shared with them only when both are real-time.
+ * Call it whenever the cycle's thread may have changed (each start). 0; -errno when the workers
+ * could not be made real-time (the cycle then runs every level itself: say so).
+ */
+int eng_engine_set_rt_priority(struct eng_engine *e, int priority);
 
 /*
  * Thread: control. The pacer node types call while they prepare (common/el-pace.h): between

@@ -36,9 +36,15 @@
 struct eng_graph;
 struct eng_inst;
 struct eng_node_env;
-struct eng_command;
 struct eng_settings;
 struct el_error;
+
+/* A batch's parameter change: inst is one of the plan's own steps, alive as long as the plan. */
+struct eng_plan_set {
+	struct eng_inst *inst; /* borrowed from the plan's steps */
+	unsigned param;
+	double value;
+};
 
 enum eng_ramp {
 	ENG_RAMP_STEADY,
@@ -103,7 +109,7 @@ struct eng_plan {
 	bool has_partners;    /* any step crossfades from a replaced instance */
 
 	/* Parameter changes applied when the RT thread adopts the plan (a batch). Owned. */
-	struct eng_command *sets;
+	struct eng_plan_set *sets;
 	size_t n_sets;
 
 	/* RT */

@@ -11,14 +11,23 @@
  * reads is alive. A slot is rewritten only two jobs later, which also changes claim, so a
  * worker that read a stale slot fails its CAS. Slot fields are atomics: a stale read is then a
  * harmless value, not a data race.
+ *
+ * Waking. Workers taking part wait on `wake`; the others (index >= active) are parked on
+ * `park`, so the RT thread's futex wake of at most `active` threads reaches only workers that
+ * will claim steps. A change of the count bumps both words and wakes everyone to re-sort.
+ *
+ * Priority. Workers run one below the cycle's thread (eng_workers_set_priority()), whatever
+ * backend owns that thread; when either is not real-time nothing is shared (`realtime`).
  */
 #include <errno.h>
 #include <linux/futex.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/el-macros.h"
@@ -42,12 +51,14 @@ struct worker {
 struct eng_workers {
 	eng_step_fn fn;
 	void *userdata;
-	int rt_priority;
+	int priority; /* control thread only: SCHED_FIFO priority of the workers, 0 for none */
 	uint32_t max;
-	uint32_t started;        /* control thread only */
-	_Atomic uint32_t active; /* workers taking part */
-	_Atomic int rt_refused;
+	uint32_t started;          /* control thread only */
+	_Atomic uint32_t active;   /* workers taking part */
+	_Atomic bool realtime;     /* control -> RT: workers run real-time below the cycle */
 	_Atomic bool stop;
+	_Atomic uint32_t park;     /* futex word of the parked workers: bumped per count change */
+	uint32_t fallback_left;    /* RT thread only: levels still to run alone after a late one */
 	_Alignas(64) _Atomic uint64_t claim; /* seq << 32 | next step */
 	_Alignas(64) _Atomic uint32_t done;  /* steps finished in the current job */
 	_Alignas(64) _Atomic uint32_t wake;  /* futex word: bumped per job */
@@ -104,12 +115,30 @@ EL_RT static uint32_t rt_drain_job(struct eng_workers *w)
 	}
 }
 
+/* A worker not taking part sleeps on `park` until the count changes. */
+static bool parked(struct worker *me)
+{
+	struct eng_workers *w = me->pool;
+	/* acquire: pairs with eng_workers_set_count()'s release of park, after its store of active */
+	uint32_t p = atomic_load_explicit(&w->park, memory_order_acquire);
+
+	if (me->index < atomic_load_explicit(&w->active, memory_order_relaxed))
+		return false;
+	futex_wait(&w->park, p);
+	return true;
+}
+
 static void *worker_main(void *arg)
 {
 	struct worker *me = arg;
 	struct eng_workers *w = me->pool;
 	uint32_t seen = atomic_load_explicit(&w->wake, memory_order_acquire);
 
+	char name[16];
+
+	/* Named, so a trace or a test can tell the workers apart (the kernel keeps 15 bytes). */
+	snprintf(name, sizeof(name), "echoeld-work%u", me->index);
+	pthread_setname_np(pthread_self(), name);
 	on_worker = true;
 	/* Same arithmetic as the RT thread: decaying tails must not fall into denormals here. */
 	dsp_cpu_flush_denormals();
@@ -119,32 +148,64 @@ static void *worker_main(void *arg)
 
 		if (atomic_load_explicit(&w->stop, memory_order_acquire))
 			return NULL;
+		if (parked(me))
+			continue;
 		if (now == seen) {
 			futex_wait(&w->wake, seen);
 			continue;
 		}
 		seen = now;
-		if (me->index < atomic_load_explicit(&w->active, memory_order_relaxed)) {
-			/* Steps run here under the same real-time rules as on the RT thread. */
-			eng_rt_enter();
-			rt_drain_job(w);
-			eng_rt_exit();
-		}
+		/* Steps run here under the same real-time rules as on the RT thread. */
+		eng_rt_enter();
+		rt_drain_job(w);
+		eng_rt_exit();
 	}
 }
 
-EL_RT void eng_workers_run_level(struct eng_workers *w, const struct eng_plan_level *level,
-				 bool share)
+EL_RT static uint64_t rt_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * Waits until every step of the job has finished: what remains are steps a worker claimed (see
+ * eng_workers_run_level()). Returns how far past deadline_ns that was, 0 if in time. The clock is
+ * read once every 64 spins: a vDSO read costs about as much as a few dozen pauses.
+ */
+EL_RT static uint64_t rt_wait_done(struct eng_workers *w, uint32_t n, uint64_t deadline_ns)
+{
+	uint64_t now = 0;
+
+	/* acquire: pairs with each worker's release of done, making its output visible */
+	for (uint32_t spins = 0; atomic_load_explicit(&w->done, memory_order_acquire) < n;
+	     spins++) {
+		if ((spins & 63) == 63 && now <= deadline_ns)
+			now = rt_now_ns();
+		cpu_relax();
+	}
+	return now > deadline_ns ? rt_now_ns() - deadline_ns : 0;
+}
+
+EL_RT uint64_t eng_workers_run_level(struct eng_workers *w, const struct eng_plan_level *level,
+				     bool share, uint64_t deadline_ns, uint32_t fallback_levels)
 {
 	uint32_t n = level->count;
-	/* relaxed: the count is a hint; a worker outside it just stays asleep */
+	/* relaxed: the count is a hint; a worker outside it just stays parked */
 	uint32_t active = atomic_load_explicit(&w->active, memory_order_relaxed);
+	/* relaxed: a hint too; the priorities it stands for were set before it was stored */
+	bool realtime = atomic_load_explicit(&w->realtime, memory_order_relaxed);
 	struct job_slot *slot;
+	uint64_t late;
 
-	if (n < 2 || active == 0 || !share) {
+	if (w->fallback_left)
+		w->fallback_left--;
+	if (n < 2 || active == 0 || !share || !realtime || w->fallback_left) {
 		for (uint32_t i = 0; i < n; i++)
 			w->fn(w->userdata, level, i);
-		return;
+		return 0;
 	}
 	w->seq++;
 	slot = &w->jobs[w->seq & 1];
@@ -161,21 +222,20 @@ EL_RT void eng_workers_run_level(struct eng_workers *w, const struct eng_plan_le
 	 * what remains are steps a worker claimed, and a worker claims a step only while it is
 	 * awake and running, just before running it: the wait is never for a sleeping thread
 	 * (a worker woken too late finds the job drained and claims nothing). It lasts at most the
-	 * longest of those steps' processing time, which is at most the level's work that the RT
-	 * thread would otherwise have done alone, provided the worker keeps its CPU. Workers run
-	 * SCHED_FIFO at [engine] rt_priority - 1, so only real-time threads of higher priority can
-	 * preempt them (not the RT thread: it spins here on another CPU, or the worker could not
-	 * have run to claim anything). Where real-time scheduling was refused (the daemon warns),
-	 * the bound becomes the kernel's scheduling latency for a normal thread.
+	 * longest of those steps' processing time, provided the worker keeps its CPU: workers run
+	 * SCHED_FIFO one below the cycle's thread (levels are not shared otherwise), so only
+	 * real-time threads above the cycle can preempt them.
 	 *
-	 * There is no sound fallback beyond that: a claimed step's node state and output buffers
-	 * are in use by the worker, so the RT thread can neither run the step again nor go on to
-	 * the levels that read its output. A stalled worker therefore makes the cycle late (the
-	 * backend counts it), exactly as a preempted RT thread would; it never makes it wrong.
+	 * A claimed step's node state and output buffers are in use by the worker, so the RT
+	 * thread can neither run the step again nor go on to the levels that read its output: it
+	 * waits on. Past the deadline the level is late: the caller reports it, and the next levels
+	 * run here alone, so a worker that stalls (a debugger, a higher real-time thread) costs one
+	 * late level, not one per level, until sharing is tried again.
 	 */
-	/* acquire: pairs with each worker's release of done, making its output visible */
-	while (atomic_load_explicit(&w->done, memory_order_acquire) < n)
-		cpu_relax();
+	late = rt_wait_done(w, n, deadline_ns);
+	if (late)
+		w->fallback_left = fallback_levels;
+	return late;
 }
 
 bool eng_workers_on_worker(void)
@@ -183,41 +243,35 @@ bool eng_workers_on_worker(void)
 	return on_worker;
 }
 
+/* Thread: control. Sets thread t's scheduling to the pool's priority (normal when 0). */
+static int worker_apply_priority(const struct eng_workers *w, pthread_t t)
+{
+	struct sched_param sp = {.sched_priority = w->priority};
+
+	return -pthread_setschedparam(t, w->priority > 0 ? SCHED_FIFO : SCHED_OTHER, &sp);
+}
+
 static int worker_start(struct eng_workers *w, struct worker *t)
 {
-	pthread_attr_t attr;
-	struct sched_param sp = {.sched_priority = w->rt_priority};
-	int r;
+	int r = pthread_create(&t->thread, NULL, worker_main, t);
 
-	pthread_attr_init(&attr);
-	if (w->rt_priority > 0) {
-		pthread_attr_setinheritsched(&attr, PTHREAD_EXPLICIT_SCHED);
-		pthread_attr_setschedpolicy(&attr, SCHED_FIFO);
-		pthread_attr_setschedparam(&attr, &sp);
-	}
-	r = pthread_create(&t->thread, &attr, worker_main, t);
-	if (r == EPERM && w->rt_priority > 0) {
-		/* No right to real-time scheduling: run anyway, and let the caller warn. */
-		atomic_store_explicit(&w->rt_refused, 1, memory_order_relaxed);
-		pthread_attr_setinheritsched(&attr, PTHREAD_INHERIT_SCHED);
-		r = pthread_create(&t->thread, &attr, worker_main, t);
-	}
-	pthread_attr_destroy(&attr);
 	if (r)
 		return -r;
 	t->started = true;
+	/* A refusal here can only come after a successful set_priority() lost its right:
+	 * share nothing rather than spin on an ordinary thread. */
+	if (worker_apply_priority(w, t->thread) < 0)
+		atomic_store_explicit(&w->realtime, false, memory_order_relaxed);
 	return 0;
 }
 
-int eng_workers_new(uint32_t max, int rt_priority, eng_step_fn fn, void *userdata,
-		    struct eng_workers **ret)
+int eng_workers_new(uint32_t max, eng_step_fn fn, void *userdata, struct eng_workers **ret)
 {
 	struct eng_workers *w = aligned_alloc(64, EL_ALIGN_UP(sizeof(*w), 64));
 
 	if (!w)
 		return -ENOMEM;
-	*w = (struct eng_workers){
-		.fn = fn, .userdata = userdata, .rt_priority = rt_priority, .max = max};
+	*w = (struct eng_workers){.fn = fn, .userdata = userdata, .max = max};
 	w->threads = calloc(max + 1, sizeof(*w->threads));
 	if (!w->threads) {
 		free(w);
@@ -231,13 +285,22 @@ int eng_workers_new(uint32_t max, int rt_priority, eng_step_fn fn, void *userdat
 	return 0;
 }
 
+/* Every worker re-reads active: parked ones may take part now, others may have to park. */
+static void wake_all(struct eng_workers *w)
+{
+	/* release: pairs with the workers' acquire of park and wake, after the store of active */
+	atomic_fetch_add_explicit(&w->park, 1, memory_order_release);
+	atomic_fetch_add_explicit(&w->wake, 1, memory_order_release);
+	futex_wake(&w->park, (int)w->max);
+	futex_wake(&w->wake, (int)w->max);
+}
+
 struct eng_workers *eng_workers_free(struct eng_workers *w)
 {
 	if (!w)
 		return NULL;
 	atomic_store_explicit(&w->stop, true, memory_order_release);
-	atomic_fetch_add_explicit(&w->wake, 1, memory_order_release);
-	futex_wake(&w->wake, (int)w->max);
+	wake_all(w);
 	for (uint32_t i = 0; i < w->started; i++)
 		pthread_join(w->threads[i].thread, NULL);
 	free(w->threads);
@@ -256,6 +319,27 @@ int eng_workers_set_count(struct eng_workers *w, uint32_t n)
 		w->started++;
 	}
 	atomic_store_explicit(&w->active, n, memory_order_relaxed);
+	wake_all(w);
+	return 0;
+}
+
+int eng_workers_set_priority(struct eng_workers *w, int priority)
+{
+	int r = 0;
+
+	/* Ordinary threads first: no level is shared while priorities change. */
+	atomic_store_explicit(&w->realtime, false, memory_order_relaxed);
+	w->priority = priority > 1 ? priority - 1 : priority > 0 ? 1 : 0;
+	for (uint32_t i = 0; i < w->started && r == 0; i++)
+		r = worker_apply_priority(w, w->threads[i].thread);
+	if (r < 0) {
+		w->priority = 0;
+		for (uint32_t i = 0; i < w->started; i++)
+			worker_apply_priority(w, w->threads[i].thread);
+		return r;
+	}
+	/* relaxed: the RT thread only reads it as a hint; the priorities are set already */
+	atomic_store_explicit(&w->realtime, w->priority > 0, memory_order_relaxed);
 	return 0;
 }
 
@@ -264,7 +348,7 @@ uint32_t eng_workers_get_count(const struct eng_workers *w)
 	return atomic_load_explicit(&((struct eng_workers *)w)->active, memory_order_relaxed);
 }
 
-int eng_workers_rt_refused(const struct eng_workers *w)
+bool eng_workers_get_realtime(const struct eng_workers *w)
 {
-	return atomic_load_explicit(&((struct eng_workers *)w)->rt_refused, memory_order_relaxed);
+	return atomic_load_explicit(&((struct eng_workers *)w)->realtime, memory_order_relaxed);
 }

@@ -21,12 +21,11 @@ struct eng_workers;
 typedef void (*eng_step_fn)(void *userdata, const struct eng_plan_level *level, uint32_t i);
 
 /*
- * Thread: control. A pool that can grow to max threads (none started yet). rt_priority > 0
- * asks for SCHED_FIFO at that priority (falls back to normal scheduling if refused).
- * 0 with *ret; -ENOMEM.
+ * Thread: control. A pool that can grow to max threads (none started yet). Its threads are not
+ * real-time, and levels are not shared with them, until eng_workers_set_priority() says the
+ * cycle's thread is. 0 with *ret; -ENOMEM.
  */
-int eng_workers_new(uint32_t max, int rt_priority, eng_step_fn fn, void *userdata,
-		    struct eng_workers **ret);
+int eng_workers_new(uint32_t max, eng_step_fn fn, void *userdata, struct eng_workers **ret);
 
 /* Thread: control. Stops and joins every thread. Accepts NULL; returns NULL. */
 struct eng_workers *eng_workers_free(struct eng_workers *w);
@@ -34,17 +33,32 @@ struct eng_workers *eng_workers_free(struct eng_workers *w);
 /* Thread: control. n threads take part from now on (started if needed). 0, -EINVAL, -errno. */
 int eng_workers_set_count(struct eng_workers *w, uint32_t n);
 
+/*
+ * Thread: control. The SCHED_FIFO priority of the thread that runs the cycle (0: it is not
+ * real-time). Workers then run at priority - 1 (at least 1), so nothing but a real-time thread
+ * above the cycle's own can preempt a step the cycle waits for. A cycle that is not real-time
+ * shares no level: its workers would be ordinary threads it might spin on while they wait for
+ * a CPU. 0; -EPERM (or another -errno) when the workers could not be made real-time: they then
+ * stay ordinary threads and the cycle runs every level itself.
+ */
+int eng_workers_set_priority(struct eng_workers *w, int priority);
+
 /* Thread: any. Threads taking part. */
 uint32_t eng_workers_get_count(const struct eng_workers *w);
 
-/* Thread: any. Did setting real-time scheduling for the threads fail? */
-int eng_workers_rt_refused(const struct eng_workers *w);
+/* Thread: any. Do levels get shared (the workers run real-time, below the cycle)? */
+bool eng_workers_get_realtime(const struct eng_workers *w);
 
 /* Thread: any. Is the calling thread one of the pool's workers (of any pool)? */
 bool eng_workers_on_worker(void);
 
 /*
- * Thread: RT. Runs all steps of level — shared with the workers when share is true, alone
- * otherwise — and returns when every step has finished.
+ * Thread: RT. Runs all steps of level — shared with the workers when share is true and they are
+ * real-time, alone otherwise — and returns when every step has finished. A step a worker claimed
+ * cannot be taken back (its node state and buffers are in use), so the wait for it may pass
+ * deadline_ns (CLOCK_MONOTONIC): the level is then late, and the pool shares no level for the
+ * next fallback_levels levels, running them on the RT thread alone. Returns how long past the
+ * deadline the level finished (ns), 0 when it was in time.
  */
-void eng_workers_run_level(struct eng_workers *w, const struct eng_plan_level *level, bool share);
+uint64_t eng_workers_run_level(struct eng_workers *w, const struct eng_plan_level *level,
+			       bool share, uint64_t deadline_ns, uint32_t fallback_levels);

@@ -97,7 +97,7 @@ static void run(unsigned workers)
 	pthread_t t;
 
 	rt.engine = test_engine_new(c, "/tmp");
-	assert_int_equal(pthread_create(&t, NULL, rt_main, &rt), 0);
+	test_engine_rt_thread(rt.engine, &t, rt_main, &rt);
 	/* The consumer side, concurrently with the producer. */
 	while (!atomic_load_explicit(&rt.done, memory_order_acquire)) {
 		struct timespec ms = {0, 1000000};
