@@ -6,8 +6,13 @@
  * DESIGN: the process callback (JACK's RT thread) reads one immutable port table through an
  * atomic pointer, fetches each port's buffer and runs the engine's cycle; it never allocates,
  * locks or logs. The control thread builds a new table whenever the graph's channels change,
- * publishes it, and frees the old one (and unregisters ports that went away) once the RT thread
- * has shown, by storing the pointer it used, that it moved on. Everything the server tells us
+ * publishes it, and retires the old one. A retired table is freed (and the ports only it had
+ * are unregistered) once no cycle can still read it: every callback bumps a generation counter
+ * when it starts (odd: inside a cycle) and when it ends (even), and a table retired while the
+ * generation was g is free when g was even (no cycle ran then; later ones load the new table)
+ * or the generation has moved past g (the cycle that might hold it has ended). This holds
+ * whether or not the server runs us in real time: a callback preempted mid-cycle keeps its
+ * table alive, however long it is held up. Everything the server tells us
  * outside the process callback (shutdown, a new buffer size or rate, an xrun) only sets atomic
  * flags or counters; tick() acts on them on the control thread: it reconnects with backoff after
  * the server went away — restoring the connections our ports had — and asks the daemon to
@@ -18,6 +23,7 @@
 #include <jack/jack.h>
 #include <jack/metadata.h>
 #include <jack/statistics.h>
+#include <jack/thread.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -42,6 +48,8 @@
 
 /* Ports by engine channel number (NULL: no port), and the RT thread's buffer pointers. */
 struct port_table {
+	struct port_table *older; /* control thread: the next older retired table */
+	uint64_t retired_gen;     /* control thread: the RT generation when it was replaced */
 	unsigned n_capture, n_playback;
 	jack_port_t *capture_ports[MAX_CHANNELS];
 	jack_port_t *playback_ports[MAX_CHANNELS];
@@ -67,10 +75,10 @@ struct jack_be {
 	bool active;       /* jack_activate()d: our ports are in the graph, with connections */
 	bool cycles_moved; /* the last tick saw cycles advance: the server is alive */
 
-	_Atomic(struct port_table *) table;   /* control -> RT */
-	_Atomic(struct port_table *) rt_seen; /* RT -> control: the table the last cycle used */
-	struct port_table *retired;           /* waiting for the RT thread to move on */
-	pthread_mutex_t lock;                 /* tables vs. the latency callback (not RT) */
+	_Atomic(struct port_table *) table; /* control -> RT */
+	_Atomic uint64_t rt_gen;            /* RT -> control: bumped at each callback's start and end */
+	struct port_table *retired;         /* newest first: waiting for the cycles that may read them */
+	pthread_mutex_t lock;               /* tables vs. the latency callback (not RT) */
 
 	_Atomic bool shutdown; /* the server went away */
 	_Atomic bool restart;  /* the server changed rate or block */
@@ -93,13 +101,8 @@ static uint64_t now_ms(void)
 
 /* ---- callbacks from JACK's threads ---- */
 
-EL_RT static int rt_run(jack_nframes_t n, struct jack_be *b)
+EL_RT static int rt_run(jack_nframes_t n, struct port_table *t, struct jack_be *b)
 {
-	/* acquire: pairs with the control thread's release when it publishes a table */
-	struct port_table *t = atomic_load_explicit(&b->table, memory_order_acquire);
-
-	/* release: the control thread may free what this cycle no longer uses once it sees this */
-	atomic_store_explicit(&b->rt_seen, t, memory_order_release);
 	if (!t)
 		return 0;
 	dsp_cpu_flush_denormals(); /* JACK's thread: its own MXCSR, set it every time (cheap) */
@@ -125,10 +128,22 @@ EL_RT static int rt_run(jack_nframes_t n, struct jack_be *b)
  * the engine's cycle too: fetching the port buffers is part of our RT path. */
 EL_RT static int rt_process(jack_nframes_t n, void *arg)
 {
+	struct jack_be *b = arg;
+	struct port_table *t;
 	int r;
 
 	eng_rt_enter();
-	r = rt_run(n, arg);
+	/*
+	 * seq_cst, both: with the control thread's seq_cst store of a new table and load of the
+	 * generation (retire_table()) this is a store-load pair on each side, so either this cycle
+	 * loads the new table or the control thread sees the odd generation and waits for its end.
+	 */
+	atomic_fetch_add_explicit(&b->rt_gen, 1, memory_order_seq_cst);
+	t = atomic_load_explicit(&b->table, memory_order_seq_cst);
+	r = rt_run(n, t, b);
+	/* release: every read of t above happens before the control thread, acquiring the even
+	 * generation in reap_tables(), frees it */
+	atomic_fetch_add_explicit(&b->rt_gen, 1, memory_order_release);
 	eng_rt_exit();
 	return r;
 }
@@ -197,7 +212,7 @@ static void on_latency(jack_latency_callback_mode_t mode, void *arg)
 
 /* ---- ports ---- */
 
-/* Our existing port called short_name in the current table, or NULL. */
+/* Our existing port called short_name in table t, or NULL. */
 static jack_port_t *find_port(const struct port_table *t, const char *short_name)
 {
 	for (unsigned c = 0; t && c < t->n_capture; c++)
@@ -229,7 +244,11 @@ static jack_port_t *port_for(struct jack_be *b, const struct port_table *old,
 	jack_port_t *p;
 
 	snprintf(name, sizeof(name), "%s_%u", io->node, io->channel);
+	/* A port a retired table still holds is still registered: take it back (JACK would refuse
+	 * a second port of the same name). */
 	p = find_port(old, name);
+	for (const struct port_table *t = b->retired; !p && t; t = t->older)
+		p = find_port(t, name);
 	if (p && (jack_port_flags(p) & JackPortIsOutput) == (io->playback ? JackPortIsOutput : 0))
 		return p;
 	/* Inputs of the graph are JACK input ports: other clients' outputs feed them. */
@@ -243,25 +262,85 @@ static jack_port_t *port_for(struct jack_be *b, const struct port_table *old,
 	return p;
 }
 
-/* Frees the retired table once the RT thread has used a newer one (or is not running). */
-static void reap_table(struct jack_be *b, bool force)
+/* Is port p in the current table or in a retired table still in use? */
+static bool port_in_use(struct jack_be *b, const jack_port_t *p)
 {
-	struct port_table *t = b->retired;
+	if (table_has(atomic_load_explicit(&b->table, memory_order_relaxed), p))
+		return true;
+	for (const struct port_table *t = b->retired; t; t = t->older)
+		if (table_has(t, p))
+			return true;
+	return false;
+}
 
-	if (!t || (!force && atomic_load_explicit(&b->rt_seen, memory_order_acquire) == t))
+/* Is port p in t or a table older than it? */
+static bool port_in_chain(const struct port_table *t, const jack_port_t *p)
+{
+	for (; t; t = t->older)
+		if (table_has(t, p))
+			return true;
+	return false;
+}
+
+/*
+ * Frees the chain of tables t (unlinked from the retired list already), unregistering each port
+ * no table in use has; a port in several of them is unregistered once, with the oldest.
+ */
+static void free_tables(struct jack_be *b, struct port_table *t)
+{
+	while (t) {
+		struct port_table *older = t->older;
+
+		for (unsigned dir = 0; dir < 2; dir++)
+			for (unsigned c = 0; c < (dir ? t->n_playback : t->n_capture); c++) {
+				jack_port_t *p = dir ? t->playback_ports[c] : t->capture_ports[c];
+
+				if (p && !port_in_use(b, p) && !port_in_chain(older, p))
+					jack_port_unregister(b->client, p);
+			}
+		free(t);
+		t = older;
+	}
+}
+
+/* Can no cycle read a table retired at generation gen any more? */
+static bool retired_done(struct jack_be *b, uint64_t gen)
+{
+	/* acquire: pairs with the release at the end of the callback that made it even */
+	return gen % 2 == 0 || atomic_load_explicit(&b->rt_gen, memory_order_acquire) != gen;
+}
+
+/*
+ * Frees the retired tables no cycle can read any more. Generations only grow, so once one table
+ * is done every older one is: cut the list at the newest done table and free from there.
+ */
+static void reap_tables(struct jack_be *b)
+{
+	struct port_table **link = &b->retired, *t;
+
+	while (*link && !retired_done(b, (*link)->retired_gen))
+		link = &(*link)->older;
+	t = *link;
+	*link = NULL;
+	free_tables(b, t);
+}
+
+/* Replaces the RT side's table with t; the old one waits in the retired list. */
+static void retire_table(struct jack_be *b, struct port_table *t)
+{
+	struct port_table *old;
+
+	pthread_mutex_lock(&b->lock);
+	old = atomic_load_explicit(&b->table, memory_order_relaxed);
+	/* seq_cst: the table is complete before the RT thread can see it (release), and this
+	 * store is ordered before the load of the generation below (rt_process()) */
+	atomic_store_explicit(&b->table, t, memory_order_seq_cst);
+	pthread_mutex_unlock(&b->lock);
+	if (!old)
 		return;
-	for (unsigned c = 0; c < t->n_capture; c++)
-		if (t->capture_ports[c] &&
-		    !table_has(atomic_load_explicit(&b->table, memory_order_relaxed),
-			       t->capture_ports[c]))
-			jack_port_unregister(b->client, t->capture_ports[c]);
-	for (unsigned c = 0; c < t->n_playback; c++)
-		if (t->playback_ports[c] &&
-		    !table_has(atomic_load_explicit(&b->table, memory_order_relaxed),
-			       t->playback_ports[c]))
-			jack_port_unregister(b->client, t->playback_ports[c]);
-	free(t);
-	b->retired = NULL;
+	old->retired_gen = atomic_load_explicit(&b->rt_gen, memory_order_seq_cst);
+	old->older = b->retired;
+	b->retired = old;
 }
 
 static int jack_ports_changed(void *be, struct el_error *reterr)
@@ -273,7 +352,7 @@ static int jack_ports_changed(void *be, struct el_error *reterr)
 
 	if (!t)
 		return el_error_set(reterr, -ENOMEM, "out of memory");
-	reap_table(b, b->retired != NULL); /* at most one retired table: wait no further */
+	reap_tables(b);
 	old = atomic_load_explicit(&b->table, memory_order_relaxed);
 	for (size_t i = 0; i < n && i < EL_N_ELEMENTS(io); i++) {
 		jack_port_t *p;
@@ -294,13 +373,8 @@ static int jack_ports_changed(void *be, struct el_error *reterr)
 			t->n_capture = EL_MAX(t->n_capture, io[i].index + 1);
 		}
 	}
-	pthread_mutex_lock(&b->lock);
-	/* release: the table is complete before the RT thread can see it */
-	atomic_store_explicit(&b->table, t, memory_order_release);
-	pthread_mutex_unlock(&b->lock);
-	b->retired = old;
-	if (!jack_is_realtime(b->client) || !b->engine)
-		reap_table(b, true);
+	retire_table(b, t);
+	reap_tables(b); /* at once when no cycle runs (not activated yet, or between cycles) */
 	jack_recompute_total_latencies(b->client);
 	return 0;
 }
@@ -383,11 +457,14 @@ static void client_close(struct jack_be *b)
 	jack_client_close(b->client); /* also deactivates: no cycle runs after this */
 	b->client = NULL;
 	b->active = false;
+	/* Its ports died with the client, and no callback runs any more. */
 	t = atomic_exchange_explicit(&b->table, NULL, memory_order_relaxed);
-	free(t); /* its ports died with the client */
-	free(b->retired);
-	b->retired = NULL;
-	atomic_store_explicit(&b->rt_seen, NULL, memory_order_relaxed);
+	free(t);
+	while (b->retired) {
+		t = b->retired;
+		b->retired = t->older;
+		free(t);
+	}
 }
 
 static void jack_be_free(struct jack_be *b)
@@ -496,6 +573,10 @@ static int activate(struct jack_be *b, struct el_error *reterr)
 		return el_error_set(reterr, -EIO, "cannot activate the JACK client");
 	b->active = true;
 	b->realtime = jack_is_realtime(b->client);
+	/* Workers run one below the process thread (the daemon warns when they cannot). */
+	eng_engine_set_rt_priority(b->engine,
+				   b->realtime ? EL_MAX(jack_client_real_time_priority(b->client), 0)
+					       : 0);
 	apply_rules(b);
 	/* after a server restart or a rebuild for new settings: the links we had come back */
 	restore_connections(b);
@@ -582,7 +663,7 @@ static enum be_state jack_tick(void *be)
 		atomic_store_explicit(&b->shutdown, true, memory_order_relaxed);
 		return reconnect(b);
 	}
-	reap_table(b, false);
+	reap_tables(b);
 	/* Only while cycles move: a server that died but is not yet detected answers with no
 	 * connections, which would overwrite the ones to restore. */
 	if (b->cycles_moved)
