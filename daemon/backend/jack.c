@@ -457,7 +457,12 @@ static void client_close(struct jack_be *b)
 	jack_client_close(b->client); /* also deactivates: no cycle runs after this */
 	b->client = NULL;
 	b->active = false;
-	/* Its ports died with the client, and no callback runs any more. */
+	/* Its ports died with the client, and no callback runs any more. A callback cut off
+	 * mid-cycle (it cannot block, but a server may die at any instant) would leave the
+	 * generation odd: make it even, so the next client's cycles keep odd meaning inside. */
+	atomic_store_explicit(&b->rt_gen,
+			      (atomic_load_explicit(&b->rt_gen, memory_order_relaxed) + 1) & ~1ull,
+			      memory_order_relaxed);
 	t = atomic_exchange_explicit(&b->table, NULL, memory_order_relaxed);
 	free(t);
 	while (b->retired) {
