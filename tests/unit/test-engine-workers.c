@@ -67,7 +67,7 @@ static size_t find_threads(const char *name, pid_t *ret, size_t n)
 
 	assert_non_null(d);
 	while ((de = readdir(d)) && found < n) {
-		char path[64], comm[32] = "";
+		char path[300], comm[32] = "";
 		FILE *f;
 
 		if (de->d_name[0] == '.')
