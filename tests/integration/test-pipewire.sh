@@ -97,7 +97,8 @@ EOF
 # ../shared/testing.md).
 pw_session_start "$dir"
 
-"$ECHOELD" --backend pipewire --socket "$dir/control" --config "$dir/echoeld.conf" \
+# --verbose: the log then tells how long each change of ports held PipeWire's data thread.
+"$ECHOELD" --backend pipewire --socket "$dir/control" --config "$dir/echoeld.conf" --verbose \
 	2>"$dir/echoeld.log" &
 e_pid=$!
 wait_for 10 "echoeld's socket" test -S "$dir/control"
@@ -164,5 +165,7 @@ if grep -Eq "RealtimeSanitizer|real-time unsafe|ThreadSanitizer|AddressSanitizer
 	"$dir/echoeld.log" "$dir/target.log"; then
 	fail "a sanitizer reported"
 fi
+# A figure, not a check (times are noisy): what the port changes cost the data thread.
+grep 'ports changed' "$dir/echoeld.log" | sed 's/^/# /'
 echo "ok: PipeWire node and ports, pw-link, audio through PipeWire, live port changes, target," \
 	"reconnect after a restart"
