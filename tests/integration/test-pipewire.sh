@@ -127,6 +127,9 @@ wait_for 5 "the tone to come back through PipeWire" loud "$dir/control"
 "$ECHOELCTL" --socket "$dir/control" node add extra output --input tone >/dev/null ||
 	fail "node add"
 wait_for 5 "the new node's ports" pw_has_port -o echoeld-it:extra_2
+# No step on the data thread covers more than one port: two ports and the switch, three steps.
+grep -q 'ports changed in 3 steps' "$dir/echoeld.log" ||
+	fail "adding two ports did not take one data-thread step per port"
 "$ECHOELCTL" --socket "$dir/control" node rm extra >/dev/null || fail "node rm"
 wait_for 5 "the removed node's ports to go" no_port -o echoeld-it:extra_1
 pw_linked echoeld-it:out_2 echo-null-sink:playback_FR || fail "a graph change lost a link"
