@@ -30,6 +30,20 @@
  * sum is in the frequency domain, so the gain must be constant within a block); they are at
  * most -60 dB of the output, so the steps are far below anything audible, and still one
  * inverse FFT per block.
+ *
+ * A reset (forget the history, on the RT thread when input resumes after a silence) must cost
+ * no more than a block, so it does not clear the FDL (capacity partitions: megabytes for a long
+ * max_taps). It counts instead: `filled` is how many partitions were written since the reset,
+ * and every multiply-accumulate stops there (rt_mac_range), growing by one partition per block
+ * until it reaches the partitions in use. It skips the partitions a cleared FDL would hold as
+ * zeros, and skipping them is bit-exact, not just close: after a reset the head is back at slot
+ * 0, so the partitions written since are exactly the first run of the ring walk (same chunk
+ * boundaries in the kernel) and the zeros were the second run, a kernel call of their own. That
+ * call added +0.0 to every sum, which changes nothing but a -0.0 (a flush-to-zero result) into
+ * +0.0; rt_add_silence() does that much, O(block), and only while the clip is short. The IR
+ * faded to during a swap and the partitions a tail change fades walk the same FDL through the
+ * same clip. The write prefetch (rt_prefetch_for_write) stays on the one slot the forward
+ * transform fills; the stale slots beyond `filled` are never read, so a reset touches no FDL.
  */
 #include <errno.h>
 #include <math.h>
@@ -39,6 +53,7 @@
 #include "common/el-macros.h"
 #include "common/el-pace.h"
 #include "dsp/fft.h"
+#include "dsp/fir-inspect.h"
 #include "dsp/fir-mac.h"
 #include "dsp/fir.h"
 #include "dsp/mem.h"
@@ -60,6 +75,7 @@ struct dsp_fir {
 	dsp_fir_mac_fn mac;
 
 	size_t head;     /* FDL slot of the newest input spectrum */
+	size_t filled;   /* partitions written since the last reset, at most capacity (DESIGN) */
 	float *fdl;      /* owned: capacity * 2 * block floats */
 	float *window;   /* owned: 2 * block input samples, the previous block then the current */
 	float *spectrum; /* owned: block + 1 complex values, interleaved, FFT in/out scratch */
@@ -367,18 +383,37 @@ EL_RT int dsp_fir_is_fading(const struct dsp_fir *fir)
 	return fir->fading;
 }
 
-/* acc += Σ X[n-p]·H[p] for partitions p0 <= p < p1 of ir (the FDL is a ring from head). */
+/*
+ * What a run of silent partitions adds to an accumulator: +0.0 to every value, which is not
+ * nothing, since -0.0 + +0.0 is +0.0 (a flush-to-zero sum can end at -0.0). Done once where
+ * their multiply-accumulate over a cleared FDL did it at least once, so no bit differs (DESIGN).
+ */
+EL_RT static void rt_add_silence(float *acc, float *nyq, size_t b)
+{
+	for (size_t i = 0; i < 2 * b; i++)
+		acc[i] += 0.0f;
+	*nyq += 0.0f;
+}
+
+/*
+ * acc += Σ X[n-p]·H[p] for partitions p0 <= p < p1 of ir (the FDL is a ring from head); those
+ * not written since the reset are silence, skipped (DESIGN).
+ */
 EL_RT static void rt_mac_range(struct dsp_fir *f, const struct dsp_fir_ir *ir, float *acc,
 			       float *nyq, size_t p0, size_t p1)
 {
-	size_t b = f->block, slot = (f->head + p0) % f->capacity, run;
+	size_t b = f->block, end = EL_MIN(p1, f->filled), slot, run;
 
-	if (p0 >= p1)
-		return;
-	run = EL_MIN(p1 - p0, f->capacity - slot);
-	f->mac(acc, f->fdl + slot * 2 * b, ir->spectra + p0 * 2 * b, run, b, nyq);
-	if (run < p1 - p0)
-		f->mac(acc, f->fdl, ir->spectra + (p0 + run) * 2 * b, p1 - p0 - run, b, nyq);
+	if (p0 < end) {
+		slot = (f->head + p0) % f->capacity;
+		run = EL_MIN(end - p0, f->capacity - slot);
+		f->mac(acc, f->fdl + slot * 2 * b, ir->spectra + p0 * 2 * b, run, b, nyq);
+		if (run < end - p0)
+			f->mac(acc, f->fdl, ir->spectra + (p0 + run) * 2 * b, end - p0 - run, b,
+			       nyq);
+	}
+	if (EL_MAX(p0, end) < p1)
+		rt_add_silence(acc, nyq, b);
 }
 
 /*
@@ -526,6 +561,7 @@ EL_RT static void rt_block_forward(struct dsp_fir *f, const float *in)
 	size_t b = f->block;
 
 	f->head = f->head ? f->head - 1 : f->capacity - 1;
+	f->filled += f->filled < f->capacity;
 	rt_prefetch_for_write(f->fdl + f->head * 2 * b, 2 * b);
 	memmove(f->window, f->window + b, b * sizeof(float));
 	memcpy(f->window + b, in, b * sizeof(float));
@@ -578,14 +614,26 @@ EL_RT void dsp_fir_process(struct dsp_fir *fir, const float *in, float *out, siz
 	dsp_fir_process_many(&fir, 1, &in, &out, n);
 }
 
+/* O(block): the FDL is not cleared, only no longer read (DESIGN). */
 EL_RT void dsp_fir_reset(struct dsp_fir *fir)
 {
-	memset(fir->fdl, 0, fir->capacity * 2 * fir->block * sizeof(float));
 	memset(fir->window, 0, 2 * fir->block * sizeof(float));
 	fir->head = 0;
+	fir->filled = 0;
 }
 
 unsigned dsp_fir_get_block(const struct dsp_fir *fir)
 {
 	return fir->block;
+}
+
+const float *dsp_fir_get_fdl(const struct dsp_fir *fir, size_t *ret_floats)
+{
+	*ret_floats = fir->capacity * 2 * fir->block;
+	return fir->fdl;
+}
+
+size_t dsp_fir_get_filled(const struct dsp_fir *fir)
+{
+	return fir->filled;
 }

@@ -129,7 +129,10 @@ float dsp_fir_get_tail_db(const struct dsp_fir *fir);
  */
 size_t dsp_fir_ir_get_parts_for_tail(const struct dsp_fir_ir *ir, float tail_db);
 
-/* Thread: RT. Forgets the input history (silence from now on); keeps the IR. */
+/*
+ * Thread: RT. Forgets the input history (silence from now on); keeps the IR. O(block): the
+ * history is not cleared but no longer read, with the same output as if it were (fir.c).
+ */
 void dsp_fir_reset(struct dsp_fir *fir);
 
 /* Thread: any. The block size the convolver was made for. */

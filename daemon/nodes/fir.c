@@ -25,7 +25,8 @@
  *   tail. The convolvers' history is then silent for the current IR, but may still hold older
  *   input in the partitions beyond it (max_taps larger than the IR), which a longer IR swapped
  *   in later would play back as a ghost of audio from before the pause. So once a silence has
- *   lasted the tail, the next call clears the history (dsp_fir_reset) first, skipped or not.
+ *   lasted the tail, the next call forgets the history first, skipped or not (dsp_fir_reset:
+ *   O(block), the convolver stops reading the old partitions instead of clearing them).
  * - update_prepare() compares the file's path, stamp (inode, size, mtime) and the gain with the
  *   set last applied and makes no update when they match.
  * - Tail cut. The runtime parameter tail_db (the power policy's FIR tiers, docs/policy.md)

@@ -97,7 +97,8 @@ EOF
 # ../shared/testing.md).
 pw_session_start "$dir"
 
-"$ECHOELD" --backend pipewire --socket "$dir/control" --config "$dir/echoeld.conf" \
+# --verbose: the log then tells how long each change of ports held PipeWire's data thread.
+"$ECHOELD" --backend pipewire --socket "$dir/control" --config "$dir/echoeld.conf" --verbose \
 	2>"$dir/echoeld.log" &
 e_pid=$!
 wait_for 10 "echoeld's socket" test -S "$dir/control"
@@ -126,6 +127,9 @@ wait_for 5 "the tone to come back through PipeWire" loud "$dir/control"
 "$ECHOELCTL" --socket "$dir/control" node add extra output --input tone >/dev/null ||
 	fail "node add"
 wait_for 5 "the new node's ports" pw_has_port -o echoeld-it:extra_2
+# No step on the data thread covers more than one port: two ports and the switch, three steps.
+grep -q 'ports changed in 3 steps' "$dir/echoeld.log" ||
+	fail "adding two ports did not take one data-thread step per port"
 "$ECHOELCTL" --socket "$dir/control" node rm extra >/dev/null || fail "node rm"
 wait_for 5 "the removed node's ports to go" no_port -o echoeld-it:extra_1
 pw_linked echoeld-it:out_2 echo-null-sink:playback_FR || fail "a graph change lost a link"
@@ -164,5 +168,7 @@ if grep -Eq "RealtimeSanitizer|real-time unsafe|ThreadSanitizer|AddressSanitizer
 	"$dir/echoeld.log" "$dir/target.log"; then
 	fail "a sanitizer reported"
 fi
+# A figure, not a check (times are noisy): what the port changes cost the data thread.
+grep 'ports changed' "$dir/echoeld.log" | sed 's/^/# /'
 echo "ok: PipeWire node and ports, pw-link, audio through PipeWire, live port changes, target," \
 	"reconnect after a restart"
