@@ -109,6 +109,12 @@ int daemon_apply(struct daemon *d, struct conf *next, const struct eng_param_set
 	return 0;
 }
 
+static void warn_to_log(void *ctx, const char *message)
+{
+	(void)ctx;
+	log_warning("%s", message);
+}
+
 static int reload_config(struct daemon *d, const char *path, struct el_error *reterr)
 {
 	struct el_error perr = {0};
@@ -137,6 +143,7 @@ static int reload_config(struct daemon *d, const char *path, struct el_error *re
 	next.settings.pool_buffers = d->cfg.settings.pool_buffers;
 	setup_config_done(&d->cfg);
 	d->cfg = next;
+	setup_config_warn(&d->cfg, d->engine, warn_to_log, NULL);
 	log_info("reloaded %s", daemon_graph_name(d));
 	daemon_save_wisdom(d);
 	/* [policy] may have changed: restart the thread with it (overrides set over the socket
@@ -403,6 +410,7 @@ static int daemon_start(struct daemon *d, const struct daemon_options *o, struct
 	wisdom_load(); /* before the engine plans its transforms */
 	if ((r = start_engine(d, err)) < 0)
 		return r;
+	setup_config_warn(&d->cfg, d->engine, warn_to_log, NULL);
 	daemon_save_wisdom(d);
 	if ((r = daemon_policy_start(d, err)) < 0)
 		return r;
@@ -482,10 +490,12 @@ int daemon_check_config(const char *path)
 	/* every backend's section, whichever runs: a mistake in one is a mistake */
 	for (size_t i = 0; r == 0 && i < EL_N_ELEMENTS(check_backends); i++)
 		r = check_backends[i]->check_config(c.conf, &err);
-	if (r < 0)
+	if (r < 0) {
 		log_error("%s", err.message);
-	else
+	} else {
+		setup_config_warn(&c, e, warn_to_log, NULL);
 		log_info("%s: configuration is valid", graph_name(&c));
+	}
 	eng_engine_free(e);
 	setup_config_done(&c);
 	return r < 0 ? 1 : 0;
