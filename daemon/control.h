@@ -93,6 +93,9 @@ void ctl_server_broadcast(struct ctl_server *srv, unsigned bit, const char *name
 /* The graph changed: tells `graph` subscribers. */
 void ctl_server_notify_graph(struct ctl_server *srv);
 
+/* The path of the socket the server bound (borrowed), or NULL for one systemd passed. */
+const char *ctl_server_get_path(const struct ctl_server *srv);
+
 /* The settings the server runs with (borrowed). */
 const struct ctl_settings *ctl_server_get_settings(const struct ctl_server *srv);
 

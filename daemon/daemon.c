@@ -28,6 +28,7 @@
 #include "daemon/policy.h"
 #include "daemon/setup.h"
 #include "daemon/wisdom.h"
+#include "ipc/socket-path.h"
 
 /* Events are drained ten times a second: prompt enough for logs, cheap when idle. */
 #define TICK_USEC 100000
@@ -393,6 +394,29 @@ static int daemon_setup_loop(struct daemon *d)
 	return r;
 }
 
+/*
+ * On the own clock nothing reaches a sound card: a first user who hears nothing should read
+ * why, and where echoelctl finds the daemon, rather than guess.
+ */
+static void log_where_sound_goes(const struct daemon *d)
+{
+	const struct conf_entry *f =
+		conf_section_find(conf_find_section(d->cfg.conf, "dummy"), "capture_file");
+	const char *path = ctl_server_get_path(d->ctl);
+	char sock[IPC_SOCKET_PATH_MAX + 32];
+
+	if (path)
+		snprintf(sock, sizeof(sock), "'%s'", path);
+	else
+		snprintf(sock, sizeof(sock), "passed by systemd");
+	if (d->be_ops == &be_dummy_ops)
+		log_notice("own clock (backend dummy, no sound card or server): playback is "
+			   "discarded, capture %s%s%s; control socket %s",
+			   f ? "plays '" : "is silence", f ? f->value : "", f ? "'" : "", sock);
+	else
+		log_info("control socket %s", sock);
+}
+
 static int daemon_start(struct daemon *d, const struct daemon_options *o, struct el_error *err)
 {
 	struct ctl_settings ctl = {0};
@@ -425,6 +449,7 @@ static int daemon_start(struct daemon *d, const struct daemon_options *o, struct
 		 1000.0 * d->cfg.settings.block / d->cfg.settings.rate, st.nodes,
 		 eng_engine_get_capture_channels(d->engine),
 		 eng_engine_get_playback_channels(d->engine), st.workers);
+	log_where_sound_goes(d);
 	return 0;
 }
 
