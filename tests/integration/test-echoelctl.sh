@@ -8,7 +8,8 @@
 # re-reads the configuration file; `load` switches to a file under [ipc] file_dirs and refuses
 # one outside, as IR files named outside them (in `node add` or a loaded file); `monitor` shows
 # meters, load and a row per node, as plain lines in a pipe and redrawn in place on a terminal;
-# SIGTERM stops the daemon cleanly and removes its socket.
+# SIGTERM stops the daemon cleanly and removes its socket; `node remove` works as `node rm`
+# does.
 #
 # usage: test-echoelctl.sh ECHOELD ECHOELCTL
 set -eu
@@ -153,6 +154,15 @@ out '^input +tone$'
 ctl 0 node rm t2
 ctl 0 node list
 ! grep -q '^t2 ' "$dir/out" || fail "t2 still listed after node rm"
+# `node remove` is the protocol's word (node.remove), accepted beside `node rm`, also in batch.
+ctl 0 node add t2 tone freq=500
+ctl 0 node remove t2
+ctl 0 node list
+! grep -q '^t2 ' "$dir/out" || fail "t2 still listed after node remove"
+ctl 0 node add t2 tone freq=500
+printf 'node remove t2\n' | ctl 0 batch
+ctl 0 node list
+! grep -q '^t2 ' "$dir/out" || fail "t2 still listed after a batch's node remove"
 
 # A batch from standard input.
 ctl 0 batch <<'EOF'
