@@ -541,6 +541,12 @@ void ctl_server_broadcast(struct ctl_server *srv, unsigned bit, const char *name
 	free(line);
 }
 
+void ctl_server_announce_stop(struct ctl_server *srv)
+{
+	/* client_queue() sends at once what the socket takes; the rest goes with the client */
+	ctl_server_broadcast(srv, CTL_EVENT_STOPPING, "stopping", json_object());
+}
+
 void ctl_server_notify_graph(struct ctl_server *srv)
 {
 	struct eng_stats st;

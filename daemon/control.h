@@ -49,6 +49,7 @@ enum ctl_event {
 	CTL_EVENT_CLIP = 1u << 4,
 	CTL_EVENT_GRAPH = 1u << 5,
 	CTL_EVENT_POLICY = 1u << 6,
+	CTL_EVENT_STOPPING = 1u << 7,
 };
 
 /*
@@ -83,6 +84,12 @@ int ctl_settings_check_conf_paths(const struct ctl_settings *s, const struct con
  */
 int ctl_server_new(struct daemon *d, struct ctl_settings *s, struct ctl_server **ret,
 		   struct el_error *reterr);
+
+/*
+ * The daemon stops normally (SIGTERM, SIGINT): tells `stopping` subscribers, as far as their
+ * sockets take it now, so they can tell a stop from a crash before the connection closes.
+ */
+void ctl_server_announce_stop(struct ctl_server *srv);
 
 /* Closes every client and the socket, removes the socket file. Accepts NULL; returns NULL. */
 struct ctl_server *ctl_server_free(struct ctl_server *srv);

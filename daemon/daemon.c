@@ -480,6 +480,8 @@ int daemon_run(const struct daemon_options *o)
 		r = sd_event_loop(d.event);
 	if (r < 0)
 		log_error("%s", err.message[0] ? err.message : strerror(-r));
+	else
+		ctl_server_announce_stop(d.ctl);
 	daemon_policy_stop(&d);
 	free(d.policy_snap);
 	free(d.policy_view);

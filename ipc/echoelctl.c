@@ -36,6 +36,7 @@
 struct ctl {
 	struct echoel_client *client;
 	char path[IPC_SOCKET_PATH_MAX + 64];
+	bool stopped; /* the daemon said it stops (a `stopping` event) */
 };
 
 static struct ctl ctl;
@@ -170,8 +171,38 @@ int echoelctl_next_event(int timeout_ms, json_t **ret_event)
 	return echoel_client_next_event(ctl.client, timeout_ms, ret_event);
 }
 
+void echoelctl_note_stopped(void)
+{
+	if (!ctl.stopped)
+		fputs("echoelctl: the daemon stopped\n", stderr);
+	ctl.stopped = true;
+}
+
+bool echoelctl_daemon_stopped(void)
+{
+	return ctl.stopped;
+}
+
+/* Is a `stopping` event among those that came before the connection closed? */
+static bool saw_stopping(void)
+{
+	json_t *ev;
+
+	while (!ctl.stopped && echoel_client_next_event(ctl.client, 0, &ev) == 0) {
+		const char *name = json_string_value(json_object_get(ev, "event"));
+
+		if (name && !strcmp(name, "stopping"))
+			echoelctl_note_stopped();
+		json_decref(ev);
+	}
+	return ctl.stopped;
+}
+
 int echoelctl_connection_failed(int r)
 {
+	/* a normal stop closes the connection too, but says so first (to its subscribers) */
+	if (r == -ECONNRESET && saw_stopping())
+		return EXIT_CONNECT;
 	fprintf(stderr, "echoelctl: '%s': %s\n", ctl.path,
 		r == -EPROTO ? "not an echoeld control socket" : strerror(-r));
 	return EXIT_CONNECT;

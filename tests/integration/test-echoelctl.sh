@@ -8,8 +8,8 @@
 # re-reads the configuration file; `load` switches to a file under [ipc] file_dirs and refuses
 # one outside, as IR files named outside them (in `node add` or a loaded file); `monitor` shows
 # meters, load and a row per node, as plain lines in a pipe and redrawn in place on a terminal;
-# SIGTERM stops the daemon cleanly and removes its socket; `node remove` works as `node rm`
-# does.
+# SIGTERM stops the daemon cleanly and removes its socket, and a running monitor then says the
+# daemon stopped and exits 0; `node remove` works as `node rm` does.
 #
 # usage: test-echoelctl.sh ECHOELD ECHOELCTL
 set -eu
@@ -20,8 +20,9 @@ ECHOELCTL=$2
 . "$(dirname "$0")/../lib.sh"
 dir=$(mktemp -d /tmp/test-echoelctl-XXXXXX) # /tmp: the socket path must fit sockaddr_un
 pid=''
+mpid=''
 cleanup() {
-	kill_reap "$pid"
+	kill_reap "$pid" "$mpid"
 	rm -rf "$dir"
 }
 trap cleanup EXIT
@@ -282,10 +283,20 @@ printf '[node.f]\ntype = fir\ninput = tone\nir = ../outside.conf\n' >"$dir/allow
 ctl 1 load "$dir/allowed/ir.conf"
 err "^echoelctl: permission: $dir/allowed/ir.conf:4: key 'ir': "
 
-# SIGTERM: a clean exit that removes the socket.
+# SIGTERM: a clean exit that removes the socket; a monitor running meanwhile says the daemon
+# stopped and exits 0 (a stop is not a failed connection).
+"$ECHOELCTL" --socket "$dir/control" monitor --rate 60 >"$dir/mon" 2>"$dir/mon.err" &
+mpid=$!
+wait_for 30 "monitor's first event" grep -q '^load ' "$dir/mon"
 term_wait "$pid"
 pid=''
 [ "$status" -eq 0 ] || fail "echoeld exited $status after SIGTERM"
+rc=0
+wait "$mpid" || rc=$?
+mpid=''
+[ "$rc" -eq 0 ] || { cat "$dir/mon.err"; fail "monitor exited $rc when the daemon stopped"; }
+grep -qx 'echoelctl: the daemon stopped' "$dir/mon.err" || { cat "$dir/mon.err";
+	fail "monitor did not say the daemon stopped"; }
 [ ! -e "$dir/control" ] || fail "echoeld left its socket behind"
 if grep -Eq "RealtimeSanitizer|real-time unsafe|ThreadSanitizer|AddressSanitizer|runtime error" \
 	"$dir/log"; then
