@@ -9,7 +9,8 @@
 # one outside, as IR files named outside them (in `node add` or a loaded file); `monitor` shows
 # meters, load and a row per node, as plain lines in a pipe and redrawn in place on a terminal;
 # SIGTERM stops the daemon cleanly and removes its socket, and a running monitor then says the
-# daemon stopped and exits 0; `node remove` works as `node rm` does.
+# daemon stopped and exits 0; `node remove` works as `node rm` does; a connect that would make
+# a cycle is refused naming the command.
 #
 # usage: test-echoelctl.sh ECHOELD ECHOELCTL
 set -eu
@@ -155,6 +156,12 @@ out '^input +tone$'
 ctl 0 node rm t2
 ctl 0 node list
 ! grep -q '^t2 ' "$dir/out" || fail "t2 still listed after node rm"
+# A connect that would close a cycle is refused naming the command, not a line of the file
+# that holds the other edges of the cycle.
+ctl 1 connect meter volume
+err "^echoelctl: conflict: connect: key 'input': cycle: volume -> meter -> volume$"
+ctl 0 node get volume
+out '^input +tone$'
 # `node remove` is the protocol's word (node.remove), accepted beside `node rm`, also in batch.
 ctl 0 node add t2 tone freq=500
 ctl 0 node remove t2
