@@ -28,6 +28,8 @@ struct conf_sec {
 struct conf {
 	struct conf_sec *sections;
 	size_t n_sections, capacity;
+	const char **warnings; /* owned array; the strings live in the arena */
+	size_t n_warnings;
 	struct conf_chunk *chunks; /* owned: the string arena, newest chunk first */
 };
 

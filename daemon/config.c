@@ -64,6 +64,8 @@ struct conf_parser {
 	const char *pos, *end; /* unread part of the text */
 	unsigned line;         /* number of the line last handed to inih */
 	size_t section;        /* index of the current section, or CONF_NO_SECTION */
+	unsigned *opened_at;   /* owned: per section index, its first header line in this file */
+	bool any_section;      /* this file has a section header */
 	int error;             /* first error (-errno), 0 while none */
 	struct el_error *reterr;
 };
@@ -119,6 +121,7 @@ struct conf *conf_free(struct conf *c)
 	for (size_t i = 0; i < c->n_sections; i++)
 		free(c->sections[i].entries);
 	free(c->sections);
+	free(c->warnings);
 	while (c->chunks) {
 		struct conf_chunk *next = c->chunks->next;
 
@@ -137,6 +140,39 @@ size_t conf_get_n_sections(const struct conf *c)
 const struct conf_section *conf_get_section(const struct conf *c, size_t i)
 {
 	return c && i < c->n_sections ? &c->sections[i].pub : NULL;
+}
+
+size_t conf_get_n_warnings(const struct conf *c)
+{
+	return c ? c->n_warnings : 0;
+}
+
+const char *conf_get_warning(const struct conf *c, size_t i)
+{
+	return c && i < c->n_warnings ? c->warnings[i] : NULL;
+}
+
+/* Adds a warning; being out of memory for one only loses the warning, never the load. */
+static void conf_add_warning(struct conf *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void conf_add_warning(struct conf *c, const char *fmt, ...)
+{
+	char text[EL_ERROR_MAX];
+	const char **a;
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	a = realloc(c->warnings, (c->n_warnings + 1) * sizeof(*a));
+	if (n < 0 || !a)
+		return;
+	c->warnings = a;
+	a[c->n_warnings] = conf_strndup(c, text, strlen(text));
+	if (a[c->n_warnings])
+		c->n_warnings++;
 }
 
 static size_t conf_find_section_index(const struct conf *c, const char *name, size_t len)
@@ -273,7 +309,17 @@ static int conf_parser_open_section(struct conf_parser *p, const char *name, siz
 	size_t i = conf_find_section_index(c, name, len);
 	struct conf_sec *s;
 
+	p->any_section = true;
 	if (i != CONF_NO_SECTION) {
+		/* Another file reopening it is a drop-in at work; the same file, likely a slip. */
+		if (p->opened_at[i])
+			conf_add_warning(c,
+					 "%s:%u: section [%s] repeats the one at line %u (their "
+					 "keys are merged)",
+					 p->file, p->line, c->sections[i].pub.name,
+					 p->opened_at[i]);
+		else
+			p->opened_at[i] = p->line;
 		*ret_index = i;
 		return 0;
 	}
@@ -294,6 +340,7 @@ static int conf_parser_open_section(struct conf_parser *p, const char *name, siz
 	s->pub.name = conf_strndup(c, name, len);
 	if (!s->pub.name)
 		return conf_parser_fail(p, -ENOMEM, "out of memory");
+	p->opened_at[c->n_sections] = p->line;
 	*ret_index = c->n_sections++;
 	return 0;
 }
@@ -432,12 +479,18 @@ static int conf_parse_text(struct conf *c, const char *name, const char *text, s
 	int r;
 
 	p.file = conf_strndup(c, name, strlen(name));
-	if (!p.file)
+	p.opened_at = calloc(CONF_MAX_SECTIONS, sizeof(*p.opened_at));
+	if (!p.file || !p.opened_at) {
+		free(p.opened_at);
 		return el_error_set(reterr, -ENOMEM, "%s: %s", name, strerror(ENOMEM));
+	}
 	conf_ini_setup();
 	r = ini_parse_stream(conf_reader, &p, conf_handler, &p);
+	free(p.opened_at);
 	if (p.error)
 		return p.error;
+	if (r == 0 && !p.any_section)
+		conf_add_warning(c, "%s: empty file: no [section] in it", name);
 	if (r > 0) {
 		p.line = (unsigned)r;
 		return conf_parser_syntax_error(&p);

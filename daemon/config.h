@@ -66,6 +66,17 @@ int conf_load_string(const char *text, const char *name, struct conf **ret,
 /* Accepts NULL; returns NULL. */
 struct conf *conf_free(struct conf *c);
 
+/*
+ * What loading found valid but probably not meant, one line each, `FILE: reason` or
+ * `FILE:LINE: reason`: a file with no section in it, a section header repeated in the same
+ * file (its keys merge into the earlier one's: a second [node.out] with another type turns the
+ * node into that type). A drop-in reopening a section of an earlier file is the documented way
+ * to change it and is not one. The caller decides where they go (the log, --check-config).
+ * conf_copy() and the editing calls start and keep none. Borrowed, valid until conf_free().
+ */
+size_t conf_get_n_warnings(const struct conf *c);
+const char *conf_get_warning(const struct conf *c, size_t i);
+
 size_t conf_get_n_sections(const struct conf *c);
 /* Borrowed, valid until conf_free(). i < conf_get_n_sections(). */
 const struct conf_section *conf_get_section(const struct conf *c, size_t i);

@@ -632,9 +632,9 @@ static const struct {
 	const char *name;
 	unsigned bit;
 } event_names[] = {
-	{"meters", CTL_EVENT_METERS}, {"load", CTL_EVENT_LOAD}, {"xrun", CTL_EVENT_XRUN},
-	{"late", CTL_EVENT_LATE},     {"clip", CTL_EVENT_CLIP}, {"graph", CTL_EVENT_GRAPH},
-	{"policy", CTL_EVENT_POLICY},
+	{"meters", CTL_EVENT_METERS}, {"load", CTL_EVENT_LOAD},         {"xrun", CTL_EVENT_XRUN},
+	{"late", CTL_EVENT_LATE},     {"clip", CTL_EVENT_CLIP},         {"graph", CTL_EVENT_GRAPH},
+	{"policy", CTL_EVENT_POLICY}, {"stopping", CTL_EVENT_STOPPING},
 };
 
 static int event_bit(struct cmd_ctx *x, const char *name, unsigned *bits)
@@ -646,7 +646,8 @@ static int event_bit(struct cmd_ctx *x, const char *name, unsigned *bits)
 		}
 	return ipc_error_set(
 		x->err, IPC_ERR_BAD_ARGUMENT,
-		"unknown event '%.64s' (meters, load, xrun, late, clip, graph, policy)", name);
+		"unknown event '%.64s' (meters, load, xrun, late, clip, graph, policy, stopping)",
+		name);
 }
 
 /* The bits of an `events` argument (absent: all when allow_all, else an error). */

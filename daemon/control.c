@@ -29,6 +29,7 @@
 #include "daemon/log.h"
 #include "daemon/systemd.h"
 #include "ipc/protocol.h"
+#include "ipc/socket-path.h"
 
 #define READ_CHUNK 65536
 
@@ -540,12 +541,23 @@ void ctl_server_broadcast(struct ctl_server *srv, unsigned bit, const char *name
 	free(line);
 }
 
+void ctl_server_announce_stop(struct ctl_server *srv)
+{
+	/* client_queue() sends at once what the socket takes; the rest goes with the client */
+	ctl_server_broadcast(srv, CTL_EVENT_STOPPING, "stopping", json_object());
+}
+
 void ctl_server_notify_graph(struct ctl_server *srv)
 {
 	struct eng_stats st;
 
 	eng_engine_get_stats(srv->d->engine, false, &st);
 	ctl_server_broadcast(srv, CTL_EVENT_GRAPH, "graph", json_pack("{s:i}", "nodes", st.nodes));
+}
+
+const char *ctl_server_get_path(const struct ctl_server *srv)
+{
+	return srv && srv->bound ? srv->s.socket_path : NULL;
 }
 
 const struct ctl_settings *ctl_server_get_settings(const struct ctl_server *srv)
@@ -608,20 +620,52 @@ static int clear_stale(const char *path, struct el_error *reterr)
 	return 0;
 }
 
-/* mkdir -p of the socket's directory (0755: the socket's own mode guards access). */
-static int make_parent(const char *path)
+/*
+ * Is dir the default runtime directory, /run/echoeld or $XDG_RUNTIME_DIR/echoeld (for root or
+ * not: a root daemon may serve a user's path and the other way round)?
+ */
+static bool is_runtime_dir(const char *dir)
+{
+	const char *xdg = secure_getenv("XDG_RUNTIME_DIR");
+	char def[IPC_SOCKET_PATH_MAX];
+	size_t n = strlen(dir);
+
+	for (int root = 0; root < 2; root++)
+		if (ipc_socket_path_build(root, xdg, def, sizeof(def)) == 0 &&
+		    strncmp(def, dir, n) == 0 && strcmp(def + n, "/control") == 0)
+			return true;
+	return false;
+}
+
+/*
+ * The socket's directory must exist, but for the default runtime directory, which is ours
+ * (systemd's RuntimeDirectory= makes it too; 0755: the socket's own mode guards access). Making
+ * any other would turn a typo in --socket into a stray tree no one asked for.
+ */
+static int make_parent(const char *path, struct el_error *reterr)
 {
 	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	char *slash;
+	struct stat st;
 
 	snprintf(dir, sizeof(dir), "%s", path);
-	for (char *p = dir + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-			return -errno;
-		*p = '/';
-	}
+	slash = strrchr(dir, '/');
+	if (!slash || slash == dir)
+		return 0; /* the working directory, or / */
+	*slash = '\0';
+	if (stat(dir, &st) == 0)
+		return 0; /* not a directory: bind() says so */
+	if (errno != ENOENT)
+		return el_error_set(reterr, -errno, "'%s': cannot reach the directory '%s': %s",
+				    path, dir, strerror(errno));
+	if (!is_runtime_dir(dir))
+		return el_error_set(reterr, -ENOENT,
+				    "'%s': the directory '%s' does not exist (echoeld creates only "
+				    "its runtime directory)",
+				    path, dir);
+	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+		return el_error_set(reterr, -errno, "'%s': cannot create the directory '%s': %s",
+				    path, dir, strerror(errno));
 	return 0;
 }
 
@@ -634,9 +678,8 @@ static int bind_socket(struct ctl_server *srv, struct el_error *reterr)
 
 	if (strlen(path) >= sizeof(sa.sun_path))
 		return el_error_set(reterr, -ENAMETOOLONG, "'%s': socket path too long", path);
-	if ((r = make_parent(path)) < 0)
-		return el_error_set(reterr, r, "'%s': cannot create its directory: %s", path,
-				    strerror(-r));
+	if ((r = make_parent(path, reterr)) < 0)
+		return r;
 	if ((r = clear_stale(path, reterr)) < 0)
 		return r;
 	srv->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);

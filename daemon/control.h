@@ -49,6 +49,7 @@ enum ctl_event {
 	CTL_EVENT_CLIP = 1u << 4,
 	CTL_EVENT_GRAPH = 1u << 5,
 	CTL_EVENT_POLICY = 1u << 6,
+	CTL_EVENT_STOPPING = 1u << 7,
 };
 
 /*
@@ -84,6 +85,12 @@ int ctl_settings_check_conf_paths(const struct ctl_settings *s, const struct con
 int ctl_server_new(struct daemon *d, struct ctl_settings *s, struct ctl_server **ret,
 		   struct el_error *reterr);
 
+/*
+ * The daemon stops normally (SIGTERM, SIGINT): tells `stopping` subscribers, as far as their
+ * sockets take it now, so they can tell a stop from a crash before the connection closes.
+ */
+void ctl_server_announce_stop(struct ctl_server *srv);
+
 /* Closes every client and the socket, removes the socket file. Accepts NULL; returns NULL. */
 struct ctl_server *ctl_server_free(struct ctl_server *srv);
 
@@ -92,6 +99,9 @@ void ctl_server_broadcast(struct ctl_server *srv, unsigned bit, const char *name
 
 /* The graph changed: tells `graph` subscribers. */
 void ctl_server_notify_graph(struct ctl_server *srv);
+
+/* The path of the socket the server bound (borrowed), or NULL for one systemd passed. */
+const char *ctl_server_get_path(const struct ctl_server *srv);
 
 /* The settings the server runs with (borrowed). */
 const struct ctl_settings *ctl_server_get_settings(const struct ctl_server *srv);

@@ -28,6 +28,7 @@
 #include "daemon/policy.h"
 #include "daemon/setup.h"
 #include "daemon/wisdom.h"
+#include "ipc/socket-path.h"
 
 /* Events are drained ten times a second: prompt enough for logs, cheap when idle. */
 #define TICK_USEC 100000
@@ -109,6 +110,12 @@ int daemon_apply(struct daemon *d, struct conf *next, const struct eng_param_set
 	return 0;
 }
 
+static void warn_to_log(void *ctx, const char *message)
+{
+	(void)ctx;
+	log_warning("%s", message);
+}
+
 static int reload_config(struct daemon *d, const char *path, struct el_error *reterr)
 {
 	struct el_error perr = {0};
@@ -137,6 +144,7 @@ static int reload_config(struct daemon *d, const char *path, struct el_error *re
 	next.settings.pool_buffers = d->cfg.settings.pool_buffers;
 	setup_config_done(&d->cfg);
 	d->cfg = next;
+	setup_config_warn(&d->cfg, d->engine, warn_to_log, NULL);
 	log_info("reloaded %s", daemon_graph_name(d));
 	daemon_save_wisdom(d);
 	/* [policy] may have changed: restart the thread with it (overrides set over the socket
@@ -393,6 +401,29 @@ static int daemon_setup_loop(struct daemon *d)
 	return r;
 }
 
+/*
+ * On the own clock nothing reaches a sound card: a first user who hears nothing should read
+ * why, and where echoelctl finds the daemon, rather than guess.
+ */
+static void log_where_sound_goes(const struct daemon *d)
+{
+	const struct conf_entry *f =
+		conf_section_find(conf_find_section(d->cfg.conf, "dummy"), "capture_file");
+	const char *path = ctl_server_get_path(d->ctl);
+	char sock[IPC_SOCKET_PATH_MAX + 32];
+
+	if (path)
+		snprintf(sock, sizeof(sock), "'%s'", path);
+	else
+		snprintf(sock, sizeof(sock), "passed by systemd");
+	if (d->be_ops == &be_dummy_ops)
+		log_notice("own clock (backend dummy, no sound card or server): playback is "
+			   "discarded, capture %s%s%s; control socket %s",
+			   f ? "plays '" : "is silence", f ? f->value : "", f ? "'" : "", sock);
+	else
+		log_info("control socket %s", sock);
+}
+
 static int daemon_start(struct daemon *d, const struct daemon_options *o, struct el_error *err)
 {
 	struct ctl_settings ctl = {0};
@@ -410,6 +441,7 @@ static int daemon_start(struct daemon *d, const struct daemon_options *o, struct
 	wisdom_load(); /* before the engine plans its transforms */
 	if ((r = start_engine(d, err)) < 0)
 		return r;
+	setup_config_warn(&d->cfg, d->engine, warn_to_log, NULL);
 	daemon_save_wisdom(d);
 	if ((r = daemon_policy_start(d, err)) < 0)
 		return r;
@@ -428,6 +460,7 @@ static int daemon_start(struct daemon *d, const struct daemon_options *o, struct
 		 1000.0 * d->cfg.settings.block / d->cfg.settings.rate, st.nodes,
 		 eng_engine_get_capture_channels(d->engine),
 		 eng_engine_get_playback_channels(d->engine), st.workers);
+	log_where_sound_goes(d);
 	return 0;
 }
 
@@ -458,6 +491,8 @@ int daemon_run(const struct daemon_options *o)
 		r = sd_event_loop(d.event);
 	if (r < 0)
 		log_error("%s", err.message[0] ? err.message : strerror(-r));
+	else
+		ctl_server_announce_stop(d.ctl);
 	daemon_policy_stop(&d);
 	free(d.policy_snap);
 	free(d.policy_view);
@@ -493,10 +528,12 @@ int daemon_check_config(const char *path)
 	/* every backend's section, whichever runs: a mistake in one is a mistake */
 	for (size_t i = 0; r == 0 && i < EL_N_ELEMENTS(check_backends); i++)
 		r = check_backends[i]->check_config(c.conf, &err);
-	if (r < 0)
+	if (r < 0) {
 		log_error("%s", err.message);
-	else
+	} else {
+		setup_config_warn(&c, e, warn_to_log, NULL);
 		log_info("%s: configuration is valid", graph_name(&c));
+	}
 	eng_engine_free(e);
 	setup_config_done(&c);
 	return r < 0 ? 1 : 0;

@@ -2,6 +2,7 @@
 /* daemon/setup.c: configuration discovery and engine construction shared by all commands. */
 #include <errno.h>
 #include <libgen.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -68,6 +69,23 @@ void setup_config_done(struct setup_config *c)
 	free(c->base_dir);
 	c->path = c->base_dir = NULL;
 	dpol_settings_done(&c->policy);
+}
+
+void setup_config_warn(const struct setup_config *c, const struct eng_engine *e,
+		       void (*warn)(void *ctx, const char *message), void *ctx)
+{
+	char line[EL_ERROR_MAX];
+
+	for (size_t i = 0; i < conf_get_n_warnings(c->conf); i++)
+		warn(ctx, conf_get_warning(c->conf, i));
+	/* Valid, and silent: a first user's graph that forgot its output runs without a sound. */
+	if (eng_engine_get_playback_channels(e) == 0) {
+		snprintf(line, sizeof(line),
+			 "%s: no output node: the graph plays nothing (add a [node.NAME] with "
+			 "type = output)",
+			 c->path ? c->path : "the built-in default graph");
+		warn(ctx, line);
+	}
 }
 
 int setup_engine(const struct setup_config *c, const struct el_pacer *pacer,

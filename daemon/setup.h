@@ -36,6 +36,15 @@ int setup_config_load(const char *path, struct setup_config *ret, struct el_erro
 void setup_config_done(struct setup_config *c);
 
 /*
+ * Remarks about a configuration that is valid but likely not what its author meant, so the
+ * daemon's log and --check-config can show them: the files' own (conf_get_warning()) and, given
+ * the engine e configured from c (borrowed), a graph without an output node. Calls warn once
+ * per remark with a line `FILE[:LINE]: reason` (valid during the call).
+ */
+void setup_config_warn(const struct setup_config *c, const struct eng_engine *e,
+		       void (*warn)(void *ctx, const char *message), void *ctx);
+
+/*
  * An engine for c->settings, configured with c's graph, its node preparation paced by pacer
  * (common/el-pace.h; copied; NULL: full speed) from the first IR on. 0 with *ret; -errno with
  * a message.

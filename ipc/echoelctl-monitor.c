@@ -279,6 +279,22 @@ static int monitor_show(struct monitor *m, const struct cli *cli, bool tty, json
 	return EXIT_OK;
 }
 
+/* Is ev (stolen) the daemon's `stopping`? Then it says so, as --json prints it too. */
+static bool monitor_is_stop(const struct cli *cli, json_t *ev)
+{
+	const char *name = json_string_value(json_object_get(ev, "event"));
+	bool stop = name && !strcmp(name, "stopping");
+
+	if (stop) {
+		if (cli->json)
+			echoelctl_print_json(ev);
+		fflush(stdout);
+		echoelctl_note_stopped();
+		json_decref(ev);
+	}
+	return stop;
+}
+
 /* The length of a cycle in microseconds, from `status` (for the nodes' share of it). */
 static int monitor_get_period(struct monitor *m, const struct cli *cli)
 {
@@ -303,9 +319,11 @@ int echoelctl_run_monitor(struct cli *cli, const struct command *cmd)
 	(void)cmd;
 	if (!cli->json && (r = monitor_get_period(&m, cli)) != EXIT_OK)
 		return r;
-	r = echoelctl_call(
-		cli, "subscribe",
-		json_pack("{s:[s,s], s:i}", "events", "meters", "load", "rate", (int)m.rate), NULL);
+	/* stopping: a daemon that stops normally is the end of the view, not a failure */
+	r = echoelctl_call(cli, "subscribe",
+			   json_pack("{s:[s,s,s], s:i}", "events", "meters", "load", "stopping",
+				     "rate", (int)m.rate),
+			   NULL);
 	if (r != EXIT_OK)
 		return r;
 	sigaction(SIGINT, &sa, NULL);
@@ -319,6 +337,8 @@ int echoelctl_run_monitor(struct cli *cli, const struct command *cmd)
 			continue;
 		if (r < 0)
 			break;
+		if (monitor_is_stop(cli, ev))
+			break;
 		seen++;
 		if ((r = monitor_show(&m, cli, tty, ev)) != EXIT_OK)
 			break;
@@ -329,9 +349,9 @@ int echoelctl_run_monitor(struct cli *cli, const struct command *cmd)
 	json_decref(m.meters);
 	json_decref(m.load);
 	json_decref(m.nodes);
-	if (r > 0) /* an exit code from a stats call, its message said */
-		return r;
 	if (r < 0 && r != -ETIMEDOUT)
-		return echoelctl_connection_failed(r);
-	return EXIT_OK;
+		r = echoelctl_connection_failed(r);
+	/* r > 0: an exit code from a stats call, its message said (the daemon may have stopped
+	 * while it was asked) */
+	return r > 0 && !echoelctl_daemon_stopped() ? r : EXIT_OK;
 }

@@ -36,6 +36,7 @@
 struct ctl {
 	struct echoel_client *client;
 	char path[IPC_SOCKET_PATH_MAX + 64];
+	bool stopped; /* the daemon said it stops (a `stopping` event) */
 };
 
 static struct ctl ctl;
@@ -48,7 +49,7 @@ static void usage(FILE *f)
 	      "commands:\n"
 	      "  status | hello | stats | policy | reload\n"
 	      "  policy set mode=low|normal|unrestricted|auto thermal=nominal|...|auto\n"
-	      "  node list | node get NAME | node rm NAME [--force]\n"
+	      "  node list | node get NAME | node rm|remove NAME [--force]\n"
 	      "  node add NAME TYPE [--input REF[,REF...]] [KEY=VALUE...]\n"
 	      "  connect FROM TO | disconnect FROM TO\n"
 	      "  set NODE.PARAM VALUE | get NODE.PARAM [CHANNEL]\n"
@@ -170,8 +171,38 @@ int echoelctl_next_event(int timeout_ms, json_t **ret_event)
 	return echoel_client_next_event(ctl.client, timeout_ms, ret_event);
 }
 
+void echoelctl_note_stopped(void)
+{
+	if (!ctl.stopped)
+		fputs("echoelctl: the daemon stopped\n", stderr);
+	ctl.stopped = true;
+}
+
+bool echoelctl_daemon_stopped(void)
+{
+	return ctl.stopped;
+}
+
+/* Is a `stopping` event among those that came before the connection closed? */
+static bool saw_stopping(void)
+{
+	json_t *ev;
+
+	while (!ctl.stopped && echoel_client_next_event(ctl.client, 0, &ev) == 0) {
+		const char *name = json_string_value(json_object_get(ev, "event"));
+
+		if (name && !strcmp(name, "stopping"))
+			echoelctl_note_stopped();
+		json_decref(ev);
+	}
+	return ctl.stopped;
+}
+
 int echoelctl_connection_failed(int r)
 {
+	/* a normal stop closes the connection too, but says so first (to its subscribers) */
+	if (r == -ECONNRESET && saw_stopping())
+		return EXIT_CONNECT;
 	fprintf(stderr, "echoelctl: '%s': %s\n", ctl.path,
 		r == -EPROTO ? "not an echoeld control socket" : strerror(-r));
 	return EXIT_CONNECT;
@@ -347,6 +378,9 @@ static const struct command commands[] = {
 	 .opts = OPT_INPUT, .batch = true, .proto = "node.add", .build = build_node_add},
 	{.word1 = "node", .word2 = "rm", .usage = "NAME [--force]", .min = 1, .max = 1,
 	 .opts = OPT_FORCE, .batch = true, .proto = "node.remove", .build = build_node_rm},
+	/* the protocol's own word (node.remove): a user reading docs/protocol.md types it */
+	{.word1 = "node", .word2 = "remove", .usage = "NAME [--force]", .min = 1, .max = 1,
+	 .opts = OPT_FORCE, .batch = true, .proto = "node.remove", .build = build_node_rm},
 	{.word1 = "connect", .usage = "FROM TO", .min = 2, .max = 2, .batch = true,
 	 .proto = "connect", .build = build_from_to},
 	{.word1 = "disconnect", .usage = "FROM TO", .min = 2, .max = 2, .batch = true,
@@ -504,7 +538,7 @@ int echoelctl_find_command(const struct cli *cli, const struct command **ret, st
 		    (!commands[i].word2 || (w2 && !strcmp(commands[i].word2, w2))))
 			cmd = &commands[i];
 	if (!cmd && !strcmp(w1, "node"))
-		return el_error_set(e, -EINVAL, "node: expected list, get, add or rm%s%s%s",
+		return el_error_set(e, -EINVAL, "node: expected list, get, add, rm or remove%s%s%s",
 				    w2 ? ", got '" : "", w2 ? w2 : "", w2 ? "'" : "");
 	if (!cmd)
 		return el_error_set(e, -EINVAL, "unknown command '%s'", w1);

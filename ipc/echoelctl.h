@@ -82,8 +82,17 @@ int echoelctl_call(const struct cli *cli, const char *cmd, json_t *args, json_t 
  * echoel_client_next_event() (*ret_event owned by the caller). */
 int echoelctl_next_event(int timeout_ms, json_t **ret_event);
 
-/* Says on stderr why the connection failed (r: a negative errno); returns EXIT_CONNECT. */
+/*
+ * Says on stderr why the connection failed (r: a negative errno); returns EXIT_CONNECT. When
+ * the daemon closed it after a `stopping` event (sent to clients subscribed to it), that is
+ * what it says, once, and echoelctl_daemon_stopped() is then true.
+ */
 int echoelctl_connection_failed(int r);
+
+/* The daemon said it stops: says so on stderr (once). */
+void echoelctl_note_stopped(void);
+/* Did it? (A subscriber may then take the closed connection as the normal end.) */
+bool echoelctl_daemon_stopped(void);
 
 /* ---- echoelctl-print.c: human output ----------------------------------------------------- */
 

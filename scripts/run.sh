@@ -2,7 +2,8 @@
 # Installs what is missing, builds, and starts echoeld in the foreground (the README's first
 # command). Without arguments it runs /etc/echoeld/echoeld.conf if that exists, else the
 # built-in default graph (stereo in -> eq -> fir -> volume -> meter -> stereo out). Arguments
-# are passed on: ./scripts/run.sh --config conf/crossover.conf
+# are passed on: ./scripts/run.sh --config conf/crossover-2way.conf. echoelctl is built too:
+# the README drives the running daemon with it.
 set -eu
 
 cd "$(dirname "$0")/.."
@@ -12,5 +13,5 @@ if [ -f build/build.ninja ]; then
 else
 	meson setup build >/dev/null
 fi
-meson compile -C build echoeld >/dev/null
+meson compile -C build echoeld echoelctl >/dev/null
 exec ./build/daemon/echoeld "$@"

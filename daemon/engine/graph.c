@@ -176,6 +176,15 @@ static int graph_visit(struct eng_graph *g, size_t i, unsigned char *state, size
 			used += (size_t)snprintf(path + used, sizeof(path) - used, "%s%s",
 						 k > start ? " -> " : "", g->nodes[stack[k]].name);
 		n = &g->nodes[stack[depth - 1]];
+		/* Blame an edge a command made (origin line 0), if one is on the cycle: a refused
+		 * `connect` must name the command, not the file line of another edge. */
+		for (size_t k = start; k < depth; k++) {
+			const struct conf_entry *e =
+				conf_section_find(g->nodes[stack[k]].section, "input");
+
+			if (e && e->origin.line == 0)
+				n = &g->nodes[stack[k]];
+		}
 		return conf_error_entry(reterr, -EINVAL, conf_section_find(n->section, "input"),
 					"cycle: %s", path);
 	}

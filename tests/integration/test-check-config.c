@@ -4,13 +4,19 @@
  * exact message naming the file, line and key (or section) and saying what is wrong — 35 cases
  * across the parser, [engine], graph structure, every node type and every backend's section
  * ([dummy], [jack], [pipewire], whichever backend runs, as open() would check them) — and accepts
- * the shipped example configurations.
+ * the shipped example configurations without a warning. A configuration that is valid but
+ * likely not what its author meant (an empty file, a graph without an output node, a section
+ * header repeated in the same file, whose keys are then merged into one node) is accepted with
+ * exit code 0 and one warning each, naming the file and lines; a drop-in that reopens a
+ * section of the main file is the documented way to change it and draws no warning.
  */
+#include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+#include <sys/stat.h>
 
 #include "tests/integration/test-proc.h"
 
@@ -130,6 +136,92 @@ static void test_bad_configs(void **state)
 	assert_int_equal(failures, 0);
 }
 
+struct warned {
+	const char *text;
+	const char *warnings; /* each line "echoeld: warning: " + this with @F@ for the file */
+};
+
+#define NO_OUT                                                                                     \
+	"@F@: no output node: the graph plays nothing (add a [node.NAME] with type = output)\n"
+
+static const struct warned warned_cases[] = {
+	{"", "@F@: empty file: no [section] in it\n" NO_OUT},
+	{"# only a comment\n", "@F@: empty file: no [section] in it\n" NO_OUT},
+	{IN "[node.g]\ntype = gain\ninput = in\n", NO_OUT},
+	/* the first user's case: the second [node.out] turned the output into a gain */
+	{IN "[node.out]\ntype = output\ninput = in\n[node.out]\ntype = gain\ngain_db = -6\n",
+	 "@F@:6: section [node.out] repeats the one at line 3 (their keys are merged)\n" NO_OUT},
+	{IN "[node.out]\ntype = output\n[node.x]\ntype = gain\ninput = in\n[node.out]\n"
+	    "input = in\n[node.out]\n",
+	 "@F@:8: section [node.out] repeats the one at line 3 (their keys are merged)\n"
+	 "@F@:10: section [node.out] repeats the one at line 3 (their keys are merged)\n"},
+};
+
+/* Expands @F@ to path and prefixes each line with "echoeld: warning: ". */
+static void expect_warnings(char *buf, size_t size, const char *path, const char *warnings)
+{
+	size_t used = 0;
+
+	buf[0] = '\0';
+	for (const char *p = warnings; *p && used < size; p++) {
+		if (p == warnings || p[-1] == '\n')
+			used += (size_t)snprintf(buf + used, size - used, "echoeld: warning: ");
+		if (used < size && strncmp(p, "@F@", 3) == 0) {
+			used += (size_t)snprintf(buf + used, size - used, "%s", path);
+			p += 2;
+		} else if (used < size) {
+			used += (size_t)snprintf(buf + used, size - used, "%c", *p);
+		}
+	}
+	if (used < size)
+		snprintf(buf + used, size - used, "echoeld: %s: configuration is valid\n", path);
+}
+
+static void test_warnings(void **state)
+{
+	char path[512], expected[2048];
+	unsigned failures = 0;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(warned_cases) / sizeof(warned_cases[0]); i++) {
+		int code;
+
+		assert_int_equal(test_proc_write(&proc, "warn.conf", warned_cases[i].text), 0);
+		test_proc_path(&proc, path, sizeof(path), "warn.conf");
+		code = test_proc_run(&proc, (const char *[]){"--check-config", path, NULL});
+		expect_warnings(expected, sizeof(expected), path, warned_cases[i].warnings);
+		if (code != 0 || strcmp(proc.err, expected) != 0) {
+			printf("# case %zu: exit %d\n#   got:\n%s#   expected:\n%s", i + 1, code,
+			       proc.err, expected);
+			failures++;
+		}
+	}
+	assert_int_equal(failures, 0);
+}
+
+/* A drop-in reopening a section of the main file changes it, as documented: no warning. */
+static void test_dropin_reopens_quietly(void **state)
+{
+	char path[512], dir[512];
+
+	(void)state;
+	test_proc_path(&proc, dir, sizeof(dir), "main.conf.d");
+	assert_true(mkdir(dir, 0755) == 0 || errno == EEXIST);
+	assert_int_equal(
+		test_proc_write(&proc, "main.conf", IN "[node.out]\ntype = output\ninput = in\n"),
+		0);
+	assert_int_equal(test_proc_write(&proc, "main.conf.d/10-out.conf",
+					 "[node.g]\ntype = gain\ninput = in\n"
+					 "[node.out]\ninput = g\n"),
+			 0);
+	test_proc_path(&proc, path, sizeof(path), "main.conf");
+	assert_int_equal(test_proc_run(&proc, (const char *[]){"--check-config", path, NULL}), 0);
+	if (strstr(proc.err, "warning")) {
+		printf("# %s", proc.err);
+		fail();
+	}
+}
+
 static void test_examples_are_valid(void **state)
 {
 	static const char *const examples[] = {"echoeld.conf", "room-correction.conf",
@@ -141,7 +233,8 @@ static void test_examples_are_valid(void **state)
 	assert_non_null(src);
 	for (size_t i = 0; i < sizeof(examples) / sizeof(examples[0]); i++) {
 		snprintf(path, sizeof(path), "%s/%s", src, examples[i]);
-		if (test_proc_run(&proc, (const char *[]){"--check-config", path, NULL}) != 0) {
+		if (test_proc_run(&proc, (const char *[]){"--check-config", path, NULL}) != 0 ||
+		    strstr(proc.err, "warning")) {
 			printf("# %s: %s", path, proc.err);
 			fail();
 		}
@@ -164,6 +257,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_bad_configs),
+		cmocka_unit_test(test_warnings),
+		cmocka_unit_test(test_dropin_reopens_quietly),
 		cmocka_unit_test(test_examples_are_valid),
 	};
 

@@ -8,7 +8,9 @@
 # re-reads the configuration file; `load` switches to a file under [ipc] file_dirs and refuses
 # one outside, as IR files named outside them (in `node add` or a loaded file); `monitor` shows
 # meters, load and a row per node, as plain lines in a pipe and redrawn in place on a terminal;
-# SIGTERM stops the daemon cleanly and removes its socket.
+# SIGTERM stops the daemon cleanly and removes its socket, and a running monitor then says the
+# daemon stopped and exits 0; `node remove` works as `node rm` does; a connect that would make
+# a cycle is refused naming the command.
 #
 # usage: test-echoelctl.sh ECHOELD ECHOELCTL
 set -eu
@@ -19,8 +21,9 @@ ECHOELCTL=$2
 . "$(dirname "$0")/../lib.sh"
 dir=$(mktemp -d /tmp/test-echoelctl-XXXXXX) # /tmp: the socket path must fit sockaddr_un
 pid=''
+mpid=''
 cleanup() {
-	kill_reap "$pid"
+	kill_reap "$pid" "$mpid"
 	rm -rf "$dir"
 }
 trap cleanup EXIT
@@ -153,6 +156,21 @@ out '^input +tone$'
 ctl 0 node rm t2
 ctl 0 node list
 ! grep -q '^t2 ' "$dir/out" || fail "t2 still listed after node rm"
+# A connect that would close a cycle is refused naming the command, not a line of the file
+# that holds the other edges of the cycle.
+ctl 1 connect meter volume
+err "^echoelctl: conflict: connect: key 'input': cycle: volume -> meter -> volume$"
+ctl 0 node get volume
+out '^input +tone$'
+# `node remove` is the protocol's word (node.remove), accepted beside `node rm`, also in batch.
+ctl 0 node add t2 tone freq=500
+ctl 0 node remove t2
+ctl 0 node list
+! grep -q '^t2 ' "$dir/out" || fail "t2 still listed after node remove"
+ctl 0 node add t2 tone freq=500
+printf 'node remove t2\n' | ctl 0 batch
+ctl 0 node list
+! grep -q '^t2 ' "$dir/out" || fail "t2 still listed after a batch's node remove"
 
 # A batch from standard input.
 ctl 0 batch <<'EOF'
@@ -272,10 +290,20 @@ printf '[node.f]\ntype = fir\ninput = tone\nir = ../outside.conf\n' >"$dir/allow
 ctl 1 load "$dir/allowed/ir.conf"
 err "^echoelctl: permission: $dir/allowed/ir.conf:4: key 'ir': "
 
-# SIGTERM: a clean exit that removes the socket.
+# SIGTERM: a clean exit that removes the socket; a monitor running meanwhile says the daemon
+# stopped and exits 0 (a stop is not a failed connection).
+"$ECHOELCTL" --socket "$dir/control" monitor --rate 60 >"$dir/mon" 2>"$dir/mon.err" &
+mpid=$!
+wait_for 30 "monitor's first event" grep -q '^load ' "$dir/mon"
 term_wait "$pid"
 pid=''
 [ "$status" -eq 0 ] || fail "echoeld exited $status after SIGTERM"
+rc=0
+wait "$mpid" || rc=$?
+mpid=''
+[ "$rc" -eq 0 ] || { cat "$dir/mon.err"; fail "monitor exited $rc when the daemon stopped"; }
+grep -qx 'echoelctl: the daemon stopped' "$dir/mon.err" || { cat "$dir/mon.err";
+	fail "monitor did not say the daemon stopped"; }
 [ ! -e "$dir/control" ] || fail "echoeld left its socket behind"
 if grep -Eq "RealtimeSanitizer|real-time unsafe|ThreadSanitizer|AddressSanitizer|runtime error" \
 	"$dir/log"; then
