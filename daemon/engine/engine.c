@@ -112,7 +112,7 @@ void eng_engine_set_running(struct eng_engine *e, bool running)
 		 * the direct sets made while stopped (undoing newer values), on a later plan. */
 		e->rt_plan = atomic_load_explicit(&e->pending, memory_order_relaxed);
 		atomic_store_explicit(&e->adopted, e->rt_plan, memory_order_relaxed);
-		eng_cycle_apply_commands(e);
+		eng_cycle_apply_commands(e, e->rt_plan);
 	}
 }
 
