@@ -369,7 +369,8 @@ static void rt_report_xruns(struct eng_engine *e);
 EL_RT static void rt_run_levels(struct eng_engine *e, struct eng_plan *p, uint64_t t0,
 				unsigned frames)
 {
-	uint64_t deadline = t0 + (uint64_t)frames * 1000000000u / e->settings.rate;
+	uint64_t period = (uint64_t)frames * 1000000000u / e->settings.rate;
+	uint64_t deadline = t0 + period;
 	uint32_t fallback = ENG_FALLBACK_SECONDS * e->settings.rate / frames * p->n_levels;
 	uint64_t late;
 
@@ -377,7 +378,7 @@ EL_RT static void rt_run_levels(struct eng_engine *e, struct eng_plan *p, uint64
 		if (e->rt_timing)
 			rt_estimate_level(&p->levels[l]);
 		late = eng_workers_run_level(e->workers, &p->levels[l], p->levels[l].share,
-					     deadline, fallback);
+					     deadline, period, fallback);
 		if (late) {
 			atomic_fetch_add_explicit(&e->late_levels, 1, memory_order_relaxed);
 			eng_cycle_push_event(e, ENG_EVENT_LATE_LEVEL, 0, (double)late);

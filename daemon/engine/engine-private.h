@@ -64,6 +64,7 @@ struct eng_engine {
 	/* Control thread. */
 	struct eng_plan *current; /* published most recently (owned) */
 	bool running;             /* a backend calls eng_engine_cycle() */
+	bool workers_stalled;     /* stopped with a worker still inside a step: free no plan */
 
 	/* Control -> RT. */
 	_Atomic(struct eng_plan *) pending;
