@@ -290,18 +290,23 @@ EL_RT static struct eng_inst *rt_find_inst(const struct eng_plan *p, const struc
 }
 
 /*
- * After the plan is adopted: a command applies to its instance only if the plan this cycle runs
- * still holds it, so it can never reach an instance a newer plan dropped and the control thread
- * freed. The control thread queues commands only against the plan it last published, so the hint
- * finds the step at once unless a plan switch came in between.
+ * Before the pending plan is adopted, so that changes queued before a batch are applied before
+ * the batch's own (in rt_adopt_plan()), as they were asked for. A command applies to its instance
+ * only if the plan the RT thread runs, or the pending one it is about to adopt, holds it: both
+ * are alive until this thread says it adopted the pending one, so a command can never reach an
+ * instance a newer plan dropped and the control thread freed. The control thread queues commands
+ * only against the plan it last published, so the hint finds the step at once unless a plan
+ * switch came in between.
  */
-EL_RT void eng_cycle_apply_commands(struct eng_engine *e)
+EL_RT void eng_cycle_apply_commands(struct eng_engine *e, const struct eng_plan *pending)
 {
 	struct eng_command cmd;
 	struct eng_inst *inst;
 
 	while (eng_ring_pop(e->commands, &cmd) == 0) {
 		inst = rt_find_inst(e->rt_plan, &cmd);
+		if (!inst && pending != e->rt_plan)
+			inst = rt_find_inst(pending, &cmd);
 		if (inst)
 			inst->type->set_param(inst->state, cmd.param, cmd.value);
 		else
@@ -309,11 +314,8 @@ EL_RT void eng_cycle_apply_commands(struct eng_engine *e)
 	}
 }
 
-EL_RT static void rt_adopt_plan(struct eng_engine *e)
+EL_RT static void rt_adopt_plan(struct eng_engine *e, struct eng_plan *p)
 {
-	/* acquire: pairs with the control thread's release, so the plan's contents are visible */
-	struct eng_plan *p = atomic_load_explicit(&e->pending, memory_order_acquire);
-
 	if (p == e->rt_plan)
 		return;
 	e->rt_plan = p;
@@ -367,7 +369,8 @@ static void rt_report_xruns(struct eng_engine *e);
 EL_RT static void rt_run_levels(struct eng_engine *e, struct eng_plan *p, uint64_t t0,
 				unsigned frames)
 {
-	uint64_t deadline = t0 + (uint64_t)frames * 1000000000u / e->settings.rate;
+	uint64_t period = (uint64_t)frames * 1000000000u / e->settings.rate;
+	uint64_t deadline = t0 + period;
 	uint32_t fallback = ENG_FALLBACK_SECONDS * e->settings.rate / frames * p->n_levels;
 	uint64_t late;
 
@@ -375,7 +378,7 @@ EL_RT static void rt_run_levels(struct eng_engine *e, struct eng_plan *p, uint64
 		if (e->rt_timing)
 			rt_estimate_level(&p->levels[l]);
 		late = eng_workers_run_level(e->workers, &p->levels[l], p->levels[l].share,
-					     deadline, fallback);
+					     deadline, period, fallback);
 		if (late) {
 			atomic_fetch_add_explicit(&e->late_levels, 1, memory_order_relaxed);
 			eng_cycle_push_event(e, ENG_EVENT_LATE_LEVEL, 0, (double)late);
@@ -391,8 +394,10 @@ EL_RT void eng_engine_cycle(struct eng_engine *e, const float *const *capture, u
 
 	eng_rt_enter();
 	t0 = rt_now_ns();
-	rt_adopt_plan(e);
-	eng_cycle_apply_commands(e);
+	/* acquire: pairs with the control thread's release, so the plan's contents are visible */
+	p = atomic_load_explicit(&e->pending, memory_order_acquire);
+	eng_cycle_apply_commands(e, p);
+	rt_adopt_plan(e, p);
 	p = e->rt_plan;
 	/* Channels no playback step writes stay silent. */
 	rt_silence(playback, n_playback, frames);

@@ -64,6 +64,7 @@ struct eng_engine {
 	/* Control thread. */
 	struct eng_plan *current; /* published most recently (owned) */
 	bool running;             /* a backend calls eng_engine_cycle() */
+	bool workers_stalled;     /* stopped with a worker still inside a step: free no plan */
 
 	/* Control -> RT. */
 	_Atomic(struct eng_plan *) pending;
@@ -105,11 +106,12 @@ void eng_engine_wake(struct eng_engine *e);
 void eng_cycle_run_step(void *engine, const struct eng_plan_level *level, uint32_t i);
 
 /*
- * cycle.c: applies the queued commands to the instances of e->rt_plan, dropping (and counting)
- * those whose instance it no longer has. Thread: RT; or control while no backend runs cycles
- * (the ring's consumer then, as nobody else reads it).
+ * cycle.c: applies the queued commands to the instances of e->rt_plan or of pending (the plan
+ * about to be adopted, may be the same), dropping (and counting) those whose instance neither
+ * has. Thread: RT; or control while no backend runs cycles (the ring's consumer then, as nobody
+ * else reads it).
  */
-void eng_cycle_apply_commands(struct eng_engine *e);
+void eng_cycle_apply_commands(struct eng_engine *e, const struct eng_plan *pending);
 
 /* cycle.c: pushes an event, counting it as lost when the ring is full. Thread: RT. */
 void eng_cycle_push_event(struct eng_engine *e, uint32_t type, uint32_t inst_id, double value);

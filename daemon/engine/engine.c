@@ -37,6 +37,8 @@
 #define EVENT_RING_SIZE   4096
 /* How long the control thread waits for the RT thread to adopt a plan before giving up. */
 #define ADOPT_TIMEOUT_NS (5ull * 1000000000ull)
+/* How long stopping waits for a worker still inside a step: far longer than any step. */
+#define QUIESCE_TIMEOUT_NS (200ull * 1000000ull)
 
 static uint64_t now_ns(void)
 {
@@ -109,10 +111,14 @@ void eng_engine_set_running(struct eng_engine *e, bool running)
 	if (!running) {
 		/* Nobody runs cycles: what is published counts as adopted, and what is queued is
 		 * applied now, against that plan. Left in the ring, a command would be applied after
-		 * the direct sets made while stopped (undoing newer values), on a later plan. */
+		 * the direct sets made while stopped (undoing newer values), on a later plan. A
+		 * cycle cut off mid-level (a server killing its thread) may have left a worker inside
+		 * a step: wait for it, and while it is still there touch no node and free no plan. */
 		e->rt_plan = atomic_load_explicit(&e->pending, memory_order_relaxed);
 		atomic_store_explicit(&e->adopted, e->rt_plan, memory_order_relaxed);
-		eng_cycle_apply_commands(e);
+		e->workers_stalled = eng_workers_quiesce(e->workers, QUIESCE_TIMEOUT_NS) < 0;
+		if (!e->workers_stalled)
+			eng_cycle_apply_commands(e, e->rt_plan);
 	}
 }
 
@@ -198,6 +204,12 @@ static int publish(struct eng_engine *e, struct eng_plan *p, struct el_error *re
 		r = wait_partners(e, p);
 	if (r < 0)
 		return el_error_set(reterr, r, "the real-time thread did not take the new graph");
+	/* A stalled worker may still be inside a step of old (eng_engine_set_running()): keep it
+	 * (leaked) rather than free it under the worker. */
+	if (!e->running && e->workers_stalled)
+		e->workers_stalled = eng_workers_quiesce(e->workers, 0) < 0;
+	if (!e->running && e->workers_stalled)
+		return 0;
 	eng_plan_drop_partners(p);
 	eng_plan_free(old);
 	return 0;

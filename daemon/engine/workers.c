@@ -59,6 +59,7 @@ struct eng_workers {
 	_Atomic bool stop;
 	_Atomic uint32_t park;     /* futex word of the parked workers: bumped per count change */
 	uint32_t fallback_left;    /* RT thread only: levels still to run alone after a late one */
+	_Atomic uint32_t busy;     /* workers inside rt_drain_job() */
 	_Alignas(64) _Atomic uint64_t claim; /* seq << 32 | next step */
 	_Alignas(64) _Atomic uint32_t done;  /* steps finished in the current job */
 	_Alignas(64) _Atomic uint32_t wake;  /* futex word: bumped per job */
@@ -155,10 +156,15 @@ static void *worker_main(void *arg)
 			continue;
 		}
 		seen = now;
+		/* seq_cst: with eng_workers_quiesce()'s store of a closed claim and load of busy, either
+		 * this drain finds the job closed or the control thread sees it busy and waits */
+		atomic_fetch_add_explicit(&w->busy, 1, memory_order_seq_cst);
 		/* Steps run here under the same real-time rules as on the RT thread. */
 		eng_rt_enter();
 		rt_drain_job(w);
 		eng_rt_exit();
+		/* release: the steps' writes happen before quiesce() sees this worker idle */
+		atomic_fetch_sub_explicit(&w->busy, 1, memory_order_release);
 	}
 }
 
@@ -172,25 +178,31 @@ EL_RT static uint64_t rt_now_ns(void)
 
 /*
  * Waits until every step of the job has finished: what remains are steps a worker claimed (see
- * eng_workers_run_level()). Returns how far past deadline_ns that was, 0 if in time. The clock is
- * read once every 64 spins: a vDSO read costs about as much as a few dozen pauses.
+ * eng_workers_run_level()). Returns how far past deadline_ns the level ended when a worker made
+ * it late: the RT thread had finished its own share in time, or then waited longer than a whole
+ * period. A cycle that was already late by its own work is not blamed on a worker (the backend
+ * counts that as a late cycle or an xrun), so an overload does not switch sharing off.
  */
-EL_RT static uint64_t rt_wait_done(struct eng_workers *w, uint32_t n, uint64_t deadline_ns)
+EL_RT static uint64_t rt_wait_done(struct eng_workers *w, uint32_t n, uint64_t deadline_ns,
+				   uint64_t period_ns)
 {
-	uint64_t now = 0;
+	uint64_t start, end;
 
 	/* acquire: pairs with each worker's release of done, making its output visible */
-	for (uint32_t spins = 0; atomic_load_explicit(&w->done, memory_order_acquire) < n;
-	     spins++) {
-		if ((spins & 63) == 63 && now <= deadline_ns)
-			now = rt_now_ns();
+	if (atomic_load_explicit(&w->done, memory_order_acquire) >= n)
+		return 0;
+	start = rt_now_ns();
+	while (atomic_load_explicit(&w->done, memory_order_acquire) < n)
 		cpu_relax();
-	}
-	return now > deadline_ns ? rt_now_ns() - deadline_ns : 0;
+	end = rt_now_ns();
+	if (end > deadline_ns && (start <= deadline_ns || end - start > period_ns))
+		return end - deadline_ns;
+	return 0;
 }
 
 EL_RT uint64_t eng_workers_run_level(struct eng_workers *w, const struct eng_plan_level *level,
-				     bool share, uint64_t deadline_ns, uint32_t fallback_levels)
+				     bool share, uint64_t deadline_ns, uint64_t period_ns,
+				     uint32_t fallback_levels)
 {
 	uint32_t n = level->count;
 	/* relaxed: the count is a hint; a worker outside it just stays parked */
@@ -200,9 +212,11 @@ EL_RT uint64_t eng_workers_run_level(struct eng_workers *w, const struct eng_pla
 	struct job_slot *slot;
 	uint64_t late;
 
-	if (w->fallback_left)
+	bool alone = w->fallback_left > 0;
+
+	if (alone)
 		w->fallback_left--;
-	if (n < 2 || active == 0 || !share || !realtime || w->fallback_left) {
+	if (n < 2 || active == 0 || !share || !realtime || alone) {
 		for (uint32_t i = 0; i < n; i++)
 			w->fn(w->userdata, level, i);
 		return 0;
@@ -232,7 +246,7 @@ EL_RT uint64_t eng_workers_run_level(struct eng_workers *w, const struct eng_pla
 	 * run here alone, so a worker that stalls (a debugger, a higher real-time thread) costs one
 	 * late level, not one per level, until sharing is tried again.
 	 */
-	late = rt_wait_done(w, n, deadline_ns);
+	late = rt_wait_done(w, n, deadline_ns, period_ns);
 	if (late)
 		w->fallback_left = fallback_levels;
 	return late;
@@ -323,9 +337,37 @@ int eng_workers_set_count(struct eng_workers *w, uint32_t n)
 	return 0;
 }
 
+int eng_workers_quiesce(struct eng_workers *w, uint64_t timeout_ns)
+{
+	const struct timespec tick = {0, 1000000}; /* 1 ms: a step is far shorter */
+	uint64_t waited = 0;
+
+	/* Close the job: no step left to claim. The RT thread, which owns claim, is stopped; its
+	 * next level opens a new job. seq_cst: see worker_main(). */
+	atomic_store_explicit(&w->claim, ((uint64_t)w->seq << 32) | UINT32_MAX,
+			      memory_order_seq_cst);
+	while (atomic_load_explicit(&w->busy, memory_order_seq_cst) > 0) {
+		if (waited >= timeout_ns) {
+			/* Share nothing until it comes back (eng_workers_set_priority()). */
+			atomic_store_explicit(&w->realtime, false, memory_order_relaxed);
+			return -EBUSY;
+		}
+		nanosleep(&tick, NULL);
+		waited += 1000000;
+	}
+	return 0;
+}
+
 int eng_workers_set_priority(struct eng_workers *w, int priority)
 {
 	int r = 0;
+
+	/* A worker still inside a step of a cycle that was cut off would count into the next
+	 * job's done: share nothing until it has left. */
+	if (atomic_load_explicit(&w->busy, memory_order_acquire) > 0) {
+		atomic_store_explicit(&w->realtime, false, memory_order_relaxed);
+		return -EBUSY;
+	}
 
 	/* Ordinary threads first: no level is shared while priorities change. */
 	atomic_store_explicit(&w->realtime, false, memory_order_relaxed);

@@ -39,9 +39,19 @@ int eng_workers_set_count(struct eng_workers *w, uint32_t n);
  * above the cycle's own can preempt a step the cycle waits for. A cycle that is not real-time
  * shares no level: its workers would be ordinary threads it might spin on while they wait for
  * a CPU. 0; -EPERM (or another -errno) when the workers could not be made real-time: they then
- * stay ordinary threads and the cycle runs every level itself.
+ * stay ordinary threads and the cycle runs every level itself; -EBUSY while a worker is still
+ * inside a step of a cycle that was cut off (eng_workers_quiesce()).
  */
 int eng_workers_set_priority(struct eng_workers *w, int priority);
+
+/*
+ * Thread: control, while no thread runs eng_workers_run_level() (the backend stopped or cut off
+ * its cycle, possibly in the middle of a level). Closes the current job and waits up to
+ * timeout_ns until no worker runs a step any more. 0; -EBUSY when one still does (a stalled
+ * worker): the pool then shares nothing until set_priority() finds it idle, and the caller must
+ * not free what that step may touch.
+ */
+int eng_workers_quiesce(struct eng_workers *w, uint64_t timeout_ns);
 
 /* Thread: any. Threads taking part. */
 uint32_t eng_workers_get_count(const struct eng_workers *w);
@@ -56,9 +66,11 @@ bool eng_workers_on_worker(void);
  * Thread: RT. Runs all steps of level — shared with the workers when share is true and they are
  * real-time, alone otherwise — and returns when every step has finished. A step a worker claimed
  * cannot be taken back (its node state and buffers are in use), so the wait for it may pass
- * deadline_ns (CLOCK_MONOTONIC): the level is then late, and the pool shares no level for the
- * next fallback_levels levels, running them on the RT thread alone. Returns how long past the
- * deadline the level finished (ns), 0 when it was in time.
+ * deadline_ns (CLOCK_MONOTONIC): when a worker made the level late (the RT thread had done its
+ * own share by the deadline, or then waited more than period_ns), the pool shares no level for
+ * the next fallback_levels levels, running them on the RT thread alone. Returns how long past
+ * the deadline such a level finished (ns), 0 otherwise.
  */
 uint64_t eng_workers_run_level(struct eng_workers *w, const struct eng_plan_level *level,
-			       bool share, uint64_t deadline_ns, uint32_t fallback_levels);
+			       bool share, uint64_t deadline_ns, uint64_t period_ns,
+			       uint32_t fallback_levels);

@@ -7,6 +7,8 @@
  *   freed at once; when cycles resume, the stale change must not reach the freed instance
  *   (AddressSanitizer: heap-use-after-free before the fix). It is applied when the engine stops,
  *   so a value set while stopped is not undone by an older one when cycles resume.
+ * - Order: a change queued before a batch is applied before the batch's own changes, in the
+ *   cycle that adopts the batch's plan: the later request wins.
  * - Running: a real RT thread cycles while the control thread queues changes to a node and
  *   reloads between a graph with it and one without it, a hundred times each way; every change lands
  *   on a live instance or is dropped and counted (AddressSanitizer, and TSan in suite 'threads').
@@ -82,6 +84,50 @@ static void test_stale_command_after_stop(void **state)
 	conf_free(b);
 }
 
+struct batch_call {
+	struct eng_engine *engine;
+	const struct conf *conf;
+	_Atomic bool done;
+	int result;
+};
+
+static void *batch_main(void *arg)
+{
+	struct batch_call *b = arg;
+	const struct eng_param_set set = {"g", "gain_db", -6};
+	struct el_error err = {0};
+
+	b->result = eng_engine_configure_batch(b->engine, b->conf, "/tmp", &set, 1, &err);
+	atomic_store(&b->done, true);
+	return NULL;
+}
+
+static void test_queued_before_batch(void **state)
+{
+	struct conf *a = test_engine_conf("cmd.conf", "", 0, with_g);
+	struct batch_call b = {.conf = a};
+	static float l[BLOCK], r[BLOCK];
+	float *playback[2] = {l, r};
+	const struct timespec compile_time = {0, 100000000};
+	pthread_t t;
+
+	(void)state;
+	b.engine = test_engine_new(a, "/tmp");
+	set_gain(b.engine, -12); /* queued: no cycle has run */
+	/* The batch (the same graph, so its plan is published at once) comes after the set: the
+	 * cycles start only once it has had time to be compiled, so the first cycle finds both. */
+	assert_int_equal(pthread_create(&t, NULL, batch_main, &b), 0);
+	nanosleep(&compile_time, NULL);
+	while (!atomic_load(&b.done))
+		eng_engine_cycle(b.engine, NULL, 0, playback, 2, BLOCK);
+	pthread_join(t, NULL);
+	assert_int_equal(b.result, 0);
+	eng_engine_set_running(b.engine, false);
+	assert_true(get_gain(b.engine) == -6); /* the later request wins */
+	b.engine = eng_engine_free(b.engine);
+	conf_free(a);
+}
+
 static void run_racing_reloads(unsigned workers)
 {
 	struct conf *a = test_engine_conf("cmd.conf", TEST_ENGINE_PACED, workers, with_g);
@@ -123,6 +169,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_stale_command_after_stop),
+		cmocka_unit_test(test_queued_before_batch),
 		cmocka_unit_test(test_racing_reloads_no_workers),
 		cmocka_unit_test(test_racing_reloads_one_worker),
 	};

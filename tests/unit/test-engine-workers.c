@@ -8,6 +8,9 @@
  * - Deadline: a step a worker holds past the deadline makes the level late (its lateness is
  *   returned, for the engine to count and report), and the next levels run on the calling
  *   thread alone.
+ * - Quiesce: a worker still inside a step of a cycle that was cut off (a server killed its
+ *   thread mid-level) makes eng_workers_quiesce() answer -EBUSY and the pool share nothing,
+ *   until the step is over.
  * - Parking: workers beyond the active count are not woken by the levels' wake-ups (their
  *   voluntary context switches do not grow while two hundred levels are shared).
  *
@@ -18,6 +21,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <dirent.h>
+#include <errno.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdatomic.h>
@@ -150,7 +154,7 @@ static void test_priority_follows_the_cycle(void **state)
 		assert_int_equal(sched_getscheduler(tids[i]), SCHED_OTHER);
 	level_init(&f, MAX_STEPS);
 	for (int k = 0; k < 50; k++) {
-		assert_int_equal(eng_workers_run_level(w, &f.level, true, UINT64_MAX, 0), 0);
+		assert_int_equal(eng_workers_run_level(w, &f.level, true, UINT64_MAX, UINT64_MAX, 0), 0);
 		for (int i = 0; i < MAX_STEPS; i++)
 			assert_int_equal(atomic_load(&rec.ran_on[i]), gettid());
 	}
@@ -176,7 +180,7 @@ static void test_late_level_reported(void **state)
 	 * drained by the caller (then nothing is late): try until one step ran on it. */
 	for (tries = 0; tries < 200 && !late; tries++) {
 		memset(rec.ran_on, 0, sizeof(rec.ran_on));
-		late = eng_workers_run_level(w, &f.level, true, now_ns() + 1000000, 3);
+		late = eng_workers_run_level(w, &f.level, true, now_ns() + 1000000, UINT64_MAX, 3);
 	}
 	printf("# late by %.2f ms after %d tries\n", late / 1e6, tries);
 	assert_true(late > 0);
@@ -185,11 +189,84 @@ static void test_late_level_reported(void **state)
 		    atomic_load(&rec.ran_on[1]) != gettid());
 	/* The next three levels run here alone, in time. */
 	for (int k = 0; k < 3; k++) {
-		assert_int_equal(eng_workers_run_level(w, &f.level, true, 0, 3), 0);
+		assert_int_equal(eng_workers_run_level(w, &f.level, true, 0, UINT64_MAX, 3), 0);
 		assert_int_equal(atomic_load(&rec.ran_on[0]), gettid());
 		assert_int_equal(atomic_load(&rec.ran_on[1]), gettid());
 	}
+	/* A cycle already past its deadline before its own share was done is late by its own
+	 * work, not a worker's: nothing reported, sharing goes on (a wait under a period). */
+	atomic_store(&rec.hold_ns, 2000000);
+	for (int k = 0; k < 20; k++)
+		assert_int_equal(eng_workers_run_level(w, &f.level, true, 1, 1000000000, 0), 0);
 	w = eng_workers_free(w);
+}
+
+/* A cycle's thread running one level, which a test may treat as cut off while it waits. */
+struct rt_call {
+	struct eng_workers *w;
+	struct level_fixture f;
+	_Atomic pid_t tid;
+};
+
+static void *rt_call_main(void *arg)
+{
+	struct rt_call *c = arg;
+
+	atomic_store(&c->tid, gettid());
+	eng_workers_run_level(c->w, &c->f.level, true, UINT64_MAX, UINT64_MAX, 0);
+	return NULL;
+}
+
+/* Is a worker (not the cycle's thread c) running one of the level's steps? */
+static bool worker_has_step(const struct record *rec, struct rt_call *c)
+{
+	for (int i = 0; i < 2; i++) {
+		pid_t on = atomic_load(&rec->ran_on[i]);
+
+		if (on && on != atomic_load(&c->tid))
+			return true;
+	}
+	return false;
+}
+
+static void test_quiesce_waits_for_a_step(void **state)
+{
+	struct record rec = {0};
+	struct rt_call c = {0};
+	pthread_t t;
+	bool claimed = false;
+
+	(void)state;
+	assert_int_equal(eng_workers_new(1, step, &rec, &c.w), 0);
+	assert_int_equal(eng_workers_set_count(c.w, 1), 0);
+	wait_named(1);
+	assert_int_equal(eng_workers_set_priority(c.w, 20), 0);
+	level_init(&c.f, 2);
+	/* 300 ms steps on the worker: it outlasts the first quiesce below. A worker may wake too
+	 * late to claim a step: try again until it has one. */
+	atomic_store(&rec.hold_ns, 300000000);
+	for (int tries = 0; tries < 100 && !claimed; tries++) {
+		memset((void *)rec.ran_on, 0, sizeof(rec.ran_on));
+		atomic_store(&c.tid, 0);
+		assert_int_equal(pthread_create(&t, NULL, rt_call_main, &c), 0);
+		for (int ms = 0; ms < 50 && !worker_has_step(&rec, &c); ms++)
+			usleep(1000);
+		claimed = worker_has_step(&rec, &c);
+		if (claimed) {
+			/* The cycle is cut off here, as a server kills its thread mid-level. */
+			assert_int_equal(eng_workers_quiesce(c.w, 10000000), -EBUSY);
+			assert_false(eng_workers_get_realtime(c.w));
+			assert_int_equal(eng_workers_set_priority(c.w, 20), -EBUSY);
+		}
+		pthread_join(t, NULL);
+	}
+	printf("# a worker claimed a step: %s\n", claimed ? "yes" : "no");
+	assert_true(claimed);
+	/* The step is over: the pool is idle, and sharing may come back. */
+	assert_int_equal(eng_workers_quiesce(c.w, 1000000000), 0);
+	assert_int_equal(eng_workers_set_priority(c.w, 20), 0);
+	assert_true(eng_workers_get_realtime(c.w));
+	c.w = eng_workers_free(c.w);
 }
 
 static void test_parked_workers_sleep(void **state)
@@ -212,7 +289,7 @@ static void test_parked_workers_sleep(void **state)
 	before = voluntary_switches(parked);
 	level_init(&f, 2);
 	for (int k = 0; k < 200; k++) {
-		eng_workers_run_level(w, &f.level, true, UINT64_MAX, 0);
+		eng_workers_run_level(w, &f.level, true, UINT64_MAX, UINT64_MAX, 0);
 		usleep(200); /* as between cycles: the active worker goes back to sleep */
 	}
 	after = voluntary_switches(parked);
@@ -227,6 +304,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_priority_follows_the_cycle),
 		cmocka_unit_test(test_late_level_reported),
+		cmocka_unit_test(test_quiesce_waits_for_a_step),
 		cmocka_unit_test(test_parked_workers_sleep),
 	};
 	struct sched_param sp = {.sched_priority = 1};
