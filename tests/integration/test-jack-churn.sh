@@ -99,9 +99,9 @@ python3 "$(dirname "$0")/churn-client.py" "$dir/control" "$ROUNDS" "$CHURN_S" \
 	alive "$epid" || fail "echoeld died during the churn"
 	fail "the churn client failed"
 }
-read -r done secs <"$dir/churn.out"
-echo "# $done rounds of node add/rm (4 ports each) and sets in $secs s"
-[ "$done" -ge 20 ] || fail "only $done rounds in $secs s"
+read -r rounds secs <"$dir/churn.out"
+echo "# $rounds rounds of node add/rm (4 ports each) and sets in $secs s"
+[ "$rounds" -ge 20 ] || fail "only $rounds rounds in $secs s"
 
 alive "$epid" || fail "echoeld died"
 "$ECHOELCTL" --socket "$dir/control" hello >/dev/null || fail "echoeld does not answer"
@@ -115,4 +115,4 @@ if grep -Eq "RealtimeSanitizer|real-time unsafe|ThreadSanitizer|AddressSanitizer
 	"$dir/echoeld.log"; then
 	fail "a sanitizer reported"
 fi
-echo "ok ($VARIANT): $done rounds of port changes under load, echoeld alive, ports as configured"
+echo "ok ($VARIANT): $rounds rounds of port changes under load, echoeld alive, ports as configured"

@@ -92,9 +92,9 @@ python3 "$(dirname "$0")/churn-client.py" "$dir/control" "$ROUNDS" "$CHURN_S" \
 }
 kill_reap "$busy1" "$busy2"
 busy1='' busy2=''
-read -r done secs <"$dir/churn.out"
-echo "# $done rounds of node add/rm (4 ports each) and sets in $secs s"
-[ "$done" -ge 20 ] || fail "only $done rounds in $secs s"
+read -r rounds secs <"$dir/churn.out"
+echo "# $rounds rounds of node add/rm (4 ports each) and sets in $secs s"
+[ "$rounds" -ge 20 ] || fail "only $rounds rounds in $secs s"
 
 alive "$e_pid" || fail "echoeld died"
 "$ECHOELCTL" --socket "$dir/control" set g.mute off >/dev/null || fail "set after the churn"
@@ -107,5 +107,5 @@ if grep -Eq "RealtimeSanitizer|real-time unsafe|ThreadSanitizer|AddressSanitizer
 	"$dir/echoeld.log"; then
 	fail "a sanitizer reported"
 fi
-echo "ok: $done rounds of PipeWire port changes under load, echoeld alive, ports as configured," \
+echo "ok: $rounds rounds of PipeWire port changes under load, echoeld alive, ports as configured," \
 	"link kept"
