@@ -119,7 +119,12 @@ ctl node get g | grep -q 'meter' || fail "g is not the meter after the reload"
 
 # The server comes back under the same name: echoeld reconnects and runs cycles again.
 start_jackd "$server" "$dir/jackd.log"
-wait_for 15 "echoeld to reconnect" logged 'reconnected to the server'
+for _ in $(seq 150); do # it may die instead, on the first cycle after activating
+	alive "$epid" || fail "echoeld died when the server came back"
+	! logged 'reconnected to the server' || break
+	sleep 0.1
+done
+logged 'reconnected to the server' || fail "echoeld did not reconnect within 15 s"
 for _ in $(seq 100); do # its ports; it may die instead, on the first cycles
 	alive "$epid" || fail "echoeld died after the server came back"
 	! ports_are "$want" || break
