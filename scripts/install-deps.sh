@@ -31,6 +31,8 @@ PACKAGES="
 	util-linux
 	systemd
 	python3
+	strace
+	stress-ng
 "
 
 if [ "$(id -u)" -ne 0 ]; then

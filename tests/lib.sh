@@ -62,6 +62,18 @@ term_wait() {
 	wait "$1" || status=$?
 }
 
+# show_log LOG: prints LOG for a failure: from its first sanitizer report on (60 lines) when it
+# has one, else its last 40 lines (xrun warnings can bury the start of a long log).
+show_log() {
+	echo "--- $1:"
+	n=$(grep -nE 'ERROR: AddressSanitizer|WARNING: ThreadSanitizer|RealtimeSanitizer|runtime error|ERROR: LeakSanitizer' "$1" 2>/dev/null | head -n 1 | cut -d: -f1)
+	if [ -n "$n" ]; then
+		sed -n "$n,$((n + 59))p" "$1"
+	else
+		tail -n 40 "$1" 2>/dev/null || true
+	fi
+}
+
 # --- waiting ---------------------------------------------------------------------------------
 
 # wait_for SECONDS WHAT COMMAND...: retries COMMAND (its output discarded) every 0.1 s until it
@@ -120,13 +132,16 @@ cpu_ns() {
 
 # --- JACK ------------------------------------------------------------------------------------
 
-# start_jackd SERVER LOG: a private `jackd -n SERVER -d dummy -r 48000 -p 256` in its own
-# session, its output in LOG (truncated); waits until it answers, else fail. Sets jpid.
+# start_jackd SERVER LOG [OPTION...]: a private `jackd -n SERVER OPTION... -d dummy -r 48000
+# -p 256` in its own session, its output in LOG (truncated); waits until it answers, else fail.
+# Sets jpid. OPTION: jackd's own, e.g. -r (no real-time scheduling).
 start_jackd() {
-	setsid jackd -n "$1" -d dummy -r 48000 -p 256 </dev/null >"$2" 2>&1 &
+	p=$1 what=$2
+	shift 2
+	setsid jackd -n "$p" "$@" -d dummy -r 48000 -p 256 </dev/null >"$what" 2>&1 &
 	# shellcheck disable=SC2034 # for the caller
 	jpid=$!
-	timeout 10 jack_wait -s "$1" -w -t 5 >/dev/null 2>&1 || fail "jackd did not start"
+	timeout 10 jack_wait -s "$p" -w -t 5 >/dev/null 2>&1 || fail "jackd did not start"
 }
 
 # jack_shm_cleanup SERVER: removes what jackd SERVER left in /dev/shm (once it is stopped), and

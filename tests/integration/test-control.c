@@ -9,7 +9,8 @@
  *    sets as fast as possible): afterwards the daemon answers, its late-cycle count did not move
  *    and the graph is unchanged;
  *  - a batch lands in one cycle: unmuting one of two identical tones while muting the other
- *    keeps the mixed peak constant; sent as two separate commands it bumps (the control case);
+ *    keeps the mixed peak constant; two separate commands the test makes land a fade apart
+ *    bump it (the control case: separate commands may share a cycle, nothing promises they don't);
  *  - a batch with one failing command applies none of it: graph and parameters stay as they were;
  *  - a subscriber that never reads is disconnected once its unsent answers pass max_queue, and
  *    the others are still answered, with no late cycle;
@@ -34,6 +35,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <dirent.h>
 #include <errno.h>
 #include <grp.h>
 #include <jansson.h>
@@ -203,6 +205,62 @@ static void sleep_ms(int ms)
 {
 	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
 	nanosleep(&ts, NULL);
+}
+
+/* Cycles of audio the own clock has run (status), a clock the test reads but does not drive. */
+static json_int_t cycles_now(void)
+{
+	return status_int("cycles");
+}
+
+/* Waits until the clock has run n more cycles than at `from` (10 s of wall time at most). */
+static void wait_cycles(json_int_t from, json_int_t n)
+{
+	for (int i = 0; i < 2000 && cycles_now() < from + n; i++)
+		sleep_ms(5);
+	assert_true(cycles_now() >= from + n);
+}
+
+/* Cycles a ramp of the test's fade_ms (40) lasts at the daemon's rate and block, rounded up as
+ * the engine rounds the fade to whole blocks, plus the cycle it is adopted in. */
+static json_int_t fade_cycles(void)
+{
+	json_int_t rate = status_int("rate"), block = status_int("block");
+
+	assert_true(rate > 0 && block > 0);
+	return (40 * rate / 1000 + block - 1) / block + 1;
+}
+
+/* Waits until the RT thread has applied a `set`: the gain node's own state (written only by the
+ * RT thread while audio runs) reads the value. */
+static void wait_applied(const char *node, const char *param, double value)
+{
+	for (int i = 0; i < 1000 && get_value(node, param) != value; i++)
+		sleep_ms(5);
+	assert_true(get_value(node, param) == value);
+}
+
+/*
+ * Waits until the peak hold has fallen back to the steady peak of one tone (-6.02 dB, at most
+ * 0.02 dB above it: a 997 Hz tone sampled at 48 kHz peaks within 0.02 dB of its amplitude). The
+ * hold falls 20 dB/s of audio; waiting on it, not on the wall clock, holds on a loaded machine.
+ */
+static void wait_hold_steady(void)
+{
+	for (int i = 0; i < 2000 && meter_hold() > -6.02 + 0.02; i++)
+		sleep_ms(5);
+	assert_true(meter_hold() <= -6.02 + 0.02);
+}
+
+static void set_mute(const char *node, bool mute)
+{
+	char line[256];
+
+	snprintf(line, sizeof(line),
+		 "{\"id\":1,\"cmd\":\"set\",\"args\":{\"node\":\"%s\",\"param\":\"mute\","
+		 "\"value\":%s}}",
+		 node, mute ? "true" : "false");
+	expect(line, "ok");
 }
 
 static void test_commands(void **state)
@@ -424,14 +482,14 @@ static void abuse_sets(int slow_fd)
 	(void)slow_fd;
 }
 
-static void test_abuse_while_playing(void **state)
+/* One round of abuse; true when no cycle was late meanwhile. */
+static bool abuse_once(int attempt)
 {
-	json_int_t late0 = status_int("late_cycles"), cycles0 = status_int("cycles");
+	json_int_t late0 = status_int("late_cycles"), cycles0 = status_int("cycles"), late1;
 	char *graph0 = node_list(), *graph1;
 	int slow = connect_socket();
 	json_t *r;
 
-	(void)state;
 	/* A subscriber at 1000 Hz that never reads its events. */
 	assert_true(slow >= 0);
 	assert_non_null(r = call_fd(slow, "{\"id\":1,\"cmd\":\"subscribe\",\"args\":{\"events\":"
@@ -444,52 +502,36 @@ static void test_abuse_while_playing(void **state)
 	expect("{\"id\":1,\"cmd\":\"hello\"}", "ok");
 	graph1 = node_list();
 	assert_string_equal(graph0, graph1);
-	printf("# abuse over %lld cycles: late cycles %lld -> %lld\n",
-	       (long long)(status_int("cycles") - cycles0), (long long)late0,
-	       (long long)status_int("late_cycles"));
+	late1 = status_int("late_cycles");
+	printf("# abuse (attempt %d) over %lld cycles: late cycles %lld -> %lld\n", attempt,
+	       (long long)(status_int("cycles") - cycles0), (long long)late0, (long long)late1);
 	assert_true(status_int("cycles") > cycles0); /* the audio kept running */
-	assert_int_equal(status_int("late_cycles"), late0);
 	close(slow);
 	free(graph0);
 	free(graph1);
+	return late1 == late0;
+}
+
+/*
+ * No late cycle during the abuse. The own clock counts a cycle late whenever the host delays it
+ * more than a period, with no help from the daemon (a loaded shared machine does, now and then):
+ * a round with late cycles is tried again, up to three times. A daemon whose RT thread the abuse
+ * holds up fails all three; a busy host hardly ever.
+ */
+static void test_abuse_while_playing(void **state)
+{
+	bool ok = false;
+
+	(void)state;
+	for (int attempt = 1; attempt <= 3 && !ok; attempt++)
+		ok = abuse_once(attempt);
+	assert_true(ok);
 	/* leave the gain where the batch test expects it */
 	expect("{\"id\":1,\"cmd\":\"set\",\"args\":{\"node\":\"ga\",\"param\":\"gain_db\","
 	       "\"value\":0}}",
 	       "ok");
-	sleep_ms(200);
-}
-
-/* Peak hold of the mix after switching from tone a to tone b: in one batch, or as two sets. */
-static double switch_tones(bool batch, const char *to_a_mute, const char *to_b_mute)
-{
-	char line[512];
-
-	sleep_ms(1200); /* let the hold fall back to the steady -6 dB peak */
-	if (batch) {
-		snprintf(line, sizeof(line),
-			 "{\"id\":1,\"cmd\":\"batch\",\"args\":{\"commands\":["
-			 "{\"cmd\":\"set\",\"args\":{\"node\":\"gb\",\"param\":\"mute\",\"value\":%"
-			 "s}},"
-			 "{\"cmd\":\"set\",\"args\":{\"node\":\"ga\",\"param\":\"mute\",\"value\":%"
-			 "s}}"
-			 "]}}",
-			 to_b_mute, to_a_mute);
-		expect(line, "ok");
-	} else {
-		snprintf(line, sizeof(line),
-			 "{\"id\":1,\"cmd\":\"set\",\"args\":{\"node\":\"gb\",\"param\":\"mute\","
-			 "\"value\":%s}}",
-			 to_b_mute);
-		expect(line, "ok");
-		sleep_ms(25); /* a few cycles: what a split batch would do, exaggerated */
-		snprintf(line, sizeof(line),
-			 "{\"id\":1,\"cmd\":\"set\",\"args\":{\"node\":\"ga\",\"param\":\"mute\","
-			 "\"value\":%s}}",
-			 to_a_mute);
-		expect(line, "ok");
-	}
-	sleep_ms(150); /* both ramps (40 ms) done */
-	return meter_hold();
+	wait_applied("ga", "gain_db", 0);
+	wait_cycles(cycles_now(), fade_cycles());
 }
 
 /* Lines of `set ga.gain_db -(i % 20)`, one per id: *ret_len bytes, owned. */
@@ -631,18 +673,49 @@ static void test_batch_all_or_nothing(void **state)
 	free(graph1);
 }
 
+/*
+ * The property: a batch lands in one cycle, so unmuting b while muting a (two equal tones in
+ * phase, linear ramps of the same length starting in the same cycle) keeps the mix's peak hold at
+ * one tone's -6.02 dB. Nothing here depends on when the cycles run.
+ *
+ * The control case shows the meter would see a split: two separate `set`s land in cycles the
+ * test does not choose (on a loaded machine they may well share one), so the test makes them
+ * apart itself: b on, and only once the RT thread has applied it and b's ramp has run out, a off.
+ * In between both tones play at full level: in phase the mix peaks at 2 x 0.5 = 0 dB, 6 dB over
+ * one tone (one loaded run read -0.49 dB: the tones' relative phase is the engine's, not the
+ * test's); a bump of more than 1 dB is what a split batch would show.
+ */
 static void test_batch_lands_in_one_cycle(void **state)
 {
+	json_int_t fade = fade_cycles(), c0;
 	double together, apart;
 
 	(void)state;
-	/* a on, b off -> a off, b on: the sum of two equal tones stays at -6.02 dB peak */
-	together = switch_tones(true, "true", "false");
-	/* and back, as two separate commands: b comes on before a goes off, the sum bumps */
-	apart = switch_tones(false, "false", "true");
-	apart = switch_tones(false, "true", "false");
-	printf("# peak hold after the switch: batch %.2f dB, two commands %.2f dB\n", together,
-	       apart);
+	/* from a on, b off (the configuration) */
+	assert_true(get_value("ga", "mute") == 0 && get_value("gb", "mute") == 1);
+	wait_hold_steady();
+	expect("{\"id\":1,\"cmd\":\"batch\",\"args\":{\"commands\":["
+	       "{\"cmd\":\"set\",\"args\":{\"node\":\"gb\",\"param\":\"mute\",\"value\":false}},"
+	       "{\"cmd\":\"set\",\"args\":{\"node\":\"ga\",\"param\":\"mute\",\"value\":true}}"
+	       "]}}",
+	       "ok");
+	wait_applied("gb", "mute", 0);
+	assert_true(get_value("ga", "mute") == 1); /* in the same cycle as b, or before this read */
+	wait_cycles(cycles_now(), fade);           /* both ramps done */
+	together = meter_hold();
+
+	/* the control case: a on, applied, its ramp done; only then b off */
+	set_mute("ga", false);
+	wait_applied("ga", "mute", 0);
+	c0 = cycles_now();
+	wait_cycles(c0, fade);
+	apart = get_value("meter", "peak_db"); /* this cycle's peak: both tones at full level */
+	set_mute("gb", true);
+	wait_applied("gb", "mute", 1);
+	wait_cycles(cycles_now(), fade);
+	printf("# mix peak: batch (hold) %.2f dB, two commands a fade apart (both on) %.2f dB;"
+	       " fade %lld cycles\n",
+	       together, apart, (long long)fade);
 	assert_true(together < -6.02 + 0.05);
 	assert_true(apart > -6.02 + 1.0);
 }
@@ -1083,59 +1156,129 @@ static void test_events_clip(void **state)
 	free(graph1);
 }
 
+/* Every thread of pid is stopped (state T in /proc/pid/task/TID/stat); false if unreadable. */
+static bool all_threads_stopped(pid_t pid)
+{
+	char path[80], buf[512];
+	struct dirent *de;
+	bool stopped = true;
+	DIR *dir;
+
+	snprintf(path, sizeof(path), "/proc/%d/task", (int)pid);
+	if (!(dir = opendir(path)))
+		return false;
+	while (stopped && (de = readdir(dir))) {
+		FILE *f;
+		char *paren;
+
+		if (de->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%d/task/%.20s/stat", (int)pid, de->d_name);
+		if (!(f = fopen(path, "re")))
+			continue; /* a thread that just ended */
+		buf[0] = '\0';
+		if (!fgets(buf, sizeof(buf), f))
+			buf[0] = '\0';
+		fclose(f);
+		paren = strrchr(buf, ')');
+		stopped = paren && paren[1] == ' ' && (paren[2] == 'T' || paren[2] == 't');
+	}
+	closedir(dir);
+	return stopped;
+}
+
 /*
- * The own clock woke 150 ms late: a `late` event, and the late-cycle count moved. The whole
- * daemon is stopped (SIGSTOP), as a machine that stalls would stop it: debug.stall re-anchors
- * the clock on purpose without counting, and an xrun needs a sound server to report it.
+ * The whole daemon stopped for 150 ms: a `late` event at least that late, less one period, and
+ * the late-cycle count moved. The whole daemon is stopped (SIGSTOP), as a machine that stalls
+ * would stop it: debug.stall re-anchors the clock on purpose without counting, and an xrun needs
+ * a sound server to report it.
+ *
+ * What the test controls is how long every thread stood still: from the moment /proc shows them
+ * all stopped to SIGCONT. The clock's next deadline was at most one period after the moment it
+ * stopped, so its first wake-up after SIGCONT is at least (stop - period) late. Other late
+ * cycles (a loaded machine delays the clock too) may come first: they are skipped, not counted
+ * against it.
  */
 static void test_events_late(void **state)
 {
+	const double stop_ms = 150;
+	double period_ms, late_ms = 0, need_ms;
 	json_int_t late0 = status_int("late_cycles"), cycles0 = status_int("cycles");
-	int fd = subscriber("[\"late\"]", 10);
+	int fd = subscriber("[\"late\"]", 10), others = 0;
+	struct timespec t0;
 	json_t *ev;
 
 	(void)state;
-	sleep_ms(100);
-	assert_true(status_int("cycles") > cycles0); /* the clock runs, so it can be late */
+	period_ms = 1e3 * (double)status_int("block") / (double)status_int("rate");
+	need_ms = stop_ms - period_ms;
+	wait_cycles(cycles0, 1); /* the clock runs, so it can be late */
 	assert_int_equal(kill(daemon_pid, SIGSTOP), 0);
-	sleep_ms(150);
+	for (int i = 0; i < 2000 && !all_threads_stopped(daemon_pid); i++)
+		sleep_ms(1);
+	assert_true(all_threads_stopped(daemon_pid));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	while (elapsed_ms(&t0) < stop_ms)
+		sleep_ms(1 + (int)(stop_ms - elapsed_ms(&t0)));
 	assert_int_equal(kill(daemon_pid, SIGCONT), 0);
-	assert_non_null(ev = next_event(fd, "late", 3000));
-	printf("# stopped 150 ms: late event, %.1f ms late\n",
-	       json_number_value(json_object_get(ev, "late_ms")));
-	assert_true(json_number_value(json_object_get(ev, "late_ms")) > 100);
-	assert_true(json_is_number(json_object_get(ev, "time")));
-	json_decref(ev);
+	while ((ev = next_event(fd, "late", 3000))) {
+		late_ms = json_number_value(json_object_get(ev, "late_ms"));
+		assert_true(json_is_number(json_object_get(ev, "time")));
+		json_decref(ev);
+		if (late_ms >= need_ms)
+			break;
+		others++;
+	}
+	printf("# stopped %.0f ms (period %.2f ms): late event %.1f ms late (at least %.1f"
+	       " expected), %d other late events before it\n",
+	       stop_ms, period_ms, late_ms, need_ms, others);
+	assert_true(late_ms >= need_ms);
 	close(fd);
 	assert_true(status_int("late_cycles") > late0);
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
 /*
- * `meters` at 10 Hz: about ten in a second, evenly spaced: not bunched into bursts of equal
- * values (as sd-event's default timer slack of 250 ms would bunch them).
+ * `meters` at 10 Hz: evenly spaced, not bunched into bursts of equal values (as sd-event's
+ * default timer slack of 250 ms would bunch them), and never faster than asked.
+ *
+ * A tick the loaded machine delays is followed by one due on time (the timer keeps its phase),
+ * so one gap may be short and one long: the typical (median) gap is what shows bunching. The
+ * count has an upper bound the daemon controls (one per period, plus the first); a lower bound
+ * would only measure how busy the machine is.
  */
 static void test_events_meters_rate(void **state)
 {
+	const double period = 0.1, window_ms = 1500;
 	int fd = subscriber("[\"meters\"]", 10), n = 0;
-	double t, last = -1, min_gap = 1e9;
+	double t, last = -1, gaps[64], median;
 	struct timespec t0;
 	json_t *ev;
 
 	(void)state;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	while (elapsed_ms(&t0) < 1000 &&
-	       (ev = next_event(fd, "meters", 1000 - (int)elapsed_ms(&t0)))) {
+	while (elapsed_ms(&t0) < window_ms &&
+	       (ev = next_event(fd, "meters", (int)(window_ms - elapsed_ms(&t0)) + 1))) {
 		assert_true(json_is_object(json_object_get(json_object_get(ev, "nodes"), "meter")));
 		t = json_number_value(json_object_get(ev, "time"));
-		if (last >= 0)
-			min_gap = t - last < min_gap ? t - last : min_gap;
+		if (last >= 0 && n - 1 < (int)(sizeof(gaps) / sizeof(gaps[0])))
+			gaps[n - 1] = t - last;
 		last = t;
 		json_decref(ev);
 		n++;
 	}
-	printf("# meters at 10 Hz: %d in 1 s, at least %.0f ms apart\n", n, min_gap * 1e3);
-	assert_true(n >= 8 && n <= 12);
-	assert_true(min_gap > 0.05);
+	assert_true(n >= 4 && n - 1 <= (int)(sizeof(gaps) / sizeof(gaps[0])));
+	qsort(gaps, (size_t)(n - 1), sizeof(gaps[0]), cmp_double);
+	median = gaps[(n - 1) / 2];
+	printf("# meters at 10 Hz: %d in %.1f s, gaps %.0f..%.0f ms, median %.0f ms\n", n,
+	       window_ms / 1e3, gaps[0] * 1e3, gaps[n - 2] * 1e3, median * 1e3);
+	assert_true(n <= (int)(window_ms / 1e3 / period) + 2);
+	assert_true(median > period / 2 && median < period * 1.5);
 	close(fd);
 }
 

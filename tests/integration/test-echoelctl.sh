@@ -46,6 +46,21 @@ ctl() {
 	[ "$rc" -eq "$want" ] || fail "echoelctl $*: exit $rc, expected $want"
 }
 
+# until_out SECONDS PATTERN ARGS...: `echoelctl ARGS` (exit 0) again every 0.1 s until its stdout
+# has a line matching the ERE PATTERN; fail after SECONDS. For what another thread applies (a set
+# lands at the RT thread's next cycle, a pin at the policy thread's next look): how soon is the
+# machine's business, not the test's.
+until_out() {
+	n=$(($1 * 10))
+	pattern=$2
+	shift 2
+	until ctl 0 "$@" && grep -Eq -- "$pattern" "$dir/out"; do
+		n=$((n - 1))
+		[ "$n" -gt 0 ] || fail "echoelctl $*: no line matching '$pattern' after $1 s"
+		sleep 0.1
+	done
+}
+
 # out PATTERN / err PATTERN: the last stdout / stderr has a line matching the ERE.
 out() {
 	grep -Eq -- "$1" "$dir/out" || fail "echoelctl stdout has no line matching '$1'"
@@ -120,13 +135,11 @@ out '^battery +15 %$'
 out '^scales +0 worker threads, FIR tail -60 dB, meters 10/s, quality low, background wait, IR preparation throttle$'
 out '^  class/power_supply/BAT0/capacity +15$'
 ctl 0 policy set mode=unrestricted
-sleep 0.3 # the policy thread applies it at once; its snapshot follows
-ctl 0 policy
-out '^mode +unrestricted \(below-low, pinned\)$'
+# the policy thread applies it at once; its snapshot follows
+until_out 5 '^mode +unrestricted \(below-low, pinned\)$' policy
 out '^scales +0 worker threads, FIR tail full, meters 60/s'
 ctl 0 policy set mode=auto thermal=serious
-sleep 0.3
-ctl 0 policy
+until_out 5 '^thermal +serious \(no-zones, pinned\)$' policy
 out '^mode +low \(below-low\)$'
 out '^thermal +serious \(no-zones, pinned\)$'
 ctl 0 policy set thermal=auto
@@ -139,9 +152,7 @@ json "v['mode'] == 'low' and v['actions']['fir_tail_db'] == -60"
 
 # Parameters: the RT thread applies a set at the next cycle, after which get reads it.
 ctl 0 set volume.gain_db -6
-sleep 0.3
-ctl 0 get volume.gain_db
-[ "$(cat "$dir/out")" = "-6.0" ] || fail "get volume.gain_db after set -6"
+until_out 5 '^-6\.0$' get volume.gain_db
 
 # Graph changes.
 ctl 0 node add t2 tone freq=500
@@ -177,9 +188,7 @@ ctl 0 batch <<'EOF'
 set volume.gain_db -3
 set volume.mute on
 EOF
-sleep 0.3
-ctl 0 get volume.gain_db
-[ "$(cat "$dir/out")" = "-3.0" ] || fail "get volume.gain_db after the batch"
+until_out 5 '^-3\.0$' get volume.gain_db
 ctl 0 get volume.mute
 [ "$(cat "$dir/out")" = "1" ] || fail "get volume.mute after the batch"
 
@@ -191,7 +200,7 @@ set volume.gain_db -2
 END
 ctl 0 --json batch "$dir/changes.batch"
 json 'v == {"applied": 2}'
-sleep 0.3
+until_out 5 '^-2\.0$' get volume.gain_db
 ctl 0 --json get volume.gain_db
 json 'v == {"value": -2.0}'
 ctl 0 get volume.mute
