@@ -35,6 +35,8 @@ int daemon_render(const char *config_path, const char *in, const char *out,
 
 	if (r == 0)
 		r = offline_probe(in, &info, &err);
+	if (r == 0)
+		r = offline_check_distinct(in, out, &err);
 	if (r == 0 && c.settings.rate_given && c.settings.rate != info.rate)
 		r = el_error_set(&err, -EINVAL,
 				 "'%s' is at %u Hz but [engine] rate = %u; resample the file or "

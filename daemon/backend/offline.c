@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "common/el-error.h"
@@ -51,6 +52,22 @@ int offline_probe(const char *path, struct offline_file_info *ret, struct el_err
 	ret->frames = (uint64_t)info.frames;
 	sf_close(f);
 	return 0;
+}
+
+int offline_check_distinct(const char *in_path, const char *out_path, struct el_error *reterr)
+{
+	struct stat in_st, out_st;
+
+	/* stat() follows symlinks on both sides, so a link either way compares the target. An
+	 * unreadable IN or an OUT that cannot be stat'ed is reported by the open that follows. */
+	if (stat(in_path, &in_st) < 0 || stat(out_path, &out_st) < 0)
+		return 0;
+	if (in_st.st_dev != out_st.st_dev || in_st.st_ino != out_st.st_ino)
+		return 0;
+	return el_error_set(reterr, -EEXIST,
+			    "'%s' is the same file as '%s': the render would overwrite its own "
+			    "input; name another output file",
+			    out_path, in_path);
 }
 
 static int subtype_bits(int format)

@@ -34,6 +34,13 @@ struct offline_file_info {
 int offline_probe(const char *path, struct offline_file_info *ret, struct el_error *reterr);
 
 /*
+ * Refuses an out_path that names the file in_path names (the same inode: another path, a hard
+ * link, a symlink), which writing would destroy before it was read. 0 when they differ or
+ * out_path does not exist yet; -EEXIST with a message naming both.
+ */
+int offline_check_distinct(const char *in_path, const char *out_path, struct el_error *reterr);
+
+/*
  * Renders in_path through engine (already configured, not driven by any other backend) into
  * out_path. progress: print a percentage to stderr as it goes. 0; -errno with a message naming
  * the file (unreadable, unwritable, channel counts that do not match the graph, a rate that

@@ -7,6 +7,8 @@
  *  - A Linkwitz-Riley 4th-order crossover (two eq ways mixed back) equals the 2nd-order all-pass
  *    it must sum to (LP^2 + HP^2 = AP exactly, also after the bilinear transform), error in dB.
  *  - Bad files and mismatches fail with exit 1 and a message naming the file.
+ *  - An OUT that is IN under any name (the same path, another path, a hard link, a symlink) is
+ *    refused with a message naming both, and IN keeps every byte.
  * The binary under test comes from $ECHOELD (meson sets it).
  */
 #include <stdarg.h>
@@ -14,6 +16,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <math.h>
+#include <sys/stat.h>
 #include <sndfile.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,6 +67,40 @@ static float *read_wav(const char *name, SF_INFO *info)
 	assert_int_equal(sf_readf_float(f, x, info->frames), info->frames);
 	sf_close(f);
 	return x;
+}
+
+/* The whole file at path (NUL-terminated, *ret_size bytes before it); NULL if unreadable. */
+static char *slurp(const char *p, size_t *ret_size)
+{
+	FILE *f = fopen(p, "rb");
+	char *buf;
+	long n;
+
+	if (!f)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	buf = malloc((size_t)n + 1);
+	assert_non_null(buf);
+	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+	buf[n] = '\0';
+	fclose(f);
+	*ret_size = (size_t)n;
+	return buf;
+}
+
+/* The file at p still holds exactly the bytes in want (want_size of them). */
+static void assert_file_is(const char *p, const char *want, size_t want_size)
+{
+	size_t size = 0;
+	char *got = slurp(p, &size);
+
+	if (!got || size != want_size || memcmp(got, want, size) != 0) {
+		printf("# '%s' changed: %zu bytes, expected %zu\n", p, got ? size : 0, want_size);
+		fail();
+	}
+	free(got);
 }
 
 static int run(const char *const *args)
@@ -244,6 +281,45 @@ static void test_bad_files(void **state)
 	assert_int_equal(run((const char *[]){"render", "--format", "mp9", in, out, NULL}), 2);
 }
 
+/* Renders in to out, which is in under another name: refused, naming both, in untouched. */
+static void check_same_file_refused(const char *in, const char *out, const char *how)
+{
+	size_t size;
+	char *before = slurp(in, &size);
+
+	assert_non_null(before);
+	printf("# OUT is IN (%s)\n", how);
+	assert_int_equal(run((const char *[]){"render", in, out, NULL}), 1);
+	assert_stderr_contains(out);
+	assert_stderr_contains(in);
+	assert_stderr_contains("is the same file as");
+	assert_file_is(in, before, size);
+	free(before);
+}
+
+static void test_out_is_in_refused(void **state)
+{
+	char in[512], other[512], hard[512], sym[512];
+	float x[4800];
+
+	(void)state;
+	for (size_t i = 0; i < 4800; i++)
+		x[i] = (float)sin((double)i * 0.05) * 0.5f;
+	write_wav("self.wav", SF_FORMAT_PCM_16, 2, x, 2400);
+	path(in, "self.wav");
+	check_same_file_refused(in, in, "the same path");
+	snprintf(other, sizeof(other), "%s/./../%s/self.wav", proc.dir, strrchr(proc.dir, '/') + 1);
+	check_same_file_refused(in, other, "another path");
+	path(hard, "hard.wav");
+	assert_int_equal(link(in, hard), 0);
+	check_same_file_refused(in, hard, "a hard link");
+	check_same_file_refused(hard, in, "a hard link, the other way");
+	path(sym, "sym.wav");
+	assert_int_equal(symlink(in, sym), 0);
+	check_same_file_refused(in, sym, "a symlink");
+	check_same_file_refused(sym, in, "a symlink as IN");
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -263,6 +339,7 @@ int main(void)
 		cmocka_unit_test(test_fir_matches_direct_convolution),
 		cmocka_unit_test(test_crossover_sums_to_allpass),
 		cmocka_unit_test(test_bad_files),
+		cmocka_unit_test(test_out_is_in_refused),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
