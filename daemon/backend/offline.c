@@ -9,6 +9,7 @@
  * left-justified 32-bit integers, makes a transparent graph bit-exact.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <sndfile.h>
 #include <stdio.h>
@@ -16,6 +17,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "common/el-error.h"
 #include "common/el-macros.h"
@@ -28,6 +30,8 @@
 
 struct render {
 	SNDFILE *in, *out;
+	char *tmp_path; /* owned: the output until it is renamed into place; NULL before */
+	int tmp_fd;     /* the temporary file, kept open to fsync it; -1 when closed */
 	SF_INFO in_info, out_info;
 	unsigned n_in, n_out, block;
 	int out_bits;      /* integer bits of the output, 0 for float formats */
@@ -113,10 +117,63 @@ static int32_t to_int(float x, int bits)
 	return (int32_t)((int64_t)v * (int64_t)(1ll << (32 - bits)));
 }
 
+/*
+ * Creates the temporary output beside out_path (same directory, so the final rename is atomic
+ * and never crosses a filesystem) with the mode a new file would get, or the older file's.
+ */
+static int temp_open(struct render *r, const char *out_path, struct el_error *reterr)
+{
+	const char *slash = strrchr(out_path, '/');
+	int dir_len = slash ? (int)(slash - out_path + 1) : 0;
+	mode_t mask = umask(0), mode = 0666 & ~mask;
+	struct stat st;
+
+	umask(mask); /* only read: the render is the process's only thread */
+	if (stat(out_path, &st) == 0 && S_ISDIR(st.st_mode))
+		return el_error_set(reterr, -EISDIR, "'%s' is a directory", out_path);
+	if (stat(out_path, &st) == 0)
+		mode = st.st_mode & 07777;
+	if (asprintf(&r->tmp_path, "%.*s.%s.XXXXXX", dir_len, out_path, out_path + dir_len) < 0) {
+		r->tmp_path = NULL;
+		return el_error_set(reterr, -ENOMEM, "out of memory");
+	}
+	r->tmp_fd = mkostemp(r->tmp_path, O_CLOEXEC);
+	if (r->tmp_fd < 0) {
+		int e = -errno;
+
+		free(r->tmp_path);
+		r->tmp_path = NULL;
+		return el_error_set(reterr, e, "'%s': cannot create a file in its directory: %s",
+				    out_path, strerror(-e));
+	}
+	if (fchmod(r->tmp_fd, mode) < 0)
+		return el_error_set(reterr, -errno, "'%s': %s", r->tmp_path, strerror(errno));
+	return 0;
+}
+
+/* Makes the finished temporary file durable and gives it the output's name. */
+static int temp_commit(struct render *r, const char *out_path, struct el_error *reterr)
+{
+	int ret = fsync(r->tmp_fd) < 0 ? -errno : 0;
+
+	if (close(r->tmp_fd) < 0 && ret == 0)
+		ret = -errno;
+	r->tmp_fd = -1;
+	if (ret == 0 && rename(r->tmp_path, out_path) < 0)
+		ret = -errno;
+	if (ret < 0)
+		return el_error_set(reterr, ret, "'%s': cannot finish writing: %s", out_path,
+				    strerror(-ret));
+	free(r->tmp_path);
+	r->tmp_path = NULL; /* nothing left to remove */
+	return 0;
+}
+
 static int render_open(struct render *r, struct eng_engine *engine, const char *in_path,
 		       const char *out_path, enum offline_format fmt, struct el_error *reterr)
 {
 	const struct eng_settings *s = eng_engine_get_settings(engine);
+	int ret;
 
 	r->in = sf_open(in_path, SFM_READ, &r->in_info);
 	if (!r->in)
@@ -143,7 +200,10 @@ static int render_open(struct render *r, struct eng_engine *engine, const char *
 				.channels = (int)r->n_out,
 				.format = output_format(r->in_info.format, fmt)};
 	r->out_bits = subtype_bits(r->out_info.format);
-	r->out = sf_open(out_path, SFM_WRITE, &r->out_info);
+	ret = temp_open(r, out_path, reterr);
+	if (ret < 0)
+		return ret;
+	r->out = sf_open_fd(r->tmp_fd, SFM_WRITE, &r->out_info, SF_FALSE);
 	if (!r->out)
 		return el_error_set(reterr, -EINVAL, "'%s': cannot write: %s", out_path,
 				    sf_strerror(NULL));
@@ -194,7 +254,8 @@ static uint64_t mono_ns(void)
 }
 
 static int render_loop(struct render *r, struct eng_engine *engine, const char *out_path,
-		       bool progress, struct render_pacer *pacer, struct el_error *reterr)
+		       bool progress, struct render_pacer *pacer, const atomic_int *stop,
+		       struct el_error *reterr)
 {
 	sf_count_t total = r->in_info.frames, done = 0, n;
 	uint64_t chunk_start;
@@ -206,6 +267,11 @@ static int render_loop(struct render *r, struct eng_engine *engine, const char *
 
 	while ((n = sf_readf_float(r->in, r->in_frames, r->block)) > 0) {
 		uint64_t now = mono_ns();
+
+		/* relaxed: a flag set by a signal handler on this very thread, nothing to order */
+		if (stop && atomic_load_explicit(stop, memory_order_relaxed))
+			return el_error_set(reterr, -EINTR, "'%s': interrupted, not written",
+					    out_path);
 
 		if (pacer && now - chunk_start >= PACE_EVERY_NS) {
 			render_pacer_pace(pacer, now - chunk_start);
@@ -233,17 +299,24 @@ static int render_loop(struct render *r, struct eng_engine *engine, const char *
 
 int offline_render(struct eng_engine *engine, const char *in_path, const char *out_path,
 		   enum offline_format out_format, bool progress, struct render_pacer *pacer,
-		   struct el_error *reterr)
+		   const atomic_int *stop, struct el_error *reterr)
 {
-	struct render r = {0};
+	struct render r = {.tmp_fd = -1};
 	int ret = render_open(&r, engine, in_path, out_path, out_format, reterr);
 
 	if (ret == 0 && render_alloc(&r) < 0)
 		ret = el_error_set(reterr, -ENOMEM, "out of memory");
 	if (ret == 0)
-		ret = render_loop(&r, engine, out_path, progress, pacer, reterr);
+		ret = render_loop(&r, engine, out_path, progress, pacer, stop, reterr);
 	if (r.out && sf_close(r.out) != 0 && ret == 0)
 		ret = el_error_set(reterr, -EIO, "'%s': cannot finish writing", out_path);
+	if (ret == 0)
+		ret = temp_commit(&r, out_path, reterr);
+	if (r.tmp_fd >= 0)
+		close(r.tmp_fd);
+	if (r.tmp_path) /* failed or interrupted: an older output keeps its name and contents */
+		unlink(r.tmp_path);
+	free(r.tmp_path);
 	if (r.in)
 		sf_close(r.in);
 	dsp_mem_free(r.in_frames);

@@ -9,6 +9,7 @@
  */
 #pragma once
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -42,10 +43,14 @@ int offline_check_distinct(const char *in_path, const char *out_path, struct el_
 
 /*
  * Renders in_path through engine (already configured, not driven by any other backend) into
- * out_path. progress: print a percentage to stderr as it goes. 0; -errno with a message naming
- * the file (unreadable, unwritable, channel counts that do not match the graph, a rate that
- * differs from the engine's).
+ * out_path. The samples go to a temporary file beside out_path (`.NAME.XXXXXX`), which is
+ * fsync'ed and renamed to out_path only when the render succeeded; on any failure it is
+ * removed and a file already named out_path is left as it was. progress: print a percentage
+ * to stderr as it goes. pacer: borrowed, NULL for full speed. stop: borrowed, may be NULL;
+ * checked before every block, non-zero ends the render with -EINTR. 0; -errno with a message
+ * naming the file (unreadable, unwritable, channel counts that do not match the graph, a rate
+ * that differs from the engine's, -EINTR interrupted).
  */
 int offline_render(struct eng_engine *engine, const char *in_path, const char *out_path,
 		   enum offline_format out_format, bool progress, struct render_pacer *pacer,
-		   struct el_error *reterr);
+		   const atomic_int *stop, struct el_error *reterr);

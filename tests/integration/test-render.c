@@ -9,14 +9,24 @@
  *  - Bad files and mismatches fail with exit 1 and a message naming the file.
  *  - An OUT that is IN under any name (the same path, another path, a hard link, a symlink) is
  *    refused with a message naming both, and IN keeps every byte.
+ *  - An older OUT survives a render that fails or is interrupted (SIGINT: exit 130, SIGTERM:
+ *    143) byte for byte, and nothing else is left in its directory: the render writes a
+ *    temporary file there and renames it into place only when it succeeded.
  * The binary under test comes from $ECHOELD (meson sets it).
  */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <math.h>
+#include <dirent.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/inotify.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <sndfile.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -320,6 +330,140 @@ static void test_out_is_in_refused(void **state)
 	check_same_file_refused(sym, in, "a symlink as IN");
 }
 
+/* The entries of directory dir other than keep ('.' and '..' aside). */
+static int count_others(const char *dir, const char *keep)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int n = 0;
+
+	assert_non_null(d);
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..") &&
+		    strcmp(de->d_name, keep)) {
+			printf("# left in '%s': '%s'\n", dir, de->d_name);
+			n++;
+		}
+	closedir(d);
+	return n;
+}
+
+static const char older[] = "an older render the user wants to keep\n";
+
+static void test_failed_render_keeps_older_out(void **state)
+{
+	char in[512], out[512], conf[512], dir[512];
+	float x[960] = {0};
+
+	(void)state;
+	write_wav("keep-in.wav", SF_FORMAT_PCM_16, 1, x, 960);
+	write_text("keep-stereo.conf", "[node.in]\ntype = input\nchannels = 2\n"
+				       "[node.out]\ntype = output\ninput = in\n");
+	path(dir, "keep");
+	assert_int_equal(mkdir(dir, 0755), 0);
+	write_text("keep/out.wav", older);
+	path(in, "keep-in.wav");
+	path(out, "keep/out.wav");
+	path(conf, "keep-stereo.conf");
+	/* the channel count is found wrong after the engine is built, as a late failure is */
+	assert_int_equal(run((const char *[]){"render", "--config", conf, in, out, NULL}), 1);
+	assert_stderr_contains("has 1 channel but the graph's input nodes take 2");
+	assert_file_is(out, older, strlen(older));
+	assert_int_equal(count_others(dir, "out.wav"), 0);
+}
+
+/* Starts the binary with args, stderr into the scratch file name; returns its pid. */
+static pid_t spawn(const char *const *args, const char *err_name)
+{
+	char errpath[512];
+	char *argv[32];
+	size_t n = 0;
+	pid_t pid;
+
+	path(errpath, err_name);
+	argv[n++] = (char *)proc.binary;
+	for (; *args && n < 31; args++)
+		argv[n++] = (char *)*args;
+	argv[n] = NULL;
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		if (!freopen(errpath, "w", stderr))
+			_exit(127);
+		unsetenv("JOURNAL_STREAM");
+		execv(proc.binary, argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+/* Waits up to timeout_ms for anything to be created in the directory watched by fd. */
+static bool wait_created(int fd, int timeout_ms)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+
+	return poll(&p, 1, timeout_ms) == 1;
+}
+
+/*
+ * A render slowed by a pinned critical thermal state (so it is still running when the signal
+ * comes, however fast the machine), signalled the moment its temporary file appears.
+ */
+static void check_interrupted(int signo, int want_status)
+{
+	char in[512], out[512], conf[512], dir[512], sys[512], text[1024];
+	const sf_count_t n = 30 * 48000;
+	float *x = calloc((size_t)n * 2, sizeof(float));
+	int fd, status;
+	bool created;
+	pid_t pid;
+
+	assert_non_null(x);
+	for (sf_count_t i = 0; i < n * 2; i++)
+		x[i] = (float)sin((double)i * 0.01) * 0.25f;
+	write_wav("sig-in.wav", SF_FORMAT_PCM_16, 2, x, n);
+	free(x);
+	path(sys, "sig-sys");
+	mkdir(sys, 0755); /* an empty sysfs: nothing read, the pin decides */
+	snprintf(text, sizeof(text),
+		 "[policy]\nsysfs_root = %s\nthermal = critical\n"
+		 "[node.in]\ntype = input\nchannels = 2\n"
+		 "[node.eq]\ntype = eq\ninput = in\nband1 = peaking 1000 1.0 -3\n"
+		 "[node.out]\ntype = output\ninput = eq\n",
+		 sys);
+	write_text("sig.conf", text);
+	path(dir, signo == SIGINT ? "sig-int" : "sig-term");
+	assert_int_equal(mkdir(dir, 0755), 0);
+	path(out, signo == SIGINT ? "sig-int/out.wav" : "sig-term/out.wav");
+	write_text(signo == SIGINT ? "sig-int/out.wav" : "sig-term/out.wav", older);
+	path(in, "sig-in.wav");
+	path(conf, "sig.conf");
+
+	fd = inotify_init1(IN_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_true(inotify_add_watch(fd, dir, IN_CREATE) >= 0);
+	pid = spawn((const char *[]){"render", "--config", conf, in, out, NULL}, ".sig-stderr");
+	created = wait_created(fd, 20000);
+	kill(pid, signo);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	close(fd);
+	printf("# %s during the render: %s %d; a temporary file was %sseen\n", strsignal(signo),
+	       WIFEXITED(status) ? "exit" : "killed by signal",
+	       WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status), created ? "" : "not ");
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), want_status);
+	assert_file_is(out, older, strlen(older));
+	assert_int_equal(count_others(dir, "out.wav"), 0);
+	assert_true(created);
+}
+
+static void test_interrupted_render_keeps_older_out(void **state)
+{
+	(void)state;
+	check_interrupted(SIGINT, 130);
+	check_interrupted(SIGTERM, 143);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -340,6 +484,8 @@ int main(void)
 		cmocka_unit_test(test_crossover_sums_to_allpass),
 		cmocka_unit_test(test_bad_files),
 		cmocka_unit_test(test_out_is_in_refused),
+		cmocka_unit_test(test_failed_render_keeps_older_out),
+		cmocka_unit_test(test_interrupted_render_keeps_older_out),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
