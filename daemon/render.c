@@ -73,15 +73,17 @@ int daemon_render(const char *config_path, const char *in, const char *out,
 	struct eng_engine *e = NULL;
 	struct render_pacer *pacer = NULL;
 	struct el_error err = {0};
-	int r;
+	int out_format = 0, r;
 
 	catch_stop_signals();
-	r = setup_config_load(config_path, &c, &err);
-
-	if (r == 0)
-		r = offline_probe(in, &info, &err);
+	/* what the files allow is checked before the configuration's IRs are even opened */
+	r = offline_probe(in, &info, &err);
 	if (r == 0)
 		r = offline_check_distinct(in, out, &err);
+	if (r == 0)
+		r = offline_output_format(&info, out, format, &out_format, &err);
+	if (r == 0)
+		r = setup_config_load(config_path, &c, &err);
 	if (r == 0 && c.settings.rate_given && c.settings.rate != info.rate)
 		r = el_error_set(&err, -EINVAL,
 				 "'%s' is at %u Hz but [engine] rate = %u; resample the file or "
@@ -100,8 +102,8 @@ int daemon_render(const char *config_path, const char *in, const char *out,
 		r = setup_engine(&c, &prep, &e, &err);
 	}
 	if (r == 0)
-		r = offline_render(e, in, out, format, isatty(STDERR_FILENO), pacer, &stop_signal,
-				   &err);
+		r = offline_render(e, in, out, out_format, isatty(STDERR_FILENO), pacer,
+				   &stop_signal, &err);
 	r = exit_status(r, &err);
 	render_pacer_free(pacer);
 	eng_engine_free(e);

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -51,6 +52,7 @@ int offline_probe(const char *path, struct offline_file_info *ret, struct el_err
 	if (!f)
 		return el_error_set(reterr, -EINVAL, "'%s': cannot read: %s", path,
 				    sf_strerror(NULL));
+	ret->format = info.format;
 	ret->rate = (uint32_t)info.samplerate;
 	ret->channels = (unsigned)info.channels;
 	ret->frames = (uint64_t)info.frames;
@@ -91,18 +93,90 @@ static int subtype_bits(int format)
 	}
 }
 
-static int output_format(int in_format, enum offline_format f)
-{
-	static const int subtypes[] = {
-		[OFFLINE_FORMAT_PCM16] = SF_FORMAT_PCM_16,
-		[OFFLINE_FORMAT_PCM24] = SF_FORMAT_PCM_24,
-		[OFFLINE_FORMAT_PCM32] = SF_FORMAT_PCM_32,
-		[OFFLINE_FORMAT_FLOAT] = SF_FORMAT_FLOAT,
-	};
+static const char *const format_names[] = {"same", "pcm16", "pcm24", "pcm32", "float"};
 
-	if (f == OFFLINE_FORMAT_SAME)
-		return in_format;
-	return (in_format & SF_FORMAT_TYPEMASK) | subtypes[f];
+static const int subtypes[] = {
+	[OFFLINE_FORMAT_PCM16] = SF_FORMAT_PCM_16,
+	[OFFLINE_FORMAT_PCM24] = SF_FORMAT_PCM_24,
+	[OFFLINE_FORMAT_PCM32] = SF_FORMAT_PCM_32,
+	[OFFLINE_FORMAT_FLOAT] = SF_FORMAT_FLOAT,
+};
+
+static const struct {
+	const char *ext;
+	int container;
+} containers[] = {
+	{"wav", SF_FORMAT_WAV},   {"flac", SF_FORMAT_FLAC}, {"w64", SF_FORMAT_W64},
+	{"rf64", SF_FORMAT_RF64}, {"aiff", SF_FORMAT_AIFF}, {"aif", SF_FORMAT_AIFF},
+	{"ogg", SF_FORMAT_OGG},
+};
+
+/* SF_FORMAT_* container for the path's extension; 0 when there is none we write. */
+static int container_of(const char *path)
+{
+	const char *base = strrchr(path, '/'), *dot = strrchr(base ? base : path, '.');
+
+	for (size_t i = 0; dot && i < EL_N_ELEMENTS(containers); i++)
+		if (strcasecmp(dot + 1, containers[i].ext) == 0)
+			return containers[i].container;
+	return 0;
+}
+
+/* The --format values container takes at rate and channels, as "--format a or b" in buf. */
+static void possible_formats(int container, int rate, int channels, char *buf, size_t size)
+{
+	const char *names[EL_N_ELEMENTS(subtypes)];
+	size_t n = 0;
+
+	for (size_t f = OFFLINE_FORMAT_PCM16; f < EL_N_ELEMENTS(subtypes); f++) {
+		SF_INFO t = {.samplerate = rate,
+			     .channels = channels,
+			     .format = container | subtypes[f]};
+		if (sf_format_check(&t))
+			names[n++] = format_names[f];
+	}
+	if (n == 0) /* OGG: Vorbis has no sample format to choose */
+		snprintf(buf, size, "--format same");
+	else if (n == 1)
+		snprintf(buf, size, "--format %s", names[0]);
+	else if (n == 2)
+		snprintf(buf, size, "--format %s or %s", names[0], names[1]);
+	else
+		snprintf(buf, size, "--format %s, %s%s%s or %s", names[0], names[1],
+			 n > 3 ? ", " : "", n > 3 ? names[2] : "", names[n - 1]);
+}
+
+/* container | the sample format f asks for (same: in_format's, Vorbis in OGG). */
+static int combine(int container, int in_format, enum offline_format f)
+{
+	if (f != OFFLINE_FORMAT_SAME)
+		return container | subtypes[f];
+	if (container == SF_FORMAT_OGG)
+		return SF_FORMAT_OGG | SF_FORMAT_VORBIS;
+	return container | (in_format & SF_FORMAT_SUBMASK);
+}
+
+int offline_output_format(const struct offline_file_info *in, const char *out_path,
+			  enum offline_format f, int *ret_format, struct el_error *reterr)
+{
+	int container = container_of(out_path);
+	SF_INFO t = {.samplerate = (int)in->rate, .channels = (int)in->channels};
+	char possible[96];
+
+	if (!container)
+		return el_error_set(reterr, -EINVAL,
+				    "'%s': the output's format comes from its extension: .wav, "
+				    ".flac, .w64, .rf64, .aiff, .aif, .ogg",
+				    out_path);
+	t.format = combine(container, in->format, f);
+	if (!sf_format_check(&t)) {
+		possible_formats(container, t.samplerate, t.channels, possible, sizeof(possible));
+		return el_error_set(reterr, -EINVAL, "'%s' cannot hold %s%s sample format; use %s",
+				    out_path, f == OFFLINE_FORMAT_SAME ? "the input's" : "the ",
+				    f == OFFLINE_FORMAT_SAME ? "" : format_names[f], possible);
+	}
+	*ret_format = t.format;
+	return 0;
 }
 
 /* float -> left-justified int32 at `bits` of resolution, rounded and clipped. */
@@ -170,7 +244,7 @@ static int temp_commit(struct render *r, const char *out_path, struct el_error *
 }
 
 static int render_open(struct render *r, struct eng_engine *engine, const char *in_path,
-		       const char *out_path, enum offline_format fmt, struct el_error *reterr)
+		       const char *out_path, int out_format, struct el_error *reterr)
 {
 	const struct eng_settings *s = eng_engine_get_settings(engine);
 	int ret;
@@ -198,7 +272,11 @@ static int render_open(struct render *r, struct eng_engine *engine, const char *
 				    MAX_CHANNELS);
 	r->out_info = (SF_INFO){.samplerate = r->in_info.samplerate,
 				.channels = (int)r->n_out,
-				.format = output_format(r->in_info.format, fmt)};
+				.format = out_format};
+	/* checked before the engine was built for the input's channels; the graph's may differ */
+	if (!sf_format_check(&r->out_info))
+		return el_error_set(reterr, -EINVAL, "'%s' cannot hold %u channels at %d Hz",
+				    out_path, r->n_out, r->in_info.samplerate);
 	r->out_bits = subtype_bits(r->out_info.format);
 	ret = temp_open(r, out_path, reterr);
 	if (ret < 0)
@@ -298,7 +376,7 @@ static int render_loop(struct render *r, struct eng_engine *engine, const char *
 }
 
 int offline_render(struct eng_engine *engine, const char *in_path, const char *out_path,
-		   enum offline_format out_format, bool progress, struct render_pacer *pacer,
+		   int out_format, bool progress, struct render_pacer *pacer,
 		   const atomic_int *stop, struct el_error *reterr)
 {
 	struct render r = {.tmp_fd = -1};

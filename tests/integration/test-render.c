@@ -9,6 +9,9 @@
  *  - Bad files and mismatches fail with exit 1 and a message naming the file.
  *  - An OUT that is IN under any name (the same path, another path, a hard link, a symlink) is
  *    refused with a message naming both, and IN keeps every byte.
+ *  - OUT's container comes from its extension, its sample format from --format: each
+ *    container holds what it should, and an impossible pair (float or pcm32 in FLAC, a sample
+ *    format in OGG, an unknown extension) is refused before any work, saying what is possible.
  *  - An older OUT survives a render that fails or is interrupted (SIGINT: exit 130, SIGTERM:
  *    143) byte for byte, and nothing else is left in its directory: the render writes a
  *    temporary file there and renames it into place only when it succeeded.
@@ -464,6 +467,81 @@ static void test_interrupted_render_keeps_older_out(void **state)
 	check_interrupted(SIGTERM, 143);
 }
 
+/* Renders the 16-bit stereo "fmt-in.wav" to name with --format fmt; returns OUT's format. */
+static int render_to(const char *name, const char *fmt)
+{
+	char in[512], out[512];
+	SF_INFO info = {0};
+	SNDFILE *f;
+	int format;
+
+	path(in, "fmt-in.wav");
+	path(out, name);
+	assert_int_equal(run((const char *[]){"render", "--format", fmt, in, out, NULL}), 0);
+	f = sf_open(out, SFM_READ, &info);
+	assert_non_null(f);
+	assert_int_equal(info.channels, 2);
+	assert_int_equal(info.frames, 4800);
+	format = info.format;
+	sf_close(f);
+	return format;
+}
+
+static void test_format_from_extension(void **state)
+{
+	float x[9600];
+
+	(void)state;
+	if (access("/etc/echoeld/echoeld.conf", F_OK) == 0)
+		skip(); /* a system config replaces the built-in stereo graph */
+	for (size_t i = 0; i < 9600; i++)
+		x[i] = (float)sin((double)i * 0.03) * 0.5f;
+	write_wav("fmt-in.wav", SF_FORMAT_PCM_16, 2, x, 4800);
+	assert_int_equal(render_to("o.flac", "same"), SF_FORMAT_FLAC | SF_FORMAT_PCM_16);
+	assert_int_equal(render_to("o24.flac", "pcm24"), SF_FORMAT_FLAC | SF_FORMAT_PCM_24);
+	assert_int_equal(render_to("o.w64", "float"), SF_FORMAT_W64 | SF_FORMAT_FLOAT);
+	assert_int_equal(render_to("o.rf64", "pcm32"), SF_FORMAT_RF64 | SF_FORMAT_PCM_32);
+	assert_int_equal(render_to("o.aiff", "same") & SF_FORMAT_TYPEMASK, SF_FORMAT_AIFF);
+	assert_int_equal(render_to("o.AIF", "pcm24") & SF_FORMAT_TYPEMASK, SF_FORMAT_AIFF);
+	assert_int_equal(render_to("o.ogg", "same"), SF_FORMAT_OGG | SF_FORMAT_VORBIS);
+	assert_int_equal(render_to("o.wav", "float"), SF_FORMAT_WAV | SF_FORMAT_FLOAT);
+}
+
+/* Refused before any work: the graph's IR does not exist, so only a check done first passes
+ * it; the message must say what is possible, and no file may appear. */
+static void check_format_refused(const char *name, const char *fmt, const char *says)
+{
+	char in[512], out[512], conf[512];
+
+	path(in, "fmt-in.wav");
+	path(out, name);
+	path(conf, "fmt-noir.conf");
+	assert_int_equal(
+		run((const char *[]){"render", "--config", conf, "--format", fmt, in, out, NULL}),
+		1);
+	printf("# %s as %s: %s", name, fmt, proc.err);
+	assert_stderr_contains(name);
+	assert_stderr_contains(says);
+	assert_int_equal(access(out, F_OK), -1);
+}
+
+static void test_impossible_format_refused(void **state)
+{
+	float x[960] = {0};
+
+	(void)state;
+	write_wav("fmt-in.wav", SF_FORMAT_FLOAT, 2, x, 480);
+	write_text("fmt-noir.conf", "[node.in]\ntype = input\nchannels = 2\n"
+				    "[node.room]\ntype = fir\nir = no-such-ir.wav\ninput = in\n"
+				    "[node.out]\ntype = output\ninput = room\n");
+	check_format_refused("f.flac", "float", "--format pcm16 or pcm24");
+	check_format_refused("f32.flac", "pcm32", "--format pcm16 or pcm24");
+	check_format_refused("same.flac", "same", "--format pcm16 or pcm24");
+	check_format_refused("f.ogg", "pcm16", "--format same");
+	check_format_refused("f.mp3", "same", ".wav, .flac, .w64, .rf64, .aiff, .aif, .ogg");
+	check_format_refused("noext", "same", ".wav, .flac, .w64, .rf64, .aiff, .aif, .ogg");
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -485,6 +563,8 @@ int main(void)
 		cmocka_unit_test(test_bad_files),
 		cmocka_unit_test(test_out_is_in_refused),
 		cmocka_unit_test(test_failed_render_keeps_older_out),
+		cmocka_unit_test(test_format_from_extension),
+		cmocka_unit_test(test_impossible_format_refused),
 		cmocka_unit_test(test_interrupted_render_keeps_older_out),
 	};
 
