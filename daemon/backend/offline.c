@@ -203,10 +203,11 @@ static int temp_open(struct render *r, const char *out_path, struct el_error *re
 	struct stat st;
 
 	umask(mask); /* only read: the render is the process's only thread */
-	if (stat(out_path, &st) == 0 && S_ISDIR(st.st_mode))
-		return el_error_set(reterr, -EISDIR, "'%s' is a directory", out_path);
-	if (stat(out_path, &st) == 0)
-		mode = st.st_mode & 07777;
+	if (stat(out_path, &st) == 0) {
+		if (S_ISDIR(st.st_mode))
+			return el_error_set(reterr, -EISDIR, "'%s' is a directory", out_path);
+		mode = st.st_mode & 0777; /* the older file's permissions, never its set-id bits */
+	}
 	if (asprintf(&r->tmp_path, "%.*s.%s.XXXXXX", dir_len, out_path, out_path + dir_len) < 0) {
 		r->tmp_path = NULL;
 		return el_error_set(reterr, -ENOMEM, "out of memory");
