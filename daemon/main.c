@@ -6,7 +6,8 @@
  *   echoeld --check-config FILE
  *   echoeld render [--config FILE] [--format same|pcm16|pcm24|pcm32|float] IN OUT
  *
- * Exit codes: 0 success, 1 failure (configuration, runtime), 2 usage.
+ * Exit codes: 0 success, 1 failure (configuration, runtime), 2 usage, 128 + the signal for a
+ * render stopped by SIGINT/SIGTERM/SIGHUP (daemon/render.c).
  */
 #include <errno.h>
 #include <getopt.h>

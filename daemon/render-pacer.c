@@ -21,6 +21,14 @@
 /* A render reads sysfs at most this often: often enough to notice AC within a second. */
 #define PACER_MAX_READ_MS 1000u
 
+/*
+ * Where the table says wait for low-priority work, a render pauses this many times its chunk's
+ * time, scaled by the heat (1 nominal/fair, 2 serious, 4 critical as in the table). A render
+ * is never held: a user started it and waits for the file, and a pinned state never changes,
+ * so a wait would be forever. At ×4 × 2 a render takes at most 9× its unpaced time.
+ */
+#define PACER_WAIT_FACTOR 2u
+
 struct render_pacer {
 	int root_fd;
 	uint32_t read_ms;
@@ -31,7 +39,7 @@ struct render_pacer {
 	struct pol_sample sample; /* the last reading */
 	struct pol_actions actions;
 	uint64_t read_at_ms; /* when sysfs was last read */
-	bool said_wait;
+	uint32_t factor;     /* pause after a chunk, × its time (pacer_factor()); 0: none */
 };
 
 static uint64_t now_ms(void)
@@ -42,19 +50,35 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
+/* A signal ends the pause early: the render's stop signals are caught without SA_RESTART so
+ * that an interrupted render ends at once (render.c) rather than after its pause. */
 static void sleep_ns(uint64_t ns)
 {
 	struct timespec ts = {(time_t)(ns / 1000000000u), (long)(ns % 1000000000u)};
 
-	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-		;
+	nanosleep(&ts, NULL);
 }
 
-/* Reads sysfs and decides again, at most every read_ms. */
+/* The pause after a chunk, as a multiple of its time: 0 (none) to 8 (critical). */
+static uint32_t pacer_factor(const struct pol_actions *a)
+{
+	switch (a->bg[POL_BG_PRIO_LOW].run) {
+	case POL_BG_THROTTLE:
+		return a->bg[POL_BG_PRIO_LOW].sleep_factor;
+	case POL_BG_WAIT:
+		/* the high-priority row throttles at the same level: its factor is the heat's */
+		return PACER_WAIT_FACTOR * EL_MAX(a->bg[POL_BG_PRIO_HIGH].sleep_factor, 1u);
+	default:
+		return 0;
+	}
+}
+
+/* Reads sysfs and decides again, at most every read_ms; says so when the pause changes. */
 static void pacer_read(struct render_pacer *p)
 {
 	struct pol_decision dec;
 	uint64_t now = now_ms();
+	uint32_t before = p->factor;
 
 	if (p->read_at_ms && now - p->read_at_ms < p->read_ms)
 		return;
@@ -64,16 +88,17 @@ static void pacer_read(struct render_pacer *p)
 	pol_decider_set_time(p->decider, now);
 	pol_decider_get_decision(p->decider, &dec);
 	pol_actions_get(dec.mode, dec.thermal, p->ncpu, &p->actions);
-	if (p->actions.bg[POL_BG_PRIO_LOW].run == POL_BG_WAIT && !p->said_wait) {
-		log_notice("render: waiting, the power policy holds background work (mode %s, "
-			   "thermal %s); it goes on by itself when that changes",
-			   pol_mode_to_string(dec.mode), pol_thermal_state_to_string(dec.thermal));
-		p->said_wait = true;
-	} else if (p->actions.bg[POL_BG_PRIO_LOW].run != POL_BG_WAIT && p->said_wait) {
-		log_notice("render: going on (mode %s, thermal %s)", pol_mode_to_string(dec.mode),
+	p->factor = pacer_factor(&p->actions);
+	if (p->factor == before)
+		return;
+	if (p->factor)
+		log_notice("render: slowed by the power policy (mode %s, thermal %s): pausing %u× "
+			   "the time of each chunk",
+			   pol_mode_to_string(dec.mode), pol_thermal_state_to_string(dec.thermal),
+			   p->factor);
+	else
+		log_notice("render: full speed (mode %s, thermal %s)", pol_mode_to_string(dec.mode),
 			   pol_thermal_state_to_string(dec.thermal));
-		p->said_wait = false;
-	}
 }
 
 void render_pacer_pace(struct render_pacer *p, uint64_t work_ns)
@@ -81,12 +106,8 @@ void render_pacer_pace(struct render_pacer *p, uint64_t work_ns)
 	if (!p)
 		return;
 	pacer_read(p);
-	while (p->actions.bg[POL_BG_PRIO_LOW].run == POL_BG_WAIT) {
-		sleep_ns((uint64_t)p->read_ms * 1000000u);
-		pacer_read(p);
-	}
-	if (p->actions.bg[POL_BG_PRIO_LOW].run == POL_BG_THROTTLE)
-		sleep_ns(work_ns * p->actions.bg[POL_BG_PRIO_LOW].sleep_factor);
+	if (p->factor)
+		sleep_ns(work_ns * p->factor);
 }
 
 int render_pacer_new(const struct dpol_settings *settings, struct render_pacer **ret,

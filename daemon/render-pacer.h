@@ -3,7 +3,8 @@
  * daemon/render-pacer.h: an offline render as background work of the power and heat policy.
  * `echoeld render` is low-priority background work (docs/policy.md): it runs at full speed on
  * AC and cool, sleeps between chunks for sleep_factor × the chunk's own time when the policy
- * throttles, and waits (re-reading sysfs at the poll interval) while the policy says wait.
+ * throttles, and where the policy says wait it is slowed further but never held (a user waits
+ * for the file, and a pinned state never changes): at most 8× the chunk's time, at critical.
  * The output is never changed by it: a render keeps the whole IR whatever the state, so two
  * renders of the same input are identical. Thread: the render's (the only one).
  */
@@ -26,7 +27,8 @@ int render_pacer_new(const struct dpol_settings *settings, struct render_pacer *
 struct render_pacer *render_pacer_free(struct render_pacer *p);
 
 /*
- * After a chunk of work that took work_ns: sleeps as the policy says (nothing, a throttle
- * sleep, or a wait until it allows work again). Says on stderr, once, why it waits.
+ * After a chunk of work that took work_ns: sleeps as the policy says (nothing, or a pause of a
+ * multiple of work_ns). Never waits longer. Says on stderr when the pause changes, and why.
+ * A signal ends the pause early.
  */
 void render_pacer_pace(struct render_pacer *p, uint64_t work_ns);

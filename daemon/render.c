@@ -5,7 +5,10 @@
  * rate that differs is refused (resampling the program material is the user's decision).
  */
 #include <errno.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdbool.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "common/el-error.h"
@@ -23,6 +26,45 @@ static void pace_preparation(void *ctx, uint64_t work_ns)
 	render_pacer_pace(ctx, work_ns);
 }
 
+/* The signal that asked the render to stop, 0 while none did. */
+static atomic_int stop_signal;
+
+static void on_stop_signal(int signo)
+{
+	/* relaxed: read by the render loop on this same thread; lock-free, so signal-safe */
+	atomic_store_explicit(&stop_signal, signo, memory_order_relaxed);
+}
+
+/*
+ * SIGINT, SIGTERM and SIGHUP end the render between two blocks instead of killing it, so its
+ * temporary file is removed (offline.h). No SA_RESTART: a pacer's pause ends at once.
+ */
+static void catch_stop_signals(void)
+{
+	struct sigaction sa = {.sa_handler = on_stop_signal};
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
+/* The exit status: 0, 1 for a failure, 128 + the signal for an interrupted render (a shell's
+ * convention, so `echoeld render` in a script reads like a process killed by it). */
+static int exit_status(int r, struct el_error *err)
+{
+	int signo = atomic_load_explicit(&stop_signal, memory_order_relaxed);
+
+	if (r >= 0)
+		return 0;
+	if (r == -EINTR && signo > 0) {
+		log_error("render stopped by SIG%s: %s", sigabbrev_np(signo), err->message);
+		return 128 + signo;
+	}
+	log_error("%s", err->message);
+	return 1;
+}
+
 int daemon_render(const char *config_path, const char *in, const char *out,
 		  enum offline_format format)
 {
@@ -31,10 +73,17 @@ int daemon_render(const char *config_path, const char *in, const char *out,
 	struct eng_engine *e = NULL;
 	struct render_pacer *pacer = NULL;
 	struct el_error err = {0};
-	int r = setup_config_load(config_path, &c, &err);
+	int out_format = 0, r;
 
+	catch_stop_signals();
+	/* what the files allow is checked before the configuration's IRs are even opened */
+	r = offline_probe(in, &info, &err);
 	if (r == 0)
-		r = offline_probe(in, &info, &err);
+		r = offline_check_distinct(in, out, &err);
+	if (r == 0)
+		r = offline_output_format(&info, out, format, &out_format, &err);
+	if (r == 0)
+		r = setup_config_load(config_path, &c, &err);
 	if (r == 0 && c.settings.rate_given && c.settings.rate != info.rate)
 		r = el_error_set(&err, -EINVAL,
 				 "'%s' is at %u Hz but [engine] rate = %u; resample the file or "
@@ -53,14 +102,11 @@ int daemon_render(const char *config_path, const char *in, const char *out,
 		r = setup_engine(&c, &prep, &e, &err);
 	}
 	if (r == 0)
-		r = offline_render(e, in, out, format, isatty(STDERR_FILENO), pacer, &err);
-	if (r < 0) {
-		log_error("%s", err.message);
-		if (e)
-			unlink(out); /* never leave half a file that looks like a result */
-	}
+		r = offline_render(e, in, out, out_format, isatty(STDERR_FILENO), pacer,
+				   &stop_signal, &err);
+	r = exit_status(r, &err);
 	render_pacer_free(pacer);
 	eng_engine_free(e);
 	setup_config_done(&c);
-	return r < 0 ? 1 : 0;
+	return r;
 }

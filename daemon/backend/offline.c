@@ -9,12 +9,16 @@
  * left-justified 32-bit integers, makes a transparent graph bit-exact.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <sndfile.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "common/el-error.h"
 #include "common/el-macros.h"
@@ -27,6 +31,8 @@
 
 struct render {
 	SNDFILE *in, *out;
+	char *tmp_path; /* owned: the output until it is renamed into place; NULL before */
+	int tmp_fd;     /* the temporary file, kept open to fsync it; -1 when closed */
 	SF_INFO in_info, out_info;
 	unsigned n_in, n_out, block;
 	int out_bits;      /* integer bits of the output, 0 for float formats */
@@ -46,11 +52,28 @@ int offline_probe(const char *path, struct offline_file_info *ret, struct el_err
 	if (!f)
 		return el_error_set(reterr, -EINVAL, "'%s': cannot read: %s", path,
 				    sf_strerror(NULL));
+	ret->format = info.format;
 	ret->rate = (uint32_t)info.samplerate;
 	ret->channels = (unsigned)info.channels;
 	ret->frames = (uint64_t)info.frames;
 	sf_close(f);
 	return 0;
+}
+
+int offline_check_distinct(const char *in_path, const char *out_path, struct el_error *reterr)
+{
+	struct stat in_st, out_st;
+
+	/* stat() follows symlinks on both sides, so a link either way compares the target. An
+	 * unreadable IN or an OUT that cannot be stat'ed is reported by the open that follows. */
+	if (stat(in_path, &in_st) < 0 || stat(out_path, &out_st) < 0)
+		return 0;
+	if (in_st.st_dev != out_st.st_dev || in_st.st_ino != out_st.st_ino)
+		return 0;
+	return el_error_set(reterr, -EEXIST,
+			    "'%s' is the same file as '%s': the render would overwrite its own "
+			    "input; name another output file",
+			    out_path, in_path);
 }
 
 static int subtype_bits(int format)
@@ -70,18 +93,90 @@ static int subtype_bits(int format)
 	}
 }
 
-static int output_format(int in_format, enum offline_format f)
-{
-	static const int subtypes[] = {
-		[OFFLINE_FORMAT_PCM16] = SF_FORMAT_PCM_16,
-		[OFFLINE_FORMAT_PCM24] = SF_FORMAT_PCM_24,
-		[OFFLINE_FORMAT_PCM32] = SF_FORMAT_PCM_32,
-		[OFFLINE_FORMAT_FLOAT] = SF_FORMAT_FLOAT,
-	};
+static const char *const format_names[] = {"same", "pcm16", "pcm24", "pcm32", "float"};
 
-	if (f == OFFLINE_FORMAT_SAME)
-		return in_format;
-	return (in_format & SF_FORMAT_TYPEMASK) | subtypes[f];
+static const int subtypes[] = {
+	[OFFLINE_FORMAT_PCM16] = SF_FORMAT_PCM_16,
+	[OFFLINE_FORMAT_PCM24] = SF_FORMAT_PCM_24,
+	[OFFLINE_FORMAT_PCM32] = SF_FORMAT_PCM_32,
+	[OFFLINE_FORMAT_FLOAT] = SF_FORMAT_FLOAT,
+};
+
+static const struct {
+	const char *ext;
+	int container;
+} containers[] = {
+	{"wav", SF_FORMAT_WAV},   {"flac", SF_FORMAT_FLAC}, {"w64", SF_FORMAT_W64},
+	{"rf64", SF_FORMAT_RF64}, {"aiff", SF_FORMAT_AIFF}, {"aif", SF_FORMAT_AIFF},
+	{"ogg", SF_FORMAT_OGG},
+};
+
+/* SF_FORMAT_* container for the path's extension; 0 when there is none we write. */
+static int container_of(const char *path)
+{
+	const char *base = strrchr(path, '/'), *dot = strrchr(base ? base : path, '.');
+
+	for (size_t i = 0; dot && i < EL_N_ELEMENTS(containers); i++)
+		if (strcasecmp(dot + 1, containers[i].ext) == 0)
+			return containers[i].container;
+	return 0;
+}
+
+/* The --format values container takes at rate and channels, as "--format a or b" in buf. */
+static void possible_formats(int container, int rate, int channels, char *buf, size_t size)
+{
+	const char *names[EL_N_ELEMENTS(subtypes)];
+	size_t n = 0;
+
+	for (size_t f = OFFLINE_FORMAT_PCM16; f < EL_N_ELEMENTS(subtypes); f++) {
+		SF_INFO t = {.samplerate = rate,
+			     .channels = channels,
+			     .format = container | subtypes[f]};
+		if (sf_format_check(&t))
+			names[n++] = format_names[f];
+	}
+	if (n == 0) /* OGG: Vorbis has no sample format to choose */
+		snprintf(buf, size, "--format same");
+	else if (n == 1)
+		snprintf(buf, size, "--format %s", names[0]);
+	else if (n == 2)
+		snprintf(buf, size, "--format %s or %s", names[0], names[1]);
+	else
+		snprintf(buf, size, "--format %s, %s%s%s or %s", names[0], names[1],
+			 n > 3 ? ", " : "", n > 3 ? names[2] : "", names[n - 1]);
+}
+
+/* container | the sample format f asks for (same: in_format's, Vorbis in OGG). */
+static int combine(int container, int in_format, enum offline_format f)
+{
+	if (f != OFFLINE_FORMAT_SAME)
+		return container | subtypes[f];
+	if (container == SF_FORMAT_OGG)
+		return SF_FORMAT_OGG | SF_FORMAT_VORBIS;
+	return container | (in_format & SF_FORMAT_SUBMASK);
+}
+
+int offline_output_format(const struct offline_file_info *in, const char *out_path,
+			  enum offline_format f, int *ret_format, struct el_error *reterr)
+{
+	int container = container_of(out_path);
+	SF_INFO t = {.samplerate = (int)in->rate, .channels = (int)in->channels};
+	char possible[96];
+
+	if (!container)
+		return el_error_set(reterr, -EINVAL,
+				    "'%s': the output's format comes from its extension: .wav, "
+				    ".flac, .w64, .rf64, .aiff, .aif, .ogg",
+				    out_path);
+	t.format = combine(container, in->format, f);
+	if (!sf_format_check(&t)) {
+		possible_formats(container, t.samplerate, t.channels, possible, sizeof(possible));
+		return el_error_set(reterr, -EINVAL, "'%s' cannot hold %s%s sample format; use %s",
+				    out_path, f == OFFLINE_FORMAT_SAME ? "the input's" : "the ",
+				    f == OFFLINE_FORMAT_SAME ? "" : format_names[f], possible);
+	}
+	*ret_format = t.format;
+	return 0;
 }
 
 /* float -> left-justified int32 at `bits` of resolution, rounded and clipped. */
@@ -96,10 +191,64 @@ static int32_t to_int(float x, int bits)
 	return (int32_t)((int64_t)v * (int64_t)(1ll << (32 - bits)));
 }
 
+/*
+ * Creates the temporary output beside out_path (same directory, so the final rename is atomic
+ * and never crosses a filesystem) with the mode a new file would get, or the older file's.
+ */
+static int temp_open(struct render *r, const char *out_path, struct el_error *reterr)
+{
+	const char *slash = strrchr(out_path, '/');
+	int dir_len = slash ? (int)(slash - out_path + 1) : 0;
+	mode_t mask = umask(0), mode = 0666 & ~mask;
+	struct stat st;
+
+	umask(mask); /* only read: the render is the process's only thread */
+	if (stat(out_path, &st) == 0) {
+		if (S_ISDIR(st.st_mode))
+			return el_error_set(reterr, -EISDIR, "'%s' is a directory", out_path);
+		mode = st.st_mode & 0777; /* the older file's permissions, never its set-id bits */
+	}
+	if (asprintf(&r->tmp_path, "%.*s.%s.XXXXXX", dir_len, out_path, out_path + dir_len) < 0) {
+		r->tmp_path = NULL;
+		return el_error_set(reterr, -ENOMEM, "out of memory");
+	}
+	r->tmp_fd = mkostemp(r->tmp_path, O_CLOEXEC);
+	if (r->tmp_fd < 0) {
+		int e = -errno;
+
+		free(r->tmp_path);
+		r->tmp_path = NULL;
+		return el_error_set(reterr, e, "'%s': cannot create a file in its directory: %s",
+				    out_path, strerror(-e));
+	}
+	if (fchmod(r->tmp_fd, mode) < 0)
+		return el_error_set(reterr, -errno, "'%s': %s", r->tmp_path, strerror(errno));
+	return 0;
+}
+
+/* Makes the finished temporary file durable and gives it the output's name. */
+static int temp_commit(struct render *r, const char *out_path, struct el_error *reterr)
+{
+	int ret = fsync(r->tmp_fd) < 0 ? -errno : 0;
+
+	if (close(r->tmp_fd) < 0 && ret == 0)
+		ret = -errno;
+	r->tmp_fd = -1;
+	if (ret == 0 && rename(r->tmp_path, out_path) < 0)
+		ret = -errno;
+	if (ret < 0)
+		return el_error_set(reterr, ret, "'%s': cannot finish writing: %s", out_path,
+				    strerror(-ret));
+	free(r->tmp_path);
+	r->tmp_path = NULL; /* nothing left to remove */
+	return 0;
+}
+
 static int render_open(struct render *r, struct eng_engine *engine, const char *in_path,
-		       const char *out_path, enum offline_format fmt, struct el_error *reterr)
+		       const char *out_path, int out_format, struct el_error *reterr)
 {
 	const struct eng_settings *s = eng_engine_get_settings(engine);
+	int ret;
 
 	r->in = sf_open(in_path, SFM_READ, &r->in_info);
 	if (!r->in)
@@ -124,9 +273,16 @@ static int render_open(struct render *r, struct eng_engine *engine, const char *
 				    MAX_CHANNELS);
 	r->out_info = (SF_INFO){.samplerate = r->in_info.samplerate,
 				.channels = (int)r->n_out,
-				.format = output_format(r->in_info.format, fmt)};
+				.format = out_format};
+	/* checked before the engine was built for the input's channels; the graph's may differ */
+	if (!sf_format_check(&r->out_info))
+		return el_error_set(reterr, -EINVAL, "'%s' cannot hold %u channels at %d Hz",
+				    out_path, r->n_out, r->in_info.samplerate);
 	r->out_bits = subtype_bits(r->out_info.format);
-	r->out = sf_open(out_path, SFM_WRITE, &r->out_info);
+	ret = temp_open(r, out_path, reterr);
+	if (ret < 0)
+		return ret;
+	r->out = sf_open_fd(r->tmp_fd, SFM_WRITE, &r->out_info, SF_FALSE);
 	if (!r->out)
 		return el_error_set(reterr, -EINVAL, "'%s': cannot write: %s", out_path,
 				    sf_strerror(NULL));
@@ -177,7 +333,8 @@ static uint64_t mono_ns(void)
 }
 
 static int render_loop(struct render *r, struct eng_engine *engine, const char *out_path,
-		       bool progress, struct render_pacer *pacer, struct el_error *reterr)
+		       bool progress, struct render_pacer *pacer, const atomic_int *stop,
+		       struct el_error *reterr)
 {
 	sf_count_t total = r->in_info.frames, done = 0, n;
 	uint64_t chunk_start;
@@ -189,6 +346,11 @@ static int render_loop(struct render *r, struct eng_engine *engine, const char *
 
 	while ((n = sf_readf_float(r->in, r->in_frames, r->block)) > 0) {
 		uint64_t now = mono_ns();
+
+		/* relaxed: a flag set by a signal handler on this very thread, nothing to order */
+		if (stop && atomic_load_explicit(stop, memory_order_relaxed))
+			return el_error_set(reterr, -EINTR, "'%s': interrupted, not written",
+					    out_path);
 
 		if (pacer && now - chunk_start >= PACE_EVERY_NS) {
 			render_pacer_pace(pacer, now - chunk_start);
@@ -215,18 +377,25 @@ static int render_loop(struct render *r, struct eng_engine *engine, const char *
 }
 
 int offline_render(struct eng_engine *engine, const char *in_path, const char *out_path,
-		   enum offline_format out_format, bool progress, struct render_pacer *pacer,
-		   struct el_error *reterr)
+		   int out_format, bool progress, struct render_pacer *pacer,
+		   const atomic_int *stop, struct el_error *reterr)
 {
-	struct render r = {0};
+	struct render r = {.tmp_fd = -1};
 	int ret = render_open(&r, engine, in_path, out_path, out_format, reterr);
 
 	if (ret == 0 && render_alloc(&r) < 0)
 		ret = el_error_set(reterr, -ENOMEM, "out of memory");
 	if (ret == 0)
-		ret = render_loop(&r, engine, out_path, progress, pacer, reterr);
+		ret = render_loop(&r, engine, out_path, progress, pacer, stop, reterr);
 	if (r.out && sf_close(r.out) != 0 && ret == 0)
 		ret = el_error_set(reterr, -EIO, "'%s': cannot finish writing", out_path);
+	if (ret == 0)
+		ret = temp_commit(&r, out_path, reterr);
+	if (r.tmp_fd >= 0)
+		close(r.tmp_fd);
+	if (r.tmp_path) /* failed or interrupted: an older output keeps its name and contents */
+		unlink(r.tmp_path);
+	free(r.tmp_path);
 	if (r.in)
 		sf_close(r.in);
 	dsp_mem_free(r.in_frames);

@@ -4,11 +4,13 @@
  * an output file as fast as the CPU allows (libsndfile reads and writes every format it knows).
  *
  * The input file's channels feed the graph's input nodes in config order; the output file gets
- * the output nodes' channels. The output has the input's length, format and rate unless
- * out_format says otherwise. Thread: control (it is the RT thread of its own little world).
+ * the output nodes' channels. The output has the input's length and rate; its container comes
+ * from its name's extension, its sample format from out_format. Thread: control (it is the RT
+ * thread of its own little world).
  */
 #pragma once
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -25,6 +27,7 @@ enum offline_format {
 };
 
 struct offline_file_info {
+	int format; /* libsndfile's SF_FORMAT_* container | sample format */
 	uint32_t rate;
 	unsigned channels;
 	uint64_t frames;
@@ -34,11 +37,33 @@ struct offline_file_info {
 int offline_probe(const char *path, struct offline_file_info *ret, struct el_error *reterr);
 
 /*
+ * The libsndfile format for out_path: the container by its extension (.wav, .flac, .w64, .rf64,
+ * .aiff/.aif, .ogg; any case), the sample format by f (OFFLINE_FORMAT_SAME: in's; Vorbis for
+ * .ogg), checked with sf_format_check() for in's rate and channels. 0 with *ret_format; -EINVAL
+ * with a message naming out_path and what is possible (the extensions, or the --format values
+ * the container takes).
+ */
+int offline_output_format(const struct offline_file_info *in, const char *out_path,
+			  enum offline_format f, int *ret_format, struct el_error *reterr);
+
+/*
+ * Refuses an out_path that names the file in_path names (the same inode: another path, a hard
+ * link, a symlink), which writing would destroy before it was read. 0 when they differ or
+ * out_path does not exist yet; -EEXIST with a message naming both.
+ */
+int offline_check_distinct(const char *in_path, const char *out_path, struct el_error *reterr);
+
+/*
  * Renders in_path through engine (already configured, not driven by any other backend) into
- * out_path. progress: print a percentage to stderr as it goes. 0; -errno with a message naming
- * the file (unreadable, unwritable, channel counts that do not match the graph, a rate that
- * differs from the engine's).
+ * out_path in out_format (from offline_output_format(); checked again for the graph's output
+ * channels before anything is written). The samples go to a temporary file beside out_path
+ * (`.NAME.XXXXXX`), which is fsync'ed and renamed to out_path only when the render succeeded; on
+ * any failure it is removed and a file already named out_path is left as it was. progress: print a
+ * percentage to stderr as it goes. pacer: borrowed, NULL for full speed. stop: borrowed, may be
+ * NULL; checked before every block, non-zero ends the render with -EINTR. 0; -errno with a message
+ * naming the file (unreadable, unwritable, channel counts that do not match the graph, a rate
+ * that differs from the engine's, -EINTR interrupted).
  */
 int offline_render(struct eng_engine *engine, const char *in_path, const char *out_path,
-		   enum offline_format out_format, bool progress, struct render_pacer *pacer,
-		   struct el_error *reterr);
+		   int out_format, bool progress, struct render_pacer *pacer,
+		   const atomic_int *stop, struct el_error *reterr);

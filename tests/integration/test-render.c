@@ -7,13 +7,29 @@
  *  - A Linkwitz-Riley 4th-order crossover (two eq ways mixed back) equals the 2nd-order all-pass
  *    it must sum to (LP^2 + HP^2 = AP exactly, also after the bilinear transform), error in dB.
  *  - Bad files and mismatches fail with exit 1 and a message naming the file.
+ *  - An OUT that is IN under any name (the same path, another path, a hard link, a symlink) is
+ *    refused with a message naming both, and IN keeps every byte.
+ *  - OUT's container comes from its extension, its sample format from --format: each
+ *    container holds what it should, and an impossible pair (float or pcm32 in FLAC, a sample
+ *    format in OGG, an unknown extension) is refused before any work, saying what is possible.
+ *  - An older OUT survives a render that fails or is interrupted (SIGINT: exit 130, SIGTERM:
+ *    143) byte for byte, and nothing else is left in its directory: the render writes a
+ *    temporary file there and renames it into place only when it succeeded.
  * The binary under test comes from $ECHOELD (meson sets it).
  */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <math.h>
+#include <dirent.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
 #include <sndfile.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -64,6 +80,40 @@ static float *read_wav(const char *name, SF_INFO *info)
 	assert_int_equal(sf_readf_float(f, x, info->frames), info->frames);
 	sf_close(f);
 	return x;
+}
+
+/* The whole file at path (NUL-terminated, *ret_size bytes before it); NULL if unreadable. */
+static char *slurp(const char *p, size_t *ret_size)
+{
+	FILE *f = fopen(p, "rb");
+	char *buf;
+	long n;
+
+	if (!f)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	buf = malloc((size_t)n + 1);
+	assert_non_null(buf);
+	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+	buf[n] = '\0';
+	fclose(f);
+	*ret_size = (size_t)n;
+	return buf;
+}
+
+/* The file at p still holds exactly the bytes in want (want_size of them). */
+static void assert_file_is(const char *p, const char *want, size_t want_size)
+{
+	size_t size = 0;
+	char *got = slurp(p, &size);
+
+	if (!got || size != want_size || memcmp(got, want, size) != 0) {
+		printf("# '%s' changed: %zu bytes, expected %zu\n", p, got ? size : 0, want_size);
+		fail();
+	}
+	free(got);
 }
 
 static int run(const char *const *args)
@@ -244,6 +294,254 @@ static void test_bad_files(void **state)
 	assert_int_equal(run((const char *[]){"render", "--format", "mp9", in, out, NULL}), 2);
 }
 
+/* Renders in to out, which is in under another name: refused, naming both, in untouched. */
+static void check_same_file_refused(const char *in, const char *out, const char *how)
+{
+	size_t size;
+	char *before = slurp(in, &size);
+
+	assert_non_null(before);
+	printf("# OUT is IN (%s)\n", how);
+	assert_int_equal(run((const char *[]){"render", in, out, NULL}), 1);
+	assert_stderr_contains(out);
+	assert_stderr_contains(in);
+	assert_stderr_contains("is the same file as");
+	assert_file_is(in, before, size);
+	free(before);
+}
+
+static void test_out_is_in_refused(void **state)
+{
+	char in[512], other[512], hard[512], sym[512];
+	float x[4800];
+
+	(void)state;
+	for (size_t i = 0; i < 4800; i++)
+		x[i] = (float)sin((double)i * 0.05) * 0.5f;
+	write_wav("self.wav", SF_FORMAT_PCM_16, 2, x, 2400);
+	path(in, "self.wav");
+	check_same_file_refused(in, in, "the same path");
+	snprintf(other, sizeof(other), "%s/./../%s/self.wav", proc.dir, strrchr(proc.dir, '/') + 1);
+	check_same_file_refused(in, other, "another path");
+	path(hard, "hard.wav");
+	assert_int_equal(link(in, hard), 0);
+	check_same_file_refused(in, hard, "a hard link");
+	check_same_file_refused(hard, in, "a hard link, the other way");
+	path(sym, "sym.wav");
+	assert_int_equal(symlink(in, sym), 0);
+	check_same_file_refused(in, sym, "a symlink");
+	check_same_file_refused(sym, in, "a symlink as IN");
+}
+
+/* The entries of directory dir other than keep ('.' and '..' aside). */
+static int count_others(const char *dir, const char *keep)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int n = 0;
+
+	assert_non_null(d);
+	while ((de = readdir(d)))
+		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..") &&
+		    strcmp(de->d_name, keep)) {
+			printf("# left in '%s': '%s'\n", dir, de->d_name);
+			n++;
+		}
+	closedir(d);
+	return n;
+}
+
+static const char older[] = "an older render the user wants to keep\n";
+
+static void test_failed_render_keeps_older_out(void **state)
+{
+	char in[512], out[512], conf[512], dir[512];
+	float x[960] = {0};
+
+	(void)state;
+	write_wav("keep-in.wav", SF_FORMAT_PCM_16, 1, x, 960);
+	write_text("keep-stereo.conf", "[node.in]\ntype = input\nchannels = 2\n"
+				       "[node.out]\ntype = output\ninput = in\n");
+	path(dir, "keep");
+	assert_int_equal(mkdir(dir, 0755), 0);
+	write_text("keep/out.wav", older);
+	path(in, "keep-in.wav");
+	path(out, "keep/out.wav");
+	path(conf, "keep-stereo.conf");
+	/* the channel count is found wrong after the engine is built, as a late failure is */
+	assert_int_equal(run((const char *[]){"render", "--config", conf, in, out, NULL}), 1);
+	assert_stderr_contains("has 1 channel but the graph's input nodes take 2");
+	assert_file_is(out, older, strlen(older));
+	assert_int_equal(count_others(dir, "out.wav"), 0);
+}
+
+/* Starts the binary with args, stderr into the scratch file name; returns its pid. */
+static pid_t spawn(const char *const *args, const char *err_name)
+{
+	char errpath[512];
+	char *argv[32];
+	size_t n = 0;
+	pid_t pid;
+
+	path(errpath, err_name);
+	argv[n++] = (char *)proc.binary;
+	for (; *args && n < 31; args++)
+		argv[n++] = (char *)*args;
+	argv[n] = NULL;
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		if (!freopen(errpath, "w", stderr))
+			_exit(127);
+		unsetenv("JOURNAL_STREAM");
+		execv(proc.binary, argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+/* Waits up to timeout_ms for anything to be created in the directory watched by fd. */
+static bool wait_created(int fd, int timeout_ms)
+{
+	struct pollfd p = {.fd = fd, .events = POLLIN};
+
+	return poll(&p, 1, timeout_ms) == 1;
+}
+
+/*
+ * A render slowed by a pinned critical thermal state (so it is still running when the signal
+ * comes, however fast the machine), signalled the moment its temporary file appears.
+ */
+static void check_interrupted(int signo, int want_status)
+{
+	char in[512], out[512], conf[512], dir[512], sys[512], text[1024];
+	const sf_count_t n = 30 * 48000;
+	float *x = calloc((size_t)n * 2, sizeof(float));
+	int fd, status;
+	bool created;
+	pid_t pid;
+
+	assert_non_null(x);
+	for (sf_count_t i = 0; i < n * 2; i++)
+		x[i] = (float)sin((double)i * 0.01) * 0.25f;
+	write_wav("sig-in.wav", SF_FORMAT_PCM_16, 2, x, n);
+	free(x);
+	path(sys, "sig-sys");
+	mkdir(sys, 0755); /* an empty sysfs: nothing read, the pin decides */
+	snprintf(text, sizeof(text),
+		 "[policy]\nsysfs_root = %s\nthermal = critical\n"
+		 "[node.in]\ntype = input\nchannels = 2\n"
+		 "[node.eq]\ntype = eq\ninput = in\nband1 = peaking 1000 1.0 -3\n"
+		 "[node.out]\ntype = output\ninput = eq\n",
+		 sys);
+	write_text("sig.conf", text);
+	path(dir, signo == SIGINT ? "sig-int" : "sig-term");
+	assert_int_equal(mkdir(dir, 0755), 0);
+	path(out, signo == SIGINT ? "sig-int/out.wav" : "sig-term/out.wav");
+	write_text(signo == SIGINT ? "sig-int/out.wav" : "sig-term/out.wav", older);
+	path(in, "sig-in.wav");
+	path(conf, "sig.conf");
+
+	fd = inotify_init1(IN_CLOEXEC);
+	assert_true(fd >= 0);
+	assert_true(inotify_add_watch(fd, dir, IN_CREATE) >= 0);
+	pid = spawn((const char *[]){"render", "--config", conf, in, out, NULL}, ".sig-stderr");
+	created = wait_created(fd, 20000);
+	kill(pid, signo);
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	close(fd);
+	printf("# %s during the render: %s %d; a temporary file was %sseen\n", strsignal(signo),
+	       WIFEXITED(status) ? "exit" : "killed by signal",
+	       WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status), created ? "" : "not ");
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), want_status);
+	assert_file_is(out, older, strlen(older));
+	assert_int_equal(count_others(dir, "out.wav"), 0);
+	assert_true(created);
+}
+
+static void test_interrupted_render_keeps_older_out(void **state)
+{
+	(void)state;
+	check_interrupted(SIGINT, 130);
+	check_interrupted(SIGTERM, 143);
+}
+
+/* Renders the 16-bit stereo "fmt-in.wav" to name with --format fmt; returns OUT's format. */
+static int render_to(const char *name, const char *fmt)
+{
+	char in[512], out[512];
+	SF_INFO info = {0};
+	SNDFILE *f;
+	int format;
+
+	path(in, "fmt-in.wav");
+	path(out, name);
+	assert_int_equal(run((const char *[]){"render", "--format", fmt, in, out, NULL}), 0);
+	f = sf_open(out, SFM_READ, &info);
+	assert_non_null(f);
+	assert_int_equal(info.channels, 2);
+	assert_int_equal(info.frames, 4800);
+	format = info.format;
+	sf_close(f);
+	return format;
+}
+
+static void test_format_from_extension(void **state)
+{
+	float x[9600];
+
+	(void)state;
+	if (access("/etc/echoeld/echoeld.conf", F_OK) == 0)
+		skip(); /* a system config replaces the built-in stereo graph */
+	for (size_t i = 0; i < 9600; i++)
+		x[i] = (float)sin((double)i * 0.03) * 0.5f;
+	write_wav("fmt-in.wav", SF_FORMAT_PCM_16, 2, x, 4800);
+	assert_int_equal(render_to("o.flac", "same"), SF_FORMAT_FLAC | SF_FORMAT_PCM_16);
+	assert_int_equal(render_to("o24.flac", "pcm24"), SF_FORMAT_FLAC | SF_FORMAT_PCM_24);
+	assert_int_equal(render_to("o.w64", "float"), SF_FORMAT_W64 | SF_FORMAT_FLOAT);
+	assert_int_equal(render_to("o.rf64", "pcm32"), SF_FORMAT_RF64 | SF_FORMAT_PCM_32);
+	assert_int_equal(render_to("o.aiff", "same") & SF_FORMAT_TYPEMASK, SF_FORMAT_AIFF);
+	assert_int_equal(render_to("o.AIF", "pcm24") & SF_FORMAT_TYPEMASK, SF_FORMAT_AIFF);
+	assert_int_equal(render_to("o.ogg", "same"), SF_FORMAT_OGG | SF_FORMAT_VORBIS);
+	assert_int_equal(render_to("o.wav", "float"), SF_FORMAT_WAV | SF_FORMAT_FLOAT);
+}
+
+/* Refused before any work: the graph's IR does not exist, so only a check done first passes
+ * it; the message must say what is possible, and no file may appear. */
+static void check_format_refused(const char *name, const char *fmt, const char *says)
+{
+	char in[512], out[512], conf[512];
+
+	path(in, "fmt-in.wav");
+	path(out, name);
+	path(conf, "fmt-noir.conf");
+	assert_int_equal(
+		run((const char *[]){"render", "--config", conf, "--format", fmt, in, out, NULL}),
+		1);
+	printf("# %s as %s: %s", name, fmt, proc.err);
+	assert_stderr_contains(name);
+	assert_stderr_contains(says);
+	assert_int_equal(access(out, F_OK), -1);
+}
+
+static void test_impossible_format_refused(void **state)
+{
+	float x[960] = {0};
+
+	(void)state;
+	write_wav("fmt-in.wav", SF_FORMAT_FLOAT, 2, x, 480);
+	write_text("fmt-noir.conf", "[node.in]\ntype = input\nchannels = 2\n"
+				    "[node.room]\ntype = fir\nir = no-such-ir.wav\ninput = in\n"
+				    "[node.out]\ntype = output\ninput = room\n");
+	check_format_refused("f.flac", "float", "--format pcm16 or pcm24");
+	check_format_refused("f32.flac", "pcm32", "--format pcm16 or pcm24");
+	check_format_refused("same.flac", "same", "--format pcm16 or pcm24");
+	check_format_refused("f.ogg", "pcm16", "--format same");
+	check_format_refused("f.mp3", "same", ".wav, .flac, .w64, .rf64, .aiff, .aif, .ogg");
+	check_format_refused("noext", "same", ".wav, .flac, .w64, .rf64, .aiff, .aif, .ogg");
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -263,6 +561,11 @@ int main(void)
 		cmocka_unit_test(test_fir_matches_direct_convolution),
 		cmocka_unit_test(test_crossover_sums_to_allpass),
 		cmocka_unit_test(test_bad_files),
+		cmocka_unit_test(test_out_is_in_refused),
+		cmocka_unit_test(test_failed_render_keeps_older_out),
+		cmocka_unit_test(test_format_from_extension),
+		cmocka_unit_test(test_impossible_format_refused),
+		cmocka_unit_test(test_interrupted_render_keeps_older_out),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
