@@ -347,11 +347,16 @@ static int jack_ports_changed(void *be, struct el_error *reterr)
 {
 	struct jack_be *b = be;
 	struct eng_io_channel io[2 * MAX_CHANNELS];
-	struct port_table *t = calloc(1, sizeof(*t)), *old;
-	size_t n = eng_engine_get_io(b->engine, io, EL_N_ELEMENTS(io));
+	struct port_table *t, *old;
+	size_t n;
 
+	/* The server is away: the ports are made when the client comes back (activate()). */
+	if (!b->client)
+		return 0;
+	t = calloc(1, sizeof(*t));
 	if (!t)
 		return el_error_set(reterr, -ENOMEM, "out of memory");
+	n = eng_engine_get_io(b->engine, io, EL_N_ELEMENTS(io));
 	reap_tables(b);
 	old = atomic_load_explicit(&b->table, memory_order_relaxed);
 	for (size_t i = 0; i < n && i < EL_N_ELEMENTS(io); i++) {
