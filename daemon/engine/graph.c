@@ -132,8 +132,8 @@ static int graph_resolve_inputs(struct eng_graph *g, struct eng_graph_node *n,
 
 	if (!e)
 		return 0;
-	if (n->type->role == NODE_ROLE_CAPTURE)
-		return conf_error_entry(reterr, -EINVAL, e, "an '%s' node takes no input",
+	if (n->type->role == NODE_ROLE_CAPTURE || n->type->source)
+		return conf_error_entry(reterr, -EINVAL, e, "a node of type '%s' takes no input",
 					n->type->name);
 	for (const char *p = e->value; *p; p++)
 		count += *p == ',';

@@ -75,6 +75,7 @@ struct node_type {
 	const char *name; /* the config's `type = ...` */
 	const char *description;
 	enum node_role role;
+	bool source; /* makes its own signal (tone, noise): an `input` is refused, not ignored */
 	/* Keys a section of this type may hold besides `type` and `input`. NULL-terminated. */
 	const char *const *keys;
 	/* Runtime parameters, n_params of them (may be 0). */

@@ -328,6 +328,7 @@ const struct node_type node_type_noise = {
 	.name = "noise",
 	.description = "white or pink noise generator",
 	.role = NODE_ROLE_PROCESS,
+	.source = true,
 	.keys = noise_keys,
 	.params = noise_params,
 	.n_params = EL_N_ELEMENTS(noise_params),

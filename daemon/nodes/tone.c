@@ -207,6 +207,7 @@ const struct node_type node_type_tone = {
 	.name = "tone",
 	.description = "sine generator",
 	.role = NODE_ROLE_PROCESS,
+	.source = true,
 	.keys = tone_keys,
 	.params = tone_params,
 	.n_params = EL_N_ELEMENTS(tone_params),

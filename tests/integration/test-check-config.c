@@ -55,7 +55,12 @@ static const struct bad cases[] = {
 	{"[node.a]\ntype = gain\ninput = b\n[node.b]\ntype = gain\ninput = a\n",
 	 "6: key 'input': cycle: a -> b -> a"},
 	{IN "[node.in2]\ntype = input\ninput = in\n",
-	 "5: key 'input': an 'input' node takes no input"},
+	 "5: key 'input': a node of type 'input' takes no input"},
+	/* A source would ignore it silently: refused like the input node's. */
+	{IN "[node.t]\ntype = tone\ninput = in\n",
+	 "5: key 'input': a node of type 'tone' takes no input"},
+	{IN "[node.n]\ntype = noise\ninput = in\n",
+	 "5: key 'input': a node of type 'noise' takes no input"},
 	{IN "[node.g]\ntype = gain\ninput = in\ngain_db = loud\n",
 	 "6: key 'gain_db': expected a number from -120 to 24, got 'loud'"},
 	{IN "[node.g]\ntype = gain\ninput = in\ngain_db = 100\n",
