@@ -217,16 +217,18 @@ static void *rt_call_main(void *arg)
 	return NULL;
 }
 
-/* Is a worker (not the cycle's thread c) running one of the level's steps? */
+/*
+ * Have both steps been taken, one by a worker (not the cycle's thread c)? Only then may the test
+ * treat the cycle as cut off: closing the job while the cycle's thread still had a step to claim
+ * would leave that step unrun and the thread waiting for it, which a real cut-off thread (the
+ * only case eng_workers_quiesce() is for) never does.
+ */
 static bool worker_has_step(const struct record *rec, struct rt_call *c)
 {
-	for (int i = 0; i < 2; i++) {
-		pid_t on = atomic_load(&rec->ran_on[i]);
+	pid_t a = atomic_load(&rec->ran_on[0]), b = atomic_load(&rec->ran_on[1]);
+	pid_t rt = atomic_load(&c->tid);
 
-		if (on && on != atomic_load(&c->tid))
-			return true;
-	}
-	return false;
+	return a && b && (a != rt || b != rt);
 }
 
 static void test_quiesce_waits_for_a_step(void **state)
@@ -242,14 +244,16 @@ static void test_quiesce_waits_for_a_step(void **state)
 	wait_named(1);
 	assert_int_equal(eng_workers_set_priority(c.w, 20), 0);
 	level_init(&c.f, 2);
-	/* 300 ms steps on the worker: it outlasts the first quiesce below. A worker may wake too
-	 * late to claim a step: try again until it has one. */
-	atomic_store(&rec.hold_ns, 300000000);
-	for (int tries = 0; tries < 100 && !claimed; tries++) {
+	/* 2 s steps on the worker: it outlasts the first quiesce below. A worker may wake too late
+	 * to claim a step: try again until it has one. The cycle's thread is an ordinary thread: a
+	 * worker spinning on its CPU may hold it off for a while before it runs its own step, so
+	 * wait for both steps up to 1 s, less than the worker's step. */
+	atomic_store(&rec.hold_ns, 2000000000);
+	for (int tries = 0; tries < 50 && !claimed; tries++) {
 		memset((void *)rec.ran_on, 0, sizeof(rec.ran_on));
 		atomic_store(&c.tid, 0);
 		assert_int_equal(pthread_create(&t, NULL, rt_call_main, &c), 0);
-		for (int ms = 0; ms < 50 && !worker_has_step(&rec, &c); ms++)
+		for (int ms = 0; ms < 1000 && !worker_has_step(&rec, &c); ms++)
 			usleep(1000);
 		claimed = worker_has_step(&rec, &c);
 		if (claimed) {
