@@ -513,19 +513,25 @@ static bool abuse_once(int attempt)
 }
 
 /*
- * No late cycle during the abuse. The own clock counts a cycle late whenever the host delays it
- * more than a period, with no help from the daemon (a loaded shared machine does, now and then):
- * a round with late cycles is tried again, up to three times. A daemon whose RT thread the abuse
- * holds up fails all three; a busy host hardly ever.
+ * Runs once(attempt) until one returns true (no late cycle meanwhile), up to three times;
+ * asserts one did. The own clock counts a cycle late whenever the host delays it more than a
+ * period, with no help from the daemon (a loaded shared machine does, now and then). A daemon
+ * whose RT thread the rounds hold up fails all three; a busy host hardly ever.
  */
-static void test_abuse_while_playing(void **state)
+static void assert_no_late_in_3(bool (*once)(int attempt))
 {
 	bool ok = false;
 
-	(void)state;
 	for (int attempt = 1; attempt <= 3 && !ok; attempt++)
-		ok = abuse_once(attempt);
+		ok = once(attempt);
 	assert_true(ok);
+}
+
+/* No late cycle during the abuse (tried up to three times, assert_no_late_in_3). */
+static void test_abuse_while_playing(void **state)
+{
+	(void)state;
+	assert_no_late_in_3(abuse_once);
 	/* leave the gain where the batch test expects it */
 	expect("{\"id\":1,\"cmd\":\"set\",\"args\":{\"node\":\"ga\",\"param\":\"gain_db\","
 	       "\"value\":0}}",
@@ -617,17 +623,13 @@ static bool slow_subscriber_once(int attempt)
  * A subscriber that never reads: meter and load events wait for its queue to empty, so they
  * alone never grow it; the answers to the requests it keeps sending do, and past max_queue
  * (64 KiB here, plus what the kernel buffers) the daemon hangs up on it. Meanwhile no cycle is
- * late; as in test_abuse_while_playing, a loaded host may delay the own clock by itself, so a
- * round with late cycles is tried again, up to three times (the drop is asserted every time).
+ * late: a round with late cycles is tried again, up to three times (assert_no_late_in_3); the
+ * drop is asserted every time.
  */
 static void test_slow_subscriber_dropped(void **state)
 {
-	bool ok = false;
-
 	(void)state;
-	for (int attempt = 1; attempt <= 3 && !ok; attempt++)
-		ok = slow_subscriber_once(attempt);
-	assert_true(ok);
+	assert_no_late_in_3(slow_subscriber_once);
 }
 
 /* A batch refused with code (NULL: any), its message naming names (NULL: not checked). */
