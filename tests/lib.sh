@@ -267,3 +267,74 @@ pw_linked() {
 		cur && $1 == "|->" && $2 == i { found = 1 }
 		END { exit !found }'
 }
+
+# --- echoeld ---------------------------------------------------------------------------------
+
+# launch_echoeld SOCKET LOG ARG...: "$ECHOELD" --socket SOCKET ARG... in the background, its
+# stderr in LOG (truncated); waits up to 10 s for its socket (wait_for_echoeld). Sets epid.
+launch_echoeld() {
+	p=$1 what=$2
+	shift 2
+	"$ECHOELD" --socket "$p" "$@" 2>"$what" &
+	epid=$!
+	wait_for_echoeld "$p" 10 "$epid"
+}
+
+# sanitizer_reported LOG: LOG holds a report of ASan, LSan, UBSan, TSan or RealtimeSanitizer.
+sanitizer_reported() {
+	grep -Eq 'RealtimeSanitizer|real-time unsafe|ThreadSanitizer|AddressSanitizer|LeakSanitizer|runtime error' "$1"
+}
+
+# finish_echoeld LOG: term_wait "$epid" and clears epid; fail unless echoeld exited 0 and
+# its LOG has no sanitizer report.
+finish_echoeld() {
+	term_wait "$epid"
+	epid=
+	[ "$status" -eq 0 ] || fail "echoeld exited with $status"
+	! sanitizer_reported "$1" || fail "a sanitizer reported"
+}
+
+# busy_loops: two shell busy loops (busy1, busy2) so that, on two cores, every core has something
+# to preempt a thread without real-time scheduling. The caller kill_reaps them in its cleanup.
+busy_loops() {
+	sh -c 'while :; do :; done' &
+	# shellcheck disable=SC2034 # for the caller
+	busy1=$!
+	sh -c 'while :; do :; done' &
+	# shellcheck disable=SC2034 # for the caller
+	busy2=$!
+}
+
+# --- configurations --------------------------------------------------------------------------
+# Pieces of an echoeld configuration, printed to stdout; the script writes its own [engine] and
+# backend sections before them, e.g. { echo '[engine]'; conf_tone_graph gain; } >"$dir/x.conf".
+
+# conf_tone_graph G_TYPE: nodes tone (2 channels, 1 kHz, -20 dB), g of type G_TYPE (gain,
+# meter...) on tone, and output out on g: ports out_1 and out_2.
+conf_tone_graph() {
+	cat <<EOF
+[node.tone]
+type = tone
+freq = 1000
+level_db = -20
+channels = 2
+[node.g]
+type = $1
+input = tone
+[node.out]
+type = output
+input = g
+EOF
+}
+
+# conf_in_meter: nodes in (input, 2 channels: ports in_1 and in_2) and meter on in.
+conf_in_meter() {
+	cat <<'EOF'
+[node.in]
+type = input
+channels = 2
+[node.meter]
+type = meter
+input = in
+EOF
+}

@@ -49,17 +49,12 @@ stop_echoeld() {
 	pid=''
 	[ "$status" -eq 0 ] || fail "echoeld exited with $status"
 }
-graph='[engine]
+graph="[engine]
 rate = 48000
-[node.in]
-type = input
-channels = 2
-[node.meter]
-type = meter
-input = in
+$(conf_in_meter)
 [node.out]
 type = output
-input = meter'
+input = meter"
 
 printf '[dummy]\ncapture_file = sine.wav\n%s\n' "$graph" >"$dir/loop.conf"
 start_echoeld "$dir/loop.conf"

@@ -52,43 +52,18 @@ fail() {
 	exit 1
 }
 
-cat >"$dir/echoeld.conf" <<'EOF'
-[engine]
-fade_ms = 1
-[jack]
-client_name = echoeld
-[node.tone]
-type = tone
-freq = 1000
-level_db = -20
-channels = 2
-[node.g]
-type = gain
-input = tone
-[node.out]
-type = output
-input = g
-[node.in]
-type = input
-channels = 2
-[node.meter]
-type = meter
-input = in
-EOF
+{
+	printf '[engine]\nfade_ms = 1\n[jack]\nclient_name = echoeld\n'
+	conf_tone_graph gain
+	conf_in_meter
+} >"$dir/echoeld.conf"
 want="echoeld:in_1 echoeld:in_2 echoeld:out_1 echoeld:out_2 "
 ports() { timeout 5 jack_lsp -s "$server" | grep '^echoeld:' | sort | tr '\n' ' '; }
 
 # shellcheck disable=SC2086 # jack_opts: zero or one option
 start_jackd "$server" "$dir/jackd.log" $jack_opts
-# Two busy loops: with two cores, every core has something to preempt a non-real-time thread.
-sh -c 'while :; do :; done' &
-busy1=$!
-sh -c 'while :; do :; done' &
-busy2=$!
-"$ECHOELD" --config "$dir/echoeld.conf" --socket "$dir/control" --backend jack \
-	2>"$dir/echoeld.log" &
-epid=$!
-wait_for_echoeld "$dir/control" 10 "$epid"
+busy_loops
+launch_echoeld "$dir/control" "$dir/echoeld.log" --config "$dir/echoeld.conf" --backend jack
 wait_for 10 "echoeld's ports" sh -c "[ \"\$(timeout 5 jack_lsp -s $server | grep -c '^echoeld:')\" -eq 4 ]"
 [ "$(ports)" = "$want" ] || fail "ports at the start are '$(ports)'"
 
@@ -108,11 +83,5 @@ alive "$epid" || fail "echoeld died"
 "$ECHOELCTL" --socket "$dir/control" set g.mute off >/dev/null || fail "set after the churn"
 # The ports of the configuration, and nothing else, once the last unregistration is done.
 wait_for 5 "the ports to settle at '$want'" sh -c "[ \"\$(timeout 5 jack_lsp -s $server | grep '^echoeld:' | sort | tr '\n' ' ')\" = \"$want\" ]"
-term_wait "$epid"
-epid=
-[ "$status" -eq 0 ] || fail "echoeld exited with $status"
-if grep -Eq "RealtimeSanitizer|real-time unsafe|ThreadSanitizer|AddressSanitizer|LeakSanitizer|runtime error" \
-	"$dir/echoeld.log"; then
-	fail "a sanitizer reported"
-fi
+finish_echoeld "$dir/echoeld.log"
 echo "ok ($VARIANT): $rounds rounds of port changes under load, echoeld alive, ports as configured"

@@ -43,33 +43,17 @@ logged() { grep -q "$1" "$dir/echoeld.log"; }
 count() { grep -c "$1" "$dir/echoeld.log" || true; }
 
 write_conf() { # $1: the type of node g (gain or meter)
-	cat >"$dir/echoeld.conf" <<EOF2
-[engine]
-fade_ms = 5
-[jack]
-client_name = echoeld
-[node.tone]
-type = tone
-freq = 1000
-level_db = -20
-channels = 2
-[node.g]
-type = $1
-input = tone
-[node.out]
-type = output
-input = g
-EOF2
+	{
+		printf '[engine]\nfade_ms = 5\n[jack]\nclient_name = echoeld\n'
+		conf_tone_graph "$1"
+	} >"$dir/echoeld.conf"
 }
 want="echoeld:out_1 echoeld:out_2 "
 ports_are() { [ "$(timeout 5 jack_lsp -s "$server" | grep '^echoeld:' | sort | tr '\n' ' ')" = "$1" ]; }
 
 write_conf gain
 start_jackd "$server" "$dir/jackd.log"
-"$ECHOELD" --config "$dir/echoeld.conf" --socket "$dir/control" --backend jack \
-	2>"$dir/echoeld.log" &
-epid=$!
-wait_for_echoeld "$dir/control" 10 "$epid"
+launch_echoeld "$dir/control" "$dir/echoeld.log" --config "$dir/echoeld.conf" --backend jack
 wait_for 10 "echoeld's ports" ports_are "$want"
 
 # The server stands still: cycles stop, and every `set` from now on waits in the command ring
@@ -136,12 +120,6 @@ wait_for 10 "cycles after the restart" sh -c "[ \"\$('$ECHOELCTL' --socket '$dir
 alive "$epid" || fail "echoeld died after the server came back"
 ctl hello >/dev/null || fail "echoeld does not answer"
 ctl node get g | grep -q 'meter' || fail "g is not the meter after the restart"
-term_wait "$epid"
-epid=
-[ "$status" -eq 0 ] || fail "echoeld exited with $status"
-if grep -Eq "RealtimeSanitizer|real-time unsafe|ThreadSanitizer|AddressSanitizer|LeakSanitizer|runtime error" \
-	"$dir/echoeld.log"; then
-	fail "a sanitizer reported"
-fi
+finish_echoeld "$dir/echoeld.log"
 echo "ok: $ok sets queued when the server was killed, g replaced while it was away;" \
 	"echoeld reconnected, ran cycles and answers"

@@ -92,10 +92,7 @@ write_conf 0 "$conf_dir/ir/room-example.wav"
 if [ "$BACKEND" = jack ]; then
 	start_jackd "$server" "$dir/jackd.log"
 fi
-"$ECHOELD" --config "$dir/echoeld.conf" --socket "$dir/control" --backend "$BACKEND" \
-	2>"$dir/echoeld.log" &
-epid=$!
-wait_for_echoeld "$dir/control" 10 "$epid"
+launch_echoeld "$dir/control" "$dir/echoeld.log" --config "$dir/echoeld.conf" --backend "$BACKEND"
 sleep 0.5
 
 # The SCHED_FIFO threads: "TID PRIORITY" per line (fields 40 and 41 of stat, after the comm).
@@ -187,9 +184,6 @@ if bad:
         print("#   ... %d more" % (len(bad) - 40))
     sys.exit(1)
 PY
-if grep -Eq "RealtimeSanitizer|real-time unsafe|ThreadSanitizer|AddressSanitizer|LeakSanitizer|runtime error" \
-	"$dir/echoeld.log"; then
-	fail "a sanitizer reported"
-fi
+! sanitizer_reported "$dir/echoeld.log" || fail "a sanitizer reported"
 echo "ok ($BACKEND): the RT threads made only the allowed system calls through playback, two" \
 	"reloads (one an IR swap), port changes and sets"

@@ -127,14 +127,23 @@ if len(pings_between(t0 - 2.0, t0)) < 2:
     fail("too few WATCHDOG=1 pings while running")
 stall = socket.socket(socket.AF_UNIX)
 stall.connect(control)
+t_req = time.monotonic()
 stall.sendall(b'{"id":1,"cmd":"debug.stall","args":{"ms":3000}}\n')
 if b'"ok":true' not in stall.recv(4096):
     fail("debug.stall refused")
 t_stall = time.monotonic()
 collect(3.2)
-quiet = pings_between(t_stall + 0.7, t_stall + 2.9)
-if quiet:
-    fail("WATCHDOG=1 pings while the cycle was stalled: %d" % len(quiet))
+# The daemon sets the stall's end when it handles the request, between t_req and t_stall: the RT
+# thread is stalled from about t_stall until at least t_req + 3 s. Pings are counted as this
+# test receives them, whenever the host lets the daemon send them, so no sub-window is assumed
+# quiet. A daemon that gates its pings on progress sends at most two in there: one from a tick
+# that read the cycle count before the RT thread saw the stall (sent late, or read here late),
+# one from the first tick after, which sees those last cycles move; then none until the stall
+# ends. A daemon that pings regardless sends one every 0.5 s: five or more in these ~3 s.
+during = pings_between(t_stall, t_req + 3.0)
+if len(during) > 2:
+    fail("%d WATCHDOG=1 pings while the cycle was stalled (at most 2 earned before it)" %
+         len(during))
 collect(2.0)
 if not pings_between(t_stall + 3.0, time.monotonic()):
     fail("the pings did not resume after the stall")
@@ -161,5 +170,5 @@ if "loaded FFTW wisdom from '%s'" % wisdom not in again.stderr:
     fail("the second start did not load the wisdom: %r" % again.stderr)
 shutil.rmtree(tmp, ignore_errors=True)
 print("ok: READY after the first cycle, STATUS, socket activation, RELOADING/READY, watchdog "
-      "gated on progress (%d pings, none during a 3 s stall), STOPPING, wisdom kept" %
-      len([m for _, m in messages if "WATCHDOG=1" in m]))
+      "gated on progress (%d pings, %d earned before a 3 s stall arriving in it), STOPPING, "
+      "wisdom kept" % (len([m for _, m in messages if "WATCHDOG=1" in m]), len(during)))
