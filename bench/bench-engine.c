@@ -22,7 +22,7 @@
 #include <unistd.h>
 
 #include "common/el-error.h"
-#include "daemon/config.h"
+#include "daemon/config/config.h"
 #include "daemon/default-graph.h"
 #include "daemon/engine/engine.h"
 #include "dsp/cpu.h"

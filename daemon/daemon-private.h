@@ -37,7 +37,7 @@ struct daemon {
 	double late_worst_ns;
 	uint64_t late_reported_at;
 
-	/* The power and heat policy (daemon/policy.c); NULL/off when [policy] enabled = no. */
+	/* The power and heat policy (daemon/power/policy.c); NULL/off when [policy] enabled = no. */
 	struct dpol *policy;
 	sd_event_source *policy_source;
 	struct dpol_snapshot *policy_snap; /* owned: the last snapshot taken and applied */

@@ -16,7 +16,7 @@
 #include "daemon/daemon.h"
 #include "daemon/engine/engine.h"
 #include "daemon/log.h"
-#include "daemon/render-pacer.h"
+#include "daemon/power/render-pacer.h"
 #include "daemon/setup.h"
 #include "dsp/cpu.h"
 

@@ -10,7 +10,7 @@
 #include <stdbool.h>
 
 #include "daemon/engine/settings.h"
-#include "daemon/policy-settings.h"
+#include "daemon/power/settings.h"
 
 struct conf;
 struct el_error;

@@ -23,7 +23,7 @@
 #include "common/el-error.h"
 #include "common/el-macros.h"
 #include "daemon/backend/offline.h"
-#include "daemon/render-pacer.h"
+#include "daemon/power/render-pacer.h"
 #include "daemon/engine/engine.h"
 #include "dsp/mem.h"
 

@@ -6,7 +6,7 @@
 #include <string.h>
 
 #include "common/el-error.h"
-#include "daemon/config.h"
+#include "daemon/config/config.h"
 #include "daemon/engine/inst.h"
 #include "daemon/engine/node.h"
 

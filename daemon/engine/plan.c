@@ -22,7 +22,7 @@
 
 #include "common/el-error.h"
 #include "common/el-macros.h"
-#include "daemon/config.h"
+#include "daemon/config/config.h"
 #include "daemon/engine/graph.h"
 #include "daemon/engine/inst.h"
 #include "daemon/engine/node.h"

@@ -5,8 +5,8 @@
 
 #include "common/el-error.h"
 #include "common/el-macros.h"
-#include "daemon/config-value.h"
-#include "daemon/config.h"
+#include "daemon/config/value.h"
+#include "daemon/config/config.h"
 #include "daemon/engine/settings.h"
 #include "dsp/fir.h"
 

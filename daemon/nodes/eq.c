@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "daemon/config.h"
+#include "daemon/config/config.h"
 #include "daemon/engine/node.h"
 #include "daemon/nodes/node-util.h"
 #include "dsp/biquad.h"

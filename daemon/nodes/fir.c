@@ -41,8 +41,8 @@
 #include <string.h>
 
 #include "common/el-error.h"
-#include "daemon/config-value.h"
-#include "daemon/config.h"
+#include "daemon/config/value.h"
+#include "daemon/config/config.h"
 #include "daemon/engine/node.h"
 #include "daemon/nodes/ir-file.h"
 #include "daemon/nodes/node-util.h"

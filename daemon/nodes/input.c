@@ -7,7 +7,7 @@
 #include <errno.h>
 #include <stdlib.h>
 
-#include "daemon/config-value.h"
+#include "daemon/config/value.h"
 #include "daemon/engine/node.h"
 #include "daemon/nodes/node-util.h"
 #include "dsp/mix.h"

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "daemon/config-value.h"
-#include "daemon/config.h"
+#include "daemon/config/value.h"
+#include "daemon/config/config.h"
 #include "daemon/engine/node.h"
 #include "daemon/nodes/node-util.h"
 

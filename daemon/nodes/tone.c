@@ -13,8 +13,8 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 
-#include "daemon/config-value.h"
-#include "daemon/config.h"
+#include "daemon/config/value.h"
+#include "daemon/config/config.h"
 #include "daemon/engine/node.h"
 #include "daemon/nodes/node-util.h"
 #include "dsp/mix.h"

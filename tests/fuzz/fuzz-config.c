@@ -13,8 +13,8 @@
 
 #include "common/el-error.h"
 #include "common/el-macros.h"
-#include "daemon/config-value.h"
-#include "daemon/config.h"
+#include "daemon/config/value.h"
+#include "daemon/config/config.h"
 
 /* Far beyond a real config file; larger inputs only make each run slower. */
 #define FUZZ_MAX_INPUT (64 * 1024)

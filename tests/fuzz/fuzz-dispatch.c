@@ -17,8 +17,8 @@
 #include <unistd.h>
 
 #include "common/el-error.h"
-#include "daemon/config.h"
-#include "daemon/control.h"
+#include "daemon/config/config.h"
+#include "daemon/control/server.h"
 #include "daemon/daemon-private.h"
 #include "daemon/default-graph.h"
 #include "daemon/engine/engine.h"

@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "common/el-error.h"
-#include "daemon/config.h"
+#include "daemon/config/config.h"
 #include "daemon/engine/graph.h"
 #include "daemon/engine/plan.h"
 #include "daemon/engine/node.h"

@@ -20,7 +20,7 @@
 #include <cmocka.h>
 
 #include "common/el-error.h"
-#include "daemon/config.h"
+#include "daemon/config/config.h"
 
 #define SYNTAX      "syntax error: expected '[section]' or 'key = value'"
 #define BAD_SECTION "invalid section name (letters, digits, '.', '_', '-')"

@@ -5,7 +5,7 @@
  * overrides an earlier one, value and origin (file and line) both; other files, hidden files
  * and directories in FILE.d are ignored; a missing FILE.d is fine. Sections keep the order of
  * their first appearance and their first origin. Comments, blank lines, inline comments,
- * CRLF line ends, a BOM and empty values read as documented in daemon/config.c.
+ * CRLF line ends, a BOM and empty values read as documented in daemon/config/config.c.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -21,7 +21,7 @@
 #include <cmocka.h>
 
 #include "common/el-error.h"
-#include "daemon/config.h"
+#include "daemon/config/config.h"
 
 static char dir[] = "/tmp/test-config-load-XXXXXX";
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Property: the typed getters accept exactly what config-value.h documents and refuse the
+ * Property: the typed getters accept exactly what daemon/config/value.h documents and refuse the
  * rest with an exact message naming file, line and key. An absent key gives the default;
  * bounds are inclusive; garbage, trailing characters, signs on integers, hex, NaN and infinity
  * are refused; booleans take yes/no, true/false, on/off, 1/0 in any case; enums match exactly;
@@ -19,8 +19,8 @@
 #include <cmocka.h>
 
 #include "common/el-error.h"
-#include "daemon/config-value.h"
-#include "daemon/config.h"
+#include "daemon/config/value.h"
+#include "daemon/config/config.h"
 
 static struct conf *conf;
 static const struct conf_section *sec;

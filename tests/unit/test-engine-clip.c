@@ -21,7 +21,7 @@
 #include <cmocka.h>
 
 #include "common/el-error.h"
-#include "daemon/config.h"
+#include "daemon/config/config.h"
 #include "daemon/engine/engine.h"
 #include "tests/unit/test-engine-harness.h"
 

@@ -26,7 +26,7 @@
 #include <cmocka.h>
 
 #include "common/el-error.h"
-#include "daemon/config.h"
+#include "daemon/config/config.h"
 #include "daemon/engine/engine.h"
 
 #define RATE  48000

@@ -17,7 +17,7 @@
 #include <cmocka.h>
 
 #include "common/el-error.h"
-#include "daemon/config.h"
+#include "daemon/config/config.h"
 #include "daemon/engine/graph.h"
 #include "daemon/engine/inst.h"
 #include "daemon/engine/node.h"

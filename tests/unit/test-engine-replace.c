@@ -35,7 +35,7 @@
 
 #include "common/el-error.h"
 #include "common/el-macros.h"
-#include "daemon/config.h"
+#include "daemon/config/config.h"
 #include "daemon/engine/engine.h"
 #include "tests/unit/test-engine-harness.h"
 

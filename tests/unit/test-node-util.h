@@ -18,7 +18,7 @@
 #include <cmocka.h>
 
 #include "common/el-error.h"
-#include "daemon/config.h"
+#include "daemon/config/config.h"
 #include "daemon/engine/node.h"
 #include "daemon/engine/rt-check.h"
 #include "dsp/cpu.h"

@@ -1,13 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * daemon/config.h: the configuration as read from INI files — sections of key = value entries,
+ * daemon/config/config.h: the configuration as read from INI files — sections of key = value entries,
  * each remembering the file and line it came from, so every later error can name them.
  *
  * Loading: a main file, then its drop-ins `FILE.d/ *.conf` in lexical order (systemd's
  * convention: /etc/echoeld/echoeld.conf and /etc/echoeld/echoeld.conf.d/). A key given again,
  * in the same file or a later one, overrides the earlier value and origin. Sections keep the
  * order in which they first appear. Parsing uses inih; this module adds origins, drop-ins,
- * limits and error messages. It does not know what the keys mean (config-value.h reads typed
+ * limits and error messages. It does not know what the keys mean (value.h reads typed
  * values; the engine and the node types decide what is allowed).
  *
  * Thread: control only. Never logs: errors come back in a struct el_error, formatted
@@ -86,7 +86,7 @@ const struct conf_section *conf_find_section(const struct conf *c, const char *n
 const struct conf_entry *conf_section_find(const struct conf_section *sec, const char *key);
 
 /*
- * Editing (daemon/config-edit.c), for the control socket's graph commands. Strings are copied.
+ * Editing (daemon/config/edit.c), for the control socket's graph commands. Strings are copied.
  * conf_copy: a deep copy, origins included. conf_set: key = value in [section], creating the
  * section at the end if needed, with the given origin (e.g. "request", 1); -E2BIG past the
  * limits. Line 0 marks an entry made by a command: its errors read `ORIGIN: key 'K': reason`.

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * daemon/control.c: the control socket's server — binding, accepting, reading lines, queueing
+ * daemon/control/server.c: the control socket's server — binding, accepting, reading lines, queueing
  * answers and events, and every limit that keeps a client from hurting the daemon.
  *
  * DESIGN: one sd-event I/O source per client. Input is read into a buffer bounded by
@@ -23,7 +23,7 @@
 
 #include "common/el-error.h"
 #include "common/el-macros.h"
-#include "daemon/control.h"
+#include "daemon/control/server.h"
 #include "daemon/daemon-private.h"
 #include "daemon/engine/engine.h"
 #include "daemon/log.h"

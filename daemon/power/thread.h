@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * daemon/policy-thread.h: the policy thread (design.md, "Threads and data flow" 4). It reads the
+ * daemon/power/thread.h: the policy thread (design.md, "Threads and data flow" 4). It reads the
  * power supplies, the platform profile and the thermal zones under [policy] sysfs_root, feeds
  * the decider (policy/decide.h) and publishes what it decided and what that scales
  * (policy/actions.h) as a snapshot, waking the control thread through an eventfd. It wakes on

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * daemon/control.h: the control socket — a Unix stream socket speaking the JSON Lines protocol
+ * daemon/control/server.h: the control socket — a Unix stream socket speaking the JSON Lines protocol
  * of docs/protocol.md, served from the control thread's sd-event loop.
  *
  * Nothing a client does can stall the RT cycle: requests only ever reach the RT thread as ring
@@ -128,15 +128,15 @@ int ctl_client_subscribe(struct ctl_client *c, unsigned events, double rate);
 void ctl_client_unsubscribe(struct ctl_client *c, unsigned events);
 
 /*
- * control-cmd.c: runs one request for client c. 0 with *ret_result (owned, may be NULL for
+ * commands.c: runs one request for client c. 0 with *ret_result (owned, may be NULL for
  * {}); -errno with *reterr set.
  */
 int ctl_dispatch(struct daemon *d, struct ctl_client *c, const struct ipc_request *req,
 		 json_t **ret_result, struct ipc_error *reterr);
 
-/* control-cmd.c: the names of every command, for `hello`. */
+/* commands.c: the names of every command, for `hello`. */
 extern const char *const ctl_command_names[];
 
-/* control-cmd.c: the current meters / load, as event fields (owned). */
+/* commands.c: the current meters / load, as event fields (owned). */
 json_t *ctl_meters_fields(struct daemon *d);
 json_t *ctl_load_fields(struct daemon *d);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * daemon/config-edit.c: changing a configuration in memory — what the control socket's graph
+ * daemon/config/edit.c: changing a configuration in memory — what the control socket's graph
  * commands do (node.add, node.remove, connect, disconnect) before the result is compiled like a
  * file. The running configuration is never edited in place: a copy is edited and replaces it
  * only once the engine has accepted it, so a refused change leaves nothing behind.
@@ -10,8 +10,8 @@
 #include <string.h>
 
 #include "common/el-macros.h"
-#include "daemon/config-private.h"
-#include "daemon/config.h"
+#include "daemon/config/private.h"
+#include "daemon/config/config.h"
 
 static int grow_sections(struct conf *c)
 {

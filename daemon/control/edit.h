@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * daemon/control-edit.h: graph commands as edits of a configuration copy (control-edit.c).
+ * daemon/control/edit.h: graph commands as edits of a configuration copy (edit.c).
  * Each returns 0, or -errno with *e set (not_found, conflict, bad_argument, internal).
  * Thread: control.
  */

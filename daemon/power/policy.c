@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * daemon/policy.c: the control thread's side of the power and heat policy — take the policy
+ * daemon/power/policy.c: the control thread's side of the power and heat policy — take the policy
  * thread's snapshots, apply the actions, log and announce them, and show them.
  */
 #include <errno.h>
@@ -13,15 +13,15 @@
 #include "common/el-error.h"
 #include "common/el-macros.h"
 #include "common/el-pace.h"
-#include "daemon/config-value.h"
-#include "daemon/config.h"
+#include "daemon/config/value.h"
+#include "daemon/config/config.h"
 #include "daemon/backend/backend.h"
-#include "daemon/control.h"
+#include "daemon/control/server.h"
 #include "daemon/daemon-private.h"
 #include "daemon/engine/engine.h"
 #include "daemon/log.h"
-#include "daemon/policy-thread.h"
-#include "daemon/policy.h"
+#include "daemon/power/thread.h"
+#include "daemon/power/policy.h"
 #include "ipc/protocol.h"
 
 /* A reader failing for the first time since it last worked, once per reader. */

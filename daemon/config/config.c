@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * daemon/config.c: loads INI files with inih into sections of entries that remember their origin.
+ * daemon/config/config.c: loads INI files with inih into sections of entries that remember their origin.
  *
  * Accepted syntax (one construct per line; lines end in "\n" or "\r\n"):
  *
@@ -50,8 +50,8 @@
 
 #include "common/el-error.h"
 #include "common/el-macros.h"
-#include "daemon/config.h"
-#include "daemon/config-private.h"
+#include "daemon/config/config.h"
+#include "daemon/config/private.h"
 
 #define CONF_MAX_NAME   64   /* longest section name and key (bytes) */
 #define CONF_CHUNK_MIN  8192 /* arena chunk: a typical config file fits in one or two */

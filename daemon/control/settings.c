@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* daemon/control-settings.c: the [ipc] section, and which files a client may name. */
+/* daemon/control/settings.c: the [ipc] section, and which files a client may name. */
 #include <errno.h>
 #include <grp.h>
 #include <limits.h>
@@ -10,9 +10,9 @@
 
 #include "common/el-error.h"
 #include "common/el-macros.h"
-#include "daemon/config-value.h"
-#include "daemon/config.h"
-#include "daemon/control.h"
+#include "daemon/config/value.h"
+#include "daemon/config/config.h"
+#include "daemon/control/server.h"
 #include "ipc/protocol.h"
 #include "ipc/socket-path.h"
 

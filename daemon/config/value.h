@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * daemon/config-value.h: typed reads of config entries, with range checks and messages.
+ * daemon/config/value.h: typed reads of config entries, with range checks and messages.
  *
  * Each getter looks key up in sec; when it is absent it stores def and returns 0; when it is
  * present and valid it stores the value and returns 0; otherwise it returns -EINVAL with

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * daemon/config-value.c: typed reads of config entries (integers, numbers, booleans, enums,
+ * daemon/config/value.c: typed reads of config entries (integers, numbers, booleans, enums,
  * number lists) and the check for unknown keys, each failure worded for the user.
  *
  * Numbers are decimal only. Integers are digits only: no sign, no blanks, no hex or octal
@@ -22,8 +22,8 @@
 
 #include "common/el-error.h"
 #include "common/el-macros.h"
-#include "daemon/config-value.h"
-#include "daemon/config.h"
+#include "daemon/config/value.h"
+#include "daemon/config/config.h"
 
 /* Keys are at most 64 bytes (config.c checks), which bounds the edit-distance row below. */
 #define CONF_MAX_KEY 64

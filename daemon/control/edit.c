@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * daemon/control-edit.c: the graph commands as edits of a configuration copy — node.add,
+ * daemon/control/edit.c: the graph commands as edits of a configuration copy — node.add,
  * node.remove, connect, disconnect. Each edit checks what it can say precisely itself (a name
  * that exists, a reference that is not there); everything else (types, values, cycles) is
  * checked by compiling the edited copy, exactly as a file would be.
@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "daemon/config.h"
-#include "daemon/control-edit.h"
+#include "daemon/config/config.h"
+#include "daemon/control/edit.h"
 #include "ipc/protocol.h"
 
 #define NODE_PREFIX "node."

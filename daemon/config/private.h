@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * daemon/config-private.h: how a struct conf is stored, shared by the parser (config.c) and
- * the editor (config-edit.c). Nothing else includes this.
+ * daemon/config/private.h: how a struct conf is stored, shared by the parser (config.c) and
+ * the editor (edit.c). Nothing else includes this.
  *
  * Strings (names, keys, values, origin file names) live in an arena of chunks owned by the
  * conf; sections and entries are arrays that grow by doubling.
@@ -10,7 +10,7 @@
 
 #include <stddef.h>
 
-#include "daemon/config.h"
+#include "daemon/config/config.h"
 
 struct conf_chunk {
 	struct conf_chunk *next;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * daemon/render-pacer.h: an offline render as background work of the power and heat policy.
+ * daemon/power/render-pacer.h: an offline render as background work of the power and heat policy.
  * `echoeld render` is low-priority background work (docs/policy.md): it runs at full speed on
  * AC and cool, sleeps between chunks for sleep_factor × the chunk's own time when the policy
  * throttles, and where the policy says wait it is slowed further but never held (a user waits

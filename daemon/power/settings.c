@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: MIT */
-/* daemon/policy-settings.c: parsing and checking the [policy] section. */
+/* daemon/power/settings.c: parsing and checking the [policy] section. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/el-error.h"
 #include "common/el-macros.h"
-#include "daemon/config-value.h"
-#include "daemon/config.h"
-#include "daemon/policy-settings.h"
+#include "daemon/config/value.h"
+#include "daemon/config/config.h"
+#include "daemon/power/settings.h"
 
 static const char *const policy_keys[] = {
 	"enabled",       "sysfs_root",   "poll_ms",      "uevents",

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * daemon/policy.h: the power and heat policy inside the daemon — starts the policy thread
- * (policy-thread.h) from [policy], applies what it decides to the engine and the control socket
+ * daemon/power/policy.h: the power and heat policy inside the daemon — starts the policy thread
+ * (thread.h) from [policy], applies what it decides to the engine and the control socket
  * (worker threads, FIR tail, meter event rate; docs/policy.md), logs each decision once,
  * announces it as a `policy` event, and answers `status`, `policy` and `policy.set`.
  * Thread: control.

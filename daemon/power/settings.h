@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * daemon/policy-settings.h: the [policy] section — whether the power and heat policy runs,
+ * daemon/power/settings.h: the [policy] section — whether the power and heat policy runs,
  * where it reads sysfs, how often it polls, which thermal zones it watches, the decider's
  * thresholds, and states pinned by the configuration (docs/policy.md). Thread: control.
  */

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* daemon/render-pacer.c: pacing an offline render by the power and heat policy. */
+/* daemon/power/render-pacer.c: pacing an offline render by the power and heat policy. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
@@ -12,8 +12,8 @@
 #include "common/el-error.h"
 #include "common/el-macros.h"
 #include "daemon/log.h"
-#include "daemon/policy-settings.h"
-#include "daemon/render-pacer.h"
+#include "daemon/power/settings.h"
+#include "daemon/power/render-pacer.h"
 #include "policy/actions.h"
 #include "policy/decide.h"
 #include "policy/sample.h"

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * daemon/control-cmd.c: what each command of the control protocol does (docs/protocol.md).
+ * daemon/control/commands.c: what each command of the control protocol does (docs/protocol.md).
  *
  * Queries read the engine's published state; `set` queues a ring command; graph changes edit a
  * copy of the running configuration and hand it to the engine, which switches with fades or
@@ -18,13 +18,13 @@
 #include "common/el-error.h"
 #include "common/el-macros.h"
 #include "daemon/backend/backend.h"
-#include "daemon/config.h"
-#include "daemon/control-edit.h"
-#include "daemon/control.h"
+#include "daemon/config/config.h"
+#include "daemon/control/edit.h"
+#include "daemon/control/server.h"
 #include "daemon/daemon-private.h"
 #include "daemon/engine/engine.h"
 #include "daemon/engine/node.h"
-#include "daemon/policy.h"
+#include "daemon/power/policy.h"
 #include "ipc/protocol.h"
 
 #define NODE_PREFIX "node."

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * daemon/policy-thread.c: the policy thread — read, decide, publish, sleep.
+ * daemon/power/thread.c: the policy thread — read, decide, publish, sleep.
  *
  * DESIGN. One loop: read every source into a fresh snapshot (power, profile, thermal, with the
  * trace of files read), feed the decider, apply the overrides the control thread posted, ask
@@ -29,8 +29,8 @@
 
 #include "common/el-error.h"
 #include "common/el-macros.h"
-#include "daemon/policy-settings.h"
-#include "daemon/policy-thread.h"
+#include "daemon/power/settings.h"
+#include "daemon/power/thread.h"
 #include "policy/uevent.h"
 
 struct dpol {
