@@ -11,6 +11,7 @@
 
 #include "common/el-pace.h"
 #include "daemon/engine/engine.h"
+#include "daemon/engine/node.h"
 #include "daemon/engine/settings.h"
 #include "dsp/mix.h"
 
@@ -54,6 +55,7 @@ struct eng_engine {
 	struct dsp_mix_ops mix;
 	struct dsp_fft_cache *fft;  /* control thread only */
 	struct el_pacer prep_pacer; /* control thread only: for node preparation (node.h) */
+	struct eng_quality quality; /* control thread only: in force (node.h) */
 
 	float *pool;               /* owned: pool_buffers * block floats */
 	float *zero;               /* owned: block zeros, read by every silent input */

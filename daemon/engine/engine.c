@@ -226,6 +226,7 @@ static void node_env_init(struct eng_engine *e, const char *base_dir, struct eng
 		.fft = e->fft,
 		.pacer = &e->prep_pacer,
 		.base_dir = base_dir,
+		.quality = &e->quality,
 	};
 }
 
@@ -477,6 +478,25 @@ int eng_engine_get_param(struct eng_engine *e, const char *node, const char *par
 void eng_engine_set_prep_pacer(struct eng_engine *e, const struct el_pacer *pacer)
 {
 	e->prep_pacer = pacer ? *pacer : (struct el_pacer){0};
+}
+
+void eng_engine_set_quality(struct eng_engine *e, const struct eng_quality *q)
+{
+	if (e->quality.tier == q->tier && e->quality.fir_tail_db == q->fir_tail_db)
+		return;
+	e->quality = *q;
+	/* Instances of the most recent plan; any it dropped are fading out and go with it. */
+	for (size_t i = 0; e->current && i < e->current->n_steps; i++) {
+		struct eng_inst *inst = e->current->steps[i].inst;
+
+		if (inst->type->set_quality)
+			inst->type->set_quality(inst->state, &e->quality);
+	}
+}
+
+const struct eng_quality *eng_engine_get_quality(const struct eng_engine *e)
+{
+	return &e->quality;
 }
 
 int eng_engine_set_workers(struct eng_engine *e, uint32_t n)

@@ -199,6 +199,15 @@ int eng_engine_get_node_info(const struct eng_engine *e, const char *name,
 int eng_engine_set_workers(struct eng_engine *e, uint32_t n);
 
 /*
+ * Thread: control. The quality every node works at (node.h; copied): instances running now
+ * move to it with a fade, instances created later start with it. The default is full quality.
+ */
+struct eng_quality;
+void eng_engine_set_quality(struct eng_engine *e, const struct eng_quality *q);
+/* Thread: control. The quality in force (borrowed from the engine). */
+const struct eng_quality *eng_engine_get_quality(const struct eng_engine *e);
+
+/*
  * Thread: control. The backend says at what SCHED_FIFO priority its thread runs the cycle (0:
  * not real-time: a server without real-time scheduling, SCHED_FIFO refused, an offline render).
  * Workers then run one below it, and levels are shared with them only when both are real-time.

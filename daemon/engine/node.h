@@ -26,6 +26,23 @@ struct dsp_mix_ops;
 struct el_error;
 struct el_pacer;
 
+/*
+ * The quality in force, engine-wide: the power policy scales it (docs/policy.md) and each node
+ * type maps it onto its own knobs, so the policy never needs to know which nodes have them.
+ * All zero is full quality.
+ */
+enum eng_quality_tier {
+	ENG_QUALITY_HIGH,
+	ENG_QUALITY_MEDIUM,
+	ENG_QUALITY_LOW,
+};
+
+struct eng_quality {
+	enum eng_quality_tier tier; /* EQ and resampler tiers, where a type has them */
+	int fir_tail_db; /* FIR tail: 0 the whole IR, else cut where the energy still to come falls
+			    below this many dB (< 0) */
+};
+
 /* Everything a type may need to build an instance. Borrowed for the duration of the call. */
 struct eng_node_env {
 	uint32_t rate;        /* Hz */
@@ -43,6 +60,7 @@ struct eng_node_env {
 	 * power policy's high-priority background work; NULL: full speed (common/el-pace.h) */
 	const struct el_pacer *pacer;
 	const char *base_dir; /* relative file paths (an IR) are resolved against this directory */
+	const struct eng_quality *quality; /* in force: a new instance starts with it */
 };
 
 /* One cycle's buffers for one instance. All pointers are valid for this call only. */
@@ -136,6 +154,12 @@ struct node_type {
 	int (*set_param)(void *inst, unsigned id, double value);
 	/* Thread: any (reads atomics). Current value of params[id] (channel for per_channel). */
 	int (*get_param)(const void *inst, unsigned id, unsigned channel, double *ret);
+	/*
+	 * Thread: control. The engine-wide quality changed to *q (borrowed for the call): move to
+	 * it without a click (a ramp or crossfade the RT side runs). May be NULL: the type has no
+	 * quality knobs.
+	 */
+	void (*set_quality)(void *inst, const struct eng_quality *q);
 };
 
 /* The registry of every type (daemon/nodes/nodes.c). Borrowed, static. */

@@ -29,10 +29,12 @@
  *   O(block), the convolver stops reading the old partitions instead of clearing them).
  * - update_prepare() compares the file's path, stamp (inode, size, mtime) and the gain with the
  *   set last applied and makes no update when they match.
- * - Tail cut. The runtime parameter tail_db (the power policy's FIR tiers, docs/policy.md)
- *   cuts every IR where its remaining energy falls below that level (dsp_fir_set_tail_db), faded
- *   over fade_frames. set_param() only records the wish; process() hands it to the convolvers
- *   when none is fading, so a wish that arrives during a fade is applied after it.
+ * - Tail cut. The runtime parameter tail_db cuts every IR where its remaining energy falls
+ *   below that level (dsp_fir_set_tail_db), faded over fade_frames. The engine's quality
+ *   (fir_tail_db, the power policy's FIR tiers, docs/policy.md) sets the same wish: a new
+ *   instance starts with it, set_quality() moves a running one. set_param() and set_quality()
+ *   only record the wish; process() hands it to the convolvers when none is fading, so a wish
+ *   that arrives during a fade is applied after it.
  */
 #include <errno.h>
 #include <math.h>
@@ -317,7 +319,7 @@ static int fir_create(const struct conf_section *sec, const struct eng_node_env 
 	}
 	rt_fir_switch(f, s, 0);
 	atomic_init(&f->applied, s);
-	atomic_init(&f->tail_db, 0.0f);
+	atomic_init(&f->tail_db, env->quality ? (float)env->quality->fir_tail_db : 0.0f);
 	*ret = f;
 	return 0;
 }
@@ -537,6 +539,15 @@ static int fir_get_param(const void *inst, unsigned id, unsigned channel, double
 	return 0;
 }
 
+/* The engine's quality tier cuts the tail like a `set tail_db` would (see DESIGN). */
+static void fir_set_quality(void *inst, const struct eng_quality *q)
+{
+	struct fir *f = inst;
+
+	/* relaxed: a lone value, see rt_fir_set_param() */
+	atomic_store_explicit(&f->tail_db, (float)q->fir_tail_db, memory_order_relaxed);
+}
+
 const struct node_type node_type_fir = {
 	.name = "fir",
 	.description = "partitioned convolution with an impulse response file",
@@ -549,6 +560,7 @@ const struct node_type node_type_fir = {
 	.get_out_channels = fir_get_out_channels,
 	.process = rt_fir_process,
 	.get_tail = rt_fir_get_tail,
+	.set_quality = fir_set_quality,
 	.update_prepare = fir_update_prepare,
 	.update_apply = rt_fir_update_apply,
 	.update_free = fir_update_free,
