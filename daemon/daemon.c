@@ -20,13 +20,15 @@
 #include "common/el-macros.h"
 #include "daemon/backend/backend.h"
 #include "daemon/config/config.h"
+#include "daemon/control/commands.h"
 #include "daemon/control/server.h"
-#include "daemon/daemon-private.h"
 #include "daemon/daemon.h"
 #include "daemon/engine/engine.h"
+#include "daemon/engine/node.h"
 #include "daemon/log.h"
 #include "daemon/power/policy.h"
 #include "daemon/setup.h"
+#include "daemon/systemd.h"
 #include "daemon/wisdom.h"
 #include "ipc/socket-path.h"
 
@@ -35,10 +37,29 @@
 /* Late cycles are summarized at most this often, so a struggling machine is not also flooded. */
 #define LATE_REPORT_USEC 5000000
 
-const char *daemon_graph_name(const struct daemon *d)
-{
-	return d->cfg.path ? d->cfg.path : "the built-in default graph";
-}
+/* The running daemon. Thread: control only. */
+struct daemon {
+	sd_event *event;
+	struct setup_config cfg; /* the running configuration (conf, path, base_dir, settings) */
+	struct eng_engine *engine;
+	const struct be_ops *be_ops;
+	void *be;
+	struct ctl_server *ctl;      /* the control socket, or NULL */
+	const char *socket_override; /* --socket, or NULL */
+	uint64_t started_usec;       /* CLOCK_MONOTONIC at start, for uptime */
+	struct sysd_state sysd;      /* sd_notify and watchdog state */
+	uint64_t late_count;         /* late cycles since the last report */
+	double late_worst_ns;
+	uint64_t late_reported_at;
+
+	struct ctl_commands *commands; /* what the control socket's requests run */
+	struct ctl_host host;          /* the commands' way back to this daemon */
+	struct pwr_policy *power;      /* the power and heat policy (running or not) */
+	bool wisdom_pending; /* FFTW wisdom to save once background work may run */
+	struct eng_event clips[8]; /* clipping outputs seen this tick, the latest of each */
+	size_t n_clips;
+	uint64_t clip_logged_at; /* µs of the last clip log lines */
+};
 
 static uint64_t now_usec(void)
 {
@@ -75,9 +96,13 @@ static void lock_memory(bool wanted)
 			   "finite): memory allocated by a reload is not locked");
 }
 
-void daemon_save_wisdom(struct daemon *d)
+/*
+ * Saves FFTW wisdom (new transform sizes were planned) now, or once the power policy lets
+ * low-priority background work run again.
+ */
+static void save_wisdom(struct daemon *d)
 {
-	d->wisdom_pending = !daemon_policy_background_allowed(d);
+	d->wisdom_pending = !pwr_policy_background_allowed(d->power);
 	if (!d->wisdom_pending)
 		wisdom_save();
 }
@@ -90,9 +115,22 @@ static void daemon_ports_changed(struct daemon *d)
 		log_warning("%s: cannot update the ports: %s", d->be_ops->name, err.message);
 }
 
-int daemon_apply(struct daemon *d, struct conf *next, const struct eng_param_set *sets,
-		 size_t n_sets, struct el_error *reterr)
+/* What follows every switch to another graph, by a reload or by a command's edit. */
+static void graph_switched(struct daemon *d)
 {
+	struct eng_stats st;
+
+	save_wisdom(d); /* a new FIR may have planned a new size */
+	daemon_ports_changed(d);
+	eng_engine_get_stats(d->engine, false, &st);
+	ctl_server_broadcast(d->ctl, CTL_EVENT_GRAPH, "graph", json_pack("{s:i}", "nodes", st.nodes));
+}
+
+/* The commands' apply (commands.h): next (taken) becomes the running configuration. */
+static int apply_config(void *ctx, struct conf *next, const struct eng_param_set *sets,
+			size_t n_sets, struct el_error *reterr)
+{
+	struct daemon *d = ctx;
 	int r = eng_engine_configure_batch(d->engine, next, d->cfg.base_dir, sets, n_sets, reterr);
 
 	if (r < 0) {
@@ -102,12 +140,89 @@ int daemon_apply(struct daemon *d, struct conf *next, const struct eng_param_set
 	/* The plans own what they need; the new conf is kept to edit and diff against. */
 	conf_free(d->cfg.conf);
 	d->cfg.conf = next;
-	daemon_save_wisdom(d); /* a new FIR may have planned a new size */
-	daemon_policy_graph_changed(d);
-	daemon_ports_changed(d);
-	if (d->ctl)
-		ctl_server_notify_graph(d->ctl);
+	graph_switched(d);
 	return 0;
+}
+
+/* The power policy's actions (power/policy.h): what they scale belongs to the daemon. */
+static void apply_power(void *userdata, const struct pol_actions *a, bool decided)
+{
+	struct daemon *d = userdata;
+	/* the policy's tier and FIR cut, engine-wide: every node maps them onto its own knobs */
+	struct eng_quality q = {.tier = a->quality == POL_QUALITY_LOW	   ? ENG_QUALITY_LOW
+					: a->quality == POL_QUALITY_MEDIUM ? ENG_QUALITY_MEDIUM
+									   : ENG_QUALITY_HIGH,
+				.fir_tail_db = a->fir_trunc_db};
+	int r;
+
+	if ((r = eng_engine_set_workers(d->engine, a->workers)) < 0)
+		log_warning("policy: cannot run %u worker threads: %s, ignoring", a->workers,
+			    strerror(-r));
+	eng_engine_set_quality(d->engine, &q);
+	if (d->ctl)
+		ctl_server_set_max_event_rate(d->ctl, a->meter_hz);
+	if (!decided)
+		return;
+	ctl_server_broadcast(d->ctl, CTL_EVENT_POLICY, "policy", pwr_policy_json(d->power));
+	if (d->wisdom_pending && pwr_policy_background_allowed(d->power))
+		save_wisdom(d);
+}
+
+static const struct pwr_hooks power_hooks = {.apply = apply_power};
+
+/*
+ * The engine's preparation pacer (common/el-pace.h): the policy may throttle IR preparation.
+ * This runs on the event loop, which does not tick while it prepares: a long throttled
+ * preparation (a reload with many long IRs) must not look like a hang to the watchdog. The
+ * tick still pings only if the running engine's cycles moved. No engine: it is being built (a
+ * start or restart), and systemd's start timeout covers that.
+ */
+static void pace_preparation(void *ctx, uint64_t work_ns)
+{
+	struct daemon *d = ctx;
+
+	if (pwr_policy_pace_preparation(d->power, work_ns) && d->engine && d->be_ops)
+		sysd_tick(&d->sysd, d->engine, d->be_ops->name, false, el_pace_now_ns() / 1000u);
+}
+
+/* ---- what the control socket's commands see of the daemon (control/commands.h) ---- */
+
+static void get_state(void *ctx, struct ctl_state *ret)
+{
+	struct daemon *d = ctx;
+
+	*ret = (struct ctl_state){
+		.engine = d->engine,
+		.conf = d->cfg.conf,
+		.config_path = d->cfg.path,
+		.base_dir = d->cfg.base_dir,
+		.backend = d->be_ops ? d->be_ops->name : "none",
+		.uptime = (double)(now_usec() - d->started_usec) / 1e6,
+		.server = d->ctl,
+		.power = d->power,
+	};
+}
+
+static int test_stall(void *ctx, unsigned ms)
+{
+	struct daemon *d = ctx;
+
+	if (!d->be_ops || !d->be_ops->test_stall)
+		return -EOPNOTSUPP;
+	d->be_ops->test_stall(d->be, ms);
+	return 0;
+}
+
+static const struct ctl_server_hooks server_hooks = {
+	.dispatch = ctl_commands_dispatch,
+	.meters = ctl_commands_meters,
+	.load = ctl_commands_load,
+};
+
+/* (Re)starts the power policy with the running configuration's [policy]. */
+static int start_policy(struct daemon *d, struct el_error *reterr)
+{
+	return pwr_policy_start(d->power, &d->cfg.policy, d->cfg.settings.workers, reterr);
 }
 
 static void warn_to_log(void *ctx, const char *message)
@@ -145,21 +260,19 @@ static int reload_config(struct daemon *d, const char *path, struct el_error *re
 	setup_config_done(&d->cfg);
 	d->cfg = next;
 	setup_config_warn(&d->cfg, d->engine, warn_to_log, NULL);
-	log_info("reloaded %s", daemon_graph_name(d));
-	daemon_save_wisdom(d);
+	log_info("reloaded %s", graph_name(&d->cfg));
 	/* [policy] may have changed: restart the thread with it (overrides set over the socket
 	 * stay); the engine keeps what was applied until the new thread's first reading */
-	if (daemon_policy_start(d, &perr) < 0)
+	if (start_policy(d, &perr) < 0)
 		log_warning("policy: %s; running without it", perr.message);
-	daemon_ports_changed(d);
-	if (d->ctl)
-		ctl_server_notify_graph(d->ctl);
+	graph_switched(d);
 	return 0;
 }
 
 /* systemd sees RELOADING=1 ... READY=1 around every reload, refused or not. */
-int daemon_reload(struct daemon *d, const char *path, struct el_error *reterr)
+static int reload(void *ctx, const char *path, struct el_error *reterr)
 {
+	struct daemon *d = ctx;
 	int r;
 
 	sysd_notify_reloading(&d->sysd);
@@ -174,7 +287,7 @@ static int on_reload(sd_event_source *s, const struct signalfd_siginfo *si, void
 	struct el_error err = {0};
 
 	(void)s, (void)si;
-	if (daemon_reload(d, NULL, &err) < 0)
+	if (reload(d, NULL, &err) < 0)
 		log_error("reload failed, the running graph is unchanged: %s", err.message);
 	return 0; /* a failed reload must not disable the signal source */
 }
@@ -301,7 +414,7 @@ static void restart_engine(struct daemon *d)
 	log_notice("restarted the engine at %u Hz, block %u", d->cfg.settings.rate,
 		   d->cfg.settings.block);
 	/* the new engine runs as configured: let a fresh reading apply the policy to it */
-	if (daemon_policy_start(d, &err) < 0)
+	if (start_policy(d, &err) < 0)
 		log_warning("policy: %s; running without it", err.message);
 }
 
@@ -371,7 +484,7 @@ static int choose_backend(struct daemon *d, int override, struct el_error *err)
 static int start_engine(struct daemon *d, struct el_error *err)
 {
 	/* IR preparation is the policy's high-priority background work (docs/policy.md) */
-	struct el_pacer pacer = {.pace = daemon_policy_pace_preparation, .ctx = d};
+	struct el_pacer pacer = {.pace = pace_preparation, .ctx = d};
 	int r = setup_engine(&d->cfg, &pacer, &d->engine, err);
 
 	if (r < 0)
@@ -434,7 +547,8 @@ static int daemon_start(struct daemon *d, const struct daemon_options *o, struct
 	    (r = choose_backend(d, o->backend, err)) < 0)
 		return r;
 	if ((r = ctl_settings_from_conf(d->cfg.conf, o->socket_path, &ctl, err)) < 0 ||
-	    (r = ctl_server_new(d, &ctl, &d->ctl, err)) < 0) {
+	    (r = ctl_server_new(d->event, sysd_listen_fd(), d->started_usec, &server_hooks,
+				d->commands, &ctl, &d->ctl, err)) < 0) {
 		ctl_settings_done(&ctl);
 		return r;
 	}
@@ -442,8 +556,8 @@ static int daemon_start(struct daemon *d, const struct daemon_options *o, struct
 	if ((r = start_engine(d, err)) < 0)
 		return r;
 	setup_config_warn(&d->cfg, d->engine, warn_to_log, NULL);
-	daemon_save_wisdom(d);
-	if ((r = daemon_policy_start(d, err)) < 0)
+	save_wisdom(d);
+	if ((r = start_policy(d, err)) < 0)
 		return r;
 	if (!d->be_ops->is_realtime(d->be))
 		log_warning(
@@ -478,11 +592,18 @@ int daemon_run(const struct daemon_options *o)
 	sigaddset(&mask, SIGINT);
 	sigprocmask(SIG_BLOCK, &mask, NULL);
 	d.started_usec = now_usec();
-	d.policy_mode_pin = d.policy_thermal_pin = -1;
+	d.host = (struct ctl_host){.ctx = &d,
+				   .get_state = get_state,
+				   .apply = apply_config,
+				   .reload = reload,
+				   .test_stall = test_stall};
 	sysd_init(&d.sysd);
 	r = sd_event_default(&d.event); /* 1: newly made, as it is here */
 	if (r < 0)
 		el_error_set(&err, r, "cannot create the main loop: %s", strerror(-r));
+	else if ((r = pwr_policy_new(d.event, &power_hooks, &d, &d.power)) < 0 ||
+		 (r = ctl_commands_new(&d.host, &d.commands)) < 0)
+		el_error_set(&err, r, "out of memory");
 	if (r >= 0)
 		r = daemon_start(&d, o, &err);
 	if (r == 0 && (r = daemon_setup_loop(&d)) < 0)
@@ -493,10 +614,9 @@ int daemon_run(const struct daemon_options *o)
 		log_error("%s", err.message[0] ? err.message : strerror(-r));
 	else
 		ctl_server_announce_stop(d.ctl);
-	daemon_policy_stop(&d);
-	free(d.policy_snap);
-	free(d.policy_view);
+	d.power = pwr_policy_free(d.power);
 	d.ctl = ctl_server_free(d.ctl);
+	d.commands = ctl_commands_free(d.commands);
 	if (d.engine && d.be && eng_engine_fade_out(d.engine) < 0)
 		log_warning("could not fade out before stopping");
 	if (d.be)

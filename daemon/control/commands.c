@@ -17,11 +17,10 @@
 
 #include "common/el-error.h"
 #include "common/el-macros.h"
-#include "daemon/backend/backend.h"
 #include "daemon/config/config.h"
+#include "daemon/control/commands.h"
 #include "daemon/control/edit.h"
 #include "daemon/control/server.h"
-#include "daemon/daemon-private.h"
 #include "daemon/engine/engine.h"
 #include "daemon/engine/node.h"
 #include "daemon/power/policy.h"
@@ -30,8 +29,17 @@
 #define NODE_PREFIX "node."
 #define MAX_BATCH   256
 
+struct ctl_commands {
+	const struct ctl_host *host; /* borrowed */
+	/* the running configuration's file is one a client named with `load`: what it names is
+	 * held to [ipc] file_dirs on every `reload` too, as a client may have rewritten it */
+	bool config_from_client;
+};
+
 struct cmd_ctx {
-	struct daemon *d;
+	struct ctl_commands *cmds;
+	const struct ctl_host *host;
+	struct ctl_state st; /* taken once per request */
 	struct ctl_client *client;
 	const json_t *args;
 	json_t *result; /* owned until returned */
@@ -40,13 +48,7 @@ struct cmd_ctx {
 
 typedef int (*cmd_fn)(struct cmd_ctx *x);
 
-static uint64_t now_usec(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
+static const struct command *find_command(const char *name);
 
 /* An engine or configuration error as a protocol error. */
 static int engine_error(struct ipc_error *e, int r, const struct el_error *why)
@@ -75,51 +77,45 @@ static int param_error(struct ipc_error *e, int r, const struct el_error *why)
 	return r;
 }
 
-static int cmd_hello(struct cmd_ctx *x)
-{
-	json_t *names = json_array();
+static int cmd_hello(struct cmd_ctx *x);
 
-	for (size_t i = 0; ctl_command_names[i]; i++)
-		json_array_append_new(names, json_string(ctl_command_names[i]));
-	x->result = json_pack("{s:i, s:s, s:o}", "protocol", IPC_PROTOCOL_VERSION, "version",
-			      ECHOELD_VERSION, "commands", names);
-	return 0;
-}
-
-json_t *ctl_load_fields(struct daemon *d)
+json_t *ctl_commands_load(void *commands)
 {
+	const struct ctl_host *host = ((struct ctl_commands *)commands)->host;
+	struct ctl_state now;
 	struct eng_stats st;
 
-	eng_engine_get_stats(d->engine, false, &st);
-	return json_pack("{s:f, s:f, s:f, s:I, s:I, s:I}", "time",
-			 (double)(now_usec() - d->started_usec) / 1e6, "load", st.load, "load_max",
+	host->get_state(host->ctx, &now);
+	eng_engine_get_stats(now.engine, false, &st);
+	return json_pack("{s:f, s:f, s:f, s:I, s:I, s:I}", "time", now.uptime, "load", st.load,
+			 "load_max",
 			 st.load_max, "cycles", (json_int_t)st.cycles, "late_cycles",
 			 (json_int_t)st.late_cycles, "xruns", (json_int_t)st.xruns);
 }
 
 static int cmd_status(struct cmd_ctx *x)
 {
-	const struct eng_settings *s = eng_engine_get_settings(x->d->engine);
+	const struct eng_settings *s = eng_engine_get_settings(x->st.engine);
 	struct eng_stats st;
 
-	eng_engine_get_stats(x->d->engine, false, &st);
+	eng_engine_get_stats(x->st.engine, false, &st);
 	x->result = json_pack(
 		"{s:s, s:i, s:i, s:f, s:f, s:I, s:I, s:I, s:f, s:i, s:i, s:b, s:I, s:I, s:s?, s:o}",
-		"backend", x->d->be_ops ? x->d->be_ops->name : "none", "rate", (int)s->rate,
+		"backend", x->st.backend, "rate", (int)s->rate,
 		"block", (int)s->block, "load", st.load, "load_max", st.load_max, "cycles",
 		(json_int_t)st.cycles, "late_cycles", (json_int_t)st.late_cycles, "xruns",
-		(json_int_t)st.xruns, "uptime", (double)(now_usec() - x->d->started_usec) / 1e6,
+		(json_int_t)st.xruns, "uptime", x->st.uptime,
 		"nodes", (int)st.nodes, "workers", (int)st.workers, "workers_realtime",
 		st.workers_realtime, "late_levels", (json_int_t)st.late_levels,
-		"commands_dropped", (json_int_t)st.commands_dropped, "config", x->d->cfg.path,
-		"policy", daemon_policy_json(x->d));
+		"commands_dropped", (json_int_t)st.commands_dropped, "config", x->st.config_path,
+		"policy", pwr_policy_json(x->st.power));
 	return 0;
 }
 
 /* The policy alone: what status shows under "policy" (null when it is off). */
 static int cmd_policy(struct cmd_ctx *x)
 {
-	x->result = daemon_policy_json(x->d);
+	x->result = pwr_policy_json(x->st.power);
 	return 0;
 }
 
@@ -131,21 +127,20 @@ static int cmd_policy_set(struct cmd_ctx *x)
 	const char *mode = NULL, *thermal = NULL;
 	int r;
 
-	if ((r = ipc_args_check(x->args, policy_set_args, x->err)) < 0 ||
-	    (r = ipc_arg_string(x->args, "mode", false, &mode, x->err)) < 0 ||
+	if ((r = ipc_arg_string(x->args, "mode", false, &mode, x->err)) < 0 ||
 	    (r = ipc_arg_string(x->args, "thermal", false, &thermal, x->err)) < 0)
 		return r;
 	if (!mode && !thermal)
 		return ipc_error_set(x->err, IPC_ERR_BAD_ARGUMENT,
 				     "give 'mode' or 'thermal' (or both)");
 	/* check both before changing either: all or nothing */
-	if ((mode && (r = daemon_policy_override(x->d, "mode", mode, true, x->err)) < 0) ||
-	    (thermal && (r = daemon_policy_override(x->d, "thermal", thermal, true, x->err)) < 0))
+	if ((mode && (r = pwr_policy_override(x->st.power, "mode", mode, true, x->err)) < 0) ||
+	    (thermal && (r = pwr_policy_override(x->st.power, "thermal", thermal, true, x->err)) < 0))
 		return r;
 	if (mode)
-		daemon_policy_override(x->d, "mode", mode, false, x->err);
+		pwr_policy_override(x->st.power, "mode", mode, false, x->err);
 	if (thermal)
-		daemon_policy_override(x->d, "thermal", thermal, false, x->err);
+		pwr_policy_override(x->st.power, "thermal", thermal, false, x->err);
 	x->result = json_object();
 	return 0;
 }
@@ -172,25 +167,25 @@ static json_t *input_array(const struct conf_section *sec)
 	return a;
 }
 
-static const struct conf_section *node_section(struct daemon *d, const char *node)
+static const struct conf_section *node_section(const struct conf *c, const char *node)
 {
 	char name[160];
 
 	snprintf(name, sizeof(name), NODE_PREFIX "%s", node);
-	return conf_find_section(d->cfg.conf, name);
+	return conf_find_section(c, name);
 }
 
 static int cmd_node_list(struct cmd_ctx *x)
 {
 	x->result = json_array();
-	for (size_t i = 0; i < conf_get_n_sections(x->d->cfg.conf); i++) {
-		const struct conf_section *sec = conf_get_section(x->d->cfg.conf, i);
+	for (size_t i = 0; i < conf_get_n_sections(x->st.conf); i++) {
+		const struct conf_section *sec = conf_get_section(x->st.conf, i);
 		const char *name = sec->name + strlen(NODE_PREFIX);
 		const struct node_type *t;
 		unsigned in = 0, out = 0;
 
 		if (strncmp(sec->name, NODE_PREFIX, strlen(NODE_PREFIX)) != 0 ||
-		    eng_engine_get_node_info(x->d->engine, name, &t, &in, &out) < 0)
+		    eng_engine_get_node_info(x->st.engine, name, &t, &in, &out) < 0)
 			continue;
 		json_array_append_new(x->result,
 				      json_pack("{s:s, s:s, s:o, s:i, s:i}", "name", name, "type",
@@ -201,24 +196,24 @@ static int cmd_node_list(struct cmd_ctx *x)
 }
 
 /* Value(s) of param id of node: a number, or an array per channel. NULL when unreadable. */
-static json_t *param_value(struct daemon *d, const char *node, const struct node_param *p,
+static json_t *param_value(struct eng_engine *e, const char *node, const struct node_param *p,
 			   unsigned channels)
 {
 	double v;
 	json_t *a;
 
 	if (!p->per_channel)
-		return eng_engine_get_param(d->engine, node, p->name, 0, &v, NULL) == 0
+		return eng_engine_get_param(e, node, p->name, 0, &v, NULL) == 0
 			       ? json_real(v)
 			       : NULL;
 	a = json_array();
 	for (unsigned c = 0; a && c < channels; c++)
-		if (eng_engine_get_param(d->engine, node, p->name, c, &v, NULL) == 0)
+		if (eng_engine_get_param(e, node, p->name, c, &v, NULL) == 0)
 			json_array_append_new(a, json_real(v));
 	return a;
 }
 
-static json_t *node_params(struct daemon *d, const char *node, const struct node_type *t,
+static json_t *node_params(struct eng_engine *e, const char *node, const struct node_type *t,
 			   unsigned channels)
 {
 	json_t *a = json_array();
@@ -227,7 +222,7 @@ static json_t *node_params(struct daemon *d, const char *node, const struct node
 		const struct node_param *p = &t->params[i];
 		json_t *o = json_pack("{s:s, s:s, s:f, s:f, s:b}", "name", p->name, "unit", p->unit,
 				      "min", p->min, "max", p->max, "settable", p->settable);
-		json_t *v = param_value(d, node, p, channels);
+		json_t *v = param_value(e, node, p, channels);
 
 		if (o && v)
 			json_object_set_new(o, "value", v);
@@ -236,10 +231,10 @@ static json_t *node_params(struct daemon *d, const char *node, const struct node
 	return a;
 }
 
-static json_t *node_stats(struct daemon *d, const char *node)
+static json_t *node_stats(struct eng_engine *e, const char *node)
 {
 	struct eng_node_stats st[1024];
-	size_t n = eng_engine_get_node_stats(d->engine, st, EL_N_ELEMENTS(st));
+	size_t n = eng_engine_get_node_stats(e, st, EL_N_ELEMENTS(st));
 
 	for (size_t i = 0; i < n && i < EL_N_ELEMENTS(st); i++)
 		if (strcmp(st[i].name, node) == 0)
@@ -259,8 +254,8 @@ static int cmd_node_get(struct cmd_ctx *x)
 
 	if ((r = ipc_arg_string(x->args, "node", true, &node, x->err)) < 0)
 		return r;
-	sec = node_section(x->d, node);
-	if (!sec || eng_engine_get_node_info(x->d->engine, node, &t, &in, &out) < 0)
+	sec = node_section(x->st.conf, node);
+	if (!sec || eng_engine_get_node_info(x->st.engine, node, &t, &in, &out) < 0)
 		return ipc_error_set(x->err, IPC_ERR_NOT_FOUND, "no node named '%s'", node);
 	settings = json_object();
 	for (size_t i = 0; i < sec->n_entries; i++)
@@ -270,7 +265,8 @@ static int cmd_node_get(struct cmd_ctx *x)
 	x->result = json_pack("{s:s, s:s, s:o, s:o, s:i, s:i, s:o, s:o}", "name", node, "type",
 			      t->name, "input", input_array(sec), "settings", settings,
 			      "channels_in", (int)in, "channels_out", (int)out, "params",
-			      node_params(x->d, node, t, out), "stats", node_stats(x->d, node));
+			      node_params(x->st.engine, node, t, out), "stats",
+			      node_stats(x->st.engine, node));
 	return 0;
 }
 
@@ -278,7 +274,7 @@ static int cmd_node_get(struct cmd_ctx *x)
 static int apply(struct cmd_ctx *x, struct conf *next, const struct eng_param_set *sets, size_t n)
 {
 	struct el_error why = {0};
-	int r = daemon_apply(x->d, next, sets, n, &why);
+	int r = x->host->apply(x->host->ctx, next, sets, n, &why);
 
 	return r < 0 ? engine_error(x->err, r, &why) : 0;
 }
@@ -286,7 +282,7 @@ static int apply(struct cmd_ctx *x, struct conf *next, const struct eng_param_se
 /* A copy of the running configuration to edit. */
 static int edit_copy(struct cmd_ctx *x, struct conf **ret)
 {
-	if (conf_copy(x->d->cfg.conf, ret) < 0)
+	if (conf_copy(x->st.conf, ret) < 0)
 		return ipc_error_set(x->err, IPC_ERR_INTERNAL, "out of memory");
 	return 0;
 }
@@ -302,8 +298,7 @@ static int edit_add(struct cmd_ctx *x, const json_t *args, struct conf *c)
 	char name[160];
 	int r;
 
-	if ((r = ipc_args_check(args, add_args, x->err)) < 0 ||
-	    (r = ipc_arg_string(args, "node", true, &node, x->err)) < 0 ||
+	if ((r = ipc_arg_string(args, "node", true, &node, x->err)) < 0 ||
 	    (r = ipc_arg_string(args, "type", true, &type, x->err)) < 0 ||
 	    (r = ipc_arg_strings(args, "input", false, &input, x->err)) < 0)
 		return r;
@@ -316,8 +311,8 @@ static int edit_add(struct cmd_ctx *x, const json_t *args, struct conf *c)
 	/* Files the new node names must lie under [ipc] file_dirs. Checked in the edited copy,
 	 * where a number is already the string the node will open, resolved as the node will. */
 	snprintf(name, sizeof(name), NODE_PREFIX "%s", node);
-	return ctl_settings_check_section_paths(ctl_server_get_settings(x->d->ctl),
-						conf_find_section(c, name), x->d->cfg.base_dir,
+	return ctl_settings_check_section_paths(ctl_server_get_settings(x->st.server),
+						conf_find_section(c, name), x->st.base_dir,
 						x->err);
 }
 
@@ -329,8 +324,7 @@ static int edit_remove(struct cmd_ctx *x, const json_t *args, struct conf *c)
 	bool force = false;
 	int r;
 
-	if ((r = ipc_args_check(args, remove_args, x->err)) < 0 ||
-	    (r = ipc_arg_string(args, "node", true, &node, x->err)) < 0 ||
+	if ((r = ipc_arg_string(args, "node", true, &node, x->err)) < 0 ||
 	    (r = ipc_arg_bool(args, "force", false, &force, x->err)) < 0)
 		return r;
 	return ctl_edit_node_remove(c, node, force, x->err);
@@ -343,8 +337,7 @@ static int edit_link(struct cmd_ctx *x, const json_t *args, struct conf *c, bool
 	const char *from, *to;
 	int r;
 
-	if ((r = ipc_args_check(args, link_args, x->err)) < 0 ||
-	    (r = ipc_arg_string(args, "from", true, &from, x->err)) < 0 ||
+	if ((r = ipc_arg_string(args, "from", true, &from, x->err)) < 0 ||
 	    (r = ipc_arg_string(args, "to", true, &to, x->err)) < 0)
 		return r;
 	return connect ? ctl_edit_connect(c, from, to, x->err)
@@ -363,6 +356,16 @@ static int edit_disconnect(struct cmd_ctx *x, const json_t *args, struct conf *c
 
 typedef int (*edit_fn)(struct cmd_ctx *x, const json_t *args, struct conf *c);
 
+/* A row of the command table (at the end of this file). */
+struct command {
+	const char *name;
+	const char *const *args; /* the arguments it takes, NULL-terminated */
+	cmd_fn run;              /* or NULL for an edit */
+	edit_fn edit;   /* a graph edit: run on a copy of the configuration, then applied */
+	bool batchable; /* a batch may hold it: the edits and `set` */
+	bool hidden;    /* tests only: left out of `hello` */
+};
+
 /* A graph command on its own: one edit, one switch. */
 static int run_edit(struct cmd_ctx *x, edit_fn fn)
 {
@@ -379,26 +382,6 @@ static int run_edit(struct cmd_ctx *x, edit_fn fn)
 	return apply(x, c, NULL, 0);
 }
 
-static int cmd_node_add(struct cmd_ctx *x)
-{
-	return run_edit(x, edit_add);
-}
-
-static int cmd_node_remove(struct cmd_ctx *x)
-{
-	return run_edit(x, edit_remove);
-}
-
-static int cmd_connect(struct cmd_ctx *x)
-{
-	return run_edit(x, edit_connect);
-}
-
-static int cmd_disconnect(struct cmd_ctx *x)
-{
-	return run_edit(x, edit_disconnect);
-}
-
 static const char *const set_args[] = {"node", "param", "value", NULL};
 
 /* Reads a set's arguments (for the command and batch). */
@@ -406,8 +389,7 @@ static int read_set(struct cmd_ctx *x, const json_t *args, struct eng_param_set 
 {
 	int r;
 
-	if ((r = ipc_args_check(args, set_args, x->err)) < 0 ||
-	    (r = ipc_arg_string(args, "node", true, &ret->node, x->err)) < 0 ||
+	if ((r = ipc_arg_string(args, "node", true, &ret->node, x->err)) < 0 ||
 	    (r = ipc_arg_string(args, "param", true, &ret->param, x->err)) < 0 ||
 	    (r = ipc_arg_number(args, "value", true, &ret->value, x->err)) < 0)
 		return r;
@@ -425,7 +407,7 @@ static int cmd_set(struct cmd_ctx *x)
 
 	if (r < 0)
 		return r;
-	r = eng_engine_set_param(x->d->engine, set.node, set.param, set.value, &why);
+	r = eng_engine_set_param(x->st.engine, set.node, set.param, set.value, &why);
 	return r < 0 ? param_error(x->err, r, &why) : 0;
 }
 
@@ -440,12 +422,11 @@ static int cmd_get(struct cmd_ctx *x)
 	unsigned out;
 	int r;
 
-	if ((r = ipc_args_check(x->args, get_args, x->err)) < 0 ||
-	    (r = ipc_arg_string(x->args, "node", true, &node, x->err)) < 0 ||
+	if ((r = ipc_arg_string(x->args, "node", true, &node, x->err)) < 0 ||
 	    (r = ipc_arg_string(x->args, "param", true, &param, x->err)) < 0 ||
 	    (r = ipc_arg_number(x->args, "channel", false, &channel, x->err)) < 0)
 		return r;
-	if (eng_engine_get_node_info(x->d->engine, node, &t, NULL, &out) < 0)
+	if (eng_engine_get_node_info(x->st.engine, node, &t, NULL, &out) < 0)
 		return ipc_error_set(x->err, IPC_ERR_NOT_FOUND, "no node named '%s'", node);
 	if (channel != 0 && (channel < 1 || channel > out || channel != floor(channel)))
 		return ipc_error_set(x->err, IPC_ERR_NOT_FOUND, "node '%s' has no channel %g", node,
@@ -454,7 +435,7 @@ static int cmd_get(struct cmd_ctx *x)
 		if (strcmp(t->params[i].name, param) != 0)
 			continue;
 		if (!t->params[i].per_channel || channel >= 1) {
-			r = eng_engine_get_param(x->d->engine, node, param,
+			r = eng_engine_get_param(x->st.engine, node, param,
 						 channel >= 1 ? (unsigned)channel - 1 : 0, &v,
 						 &why);
 			if (r < 0)
@@ -462,7 +443,7 @@ static int cmd_get(struct cmd_ctx *x)
 			x->result = json_pack("{s:f}", "value", v);
 		} else {
 			x->result = json_pack("{s:o}", "value",
-					      param_value(x->d, node, &t->params[i], out));
+					      param_value(x->st.engine, node, &t->params[i], out));
 		}
 		return 0;
 	}
@@ -475,7 +456,7 @@ static const char *const load_args[] = {"path", NULL};
 /*
  * A configuration file a client chose (by `load`, or one it loaded earlier and may have
  * rewritten since, on `reload`) names files the daemon would open (IRs): each must lie under
- * [ipc] file_dirs, like the file itself. Read here to check it, before daemon_reload() reads it
+ * [ipc] file_dirs, like the file itself. Read here to check it, before the host's reload reads it
  * again by path: a file rewritten between the two reads escapes the check, which is why
  * file_dirs should be writable only by those trusted to name any file (docs/protocol.md).
  */
@@ -492,7 +473,7 @@ static int check_config_paths(struct cmd_ctx *x, const char *path)
 	if (r < 0)
 		engine_error(x->err, r, &why);
 	else /* relative to the file, as setup_config_load() sets base_dir */
-		r = ctl_settings_check_conf_paths(ctl_server_get_settings(x->d->ctl), c,
+		r = ctl_settings_check_conf_paths(ctl_server_get_settings(x->st.server), c,
 						  dirname(copy), x->err);
 	conf_free(c);
 	free(copy);
@@ -505,63 +486,54 @@ static int cmd_load(struct cmd_ctx *x)
 	struct el_error why = {0};
 	int r;
 
-	if ((r = ipc_args_check(x->args, load_args, x->err)) < 0 ||
-	    (r = ipc_arg_string(x->args, "path", true, &path, x->err)) < 0)
+	if ((r = ipc_arg_string(x->args, "path", true, &path, x->err)) < 0)
 		return r;
 	if (path[0] != '/')
 		return ipc_error_set(x->err, IPC_ERR_BAD_ARGUMENT,
 				     "argument 'path' must be absolute, got '%s'", path);
-	if ((r = ctl_settings_check_path(ctl_server_get_settings(x->d->ctl), path, x->err)) < 0 ||
+	if ((r = ctl_settings_check_path(ctl_server_get_settings(x->st.server), path, x->err)) < 0 ||
 	    (r = check_config_paths(x, path)) < 0)
 		return r;
-	r = daemon_reload(x->d, path, &why);
+	r = x->host->reload(x->host->ctx, path, &why);
 	if (r < 0)
 		return engine_error(x->err, r, &why);
-	ctl_server_set_config_from_client(x->d->ctl, true);
+	x->cmds->config_from_client = true;
 	return 0;
 }
 
 static int cmd_reload(struct cmd_ctx *x)
 {
 	struct el_error why = {0};
-	int r = ipc_args_check(x->args, (const char *const[]){NULL}, x->err);
+	int r;
 
-	if (r < 0)
+	if (x->cmds->config_from_client && x->st.config_path &&
+	    (r = check_config_paths(x, x->st.config_path)) < 0)
 		return r;
-	if (ctl_server_get_config_from_client(x->d->ctl) && x->d->cfg.path &&
-	    (r = check_config_paths(x, x->d->cfg.path)) < 0)
-		return r;
-	r = daemon_reload(x->d, NULL, &why);
+	r = x->host->reload(x->host->ctx, NULL, &why);
 	return r < 0 ? engine_error(x->err, r, &why) : 0;
 }
-
-static const struct {
-	const char *name;
-	edit_fn edit;
-} batch_edits[] = {
-	{"node.add", edit_add},
-	{"node.remove", edit_remove},
-	{"connect", edit_connect},
-	{"disconnect", edit_disconnect},
-};
 
 /* One element of a batch: an edit of c, or a set appended to sets. */
 static int batch_one(struct cmd_ctx *x, const json_t *item, struct conf *c,
 		     struct eng_param_set *sets, size_t *n_sets)
 {
 	const json_t *cmd = json_object_get(item, "cmd"), *args = json_object_get(item, "args");
+	const struct command *entry;
 	static const json_t *empty;
+	int r;
 
 	if (!json_is_object(item) || !json_is_string(cmd) || (args && !json_is_object(args)))
 		return ipc_error_set(x->err, IPC_ERR_BAD_ARGUMENT,
 				     "expected {\"cmd\": string, \"args\": object}");
 	if (!args)
 		args = empty ? empty : (empty = json_object());
-	if (strcmp(json_string_value(cmd), "set") == 0)
-		return read_set(x, args, &sets[(*n_sets)++]);
-	for (size_t i = 0; i < EL_N_ELEMENTS(batch_edits); i++)
-		if (strcmp(json_string_value(cmd), batch_edits[i].name) == 0)
-			return batch_edits[i].edit(x, args, c);
+	entry = find_command(json_string_value(cmd));
+	if (entry && entry->batchable) {
+		if ((r = ipc_args_check(args, entry->args, x->err)) < 0)
+			return r;
+		/* the graph edits, and `set`, whose change travels with the batch's plan */
+		return entry->edit ? entry->edit(x, args, c) : read_set(x, args, &sets[(*n_sets)++]);
+	}
 	return ipc_error_set(x->err, IPC_ERR_BAD_ARGUMENT,
 			     "'%.64s' cannot be batched (node.add, node.remove, connect, "
 			     "disconnect, set)",
@@ -596,8 +568,6 @@ static int cmd_batch(struct cmd_ctx *x)
 	struct conf *c;
 	int r;
 
-	if ((r = ipc_args_check(x->args, batch_args, x->err)) < 0)
-		return r;
 	if (!json_is_array(list) || json_array_size(list) == 0 || json_array_size(list) > MAX_BATCH)
 		return ipc_error_set(x->err, IPC_ERR_BAD_ARGUMENT,
 				     "argument 'commands' must be an array of 1 to %d commands",
@@ -675,8 +645,7 @@ static int cmd_subscribe(struct cmd_ctx *x)
 	unsigned events;
 	int r;
 
-	if ((r = ipc_args_check(x->args, subscribe_args, x->err)) < 0 ||
-	    (r = read_events(x, false, &events)) < 0 ||
+	if ((r = read_events(x, false, &events)) < 0 ||
 	    (r = ipc_arg_number(x->args, "rate", false, &rate, x->err)) < 0)
 		return r;
 	if (!(rate >= 1 && rate <= 1000))
@@ -696,8 +665,7 @@ static int cmd_unsubscribe(struct cmd_ctx *x)
 	unsigned events;
 	int r;
 
-	if ((r = ipc_args_check(x->args, unsubscribe_args, x->err)) < 0 ||
-	    (r = read_events(x, true, &events)) < 0)
+	if ((r = read_events(x, true, &events)) < 0)
 		return r;
 	if (x->client)
 		ctl_client_unsubscribe(x->client, events);
@@ -707,7 +675,7 @@ static int cmd_unsubscribe(struct cmd_ctx *x)
 static int cmd_stats(struct cmd_ctx *x)
 {
 	static struct eng_node_stats st[1024];
-	size_t n = eng_engine_get_node_stats(x->d->engine, st, EL_N_ELEMENTS(st));
+	size_t n = eng_engine_get_node_stats(x->st.engine, st, EL_N_ELEMENTS(st));
 
 	x->result = json_array();
 	for (size_t i = 0; i < n && i < EL_N_ELEMENTS(st); i++)
@@ -719,13 +687,16 @@ static int cmd_stats(struct cmd_ctx *x)
 	return 0;
 }
 
-json_t *ctl_meters_fields(struct daemon *d)
+json_t *ctl_commands_meters(void *commands)
 {
+	const struct ctl_host *host = ((struct ctl_commands *)commands)->host;
+	struct ctl_state now;
 	static const char *const values[] = {"peak_db", "rms_db", "hold_db"};
 	json_t *nodes = json_object();
 
-	for (size_t i = 0; nodes && i < conf_get_n_sections(d->cfg.conf); i++) {
-		const char *name = conf_get_section(d->cfg.conf, i)->name;
+	host->get_state(host->ctx, &now);
+	for (size_t i = 0; nodes && i < conf_get_n_sections(now.conf); i++) {
+		const char *name = conf_get_section(now.conf, i)->name;
 		const struct node_type *t;
 		unsigned out;
 		json_t *m;
@@ -733,7 +704,7 @@ json_t *ctl_meters_fields(struct daemon *d)
 		if (strncmp(name, NODE_PREFIX, strlen(NODE_PREFIX)) != 0)
 			continue;
 		name += strlen(NODE_PREFIX);
-		if (eng_engine_get_node_info(d->engine, name, &t, NULL, &out) < 0 ||
+		if (eng_engine_get_node_info(now.engine, name, &t, NULL, &out) < 0 ||
 		    strcmp(t->name, "meter") != 0)
 			continue;
 		m = json_object();
@@ -742,93 +713,128 @@ json_t *ctl_meters_fields(struct daemon *d)
 				if (strcmp(t->params[p].name, values[k]) == 0)
 					json_object_set_new(
 						m, values[k],
-						param_value(d, name, &t->params[p], out));
+						param_value(now.engine, name, &t->params[p], out));
 		json_object_set_new(nodes, name, m);
 	}
-	return json_pack("{s:f, s:o}", "time", (double)(now_usec() - d->started_usec) / 1e6,
-			 "nodes", nodes);
+	return json_pack("{s:f, s:o}", "time", now.uptime, "nodes", nodes);
 }
 
-static int cmd_debug_stall(struct cmd_ctx *x);
-
-static const struct {
-	const char *name;
-	cmd_fn fn;
-	bool no_args; /* refuses any argument */
-} commands[] = {
-	{"hello", cmd_hello, true},
-	{"status", cmd_status, true},
-	{"node.list", cmd_node_list, true},
-	{"node.get", cmd_node_get, false},
-	{"node.add", cmd_node_add, false},
-	{"node.remove", cmd_node_remove, false},
-	{"connect", cmd_connect, false},
-	{"disconnect", cmd_disconnect, false},
-	{"set", cmd_set, false},
-	{"get", cmd_get, false},
-	{"load", cmd_load, false},
-	{"reload", cmd_reload, true},
-	{"batch", cmd_batch, false},
-	{"subscribe", cmd_subscribe, false},
-	{"unsubscribe", cmd_unsubscribe, false},
-	{"stats", cmd_stats, true},
-	{"policy", cmd_policy, true},
-	{"policy.set", cmd_policy_set, false},
-	{"debug.stall", cmd_debug_stall, false},
-};
-
-const char *const ctl_command_names[] = {
-	"hello",       "status", "node.list", "node.get",   "node.add", "node.remove", "connect",
-	"disconnect",  "set",    "get",       "load",       "reload",   "batch",       "subscribe",
-	"unsubscribe", "stats",  "policy",    "policy.set", NULL,
-};
-
 static const char *const stall_args[] = {"ms", NULL};
+
+/* Hidden commands exist only with ECHOELD_TEST_HOOKS=1 and a host that can stall. */
+static bool test_hooks_enabled(const struct ctl_host *host)
+{
+	const char *hooks = getenv("ECHOELD_TEST_HOOKS");
+
+	return hooks && strcmp(hooks, "1") == 0 && host->test_stall;
+}
 
 /* Tests only: the RT thread stops cycling for a while (watchdog tests). */
 static int cmd_debug_stall(struct cmd_ctx *x)
 {
 	double ms = 0;
-	const char *hooks = getenv("ECHOELD_TEST_HOOKS");
 	int r;
 
-	if (!hooks || strcmp(hooks, "1") != 0 || !x->d->be_ops || !x->d->be_ops->test_stall)
-		return ipc_error_set(x->err, IPC_ERR_UNKNOWN_COMMAND,
-				     "unknown command 'debug.stall'");
-	if ((r = ipc_args_check(x->args, stall_args, x->err)) < 0 ||
-	    (r = ipc_arg_number(x->args, "ms", true, &ms, x->err)) < 0)
+	if ((r = ipc_arg_number(x->args, "ms", true, &ms, x->err)) < 0)
 		return r;
 	if (!(ms >= 0 && ms <= 60000))
 		return ipc_error_set(x->err, IPC_ERR_BAD_ARGUMENT,
 				     "argument 'ms' must be 0 to 60000");
-	x->d->be_ops->test_stall(x->d->be, (unsigned)ms);
+	r = x->host->test_stall(x->host->ctx, (unsigned)ms);
+	if (r < 0)
+		return ipc_error_set(x->err, IPC_ERR_UNKNOWN_COMMAND,
+				     "unknown command 'debug.stall'");
 	return 0;
 }
 
+static const char *const no_args[] = {NULL};
 static const char *const node_get_args[] = {"node", NULL};
 
-int ctl_dispatch(struct daemon *d, struct ctl_client *c, const struct ipc_request *req,
-		 json_t **ret_result, struct ipc_error *reterr)
+/*
+ * Every command: its name, the arguments it takes (checked before it runs, so a command reads
+ * only what its schema names) and what runs it — a function, or a graph edit, which a batch may
+ * hold too. Hidden commands are left out of `hello`.
+ */
+static const struct command commands[] = {
+	{"hello", no_args, cmd_hello, NULL, false, false},
+	{"status", no_args, cmd_status, NULL, false, false},
+	{"node.list", no_args, cmd_node_list, NULL, false, false},
+	{"node.get", node_get_args, cmd_node_get, NULL, false, false},
+	{"node.add", add_args, NULL, edit_add, true, false},
+	{"node.remove", remove_args, NULL, edit_remove, true, false},
+	{"connect", link_args, NULL, edit_connect, true, false},
+	{"disconnect", link_args, NULL, edit_disconnect, true, false},
+	{"set", set_args, cmd_set, NULL, true, false},
+	{"get", get_args, cmd_get, NULL, false, false},
+	{"load", load_args, cmd_load, NULL, false, false},
+	{"reload", no_args, cmd_reload, NULL, false, false},
+	{"batch", batch_args, cmd_batch, NULL, false, false},
+	{"subscribe", subscribe_args, cmd_subscribe, NULL, false, false},
+	{"unsubscribe", unsubscribe_args, cmd_unsubscribe, NULL, false, false},
+	{"stats", no_args, cmd_stats, NULL, false, false},
+	{"policy", no_args, cmd_policy, NULL, false, false},
+	{"policy.set", policy_set_args, cmd_policy_set, NULL, false, false},
+	{"debug.stall", stall_args, cmd_debug_stall, NULL, false, true},
+};
+
+static const struct command *find_command(const char *name)
 {
-	struct cmd_ctx x = {.d = d, .client = c, .args = req->args, .err = reterr};
+	for (size_t i = 0; i < EL_N_ELEMENTS(commands); i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
+}
+
+static int cmd_hello(struct cmd_ctx *x)
+{
+	json_t *names = json_array();
+
+	for (size_t i = 0; i < EL_N_ELEMENTS(commands); i++)
+		if (!commands[i].hidden)
+			json_array_append_new(names, json_string(commands[i].name));
+	x->result = json_pack("{s:i, s:s, s:o}", "protocol", IPC_PROTOCOL_VERSION, "version",
+			      ECHOELD_VERSION, "commands", names);
+	return 0;
+}
+
+int ctl_commands_dispatch(void *commands_, struct ctl_client *client, const struct ipc_request *req,
+			  json_t **ret_result, struct ipc_error *reterr)
+{
+	struct ctl_commands *cmds = commands_;
+	struct cmd_ctx x = {.cmds = cmds, .host = cmds->host, .client = client, .args = req->args,
+			    .err = reterr};
+	const struct command *entry = find_command(req->cmd);
 	int r;
 
-	for (size_t i = 0; i < EL_N_ELEMENTS(commands); i++) {
-		if (strcmp(commands[i].name, req->cmd) != 0)
-			continue;
-		if (commands[i].no_args &&
-		    (r = ipc_args_check(req->args, (const char *const[]){NULL}, reterr)) < 0)
-			return r;
-		if (commands[i].fn == cmd_node_get &&
-		    (r = ipc_args_check(req->args, node_get_args, reterr)) < 0)
-			return r;
-		r = commands[i].fn(&x);
-		if (r < 0) {
-			json_decref(x.result);
-			return r;
-		}
-		*ret_result = x.result;
-		return 0;
+	/* debug.stall answers as unknown unless the tests asked for it */
+	if (!entry || (entry->hidden && !test_hooks_enabled(cmds->host)))
+		return ipc_error_set(reterr, IPC_ERR_UNKNOWN_COMMAND, "unknown command '%.64s'",
+				     req->cmd);
+	if ((r = ipc_args_check(req->args, entry->args, reterr)) < 0)
+		return r;
+	cmds->host->get_state(cmds->host->ctx, &x.st);
+	r = entry->run ? entry->run(&x) : run_edit(&x, entry->edit);
+	if (r < 0) {
+		json_decref(x.result);
+		return r;
 	}
-	return ipc_error_set(reterr, IPC_ERR_UNKNOWN_COMMAND, "unknown command '%.64s'", req->cmd);
+	*ret_result = x.result;
+	return 0;
+}
+
+int ctl_commands_new(const struct ctl_host *host, struct ctl_commands **ret)
+{
+	struct ctl_commands *c = calloc(1, sizeof(*c));
+
+	if (!c)
+		return -ENOMEM;
+	c->host = host;
+	*ret = c;
+	return 0;
+}
+
+struct ctl_commands *ctl_commands_free(struct ctl_commands *c)
+{
+	free(c);
+	return NULL;
 }

@@ -24,10 +24,7 @@
 #include "common/el-error.h"
 #include "common/el-macros.h"
 #include "daemon/control/server.h"
-#include "daemon/daemon-private.h"
-#include "daemon/engine/engine.h"
 #include "daemon/log.h"
-#include "daemon/systemd.h"
 #include "ipc/protocol.h"
 #include "ipc/socket-path.h"
 
@@ -54,7 +51,10 @@ struct ctl_client {
 };
 
 struct ctl_server {
-	struct daemon *d; /* borrowed: owns the server */
+	sd_event *event; /* borrowed */
+	uint64_t epoch_usec;
+	const struct ctl_server_hooks *hooks; /* borrowed */
+	void *userdata;
 	struct ctl_settings s;
 	int fd;
 	bool bound; /* the socket file is ours to remove */
@@ -62,7 +62,6 @@ struct ctl_server {
 	struct ctl_client *clients;
 	unsigned n_clients;
 	sd_event_source *reaper; /* frees dropped clients once no callback is using them */
-	bool config_from_client; /* the running configuration came from `load` */
 	double max_event_hz;     /* meter/load events per client at most (the policy's tier) */
 };
 
@@ -200,7 +199,7 @@ static bool client_handle_line(struct ctl_client *c, const char *line, size_t le
 	size_t n = 0;
 
 	if (ipc_request_parse(line, len, &req, &err) < 0 ||
-	    ctl_dispatch(c->srv->d, c, &req, &result, &err) < 0)
+	    c->srv->hooks->dispatch(c->srv->userdata, c, &req, &result, &err) < 0)
 		out = ipc_response_error(req.id, &err, &n);
 	else
 		out = ipc_response_ok(req.id, result, &n);
@@ -232,10 +231,10 @@ static int client_arm_idle(struct ctl_client *c, bool line_began)
 		return c->idle ? sd_event_source_set_enabled(c->idle, SD_EVENT_OFF) : 0;
 	if (!line_began && c->idle && sd_event_source_get_enabled(c->idle, NULL) > 0)
 		return 0; /* still the same line: its deadline stands */
-	sd_event_now(c->srv->d->event, CLOCK_MONOTONIC, &now);
+	sd_event_now(c->srv->event, CLOCK_MONOTONIC, &now);
 	now += (uint64_t)c->srv->s.idle_timeout_ms * 1000;
 	if (!c->idle)
-		return sd_event_add_time(c->srv->d->event, &c->idle, CLOCK_MONOTONIC, now, 0,
+		return sd_event_add_time(c->srv->event, &c->idle, CLOCK_MONOTONIC, now, 0,
 					 on_idle_timeout, c);
 	sd_event_source_set_time(c->idle, now);
 	return sd_event_source_set_enabled(c->idle, SD_EVENT_ONESHOT);
@@ -410,7 +409,7 @@ static void accept_one(struct ctl_server *srv, int fd)
 	if (!c)
 		return refuse(fd, IPC_ERR_INTERNAL, "out of memory");
 	*c = (struct ctl_client){.srv = srv, .fd = fd, .uid = cred.uid, .gid = cred.gid};
-	if (sd_event_add_io(srv->d->event, &c->io, fd, EPOLLIN, on_client_io, c) < 0) {
+	if (sd_event_add_io(srv->event, &c->io, fd, EPOLLIN, on_client_io, c) < 0) {
 		free(c);
 		return refuse(fd, IPC_ERR_INTERNAL, "cannot watch the connection");
 	}
@@ -445,7 +444,7 @@ static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdat
 static int on_sub_timer(sd_event_source *s, uint64_t usec, void *userdata)
 {
 	struct ctl_client *c = userdata;
-	struct daemon *d = c->srv->d;
+	struct ctl_server *srv = c->srv;
 	size_t len = 0;
 	uint64_t now;
 
@@ -453,20 +452,20 @@ static int on_sub_timer(sd_event_source *s, uint64_t usec, void *userdata)
 		return 0;
 	/* From when it was due, so the rate does not drift; but after a late wake-up (a long
 	 * command, a stopped process) from now: catching up would send a burst of equal values. */
-	if (sd_event_now(d->event, CLOCK_MONOTONIC, &now) >= 0 && usec + c->period_usec <= now)
+	if (sd_event_now(srv->event, CLOCK_MONOTONIC, &now) >= 0 && usec + c->period_usec <= now)
 		usec = now;
 	sd_event_source_set_time(s, usec + c->period_usec);
 	/* Unsent output means the client lags: skip, and send fresh values next time. */
 	if (c->out_len - c->out_off > 0)
 		return 0;
 	if (c->events & CTL_EVENT_METERS) {
-		char *line = ipc_event_build("meters", ctl_meters_fields(d), &len);
+		char *line = ipc_event_build("meters", srv->hooks->meters(srv->userdata), &len);
 
 		if (!client_send(c, line, len))
 			return 0;
 	}
 	if (c->events & CTL_EVENT_LOAD) {
-		char *line = ipc_event_build("load", ctl_load_fields(d), &len);
+		char *line = ipc_event_build("load", srv->hooks->load(srv->userdata), &len);
 
 		client_send(c, line, len);
 	}
@@ -483,11 +482,11 @@ int ctl_client_subscribe(struct ctl_client *c, unsigned events, double rate)
 	c->period_usec = (uint64_t)(1e6 / EL_MIN(rate, c->srv->max_event_hz));
 	if (!(c->events & (CTL_EVENT_METERS | CTL_EVENT_LOAD)))
 		return 0;
-	sd_event_now(c->srv->d->event, CLOCK_MONOTONIC, &now);
+	sd_event_now(c->srv->event, CLOCK_MONOTONIC, &now);
 	if (!c->sub_timer) {
 		/* Slack of a twentieth of the period: 0 means sd-event's default, 250 ms, which
 		 * bunches events into bursts of equal values four times a second at any rate. */
-		r = sd_event_add_time(c->srv->d->event, &c->sub_timer, CLOCK_MONOTONIC,
+		r = sd_event_add_time(c->srv->event, &c->sub_timer, CLOCK_MONOTONIC,
 				      now + c->period_usec, EL_MAX(c->period_usec / 20, 1),
 				      on_sub_timer, c);
 		if (r < 0)
@@ -531,9 +530,9 @@ void ctl_server_broadcast(struct ctl_server *srv, unsigned bit, const char *name
 	}
 	/* Every event has a `time` (docs/protocol.md): seconds since start, as the meters. */
 	if (fields && !json_object_get(fields, "time") &&
-	    sd_event_now(srv->d->event, CLOCK_MONOTONIC, &now) >= 0)
+	    sd_event_now(srv->event, CLOCK_MONOTONIC, &now) >= 0)
 		json_object_set_new(fields, "time",
-				    json_real((double)(now - srv->d->started_usec) / 1e6));
+				    json_real((double)(now - srv->epoch_usec) / 1e6));
 	line = ipc_event_build(name, fields, &len);
 	for (struct ctl_client *c = srv->clients; line && c; c = c->next)
 		if (!c->dead && (c->events & bit) && client_queue(c, line, len) < 0)
@@ -547,14 +546,6 @@ void ctl_server_announce_stop(struct ctl_server *srv)
 	ctl_server_broadcast(srv, CTL_EVENT_STOPPING, "stopping", json_object());
 }
 
-void ctl_server_notify_graph(struct ctl_server *srv)
-{
-	struct eng_stats st;
-
-	eng_engine_get_stats(srv->d->engine, false, &st);
-	ctl_server_broadcast(srv, CTL_EVENT_GRAPH, "graph", json_pack("{s:i}", "nodes", st.nodes));
-}
-
 const char *ctl_server_get_path(const struct ctl_server *srv)
 {
 	return srv && srv->bound ? srv->s.socket_path : NULL;
@@ -563,16 +554,6 @@ const char *ctl_server_get_path(const struct ctl_server *srv)
 const struct ctl_settings *ctl_server_get_settings(const struct ctl_server *srv)
 {
 	return &srv->s;
-}
-
-void ctl_server_set_config_from_client(struct ctl_server *srv, bool from_client)
-{
-	srv->config_from_client = from_client;
-}
-
-bool ctl_server_get_config_from_client(const struct ctl_server *srv)
-{
-	return srv->config_from_client;
 }
 
 /* ---- the socket ---- */
@@ -698,25 +679,32 @@ static int bind_socket(struct ctl_server *srv, struct el_error *reterr)
 	return 0;
 }
 
-int ctl_server_new(struct daemon *d, struct ctl_settings *s, struct ctl_server **ret,
-		   struct el_error *reterr)
+int ctl_server_new(sd_event *event, int listen_fd, uint64_t epoch_usec,
+		   const struct ctl_server_hooks *hooks, void *userdata, struct ctl_settings *s,
+		   struct ctl_server **ret, struct el_error *reterr)
 {
 	struct ctl_server *srv = calloc(1, sizeof(*srv));
 	int r;
 
-	if (!srv)
+	if (!srv) {
+		if (listen_fd >= 0)
+			close(listen_fd);
 		return el_error_set(reterr, -ENOMEM, "out of memory");
-	srv->d = d;
+	}
+	srv->event = event;
+	srv->epoch_usec = epoch_usec;
+	srv->hooks = hooks;
+	srv->userdata = userdata;
 	srv->s = *s;
 	srv->max_event_hz = CTL_MAX_EVENT_HZ;
 	memset(s, 0, sizeof(*s)); /* taken */
-	srv->fd = sysd_listen_fd();
+	srv->fd = listen_fd;
 	if (srv->fd >= 0)
 		log_info("control: serving the socket systemd passed");
 	r = srv->fd >= 0 ? 0 : bind_socket(srv, reterr);
-	if (r == 0 && ((r = sd_event_add_io(d->event, &srv->accept_src, srv->fd, EPOLLIN, on_accept,
+	if (r == 0 && ((r = sd_event_add_io(event, &srv->accept_src, srv->fd, EPOLLIN, on_accept,
 					    srv)) < 0 ||
-		       (r = sd_event_add_defer(d->event, &srv->reaper, on_reap, srv)) < 0 ||
+		       (r = sd_event_add_defer(event, &srv->reaper, on_reap, srv)) < 0 ||
 		       (r = sd_event_source_set_enabled(srv->reaper, SD_EVENT_OFF)) < 0))
 		el_error_set(reterr, r, "cannot serve the control socket: %s", strerror(-r));
 	if (r < 0) {

@@ -12,7 +12,7 @@
 #include "common/el-macros.h"
 #include "daemon/config/value.h"
 #include "daemon/config/config.h"
-#include "daemon/control/server.h"
+#include "daemon/control/settings.h"
 #include "ipc/protocol.h"
 #include "ipc/socket-path.h"
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * daemon/power/policy.c: the control thread's side of the power and heat policy — take the policy
- * thread's snapshots, apply the actions, log and announce them, and show them.
+ * thread's snapshots, log each decision, hand the actions to the hooks, and show them.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -12,14 +12,8 @@
 
 #include "common/el-error.h"
 #include "common/el-macros.h"
-#include "common/el-pace.h"
-#include "daemon/config/value.h"
-#include "daemon/config/config.h"
-#include "daemon/backend/backend.h"
-#include "daemon/control/server.h"
-#include "daemon/daemon-private.h"
-#include "daemon/engine/engine.h"
 #include "daemon/log.h"
+#include "daemon/power/settings.h"
 #include "daemon/power/thread.h"
 #include "daemon/power/policy.h"
 #include "ipc/protocol.h"
@@ -41,53 +35,33 @@ static void log_reader_errors(const struct dpol_snapshot *s)
 		log_notice("policy: reading sysfs works again");
 }
 
-/* Workers are capped by [engine] workers: the policy only ever scales the configured count down. */
-static uint32_t workers_for(const struct daemon *d, const struct pol_actions *a)
+struct pwr_policy {
+	sd_event *event; /* borrowed */
+	const struct pwr_hooks *hooks;
+	void *userdata;
+	struct dpol *thread; /* NULL while off */
+	sd_event_source *source;
+	uint32_t max_workers;       /* [engine] workers: the policy only scales it down */
+	char *sysfs_root;           /* owned: for status */
+	struct dpol_snapshot snap;  /* the last snapshot taken and applied */
+	struct dpol_snapshot view;  /* the latest one, for status */
+	bool applied;               /* this thread's actions were applied at least once */
+	int mode, thermal;          /* enum pol_mode / pol_thermal_state last applied */
+	int pin[2];                 /* set over the socket, by enum dpol_pin: -1 none, else the state */
+	/* IR preparation throttled (pwr_policy_pace_preparation): chunks slept after, time slept */
+	uint64_t prep_throttled_chunks, prep_slept_ns;
+};
+
+/* The actions as they reach the hook: workers capped by [engine] workers. */
+static struct pol_actions capped(const struct pwr_policy *p, const struct pol_actions *a)
 {
-	return EL_MIN(d->cfg.settings.workers, a->workers);
+	struct pol_actions c = *a;
+
+	c.workers = EL_MIN(p->max_workers, a->workers);
+	return c;
 }
 
-/*
- * Every fir node of the running graph gets tail_db (its node type fades the change). Nodes
- * added later start with the whole IR: daemon_policy_graph_changed() calls this again.
- */
-static void apply_fir_tail(struct daemon *d, int tail_db)
-{
-	size_t n = conf_get_n_sections(d->cfg.conf);
-
-	for (size_t i = 0; i < n; i++) {
-		const struct conf_section *sec = conf_get_section(d->cfg.conf, i);
-		const char *type = conf_get_string(sec, "type", "");
-		struct el_error err = {0};
-
-		if (strncmp(sec->name, "node.", 5) || strcmp(type, "fir"))
-			continue;
-		if (eng_engine_set_param(d->engine, sec->name + 5, "tail_db", tail_db, &err) < 0)
-			log_warning("policy: %s: cannot cut the FIR tail at %d dB: %s, ignoring",
-				    sec->name + 5, tail_db, err.message);
-	}
-}
-
-static void apply_actions(struct daemon *d, const struct pol_actions *a)
-{
-	uint32_t workers = workers_for(d, a);
-	int r;
-
-	if ((r = eng_engine_set_workers(d->engine, workers)) < 0)
-		log_warning("policy: cannot run %u worker threads: %s, ignoring", workers,
-			    strerror(-r));
-	apply_fir_tail(d, a->fir_trunc_db);
-	if (d->ctl)
-		ctl_server_set_max_event_rate(d->ctl, a->meter_hz);
-}
-
-void daemon_policy_graph_changed(struct daemon *d)
-{
-	if (d->policy && d->policy_applied)
-		apply_fir_tail(d, d->policy_snap->actions.fir_trunc_db);
-}
-
-static void describe_decision(const struct daemon *d, const struct dpol_snapshot *s)
+static void describe_decision(const struct pwr_policy *p, const struct dpol_snapshot *s)
 {
 	const struct pol_decision *dec = &s->decision;
 	const struct pol_actions *a = &s->actions;
@@ -114,120 +88,129 @@ static void describe_decision(const struct daemon *d, const struct dpol_snapshot
 	log_notice("policy: mode %s (%s), thermal %s (%s): %u worker threads, FIR tail %s, "
 		   "meters %u/s, background work %s, IR preparation %s",
 		   pol_mode_to_string(dec->mode), why_mode,
-		   pol_thermal_state_to_string(dec->thermal), why_thermal, workers_for(d, a), fir,
+		   pol_thermal_state_to_string(dec->thermal), why_thermal, capped(p, a).workers, fir,
 		   a->meter_hz, pol_bg_run_to_string(a->bg[POL_BG_PRIO_LOW].run),
 		   pol_bg_run_to_string(a->bg[POL_BG_PRIO_HIGH].run));
 }
 
 static int on_policy(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 {
-	struct daemon *d = userdata;
-	struct dpol_snapshot *snap = d->policy_snap;
+	struct pwr_policy *p = userdata;
+	const struct pol_decision *dec = &p->snap.decision;
+	struct pol_actions a;
 	bool changed;
 
 	(void)s, (void)fd, (void)revents;
-	if (dpol_get_snapshot(d->policy, snap) < 0)
+	if (dpol_get_snapshot(p->thread, &p->snap) < 0)
 		return 0;
-	log_reader_errors(snap);
-	changed = !d->policy_applied || (int)snap->decision.mode != d->policy_mode ||
-		  (int)snap->decision.thermal != d->policy_thermal ||
-		  (snap->flags & (POL_CHANGED_MODE | POL_CHANGED_THERMAL));
+	log_reader_errors(&p->snap);
+	changed = !p->applied || (int)dec->mode != p->mode || (int)dec->thermal != p->thermal ||
+		  (p->snap.flags & (POL_CHANGED_MODE | POL_CHANGED_THERMAL));
 	if (!changed)
 		return 0;
-	apply_actions(d, &snap->actions);
-	if (!d->policy_applied || (int)snap->decision.mode != d->policy_mode ||
-	    (int)snap->decision.thermal != d->policy_thermal || snap->decision.mode_pinned ||
-	    snap->decision.thermal_pinned)
-		describe_decision(d, snap);
-	d->policy_applied = true;
-	d->policy_mode = (int)snap->decision.mode;
-	d->policy_thermal = (int)snap->decision.thermal;
-	if (d->ctl)
-		ctl_server_broadcast(d->ctl, CTL_EVENT_POLICY, "policy", daemon_policy_json(d));
-	if (d->wisdom_pending && daemon_policy_background_allowed(d))
-		daemon_save_wisdom(d);
+	if (!p->applied || (int)dec->mode != p->mode || (int)dec->thermal != p->thermal ||
+	    dec->mode_pinned || dec->thermal_pinned)
+		describe_decision(p, &p->snap);
+	p->applied = true;
+	p->mode = (int)dec->mode;
+	p->thermal = (int)dec->thermal;
+	a = capped(p, &p->snap.actions);
+	p->hooks->apply(p->userdata, &a, true);
 	return 0;
 }
 
-bool daemon_policy_background_allowed(const struct daemon *d)
+bool pwr_policy_background_allowed(const struct pwr_policy *p)
 {
-	return !d->policy || !d->policy_applied ||
-	       d->policy_snap->actions.bg[POL_BG_PRIO_LOW].run != POL_BG_WAIT;
+	return !p || !p->thread || !p->applied ||
+	       p->snap.actions.bg[POL_BG_PRIO_LOW].run != POL_BG_WAIT;
 }
 
-void daemon_policy_pace_preparation(void *ctx, uint64_t work_ns)
+bool pwr_policy_pace_preparation(struct pwr_policy *p, uint64_t work_ns)
 {
-	struct daemon *d = ctx;
 	const struct pol_bg *bg;
 	uint64_t ns;
 
-	if (!d->policy || !d->policy_applied)
-		return; /* off, or no reading yet: as on AC and cool */
-	bg = &d->policy_snap->actions.bg[POL_BG_PRIO_HIGH];
+	if (!p || !p->thread || !p->applied)
+		return false; /* off, or no reading yet: as on AC and cool */
+	bg = &p->snap.actions.bg[POL_BG_PRIO_HIGH];
 	if (bg->run == POL_BG_RUN)
-		return;
+		return false;
 	/* The table never makes it wait (a user waits for this); if it did, throttle hardest. */
 	ns = work_ns * (bg->run == POL_BG_THROTTLE ? bg->sleep_factor : 4u);
-	ns = EL_MIN(ns, (uint64_t)DPOL_PREP_SLEEP_MAX_MS * 1000000u);
+	ns = EL_MIN(ns, (uint64_t)PWR_PREP_SLEEP_MAX_MS * 1000000u);
 	nanosleep(&(struct timespec){.tv_sec = (time_t)(ns / 1000000000u),
 				     .tv_nsec = (long)(ns % 1000000000u)},
 		  NULL);
-	d->prep_throttled_chunks++;
-	d->prep_slept_ns += ns;
-	/*
-	 * This runs on the event loop, which does not tick while it prepares: a long throttled
-	 * preparation (a reload with many long IRs) must not look like a hang to the watchdog.
-	 * The tick still pings only if the running engine's cycles moved. No engine: it is being
-	 * built (a start or restart), and systemd's start timeout covers that.
-	 */
-	if (d->engine && d->be_ops)
-		sysd_tick(&d->sysd, d->engine, d->be_ops->name, false, el_pace_now_ns() / 1000u);
+	p->prep_throttled_chunks++;
+	p->prep_slept_ns += ns;
+	return true;
 }
 
-static void repost_overrides(struct daemon *d)
+int pwr_policy_new(sd_event *event, const struct pwr_hooks *hooks, void *userdata,
+		   struct pwr_policy **ret)
 {
-	if (d->policy_mode_pin >= 0)
-		dpol_set_override(d->policy, 'm', true, d->policy_mode_pin);
-	if (d->policy_thermal_pin >= 0)
-		dpol_set_override(d->policy, 't', true, d->policy_thermal_pin);
-}
+	struct pwr_policy *p = calloc(1, sizeof(*p));
 
-int daemon_policy_start(struct daemon *d, struct el_error *reterr)
-{
-	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	int r;
-
-	daemon_policy_stop(d);
-	if (!d->cfg.policy.enabled) {
-		/* off: the engine runs as configured, as if the machine were on AC and cool */
-		if (d->policy_applied)
-			apply_actions(d, &(struct pol_actions){.workers = d->cfg.settings.workers,
-							       .meter_hz = 0});
-		d->policy_applied = false;
-		return 0;
-	}
-	if (!d->policy_snap && !(d->policy_snap = calloc(1, sizeof(*d->policy_snap))))
-		return el_error_set(reterr, -ENOMEM, "out of memory");
-	if (!d->policy_view && !(d->policy_view = calloc(1, sizeof(*d->policy_view))))
-		return el_error_set(reterr, -ENOMEM, "out of memory");
-	if ((r = dpol_new(&d->cfg.policy, ncpu > 0 ? (uint32_t)ncpu : 1, &d->policy, reterr)) < 0)
-		return r;
-	r = sd_event_add_io(d->event, &d->policy_source, dpol_get_fd(d->policy), EPOLLIN, on_policy,
-			    d);
-	if (r < 0) {
-		d->policy = dpol_free(d->policy);
-		return el_error_set(reterr, r, "cannot watch the policy thread: %s", strerror(-r));
-	}
-	repost_overrides(d);
-	d->policy_applied =
-		false; /* the first snapshot of this thread is applied whatever it says */
+	if (!p)
+		return -ENOMEM;
+	p->event = event;
+	p->hooks = hooks;
+	p->userdata = userdata;
+	p->pin[DPOL_PIN_MODE] = p->pin[DPOL_PIN_THERMAL] = -1;
+	*ret = p;
 	return 0;
 }
 
-void daemon_policy_stop(struct daemon *d)
+struct pwr_policy *pwr_policy_free(struct pwr_policy *p)
 {
-	d->policy_source = sd_event_source_disable_unref(d->policy_source);
-	d->policy = dpol_free(d->policy);
+	if (!p)
+		return NULL;
+	pwr_policy_stop(p);
+	free(p->sysfs_root);
+	free(p);
+	return NULL;
+}
+
+int pwr_policy_start(struct pwr_policy *p, const struct dpol_settings *s, uint32_t max_workers,
+		     struct el_error *reterr)
+{
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	char *root;
+	int r;
+
+	pwr_policy_stop(p);
+	p->max_workers = max_workers;
+	if (!s->enabled) {
+		/* off: the engine runs as configured, as if the machine were on AC and cool */
+		if (p->applied)
+			p->hooks->apply(p->userdata,
+					&(struct pol_actions){.workers = max_workers, .meter_hz = 0},
+					false);
+		p->applied = false;
+		return 0;
+	}
+	if (!(root = strdup(s->sysfs_root)))
+		return el_error_set(reterr, -ENOMEM, "out of memory");
+	free(p->sysfs_root);
+	p->sysfs_root = root;
+	if ((r = dpol_new(s, ncpu > 0 ? (uint32_t)ncpu : 1, &p->thread, reterr)) < 0)
+		return r;
+	r = sd_event_add_io(p->event, &p->source, dpol_get_fd(p->thread), EPOLLIN, on_policy, p);
+	if (r < 0) {
+		p->thread = dpol_free(p->thread);
+		return el_error_set(reterr, r, "cannot watch the policy thread: %s", strerror(-r));
+	}
+	for (int w = DPOL_PIN_MODE; w <= DPOL_PIN_THERMAL; w++)
+		if (p->pin[w] >= 0)
+			dpol_set_override(p->thread, (enum dpol_pin)w, true, p->pin[w]);
+	p->applied = false; /* the first snapshot of this thread is applied whatever it says */
+	return 0;
+}
+
+void pwr_policy_stop(struct pwr_policy *p)
+{
+	p->source = sd_event_source_disable_unref(p->source);
+	p->thread = dpol_free(p->thread);
 }
 
 /* ---- what status and the policy event show ---- */
@@ -247,24 +230,24 @@ static json_t *inputs_json(const struct pol_trace *t)
 	return list;
 }
 
-static json_t *actions_json(const struct daemon *d, const struct pol_actions *a)
+static json_t *actions_json(const struct pwr_policy *p, const struct pol_actions *a)
 {
 	return json_pack("{s:i, s:i, s:i, s:i, s:i, s:s, s:s, s:s}", "level", (int)a->level,
-			 "workers", (int)workers_for(d, a), "cores", (int)a->cores, "fir_tail_db",
+			 "workers", (int)capped(p, a).workers, "cores", (int)a->cores, "fir_tail_db",
 			 a->fir_trunc_db, "meter_hz", (int)a->meter_hz, "quality",
 			 pol_quality_to_string(a->quality), "background",
 			 pol_bg_run_to_string(a->bg[POL_BG_PRIO_LOW].run), "ir_preparation",
 			 pol_bg_run_to_string(a->bg[POL_BG_PRIO_HIGH].run));
 }
 
-json_t *daemon_policy_json(struct daemon *d)
+json_t *pwr_policy_json(struct pwr_policy *p)
 {
-	const struct dpol_snapshot *s = d->policy_view;
+	const struct dpol_snapshot *s = &p->view;
 	const struct pol_decision *dec;
 	json_t *j;
 
-	/* the latest reading, even one that changed nothing (the applied one is policy_snap) */
-	if (!d->policy || !s || dpol_peek_snapshot(d->policy, d->policy_view) < 0)
+	/* the latest reading, even one that changed nothing (the applied one is p->snap) */
+	if (!p->thread || dpol_peek_snapshot(p->thread, &p->view) < 0)
 		return json_null();
 	dec = &s->decision;
 	j = json_pack("{s:s, s:s, s:b, s:s, s:s, s:s, s:b, s:s, s:i, s:s, s:b, s:i}", "mode",
@@ -273,20 +256,20 @@ json_t *daemon_policy_json(struct daemon *d)
 		      "thermal", pol_thermal_state_to_string(dec->thermal), "thermal_reason",
 		      pol_reason_to_string(dec->thermal_reason), "profile",
 		      pol_profile_to_string(dec->profile), "thermal_pinned", dec->thermal_pinned,
-		      "sysfs_root", d->cfg.policy.sysfs_root, "capacity", dec->capacity, "zone",
+		      "sysfs_root", p->sysfs_root, "capacity", dec->capacity, "zone",
 		      dec->zone, "uevents", s->uevents, "poll_ms", (int)s->poll_ms);
 	if (dec->zone[0])
 		json_object_set_new(j, "zone_temp_c", json_real(dec->zone_temp_mc / 1000.0));
-	json_object_set_new(j, "actions", actions_json(d, &s->actions));
+	json_object_set_new(j, "actions", actions_json(p, &s->actions));
 	json_object_set_new(j, "ir_preparation_throttled",
-			    json_pack("{s:I, s:f}", "chunks", (json_int_t)d->prep_throttled_chunks,
-				      "slept_ms", (double)d->prep_slept_ns / 1e6));
+			    json_pack("{s:I, s:f}", "chunks", (json_int_t)p->prep_throttled_chunks,
+				      "slept_ms", (double)p->prep_slept_ns / 1e6));
 	json_object_set_new(j, "inputs", inputs_json(&s->trace));
 	return j;
 }
 
-int daemon_policy_override(struct daemon *d, const char *what, const char *state, bool check_only,
-			   struct ipc_error *e)
+int pwr_policy_override(struct pwr_policy *p, const char *what, const char *state,
+			bool check_only, struct ipc_error *e)
 {
 	bool mode = !strcmp(what, "mode");
 	bool automatic = !strcmp(state, "auto");
@@ -305,15 +288,12 @@ int daemon_policy_override(struct daemon *d, const char *what, const char *state
 					  : "argument 'thermal': '%.32s' is not nominal, fair, "
 					    "serious, critical or auto",
 				     state);
-	if (!d->policy)
+	if (!p->thread)
 		return ipc_error_set(e, IPC_ERR_CONFLICT,
 				     "the policy is off ([policy] enabled = no)");
 	if (check_only)
 		return 0;
-	if (mode)
-		d->policy_mode_pin = automatic ? -1 : v;
-	else
-		d->policy_thermal_pin = automatic ? -1 : v;
-	dpol_set_override(d->policy, mode ? 'm' : 't', !automatic, v);
+	p->pin[mode ? DPOL_PIN_MODE : DPOL_PIN_THERMAL] = automatic ? -1 : v;
+	dpol_set_override(p->thread, mode ? DPOL_PIN_MODE : DPOL_PIN_THERMAL, !automatic, v);
 	return 0;
 }

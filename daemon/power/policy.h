@@ -1,57 +1,81 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * daemon/power/policy.h: the power and heat policy inside the daemon — starts the policy thread
- * (thread.h) from [policy], applies what it decides to the engine and the control socket
- * (worker threads, FIR tail, meter event rate; docs/policy.md), logs each decision once,
- * announces it as a `policy` event, and answers `status`, `policy` and `policy.set`.
+ * daemon/power/policy.h: the power and heat policy on the control thread — runs the policy
+ * thread (thread.h) from [policy], takes its snapshots, logs each decision once, and hands the
+ * actions to whoever owns what they scale (the daemon: worker threads, the engine's quality,
+ * the meter event rate; docs/policy.md). It also paces IR preparation and answers `status`,
+ * `policy` and `policy.set`. It knows neither the engine nor the control socket.
  * Thread: control.
  */
 #pragma once
 
 #include <jansson.h>
 #include <stdbool.h>
+#include <stdint.h>
+#include <systemd/sd-event.h>
 
-struct daemon;
+#include "policy/actions.h"
+
+struct dpol_settings;
 struct el_error;
 struct ipc_error;
+struct pwr_policy;
+
+struct pwr_hooks {
+	/*
+	 * The actions in force changed: apply them (a borrowed for the call; workers already
+	 * capped by the configured count). decided: a reading of the policy thread decided them,
+	 * and they are worth announcing; false when the policy was turned off and the configured
+	 * values (as on AC and cool) come back.
+	 */
+	void (*apply)(void *userdata, const struct pol_actions *a, bool decided);
+};
 
 /*
- * Starts the policy when [policy] enabled (d->cfg.policy); restarts it with the current settings
- * when it runs (after a reload), keeping overrides set over the socket. 0; -errno with a message.
+ * A policy that is not running yet, served on event (borrowed, outlives the policy); hooks and
+ * userdata borrowed likewise. 0 with *ret; -ENOMEM.
  */
-int daemon_policy_start(struct daemon *d, struct el_error *reterr);
+int pwr_policy_new(sd_event *event, const struct pwr_hooks *hooks, void *userdata,
+		   struct pwr_policy **ret);
 
-/* The graph changed (reload, node.add ...): new fir nodes get the FIR tail in force. */
-void daemon_policy_graph_changed(struct daemon *d);
+/* Stops the thread. Accepts NULL; returns NULL. */
+struct pwr_policy *pwr_policy_free(struct pwr_policy *p);
 
 /*
- * May low-priority background work (FFTW wisdom saving) run now? True without a policy; false
- * while its actions say wait (docs/policy.md). Work held back is done when they change.
+ * Starts the policy thread with s (copied) when s->enabled, or restarts it (a reload), keeping
+ * the pins set over the socket; max_workers is the configured [engine] workers, which the
+ * policy only ever scales down. With s->enabled false it stops, and if it had applied actions,
+ * applies the configured ones. 0; -errno with a message.
  */
-bool daemon_policy_background_allowed(const struct daemon *d);
+int pwr_policy_start(struct pwr_policy *p, const struct dpol_settings *s, uint32_t max_workers,
+		     struct el_error *reterr);
+
+/* Stops the thread (nothing when not running); what it applied stays. */
+void pwr_policy_stop(struct pwr_policy *p);
 
 /*
- * The engine's preparation pacer (common/el-pace.h; ctx: the daemon): IR preparation for a
- * graph change is high-priority background work. Between chunks it sleeps sleep_factor × the
- * chunk's time (at most DPOL_PREP_SLEEP_MAX_MS) while the actions applied say throttle; never
- * waits, since a user waits for it. Thread: control — the event loop, which does not tick
- * meanwhile, so each throttled chunk also feeds the watchdog while the engine's cycles run.
- * (`echoeld render` paces its IRs with the render's own low-priority rules instead.)
+ * May low-priority background work (FFTW wisdom saving) run now? True when the policy is off or
+ * has not decided yet; false while its actions say wait. Thread: control.
  */
-#define DPOL_PREP_SLEEP_MAX_MS 50
-void daemon_policy_pace_preparation(void *ctx, uint64_t work_ns);
+bool pwr_policy_background_allowed(const struct pwr_policy *p);
 
-/* Stops it (nothing when not running). */
-void daemon_policy_stop(struct daemon *d);
+/*
+ * IR preparation for a graph change is high-priority background work: after a chunk that took
+ * work_ns, sleeps sleep_factor × work_ns (at most PWR_PREP_SLEEP_MAX_MS) while the actions
+ * applied say throttle; never waits, since a user waits for it. Returns whether it slept (the
+ * caller's event loop did not tick meanwhile: ping what must know it lives).
+ */
+#define PWR_PREP_SLEEP_MAX_MS 50
+bool pwr_policy_pace_preparation(struct pwr_policy *p, uint64_t work_ns);
 
 /* The policy as status shows it: inputs read, decision, actions in force; JSON null when off. */
-json_t *daemon_policy_json(struct daemon *d);
+json_t *pwr_policy_json(struct pwr_policy *p);
 
 /*
  * `policy.set`: what is "mode" or "thermal", state a mode or thermal state name or "auto"; the
  * change reaches the policy thread at once and the decision it makes follows as usual (log
- * line, `policy` event). check_only: only say whether it would be accepted. 0; -EINVAL with e
+ * line, hooks->apply). check_only: only say whether it would be accepted. 0; -EINVAL with e
  * filled (bad_argument; conflict when the policy is off).
  */
-int daemon_policy_override(struct daemon *d, const char *what, const char *state, bool check_only,
-			   struct ipc_error *e);
+int pwr_policy_override(struct pwr_policy *p, const char *what, const char *state,
+			bool check_only, struct ipc_error *e);

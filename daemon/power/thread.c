@@ -322,10 +322,10 @@ int dpol_peek_snapshot(struct dpol *p, struct dpol_snapshot *ret)
 	return r;
 }
 
-void dpol_set_override(struct dpol *p, char which, bool pinned, int state)
+void dpol_set_override(struct dpol *p, enum dpol_pin what, bool pinned, int state)
 {
 	pthread_mutex_lock(&p->lock);
-	if (which == 'm') {
+	if (what == DPOL_PIN_MODE) {
 		p->mode_posted = true;
 		p->mode_pinned = pinned;
 		p->mode_state = state;

@@ -66,9 +66,14 @@ int dpol_get_snapshot(struct dpol *p, struct dpol_snapshot *ret);
  */
 int dpol_peek_snapshot(struct dpol *p, struct dpol_snapshot *ret);
 
+/* What an override pins. */
+enum dpol_pin {
+	DPOL_PIN_MODE,    /* state is an enum pol_mode */
+	DPOL_PIN_THERMAL, /* state is an enum pol_thermal_state */
+};
+
 /*
- * Pins (pinned) or releases the mode (which = 'm', state an enum pol_mode) or the thermal
- * state (which = 't', state an enum pol_thermal_state). Applied by the thread at once; the
- * next snapshot shows it.
+ * Pins (pinned) or releases what (its state: see enum dpol_pin). Applied by the thread at
+ * once; the next snapshot shows it.
  */
-void dpol_set_override(struct dpol *p, char which, bool pinned, int state);
+void dpol_set_override(struct dpol *p, enum dpol_pin what, bool pinned, int state);
