@@ -50,29 +50,34 @@ typedef int (*cmd_fn)(struct cmd_ctx *x);
 
 static const struct command *find_command(const char *name);
 
-/* An engine or configuration error as a protocol error. */
+/*
+ * What a client is told for a failure, by its errno: the one place a callee's -errno becomes a
+ * protocol error code (docs/protocol.md). Anything not listed is a refused argument or
+ * configuration.
+ */
+static const struct {
+	int errno_value;
+	enum ipc_error_code code;
+} error_codes[] = {
+	{ENOENT, IPC_ERR_NOT_FOUND},   /* no such node, parameter, channel or file */
+	{EEXIST, IPC_ERR_CONFLICT},    /* a node by that name exists */
+	{ELOOP, IPC_ERR_CONFLICT},     /* the change would close a cycle */
+	{ENOSPC, IPC_ERR_CONFLICT},    /* the graph would not fit [engine] pool_buffers */
+	{EBUSY, IPC_ERR_CONFLICT},     /* other nodes still read it */
+	{EACCES, IPC_ERR_PERMISSION},  /* outside [ipc] file_dirs */
+	{EAGAIN, IPC_ERR_BUSY},        /* a queue is full: try again */
+	{ENOMEM, IPC_ERR_INTERNAL},    /* out of memory */
+	{ETIMEDOUT, IPC_ERR_INTERNAL}, /* the RT thread did not answer */
+};
+
+/* A failure of the engine, the configuration or the host (r, why) as a protocol error. */
 static int engine_error(struct ipc_error *e, int r, const struct el_error *why)
 {
 	enum ipc_error_code code = IPC_ERR_BAD_ARGUMENT;
 
-	if (r == -ENOMEM || r == -ETIMEDOUT)
-		code = IPC_ERR_INTERNAL;
-	else if (r == -ENOSPC && strstr(why->message, "queued"))
-		code = IPC_ERR_BUSY;
-	else if (r == -ENOSPC || strstr(why->message, ": cycle: "))
-		code = IPC_ERR_CONFLICT;
-	else if (r == -ENOENT && !strchr(why->message, '\''))
-		code = IPC_ERR_NOT_FOUND;
-	ipc_error_set(e, code, "%s", why->message);
-	return r;
-}
-
-static int param_error(struct ipc_error *e, int r, const struct el_error *why)
-{
-	enum ipc_error_code code = r == -ENOENT   ? IPC_ERR_NOT_FOUND
-				   : r == -ENOSPC ? IPC_ERR_BUSY
-						  : IPC_ERR_BAD_ARGUMENT;
-
+	for (size_t i = 0; i < EL_N_ELEMENTS(error_codes); i++)
+		if (r == -error_codes[i].errno_value)
+			code = error_codes[i].code;
 	ipc_error_set(e, code, "%s", why->message);
 	return r;
 }
@@ -408,7 +413,7 @@ static int cmd_set(struct cmd_ctx *x)
 	if (r < 0)
 		return r;
 	r = eng_engine_set_param(x->st.engine, set.node, set.param, set.value, &why);
-	return r < 0 ? param_error(x->err, r, &why) : 0;
+	return r < 0 ? engine_error(x->err, r, &why) : 0;
 }
 
 static const char *const get_args[] = {"node", "param", "channel", NULL};
@@ -439,7 +444,7 @@ static int cmd_get(struct cmd_ctx *x)
 						 channel >= 1 ? (unsigned)channel - 1 : 0, &v,
 						 &why);
 			if (r < 0)
-				return param_error(x->err, r, &why);
+				return engine_error(x->err, r, &why);
 			x->result = json_pack("{s:f}", "value", v);
 		} else {
 			x->result = json_pack("{s:o}", "value",

@@ -450,7 +450,7 @@ int eng_engine_set_param(struct eng_engine *e, const char *node, const char *par
 	cmd.inst_id = inst->id;
 	cmd.step = (uint32_t)step;
 	if (eng_ring_push(e->commands, &cmd) < 0)
-		return el_error_set(reterr, -ENOSPC, "too many changes queued; try again");
+		return el_error_set(reterr, -EAGAIN, "too many changes queued; try again");
 	eng_engine_wake(e);
 	return 0;
 }

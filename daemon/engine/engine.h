@@ -80,7 +80,10 @@ const struct eng_settings *eng_engine_get_settings(const struct eng_engine *e);
  * updated in place (crossfaded) when its type can, else replaced (the old and new instances
  * run side by side and are crossfaded, see plan.h). Relative file paths resolve against
  * base_dir. Returns when the switch is complete. On any error the running graph is untouched.
- * 0; -EINVAL etc. with a message; -ETIMEDOUT when the RT thread stopped answering.
+ * 0; or with a message: -EINVAL (a bad value, an unknown input), -ELOOP (nodes reading one
+ * another in a cycle), -ENOSPC ([engine] pool_buffers too small), a node's -errno (-ENOENT
+ * for a file it names that does not exist), -ENOMEM; -ETIMEDOUT when the RT thread stopped
+ * answering.
  */
 int eng_engine_configure(struct eng_engine *e, const struct conf *c, const char *base_dir,
 			 struct el_error *reterr);
@@ -158,7 +161,7 @@ size_t eng_engine_get_node_stats(const struct eng_engine *e, struct eng_node_sta
 
 /*
  * Thread: control. Queues node.param = value for the RT thread (ramped by the node). 0;
- * -ENOENT (no such node or parameter), -EINVAL (out of range, read-only), -ENOSPC (ring
+ * -ENOENT (no such node or parameter), -EINVAL (out of range, read-only), -EAGAIN (ring
  * full: try again) with a message.
  */
 int eng_engine_set_param(struct eng_engine *e, const char *node, const char *param, double value,

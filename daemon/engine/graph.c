@@ -185,7 +185,7 @@ static int graph_visit(struct eng_graph *g, size_t i, unsigned char *state, size
 			if (e && e->origin.line == 0)
 				n = &g->nodes[stack[k]];
 		}
-		return conf_error_entry(reterr, -EINVAL, conf_section_find(n->section, "input"),
+		return conf_error_entry(reterr, -ELOOP, conf_section_find(n->section, "input"),
 					"cycle: %s", path);
 	}
 	state[i] = 1;

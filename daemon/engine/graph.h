@@ -46,7 +46,7 @@ struct eng_graph {
 /*
  * Builds and checks the graph of c's [node.NAME] sections. Sections other than nodes must be
  * known ones ([engine]); others are refused. 0 with *ret; -EINVAL with a message naming file,
- * line and key; -ENOMEM.
+ * line and key; -ELOOP (likewise) when the nodes read one another in a cycle; -ENOMEM.
  */
 int eng_graph_new(const struct conf *c, struct eng_graph **ret, struct el_error *reterr);
 

@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <cmocka.h>
@@ -82,6 +83,28 @@ static void test_stale_command_after_stop(void **state)
 	e = eng_engine_free(e);
 	conf_free(a);
 	conf_free(b);
+}
+
+/*
+ * A full command ring says -EAGAIN (try again: the control socket answers `busy`), not -ENOSPC,
+ * which is an exhausted buffer pool (a graph that does not fit: `conflict`).
+ */
+static void test_full_queue_is_eagain(void **state)
+{
+	struct conf *a = test_engine_conf("cmd.conf", "", 0, with_g);
+	struct eng_engine *e = test_engine_new(a, "/tmp");
+	struct el_error err = {0};
+	int r = 0;
+
+	(void)state;
+	eng_engine_set_running(e, true); /* no cycle runs: the ring fills */
+	for (int i = 0; i < 1 << 20 && r == 0; i++)
+		r = eng_engine_set_param(e, "g", "gain_db", -1, &err);
+	assert_int_equal(r, -EAGAIN);
+	assert_string_equal(err.message, "too many changes queued; try again");
+	eng_engine_set_running(e, false);
+	e = eng_engine_free(e);
+	conf_free(a);
 }
 
 struct batch_call {
@@ -169,6 +192,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_stale_command_after_stop),
+		cmocka_unit_test(test_full_queue_is_eagain),
 		cmocka_unit_test(test_queued_before_batch),
 		cmocka_unit_test(test_racing_reloads_no_workers),
 		cmocka_unit_test(test_racing_reloads_one_worker),
