@@ -206,37 +206,42 @@ const struct conf_entry *conf_section_find(const struct conf_section *sec, const
 	return NULL;
 }
 
-static int conf_verror(struct el_error *reterr, int code, const char *prefix, const char *fmt,
-		       va_list ap) __attribute__((format(printf, 4, 0)));
+/*
+ * `FILE:LINE: WHAT: reason` into reterr, or `FILE: WHAT: reason` for something a command made
+ * (line 0, not read from a file), `FILE:LINE: reason` without a what; `(no WHAT)` when there is
+ * no origin at all. Returns code.
+ */
+static int conf_verror(struct el_error *reterr, int code, const struct conf_origin *o,
+		       const char *what, const char *fmt, va_list ap)
+	__attribute__((format(printf, 5, 0)));
 
-static int conf_verror(struct el_error *reterr, int code, const char *prefix, const char *fmt,
-		       va_list ap)
+static int conf_verror(struct el_error *reterr, int code, const struct conf_origin *o,
+		       const char *what, const char *fmt, va_list ap)
 {
 	char reason[EL_ERROR_MAX];
 
 	if (!reterr)
 		return code;
 	vsnprintf(reason, sizeof(reason), fmt, ap);
-	return el_error_set(reterr, code, "%s: %s", prefix, reason);
+	if (!o)
+		return el_error_set(reterr, code, "(no %s): %s", what, reason);
+	if (!what)
+		return el_error_set(reterr, code, "%s:%u: %s", o->file, o->line, reason);
+	if (o->line == 0)
+		return el_error_set(reterr, code, "%s: %s: %s", o->file, what, reason);
+	return el_error_set(reterr, code, "%s:%u: %s: %s", o->file, o->line, what, reason);
 }
 
 int conf_error_entry(struct el_error *reterr, int code, const struct conf_entry *e, const char *fmt,
 		     ...)
 {
-	char prefix[EL_ERROR_MAX];
+	char what[EL_ERROR_MAX] = "entry";
 	va_list ap;
 
-	if (!reterr)
-		return code;
-	if (e && e->origin.line == 0) /* made by a command, not read from a file */
-		snprintf(prefix, sizeof(prefix), "%s: key '%s'", e->origin.file, e->key);
-	else if (e)
-		snprintf(prefix, sizeof(prefix), "%s:%u: key '%s'", e->origin.file, e->origin.line,
-			 e->key);
-	else
-		snprintf(prefix, sizeof(prefix), "(no entry)");
+	if (e)
+		snprintf(what, sizeof(what), "key '%s'", e->key);
 	va_start(ap, fmt);
-	code = conf_verror(reterr, code, prefix, fmt, ap);
+	code = conf_verror(reterr, code, e ? &e->origin : NULL, what, fmt, ap);
 	va_end(ap);
 	return code;
 }
@@ -244,20 +249,13 @@ int conf_error_entry(struct el_error *reterr, int code, const struct conf_entry 
 int conf_error_section(struct el_error *reterr, int code, const struct conf_section *s,
 		       const char *fmt, ...)
 {
-	char prefix[EL_ERROR_MAX];
+	char what[EL_ERROR_MAX] = "section";
 	va_list ap;
 
-	if (!reterr)
-		return code;
-	if (s && s->origin.line == 0)
-		snprintf(prefix, sizeof(prefix), "%s: [%s]", s->origin.file, s->name);
-	else if (s)
-		snprintf(prefix, sizeof(prefix), "%s:%u: [%s]", s->origin.file, s->origin.line,
-			 s->name);
-	else
-		snprintf(prefix, sizeof(prefix), "(no section)");
+	if (s)
+		snprintf(what, sizeof(what), "[%s]", s->name);
 	va_start(ap, fmt);
-	code = conf_verror(reterr, code, prefix, fmt, ap);
+	code = conf_verror(reterr, code, s ? &s->origin : NULL, what, fmt, ap);
 	va_end(ap);
 	return code;
 }
@@ -268,15 +266,14 @@ static int conf_parser_fail(struct conf_parser *p, int code, const char *fmt, ..
 
 static int conf_parser_fail(struct conf_parser *p, int code, const char *fmt, ...)
 {
-	char prefix[EL_ERROR_MAX];
+	struct conf_origin at = {.file = p->file, .line = p->line};
 	va_list ap;
 
 	if (p->error)
 		return p->error;
 	p->error = code;
-	snprintf(prefix, sizeof(prefix), "%s:%u", p->file, p->line);
 	va_start(ap, fmt);
-	conf_verror(p->reterr, code, prefix, fmt, ap);
+	conf_verror(p->reterr, code, &at, NULL, fmt, ap);
 	va_end(ap);
 	return code;
 }

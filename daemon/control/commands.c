@@ -18,6 +18,7 @@
 #include "common/el-error.h"
 #include "common/el-macros.h"
 #include "daemon/config/config.h"
+#include "daemon/config/node.h"
 #include "daemon/control/commands.h"
 #include "daemon/control/edit.h"
 #include "daemon/control/server.h"
@@ -26,7 +27,6 @@
 #include "daemon/power/policy.h"
 #include "ipc/protocol.h"
 
-#define NODE_PREFIX "node."
 #define MAX_BATCH   256
 
 struct ctl_commands {
@@ -162,22 +162,10 @@ static json_t *input_array(const struct conf_section *sec)
 	copy = strdup(e->value);
 	for (char *t = copy ? strtok_r(copy, ",", &save) : NULL; t;
 	     t = strtok_r(NULL, ",", &save)) {
-		while (*t == ' ' || *t == '\t')
-			t++;
-		for (char *end = t + strlen(t); end > t && (end[-1] == ' ' || end[-1] == '\t');)
-			*--end = '\0';
-		json_array_append_new(a, json_string(t));
+		json_array_append_new(a, json_string(conf_trim(t)));
 	}
 	free(copy);
 	return a;
-}
-
-static const struct conf_section *node_section(const struct conf *c, const char *node)
-{
-	char name[160];
-
-	snprintf(name, sizeof(name), NODE_PREFIX "%s", node);
-	return conf_find_section(c, name);
 }
 
 static int cmd_node_list(struct cmd_ctx *x)
@@ -185,12 +173,11 @@ static int cmd_node_list(struct cmd_ctx *x)
 	x->result = json_array();
 	for (size_t i = 0; i < conf_get_n_sections(x->st.conf); i++) {
 		const struct conf_section *sec = conf_get_section(x->st.conf, i);
-		const char *name = sec->name + strlen(NODE_PREFIX);
+		const char *name = conf_node_name(sec);
 		const struct node_type *t;
 		unsigned in = 0, out = 0;
 
-		if (strncmp(sec->name, NODE_PREFIX, strlen(NODE_PREFIX)) != 0 ||
-		    eng_engine_get_node_info(x->st.engine, name, &t, &in, &out) < 0)
+		if (!name || eng_engine_get_node_info(x->st.engine, name, &t, &in, &out) < 0)
 			continue;
 		json_array_append_new(x->result,
 				      json_pack("{s:s, s:s, s:o, s:i, s:i}", "name", name, "type",
@@ -259,7 +246,7 @@ static int cmd_node_get(struct cmd_ctx *x)
 
 	if ((r = ipc_arg_string(x->args, "node", true, &node, x->err)) < 0)
 		return r;
-	sec = node_section(x->st.conf, node);
+	sec = conf_find_node(x->st.conf, node);
 	if (!sec || eng_engine_get_node_info(x->st.engine, node, &t, &in, &out) < 0)
 		return ipc_error_set(x->err, IPC_ERR_NOT_FOUND, "no node named '%s'", node);
 	settings = json_object();
@@ -300,7 +287,6 @@ static int edit_add(struct cmd_ctx *x, const json_t *args, struct conf *c)
 	const char *node, *type;
 	const json_t *input = NULL;
 	json_t *settings;
-	char name[160];
 	int r;
 
 	if ((r = ipc_arg_string(args, "node", true, &node, x->err)) < 0 ||
@@ -315,10 +301,8 @@ static int edit_add(struct cmd_ctx *x, const json_t *args, struct conf *c)
 		return r;
 	/* Files the new node names must lie under [ipc] file_dirs. Checked in the edited copy,
 	 * where a number is already the string the node will open, resolved as the node will. */
-	snprintf(name, sizeof(name), NODE_PREFIX "%s", node);
 	return ctl_settings_check_section_paths(ctl_server_get_settings(x->st.server),
-						conf_find_section(c, name), x->st.base_dir,
-						x->err);
+						conf_find_node(c, node), x->st.base_dir, x->err);
 }
 
 static const char *const remove_args[] = {"node", "force", NULL};
@@ -701,15 +685,12 @@ json_t *ctl_commands_meters(void *commands)
 
 	host->get_state(host->ctx, &now);
 	for (size_t i = 0; nodes && i < conf_get_n_sections(now.conf); i++) {
-		const char *name = conf_get_section(now.conf, i)->name;
+		const char *name = conf_node_name(conf_get_section(now.conf, i));
 		const struct node_type *t;
 		unsigned out;
 		json_t *m;
 
-		if (strncmp(name, NODE_PREFIX, strlen(NODE_PREFIX)) != 0)
-			continue;
-		name += strlen(NODE_PREFIX);
-		if (eng_engine_get_node_info(now.engine, name, &t, NULL, &out) < 0 ||
+		if (!name || eng_engine_get_node_info(now.engine, name, &t, NULL, &out) < 0 ||
 		    strcmp(t->name, "meter") != 0)
 			continue;
 		m = json_object();

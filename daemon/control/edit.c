@@ -11,27 +11,9 @@
 #include <string.h>
 
 #include "daemon/config/config.h"
+#include "daemon/config/node.h"
 #include "daemon/control/edit.h"
 #include "ipc/protocol.h"
-
-#define NODE_PREFIX "node."
-
-static void section_name(char *buf, size_t size, const char *node)
-{
-	snprintf(buf, size, NODE_PREFIX "%.150s", node);
-}
-
-static char *trim(char *s)
-{
-	char *end;
-
-	while (*s == ' ' || *s == '\t')
-		s++;
-	end = s + strlen(s);
-	while (end > s && (end[-1] == ' ' || end[-1] == '\t'))
-		*--end = '\0';
-	return s;
-}
 
 /* The node part of a reference "NAME" or "NAME:CH". */
 static size_t ref_node_len(const char *ref)
@@ -65,7 +47,7 @@ static int rewrite_input(struct conf *c, const struct conf_section *sec, const c
 		return -ENOMEM;
 	}
 	for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-		char *ref = trim(t);
+		char *ref = conf_trim(t);
 		bool gone = exact ? strcmp(ref, exact) == 0
 				  : ref_node_len(ref) == strlen(drop) &&
 					    strncmp(ref, drop, strlen(drop)) == 0;
@@ -97,19 +79,19 @@ static int readers_of(const struct conf *c, const char *node, char *buf, size_t 
 		char *copy, *save = NULL;
 		bool reads = false;
 
-		if (!e || strncmp(sec->name, NODE_PREFIX, strlen(NODE_PREFIX)) != 0)
+		if (!e || !conf_node_name(sec))
 			continue;
 		copy = strdup(e->value);
 		for (char *t = copy ? strtok_r(copy, ",", &save) : NULL; t && !reads;
 		     t = strtok_r(NULL, ",", &save)) {
-			char *ref = trim(t);
+			char *ref = conf_trim(t);
 			reads = ref_node_len(ref) == strlen(node) &&
 				strncmp(ref, node, strlen(node)) == 0;
 		}
 		free(copy);
 		if (reads && used < size) {
 			used += (size_t)snprintf(buf + used, size - used, "%s'%s'", n ? ", " : "",
-						 sec->name + strlen(NODE_PREFIX));
+						 conf_node_name(sec));
 			n++;
 		}
 	}
@@ -120,7 +102,7 @@ static bool node_exists(const struct conf *c, const char *node)
 {
 	char sec[160];
 
-	section_name(sec, sizeof(sec), node);
+	conf_node_section_name(sec, sizeof(sec), node);
 	return conf_find_section(c, sec) != NULL;
 }
 
@@ -151,7 +133,7 @@ int ctl_edit_node_add(struct conf *c, const char *node, const char *type, const 
 
 	if (node_exists(c, node))
 		return ipc_error_set(e, IPC_ERR_CONFLICT, "a node named '%s' exists", node);
-	section_name(sec, sizeof(sec), node);
+	conf_node_section_name(sec, sizeof(sec), node);
 	if (conf_set(c, sec, "type", type, "node.add", 0) < 0)
 		return ipc_error_set(e, IPC_ERR_INTERNAL, "out of memory");
 	if (input && json_is_string(input))
@@ -187,11 +169,11 @@ int ctl_edit_node_remove(struct conf *c, const char *node, bool force, struct ip
 	for (size_t i = 0; i < conf_get_n_sections(c); i++) {
 		const struct conf_section *s = conf_get_section(c, i);
 
-		if (strncmp(s->name, NODE_PREFIX, strlen(NODE_PREFIX)) == 0 &&
+		if (conf_node_name(s) &&
 		    rewrite_input(c, s, node, NULL, "node.remove") < 0)
 			return ipc_error_set(e, IPC_ERR_INTERNAL, "out of memory");
 	}
-	section_name(sec, sizeof(sec), node);
+	conf_node_section_name(sec, sizeof(sec), node);
 	conf_remove_section(c, sec);
 	return 0;
 }
@@ -206,7 +188,7 @@ int ctl_edit_connect(struct conf *c, const char *from, const char *to, struct ip
 		return ipc_error_set(e, IPC_ERR_NOT_FOUND, "no node named '%s'", name);
 	if (!node_exists(c, to))
 		return ipc_error_set(e, IPC_ERR_NOT_FOUND, "no node named '%s'", to);
-	section_name(sec, sizeof(sec), to);
+	conf_node_section_name(sec, sizeof(sec), to);
 	in = conf_section_find(conf_find_section(c, sec), "input");
 	if (in && *in->value)
 		snprintf(text, sizeof(text), "%s, %s", in->value, from);
@@ -224,7 +206,7 @@ int ctl_edit_disconnect(struct conf *c, const char *from, const char *to, struct
 
 	if (!node_exists(c, to))
 		return ipc_error_set(e, IPC_ERR_NOT_FOUND, "no node named '%s'", to);
-	section_name(sec, sizeof(sec), to);
+	conf_node_section_name(sec, sizeof(sec), to);
 	r = rewrite_input(c, conf_find_section(c, sec), NULL, from, "disconnect");
 	if (r < 0)
 		return ipc_error_set(e, IPC_ERR_INTERNAL, "out of memory");

@@ -14,10 +14,10 @@
 #include "common/el-error.h"
 #include "common/el-macros.h"
 #include "daemon/config/config.h"
+#include "daemon/config/node.h"
 #include "daemon/engine/graph.h"
 #include "daemon/engine/node.h"
 
-#define NODE_PREFIX "node."
 
 /* Sections that are not nodes and that someone reads. */
 static const char *const known_sections[] = {"engine", "ipc",    "jack", "pipewire",
@@ -58,7 +58,7 @@ static int known_types_list(char *buf, size_t size)
 static int graph_add_node(struct eng_graph *g, const struct conf_section *sec,
 			  struct el_error *reterr)
 {
-	const char *name = sec->name + strlen(NODE_PREFIX);
+	const char *name = conf_node_name(sec);
 	const struct conf_entry *type = conf_section_find(sec, "type");
 	struct eng_graph_node *n = &g->nodes[g->n_nodes];
 	char known[256];
@@ -110,18 +110,6 @@ static int parse_ref(const struct eng_graph *g, const struct conf_entry *e, char
 	return 0;
 }
 
-static char *trim(char *s)
-{
-	char *end;
-
-	while (*s == ' ' || *s == '\t')
-		s++;
-	end = s + strlen(s);
-	while (end > s && (end[-1] == ' ' || end[-1] == '\t'))
-		*--end = '\0';
-	return s;
-}
-
 static int graph_resolve_inputs(struct eng_graph *g, struct eng_graph_node *n,
 				struct el_error *reterr)
 {
@@ -144,7 +132,7 @@ static int graph_resolve_inputs(struct eng_graph *g, struct eng_graph_node *n,
 		return -ENOMEM;
 	}
 	for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-		r = parse_ref(g, e, trim(tok), &n->refs[n->n_refs], reterr);
+		r = parse_ref(g, e, conf_trim(tok), &n->refs[n->n_refs], reterr);
 		if (r < 0)
 			break;
 		n->n_refs++;
@@ -236,7 +224,7 @@ int eng_graph_new(const struct conf *c, struct eng_graph **ret, struct el_error 
 	for (size_t i = 0; i < n_sections; i++) {
 		const struct conf_section *sec = conf_get_section(c, i);
 
-		if (strncmp(sec->name, NODE_PREFIX, strlen(NODE_PREFIX)) == 0)
+		if (conf_node_name(sec))
 			r = graph_add_node(g, sec, reterr);
 		else if (is_known_section(sec->name))
 			r = 0;
