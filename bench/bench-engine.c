@@ -25,6 +25,7 @@
 #include "daemon/config/config.h"
 #include "daemon/default-graph.h"
 #include "daemon/engine/engine.h"
+#include "daemon/nodes/nodes.h"
 #include "dsp/cpu.h"
 
 #define RUNS 7
@@ -52,7 +53,7 @@ static struct eng_engine *engine_for(const char *text, const char *base_dir)
 	struct el_error err = {0};
 
 	if (conf_load_string(text, "bench.conf", &c, &err) < 0 ||
-	    eng_settings_from_conf(c, &s, &err) < 0 || eng_engine_new(&s, &e, &err) < 0 ||
+	    eng_settings_from_conf(c, &s, &err) < 0 || eng_engine_new(&s, node_types, &e, &err) < 0 ||
 	    eng_engine_configure(e, c, base_dir, &err) < 0) {
 		fprintf(stderr, "bench-engine: %s\n", err.message);
 		exit(1);

@@ -11,6 +11,7 @@
 #include "daemon/config/config.h"
 #include "daemon/default-graph.h"
 #include "daemon/engine/engine.h"
+#include "daemon/nodes/nodes.h"
 #include "daemon/setup.h"
 
 static char *dir_of(const char *path)
@@ -92,7 +93,7 @@ int setup_engine(const struct setup_config *c, const struct el_pacer *pacer,
 		 struct eng_engine **ret, struct el_error *reterr)
 {
 	struct eng_engine *e = NULL;
-	int r = eng_engine_new(&c->settings, &e, reterr);
+	int r = eng_engine_new(&c->settings, node_types, &e, reterr);
 
 	if (r < 0)
 		return r;

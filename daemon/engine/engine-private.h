@@ -50,6 +50,7 @@ struct eng_command {
 
 struct eng_engine {
 	struct eng_settings settings;
+	const struct node_type *const *types; /* borrowed: the node types graphs may use */
 	uint32_t fade_frames;
 	uint32_t cpu_flags;
 	struct dsp_mix_ops mix;

@@ -48,7 +48,8 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-int eng_engine_new(const struct eng_settings *s, struct eng_engine **ret, struct el_error *reterr)
+int eng_engine_new(const struct eng_settings *s, const struct node_type *const *types,
+		   struct eng_engine **ret, struct el_error *reterr)
 {
 	struct eng_engine *e = calloc(1, sizeof(*e));
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
@@ -57,6 +58,7 @@ int eng_engine_new(const struct eng_settings *s, struct eng_engine **ret, struct
 	if (!e)
 		return -ENOMEM;
 	e->settings = *s;
+	e->types = types;
 	/* Whole blocks: a ramp then always ends exactly on a block boundary. */
 	e->fade_frames = EL_ALIGN_UP(eng_settings_get_fade_frames(s), s->block);
 	e->cpu_flags = dsp_cpu_get_flags();
@@ -297,7 +299,7 @@ int eng_engine_configure_batch(struct eng_engine *e, const struct conf *c, const
 	int r;
 
 	node_env_init(e, base_dir, &env);
-	r = eng_graph_new(c, &g, reterr);
+	r = eng_graph_new(c, e->types, &g, reterr);
 	if (r == 0)
 		r = eng_plan_compile(g, e->current, &env, e->settings.pool_buffers, e->fade_frames,
 				     &next, reterr);

@@ -64,9 +64,13 @@ struct eng_node_stats {
 
 /*
  * Thread: control. An engine for settings s (copied): pool, rings, FFT cache, workers. No
- * graph yet (cycles output silence). 0 with *ret; -ENOMEM; -errno from thread creation.
+ * graph yet (cycles output silence). Graphs may use the node types in types (NULL-terminated,
+ * borrowed for the engine's life: daemon/nodes/nodes.h's registry, or a test's own). 0 with
+ * *ret; -ENOMEM; -errno from thread creation.
  */
-int eng_engine_new(const struct eng_settings *s, struct eng_engine **ret, struct el_error *reterr);
+struct node_type;
+int eng_engine_new(const struct eng_settings *s, const struct node_type *const *types,
+		   struct eng_engine **ret, struct el_error *reterr);
 
 /* Thread: control, after the backend stopped calling eng_engine_cycle(). Accepts NULL. */
 struct eng_engine *eng_engine_free(struct eng_engine *e);

@@ -44,19 +44,27 @@ static int valid_node_name(const char *s)
 	return 1;
 }
 
-static int known_types_list(char *buf, size_t size)
+const struct node_type *eng_node_type_find(const struct node_type *const *types, const char *name)
+{
+	for (size_t i = 0; name && types[i]; i++)
+		if (strcmp(types[i]->name, name) == 0)
+			return types[i];
+	return NULL;
+}
+
+static int known_types_list(const struct node_type *const *types, char *buf, size_t size)
 {
 	size_t used = 0;
 
 	buf[0] = '\0';
-	for (size_t i = 0; node_types[i] && used < size; i++)
+	for (size_t i = 0; types[i] && used < size; i++)
 		used += (size_t)snprintf(buf + used, size - used, "%s%s", i ? ", " : "",
-					 node_types[i]->name);
+					 types[i]->name);
 	return 0;
 }
 
-static int graph_add_node(struct eng_graph *g, const struct conf_section *sec,
-			  struct el_error *reterr)
+static int graph_add_node(struct eng_graph *g, const struct node_type *const *types,
+			  const struct conf_section *sec, struct el_error *reterr)
 {
 	const char *name = conf_node_name(sec);
 	const struct conf_entry *type = conf_section_find(sec, "type");
@@ -69,9 +77,9 @@ static int graph_add_node(struct eng_graph *g, const struct conf_section *sec,
 					  ENG_NODE_NAME_MAX);
 	if (!type)
 		return conf_error_section(reterr, -EINVAL, sec, "missing key 'type'");
-	n->type = node_type_find(type->value);
+	n->type = eng_node_type_find(types, type->value);
 	if (!n->type) {
-		known_types_list(known, sizeof(known));
+		known_types_list(types, known, sizeof(known));
 		return conf_error_entry(reterr, -EINVAL, type, "unknown node type '%s' (known: %s)",
 					type->value, known);
 	}
@@ -209,7 +217,8 @@ out:
 	return r;
 }
 
-int eng_graph_new(const struct conf *c, struct eng_graph **ret, struct el_error *reterr)
+int eng_graph_new(const struct conf *c, const struct node_type *const *types,
+		  struct eng_graph **ret, struct el_error *reterr)
 {
 	size_t n_sections = conf_get_n_sections(c);
 	struct eng_graph *g = calloc(1, sizeof(*g));
@@ -225,7 +234,7 @@ int eng_graph_new(const struct conf *c, struct eng_graph **ret, struct el_error 
 		const struct conf_section *sec = conf_get_section(c, i);
 
 		if (conf_node_name(sec))
-			r = graph_add_node(g, sec, reterr);
+			r = graph_add_node(g, types, sec, reterr);
 		else if (is_known_section(sec->name))
 			r = 0;
 		else

@@ -44,11 +44,14 @@ struct eng_graph {
 #define ENG_NODE_NAME_MAX 64
 
 /*
- * Builds and checks the graph of c's [node.NAME] sections. Sections other than nodes must be
+ * Builds and checks the graph of c's [node.NAME] sections, whose types are found in types
+ * (NULL-terminated, borrowed: the graph keeps pointers to them). Sections other than nodes must be
  * known ones ([engine]); others are refused. 0 with *ret; -EINVAL with a message naming file,
  * line and key; -ELOOP (likewise) when the nodes read one another in a cycle; -ENOMEM.
  */
-int eng_graph_new(const struct conf *c, struct eng_graph **ret, struct el_error *reterr);
+struct node_type;
+int eng_graph_new(const struct conf *c, const struct node_type *const *types,
+		  struct eng_graph **ret, struct el_error *reterr);
 
 /* Accepts NULL; returns NULL. */
 struct eng_graph *eng_graph_free(struct eng_graph *g);

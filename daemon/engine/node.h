@@ -162,7 +162,8 @@ struct node_type {
 	void (*set_quality)(void *inst, const struct eng_quality *q);
 };
 
-/* The registry of every type (daemon/nodes/nodes.c). Borrowed, static. */
-const struct node_type *node_type_find(const char *name);
-/* All types, NULL-terminated (for "known types: ..." messages and docs). */
-extern const struct node_type *const node_types[];
+/*
+ * The type called name in types (a NULL-terminated list, e.g. daemon/nodes/nodes.h's registry),
+ * or NULL. Thread: any.
+ */
+const struct node_type *eng_node_type_find(const struct node_type *const *types, const char *name);

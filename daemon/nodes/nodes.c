@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * daemon/nodes/nodes.c: the registry of node types — every type the config's `type = ...` may
- * name, in the order the docs list them, and the lookup by name.
+ * name, in the order the docs list them.
  */
-#include <string.h>
+#include <stddef.h>
 
 #include "daemon/engine/node.h"
+#include "daemon/nodes/nodes.h"
 
 extern const struct node_type node_type_input;
 extern const struct node_type node_type_output;
@@ -31,13 +32,3 @@ const struct node_type *const node_types[] = {
 	&node_type_meter,
 	NULL,
 };
-
-const struct node_type *node_type_find(const char *name)
-{
-	if (!name)
-		return NULL;
-	for (size_t i = 0; node_types[i]; i++)
-		if (strcmp(node_types[i]->name, name) == 0)
-			return node_types[i];
-	return NULL;
-}

@@ -20,6 +20,7 @@
 #include "daemon/engine/plan.h"
 #include "daemon/engine/node.h"
 #include "daemon/engine/settings.h"
+#include "daemon/nodes/nodes.h"
 #include "dsp/cpu.h"
 #include "dsp/fft.h"
 #include "dsp/mix.h"
@@ -56,7 +57,7 @@ static void compile_twice(const struct conf *c, const struct eng_settings *s)
 	/* Bound the work one input may ask for: a fuzzer is not a load test. */
 	uint32_t pool = s->pool_buffers > 1024 ? 1024 : s->pool_buffers;
 
-	if (eng_graph_new(c, &g, &err) < 0)
+	if (eng_graph_new(c, node_types, &g, &err) < 0)
 		return;
 	if (eng_plan_compile(g, NULL, &env, pool, env.fade_frames, &first, &err) == 0 &&
 	    eng_plan_compile(g, first, &env, pool, env.fade_frames, &second, &err) == 0 &&

@@ -28,6 +28,7 @@
 #include "common/el-error.h"
 #include "daemon/config/config.h"
 #include "daemon/engine/engine.h"
+#include "daemon/nodes/nodes.h"
 
 #define RATE  48000
 #define BLOCK 64
@@ -76,7 +77,7 @@ static inline struct eng_engine *test_engine_new(const struct conf *c, const cha
 	struct el_error err = {0};
 
 	assert_int_equal(eng_settings_from_conf(c, &s, &err), 0);
-	assert_int_equal(eng_engine_new(&s, &e, &err), 0);
+	assert_int_equal(eng_engine_new(&s, node_types, &e, &err), 0);
 	assert_int_equal(eng_engine_configure(e, c, base_dir, &err), 0);
 	eng_engine_set_running(e, true);
 	return e;

@@ -22,6 +22,7 @@
 #include "daemon/engine/inst.h"
 #include "daemon/engine/node.h"
 #include "daemon/engine/plan.h"
+#include "daemon/nodes/nodes.h"
 #include "dsp/cpu.h"
 #include "dsp/fft.h"
 #include "dsp/mix.h"
@@ -48,7 +49,7 @@ static int compile(const char *text, const struct eng_plan *prev, uint32_t pool,
 
 	if (r < 0)
 		return r;
-	r = eng_graph_new(ret->conf, &g, err);
+	r = eng_graph_new(ret->conf, node_types, &g, err);
 	if (r == 0)
 		r = eng_plan_compile(g, prev, &env, pool, 256, &ret->plan, err);
 	eng_graph_free(g);

@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "daemon/engine/node.h"
+#include "daemon/nodes/nodes.h"
 #include "tests/unit/test-node-util.h"
 
 extern const struct node_type node_type_input;
@@ -118,7 +119,7 @@ static void test_registry(void **state)
 
 		assert_true(n < EL_N_ELEMENTS(names));
 		assert_string_equal(t->name, names[n]);
-		assert_ptr_equal(node_type_find(names[n]), t);
+		assert_ptr_equal(eng_node_type_find(node_types, names[n]), t);
 		assert_non_null(t->description);
 		assert_non_null(t->keys);
 		for (size_t k = 0; t->keys[k]; k++)
@@ -133,9 +134,9 @@ static void test_registry(void **state)
 		}
 	}
 	assert_int_equal(n, EL_N_ELEMENTS(names));
-	assert_ptr_equal(node_type_find("input"), &node_type_input);
-	assert_null(node_type_find("reverb"));
-	assert_null(node_type_find(NULL));
+	assert_ptr_equal(eng_node_type_find(node_types, "input"), &node_type_input);
+	assert_null(eng_node_type_find(node_types, "reverb"));
+	assert_null(eng_node_type_find(node_types, NULL));
 }
 
 int main(void)
