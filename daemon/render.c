@@ -20,7 +20,7 @@
 #include "daemon/setup.h"
 #include "dsp/cpu.h"
 
-/* The IRs' preparation, paced like the render (render_pacer_pace() accepts NULL: no policy). */
+/* The render and its IRs' preparation, paced alike (render_pacer_pace() accepts NULL). */
 static void pace_preparation(void *ctx, uint64_t work_ns)
 {
 	render_pacer_pace(ctx, work_ns);
@@ -102,7 +102,8 @@ int daemon_render(const char *config_path, const char *in, const char *out,
 		r = setup_engine(&c, &prep, &e, &err);
 	}
 	if (r == 0)
-		r = offline_render(e, in, out, out_format, isatty(STDERR_FILENO), pacer,
+		r = offline_render(e, in, out, out_format, isatty(STDERR_FILENO),
+				   &(struct el_pacer){.pace = pace_preparation, .ctx = pacer},
 				   &stop_signal, &err);
 	r = exit_status(r, &err);
 	render_pacer_free(pacer);

@@ -22,8 +22,8 @@
 
 #include "common/el-error.h"
 #include "common/el-macros.h"
+#include "common/el-pace.h"
 #include "daemon/backend/offline.h"
-#include "daemon/power/render-pacer.h"
 #include "daemon/engine/engine.h"
 #include "dsp/mem.h"
 
@@ -333,7 +333,7 @@ static uint64_t mono_ns(void)
 }
 
 static int render_loop(struct render *r, struct eng_engine *engine, const char *out_path,
-		       bool progress, struct render_pacer *pacer, const atomic_int *stop,
+		       bool progress, const struct el_pacer *pacer, const atomic_int *stop,
 		       struct el_error *reterr)
 {
 	sf_count_t total = r->in_info.frames, done = 0, n;
@@ -341,7 +341,8 @@ static int render_loop(struct render *r, struct eng_engine *engine, const char *
 	int last_pct = -1;
 
 	/* background work asks before it starts, not only between chunks */
-	render_pacer_pace(pacer, 0);
+	if (pacer && pacer->pace)
+		pacer->pace(pacer->ctx, 0);
 	chunk_start = mono_ns();
 
 	while ((n = sf_readf_float(r->in, r->in_frames, r->block)) > 0) {
@@ -352,10 +353,8 @@ static int render_loop(struct render *r, struct eng_engine *engine, const char *
 			return el_error_set(reterr, -EINTR, "'%s': interrupted, not written",
 					    out_path);
 
-		if (pacer && now - chunk_start >= PACE_EVERY_NS) {
-			render_pacer_pace(pacer, now - chunk_start);
-			chunk_start = mono_ns();
-		}
+		if (now - chunk_start >= PACE_EVERY_NS)
+			el_pace(pacer, &chunk_start);
 		for (unsigned c = 0; c < r->n_in; c++) {
 			float *dst = (float *)r->capture[c];
 			for (sf_count_t i = 0; i < (sf_count_t)r->block; i++)
@@ -377,7 +376,7 @@ static int render_loop(struct render *r, struct eng_engine *engine, const char *
 }
 
 int offline_render(struct eng_engine *engine, const char *in_path, const char *out_path,
-		   int out_format, bool progress, struct render_pacer *pacer,
+		   int out_format, bool progress, const struct el_pacer *pacer,
 		   const atomic_int *stop, struct el_error *reterr)
 {
 	struct render r = {.tmp_fd = -1};

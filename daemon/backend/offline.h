@@ -15,7 +15,7 @@
 #include <stdint.h>
 
 struct eng_engine;
-struct render_pacer;
+struct el_pacer;
 struct el_error;
 
 enum offline_format {
@@ -59,11 +59,12 @@ int offline_check_distinct(const char *in_path, const char *out_path, struct el_
  * channels before anything is written). The samples go to a temporary file beside out_path
  * (`.NAME.XXXXXX`), which is fsync'ed and renamed to out_path only when the render succeeded; on
  * any failure it is removed and a file already named out_path is left as it was. progress: print a
- * percentage to stderr as it goes. pacer: borrowed, NULL for full speed. stop: borrowed, may be
+ * percentage to stderr as it goes. pacer (common/el-pace.h): told before the first block and
+ * after every 50 ms of work, may sleep; borrowed, NULL for full speed. stop: borrowed, may be
  * NULL; checked before every block, non-zero ends the render with -EINTR. 0; -errno with a message
  * naming the file (unreadable, unwritable, channel counts that do not match the graph, a rate
  * that differs from the engine's, -EINTR interrupted).
  */
 int offline_render(struct eng_engine *engine, const char *in_path, const char *out_path,
-		   int out_format, bool progress, struct render_pacer *pacer,
+		   int out_format, bool progress, const struct el_pacer *pacer,
 		   const atomic_int *stop, struct el_error *reterr);
