@@ -27,8 +27,8 @@ def objects(build_dir, prefix):
     for cmd in commands:
         src = os.path.realpath(os.path.join(cmd["directory"], cmd["file"]))
         rel = os.path.relpath(src, src_root)
-        # Only the daemon's library: main.c, tests and benches link it, they are not in it.
-        if not rel.startswith(prefix) or "libechoeld-core" not in cmd["output"]:
+        # Only objects of static libraries (the rooms): main.c, tests and benches link them.
+        if not rel.startswith(prefix) or ".a.p/" not in cmd["output"]:
             continue
         found[rel] = os.path.join(cmd["directory"], cmd["output"])
     return found
