@@ -86,9 +86,8 @@ struct dsp_fir {
 	float *out_next;     /* owned: block samples, the incoming IR's output during a fade */
 	float *acc_tail; /* owned: 2 * block floats, the partitions being faded by a tail change */
 
-	const struct dsp_fir_ir *cur;     /* borrowed: the IR in use (NULL: silence) */
-	const struct dsp_fir_ir *next;    /* borrowed: the IR faded to (NULL: silence) */
-	const struct dsp_fir_ir *retired; /* borrowed: no longer used, for the owner to take */
+	const struct dsp_fir_ir *cur;  /* borrowed: the IR in use (NULL: silence) */
+	const struct dsp_fir_ir *next; /* borrowed: the IR faded to (NULL: silence) */
 	int fading;
 	size_t fade_pos; /* frames of the fade done */
 	size_t fade_len; /* frames of the whole fade, a multiple of the block */
@@ -355,11 +354,10 @@ EL_RT int dsp_fir_set_ir(struct dsp_fir *fir, const struct dsp_fir_ir *ir, unsig
 		return -EINVAL;
 	if (ir && ir->nparts > fir->capacity)
 		return -E2BIG;
-	if (fir->fading || fir->retired)
+	if (fir->fading)
 		return -EBUSY;
 	fir->memo_ir = NULL;
 	if (fade_frames == 0) {
-		fir->retired = fir->cur;
 		fir->cur = ir;
 		return 0;
 	}
@@ -368,14 +366,6 @@ EL_RT int dsp_fir_set_ir(struct dsp_fir *fir, const struct dsp_fir_ir *ir, unsig
 	fir->fade_pos = 0;
 	fir->fade_len = EL_ALIGN_UP((size_t)fade_frames, fir->block);
 	return 0;
-}
-
-EL_RT const struct dsp_fir_ir *dsp_fir_take_retired(struct dsp_fir *fir)
-{
-	const struct dsp_fir_ir *ir = fir->retired;
-
-	fir->retired = NULL;
-	return ir;
 }
 
 EL_RT int dsp_fir_is_fading(const struct dsp_fir *fir)
@@ -537,7 +527,6 @@ EL_RT static void rt_crossfade(struct dsp_fir *f, float *out)
 	}
 	f->fade_pos += f->block;
 	if (f->fade_pos >= f->fade_len) {
-		f->retired = f->cur;
 		f->cur = f->next;
 		f->next = NULL;
 		f->fading = 0;

@@ -74,20 +74,15 @@ int dsp_fir_new(const struct dsp_fir_config *config, struct dsp_fir **ret);
 struct dsp_fir *dsp_fir_free(struct dsp_fir *fir);
 
 /*
- * Thread: RT. Switch to ir (borrowed: it must stay alive until dsp_fir_take_retired() hands it
- * back, or the convolver is freed), crossfading from the current IR over fade_frames frames
+ * Thread: RT. Switch to ir (borrowed), crossfading from the current IR over fade_frames frames
  * (0 switches at once, right for the first IR; rounded up to whole blocks otherwise).
- * ir == NULL fades to silence.
+ * ir == NULL fades to silence. The convolver reads ir until a later switch away from it has
+ * ended (dsp_fir_is_fading() false again; at once for a fade of 0), or until it is freed: the
+ * caller owns every IR and keeps it that long. The convolver keeps no list of them.
  * 0; -EINVAL when ir was prepared for another block size; -E2BIG when ir is longer than
- * max_taps; -EBUSY while a previous fade is still running or its retired IR was not taken.
+ * max_taps; -EBUSY while a previous fade is still running.
  */
 int dsp_fir_set_ir(struct dsp_fir *fir, const struct dsp_fir_ir *ir, unsigned fade_frames);
-
-/*
- * Thread: RT. Once a fade has finished, returns the IR the convolver no longer uses (for the
- * caller to free off the RT thread) and forgets it; NULL when there is none.
- */
-const struct dsp_fir_ir *dsp_fir_take_retired(struct dsp_fir *fir);
 
 /* Thread: RT. True while a crossfade between two IRs is running. */
 int dsp_fir_is_fading(const struct dsp_fir *fir);

@@ -8,16 +8,21 @@
  * - IR sets. What one config section asks for (file, gain) becomes a struct fir_set: the
  *   prepared dsp_fir_ir of each channel, one shared by all channels when the file is mono.
  *   A set is immutable once built and owned by exactly one holder: the instance (as cur, next
- *   or dead) or an update.
- * - Swapping. update_apply() hands the new set to the convolvers, which crossfade to it over
- *   fade_frames; the displaced set goes into the update, which the engine frees only after
- *   fade_frames more frames, when no convolver reads it any more. A convolver refuses a new IR
- *   while a fade runs, so an update that arrives during a fade waits in `next` and process()
- *   starts it when the fade ends; the set that fade displaces waits in `dead` and goes to the
- *   next update applied (by then its fade has ended, or ends before that update is freed, since
- *   it started earlier). The convolver's "retired" pointer only ever names an IR of a set held
- *   elsewhere (by an update, or in `dead`); it is taken and dropped before each switch, never
- *   followed.
+ *   or spent) or an update.
+ * - Swapping: one state machine, enum fir_swap, owned by this node and checked by every RT entry
+ *   point; the convolvers only crossfade what they are given and keep no IR of their own.
+ *     STEADY  --update_apply-->  FADING: the convolvers crossfade to the new set over
+ *             fade_frames; the displaced set goes into the update, which the engine frees only
+ *             after fade_frames more frames, when no convolver reads it any more.
+ *     FADING  --update_apply-->  QUEUED: a convolver refuses a new IR while a fade runs, so the
+ *             new set waits in `next`.
+ *     QUEUED  --update_apply-->  QUEUED: the newer set replaces `next`, which never reached a
+ *             convolver and goes into the update.
+ *     FADING  --process, the fade ended-->  STEADY.
+ *     QUEUED  --process, the fade ended-->  FADING to `next`: no update is at hand to take the
+ *             set this fade displaces, so it waits in `spent`, and every update applied takes
+ *             `spent` with it (by then its fade has ended, or ends before that update is freed,
+ *             since it started earlier).
  * - Identity. With no `ir` (a single tap of 1.0) the node copies its input, so it is bit-exact
  *   transparent; the convolvers still run (into a scratch buffer) so that when a real IR comes
  *   in they already hold the input history and the crossfade is exact.
@@ -83,6 +88,13 @@ struct fir_update {
 	struct fir_set *gone[2]; /* owned: what the apply displaced (NULL or sets) */
 };
 
+/* Where an IR swap stands (see DESIGN). */
+enum fir_swap {
+	FIR_STEADY, /* the convolvers run cur */
+	FIR_FADING, /* the convolvers fade to cur from the set before it */
+	FIR_QUEUED, /* FIR_FADING, and next waits for that fade to end */
+};
+
 struct fir {
 	unsigned channels, block;
 	uint32_t rate, fade_frames;
@@ -91,12 +103,12 @@ struct fir {
 	struct dsp_fir **conv;         /* channels convolvers */
 	float *scratch;                /* block frames: the convolver's output when bypassed */
 	/* RT thread only (after create): */
-	struct fir_set *cur;  /* in the convolvers (or being faded to) */
-	struct fir_set *next; /* waiting for a running fade to end */
-	struct fir_set *dead; /* faded out by a switch process() started; for the next update */
-	size_t old_taps;      /* taps of the set fading out while a fade runs */
-	size_t quiet;         /* frames of silent input in a row (the engine may skip us) */
-	bool stale;           /* the history before that silence is to be forgotten */
+	enum fir_swap swap;
+	struct fir_set *cur;   /* in the convolvers, or being faded to */
+	struct fir_set *next;  /* FIR_QUEUED only: the set to fade to when the fade ends */
+	struct fir_set *spent; /* faded out by a switch process() started; for the next update */
+	size_t quiet;          /* frames of silent input in a row (the engine may skip us) */
+	bool stale;            /* the history before that silence is to be forgotten */
 	/* tail_db wished by set_param() (RT), read by get_param() on any thread */
 	_Atomic float tail_db;
 	/* The set last applied (cur or next), for update_prepare() on the control thread. */
@@ -260,7 +272,7 @@ static void fir_destroy(void *inst)
 	dsp_mem_free(f->scratch);
 	fir_set_free(f->cur);
 	fir_set_free(f->next);
-	fir_set_free(f->dead);
+	fir_set_free(f->spent);
 	free(f);
 }
 
@@ -269,14 +281,14 @@ EL_RT static const struct dsp_fir_ir *rt_ir_of(const struct fir_set *s, unsigned
 	return s->ir[s->n_ir == 1 ? 0 : channel];
 }
 
-/* Every convolver to s, crossfading over fade frames (0: at once). Nothing can refuse it. */
+/*
+ * Every convolver to s, crossfading over fade frames (0: at once). Called only while no fade
+ * runs (FIR_STEADY, or a fade just ended), so nothing refuses it.
+ */
 EL_RT static void rt_fir_switch(struct fir *f, const struct fir_set *s, unsigned fade)
 {
-	for (unsigned c = 0; c < f->channels; c++) {
-		/* Its set is held by an update or in dead (or there is none): only drop it. */
-		(void)dsp_fir_take_retired(f->conv[c]);
+	for (unsigned c = 0; c < f->channels; c++)
 		(void)dsp_fir_set_ir(f->conv[c], rt_ir_of(s, c), fade);
-	}
 }
 
 static int fir_create(const struct conf_section *sec, const struct eng_node_env *env, void **ret,
@@ -331,9 +343,23 @@ static unsigned fir_get_out_channels(const void *inst)
 	return f->channels;
 }
 
-EL_RT static bool rt_fir_fading(const struct fir *f)
+/*
+ * A fade the convolvers ran has ended: FADING becomes STEADY, QUEUED starts the fade to next
+ * (see DESIGN). Checked at the start of every cycle.
+ */
+EL_RT static void rt_fir_swap_step(struct fir *f)
 {
-	return dsp_fir_is_fading(f->conv[0]); /* all channels switch together */
+	if (f->swap == FIR_STEADY || dsp_fir_is_fading(f->conv[0])) /* channels switch together */
+		return;
+	if (f->swap == FIR_FADING) {
+		f->swap = FIR_STEADY;
+		return;
+	}
+	/* QUEUED: spent is NULL here, the update that set next took it */
+	f->spent = f->cur;
+	f->cur = el_steal_ptr(f->next);
+	rt_fir_switch(f, f->cur, f->fade_frames);
+	f->swap = FIR_FADING;
 }
 
 EL_RT static size_t rt_fir_get_tail(const void *inst);
@@ -377,14 +403,8 @@ EL_RT static bool rt_fir_process(void *inst, const struct eng_node_io *io)
 			dsp_fir_reset(f->conv[c]);
 		f->stale = false;
 	}
-	if (f->next && !rt_fir_fading(f)) {
-		/* dead is NULL here: the update that set next took it (see DESIGN). */
-		f->dead = f->cur;
-		f->old_taps = f->cur->taps;
-		f->cur = el_steal_ptr(f->next);
-		rt_fir_switch(f, f->cur, f->fade_frames);
-	}
-	if (f->cur->identity && !rt_fir_fading(f)) {
+	rt_fir_swap_step(f);
+	if (f->cur->identity && f->swap == FIR_STEADY) {
 		for (unsigned c = 0; c < f->channels; c++) {
 			/* Keep the history for the next IR; the output is the input itself. */
 			dsp_fir_process(f->conv[c], io->in[c], f->scratch, io->frames);
@@ -404,9 +424,8 @@ EL_RT static size_t rt_fir_get_tail(const void *inst)
 
 	/* Never skipped mid-swap or with a tail change pending: a skipped fade would stand still
 	 * (node.h). */
-	if (rt_fir_fading(f) || f->next ||
-	    atomic_load_explicit(&f->tail_db, memory_order_relaxed) !=
-		    dsp_fir_get_tail_db(f->conv[0]))
+	if (f->swap != FIR_STEADY || atomic_load_explicit(&f->tail_db, memory_order_relaxed) !=
+					     dsp_fir_get_tail_db(f->conv[0]))
 		return SIZE_MAX;
 	return f->cur->taps;
 }
@@ -487,18 +506,23 @@ EL_RT static void rt_fir_update_apply(void *inst, void *update)
 	struct fir_update *u = update;
 	struct fir *f = inst;
 
-	if (!rt_fir_fading(f) && !f->next) {
-		/* No fade runs: dead is out of use; cur fades out from now on. */
+	/* A fade that ended since the last cycle; a queued set waits for process() to start it,
+	 * so that the set it displaces is never handed to an update younger than its fade. */
+	if (f->swap == FIR_FADING && !dsp_fir_is_fading(f->conv[0]))
+		f->swap = FIR_STEADY;
+	/* spent's fade started before this apply: over before the update is freed (see DESIGN) */
+	u->gone[1] = el_steal_ptr(f->spent);
+	if (f->swap == FIR_STEADY) {
+		/* cur fades out from now on */
 		u->gone[0] = f->cur;
-		u->gone[1] = el_steal_ptr(f->dead);
-		f->old_taps = f->cur->taps;
 		f->cur = el_steal_ptr(u->set);
 		rt_fir_switch(f, f->cur, f->fade_frames);
+		f->swap = FIR_FADING;
 	} else {
-		/* next never reached a convolver; dead's fade started before this apply. */
-		u->gone[0] = f->next;
-		u->gone[1] = el_steal_ptr(f->dead);
+		/* a fade runs: the new set waits; a set waiting before never reached a convolver */
+		u->gone[0] = el_steal_ptr(f->next);
 		f->next = el_steal_ptr(u->set);
+		f->swap = FIR_QUEUED;
 	}
 	/* release: pairs with the acquire in fir_same(), publishing the set's contents */
 	atomic_store_explicit(&f->applied, f->next ? f->next : f->cur, memory_order_release);

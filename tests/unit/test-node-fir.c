@@ -352,6 +352,51 @@ static void test_update_during_fade(void **state)
 }
 
 /*
+ * Three updates a block apart: the first fades, the second waits (queued), the third replaces
+ * the second, which never reaches a convolver and goes with the third update. Once the first
+ * fade and the one to the third set are over, the output is exactly the third IR's. Each update
+ * is freed fade_frames after its apply, as the engine does: under ASan, nothing is read after
+ * it is freed, nor freed twice.
+ */
+static void test_updates_pile_up(void **state)
+{
+	const char *a = "[node.f]\ntype = fir\ninput = a\nir = stereo.wav\n";
+	const char *b = "[node.f]\ntype = fir\ninput = a\nir = mono.wav\n";
+	const char *b2 = "[node.f]\ntype = fir\ninput = a\nir = stereo.wav\ngain_db = -6\n";
+	const char *c = "[node.f]\ntype = fir\ninput = a\nir = stereo.wav\ngain_db = -3\n";
+	const size_t at = BLOCK * 40, fade = EL_ALIGN_UP(FADE, BLOCK);
+	struct harness h;
+	void *f, *u[3] = {NULL, NULL, NULL};
+
+	(void)state;
+	harness_dir(&h, stereo, 1);
+	node_type_fir.destroy(run_fresh(&h, c, out_b));
+	f = harness_create(&h, &node_type_fir, a);
+	assert_int_equal(harness_call(&h, &node_type_fir, f, b, &u[0]), 0);
+	assert_int_equal(harness_call(&h, &node_type_fir, f, b2, &u[1]), 0);
+	assert_int_equal(harness_call(&h, &node_type_fir, f, c, &u[2]), 0);
+	harness_run(&node_type_fir, f, in, 2, out, 2, 0, at);
+	/* block by block: update k applied at at + k blocks, freed fade_frames later */
+	for (size_t n = at; n < FRAMES; n += BLOCK) {
+		for (size_t k = 0; k < 3; k++) {
+			if (n == at + k * BLOCK + fade)
+				node_type_fir.update_free(u[k]);
+			if (n == at + k * BLOCK)
+				harness_apply(&node_type_fir, f, u[k]);
+		}
+		harness_run(&node_type_fir, f, in, 2, out, 2, n, n + BLOCK);
+	}
+	/* the queued fade starts when the first ends (at + fade) and lasts a fade: over by
+	 * at + 2 fades, at the latest at + 2 blocks + fade (a block's schedule) */
+	assert_memory_equal(got[0] + at + 2 * BLOCK + fade, ref_b[0] + at + 2 * BLOCK + fade,
+			    (FRAMES - at - 2 * BLOCK - fade) * sizeof(float));
+	assert_memory_equal(got[1] + at + 2 * BLOCK + fade, ref_b[1] + at + 2 * BLOCK + fade,
+			    (FRAMES - at - 2 * BLOCK - fade) * sizeof(float));
+	node_type_fir.destroy(f);
+	harness_done(&h);
+}
+
+/*
  * The engine stops calling a node whose input has been silent for longer than its tail. Here a
  * bypassed fir (identity, but room for 4096 taps) hears noise, two silent blocks, is skipped
  * for 18 blocks, and as input resumes it is given a 3000-tap IR. What comes out after the fade
@@ -473,6 +518,7 @@ int main(void)
 		cmocka_unit_test(test_swap),
 		cmocka_unit_test(test_swap_from_identity),
 		cmocka_unit_test(test_update_during_fade),
+		cmocka_unit_test(test_updates_pile_up),
 		cmocka_unit_test(test_resume_after_skip),
 		cmocka_unit_test(test_rewritten_file),
 		cmocka_unit_test(test_bad_config),
