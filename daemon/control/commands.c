@@ -378,6 +378,7 @@ static int read_set(struct cmd_ctx *x, const json_t *args, struct eng_param_set 
 {
 	int r;
 
+	ret->where = NULL;
 	if ((r = ipc_arg_string(args, "node", true, &ret->node, x->err)) < 0 ||
 	    (r = ipc_arg_string(args, "param", true, &ret->param, x->err)) < 0 ||
 	    (r = ipc_arg_number(args, "value", true, &ret->value, x->err)) < 0)
@@ -531,27 +532,11 @@ static int batch_one(struct cmd_ctx *x, const json_t *item, struct conf *c,
 
 static const char *const batch_args[] = {"commands", NULL};
 
-/*
- * The engine names a refused set by its place among the batch's sets ("change K: ..."), which
- * the client never sees: name the command instead ("command N: ..."), as for edits.
- */
-static void batch_name_command(struct ipc_error *e, const size_t *set_at, size_t n_sets)
-{
-	char rest[sizeof(e->message)];
-	size_t k = 0;
-	int off = 0;
-
-	if (sscanf(e->message, "change %zu: %n", &k, &off) != 1 || off == 0 || k < 1 || k > n_sets)
-		return;
-	snprintf(rest, sizeof(rest), "%s", e->message + off);
-	snprintf(e->message, sizeof(e->message), "command %zu: %.480s", set_at[k - 1], rest);
-}
-
 static int cmd_batch(struct cmd_ctx *x)
 {
 	const json_t *list = json_object_get(x->args, "commands");
 	struct eng_param_set sets[MAX_BATCH];
-	size_t set_at[MAX_BATCH]; /* the command (from 1) each set came from */
+	char where[MAX_BATCH][32]; /* "command N", which names a set the engine refuses */
 	size_t n_sets = 0, i;
 	const json_t *item;
 	struct conf *c;
@@ -576,13 +561,13 @@ static int cmd_batch(struct cmd_ctx *x)
 			conf_free(c);
 			return r;
 		}
-		if (n_sets > had) /* this command was a set */
-			set_at[had] = i + 1;
+		if (n_sets > had) { /* this command was a set */
+			snprintf(where[had], sizeof(where[had]), "command %zu", i + 1);
+			sets[had].where = where[had];
+		}
 	}
-	if ((r = apply(x, c, sets, n_sets)) < 0) {
-		batch_name_command(x->err, set_at, n_sets);
+	if ((r = apply(x, c, sets, n_sets)) < 0)
 		return r;
-	}
 	x->result = json_pack("{s:i}", "applied", (int)json_array_size(list));
 	return 0;
 }

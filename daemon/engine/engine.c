@@ -275,7 +275,7 @@ static int attach_sets(struct eng_plan *p, const struct eng_param_set *sets, siz
 			char where[32];
 
 			snprintf(where, sizeof(where), "change %zu", i + 1);
-			el_error_prefix(reterr, where);
+			el_error_prefix(reterr, sets[i].where ? sets[i].where : where);
 			return r;
 		}
 		cmd->value = sets[i].value;

@@ -180,12 +180,13 @@ struct eng_param_set {
 	const char *node;
 	const char *param;
 	double value;
+	const char *where; /* names it in an error ("command 3"); NULL: "change K", by its place */
 };
 
 /*
  * Thread: control. Like eng_engine_configure(), and the n parameter changes sets[] are applied
  * by the RT thread in the very cycle that adopts the new graph: all at once or, on any error
- * (named by index in reterr), none.
+ * (the message starts with the refused change's `where`), none.
  */
 int eng_engine_configure_batch(struct eng_engine *e, const struct conf *c, const char *base_dir,
 			       const struct eng_param_set *sets, size_t n, struct el_error *reterr);
