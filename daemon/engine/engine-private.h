@@ -68,6 +68,9 @@ struct eng_engine {
 	struct eng_plan *current; /* published most recently (owned) */
 	bool running;             /* a backend calls eng_engine_cycle() */
 	bool workers_stalled;     /* stopped with a worker still inside a step: free no plan */
+	/* Plans replaced while stopped whose updates a frozen fade may still read (plan.h,
+	 * applied_stopped): freed once cycles have run fade_frames past a later adoption. Owned. */
+	struct eng_plan *deferred;
 
 	/* Control -> RT. */
 	_Atomic(struct eng_plan *) pending;

@@ -87,11 +87,23 @@ fail:
 	return r;
 }
 
+/* Frees the plans publish() kept for fades frozen while stopped. Thread: control. */
+static void free_deferred(struct eng_engine *e)
+{
+	while (e->deferred) {
+		struct eng_plan *p = e->deferred;
+
+		e->deferred = p->deferred_next;
+		eng_plan_free(p);
+	}
+}
+
 struct eng_engine *eng_engine_free(struct eng_engine *e)
 {
 	if (!e)
 		return NULL;
 	eng_workers_free(e->workers);
+	free_deferred(e);
 	eng_plan_free(e->current);
 	eng_ring_free(e->commands);
 	eng_ring_free(e->events);
@@ -195,13 +207,19 @@ static int publish(struct eng_engine *e, struct eng_plan *p, struct el_error *re
 		for (size_t i = 0; i < p->n_sets && !p->updates_applied; i++)
 			p->sets[i].inst->type->set_param(p->sets[i].inst->state, p->sets[i].param,
 							 p->sets[i].value);
+		p->applied_stopped = !p->updates_applied && plan_has_updates(p);
 		p->updates_applied = true;
 		atomic_store_explicit(&e->adopted, p, memory_order_relaxed);
 	}
 	/* Fades of connections, and fades inside updated nodes, last fade_frames of cycles (a node
 	 * in the middle of a fade is never skipped, node.h). Only then may what they fade away
-	 * from be freed. */
-	r = wait_adopted(e, p, p->has_ramps || plan_has_updates(p) ? e->fade_frames : 0);
+	 * from be freed. A fade started while stopped runs only once cycles run again, which is
+	 * before p is adopted: fade_frames past that adoption, it is over too. */
+	r = wait_adopted(e, p,
+			 p->has_ramps || plan_has_updates(p) || e->deferred ||
+					 (old && old->applied_stopped)
+				 ? e->fade_frames
+				 : 0);
 	if (r == 0)
 		r = wait_partners(e, p);
 	if (r < 0)
@@ -213,7 +231,15 @@ static int publish(struct eng_engine *e, struct eng_plan *p, struct el_error *re
 	if (!e->running && e->workers_stalled)
 		return 0;
 	eng_plan_drop_partners(p);
+	if (!e->running && old && old->applied_stopped) {
+		/* its updates hold what a frozen fade reads: keep it until cycles ran that fade */
+		old->deferred_next = e->deferred;
+		e->deferred = old;
+		return 0;
+	}
 	eng_plan_free(old);
+	if (e->running)
+		free_deferred(e); /* wait_adopted() let every frozen fade run to its end */
 	return 0;
 }
 

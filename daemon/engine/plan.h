@@ -114,6 +114,13 @@ struct eng_plan {
 
 	/* RT */
 	bool updates_applied;
+	/*
+	 * Control thread: its updates were applied while no RT thread ran (eng_engine_publish()).
+	 * A node's fade they started is frozen until cycles run again, and reads what the updates
+	 * hold until fade_frames of cycles later; so the plan outlives that (engine.c, publish()).
+	 */
+	bool applied_stopped;
+	struct eng_plan *deferred_next; /* control thread: the engine's list of such plans */
 	uint64_t frames_run; /* frames since the RT thread adopted the plan */
 	uint8_t *silent;     /* per pool buffer: its content this cycle is silence */
 

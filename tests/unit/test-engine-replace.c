@@ -241,6 +241,68 @@ static void test_mix_one_worker(void **state)
 	run(mix_seq, EL_N_ELEMENTS(mix_seq), 1);
 }
 
+/* The tone through a fir of the IR in name (max_taps 16384: an IR change updates in place). */
+static struct conf *fir_graph(const char *name, const char *gain_db)
+{
+	char graph[512];
+
+	snprintf(graph, sizeof(graph),
+		 "[node.t]\ntype = tone\nfreq = 375\nlevel_db = -6.0206\n"
+		 "[node.f]\ntype = fir\ninput = t\nir = %s\nmax_taps = 16384\ngain_db = %s\n"
+		 "[node.out]\ntype = output\ninput = f\n",
+		 name, gain_db);
+	return test_engine_conf("stopped.conf", TEST_ENGINE_PACED, 0, graph);
+}
+
+/* The peak of what the paced thread recorded from frame from to frame to. */
+static double peak(const struct test_engine_rt *rt, size_t from, size_t to)
+{
+	double p = 0;
+
+	for (size_t i = from; i < to && i < rt->frames; i++)
+		p = fmax(p, fabs(rt->rec[0][i]));
+	return p;
+}
+
+/*
+ * The server goes away (a JACK restart: the engine is kept, stopped); two reloads change the
+ * fir while stopped; the server comes back. The first reload's update started the node's fade
+ * from the old IR, frozen until cycles run again: the plan holding that update must outlive
+ * the fade, not be freed by the second reload (a use-after-free under ASan before). Then the
+ * last IR plays, and a reload while running frees what was kept.
+ */
+static void test_fir_updates_while_stopped(void **state)
+{
+	struct conf *a = fir_graph("pad4096.wav", "0"), *b = fir_graph("half16384.wav", "0");
+	struct conf *b6 = fir_graph("half16384.wav", "-6.0206");
+	struct test_engine_rt rt;
+	struct el_error err = {0};
+	const struct timespec settle = {0, 100 * 1000000}; /* 100 ms: 20 fades of 5 ms */
+	size_t resumed;
+
+	(void)state;
+	test_engine_rt_start(&rt, a, dir, RATE * 10);
+	nanosleep(&settle, NULL);
+	test_engine_rt_stop(&rt); /* the server goes away */
+	assert_true(fabs(peak(&rt, rt.frames / 2, rt.frames) - AMPLITUDE) < TOL);
+	assert_int_equal(eng_engine_configure(rt.engine, b, dir, &err), 0);
+	assert_int_equal(eng_engine_configure(rt.engine, b6, dir, &err), 0);
+	resumed = rt.frames;
+	atomic_store_explicit(&rt.stop, false, memory_order_relaxed);
+	eng_engine_set_running(rt.engine, true); /* the server comes back */
+	test_engine_rt_thread(rt.engine, &rt.thread, rt_test_engine_main, &rt);
+	nanosleep(&settle, NULL);
+	assert_int_equal(eng_engine_configure(rt.engine, a, dir, &err), 0);
+	test_engine_rt_stop(&rt);
+	/* between the frozen fades' end and the last reload: the tone through 0.5, at -6 dB */
+	assert_true(fabs(peak(&rt, resumed + RATE / 20, resumed + RATE / 12) - AMPLITUDE / 4) <
+		    TOL);
+	test_engine_rt_done(&rt);
+	conf_free(a);
+	conf_free(b);
+	conf_free(b6);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -272,6 +334,7 @@ int main(void)
 		cmocka_unit_test(test_fir_one_worker),
 		cmocka_unit_test(test_mix_no_workers),
 		cmocka_unit_test(test_mix_one_worker),
+		cmocka_unit_test(test_fir_updates_while_stopped),
 	};
 
 	test_engine_rtsan_init();
