@@ -650,14 +650,42 @@ static int make_parent(const char *path, struct el_error *reterr)
 	return 0;
 }
 
-static int bind_socket(struct ctl_server *srv, struct el_error *reterr)
+/*
+ * Binds, sets the mode and group, and listens on name (path itself, or a temporary name beside
+ * it). 0, or -errno with errno's message about path.
+ */
+static int listen_at(struct ctl_server *srv, const char *name, struct el_error *reterr)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	const char *path = srv->s.socket_path;
 	mode_t old;
 	int r;
 
-	if (strlen(path) >= sizeof(sa.sun_path))
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", name);
+	/* The mode applies from the first instant the file exists, not after a chmod. */
+	old = umask(0777 & ~srv->s.mode);
+	r = bind(srv->fd, (struct sockaddr *)&sa, sizeof(sa));
+	umask(old);
+	if (r < 0 || chmod(name, srv->s.mode) < 0 ||
+	    (srv->s.group != (gid_t)-1 && chown(name, (uid_t)-1, srv->s.group) < 0) ||
+	    listen(srv->fd, SOMAXCONN) < 0)
+		return el_error_set(reterr, -errno, "'%s': %s", srv->s.socket_path,
+				    strerror(errno));
+	return 0;
+}
+
+/*
+ * The socket appears at its path only once it listens, so a client that sees the file can
+ * connect (between bind() and listen() a connect is refused): it is bound under a temporary
+ * name beside the path and hard-linked into place, which refuses an existing path as bind()
+ * would. A path too long for the temporary name is bound directly.
+ */
+static int bind_socket(struct ctl_server *srv, struct el_error *reterr)
+{
+	char tmp[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	const char *path = srv->s.socket_path;
+	int r;
+
+	if (strlen(path) >= sizeof(tmp))
 		return el_error_set(reterr, -ENAMETOOLONG, "'%s': socket path too long", path);
 	if ((r = make_parent(path, reterr)) < 0)
 		return r;
@@ -666,17 +694,22 @@ static int bind_socket(struct ctl_server *srv, struct el_error *reterr)
 	srv->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (srv->fd < 0)
 		return el_error_set(reterr, -errno, "socket: %s", strerror(errno));
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
-	/* The mode applies from the first instant the file exists, not after a chmod. */
-	old = umask(0777 & ~srv->s.mode);
-	r = bind(srv->fd, (struct sockaddr *)&sa, sizeof(sa));
-	umask(old);
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.%d", path, (int)getpid()) >= sizeof(tmp)) {
+		r = listen_at(srv, path, reterr);
+		srv->bound = r == 0 || access(path, F_OK) == 0; /* ours to remove once bound */
+		return r;
+	}
+	(void)unlink(tmp); /* our own name: left by a process of our pid that died, if anything */
+	r = listen_at(srv, tmp, reterr);
+	if (r == 0 && link(tmp, path) < 0)
+		r = errno == EEXIST ? el_error_set(reterr, -EADDRINUSE,
+						   "another echoeld is running on '%s' (stop it, "
+						   "or use --socket)",
+						   path)
+				    : el_error_set(reterr, -errno, "'%s': %s", path, strerror(errno));
+	(void)unlink(tmp);
 	srv->bound = r == 0;
-	if (r < 0 || chmod(path, srv->s.mode) < 0 ||
-	    (srv->s.group != (gid_t)-1 && chown(path, (uid_t)-1, srv->s.group) < 0) ||
-	    listen(srv->fd, SOMAXCONN) < 0)
-		return el_error_set(reterr, -errno, "'%s': %s", path, strerror(errno));
-	return 0;
+	return r;
 }
 
 int ctl_server_new(sd_event *event, int listen_fd, uint64_t epoch_usec,
