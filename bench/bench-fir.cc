@@ -30,6 +30,7 @@
 extern "C" {
 #include "dsp/cpu.h"
 #include "dsp/fft.h"
+#include "dsp/fir-layout.h"
 #include "dsp/fir.h"
 #include "dsp/mem.h"
 }
@@ -48,9 +49,10 @@ struct options {
 
 struct result {
 	std::string name;
-	double rtf = 0;                   // median over runs
-	double p50 = 0, p99 = 0, max = 0; // microseconds per block, over all runs
-	double check_db = 0;              // output difference against echoeld's, dB
+	double rtf = 0;                                // median over runs
+	double p50 = 0, p99 = 0, p999 = 0, max = 0;    // microseconds per block, over all runs
+	double flatness = 1;                           // worst phase median / mean of the medians
+	double check_db = 0;                           // output difference against the first row
 };
 
 double now(clockid_t clk)
@@ -69,9 +71,30 @@ double percentile(std::vector<double> v, double q)
 // The engine under test: process one block in place of `io`.
 using block_fn = std::function<void(float *io)>;
 
-// Runs `fn` over `runs` stretches of input; fills rtf and per-block percentiles; keeps the first
-// run's output in `out` for the cross-check.
-result measure(const std::string &name, const options &o, unsigned block,
+// Flatness of a schedule that repeats every `period` calls: the median time of each phase
+// (call number mod period, counted from the first measured call), the largest over their mean.
+// The clock's percentiles cannot judge a schedule on a shared VM (the hypervisor's noise alone
+// puts p99.9 at several times the mean); per-phase medians can.
+double phase_flatness(const std::vector<double> &times, size_t period)
+{
+	std::vector<double> medians;
+	double sum = 0, worst = 0;
+
+	for (size_t ph = 0; ph < period; ph++) {
+		std::vector<double> v;
+		for (size_t i = ph; i < times.size(); i += period)
+			v.push_back(times[i]);
+		medians.push_back(percentile(v, 0.5));
+		sum += medians.back();
+		worst = std::max(worst, medians.back());
+	}
+	return worst / (sum / (double)period);
+}
+
+// Runs `fn` over `runs` stretches of input; fills rtf, per-block percentiles and the per-phase
+// flatness for a schedule of `period` calls; keeps the first run's output in `out` for the
+// cross-check.
+result measure(const std::string &name, const options &o, unsigned block, size_t period,
 	       const std::vector<float> &input, const block_fn &fn, std::vector<float> &out)
 {
 	size_t nblocks = input.size() / block;
@@ -81,8 +104,9 @@ result measure(const std::string &name, const options &o, unsigned block,
 
 	r.name = name;
 	times.reserve(nblocks * (size_t)o.runs);
-	// Warm-up: first-touch page faults, caches, zita's thread start-up.
-	for (size_t b = 0; b < std::min<size_t>(nblocks, 2000); b++) {
+	// Warm-up: first-touch page faults, caches, zita's thread start-up; a whole number of
+	// periods, so the measured calls start at phase 0.
+	for (size_t b = 0; b < std::min<size_t>(nblocks, 2048) / period * period; b++) {
 		std::copy_n(&input[b * block], block, buf.data());
 		fn(buf.data());
 	}
@@ -102,7 +126,13 @@ result measure(const std::string &name, const options &o, unsigned block,
 	r.rtf = percentile(rtfs, 0.5);
 	r.p50 = percentile(times, 0.5);
 	r.p99 = percentile(times, 0.99);
+	r.p999 = percentile(times, 0.999);
 	r.max = *std::max_element(times.begin(), times.end());
+	// runs are whole periods only when nblocks is; then phases carry on across runs
+	if (nblocks % period == 0)
+		r.flatness = phase_flatness(times, period);
+	else
+		r.flatness = 0; // not measured (never for the lengths main() picks)
 	return r;
 }
 
@@ -142,28 +172,39 @@ void zita_free(Convproc *c)
 
 void print_row(unsigned block, const result &r, double ours)
 {
-	std::printf("%5u  %-28s %9.1f %7.2fx %8.2f %8.2f %8.2f %9.1f\n", block, r.name.c_str(),
-		    r.rtf, ours / r.rtf, r.p50, r.p99, r.max, r.check_db);
+	std::printf("%5u  %-36s %9.1f %7.2fx %8.2f %8.2f %8.2f %8.2f %6.2f %9.1f\n", block,
+		    r.name.c_str(), r.rtf, ours / r.rtf, r.p50, r.p99, r.p999, r.max, r.flatness,
+		    r.check_db);
 }
 
-// Our convolver with the kernel the flags pick; appends its row, keeps its output in `out`.
-int bench_ours(const options &o, unsigned block, uint32_t flags, const std::vector<float> &ir,
-	       const std::vector<float> &input, struct dsp_fft_cache *fft, std::vector<float> &out,
-	       std::vector<result> &rows)
+// Our convolver with the kernel the flags pick and the given layout (nullptr: uniform);
+// appends its row, keeps its output in `out`.
+int bench_ours(const options &o, unsigned block, uint32_t flags, const struct dsp_fir_layout *l,
+	       const std::vector<float> &ir, const std::vector<float> &input,
+	       struct dsp_fft_cache *fft, std::vector<float> &out, std::vector<result> &rows)
 {
-	struct dsp_fir_config cfg = {block, ir.size(), flags, fft};
+	struct dsp_fir_layout uniform;
 	struct dsp_fir_ir *fir_ir = nullptr;
 	struct dsp_fir *fir = nullptr;
-	std::string name = std::string("echoeld uniform (") + dsp_cpu_get_variant_name(flags) + ")";
+	char desc[160];
+	std::string name;
 
-	if (dsp_fir_ir_new(fft, block, ir.data(), ir.size(), &fir_ir) < 0 ||
+	if (!l) {
+		dsp_fir_layout_uniform(block, ir.size(), &uniform);
+		l = &uniform;
+	}
+	struct dsp_fir_config cfg = {block, dsp_fir_layout_get_taps(l), flags, fft, l, nullptr};
+	dsp_fir_layout_format(l, desc, sizeof(desc));
+	name = l->count == 1 ? std::string("echoeld uniform (") + dsp_cpu_get_variant_name(flags) + ")"
+			     : std::string("echoeld ") + desc;
+	if (dsp_fir_ir_new_layout(fft, l, ir.data(), ir.size(), nullptr, &fir_ir) < 0 ||
 	    dsp_fir_new(&cfg, &fir) < 0 || dsp_fir_set_ir(fir, fir_ir, 0) < 0) {
-		std::fprintf(stderr, "bench-fir: cannot build echoeld's convolver\n");
+		std::fprintf(stderr, "bench-fir: cannot build echoeld's convolver (%s)\n", desc);
 		return 1;
 	}
 	rows.push_back(measure(
-		name, o, block, input, [&](float *io) { dsp_fir_process(fir, io, io, block); },
-		out));
+		name, o, block, dsp_fir_layout_get_period(l), input,
+		[&](float *io) { dsp_fir_process(fir, io, io, block); }, out));
 	dsp_fir_free(fir);
 	dsp_fir_ir_free(fir_ir);
 	return 0;
@@ -175,17 +216,31 @@ int bench_block(const options &o, unsigned block, const std::vector<float> &ir,
 	std::vector<float> ours_out(input.size()), other_out(input.size());
 	uint32_t cpu = dsp_cpu_get_flags();
 	std::vector<result> rows;
+	size_t best = 0; // our fastest row whose schedule is flat, for the summary
 
 	// Best kernel first: its output is the one every other row is checked against.
-	if (bench_ours(o, block, cpu, ir, input, fft, ours_out, rows))
+	if (bench_ours(o, block, cpu, nullptr, ir, input, fft, ours_out, rows))
 		return 1;
 	for (uint32_t flags : {(uint32_t)DSP_CPU_AVX2_FMA, 0u}) {
-		if (flags == cpu || (flags & ~cpu))
+		if (flags == cpu || (flags & ~cpu) || o.quick)
 			continue;
-		if (bench_ours(o, block, flags, ir, input, fft, other_out, rows))
+		if (bench_ours(o, block, flags, nullptr, ir, input, fft, other_out, rows))
 			return 1;
 		rows.back().check_db = diff_db(ours_out, other_out, 0);
 	}
+	// Non-uniform layouts: growing by 2 up to several largest partitions.
+	for (unsigned top = 4 * block; top <= std::max(16384u, 4 * block); top *= 2) {
+		struct dsp_fir_layout l;
+		if (dsp_fir_layout_growing(block, ir.size(), 2, top, nullptr, &l) < 0 || l.count == 1 ||
+		    l.seg[l.count - 1].size != top)
+			continue;
+		if (bench_ours(o, block, cpu, &l, ir, input, fft, other_out, rows))
+			return 1;
+		rows.back().check_db = diff_db(ours_out, other_out, 0);
+		if (rows.back().flatness <= 1.5 && rows.back().rtf > rows[best].rtf)
+			best = rows.size() - 1;
+	}
+	size_t zita_nu = rows.size() + 1;
 
 	struct layout {
 		const char *name;
@@ -200,7 +255,7 @@ int bench_block(const options &o, unsigned block, const std::vector<float> &ir,
 		// Same input and the same warm-up as ours, so the outputs must agree sample for
 		// sample.
 		result r = measure(
-			l.name, o, block, input,
+			l.name, o, block, l.maxpart / block, input,
 			[&](float *io) {
 				std::copy_n(io, block, z->inpdata(0));
 				z->process(true);
@@ -212,7 +267,15 @@ int bench_block(const options &o, unsigned block, const std::vector<float> &ir,
 		zita_free(z);
 	}
 	for (const auto &r : rows)
-		print_row(block, r, rows[0].rtf);
+		print_row(block, r, rows[best].rtf);
+	if (zita_nu < rows.size())
+		std::printf("summary: block %u: echoeld RTF %.1f, zita-nonuniform RTF %.1f, ratio %.2f, "
+			    "echoeld worst-phase/mean %.2f, zita p99 %.1f us, echoeld p99 %.1f us "
+			    "(%s)\n",
+			    block, rows[best].rtf, rows[zita_nu].rtf, rows[best].rtf / rows[zita_nu].rtf,
+			    rows[best].flatness, rows[zita_nu].p99, rows[best].p99,
+			    rows[best].name.c_str());
+	std::fflush(stdout);
 	return 0;
 }
 
@@ -286,13 +349,15 @@ int main(int argc, char **argv)
 	std::printf("# bench-fir: %zu taps, %.0f Hz, %.1f audio s x %d runs, echoeld kernel %s\n",
 		    o.taps, RATE, o.seconds, o.runs, dsp_cpu_get_variant_name(dsp_cpu_get_flags()));
 	std::printf(
-		"# RTF = audio seconds per CPU second (whole process); ratio = first row / row;\n"
+		"# RTF = audio seconds per CPU second (whole process); ratio = our best flat row / row;\n"
 		"# diff dB = output difference against the first row (a fast wrong answer shows "
 		"here)\n");
-	std::printf("%5s  %-28s %9s %8s %8s %8s %8s %9s\n", "block", "engine", "RTF", "ratio",
-		    "p50 us", "p99 us", "max us", "diff dB");
+	std::printf("# flat = worst per-phase median / mean of the phase medians (1.00: flat)\n");
+	std::printf("%5s  %-36s %9s %8s %8s %8s %8s %8s %6s %9s\n", "block", "engine", "RTF",
+		    "ratio", "p50 us", "p99 us", "p99.9 us", "max us", "flat", "diff dB");
 	for (unsigned block : o.blocks) {
-		input.assign((size_t)(o.seconds * RATE) / block * block, 0.0f);
+		// whole periods of every schedule measured (the longest: 16384 / block calls)
+		input.assign(std::max<size_t>(1, (size_t)(o.seconds * RATE) / 16384) * 16384, 0.0f);
 		for (auto &x : input)
 			x = (float)(0.5 * rnd());
 		if (bench_block(o, block, ir, input, fft))

@@ -8,15 +8,19 @@
 #include <stddef.h>
 
 struct dsp_fir;
+struct dsp_fir_schedule;
+
+/* Thread: any. The schedule the convolver follows (fir-schedule.h); borrowed. */
+const struct dsp_fir_schedule *dsp_fir_get_schedule(const struct dsp_fir *fir);
 
 /*
- * Thread: any, while nothing processes. The frequency-domain delay line: *ret_floats floats
- * (capacity partitions of 2 * block), borrowed, valid while fir lives.
+ * Thread: any, while nothing processes. The head's frequency-domain delay line: *ret_floats
+ * floats (its capacity of partitions of 2 * block), borrowed, valid while fir lives.
  */
 const float *dsp_fir_get_fdl(const struct dsp_fir *fir, size_t *ret_floats);
 
 /*
- * Thread: any, while nothing processes. Partitions written since the last reset (or since
- * dsp_fir_new), at most the capacity: how far every multiply-accumulate reads.
+ * Thread: any, while nothing processes. Head partitions written since the last reset (or since
+ * dsp_fir_new), at most its capacity: how far its multiply-accumulate reads.
  */
 size_t dsp_fir_get_filled(const struct dsp_fir *fir);

@@ -1,14 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * dsp/fir.h: uniformly partitioned FIR convolution (overlap-save, frequency-domain delay line).
+ * dsp/fir.h: partitioned FIR convolution (overlap-save, frequency-domain delay lines), uniform
+ * or non-uniform (dsp/fir-layout.h).
  *
  * The first partition is the block, so the convolver adds no latency beyond the block: the
- * output of a call already contains the input of that call. An impulse response is prepared
- * once into a struct dsp_fir_ir (its partition spectra) on the control thread; it is immutable
- * afterwards and may be shared by any number of convolvers of the same block size (the two
- * channels of a stereo pair, say). A convolver switches to another IR without a click: both
- * filters run on the same input history and their outputs are crossfaded, so after the fade the
- * output is exactly what the new filter alone would give.
+ * output of a call already contains the input of that call. Later, longer partitions are
+ * computed a slice per call (dsp/fir-schedule.h), so every call costs about the same. An
+ * impulse response is prepared once into a struct dsp_fir_ir (its partition spectra) on the
+ * control thread; it is immutable afterwards and may be shared by any number of convolvers of
+ * the same layout (the two channels of a stereo pair, say). A convolver switches to another IR
+ * without a click: both filters run on the same input history and their outputs are crossfaded, so
+ * after the fade the output is exactly what the new filter alone would give.
  *
  * Pure DSP: no logging, no threads, no allocation after _new.
  */
@@ -18,7 +20,9 @@
 #include <stdint.h>
 
 struct dsp_fft_cache;
+struct dsp_fir_costs;
 struct dsp_fir_ir;
+struct dsp_fir_layout;
 struct dsp_fir;
 
 /* Block sizes (frames per call) are powers of two in this range. */
@@ -29,9 +33,9 @@ struct dsp_fir;
 
 /*
  * Thread: control. Prepares an IR of ntaps taps (1 <= ntaps <= DSP_FIR_MAX_TAPS) for
- * convolvers of the given block. taps is borrowed for the call only. fft is borrowed and must
- * outlive the IR's use in a convolver. 0 with *ret set; -EINVAL (NULL, block or ntaps out of
- * range); -ENOMEM. *ret untouched on failure.
+ * convolvers of the given block with a uniform layout. taps is borrowed for the call only. fft is
+ * borrowed and must outlive the IR's use in a convolver. 0 with *ret set; -EINVAL (NULL, block or
+ * ntaps out of range); -ENOMEM. *ret untouched on failure.
  */
 int dsp_fir_ir_new(struct dsp_fft_cache *fft, unsigned block, const float *taps, size_t ntaps,
 		   struct dsp_fir_ir **ret);
@@ -48,25 +52,43 @@ struct el_pacer;
 int dsp_fir_ir_new_paced(struct dsp_fft_cache *fft, unsigned block, const float *taps, size_t ntaps,
 			 const struct el_pacer *pacer, struct dsp_fir_ir **ret);
 
+/*
+ * Thread: control. An IR for convolvers of the given layout (borrowed for the call), cut down to
+ * the taps it has (dsp_fir_layout_fit); pacer as dsp_fir_ir_new_paced() (NULL: none). 0 with
+ * *ret set; -EINVAL (NULL, an invalid layout, ntaps out of range); -E2BIG (more taps than the
+ * layout holds); -ENOMEM.
+ */
+int dsp_fir_ir_new_layout(struct dsp_fft_cache *fft, const struct dsp_fir_layout *layout,
+			  const float *taps, size_t ntaps, const struct el_pacer *pacer,
+			  struct dsp_fir_ir **ret);
+
 /* Thread: control. Accepts NULL; returns NULL. Must not be in use by any convolver. */
 struct dsp_fir_ir *dsp_fir_ir_free(struct dsp_fir_ir *ir);
 
 /* Thread: any. Taps, partitions and block size of a prepared IR. */
 size_t dsp_fir_ir_get_taps(const struct dsp_fir_ir *ir);
-size_t dsp_fir_ir_get_partitions(const struct dsp_fir_ir *ir);
+size_t dsp_fir_ir_get_partitions(const struct dsp_fir_ir *ir); /* over all segments */
 unsigned dsp_fir_ir_get_block(const struct dsp_fir_ir *ir);
+/* Thread: any. Borrowed, valid while ir lives. */
+const struct dsp_fir_layout *dsp_fir_ir_get_layout(const struct dsp_fir_ir *ir);
 
 struct dsp_fir_config {
-	unsigned block;     /* frames per partition and per call, a power of two */
+	unsigned block;     /* frames per call and per head partition, a power of two */
 	size_t max_taps;    /* longest IR this convolver will ever take (sizes its history) */
 	uint32_t cpu_flags; /* enum dsp_cpu_flag: which multiply-accumulate kernel to use */
 	struct dsp_fft_cache *fft; /* borrowed: must outlive the convolver */
+	/* borrowed for the call; NULL: uniform. Holds at least max_taps; IRs must be prepared
+	 * for it (dsp_fir_ir_new_layout). */
+	const struct dsp_fir_layout *layout;
+	/* borrowed for the call; NULL: the flop model. What the schedule balances. */
+	const struct dsp_fir_costs *costs;
 };
 
 /*
  * Thread: control. A convolver with no IR (it outputs silence until dsp_fir_set_ir()).
- * 0 with *ret set; -EINVAL (NULL, block not a power of two in range, max_taps 0 or too large);
- * -ENOMEM. *ret untouched on failure; nothing is left allocated.
+ * 0 with *ret set; -EINVAL (NULL, block not a power of two in range, max_taps 0 or too large,
+ * a layout that is invalid, of another block or shorter than max_taps); -ENOMEM. *ret untouched on
+ * failure; nothing is left allocated.
  */
 int dsp_fir_new(const struct dsp_fir_config *config, struct dsp_fir **ret);
 
@@ -75,12 +97,15 @@ struct dsp_fir *dsp_fir_free(struct dsp_fir *fir);
 
 /*
  * Thread: RT. Switch to ir (borrowed), crossfading from the current IR over fade_frames frames
- * (0 switches at once, right for the first IR; rounded up to whole blocks otherwise).
+ * (0 switches at once, right for the first IR; rounded up to whole blocks otherwise). With
+ * a non-uniform layout the fade starts once the longer partitions have a whole block of the
+ * new IR to give (up to three blocks of the longest partition; fir.c); a switch at once
+ * leaves their part of the output silent until then.
  * ir == NULL fades to silence. The convolver reads ir until a later switch away from it has
  * ended (dsp_fir_is_fading() false again; at once for a fade of 0), or until it is freed: the
  * caller owns every IR and keeps it that long. The convolver keeps no list of them.
- * 0; -EINVAL when ir was prepared for another block size; -E2BIG when ir is longer than
- * max_taps; -EBUSY while a previous fade is still running.
+ * 0; -EINVAL when ir was prepared for another block size or layout; -E2BIG when ir is longer
+ * than the layout; -EBUSY while a previous fade is still running.
  */
 int dsp_fir_set_ir(struct dsp_fir *fir, const struct dsp_fir_ir *ir, unsigned fade_frames);
 
@@ -132,3 +157,6 @@ void dsp_fir_reset(struct dsp_fir *fir);
 
 /* Thread: any. The block size the convolver was made for. */
 unsigned dsp_fir_get_block(const struct dsp_fir *fir);
+
+/* Thread: any. The layout it runs; borrowed, valid while fir lives. */
+const struct dsp_fir_layout *dsp_fir_get_layout(const struct dsp_fir *fir);
