@@ -25,6 +25,7 @@
 #include "daemon/daemon.h"
 #include "daemon/engine/engine.h"
 #include "daemon/engine/node.h"
+#include "daemon/fir-layouts.h"
 #include "daemon/log.h"
 #include "daemon/power/policy.h"
 #include "daemon/setup.h"
@@ -56,6 +57,7 @@ struct daemon {
 	struct ctl_host host;          /* the commands' way back to this daemon */
 	struct pwr_policy *power;      /* the power and heat policy (running or not) */
 	bool wisdom_pending; /* FFTW wisdom to save once background work may run */
+	struct fir_layouts *layouts;   /* convolver layouts measured here (fir-layouts.h) */
 	struct eng_event clips[8]; /* clipping outputs seen this tick, the latest of each */
 	size_t n_clips;
 	uint64_t clip_logged_at; /* µs of the last clip log lines */
@@ -405,6 +407,7 @@ static void restart_engine(struct daemon *d)
 		r = open_backend(d, ops, &err);
 	}
 	d->engine = eng_engine_free(d->engine);
+	d->layouts = fir_layouts_free(d->layouts);
 	if (r < 0 || start_engine(d, &err) < 0) {
 		log_error("cannot restart after the server changed from %u Hz, block %u: %s", rate,
 			  block, err.message);
@@ -485,7 +488,8 @@ static int start_engine(struct daemon *d, struct el_error *err)
 {
 	/* IR preparation is the policy's high-priority background work (docs/policy.md) */
 	struct el_pacer pacer = {.pace = pace_preparation, .ctx = d};
-	int r = setup_engine(&d->cfg, &pacer, &d->engine, err);
+	struct eng_fir_planner planner = fir_layouts_get_planner(d->layouts);
+	int r = setup_engine(&d->cfg, &pacer, &planner, &d->engine, err);
 
 	if (r < 0)
 		return r;
@@ -553,6 +557,8 @@ static int daemon_start(struct daemon *d, const struct daemon_options *o, struct
 		return r;
 	}
 	wisdom_load(); /* before the engine plans its transforms */
+	if ((r = fir_layouts_new(NULL, &d->layouts)) < 0)
+		return el_error_set(err, r, "out of memory");
 	if ((r = start_engine(d, err)) < 0)
 		return r;
 	setup_config_warn(&d->cfg, d->engine, warn_to_log, NULL);
@@ -638,7 +644,7 @@ int daemon_check_config(const char *path)
 	int r = setup_config_load(path, &c, &err);
 
 	if (r == 0)
-		r = setup_engine(&c, NULL, &e, &err);
+		r = setup_engine(&c, NULL, NULL, &e, &err); /* uniform: checking needs no search */
 	if (r == 0) {
 		struct ctl_settings ctl = {0};
 

@@ -15,6 +15,8 @@
 #include "common/el-pace.h"
 #include "daemon/daemon.h"
 #include "daemon/engine/engine.h"
+#include "daemon/engine/node.h"
+#include "daemon/fir-layouts.h"
 #include "daemon/log.h"
 #include "daemon/power/render-pacer.h"
 #include "daemon/setup.h"
@@ -72,6 +74,8 @@ int daemon_render(const char *config_path, const char *in, const char *out,
 	struct offline_file_info info;
 	struct eng_engine *e = NULL;
 	struct render_pacer *pacer = NULL;
+	struct fir_layouts *layouts = NULL;
+	struct eng_fir_planner planner;
 	struct el_error err = {0};
 	int out_format = 0, r;
 
@@ -99,7 +103,10 @@ int daemon_render(const char *config_path, const char *in, const char *out,
 		c.settings.rate = info.rate;
 		c.settings.workers = 0; /* the render thread runs everything itself */
 		dsp_cpu_flush_denormals();
-		r = setup_engine(&c, &prep, &e, &err);
+		r = fir_layouts_new(NULL, &layouts);
+		planner = layouts ? fir_layouts_get_planner(layouts) : (struct eng_fir_planner){0};
+		if (r == 0)
+			r = setup_engine(&c, &prep, &planner, &e, &err);
 	}
 	if (r == 0)
 		r = offline_render(e, in, out, out_format, isatty(STDERR_FILENO),
@@ -108,6 +115,7 @@ int daemon_render(const char *config_path, const char *in, const char *out,
 	r = exit_status(r, &err);
 	render_pacer_free(pacer);
 	eng_engine_free(e);
+	fir_layouts_free(layouts);
 	setup_config_done(&c);
 	return r;
 }

@@ -90,7 +90,8 @@ void setup_config_warn(const struct setup_config *c, const struct eng_engine *e,
 }
 
 int setup_engine(const struct setup_config *c, const struct el_pacer *pacer,
-		 struct eng_engine **ret, struct el_error *reterr)
+		 const struct eng_fir_planner *planner, struct eng_engine **ret,
+		 struct el_error *reterr)
 {
 	struct eng_engine *e = NULL;
 	int r = eng_engine_new(&c->settings, node_types, &e, reterr);
@@ -98,6 +99,7 @@ int setup_engine(const struct setup_config *c, const struct el_pacer *pacer,
 	if (r < 0)
 		return r;
 	eng_engine_set_prep_pacer(e, pacer);
+	eng_engine_set_fir_planner(e, planner);
 	r = eng_engine_configure(e, c->conf, c->base_dir, reterr);
 	if (r < 0) {
 		eng_engine_free(e);

@@ -21,8 +21,7 @@ static int is_dir(const char *path)
 	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-/* The wisdom file's path in buf, or -ENOENT when no state directory exists. */
-static int wisdom_path(char *buf, size_t size)
+int wisdom_state_path(const char *name, char *buf, size_t size)
 {
 	const char *state = getenv("STATE_DIRECTORY"), *xdg = getenv("XDG_STATE_HOME");
 	const char *home = getenv("HOME");
@@ -42,7 +41,7 @@ static int wisdom_path(char *buf, size_t size)
 		return -ENOENT;
 	if (n < 0 || (size_t)n >= sizeof(dir) || !is_dir(dir))
 		return -ENOENT;
-	n = snprintf(buf, size, "%s/" WISDOM_NAME, dir);
+	n = snprintf(buf, size, "%s/%s", dir, name);
 	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
 }
 
@@ -51,7 +50,7 @@ void wisdom_load(void)
 	char path[PATH_MAX];
 	int r;
 
-	if (wisdom_path(path, sizeof(path)) < 0)
+	if (wisdom_state_path(WISDOM_NAME, path, sizeof(path)) < 0)
 		return;
 	r = dsp_fft_wisdom_load(path);
 	if (r == -ENOENT)
@@ -67,7 +66,7 @@ void wisdom_save(void)
 	char path[PATH_MAX];
 	int r;
 
-	if (wisdom_path(path, sizeof(path)) < 0)
+	if (wisdom_state_path(WISDOM_NAME, path, sizeof(path)) < 0)
 		return;
 	r = dsp_fft_wisdom_save(path);
 	if (r < 0)

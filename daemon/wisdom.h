@@ -10,6 +10,14 @@
  */
 #pragma once
 
+#include <stddef.h>
+
+/*
+ * The path of the file called name in the state directory (where the wisdom lives) into buf;
+ * -ENOENT when no state directory exists, -ENAMETOOLONG.
+ */
+int wisdom_state_path(const char *name, char *buf, size_t size);
+
 /* Merges the saved wisdom into the process's; a missing file is normal. Call before planning. */
 void wisdom_load(void);
 

@@ -189,6 +189,11 @@ out:
 	return r;
 }
 
+const char *dsp_fft_get_version(void)
+{
+	return fftwf_version;
+}
+
 void dsp_fft_wisdom_forget(void)
 {
 	fftwf_forget_wisdom();

@@ -60,6 +60,9 @@ int dsp_fft_wisdom_load(const char *path);
  */
 int dsp_fft_wisdom_save(const char *path);
 
+/* Thread: any. FFTW's version string ("fftw-3.3.10-sse2-avx"): what wisdom is valid for. */
+const char *dsp_fft_get_version(void);
+
 /*
  * Thread: control. Forget all wisdom of the process (tests use it to prove a load works).
  */

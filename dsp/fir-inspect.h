@@ -14,6 +14,14 @@ struct dsp_fir_schedule;
 const struct dsp_fir_schedule *dsp_fir_get_schedule(const struct dsp_fir *fir);
 
 /*
+ * Thread: control. Makes the convolver run from its next call as if it had been running on
+ * silence long enough for every partition to hold input: so a measurement (fir-search.c) times
+ * the steady state at once instead of after taps / block calls of warm-up. The next call is at
+ * phase 0 of the schedule.
+ */
+void dsp_fir_prime(struct dsp_fir *fir);
+
+/*
  * Thread: any, while nothing processes. The head's frequency-domain delay line: *ret_floats
  * floats (its capacity of partitions of 2 * block), borrowed, valid while fir lives.
  */

@@ -153,6 +153,52 @@ int dsp_fir_layout_contains(const struct dsp_fir_layout *outer, const struct dsp
 	       inner->seg[last].parts <= outer->seg[last].parts;
 }
 
+/* A decimal number of at most 9 digits at *p (no sign, no spaces); advances *p. */
+static int parse_count(const char **p, size_t *ret)
+{
+	size_t v = 0, n = 0;
+
+	while (**p >= '0' && **p <= '9' && n < 10) {
+		v = v * 10 + (size_t)(**p - '0');
+		(*p)++;
+		n++;
+	}
+	if (n == 0 || n > 9)
+		return -EINVAL;
+	*ret = v;
+	return 0;
+}
+
+int dsp_fir_layout_parse(const char *text, struct dsp_fir_layout *ret)
+{
+	struct dsp_fir_layout l = {0};
+	const char *p = text;
+
+	if (!text || !ret)
+		return -EINVAL;
+	for (;;) {
+		size_t size, parts;
+
+		while (*p == ' ' || *p == ',')
+			p++;
+		if (!*p)
+			break;
+		if (l.count == DSP_FIR_LAYOUT_MAX_SEGMENTS || parse_count(&p, &size) < 0 ||
+		    *p++ != 'x' || parse_count(&p, &parts) < 0 || size > DSP_FIR_MAX_TAPS)
+			return -EINVAL;
+		if (*p && *p != ' ' && *p != ',')
+			return -EINVAL;
+		l.seg[l.count].size = (unsigned)size;
+		l.seg[l.count].parts = parts;
+		l.count++;
+	}
+	l.block = l.seg[0].size;
+	if (dsp_fir_layout_check(&l) < 0)
+		return -EINVAL;
+	*ret = l;
+	return 0;
+}
+
 int dsp_fir_layout_format(const struct dsp_fir_layout *l, char *buf, size_t size)
 {
 	size_t len = 0;

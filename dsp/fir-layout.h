@@ -82,6 +82,13 @@ int dsp_fir_layout_fit(const struct dsp_fir_layout *layout, size_t ntaps,
 int dsp_fir_layout_contains(const struct dsp_fir_layout *outer, const struct dsp_fir_layout *inner);
 
 /*
+ * Thread: any. The layout text says ("64x3 128x2 256x2 1024x61": SIZExPARTS per segment,
+ * separated by spaces or commas; the block is the first size), checked as
+ * dsp_fir_layout_check(). 0 with *ret set; -EINVAL for anything else (*ret untouched).
+ */
+int dsp_fir_layout_parse(const char *text, struct dsp_fir_layout *ret);
+
+/*
  * Thread: any. "64x3 128x2 256x2 1024x61" into buf (at most size bytes, always terminated);
  * returns the length it wanted, as snprintf.
  */

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "common/el-macros.h"
+#include "dsp/fir-inspect.h"
 #include "dsp/fir-search.h"
 #include "dsp/fir.h"
 #include "dsp/mem.h"
@@ -246,8 +247,10 @@ int dsp_fir_search_measure(void *ctx, const struct dsp_fir_layout *l, double *re
 	}
 	if (r < 0)
 		goto out;
-	/* a period to warm up: first touches, caches */
-	for (unsigned i = 0; i < period + 16; i++)
+	/* primed to the steady state (every partition in use), then a period to warm the caches */
+	for (unsigned c = 0; c < g.channels; c++)
+		dsp_fir_prime(g.firs[c]);
+	for (unsigned i = 0; i < period; i++)
 		dsp_fir_process_many(g.firs, g.channels, (const float *const *)g.in, g.out,
 				     l->block);
 	for (unsigned i = 0; i < periods * period; i++) {

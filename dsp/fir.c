@@ -943,6 +943,29 @@ const struct dsp_fir_schedule *dsp_fir_get_schedule(const struct dsp_fir *fir)
 	return fir->schedule;
 }
 
+void dsp_fir_prime(struct dsp_fir *fir)
+{
+	size_t period = dsp_fir_layout_get_period(&fir->layout), need = 0;
+
+	memset(fir->hist, 0, 2 * fir->hist_len * sizeof(float));
+	for (unsigned i = 0; i < fir->nseg; i++) {
+		struct fir_seg *s = &fir->seg[i];
+
+		memset(s->fdl, 0, s->capacity * 2 * s->size * sizeof(float));
+		for (unsigned k = 0; k < 2; k++) {
+			memset(s->slot[k].acc, 0, 2 * (size_t)s->size * sizeof(float));
+			memset(s->slot[k].acc_tail, 0, 2 * (size_t)s->size * sizeof(float));
+			for (unsigned b = 0; i > 0 && b < 2; b++)
+				memset(s->slot[k].out[b], 0, s->size * sizeof(float));
+			s->slot[k].valid_from = 0;
+		}
+		/* every partition written, and two windows more for the sums under way */
+		need = EL_MAX(need, (s->capacity + 2) * s->steps);
+	}
+	fir->calls = (need + period - 1) / period * period;
+	fir->warm_until = 0;
+}
+
 const float *dsp_fir_get_fdl(const struct dsp_fir *fir, size_t *ret_floats)
 {
 	*ret_floats = fir->seg[0].capacity * 2 * fir->block;

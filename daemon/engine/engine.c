@@ -255,6 +255,7 @@ static void node_env_init(struct eng_engine *e, const char *base_dir, struct eng
 		.pacer = &e->prep_pacer,
 		.base_dir = base_dir,
 		.quality = &e->quality,
+		.fir_planner = e->fir_planner.choose ? &e->fir_planner : NULL,
 	};
 }
 
@@ -506,6 +507,11 @@ int eng_engine_get_param(struct eng_engine *e, const char *node, const char *par
 void eng_engine_set_prep_pacer(struct eng_engine *e, const struct el_pacer *pacer)
 {
 	e->prep_pacer = pacer ? *pacer : (struct el_pacer){0};
+}
+
+void eng_engine_set_fir_planner(struct eng_engine *e, const struct eng_fir_planner *planner)
+{
+	e->fir_planner = planner ? *planner : (struct eng_fir_planner){0};
 }
 
 void eng_engine_set_quality(struct eng_engine *e, const struct eng_quality *q)

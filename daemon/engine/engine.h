@@ -231,3 +231,10 @@ int eng_engine_set_rt_priority(struct eng_engine *e, int priority);
  */
 struct el_pacer;
 void eng_engine_set_prep_pacer(struct eng_engine *e, const struct el_pacer *pacer);
+
+/*
+ * Thread: control. What chooses the layout of the convolvers nodes build (node.h). Copied;
+ * NULL: uniform convolvers (the default). Its ctx is borrowed until the next call.
+ */
+struct eng_fir_planner;
+void eng_engine_set_fir_planner(struct eng_engine *e, const struct eng_fir_planner *planner);

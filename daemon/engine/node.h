@@ -22,6 +22,7 @@
 
 struct conf_section;
 struct dsp_fft_cache;
+struct dsp_fir_layout;
 struct dsp_mix_ops;
 struct el_error;
 struct el_pacer;
@@ -43,6 +44,19 @@ struct eng_quality {
 			    below this many dB (< 0) */
 };
 
+/*
+ * Chooses how a convolver cuts its IR (dsp/fir-layout.h): the daemon measures layouts on this
+ * machine and remembers them (daemon/fir-layouts.c); without a planner, convolvers are uniform.
+ * choose() runs on the control thread: for convolvers of block frames, holding taps taps, run
+ * as channels channels, with the kernel cpu_flags picks and the engine's FFT cache. 0 with
+ * *ret set (it holds at least taps); -errno (the caller falls back to uniform).
+ */
+struct eng_fir_planner {
+	int (*choose)(void *ctx, unsigned block, size_t taps, unsigned channels, uint32_t cpu_flags,
+		      struct dsp_fft_cache *fft, struct dsp_fir_layout *ret);
+	void *ctx;
+};
+
 /* Everything a type may need to build an instance. Borrowed for the duration of the call. */
 struct eng_node_env {
 	uint32_t rate;        /* Hz */
@@ -61,6 +75,7 @@ struct eng_node_env {
 	const struct el_pacer *pacer;
 	const char *base_dir; /* relative file paths (an IR) are resolved against this directory */
 	const struct eng_quality *quality; /* in force: a new instance starts with it */
+	const struct eng_fir_planner *fir_planner; /* control thread only; NULL: uniform */
 };
 
 /* One cycle's buffers for one instance. All pointers are valid for this call only. */

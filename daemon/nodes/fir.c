@@ -7,22 +7,24 @@
  * DESIGN
  * - IR sets. What one config section asks for (file, gain) becomes a struct fir_set: the
  *   prepared dsp_fir_ir of each channel, one shared by all channels when the file is mono.
- *   A set is immutable once built and owned by exactly one holder: the instance (as cur, next
- *   or spent) or an update.
+ *   A set is immutable once built and owned by exactly one holder: the instance (as cur, next,
+ *   fading_out or done) or an update.
  * - Swapping: one state machine, enum fir_swap, owned by this node and checked by every RT entry
  *   point; the convolvers only crossfade what they are given and keep no IR of their own.
- *     STEADY  --update_apply-->  FADING: the convolvers crossfade to the new set over
- *             fade_frames; the displaced set goes into the update, which the engine frees only
- *             after fade_frames more frames, when no convolver reads it any more.
+ *     STEADY  --update_apply-->  FADING: the convolvers crossfade to the new set; the set they
+ *             leave is `fading_out` until their fade has ended.
  *     FADING  --update_apply-->  QUEUED: a convolver refuses a new IR while a fade runs, so the
  *             new set waits in `next`.
  *     QUEUED  --update_apply-->  QUEUED: the newer set replaces `next`, which never reached a
  *             convolver and goes into the update.
  *     FADING  --process, the fade ended-->  STEADY.
- *     QUEUED  --process, the fade ended-->  FADING to `next`: no update is at hand to take the
- *             set this fade displaces, so it waits in `spent`, and every update applied takes
- *             `spent` with it (by then its fade has ended, or ends before that update is freed,
- *             since it started earlier).
+ *     QUEUED  --process, the fade ended-->  FADING to `next`.
+ *   A fade can last longer than the engine's fade_frames (a non-uniform convolver first waits
+ *   for its long partitions to hold the new IR, dsp/fir.h), and the engine frees an update
+ *   fade_frames after applying it; so a set leaves the instance only once no convolver reads
+ *   it: fading_out moves to `done` when its fade has ended (checked at the start of every
+ *   cycle and of every apply), and each update applied takes every done set with it. At most
+ *   two are ever done between two updates (one fade the apply started, one process started).
  * - Identity. With no `ir` (a single tap of 1.0) the node copies its input, so it is bit-exact
  *   transparent; the convolvers still run (into a scratch buffer) so that when a real IR comes
  *   in they already hold the input history and the crossfade is exact.
@@ -32,6 +34,11 @@
  *   in later would play back as a ghost of audio from before the pause. So once a silence has
  *   lasted the tail, the next call forgets the history first, skipped or not (dsp_fir_reset:
  *   O(block), the convolver stops reading the old partitions instead of clearing them).
+ * - Layout. Every convolver of an instance and every IR it ever takes share one layout
+ *   (dsp/fir-layout.h), chosen when the instance is made for max_taps: the `layout` key's, by
+ *   default `auto`, which asks the engine's planner (the daemon measures layouts on this machine
+ *   and remembers them); uniform without one. An update whose IR is longer than the layout
+ *   holds, or that changes the key, makes a new instance instead.
  * - update_prepare() compares the file's path, stamp (inode, size, mtime) and the gain with the
  *   set last applied and makes no update when they match.
  * - Tail cut. The runtime parameter tail_db cuts every IR where its remaining energy falls
@@ -53,11 +60,12 @@
 #include "daemon/engine/node.h"
 #include "daemon/nodes/ir-file.h"
 #include "daemon/nodes/node-util.h"
+#include "dsp/fir-layout.h"
 #include "dsp/fir.h"
 #include "dsp/mem.h"
 #include "dsp/mix.h"
 
-#define FIR_KEYS "ir", "max_taps", "gain_db"
+#define FIR_KEYS "ir", "max_taps", "gain_db", "layout"
 
 static const char *const fir_keys[] = {FIR_KEYS, NULL};
 static const char *const fir_allowed[] = {"type", "input", FIR_KEYS, NULL};
@@ -85,7 +93,7 @@ struct fir_set {
 
 struct fir_update {
 	struct fir_set *set;     /* owned: the new set; NULL once applied */
-	struct fir_set *gone[2]; /* owned: what the apply displaced (NULL or sets) */
+	struct fir_set *gone[3]; /* owned: what the apply displaced (NULL or sets) */
 };
 
 /* Where an IR swap stands (see DESIGN). */
@@ -98,17 +106,19 @@ enum fir_swap {
 struct fir {
 	unsigned channels, block;
 	uint32_t rate, fade_frames;
-	size_t cap_parts; /* partitions each convolver holds (max_taps / block, rounded up) */
+	struct dsp_fir_layout layout;  /* of every convolver and IR (DESIGN: layout) */
+	char *layout_key;              /* owned: the `layout` key it was made for */
 	const struct dsp_mix_ops *mix; /* borrowed: the engine's, outlives every node */
 	struct dsp_fir **conv;         /* channels convolvers */
 	float *scratch;                /* block frames: the convolver's output when bypassed */
 	/* RT thread only (after create): */
 	enum fir_swap swap;
-	struct fir_set *cur;   /* in the convolvers, or being faded to */
-	struct fir_set *next;  /* FIR_QUEUED only: the set to fade to when the fade ends */
-	struct fir_set *spent; /* faded out by a switch process() started; for the next update */
-	size_t quiet;          /* frames of silent input in a row (the engine may skip us) */
-	bool stale;            /* the history before that silence is to be forgotten */
+	struct fir_set *cur;        /* in the convolvers, or being faded to */
+	struct fir_set *next;       /* FIR_QUEUED only: the set to fade to when the fade ends */
+	struct fir_set *fading_out; /* the set the running fade leaves: still read (DESIGN) */
+	struct fir_set *done[2];    /* faded out, read no more: for the next update (DESIGN) */
+	size_t quiet;               /* frames of silent input in a row (the engine may skip us) */
+	bool stale;                 /* the history before that silence is to be forgotten */
 	/* tail_db wished by set_param() (RT), read by get_param() on any thread */
 	_Atomic float tail_db;
 	/* The set last applied (cur or next), for update_prepare() on the control thread. */
@@ -126,9 +136,13 @@ static struct fir_set *fir_set_free(struct fir_set *s)
 	return NULL;
 }
 
-/* Prepares n_ir IRs from data (n_ir arrays of frames taps, scaled by gain here) into s. */
-static int fir_set_prepare(struct fir_set *s, const struct eng_node_env *env, float *const *data,
-			   size_t frames, double gain)
+/*
+ * Prepares n_ir IRs from data (n_ir arrays of frames taps, scaled by gain here) into s, for
+ * convolvers of layout.
+ */
+static int fir_set_prepare(struct fir_set *s, const struct eng_node_env *env,
+			   const struct dsp_fir_layout *layout, float *const *data, size_t frames,
+			   double gain)
 {
 	int r;
 
@@ -139,68 +153,79 @@ static int fir_set_prepare(struct fir_set *s, const struct eng_node_env *env, fl
 			for (size_t k = 0; k < frames; k++)
 				data[i][k] = (float)(data[i][k] * gain);
 		s->identity = s->identity && data[i][0] == 1.0f;
-		r = dsp_fir_ir_new_paced(env->fft, env->block, data[i], frames, env->pacer,
-					 &s->ir[i]);
+		r = dsp_fir_ir_new_layout(env->fft, layout, data[i], frames, env->pacer, &s->ir[i]);
 		if (r < 0)
 			return r;
 	}
 	return 0;
 }
 
-/* The set for a section with no `ir` key: one tap of the gain. */
-static int fir_set_new_plain(const struct eng_node_env *env, double gain_db, struct fir_set **ret)
+/* What a section's IR is before it is prepared: a file's channels, or one tap of 1.0. */
+struct fir_source {
+	struct node_ir *file;           /* owned; NULL: the single tap */
+	const struct conf_entry *entry; /* the `ir` key, for messages; NULL without one */
+	float tap, *tap_data;           /* the single tap, and an array of its one channel */
+	size_t taps;
+};
+
+static void fir_source_free(struct fir_source *src)
 {
-	struct fir_set *s = calloc(1, sizeof(*s) + sizeof(s->ir[0]));
-	float tap = 1.0f, *data = &tap;
+	node_ir_free(src->file);
+	src->file = NULL;
+}
+
+/* Loads the IR sec names (none: one tap), checked against the input's channel count. */
+static int fir_source_load(const struct conf_section *sec, const struct eng_node_env *env,
+			   struct fir_source *src, struct el_error *reterr)
+{
+	struct el_error err = {0};
+	const struct conf_entry *e = conf_section_find(sec, "ir");
+	int r;
+
+	*src = (struct fir_source){.entry = e, .tap = 1.0f, .taps = 1};
+	src->tap_data = &src->tap;
+	if (!e)
+		return 0;
+	r = node_ir_load_paced(e->value, env->base_dir, env->rate, env->pacer, &src->file, &err);
+	if (r < 0)
+		return conf_error_entry(reterr, r, e, "%s", err.message);
+	if (src->file->channels != 1 && src->file->channels != env->in_channels) {
+		r = conf_error_entry(reterr, -EINVAL, e,
+				     "channel mismatch: '%s' has %u channels, the input has %u",
+				     src->file->path, src->file->channels, env->in_channels);
+		fir_source_free(src);
+		return r;
+	}
+	src->taps = src->file->frames;
+	return 0;
+}
+
+/* The set of src (its file's data taken), prepared for convolvers of layout. */
+static int fir_set_new(struct fir_source *src, const struct eng_node_env *env,
+		       const struct dsp_fir_layout *layout, double gain_db, struct fir_set **ret,
+		       struct el_error *reterr)
+{
+	unsigned n = src->file ? src->file->channels : 1;
+	struct fir_set *s = calloc(1, sizeof(*s) + n * sizeof(s->ir[0]));
 	int r;
 
 	if (!s)
 		return -ENOMEM;
 	s->gain_db = gain_db;
-	s->n_ir = 1;
-	r = fir_set_prepare(s, env, &data, 1, pow(10.0, gain_db / 20.0));
+	s->n_ir = n;
+	if (src->file) {
+		s->path = el_steal_ptr(src->file->path);
+		s->stamp = src->file->stamp;
+	}
+	r = fir_set_prepare(s, env, layout, src->file ? src->file->data : &src->tap_data, src->taps,
+			    pow(10.0, gain_db / 20.0));
 	if (r < 0) {
 		fir_set_free(s);
-		return r;
-	}
-	*ret = s;
-	return 0;
-}
-
-/* The set for the file e names, checked against the input's channel count. */
-static int fir_set_new_file(const struct conf_entry *e, const struct eng_node_env *env,
-			    double gain_db, struct fir_set **ret, struct el_error *reterr)
-{
-	struct node_ir *ir = NULL;
-	struct el_error err = {0};
-	struct fir_set *s;
-	int r;
-
-	r = node_ir_load_paced(e->value, env->base_dir, env->rate, env->pacer, &ir, &err);
-	if (r < 0)
-		return conf_error_entry(reterr, r, e, "%s", err.message);
-	if (ir->channels != 1 && ir->channels != env->in_channels) {
-		r = conf_error_entry(reterr, -EINVAL, e,
-				     "channel mismatch: '%s' has %u channels, the input has %u",
-				     ir->path, ir->channels, env->in_channels);
-		node_ir_free(ir);
-		return r;
-	}
-	s = calloc(1, sizeof(*s) + ir->channels * sizeof(s->ir[0]));
-	r = s ? 0 : -ENOMEM;
-	if (s) {
-		s->path = el_steal_ptr(ir->path);
-		s->stamp = ir->stamp;
-		s->gain_db = gain_db;
-		s->n_ir = ir->channels;
-		r = fir_set_prepare(s, env, ir->data, ir->frames, pow(10.0, gain_db / 20.0));
-	}
-	node_ir_free(ir);
-	if (r < 0) {
-		fir_set_free(s);
-		return conf_error_entry(reterr, r, e,
-					"'%s': cannot prepare the impulse response: %s", e->value,
-					strerror(-r));
+		if (!src->entry)
+			return r;
+		return conf_error_entry(reterr, r, src->entry,
+					"'%s': cannot prepare the impulse response: %s",
+					src->entry->value, strerror(-r));
 	}
 	*ret = s;
 	return 0;
@@ -224,6 +249,49 @@ static int fir_read_max_taps(const struct conf_section *sec, size_t taps, const 
 	return 0;
 }
 
+/* The layout's key as written (auto by default), for comparing an update with the instance. */
+static const char *fir_layout_key(const struct conf_section *sec)
+{
+	return conf_get_string(sec, "layout", "auto");
+}
+
+/*
+ * The layout of convolvers that hold max_taps taps, as the `layout` key says: `auto` asks the
+ * planner (the daemon's measured, remembered choice; uniform without one or when it fails),
+ * `uniform` is the head alone, anything else is a layout written out (dsp_fir_layout_parse).
+ */
+static int fir_choose_layout(const struct conf_section *sec, const struct eng_node_env *env,
+			     size_t max_taps, struct dsp_fir_layout *ret, struct el_error *reterr)
+{
+	const char *v = fir_layout_key(sec);
+	const struct conf_entry *e = conf_section_find(sec, "layout");
+	const struct eng_fir_planner *p = env->fir_planner;
+
+	if (strcmp(v, "auto") == 0 && p &&
+	    p->choose(p->ctx, env->block, max_taps, env->in_channels, env->cpu_flags, env->fft,
+		      ret) == 0 &&
+	    ret->block == env->block && dsp_fir_layout_get_taps(ret) >= max_taps)
+		return 0;
+	if (strcmp(v, "auto") == 0 || strcmp(v, "uniform") == 0)
+		return dsp_fir_layout_uniform(env->block, max_taps, ret);
+	if (dsp_fir_layout_parse(v, ret) < 0)
+		return conf_error_entry(reterr, -EINVAL, e,
+					"expected auto, uniform or partitions as SIZExCOUNT (e.g. "
+					"'%ux3 %ux2 %ux30'), sizes growing powers of two, each "
+					"segment starting at least 2 x SIZE - %u taps in; got '%s'",
+					env->block, 2 * env->block, 4 * env->block, env->block, v);
+	if (ret->block != env->block)
+		return conf_error_entry(reterr, -EINVAL, e,
+					"the first partition size must be the block (%u), got %u",
+					env->block, ret->block);
+	if (dsp_fir_layout_get_taps(ret) < max_taps)
+		return conf_error_entry(reterr, -EINVAL, e,
+					"'%s' holds %zu taps, fewer than the %zu needed (max_taps "
+					"or the impulse response)",
+					v, dsp_fir_layout_get_taps(ret), max_taps);
+	return 0;
+}
+
 /* The checks that need no file: keys, an input, gain_db. */
 static int fir_check(const struct conf_section *sec, const struct eng_node_env *env,
 		     double *ret_gain_db, struct el_error *reterr)
@@ -235,29 +303,36 @@ static int fir_check(const struct conf_section *sec, const struct eng_node_env *
 	return conf_get_double(sec, "gain_db", 0.0, FIR_MIN_DB, FIR_MAX_DB, ret_gain_db, reterr);
 }
 
-/* Checks sec and builds its set; *ret_max_taps is max_taps (default: the set's taps). */
+/*
+ * Checks sec and builds its set: for convolvers of *layout when given (an update: -EOPNOTSUPP
+ * when the IR or max_taps does not fit it), else of the layout sec asks for, into *ret_layout.
+ */
 static int fir_read(const struct conf_section *sec, const struct eng_node_env *env,
-		    struct fir_set **ret, uint32_t *ret_max_taps, struct el_error *reterr)
+		    const struct dsp_fir_layout *layout, struct fir_set **ret,
+		    struct dsp_fir_layout *ret_layout, struct el_error *reterr)
 {
-	const struct conf_entry *e;
-	struct fir_set *s = NULL;
+	struct fir_source src;
+	uint32_t max_taps;
 	double gain_db;
 	int r;
 
 	r = fir_check(sec, env, &gain_db, reterr);
 	if (r < 0)
 		return r;
-	e = conf_section_find(sec, "ir");
-	r = e ? fir_set_new_file(e, env, gain_db, &s, reterr) : fir_set_new_plain(env, gain_db, &s);
+	r = fir_source_load(sec, env, &src, reterr);
 	if (r < 0)
 		return r;
-	r = fir_read_max_taps(sec, s->taps, s->path, ret_max_taps, reterr);
-	if (r < 0) {
-		fir_set_free(s);
-		return r;
+	r = fir_read_max_taps(sec, src.taps, src.file ? src.file->path : NULL, &max_taps, reterr);
+	if (r == 0 && layout && dsp_fir_layout_get_taps(layout) < max_taps)
+		r = -EOPNOTSUPP; /* a longer IR than the convolvers hold: a new instance */
+	if (r == 0 && !layout) {
+		r = fir_choose_layout(sec, env, max_taps, ret_layout, reterr);
+		layout = ret_layout;
 	}
-	*ret = s;
-	return 0;
+	if (r == 0)
+		r = fir_set_new(&src, env, layout, gain_db, ret, reterr);
+	fir_source_free(&src);
+	return r;
 }
 
 static void fir_destroy(void *inst)
@@ -269,10 +344,13 @@ static void fir_destroy(void *inst)
 	for (unsigned c = 0; f->conv && c < f->channels; c++)
 		dsp_fir_free(f->conv[c]);
 	free(f->conv);
+	free(f->layout_key);
 	dsp_mem_free(f->scratch);
 	fir_set_free(f->cur);
 	fir_set_free(f->next);
-	fir_set_free(f->spent);
+	fir_set_free(f->fading_out);
+	fir_set_free(f->done[0]);
+	fir_set_free(f->done[1]);
 	free(f);
 }
 
@@ -294,12 +372,12 @@ EL_RT static void rt_fir_switch(struct fir *f, const struct fir_set *s, unsigned
 static int fir_create(const struct conf_section *sec, const struct eng_node_env *env, void **ret,
 		      struct el_error *reterr)
 {
+	struct dsp_fir_layout layout;
 	struct fir_set *s = NULL;
-	uint32_t max_taps = 0;
 	struct fir *f;
 	int r;
 
-	r = fir_read(sec, env, &s, &max_taps, reterr);
+	r = fir_read(sec, env, NULL, &s, &layout, reterr);
 	if (r < 0)
 		return r;
 	f = calloc(1, sizeof(*f));
@@ -313,15 +391,18 @@ static int fir_create(const struct conf_section *sec, const struct eng_node_env 
 	f->fade_frames = env->fade_frames;
 	f->mix = env->mix;
 	f->cur = s;
-	f->cap_parts = (max_taps + env->block - 1) / env->block;
+	f->layout = layout;
+	f->layout_key = strdup(fir_layout_key(sec));
 	f->conv = calloc(f->channels, sizeof(*f->conv));
 	f->scratch = dsp_mem_alloc(env->block * sizeof(float));
-	r = f->conv && f->scratch ? 0 : -ENOMEM;
+	r = f->conv && f->scratch && f->layout_key ? 0 : -ENOMEM;
 	for (unsigned c = 0; r == 0 && c < f->channels; c++) {
 		struct dsp_fir_config cfg = {.block = env->block,
-					     .max_taps = max_taps,
+					     .max_taps = dsp_fir_layout_get_taps(&layout),
 					     .cpu_flags = env->cpu_flags,
-					     .fft = env->fft};
+					     .fft = env->fft,
+					     .layout = &layout,
+					     .costs = NULL};
 
 		r = dsp_fir_new(&cfg, &f->conv[c]);
 	}
@@ -344,19 +425,29 @@ static unsigned fir_get_out_channels(const void *inst)
 }
 
 /*
+ * Whether the convolvers' fade has ended: then the set it left is done (DESIGN), and FADING is
+ * STEADY. QUEUED stays for rt_fir_swap_step() to act on.
+ */
+EL_RT static bool rt_fir_fade_over(struct fir *f)
+{
+	if (f->swap == FIR_STEADY || dsp_fir_is_fading(f->conv[0])) /* channels switch together */
+		return false;
+	if (f->fading_out) /* done[] has room: at most two between updates (DESIGN) */
+		f->done[f->done[0] ? 1 : 0] = el_steal_ptr(f->fading_out);
+	if (f->swap == FIR_FADING)
+		f->swap = FIR_STEADY;
+	return f->swap == FIR_QUEUED;
+}
+
+/*
  * A fade the convolvers ran has ended: FADING becomes STEADY, QUEUED starts the fade to next
  * (see DESIGN). Checked at the start of every cycle.
  */
 EL_RT static void rt_fir_swap_step(struct fir *f)
 {
-	if (f->swap == FIR_STEADY || dsp_fir_is_fading(f->conv[0])) /* channels switch together */
+	if (!rt_fir_fade_over(f))
 		return;
-	if (f->swap == FIR_FADING) {
-		f->swap = FIR_STEADY;
-		return;
-	}
-	/* QUEUED: spent is NULL here, the update that set next took it */
-	f->spent = f->cur;
+	f->fading_out = f->cur;
 	f->cur = el_steal_ptr(f->next);
 	rt_fir_switch(f, f->cur, f->fade_frames);
 	f->swap = FIR_FADING;
@@ -375,7 +466,7 @@ EL_RT static void rt_fir_track_silence(struct fir *f, const struct eng_node_io *
 	if (!node_quiet_count(&f->quiet, io))
 		return;
 	tail = rt_fir_get_tail(f);
-	f->stale = f->quiet >= tail && f->cap_parts * f->block > tail;
+	f->stale = f->quiet >= tail && dsp_fir_layout_get_taps(&f->layout) > tail;
 }
 
 /* Hands a tail_db wish to the convolvers once they are free to take it (see DESIGN). */
@@ -456,10 +547,11 @@ static const struct fir_set *fir_same(const struct fir *f, const struct conf_sec
 	return same ? s : NULL;
 }
 
-/* Partitions a convolver needs for max_taps: more than it holds needs a new instance. */
-static bool fir_fits(const struct fir *f, size_t taps)
+/* An IR (or max_taps) longer than the convolvers hold, or another layout, needs a new instance. */
+static bool fir_fits(const struct fir *f, const struct conf_section *sec, size_t taps)
 {
-	return (taps + f->block - 1) / f->block <= f->cap_parts;
+	return taps <= dsp_fir_layout_get_taps(&f->layout) &&
+	       strcmp(fir_layout_key(sec), f->layout_key) == 0;
 }
 
 static int fir_update_prepare(void *inst, const struct conf_section *sec,
@@ -485,16 +577,17 @@ static int fir_update_prepare(void *inst, const struct conf_section *sec,
 		if (r < 0)
 			return r;
 		*ret_update = NULL;
-		return fir_fits(f, max_taps) ? 0 : -EOPNOTSUPP;
+		return fir_fits(f, sec, max_taps) ? 0 : -EOPNOTSUPP;
 	}
-	r = fir_read(sec, env, &s, &max_taps, reterr);
+	if (!fir_fits(f, sec, 1))
+		return -EOPNOTSUPP;
+	r = fir_read(sec, env, &f->layout, &s, NULL, reterr);
 	if (r < 0)
 		return r;
-	u = fir_fits(f, max_taps) ? calloc(1, sizeof(*u)) : NULL;
+	u = calloc(1, sizeof(*u));
 	if (!u) {
-		r = fir_fits(f, max_taps) ? -ENOMEM : -EOPNOTSUPP;
 		fir_set_free(s);
-		return r;
+		return -ENOMEM;
 	}
 	u->set = s;
 	*ret_update = u;
@@ -506,15 +599,14 @@ EL_RT static void rt_fir_update_apply(void *inst, void *update)
 	struct fir_update *u = update;
 	struct fir *f = inst;
 
-	/* A fade that ended since the last cycle; a queued set waits for process() to start it,
-	 * so that the set it displaces is never handed to an update younger than its fade. */
-	if (f->swap == FIR_FADING && !dsp_fir_is_fading(f->conv[0]))
-		f->swap = FIR_STEADY;
-	/* spent's fade started before this apply: over before the update is freed (see DESIGN) */
-	u->gone[1] = el_steal_ptr(f->spent);
+	/* A fade that ended since the last cycle; a queued set waits for process() to start it. */
+	(void)rt_fir_fade_over(f);
+	/* what no convolver reads any more leaves with this update (see DESIGN) */
+	u->gone[1] = el_steal_ptr(f->done[0]);
+	u->gone[2] = el_steal_ptr(f->done[1]);
 	if (f->swap == FIR_STEADY) {
 		/* cur fades out from now on */
-		u->gone[0] = f->cur;
+		f->fading_out = f->cur;
 		f->cur = el_steal_ptr(u->set);
 		rt_fir_switch(f, f->cur, f->fade_frames);
 		f->swap = FIR_FADING;
@@ -535,8 +627,8 @@ static void fir_update_free(void *update)
 	if (!u)
 		return;
 	fir_set_free(u->set);
-	fir_set_free(u->gone[0]);
-	fir_set_free(u->gone[1]);
+	for (unsigned i = 0; i < EL_N_ELEMENTS(u->gone); i++)
+		fir_set_free(u->gone[i]);
 	free(u);
 }
 

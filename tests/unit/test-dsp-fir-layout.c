@@ -90,6 +90,34 @@ static void test_checks(void **state)
 	assert_int_equal(dsp_fir_layout_fit(&l, 192 + 4 * 128 + 1, &fit), -E2BIG);
 }
 
+/* Text and back; everything that is not a valid layout refused. */
+static void test_parse(void **state)
+{
+	static const char *const bad[] = {"", "64", "64x", "x3", "64x3 128", "64x3 100x2",
+					  "64x3 128x2x", "64x0", "64x2 128x4", "-64x3",
+					  "64x3 128x2 ", "64x9999999999", "48x3", "64x3;128x2"};
+	struct dsp_fir_layout l, again;
+	char text[128];
+
+	(void)state;
+	assert_int_equal(dsp_fir_layout_growing(64, 65536, 2, 1024, NULL, &l), 0);
+	dsp_fir_layout_format(&l, text, sizeof(text));
+	assert_int_equal(dsp_fir_layout_parse(text, &again), 0);
+	assert_memory_equal(&l, &again, sizeof(l));
+	assert_int_equal(dsp_fir_layout_parse("64x3,128x2, 256x7", &again), 0);
+	assert_int_equal(again.count, 3);
+	assert_int_equal(again.block, 64);
+	for (size_t i = 0; i < EL_N_ELEMENTS(bad); i++) {
+		int r = dsp_fir_layout_parse(bad[i], &again);
+
+		/* a trailing separator is harmless; the rest must fail */
+		if (strcmp(bad[i], "64x3 128x2 ") == 0)
+			assert_int_equal(r, 0);
+		else if (r != -EINVAL)
+			fail_msg("'%s' parsed", bad[i]);
+	}
+}
+
 /*
  * Every older partition of every segment once per block; fwd <= inv; the same schedule twice.
  * Returns the model's flatness (worst phase / mean).
@@ -169,6 +197,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_growing_layout),
 		cmocka_unit_test(test_checks),
+		cmocka_unit_test(test_parse),
 		cmocka_unit_test(test_schedules),
 	};
 

@@ -6,7 +6,10 @@
  * no IR it is bit-exact; an IR swap by update crossfades with no step beyond the signal's own
  * slope plus the fade's and then equals a fresh instance of the new IR bit for bit, also when
  * the update arrives during a running fade, and with no ghost of audio from before a pause in
- * which the engine skipped the node; bad values give `FILE:LINE: key 'K': ...`.
+ * which the engine skipped the node; bad values give `FILE:LINE: key 'K': ...`. All of it holds
+ * with non-uniform layouts too (`layout` written out, or `auto` from the engine's planner), where
+ * a swap's fade first waits for the long partitions and the displaced IR outlives the engine's
+ * fade time until the convolvers stop reading it (ASan would see it otherwise).
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -24,6 +27,7 @@
 #include <soxr.h>
 
 #include "daemon/engine/node.h"
+#include "dsp/fir-layout.h"
 #include "tests/unit/test-node-util.h"
 #include "tests/unit/test-util.h"
 
@@ -222,13 +226,24 @@ static void test_resampled(void **state)
  * the output during the fade over the bound max(|dA|, |dB|) + max|B - A| / fade (A and B the
  * outputs of the old and the new IR alone), as a ratio (<= 1 means no click).
  */
-static double swap_ratio(void *f, void *u, size_t at, size_t fade)
+/*
+ * Runs f to `at`, applies u, and frees u `free_after` frames later as the engine does
+ * (SIZE_MAX: the caller frees it); then the largest step of the output in [at, at + fade) over
+ * what the two filters' own slopes and gap allow (at most 1 for a click-free swap).
+ */
+static double swap_ratio_freeing(void *f, void *u, size_t at, size_t fade, size_t free_after)
 {
 	double step = 0.0, slope = 0.0, gap = 0.0;
 
 	harness_run(&node_type_fir, f, in, 2, out, 2, 0, at);
 	harness_apply(&node_type_fir, f, u);
-	harness_run(&node_type_fir, f, in, 2, out, 2, at, FRAMES);
+	if (free_after != SIZE_MAX) {
+		harness_run(&node_type_fir, f, in, 2, out, 2, at, at + free_after);
+		node_type_fir.update_free(u);
+		harness_run(&node_type_fir, f, in, 2, out, 2, at + free_after, FRAMES);
+	} else {
+		harness_run(&node_type_fir, f, in, 2, out, 2, at, FRAMES);
+	}
 	for (unsigned c = 0; c < 2; c++)
 		for (size_t i = at; i < at + fade; i++) {
 			step = fmax(step, fabs((double)got[c][i] - got[c][i - 1]));
@@ -237,6 +252,11 @@ static double swap_ratio(void *f, void *u, size_t at, size_t fade)
 			gap = fmax(gap, fabs((double)ref_b[c][i] - ref_a[c][i]));
 		}
 	return step / (slope + gap / (double)fade + 1e-6);
+}
+
+static double swap_ratio(void *f, void *u, size_t at, size_t fade)
+{
+	return swap_ratio_freeing(f, u, at, fade, SIZE_MAX);
 }
 
 static void *run_fresh(struct harness *h, const char *text, float *const *dst)
@@ -468,6 +488,96 @@ static void test_rewritten_file(void **state)
 	harness_done(&h);
 }
 
+/* A planner that answers with a growing layout and remembers what it was asked. */
+static unsigned planned_taps, planned_channels;
+
+static int grow_planner(void *ctx, unsigned block, size_t taps, unsigned channels,
+			uint32_t cpu_flags, struct dsp_fft_cache *fft, struct dsp_fir_layout *ret)
+{
+	(void)ctx;
+	(void)cpu_flags;
+	(void)fft;
+	planned_taps = (unsigned)taps;
+	planned_channels = channels;
+	return dsp_fir_layout_growing(block, taps, 2, 4 * block, NULL, ret);
+}
+
+/* Non-uniform layouts, written out or planned: the same convolution, to -120 dB. */
+static void test_layouts(void **state)
+{
+	static const char *const texts[] = {
+		"[node.f]\ntype = fir\ninput = a\nir = stereo.wav\nlayout = 256x3 512x2 1024x2\n",
+		"[node.f]\ntype = fir\ninput = a\nir = stereo.wav\n",
+	};
+	struct eng_fir_planner planner = {.choose = grow_planner};
+	struct harness h;
+
+	(void)state;
+	harness_dir(&h, stereo, 1);
+	h.env.fir_planner = &planner;
+	for (size_t t = 0; t < EL_N_ELEMENTS(texts); t++) {
+		void *f = harness_create(&h, &node_type_fir, texts[t]);
+
+		assert_int_equal(harness_tail(&node_type_fir, f), TAPS);
+		harness_run(&node_type_fir, f, in, 2, out, 2, 0, FRAMES);
+		for (unsigned c = 0; c < 2; c++)
+			printf("# layout %s, channel %u: error %.1f dB\n", t ? "auto" : "written",
+			       c, check_direct(sig[c], ir[c], TAPS, 1.0, got[c]));
+		node_type_fir.destroy(f);
+	}
+	assert_int_equal(planned_taps, TAPS);
+	assert_int_equal(planned_channels, 2);
+	harness_done(&h);
+}
+
+/*
+ * A swap between two IRs of a non-uniform layout: the fade waits for the long partitions (up
+ * to three of their blocks), stays click-free, and ends exactly at the new IR; the set it left
+ * is freed only with a later update, after the convolvers stopped reading it.
+ */
+static void test_swap_nonuniform(void **state)
+{
+	const char *a =
+		"[node.f]\ntype = fir\ninput = a\nir = stereo.wav\nlayout = 256x3 512x2 1024x2\n";
+	const char *b =
+		"[node.f]\ntype = fir\ninput = a\nir = mono.wav\nlayout = 256x3 512x2 1024x2\n";
+	const char *c = "[node.f]\ntype = fir\ninput = a\nir = mono.wav\ngain_db = -1\n"
+			"layout = 256x3 512x2 1024x2\n";
+	const size_t at = BLOCK * 40, settle = EL_ALIGN_UP(FADE, BLOCK) + 3 * 1024;
+	struct harness h;
+	void *f, *u = NULL, *u2 = NULL;
+	double ratio;
+
+	(void)state;
+	harness_dir(&h, stereo, 1);
+	node_type_fir.destroy(run_fresh(&h, a, out_a));
+	node_type_fir.destroy(run_fresh(&h, b, out_b));
+	f = harness_create(&h, &node_type_fir, a);
+	assert_int_equal(harness_call(&h, &node_type_fir, f, b, &u), 0);
+	/* the engine frees an update fade_frames after applying it: here, long before the
+	 * convolvers' fade ends; under ASan a set freed with it would be read after free */
+	ratio = swap_ratio_freeing(f, u, at, settle, EL_ALIGN_UP(FADE, BLOCK));
+	printf("# non-uniform IR swap: largest step %.3f of the bound\n", ratio);
+	assert_true(ratio <= 1.0);
+	assert_memory_equal(got[0] + at + settle, ref_b[0] + at + settle,
+			    (FRAMES - at - settle) * sizeof(float));
+	assert_memory_equal(got[1] + at + settle, ref_b[1] + at + settle,
+			    (FRAMES - at - settle) * sizeof(float));
+	/* a third set: its update carries away the first, faded out by now */
+	assert_int_equal(harness_call(&h, &node_type_fir, f, c, &u2), 0);
+	harness_apply(&node_type_fir, f, u2);
+	harness_run(&node_type_fir, f, in, 2, out, 2, 0, BLOCK * 4);
+	node_type_fir.update_free(u2);
+	/* another layout is another instance */
+	assert_int_equal(harness_call(&h, &node_type_fir, f,
+				      "[node.f]\ntype = fir\ninput = a\nir = mono.wav\n"
+				      "layout = uniform\n",
+				      &u),
+			 -EOPNOTSUPP);
+	node_type_fir.destroy(f);
+	harness_done(&h);
+}
+
 static void test_bad_config(void **state)
 {
 	const float *p3[3] = {ir[0], ir[1], ir[0]};
@@ -505,6 +615,24 @@ static void test_bad_config(void **state)
 		harness_error(&h, &node_type_fir, "[node.f]\ntype = fir\ninput = a\ngain_db = x\n",
 			      -EINVAL),
 		"test.conf:4: key 'gain_db': expected a number from -120 to 24, got 'x'");
+	assert_string_equal(
+		harness_error(&h, &node_type_fir,
+			      "[node.f]\ntype = fir\ninput = a\nlayout = 256x2 512x9\n", -EINVAL),
+		"test.conf:4: key 'layout': expected auto, uniform or partitions as SIZExCOUNT "
+		"(e.g. '256x3 512x2 1024x30'), sizes growing powers of two, each segment starting "
+		"at least 2 x SIZE - 256 taps in; got '256x2 512x9'");
+	assert_string_equal(
+		harness_error(&h, &node_type_fir,
+			      "[node.f]\ntype = fir\ninput = a\nlayout = 64x3 128x2\n", -EINVAL),
+		"test.conf:4: key 'layout': the first partition size must be the block (256), got "
+		"64");
+	assert_string_equal(
+		harness_error(&h, &node_type_fir,
+			      "[node.f]\ntype = fir\ninput = a\nir = mono.wav\nlayout = 256x3 "
+			      "512x1\n",
+			      -EINVAL),
+		"test.conf:5: key 'layout': '256x3 512x1' holds 1280 taps, fewer than the 3000 "
+		"needed (max_taps or the impulse response)");
 	harness_done(&h);
 }
 
@@ -521,6 +649,8 @@ int main(void)
 		cmocka_unit_test(test_updates_pile_up),
 		cmocka_unit_test(test_resume_after_skip),
 		cmocka_unit_test(test_rewritten_file),
+		cmocka_unit_test(test_layouts),
+		cmocka_unit_test(test_swap_nonuniform),
 		cmocka_unit_test(test_bad_config),
 	};
 
