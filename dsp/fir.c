@@ -732,13 +732,19 @@ EL_RT static void rt_seg_forward(struct dsp_fir *f, struct fir_seg *s, size_t m)
 	rt_pack(f->spectrum, dst, sz);
 }
 
-/* Call phase 1: the input into the history; the head's spectrum; tail segments' forward step. */
-EL_RT static void rt_call_forward(struct dsp_fir *f, const float *in)
+/* The input of this call into the history ring, at i and i + H (DESIGN). */
+EL_RT static void rt_call_history(struct dsp_fir *f, const float *in)
 {
 	size_t b = f->block, h = f->hist_len, pos = (f->calls * b) % h;
 
 	memcpy(f->hist + pos, in, b * sizeof(float));
 	memcpy(f->hist + h + pos, in, b * sizeof(float));
+}
+
+/* Call phase 1: the input into the history; the head's spectrum; tail segments' forward step. */
+EL_RT static void rt_call_forward(struct dsp_fir *f, const float *in)
+{
+	rt_call_history(f, in);
 	rt_seg_forward(f, &f->seg[0], f->calls);
 	for (unsigned i = 1; i < f->nseg; i++) {
 		struct fir_seg *s = &f->seg[i];
@@ -916,6 +922,24 @@ EL_RT void dsp_fir_process_many(struct dsp_fir *const *firs, size_t count, const
 EL_RT void dsp_fir_process(struct dsp_fir *fir, const float *in, float *out, size_t n)
 {
 	dsp_fir_process_many(&fir, 1, &in, &out, n);
+}
+
+EL_RT void dsp_fir_keep_history(struct dsp_fir *fir, const float *in, size_t n)
+{
+	/* one head partition and no segment: each call's spectrum is made from the window alone */
+	int window_only = fir->nseg == 1 && fir->seg[0].capacity == 1;
+
+	for (size_t done = 0; done + fir->block <= n; done += fir->block) {
+		if (window_only)
+			rt_call_history(fir, in + done);
+		else
+			rt_call_forward(fir, in + done);
+		rt_tail_fade_advance(fir); /* a cut's fade keeps time with the calls */
+		fir->calls++;
+	}
+	/* a sum under way missed these calls: an IR set now starts every segment's sums anew */
+	for (unsigned k = 0; k < 2; k++)
+		(void)rt_slot_restart(fir, k);
 }
 
 /* O(block): no FDL, sum or output buffer is cleared, only no longer read (DESIGN). */

@@ -129,6 +129,16 @@ void dsp_fir_process_many(struct dsp_fir *const *firs, size_t count, const float
 			  float *const *out, size_t n);
 
 /*
+ * Thread: RT. Takes n frames of input (n a multiple of the block) into the history without
+ * computing any output: what a caller that has its output from elsewhere (a pass-through) does
+ * to stay ready for an IR it may fade to later. It does only the work that history needs: the
+ * forward transforms of partitions a later IR will read, none at all when the convolver holds
+ * one partition (then the history is the input window alone, two copies of a block). No sum
+ * in progress survives it: an IR set afterwards starts its long partitions' sums anew.
+ */
+void dsp_fir_keep_history(struct dsp_fir *fir, const float *in, size_t n);
+
+/*
  * Thread: RT. Cut every IR this convolver uses (now and later) where the energy still to come
  * falls below tail_db (dB relative to the IR's total energy, e.g. -90 or -60; >= 0 keeps the
  * whole IR), so only the partitions before that point are computed. The partitions that stop

@@ -26,8 +26,9 @@
  *   cycle and of every apply), and each update applied takes every done set with it. At most
  *   two are ever done between two updates (one fade the apply started, one process started).
  * - Identity. With no `ir` (a single tap of 1.0) the node copies its input, so it is bit-exact
- *   transparent; the convolvers still run (into a scratch buffer) so that when a real IR comes
- *   in they already hold the input history and the crossfade is exact.
+ *   transparent, and costs what the copy costs: the convolvers only keep the input history
+ *   (dsp_fir_keep_history: no transform at all while they hold one partition, the default),
+ *   so that when a real IR comes in they already hold it and the crossfade is exact.
  * - Silence. The engine stops calling a node whose input has been silent for longer than its
  *   tail. The convolvers' history is then silent for the current IR, but may still hold older
  *   input in the partitions beyond it (max_taps larger than the IR), which a longer IR swapped
@@ -110,7 +111,6 @@ struct fir {
 	char *layout_key;              /* owned: the `layout` key it was made for */
 	const struct dsp_mix_ops *mix; /* borrowed: the engine's, outlives every node */
 	struct dsp_fir **conv;         /* channels convolvers */
-	float *scratch;                /* block frames: the convolver's output when bypassed */
 	/* RT thread only (after create): */
 	enum fir_swap swap;
 	struct fir_set *cur;        /* in the convolvers, or being faded to */
@@ -345,7 +345,6 @@ static void fir_destroy(void *inst)
 		dsp_fir_free(f->conv[c]);
 	free(f->conv);
 	free(f->layout_key);
-	dsp_mem_free(f->scratch);
 	fir_set_free(f->cur);
 	fir_set_free(f->next);
 	fir_set_free(f->fading_out);
@@ -394,8 +393,7 @@ static int fir_create(const struct conf_section *sec, const struct eng_node_env 
 	f->layout = layout;
 	f->layout_key = strdup(fir_layout_key(sec));
 	f->conv = calloc(f->channels, sizeof(*f->conv));
-	f->scratch = dsp_mem_alloc(env->block * sizeof(float));
-	r = f->conv && f->scratch && f->layout_key ? 0 : -ENOMEM;
+	r = f->conv && f->layout_key ? 0 : -ENOMEM;
 	for (unsigned c = 0; r == 0 && c < f->channels; c++) {
 		struct dsp_fir_config cfg = {.block = env->block,
 					     .max_taps = dsp_fir_layout_get_taps(&layout),
@@ -498,7 +496,7 @@ EL_RT static bool rt_fir_process(void *inst, const struct eng_node_io *io)
 	if (f->cur->identity && f->swap == FIR_STEADY) {
 		for (unsigned c = 0; c < f->channels; c++) {
 			/* Keep the history for the next IR; the output is the input itself. */
-			dsp_fir_process(f->conv[c], io->in[c], f->scratch, io->frames);
+			dsp_fir_keep_history(f->conv[c], io->in[c], io->frames);
 			f->mix->copy(io->out[c], io->in[c], io->frames);
 		}
 		rt_fir_track_silence(f, io);

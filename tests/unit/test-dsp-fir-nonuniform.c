@@ -8,7 +8,11 @@
  * - a crossfade to another IR ends with exactly the new filter's output (against a convolver
  *   that had the new IR from the start), and the output never stops during the fade;
  * - after dsp_fir_reset() the output is bit-identical to a fresh convolver's on the same input;
- * - a tail cut with its fade ends at the cut IR's output (the partitions kept, to -120 dB).
+ * - a tail cut with its fade ends at the cut IR's output (the partitions kept, to -120 dB);
+ * - history kept without output (dsp_fir_keep_history, a pass-through's way) is the history a
+ *   convolver that ran all along has: an IR set afterwards gives its output bit for bit (for
+ *   the long partitions once their first whole block is summed), for a one-partition
+ *   convolver (which then only copies its input) too.
  *
  * The reference is the textbook sum y[n] = Σ h[k] x[n-k] in double, evaluated at a spread of
  * output positions for long IRs (every segment active, block edges included).
@@ -294,6 +298,59 @@ static void test_tail_cut(void **state)
 	dsp_mem_free(y);
 }
 
+/* keep_history() for `keep` calls, then an IR: the same output as a convolver that had it. */
+static void check_keep_history(struct dsp_fft_cache *fft, const struct dsp_fir_layout *l,
+			       size_t ntaps)
+{
+	const unsigned block = l->block;
+	const size_t frames = 64 * (size_t)block, keep = 21 * (size_t)block;
+	/* the long partitions' first whole block: three of the longest at most */
+	const size_t settle = 3 * (size_t)l->seg[l->count - 1].size;
+	float *h = malloc(ntaps * sizeof(float)), *x = malloc(frames * sizeof(float));
+	float *y = dsp_mem_alloc(frames * sizeof(float)),
+	      *yref = dsp_mem_alloc(frames * sizeof(float));
+	struct dsp_fir_ir *ir = NULL, *ir2 = NULL;
+	struct dsp_fir *fir, *ref;
+	struct test_rng rng;
+
+	test_rng_init(&rng, 17);
+	make_ir(&rng, h, ntaps);
+	test_fill_noise(&rng, x, frames, 0.5);
+	fir = make_fir(fft, l, h, ntaps, &ir);
+	ref = make_fir(fft, l, h, ntaps, &ir2);
+	assert_int_equal(dsp_fir_set_ir(fir, NULL, 0), 0);
+	dsp_fir_keep_history(fir, x, keep);
+	assert_int_equal(dsp_fir_set_ir(fir, ir, 0), 0);
+	run(fir, block, x + keep, y + keep, frames - keep);
+	run(ref, block, x, yref, frames);
+	assert_true(keep + settle < frames);
+	if (l->count == 1)
+		assert_memory_equal(y + keep, yref + keep, (frames - keep) * sizeof(float));
+	else
+		assert_memory_equal(y + keep + settle, yref + keep + settle,
+				    (frames - keep - settle) * sizeof(float));
+	dsp_fir_free(fir);
+	dsp_fir_free(ref);
+	dsp_fir_ir_free(ir);
+	dsp_fir_ir_free(ir2);
+	free(h);
+	free(x);
+	dsp_mem_free(y);
+	dsp_mem_free(yref);
+}
+
+static void test_keep_history(void **state)
+{
+	struct dsp_fir_layout l;
+
+	assert_int_equal(dsp_fir_layout_uniform(64, 64, &l), 0); /* one partition: copies only */
+	check_keep_history(*state, &l, 50);
+	assert_int_equal(dsp_fir_layout_uniform(64, 2000, &l), 0);
+	check_keep_history(*state, &l, 2000);
+	assert_int_equal(dsp_fir_layout_growing(64, 3000, 2, 512, NULL, &l), 0);
+	check_keep_history(*state, &l, 3000);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -303,6 +360,7 @@ int main(void)
 		cmocka_unit_test(test_crossfade_ends_at_new_filter),
 		cmocka_unit_test(test_reset_equals_fresh),
 		cmocka_unit_test(test_tail_cut),
+		cmocka_unit_test(test_keep_history),
 	};
 
 	return cmocka_run_group_tests(tests, test_fft_setup, test_fft_teardown);
