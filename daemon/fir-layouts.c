@@ -326,13 +326,16 @@ static int layouts_search(struct fir_layouts *l, struct fir_layouts_entry *key, 
 }
 
 static int layouts_choose(void *ctx, unsigned block, size_t taps, unsigned channels,
-			  uint32_t cpu_flags, struct dsp_fft_cache *fft, struct dsp_fir_layout *ret)
+			  uint32_t cpu_flags, struct dsp_fft_cache *fft, struct dsp_fir_layout *ret,
+			  double *ret_cost_ns)
 {
 	struct fir_layouts *l = ctx;
 	struct fir_layouts_entry key = {.block = block, .channels = channels};
 	const struct fir_layouts_entry *e;
 	int r;
 
+	if (ret_cost_ns)
+		*ret_cost_ns = 0.0; /* not measured */
 	if (taps <= UNIFORM_MAX_BLOCKS * (size_t)block)
 		return dsp_fir_layout_uniform(block, taps, ret);
 	/* similar lengths share a search: the layout for the next power of two, cut to taps */
@@ -348,6 +351,8 @@ static int layouts_choose(void *ctx, unsigned block, size_t taps, unsigned chann
 			return r;
 		e = &key;
 	}
+	if (ret_cost_ns)
+		*ret_cost_ns = e->cost_ns; /* of the power of two: an upper bound for taps */
 	return dsp_fir_layout_fit(&e->layout, taps, ret);
 }
 

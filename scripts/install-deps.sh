@@ -12,6 +12,7 @@ PACKAGES="
 	libfftw3-dev
 	libcmocka-dev
 	libzita-convolver-dev
+	jconvolver
 	libinih-dev
 	libjansson-dev
 	libsndfile1-dev

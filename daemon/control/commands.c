@@ -235,6 +235,20 @@ static json_t *node_stats(struct eng_engine *e, const char *node)
 	return json_object();
 }
 
+/* What the node says it runs (node.h get_details), as an object of strings and numbers. */
+static json_t *node_details(struct eng_engine *e, const char *node)
+{
+	struct node_detail d[16];
+	size_t n = EL_MIN(eng_engine_get_node_details(e, node, d, EL_N_ELEMENTS(d)),
+			  EL_N_ELEMENTS(d));
+	json_t *o = json_object();
+
+	for (size_t i = 0; o && i < n; i++)
+		json_object_set_new(o, d[i].key,
+				    d[i].is_number ? json_real(d[i].number) : json_string(d[i].text));
+	return o;
+}
+
 static int cmd_node_get(struct cmd_ctx *x)
 {
 	const struct conf_section *sec;
@@ -254,11 +268,12 @@ static int cmd_node_get(struct cmd_ctx *x)
 		if (strcmp(sec->entries[i].key, "type") && strcmp(sec->entries[i].key, "input"))
 			json_object_set_new(settings, sec->entries[i].key,
 					    json_string(sec->entries[i].value));
-	x->result = json_pack("{s:s, s:s, s:o, s:o, s:i, s:i, s:o, s:o}", "name", node, "type",
-			      t->name, "input", input_array(sec), "settings", settings,
+	x->result = json_pack("{s:s, s:s, s:o, s:o, s:i, s:i, s:o, s:o, s:o}", "name", node,
+			      "type", t->name, "input", input_array(sec), "settings", settings,
 			      "channels_in", (int)in, "channels_out", (int)out, "params",
 			      node_params(x->st.engine, node, t, out), "stats",
-			      node_stats(x->st.engine, node));
+			      node_stats(x->st.engine, node), "details",
+			      node_details(x->st.engine, node));
 	return 0;
 }
 

@@ -578,6 +578,16 @@ int eng_engine_get_node_info(const struct eng_engine *e, const char *name,
 	return 0;
 }
 
+size_t eng_engine_get_node_details(const struct eng_engine *e, const char *name,
+				   struct node_detail *ret, size_t max)
+{
+	const struct eng_plan_step *s = eng_plan_find(e->current, name);
+
+	if (!s || !s->inst->type->get_details)
+		return 0;
+	return s->inst->type->get_details(s->inst->state, ret, max);
+}
+
 size_t eng_engine_get_io(const struct eng_engine *e, struct eng_io_channel *ret, size_t n)
 {
 	size_t count = 0;

@@ -192,6 +192,14 @@ int eng_engine_configure_batch(struct eng_engine *e, const struct conf *c, const
 			       const struct eng_param_set *sets, size_t n, struct el_error *reterr);
 
 /*
+ * Thread: control. What the node called name says it runs (node.h get_details): fills at most
+ * max, returns how many it has; 0 for a node without any or not in the running graph.
+ */
+struct node_detail;
+size_t eng_engine_get_node_details(const struct eng_engine *e, const char *name,
+				   struct node_detail *ret, size_t max);
+
+/*
  * Thread: control. The type and channel counts of the node called name in the running graph.
  * 0, or -ENOENT.
  */

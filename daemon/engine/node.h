@@ -52,9 +52,19 @@ struct eng_quality {
  * *ret set (it holds at least taps); -errno (the caller falls back to uniform).
  */
 struct eng_fir_planner {
+	/* *ret_cost_ns (NULL: not wanted): the measured time per call, 0 when not measured */
 	int (*choose)(void *ctx, unsigned block, size_t taps, unsigned channels, uint32_t cpu_flags,
-		      struct dsp_fft_cache *fft, struct dsp_fir_layout *ret);
+		      struct dsp_fft_cache *fft, struct dsp_fir_layout *ret, double *ret_cost_ns);
 	void *ctx;
+};
+
+/* One fact about an instance for `node.get` (get_details): a string or a number. */
+#define NODE_DETAIL_TEXT_MAX 256
+struct node_detail {
+	const char *key; /* static storage: "layout", "taps" ... */
+	bool is_number;
+	double number;
+	char text[NODE_DETAIL_TEXT_MAX];
 };
 
 /* Everything a type may need to build an instance. Borrowed for the duration of the call. */
@@ -74,7 +84,7 @@ struct eng_node_env {
 	 * power policy's high-priority background work; NULL: full speed (common/el-pace.h) */
 	const struct el_pacer *pacer;
 	const char *base_dir; /* relative file paths (an IR) are resolved against this directory */
-	const struct eng_quality *quality; /* in force: a new instance starts with it */
+	const struct eng_quality *quality;         /* in force: a new instance starts with it */
 	const struct eng_fir_planner *fir_planner; /* control thread only; NULL: uniform */
 };
 
@@ -175,6 +185,12 @@ struct node_type {
 	 * quality knobs.
 	 */
 	void (*set_quality)(void *inst, const struct eng_quality *q);
+	/*
+	 * Thread: control. What the instance is running, beyond its settings and parameters (a
+	 * fir's layout, taps, IR rate): fills at most max entries, returns how many it has. May be
+	 * NULL: nothing to say.
+	 */
+	size_t (*get_details)(const void *inst, struct node_detail *ret, size_t max);
 };
 
 /*

@@ -87,6 +87,7 @@ struct fir_set {
 	struct node_ir_stamp stamp;
 	double gain_db;
 	size_t taps;             /* of its longest IR */
+	uint32_t file_rate;      /* Hz, the file's (0 for the single tap) */
 	bool identity;           /* every IR is one tap of exactly 1.0 */
 	unsigned n_ir;           /* 1: shared by every channel; or one per channel */
 	struct dsp_fir_ir *ir[]; /* owned */
@@ -109,6 +110,7 @@ struct fir {
 	uint32_t rate, fade_frames;
 	struct dsp_fir_layout layout;  /* of every convolver and IR (DESIGN: layout) */
 	char *layout_key;              /* owned: the `layout` key it was made for */
+	double layout_cost_ns;         /* the planner's measure of it per call, 0: none */
 	const struct dsp_mix_ops *mix; /* borrowed: the engine's, outlives every node */
 	struct dsp_fir **conv;         /* channels convolvers */
 	/* RT thread only (after create): */
@@ -216,6 +218,7 @@ static int fir_set_new(struct fir_source *src, const struct eng_node_env *env,
 	if (src->file) {
 		s->path = el_steal_ptr(src->file->path);
 		s->stamp = src->file->stamp;
+		s->file_rate = src->file->file_rate;
 	}
 	r = fir_set_prepare(s, env, layout, src->file ? src->file->data : &src->tap_data, src->taps,
 			    pow(10.0, gain_db / 20.0));
@@ -261,15 +264,17 @@ static const char *fir_layout_key(const struct conf_section *sec)
  * `uniform` is the head alone, anything else is a layout written out (dsp_fir_layout_parse).
  */
 static int fir_choose_layout(const struct conf_section *sec, const struct eng_node_env *env,
-			     size_t max_taps, struct dsp_fir_layout *ret, struct el_error *reterr)
+			     size_t max_taps, struct dsp_fir_layout *ret, double *ret_cost_ns,
+			     struct el_error *reterr)
 {
 	const char *v = fir_layout_key(sec);
 	const struct conf_entry *e = conf_section_find(sec, "layout");
 	const struct eng_fir_planner *p = env->fir_planner;
 
+	*ret_cost_ns = 0.0;
 	if (strcmp(v, "auto") == 0 && p &&
-	    p->choose(p->ctx, env->block, max_taps, env->in_channels, env->cpu_flags, env->fft,
-		      ret) == 0 &&
+	    p->choose(p->ctx, env->block, max_taps, env->in_channels, env->cpu_flags, env->fft, ret,
+		      ret_cost_ns) == 0 &&
 	    ret->block == env->block && dsp_fir_layout_get_taps(ret) >= max_taps)
 		return 0;
 	if (strcmp(v, "auto") == 0 || strcmp(v, "uniform") == 0)
@@ -305,11 +310,12 @@ static int fir_check(const struct conf_section *sec, const struct eng_node_env *
 
 /*
  * Checks sec and builds its set: for convolvers of *layout when given (an update: -EOPNOTSUPP
- * when the IR or max_taps does not fit it), else of the layout sec asks for, into *ret_layout.
+ * when the IR or max_taps does not fit it), else of the layout sec asks for, into *ret_layout
+ * with the planner's measure of it in *ret_cost_ns.
  */
 static int fir_read(const struct conf_section *sec, const struct eng_node_env *env,
 		    const struct dsp_fir_layout *layout, struct fir_set **ret,
-		    struct dsp_fir_layout *ret_layout, struct el_error *reterr)
+		    struct dsp_fir_layout *ret_layout, double *ret_cost_ns, struct el_error *reterr)
 {
 	struct fir_source src;
 	uint32_t max_taps;
@@ -326,7 +332,7 @@ static int fir_read(const struct conf_section *sec, const struct eng_node_env *e
 	if (r == 0 && layout && dsp_fir_layout_get_taps(layout) < max_taps)
 		r = -EOPNOTSUPP; /* a longer IR than the convolvers hold: a new instance */
 	if (r == 0 && !layout) {
-		r = fir_choose_layout(sec, env, max_taps, ret_layout, reterr);
+		r = fir_choose_layout(sec, env, max_taps, ret_layout, ret_cost_ns, reterr);
 		layout = ret_layout;
 	}
 	if (r == 0)
@@ -373,10 +379,11 @@ static int fir_create(const struct conf_section *sec, const struct eng_node_env 
 {
 	struct dsp_fir_layout layout;
 	struct fir_set *s = NULL;
+	double cost_ns;
 	struct fir *f;
 	int r;
 
-	r = fir_read(sec, env, NULL, &s, &layout, reterr);
+	r = fir_read(sec, env, NULL, &s, &layout, &cost_ns, reterr);
 	if (r < 0)
 		return r;
 	f = calloc(1, sizeof(*f));
@@ -391,6 +398,7 @@ static int fir_create(const struct conf_section *sec, const struct eng_node_env 
 	f->mix = env->mix;
 	f->cur = s;
 	f->layout = layout;
+	f->layout_cost_ns = cost_ns;
 	f->layout_key = strdup(fir_layout_key(sec));
 	f->conv = calloc(f->channels, sizeof(*f->conv));
 	r = f->conv && f->layout_key ? 0 : -ENOMEM;
@@ -579,7 +587,7 @@ static int fir_update_prepare(void *inst, const struct conf_section *sec,
 	}
 	if (!fir_fits(f, sec, 1))
 		return -EOPNOTSUPP;
-	r = fir_read(sec, env, &f->layout, &s, NULL, reterr);
+	r = fir_read(sec, env, &f->layout, &s, NULL, NULL, reterr);
 	if (r < 0)
 		return r;
 	u = calloc(1, sizeof(*u));
@@ -662,6 +670,33 @@ static void fir_set_quality(void *inst, const struct eng_quality *q)
 	atomic_store_explicit(&f->tail_db, (float)q->fir_tail_db, memory_order_relaxed);
 }
 
+/* What node.get shows beyond the settings: the layout and the IR it runs (see DESIGN). */
+static size_t fir_get_details(const void *inst, struct node_detail *ret, size_t max)
+{
+	const struct fir *f = inst;
+	/* acquire: pairs with the release in rt_fir_update_apply(), so *s is complete; valid
+	 * until the next update_free() on this (the control) thread, as in fir_same() */
+	const struct fir_set *s = atomic_load_explicit(&f->applied, memory_order_acquire);
+	struct node_detail d[] = {
+		{.key = "layout"},
+		{.key = "layout_taps",
+		 .is_number = true,
+		 .number = (double)dsp_fir_layout_get_taps(&f->layout)},
+		{.key = "layout_cost_us", .is_number = true, .number = f->layout_cost_ns / 1000.0},
+		{.key = "ir_taps", .is_number = true, .number = (double)s->taps},
+		{.key = "ir_channels", .is_number = true, .number = s->n_ir},
+		{.key = "ir_rate",
+		 .is_number = true,
+		 .number = s->file_rate ? s->file_rate : f->rate},
+	};
+	size_t n = EL_MIN(max, EL_N_ELEMENTS(d));
+
+	dsp_fir_layout_format(&f->layout, d[0].text, sizeof(d[0].text));
+	for (size_t i = 0; i < n; i++)
+		ret[i] = d[i];
+	return EL_N_ELEMENTS(d);
+}
+
 const struct node_type node_type_fir = {
 	.name = "fir",
 	.description = "partitioned convolution with an impulse response file",
@@ -680,4 +715,5 @@ const struct node_type node_type_fir = {
 	.update_free = fir_update_free,
 	.set_param = rt_fir_set_param,
 	.get_param = fir_get_param,
+	.get_details = fir_get_details,
 };

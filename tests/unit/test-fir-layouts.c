@@ -51,7 +51,11 @@ static int choose(struct fir_layouts *l, struct dsp_fft_cache *fft, unsigned blo
 {
 	struct eng_fir_planner p = fir_layouts_get_planner(l);
 
-	return p.choose(p.ctx, block, taps, 2, dsp_cpu_get_flags(), fft, ret);
+	double cost;
+	int r = p.choose(p.ctx, block, taps, 2, dsp_cpu_get_flags(), fft, ret, &cost);
+
+	assert_true(r < 0 || taps <= 8u * block || cost > 0.0);
+	return r;
 }
 
 static void test_measured_once(void **state)

@@ -492,9 +492,11 @@ static void test_rewritten_file(void **state)
 static unsigned planned_taps, planned_channels;
 
 static int grow_planner(void *ctx, unsigned block, size_t taps, unsigned channels,
-			uint32_t cpu_flags, struct dsp_fft_cache *fft, struct dsp_fir_layout *ret)
+			uint32_t cpu_flags, struct dsp_fft_cache *fft, struct dsp_fir_layout *ret,
+			double *ret_cost_ns)
 {
 	(void)ctx;
+	*ret_cost_ns = 1234.0;
 	(void)cpu_flags;
 	(void)fft;
 	planned_taps = (unsigned)taps;
@@ -510,6 +512,7 @@ static void test_layouts(void **state)
 		"[node.f]\ntype = fir\ninput = a\nir = stereo.wav\n",
 	};
 	struct eng_fir_planner planner = {.choose = grow_planner};
+	struct node_detail d[8];
 	struct harness h;
 
 	(void)state;
@@ -523,6 +526,14 @@ static void test_layouts(void **state)
 		for (unsigned c = 0; c < 2; c++)
 			printf("# layout %s, channel %u: error %.1f dB\n", t ? "auto" : "written",
 			       c, check_direct(sig[c], ir[c], TAPS, 1.0, got[c]));
+		/* what node.get shows */
+		assert_int_equal(node_type_fir.get_details(f, d, EL_N_ELEMENTS(d)), 6);
+		assert_string_equal(d[0].key, "layout");
+		assert_string_equal(d[0].text, "256x3 512x2 1024x2");
+		assert_string_equal(d[3].key, "ir_taps");
+		assert_true(d[3].number == TAPS);
+		assert_true(d[4].number == 2 && d[5].number == RATE);
+		assert_true(d[2].number == (t ? 1.234 : 0.0)); /* the planner's measure, µs */
 		node_type_fir.destroy(f);
 	}
 	assert_int_equal(planned_taps, TAPS);
