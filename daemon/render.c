@@ -22,6 +22,9 @@
 #include "daemon/setup.h"
 #include "dsp/cpu.h"
 
+/* Frames per cycle of a render whose configuration sets no [engine] block (docs/config.md). */
+#define RENDER_BLOCK 4096u
+
 /* The render and its IRs' preparation, paced alike (render_pacer_pace() accepts NULL). */
 static void pace_preparation(void *ctx, uint64_t work_ns)
 {
@@ -101,6 +104,10 @@ int daemon_render(const char *config_path, const char *in, const char *out,
 		struct el_pacer prep = {.pace = pace_preparation, .ctx = pacer};
 
 		c.settings.rate = info.rate;
+		/* latency costs nothing offline: long blocks let convolvers use long partitions,
+		 * the cheapest per tap, and every node's per-cycle overhead shrinks */
+		if (!c.settings.block_given)
+			c.settings.block = RENDER_BLOCK;
 		c.settings.workers = 0; /* the render thread runs everything itself */
 		dsp_cpu_flush_denormals();
 		r = fir_layouts_new(NULL, &layouts);

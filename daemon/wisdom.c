@@ -14,11 +14,31 @@
 
 #define WISDOM_NAME "fftw-wisdom"
 
-static int is_dir(const char *path)
+/*
+ * path and its missing parents as directories (mode 0700: a user's state is private); 0 when it
+ * is a directory in the end, else -errno.
+ */
+static int make_dirs(char *path)
 {
 	struct stat st;
 
-	return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+	if (stat(path, &st) == 0)
+		return S_ISDIR(st.st_mode) ? 0 : -ENOTDIR;
+	for (char *p = path + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(path, 0700) < 0 && errno != EEXIST) {
+			int r = -errno;
+
+			*p = '/';
+			return r;
+		}
+		*p = '/';
+	}
+	if (mkdir(path, 0700) < 0 && errno != EEXIST)
+		return -errno;
+	return 0;
 }
 
 int wisdom_state_path(const char *name, char *buf, size_t size)
@@ -26,21 +46,25 @@ int wisdom_state_path(const char *name, char *buf, size_t size)
 	const char *state = getenv("STATE_DIRECTORY"), *xdg = getenv("XDG_STATE_HOME");
 	const char *home = getenv("HOME");
 	char dir[PATH_MAX];
-	int n;
+	int n, r;
 
 	if (state && state[0] == '/')
 		/* systemd may pass several, separated by ':': ours is the first */
 		n = snprintf(dir, sizeof(dir), "%.*s", (int)strcspn(state, ":"), state);
-	else if (geteuid() == 0)
-		n = snprintf(dir, sizeof(dir), "/var/lib/echoeld");
 	else if (xdg && xdg[0] == '/')
 		n = snprintf(dir, sizeof(dir), "%s/echoeld", xdg);
 	else if (home && home[0] == '/')
 		n = snprintf(dir, sizeof(dir), "%s/.local/state/echoeld", home);
 	else
 		return -ENOENT;
-	if (n < 0 || (size_t)n >= sizeof(dir) || !is_dir(dir))
-		return -ENOENT;
+	if (n < 0 || (size_t)n >= sizeof(dir))
+		return -ENAMETOOLONG;
+	r = make_dirs(dir);
+	if (r < 0) {
+		/* it costs speed (FFTs and layouts measured again), never the run */
+		log_debug("no state directory '%s': %s", dir, strerror(-r));
+		return r;
+	}
 	n = snprintf(buf, size, "%s/%s", dir, name);
 	return n < 0 || (size_t)n >= size ? -ENAMETOOLONG : 0;
 }

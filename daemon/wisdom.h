@@ -4,17 +4,19 @@
  * transforms again (planning a 64k-point FFT with FFTW_MEASURE takes long enough to delay the
  * first cycle). The file is `fftw-wisdom` in the state directory:
  *   $STATE_DIRECTORY (systemd's StateDirectory=), else
- *   /var/lib/echoeld for root, $XDG_STATE_HOME/echoeld or ~/.local/state/echoeld for others,
- * used only when that directory exists: the daemon never creates it, so a test run or a quick
- * try from a build tree leaves nothing behind. Thread: control. Both calls log what they did.
+ *   $XDG_STATE_HOME/echoeld, else ~/.local/state/echoeld,
+ * created (mode 0700, with its parents) when missing. One that cannot be created or written
+ * costs speed (transforms and convolver layouts measured again), never a run. Thread: control.
+ * Both calls log what they did.
  */
 #pragma once
 
 #include <stddef.h>
 
 /*
- * The path of the file called name in the state directory (where the wisdom lives) into buf;
- * -ENOENT when no state directory exists, -ENAMETOOLONG.
+ * The path of the file called name in the state directory (where the wisdom lives) into buf,
+ * the directory made when missing; -ENOENT (no $HOME either), -ENAMETOOLONG, or the -errno of
+ * making it.
  */
 int wisdom_state_path(const char *name, char *buf, size_t size);
 

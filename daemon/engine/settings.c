@@ -36,6 +36,7 @@ int eng_settings_from_conf(const struct conf *c, struct eng_settings *ret, struc
 	if (r < 0)
 		return r;
 	s.rate_given = conf_section_find(sec, "rate") != NULL;
+	s.block_given = conf_section_find(sec, "block") != NULL;
 	if ((r = conf_get_u32(sec, "rate", ENG_DEFAULT_RATE, 8000, 384000, &s.rate, reterr)) < 0 ||
 	    (r = conf_get_u32(sec, "block", ENG_DEFAULT_BLOCK, DSP_FIR_MIN_BLOCK, DSP_FIR_MAX_BLOCK,
 			      &s.block, reterr)) < 0 ||

@@ -22,6 +22,7 @@ struct eng_settings {
 	uint32_t rate;   /* Hz */
 	bool rate_given; /* rate was set in the config (render then refuses a mismatch) */
 	uint32_t block;  /* frames per cycle, power of two 32..8192 */
+	bool block_given; /* block was set in the config (render otherwise picks its own) */
 	enum eng_backend_kind backend;
 	uint32_t workers;      /* worker threads, 0 .. CPU count */
 	uint32_t pool_buffers; /* buffers of `block` frames preallocated for the graph */
