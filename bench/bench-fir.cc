@@ -2,13 +2,19 @@
 /*
  * bench/bench-fir.cc: our partitioned convolver against zita-convolver, in one run.
  *
- * Same IR (65536 taps of decaying noise by default), same input, same block. For each block it
- * runs: echoeld's uniform convolver; zita-convolver in uniform mode (every partition = block);
- * zita-convolver with its own non-uniform layout (block .. 8192), in sync mode so its worker
- * threads finish each period as an offline host would wait for them. It prints the CPU realtime
- * factor (audio seconds per CPU second of the whole process, so zita's threads count) as the
- * median of several runs, the ratio of ours to each zita layout, and p50/p99/max wall time per
- * block. Pin it to one CPU (taskset -c 0) for the figures in docs/performance.md.
+ * Same IR (decaying noise; 65,536 and 1,048,576 taps by default), same input, same block (32,
+ * 64, 256 and 1024 by default). For each it runs: echoeld's uniform convolver (with each kernel
+ * the CPU has, at 65,536 taps); echoeld's non-uniform convolver on growing layouts up to
+ * several largest partitions; zita-convolver in uniform mode (every partition = block) and with
+ * its own non-uniform layout (block .. 8192), in sync mode so its worker threads finish each
+ * period as an offline host would wait for them (zita's smallest partition is 64: no zita rows
+ * at block 32). It prints the CPU realtime factor (audio seconds per CPU second of the whole
+ * process, so zita's threads count) as the median of several runs, the ratio of our best flat
+ * row to each, wall time per block (p50, p99, p99.9, max), and the flatness of the schedule:
+ * the median time of each phase of its period (P = largest partition / block calls), the
+ * largest over their mean. On a shared VM the clock's percentiles mostly measure the
+ * hypervisor; per-phase medians measure the schedule. Each block at 65,536 taps ends with one
+ * `summary:` line. Pin it to one CPU (taskset -c 0) for the figures in docs/performance.md.
  *
  * This is a benchmark, not a test: it asserts nothing about speed (the machines are shared and
  * noisy); it only checks that both engines computed the same output, so a fast wrong answer
@@ -30,6 +36,7 @@
 extern "C" {
 #include "dsp/cpu.h"
 #include "dsp/fft.h"
+#include "dsp/fir-inspect.h"
 #include "dsp/fir-layout.h"
 #include "dsp/fir.h"
 #include "dsp/mem.h"
@@ -40,10 +47,12 @@ namespace {
 const double RATE = 48000.0;
 
 struct options {
-	std::vector<unsigned> blocks{64, 256};
-	size_t taps = 65536;
-	double seconds = 20.0; // audio seconds per run
+	std::vector<unsigned> blocks{32, 64, 256, 1024};
+	std::vector<size_t> taps{65536, 1048576};
+	double seconds = 20.0;     // audio seconds per run
 	int runs = 5;
+	double long_seconds = 4.0; // the same for IRs longer than 65,536 taps (slow uniform rows)
+	int long_runs = 3;
 	bool quick = false;
 };
 
@@ -202,6 +211,9 @@ int bench_ours(const options &o, unsigned block, uint32_t flags, const struct ds
 		std::fprintf(stderr, "bench-fir: cannot build echoeld's convolver (%s)\n", desc);
 		return 1;
 	}
+	// every partition in use from the first call, as after taps / block calls of audio (a
+	// 2^20-tap IR at block 64 would need 16384 calls of warm-up); zita runs its zeros
+	dsp_fir_prime(fir);
 	rows.push_back(measure(
 		name, o, block, dsp_fir_layout_get_period(l), input,
 		[&](float *io) { dsp_fir_process(fir, io, io, block); }, out));
@@ -213,6 +225,7 @@ int bench_ours(const options &o, unsigned block, uint32_t flags, const struct ds
 int bench_block(const options &o, unsigned block, const std::vector<float> &ir,
 		const std::vector<float> &input, struct dsp_fft_cache *fft)
 {
+	bool main_size = ir.size() == 65536;
 	std::vector<float> ours_out(input.size()), other_out(input.size());
 	uint32_t cpu = dsp_cpu_get_flags();
 	std::vector<result> rows;
@@ -222,7 +235,7 @@ int bench_block(const options &o, unsigned block, const std::vector<float> &ir,
 	if (bench_ours(o, block, cpu, nullptr, ir, input, fft, ours_out, rows))
 		return 1;
 	for (uint32_t flags : {(uint32_t)DSP_CPU_AVX2_FMA, 0u}) {
-		if (flags == cpu || (flags & ~cpu) || o.quick)
+		if (flags == cpu || (flags & ~cpu) || o.quick || !main_size)
 			continue;
 		if (bench_ours(o, block, flags, nullptr, ir, input, fft, other_out, rows))
 			return 1;
@@ -268,7 +281,7 @@ int bench_block(const options &o, unsigned block, const std::vector<float> &ir,
 	}
 	for (const auto &r : rows)
 		print_row(block, r, rows[best].rtf);
-	if (zita_nu < rows.size())
+	if (zita_nu < rows.size() && main_size)
 		std::printf("summary: block %u: echoeld RTF %.1f, zita-nonuniform RTF %.1f, ratio %.2f, "
 			    "echoeld worst-phase/mean %.2f, zita p99 %.1f us, echoeld p99 %.1f us "
 			    "(%s)\n",
@@ -283,19 +296,19 @@ void usage(void)
 {
 	std::fprintf(
 		stderr,
-		"usage: bench-fir [--block N]... [--taps N] [--seconds S] [--runs R] [--quick]\n");
+		"usage: bench-fir [--block N]... [--taps N]... [--seconds S] [--runs R] [--quick]\n");
 }
 
 int parse(int argc, char **argv, options &o)
 {
-	bool blocks_given = false;
+	bool blocks_given = false, taps_given = false;
 	for (int i = 1; i < argc; i++) {
 		std::string a = argv[i];
 		const char *v = i + 1 < argc ? argv[i + 1] : nullptr;
 		if (a == "--quick") {
 			o.quick = true;
-			o.seconds = 2;
-			o.runs = 3;
+			o.seconds = o.long_seconds = 2;
+			o.runs = o.long_runs = 3;
 			continue;
 		}
 		if (!v) {
@@ -308,7 +321,10 @@ int parse(int argc, char **argv, options &o)
 			blocks_given = true;
 			o.blocks.push_back((unsigned)std::strtoul(v, nullptr, 10));
 		} else if (a == "--taps") {
-			o.taps = std::strtoul(v, nullptr, 10);
+			if (!taps_given)
+				o.taps.clear();
+			taps_given = true;
+			o.taps.push_back(std::strtoul(v, nullptr, 10));
 		} else if (a == "--seconds") {
 			o.seconds = std::strtod(v, nullptr);
 		} else if (a == "--runs") {
@@ -319,7 +335,7 @@ int parse(int argc, char **argv, options &o)
 		}
 		i++;
 	}
-	if (o.taps == 0 || o.seconds <= 0 || o.runs <= 0) {
+	if (std::count(o.taps.begin(), o.taps.end(), 0u) || o.seconds <= 0 || o.runs <= 0) {
 		usage();
 		return 2;
 	}
@@ -336,32 +352,45 @@ int main(int argc, char **argv)
 
 	if (r)
 		return r;
-	std::vector<float> ir(o.taps), input;
+	std::vector<float> ir, input;
 	uint64_t s = 12345;
 	auto rnd = [&]() {
 		s ^= s << 13, s ^= s >> 7, s ^= s << 17;
 		return (double)(s >> 11) / 9007199254740992.0 * 2 - 1;
 	};
-	for (size_t i = 0; i < ir.size(); i++)
-		ir[i] = (float)(rnd() * std::exp(-6.9 * (double)i / (double)ir.size()));
 	if (dsp_fft_cache_new(DSP_FFT_MEASURE, &fft) < 0)
 		return 1;
-	std::printf("# bench-fir: %zu taps, %.0f Hz, %.1f audio s x %d runs, echoeld kernel %s\n",
-		    o.taps, RATE, o.seconds, o.runs, dsp_cpu_get_variant_name(dsp_cpu_get_flags()));
-	std::printf(
-		"# RTF = audio seconds per CPU second (whole process); ratio = our best flat row / row;\n"
-		"# diff dB = output difference against the first row (a fast wrong answer shows "
-		"here)\n");
-	std::printf("# flat = worst per-phase median / mean of the phase medians (1.00: flat)\n");
-	std::printf("%5s  %-36s %9s %8s %8s %8s %8s %8s %6s %9s\n", "block", "engine", "RTF",
-		    "ratio", "p50 us", "p99 us", "p99.9 us", "max us", "flat", "diff dB");
-	for (unsigned block : o.blocks) {
-		// whole periods of every schedule measured (the longest: 16384 / block calls)
-		input.assign(std::max<size_t>(1, (size_t)(o.seconds * RATE) / 16384) * 16384, 0.0f);
-		for (auto &x : input)
-			x = (float)(0.5 * rnd());
-		if (bench_block(o, block, ir, input, fft))
-			r = 1;
+	for (size_t taps : o.taps) {
+		options run = o;
+		if (taps > 65536) {
+			run.seconds = o.long_seconds;
+			run.runs = o.long_runs;
+		}
+		ir.assign(taps, 0.0f);
+		for (size_t i = 0; i < ir.size(); i++)
+			ir[i] = (float)(rnd() * std::exp(-6.9 * (double)i / (double)ir.size()));
+		std::printf("# bench-fir: %zu taps, %.0f Hz, %.1f audio s x %d runs, echoeld kernel "
+			    "%s\n",
+			    taps, RATE, run.seconds, run.runs,
+			    dsp_cpu_get_variant_name(dsp_cpu_get_flags()));
+		std::printf("# RTF = audio seconds per CPU second (whole process); ratio = our best "
+			    "flat row / row;\n"
+			    "# diff dB = output difference against the first row (a fast wrong answer "
+			    "shows here)\n");
+		std::printf("# flat = worst per-phase median / mean of the phase medians (1.00: "
+			    "flat)\n");
+		std::printf("%5s  %-36s %9s %8s %8s %8s %8s %8s %6s %9s\n", "block", "engine",
+			    "RTF", "ratio", "p50 us", "p99 us", "p99.9 us", "max us", "flat",
+			    "diff dB");
+		for (unsigned block : o.blocks) {
+			// whole periods of every schedule measured (the longest: 16384 / block calls)
+			input.assign(std::max<size_t>(1, (size_t)(run.seconds * RATE) / 16384) * 16384,
+				     0.0f);
+			for (auto &x : input)
+				x = (float)(0.5 * rnd());
+			if (bench_block(run, block, ir, input, fft))
+				r = 1;
+		}
 	}
 	dsp_fft_cache_free(fft);
 	return r;

@@ -21,7 +21,7 @@ void dsp_fir_costs_model(struct dsp_fir_costs *c)
 		double n = 2.0 * ldexp(1.0, (int)k); /* the transform's points */
 
 		c->fwd[k] = c->inv[k] = 2.5 * n * log2(n) / 2.0;
-		c->mac[k] = 8.0 * ldexp(1.0, (int)k);
+		c->mac[k] = 2.4 * ldexp(1.0, (int)k);
 	}
 }
 
