@@ -22,6 +22,12 @@ const struct dsp_fir_schedule *dsp_fir_get_schedule(const struct dsp_fir *fir);
 void dsp_fir_prime(struct dsp_fir *fir);
 
 /*
+ * Thread: any, while nothing processes. How many tail segments a tail cut left dormant (no
+ * transform, no sum) at the last call.
+ */
+unsigned dsp_fir_get_dormant(const struct dsp_fir *fir);
+
+/*
  * Thread: any, while nothing processes. The head's frequency-domain delay line: *ret_floats
  * floats (its capacity of partitions of 2 * block), borrowed, valid while fir lives.
  */

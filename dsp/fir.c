@@ -49,7 +49,12 @@
  * the segment (the sum is in the frequency domain, so the gain must be constant within a block);
  * they are at most -60 dB of the output, so the steps are far below anything audible. A tail
  * segment takes the cut and its gain when a block's sum starts, so every block is summed under
- * one cut.
+ * one cut. A segment a cut leaves out whole for every IR in use goes dormant: no forward
+ * transform, no sum, no inverse (the power policy's cut then saves transforms, not only
+ * products). When the cut is lifted it wakes, and its history starts there: its partitions
+ * add the input since, which is what they would have added to the cut filter's output anyway;
+ * an IR's length later the output is the whole filter's again, bit for bit. An IR that merely
+ * does not reach a segment leaves it running, so a longer IR faded to finds its history.
  *
  * A reset (forget the history, on the RT thread when input resumes after a silence) must cost no
  * more than a block, so it does not clear the FDLs (megabytes for a long IR). It restarts the
@@ -64,6 +69,7 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -102,6 +108,7 @@ struct fir_slot {
 	float *acc_tail;     /* owned: 2 * size floats, the partitions a tail change fades */
 	float nyq, nyq_tail; /* the Nyquist sums that go with them (fir-mac.h) */
 	float *out[2];       /* tail segments, owned: size samples each, output blocks by parity */
+	bool out_silent[2];  /* that block's sum had no partition (a tail cut): not computed */
 	struct fir_cut cut;
 	size_t valid_from; /* tail segments: the first block summed whole with the slot's IR */
 };
@@ -114,6 +121,10 @@ struct fir_seg {
 	const struct dsp_fft_plan *plan;   /* borrowed from the cache: 2S points */
 	const struct dsp_fir_steps *sched; /* borrowed from the convolver's schedule */
 	float *fdl;                        /* owned: capacity * 2 * size floats */
+	/* The first input block the FDL holds: blocks before it count as silence (0 after a
+	 * reset; later when the segment wakes from a tail cut that left it dormant, DESIGN). */
+	size_t first_block;
+	bool dormant; /* cut away whole: no forward transform, no sum */
 	struct fir_slot slot[2];
 };
 
@@ -585,13 +596,15 @@ EL_RT static void rt_add_silence(float *acc, float *nyq, size_t size)
 
 /*
  * acc += Σ X[m-p]·H[p] for partitions p0 <= p < p1 of a segment (spectra: the IR's), m the
- * block summed; input blocks before the reset (m - p < 0) are silence, skipped (DESIGN).
+ * block summed; input blocks the FDL does not hold (m - p < first_block: before the reset, or
+ * before the segment woke) are silence, skipped (DESIGN).
  */
 EL_RT static void rt_mac_range(const struct dsp_fir *f, const struct fir_seg *s,
 			       const float *spectra, float *acc, float *nyq, size_t m, size_t p0,
 			       size_t p1)
 {
-	size_t sz = s->size, end = EL_MIN(p1, m + 1), slot, run;
+	size_t held = m >= s->first_block ? m - s->first_block + 1 : 0;
+	size_t sz = s->size, end = EL_MIN(p1, held), slot, run;
 
 	if (p0 < end) {
 		slot = s->capacity - 1 - (m - p0) % s->capacity;
@@ -741,8 +754,34 @@ EL_RT static void rt_call_history(struct dsp_fir *f, const float *in)
 	memcpy(f->hist + h + pos, in, b * sizeof(float));
 }
 
-/* Call phase 1: the input into the history; the head's spectrum; tail segments' forward step. */
-EL_RT static void rt_call_forward(struct dsp_fir *f, const float *in)
+/*
+ * Whether a tail cut leaves segment s out whole for every IR in use (DESIGN: dormant). Only a
+ * cut does: an IR that does not reach a segment keeps it running, so that a longer IR faded to
+ * later finds its history.
+ */
+EL_RT static bool rt_seg_cut_away(struct dsp_fir *f, const struct fir_seg *s)
+{
+	if (f->tail_limit >= 1.0 && !f->tail_fading)
+		return false;
+	for (unsigned k = 0; k < 2; k++) {
+		size_t lo, hi, keep;
+		float gain;
+
+		if (!rt_slot_active(f, k) || !f->ir[k])
+			continue;
+		keep = rt_tail_parts(f, k, &lo, &hi, &gain);
+		if (keep > s->first || (lo < hi && hi > s->first))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * Call phase 1: the input into the history; the head's spectrum; tail segments' forward step,
+ * unless a tail cut left the segment dormant (and every_segment is false: history kept for a
+ * later IR whatever the cut).
+ */
+EL_RT static void rt_call_forward(struct dsp_fir *f, const float *in, bool every_segment)
 {
 	rt_call_history(f, in);
 	rt_seg_forward(f, &f->seg[0], f->calls);
@@ -751,8 +790,17 @@ EL_RT static void rt_call_forward(struct dsp_fir *f, const float *in)
 		size_t k = f->calls % s->steps, w = f->calls / s->steps;
 
 		/* window w works on block w - 1 (none before the first window ends) */
-		if (k == s->sched->fwd && w >= 1)
-			rt_seg_forward(f, s, w - 1);
+		if (k != s->sched->fwd || w < 1)
+			continue;
+		if (!every_segment && rt_seg_cut_away(f, s)) {
+			s->dormant = true;
+			continue;
+		}
+		if (s->dormant) { /* awake: the history starts with this block */
+			s->dormant = false;
+			s->first_block = w - 1;
+		}
+		rt_seg_forward(f, s, w - 1);
 	}
 }
 
@@ -810,9 +858,13 @@ EL_RT static void rt_seg_inverse(struct dsp_fir *f, struct fir_seg *s, unsigned 
 
 	if (!f->ir[k] || s - f->seg >= f->ir[k]->layout.count)
 		return;
-	if (step == s->sched->inv && w >= 1 && w - 1 >= sl->valid_from)
-		rt_slot_inverse(f, s, k, sl->out[(w - 1) % 2]);
-	if (read >= 2 && read - 2 >= sl->valid_from)
+	if (step == s->sched->inv && w >= 1 && w - 1 >= sl->valid_from) {
+		/* a block whose sum had no partition (cut away) is silence: no transform */
+		sl->out_silent[(w - 1) % 2] = sl->cut.keep == 0 && sl->cut.lo >= sl->cut.hi;
+		if (!sl->out_silent[(w - 1) % 2])
+			rt_slot_inverse(f, s, k, sl->out[(w - 1) % 2]);
+	}
+	if (read >= 2 && read - 2 >= sl->valid_from && !sl->out_silent[(read - 2) % 2])
 		for (size_t i = 0, at = ((f->calls + 1) % r) * f->block; i < f->block; i++)
 			dst[i] += sl->out[(read - 2) % 2][at + i];
 }
@@ -911,7 +963,7 @@ EL_RT void dsp_fir_process_many(struct dsp_fir *const *firs, size_t count, const
 
 	for (size_t done = 0; count && done + b <= n; done += b) {
 		for (size_t c = 0; c < count; c++)
-			rt_call_forward(firs[c], in[c] + done);
+			rt_call_forward(firs[c], in[c] + done, false);
 		for (size_t c = 0; c < count; c++)
 			rt_call_accumulate(firs[c]);
 		for (size_t c = 0; c < count; c++)
@@ -933,7 +985,7 @@ EL_RT void dsp_fir_keep_history(struct dsp_fir *fir, const float *in, size_t n)
 		if (window_only)
 			rt_call_history(fir, in + done);
 		else
-			rt_call_forward(fir, in + done);
+			rt_call_forward(fir, in + done, true);
 		rt_tail_fade_advance(fir); /* a cut's fade keeps time with the calls */
 		fir->calls++;
 	}
@@ -948,8 +1000,13 @@ EL_RT void dsp_fir_reset(struct dsp_fir *fir)
 	fir->calls = 0;
 	/* every block's sum starts after the reset, so every slot is whole from block 0 on */
 	fir->warm_until = 0;
-	for (unsigned i = 1; i < fir->nseg; i++)
-		fir->seg[i].slot[0].valid_from = fir->seg[i].slot[1].valid_from = 0;
+	for (unsigned i = 1; i < fir->nseg; i++) {
+		struct fir_seg *s = &fir->seg[i];
+
+		s->slot[0].valid_from = s->slot[1].valid_from = 0;
+		s->first_block = 0;
+		s->dormant = false;
+	}
 }
 
 unsigned dsp_fir_get_block(const struct dsp_fir *fir)
@@ -982,12 +1039,24 @@ void dsp_fir_prime(struct dsp_fir *fir)
 			for (unsigned b = 0; i > 0 && b < 2; b++)
 				memset(s->slot[k].out[b], 0, s->size * sizeof(float));
 			s->slot[k].valid_from = 0;
+			s->slot[k].out_silent[0] = s->slot[k].out_silent[1] = false;
 		}
+		s->first_block = 0;
+		s->dormant = false;
 		/* every partition written, and two windows more for the sums under way */
 		need = EL_MAX(need, (s->capacity + 2) * s->steps);
 	}
 	fir->calls = (need + period - 1) / period * period;
 	fir->warm_until = 0;
+}
+
+unsigned dsp_fir_get_dormant(const struct dsp_fir *fir)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 1; i < fir->nseg; i++)
+		n += fir->seg[i].dormant;
+	return n;
 }
 
 const float *dsp_fir_get_fdl(const struct dsp_fir *fir, size_t *ret_floats)

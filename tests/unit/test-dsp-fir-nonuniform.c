@@ -9,6 +9,9 @@
  *   that had the new IR from the start), and the output never stops during the fade;
  * - after dsp_fir_reset() the output is bit-identical to a fresh convolver's on the same input;
  * - a tail cut with its fade ends at the cut IR's output (the partitions kept, to -120 dB);
+ *   segments it leaves out whole go dormant (no transform), and when the cut is lifted they
+ *   wake with history from then on: once the IR's length has passed, the output is the full
+ *   filter's, bit for bit;
  * - history kept without output (dsp_fir_keep_history, a pass-through's way) is the history a
  *   convolver that ran all along has: an IR set afterwards gives its output bit for bit (for
  *   the long partitions once their first whole block is summed), for a one-partition
@@ -28,6 +31,7 @@
 
 #include "dsp/cpu.h"
 #include "dsp/fft.h"
+#include "dsp/fir-inspect.h"
 #include "dsp/fir-layout.h"
 #include "dsp/fir.h"
 #include "dsp/mem.h"
@@ -339,6 +343,54 @@ static void check_keep_history(struct dsp_fft_cache *fft, const struct dsp_fir_l
 	dsp_mem_free(yref);
 }
 
+/* A cut that leaves whole segments out puts them to sleep; lifted, they wake and catch up. */
+static void test_dormant_segments(void **state)
+{
+	const unsigned block = 64;
+	const size_t ntaps = 30000, frames = 64 * 1600, lift = 64 * 600;
+	float *h = malloc(ntaps * sizeof(float)), *x = malloc(frames * sizeof(float));
+	float *y = dsp_mem_alloc(frames * sizeof(float)),
+	      *yref = dsp_mem_alloc(frames * sizeof(float));
+	struct dsp_fir_ir *ir = NULL, *ir2 = NULL;
+	struct dsp_fir_layout l;
+	struct dsp_fir *fir, *ref;
+	struct test_rng rng;
+	size_t settle = lift + 4096 + ntaps + 3 * 1024 + 64;
+	unsigned dormant = 0;
+
+	test_rng_init(&rng, 19);
+	make_ir(&rng, h, ntaps);
+	test_fill_noise(&rng, x, frames, 0.5);
+	assert_int_equal(dsp_fir_layout_growing(block, ntaps, 2, 1024, NULL, &l), 0);
+	fir = make_fir(*state, &l, h, ntaps, &ir);
+	ref = make_fir(*state, &l, h, ntaps, &ir2);
+	assert_int_equal(dsp_fir_set_tail_db(fir, -3.0f, 0), 0);
+	for (size_t done = 0; done < frames; done += block) {
+		if (done == lift) {
+			dormant = dsp_fir_get_dormant(fir);
+			assert_int_equal(dsp_fir_set_tail_db(fir, 0.0f, 4096), 0);
+		}
+		dsp_fir_process(fir, x + done, y + done, block);
+		dsp_fir_process(ref, x + done, yref + done, block);
+	}
+	printf("# cut at -3 dB: %zu of %zu partitions, %u of %u tail segments dormant; after "
+	       "the lift, %u\n",
+	       dsp_fir_ir_get_parts_for_tail(ir, -3.0f), dsp_fir_ir_get_partitions(ir), dormant,
+	       l.count - 1, dsp_fir_get_dormant(fir));
+	assert_true(dormant >= 1);
+	assert_int_equal(dsp_fir_get_dormant(fir), 0);
+	assert_true(settle < frames);
+	assert_memory_equal(y + settle, yref + settle, (frames - settle) * sizeof(float));
+	dsp_fir_free(fir);
+	dsp_fir_free(ref);
+	dsp_fir_ir_free(ir);
+	dsp_fir_ir_free(ir2);
+	free(h);
+	free(x);
+	dsp_mem_free(y);
+	dsp_mem_free(yref);
+}
+
 static void test_keep_history(void **state)
 {
 	struct dsp_fir_layout l;
@@ -361,6 +413,7 @@ int main(void)
 		cmocka_unit_test(test_reset_equals_fresh),
 		cmocka_unit_test(test_tail_cut),
 		cmocka_unit_test(test_keep_history),
+		cmocka_unit_test(test_dormant_segments),
 	};
 
 	return cmocka_run_group_tests(tests, test_fft_setup, test_fft_teardown);
