@@ -19,5 +19,6 @@ struct daemon_options {
 
 int daemon_run(const struct daemon_options *o);
 int daemon_check_config(const char *path);
+/* tail: go on after the input ends until the graph is silent (offline_options.tail) */
 int daemon_render(const char *config_path, const char *in, const char *out,
-		  enum offline_format format);
+		  enum offline_format format, bool tail);

@@ -4,7 +4,7 @@
  *
  *   echoeld [--config FILE] [--socket PATH] [--backend auto|dummy|jack|pipewire] [--verbose]
  *   echoeld --check-config FILE
- *   echoeld render [--config FILE] [--format same|pcm16|pcm24|pcm32|float] IN OUT
+ *   echoeld render [--config FILE] [--format same|pcm16|pcm24|pcm32|float] [--tail] IN OUT
  *
  * Exit codes: 0 success, 1 failure (configuration, runtime), 2 usage, 128 + the signal for a
  * render stopped by SIGINT/SIGTERM/SIGHUP (daemon/render.c).
@@ -28,8 +28,8 @@ static void usage(FILE *f)
 	fputs("usage: echoeld [--config FILE] [--socket PATH] [--backend auto|dummy|jack|pipewire]\n"
 	      "               [--verbose]\n"
 	      "       echoeld --check-config FILE\n"
-	      "       echoeld render [--config FILE] [--format same|pcm16|pcm24|pcm32|float] IN "
-	      "OUT\n"
+	      "       echoeld render [--config FILE] [--format same|pcm16|pcm24|pcm32|float] [--tail]\n"
+	      "                      IN OUT\n"
 	      "       echoeld --help | --version\n",
 	      f);
 }
@@ -48,14 +48,18 @@ static int main_render(int argc, char **argv)
 	static const struct option opts[] = {
 		{"config", required_argument, NULL, 'c'},
 		{"format", required_argument, NULL, 'f'},
+		{"tail", no_argument, NULL, 't'},
 		{NULL, 0, NULL, 0},
 	};
 	const char *config = NULL;
+	bool tail = false;
 	int format = 0, c;
 
 	while ((c = getopt_long(argc, argv, "c:f:", opts, NULL)) != -1) {
 		if (c == 'c') {
 			config = optarg;
+		} else if (c == 't') {
+			tail = true;
 		} else if (c == 'f' &&
 			   (format = parse_enum(optarg, formats, EL_N_ELEMENTS(formats))) >= 0) {
 			continue;
@@ -72,7 +76,8 @@ static int main_render(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	return daemon_render(config, argv[optind], argv[optind + 1], (enum offline_format)format);
+	return daemon_render(config, argv[optind], argv[optind + 1], (enum offline_format)format,
+			     tail);
 }
 
 int main(int argc, char **argv)

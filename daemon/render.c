@@ -71,7 +71,7 @@ static int exit_status(int r, struct el_error *err)
 }
 
 int daemon_render(const char *config_path, const char *in, const char *out,
-		  enum offline_format format)
+		  enum offline_format format, bool tail)
 {
 	struct setup_config c = {0};
 	struct offline_file_info info;
@@ -115,10 +115,16 @@ int daemon_render(const char *config_path, const char *in, const char *out,
 		if (r == 0)
 			r = setup_engine(&c, &prep, &planner, &e, &err);
 	}
-	if (r == 0)
-		r = offline_render(e, in, out, out_format, isatty(STDERR_FILENO),
-				   &(struct el_pacer){.pace = pace_preparation, .ctx = pacer},
-				   &stop_signal, &err);
+	if (r == 0) {
+		struct el_pacer paced = {.pace = pace_preparation, .ctx = pacer};
+		struct offline_options o = {.out_format = out_format,
+					    .progress = isatty(STDERR_FILENO),
+					    .tail = tail,
+					    .pacer = &paced,
+					    .stop = &stop_signal};
+
+		r = offline_render(e, in, out, &o, &err);
+	}
 	r = exit_status(r, &err);
 	render_pacer_free(pacer);
 	eng_engine_free(e);

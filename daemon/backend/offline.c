@@ -332,10 +332,40 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static int render_loop(struct render *r, struct eng_engine *engine, const char *out_path,
-		       bool progress, const struct el_pacer *pacer, const atomic_int *stop,
-		       struct el_error *reterr)
+/*
+ * The graph on silent input after the input ended, block by block, until a block leaves it
+ * idle (every node skipped or silent, no fade running: what follows is silence) or the cap.
+ * The block that found it idle is silent and not written.
+ */
+static int render_tail(struct render *r, struct eng_engine *engine, const char *out_path,
+		       const struct offline_options *o, struct el_error *reterr)
 {
+	uint64_t max = (uint64_t)OFFLINE_TAIL_MAX_SECONDS * r->in_info.samplerate, done = 0;
+
+	for (unsigned c = 0; c < r->n_in; c++)
+		memset((float *)r->capture[c], 0, r->block * sizeof(float));
+	while (done < max && !eng_engine_is_idle(engine)) {
+		/* relaxed: as in render_loop() */
+		if (o->stop && atomic_load_explicit(o->stop, memory_order_relaxed))
+			return el_error_set(reterr, -EINTR, "'%s': interrupted, not written",
+					    out_path);
+		eng_engine_cycle(engine, r->capture, r->n_in, r->playback, r->n_out, r->block);
+		if (eng_engine_is_idle(engine))
+			break;
+		if (render_write(r, r->block) < 0)
+			return el_error_set(reterr, -EIO, "'%s': write failed: %s", out_path,
+					    sf_strerror(r->out));
+		done += r->block;
+	}
+	return 0;
+}
+
+static int render_loop(struct render *r, struct eng_engine *engine, const char *out_path,
+		       const struct offline_options *o, struct el_error *reterr)
+{
+	const struct el_pacer *pacer = o->pacer;
+	const atomic_int *stop = o->stop;
+	bool progress = o->progress;
 	sf_count_t total = r->in_info.frames, done = 0, n;
 	uint64_t chunk_start;
 	int last_pct = -1;
@@ -361,7 +391,8 @@ static int render_loop(struct render *r, struct eng_engine *engine, const char *
 				dst[i] = i < n ? r->in_frames[(size_t)i * r->n_in + c] : 0.0f;
 		}
 		eng_engine_cycle(engine, r->capture, r->n_in, r->playback, r->n_out, r->block);
-		if (render_write(r, n) < 0)
+		/* with the tail, a last short block is written whole: what follows is the tail */
+		if (render_write(r, o->tail ? (sf_count_t)r->block : n) < 0)
 			return el_error_set(reterr, -EIO, "'%s': write failed: %s", out_path,
 					    sf_strerror(r->out));
 		done += n;
@@ -372,20 +403,19 @@ static int render_loop(struct render *r, struct eng_engine *engine, const char *
 	}
 	if (progress)
 		fputc('\n', stderr);
-	return 0;
+	return o->tail ? render_tail(r, engine, out_path, o, reterr) : 0;
 }
 
 int offline_render(struct eng_engine *engine, const char *in_path, const char *out_path,
-		   int out_format, bool progress, const struct el_pacer *pacer,
-		   const atomic_int *stop, struct el_error *reterr)
+		   const struct offline_options *o, struct el_error *reterr)
 {
 	struct render r = {.tmp_fd = -1};
-	int ret = render_open(&r, engine, in_path, out_path, out_format, reterr);
+	int ret = render_open(&r, engine, in_path, out_path, o->out_format, reterr);
 
 	if (ret == 0 && render_alloc(&r) < 0)
 		ret = el_error_set(reterr, -ENOMEM, "out of memory");
 	if (ret == 0)
-		ret = render_loop(&r, engine, out_path, progress, pacer, stop, reterr);
+		ret = render_loop(&r, engine, out_path, o, reterr);
 	if (r.out && sf_close(r.out) != 0 && ret == 0)
 		ret = el_error_set(reterr, -EIO, "'%s': cannot finish writing", out_path);
 	if (ret == 0)

@@ -53,18 +53,29 @@ int offline_output_format(const struct offline_file_info *in, const char *out_pa
  */
 int offline_check_distinct(const char *in_path, const char *out_path, struct el_error *reterr);
 
+/* How offline_render() runs. */
+struct offline_options {
+	int out_format; /* from offline_output_format() */
+	bool progress;  /* print a percentage to stderr as it goes */
+	/* after the input ends, go on (silent input) until the graph is idle: every filter's
+	 * decay written, at most OFFLINE_TAIL_MAX_SECONDS more (a source never falls silent) */
+	bool tail;
+	const struct el_pacer *pacer; /* told before the first block and after every 50 ms of
+				       * work, may sleep; borrowed, NULL for full speed */
+	const atomic_int *stop; /* borrowed, may be NULL; checked before every block, non-zero
+				 * ends the render with -EINTR */
+};
+
+#define OFFLINE_TAIL_MAX_SECONDS 60u
+
 /*
  * Renders in_path through engine (already configured, not driven by any other backend) into
- * out_path in out_format (from offline_output_format(); checked again for the graph's output
- * channels before anything is written). The samples go to a temporary file beside out_path
- * (`.NAME.XXXXXX`), which is fsync'ed and renamed to out_path only when the render succeeded; on
- * any failure it is removed and a file already named out_path is left as it was. progress: print a
- * percentage to stderr as it goes. pacer (common/el-pace.h): told before the first block and
- * after every 50 ms of work, may sleep; borrowed, NULL for full speed. stop: borrowed, may be
- * NULL; checked before every block, non-zero ends the render with -EINTR. 0; -errno with a message
- * naming the file (unreadable, unwritable, channel counts that do not match the graph, a rate
- * that differs from the engine's, -EINTR interrupted).
+ * out_path as o says (the format checked again for the graph's output channels before anything
+ * is written). The samples go to a temporary file beside out_path (`.NAME.XXXXXX`), which is
+ * fsync'ed and renamed to out_path only when the render succeeded; on any failure it is
+ * removed and a file already named out_path is left as it was. 0; -errno with a message naming
+ * the file (unreadable, unwritable, channel counts that do not match the graph, a rate that
+ * differs from the engine's, -EINTR interrupted).
  */
 int offline_render(struct eng_engine *engine, const char *in_path, const char *out_path,
-		   int out_format, bool progress, const struct el_pacer *pacer,
-		   const atomic_int *stop, struct el_error *reterr);
+		   const struct offline_options *o, struct el_error *reterr);

@@ -207,6 +207,61 @@ static void test_fir_matches_direct_convolution(void **state)
 	free(ref);
 }
 
+/*
+ * --tail: the output goes on after the input until the graph is silent, so it holds the whole
+ * linear convolution (input + IR - 1 frames) and then stops within a block or two of silence;
+ * without [engine] block the render runs at its own long block with a measured layout.
+ */
+static void test_tail_keeps_decay(void **state)
+{
+	const size_t taps = 3001, n = 2000, full = n + taps - 1;
+	float *h = malloc(taps * sizeof(float)), *x = malloc(n * sizeof(float)), *y;
+	double *ref = malloc(full * sizeof(double)), beyond = 0.0;
+	char conf[512], in[512], out[512];
+	struct test_rng rng;
+	SF_INFO info;
+	double db;
+
+	(void)state;
+	test_rng_init(&rng, 15);
+	for (size_t i = 0; i < taps; i++)
+		h[i] = (float)(test_rng_uniform(&rng) * exp(-3.0 * (double)i / taps) * 0.1);
+	test_fill_noise(&rng, x, n, 0.5);
+	write_wav("tail-ir.wav", SF_FORMAT_FLOAT, 1, h, (sf_count_t)taps);
+	write_wav("short.wav", SF_FORMAT_FLOAT, 1, x, (sf_count_t)n);
+	write_text("tail.conf", "[node.in]\ntype = input\nchannels = 1\n"
+				"[node.room]\ntype = fir\nir = tail-ir.wav\ninput = in\n"
+				"[node.out]\ntype = output\ninput = room\n");
+	path(conf, "tail.conf");
+	path(in, "short.wav");
+	path(out, "tail-out.wav");
+	assert_int_equal(run((const char *[]){"render", "--config", conf, "--tail", "--format",
+					     "float", in, out, NULL}),
+			 0);
+	y = read_wav("tail-out.wav", &info);
+	printf("# --tail: %zu input frames, %zu-tap IR: %lld frames written\n", n, taps,
+	       (long long)info.frames);
+	assert_true((size_t)info.frames >= full);
+	assert_true((size_t)info.frames <= full + 2 * 4096);
+	for (size_t t = 0; t < full; t++) {
+		double s = 0;
+		for (size_t k = 0; k < taps && k <= t; k++)
+			if (t - k < n)
+				s += (double)h[k] * x[t - k];
+		ref[t] = s;
+	}
+	db = test_error_db(ref, y, full);
+	for (size_t t = full; t < (size_t)info.frames; t++)
+		beyond = fmax(beyond, fabs((double)y[t]));
+	printf("# --tail vs direct convolution: %.1f dB; after it, at most %.2g\n", db, beyond);
+	assert_true(db < -120.0);
+	assert_true(beyond < 1e-6);
+	free(h);
+	free(x);
+	free(y);
+	free(ref);
+}
+
 static void test_crossover_sums_to_allpass(void **state)
 {
 	const size_t n = 48000;
@@ -560,6 +615,7 @@ int main(void)
 		cmocka_unit_test(test_default_graph_is_transparent),
 		cmocka_unit_test(test_fir_matches_direct_convolution),
 		cmocka_unit_test(test_crossover_sums_to_allpass),
+		cmocka_unit_test(test_tail_keeps_decay),
 		cmocka_unit_test(test_bad_files),
 		cmocka_unit_test(test_out_is_in_refused),
 		cmocka_unit_test(test_failed_render_keeps_older_out),
