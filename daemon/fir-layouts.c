@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "common/el-macros.h"
+#include "common/el-probe.h"
 #include "daemon/engine/node.h"
 #include "daemon/fir-layouts.h"
 #include "daemon/log.h"
@@ -300,13 +301,15 @@ static int layouts_search(struct fir_layouts *l, struct fir_layouts_entry *key, 
 				   .max_flatness = SEARCH_MAX_FLATNESS,
 				   .cost = dsp_fir_search_measure,
 				   .cost_ctx = &m};
-	struct dsp_fir_search_result res;
+	struct dsp_fir_search_result res = {0};
 	struct timespec t0;
 	char text[512];
 	int r;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
+	EL_PROBE3(layout_search_begin, key->block, key->taps, key->channels);
 	r = dsp_fir_search_run(&s, &res);
+	EL_PROBE2(layout_search_end, r, res.tried);
 	if (r < 0)
 		return r;
 	l->searches++;

@@ -13,6 +13,7 @@ PACKAGES="
 	libcmocka-dev
 	libzita-convolver-dev
 	jconvolver
+	systemtap-sdt-dev
 	libinih-dev
 	libjansson-dev
 	libsndfile1-dev

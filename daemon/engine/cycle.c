@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "common/el-macros.h"
+#include "common/el-probe.h"
 #include "daemon/engine/engine-private.h"
 #include "daemon/engine/inst.h"
 #include "daemon/engine/node.h"
@@ -202,8 +203,11 @@ EL_RT static bool rt_run_partner(struct eng_engine *e, const struct eng_plan *p,
 EL_RT static bool rt_process(struct eng_engine *e, const struct eng_plan *p,
 			     struct eng_plan_step *s, const struct eng_node_io *io, bool xfade)
 {
-	bool silent = s->inst->type->process(s->inst->state, io);
+	bool silent;
 
+	EL_PROBE1(node_begin, s->inst->id);
+	silent = s->inst->type->process(s->inst->state, io);
+	EL_PROBE2(node_end, s->inst->id, silent);
 	if (xfade)
 		silent = rt_run_partner(e, p, s, io) && silent;
 	return silent;
@@ -394,6 +398,7 @@ EL_RT void eng_engine_cycle(struct eng_engine *e, const float *const *capture, u
 
 	eng_rt_enter();
 	t0 = rt_now_ns();
+	EL_PROBE1(cycle_begin, frames);
 	/* acquire: pairs with the control thread's release, so the plan's contents are visible */
 	p = atomic_load_explicit(&e->pending, memory_order_acquire);
 	eng_cycle_apply_commands(e, p);
@@ -425,7 +430,9 @@ EL_RT void eng_engine_cycle(struct eng_engine *e, const float *const *capture, u
 			   ((!p->has_ramps && !p->has_partners) || p->frames_run >= p->fade_frames);
 	atomic_store_explicit(&e->rt_heard, false, memory_order_relaxed);
 	rt_report_xruns(e);
-	rt_publish_load(e, rt_now_ns() - t0, frames);
+	t0 = rt_now_ns() - t0;
+	rt_publish_load(e, t0, frames);
+	EL_PROBE2(cycle_end, frames, t0);
 	eng_rt_exit();
 }
 

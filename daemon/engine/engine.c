@@ -21,6 +21,7 @@
 
 #include "common/el-error.h"
 #include "common/el-macros.h"
+#include "common/el-probe.h"
 #include "daemon/config/config.h"
 #include "daemon/engine/engine-private.h"
 #include "daemon/engine/graph.h"
@@ -194,6 +195,7 @@ static int publish(struct eng_engine *e, struct eng_plan *p, struct el_error *re
 	int r;
 
 	eng_plan_commit(p);
+	EL_PROBE1(plan_publish, p->n_steps);
 	/* release: the plan is fully built before the RT thread can see the pointer */
 	atomic_store_explicit(&e->pending, p, memory_order_release);
 	e->current = p;

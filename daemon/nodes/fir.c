@@ -56,6 +56,7 @@
 #include <string.h>
 
 #include "common/el-error.h"
+#include "common/el-probe.h"
 #include "daemon/config/value.h"
 #include "daemon/config/config.h"
 #include "daemon/engine/node.h"
@@ -148,6 +149,7 @@ static int fir_set_prepare(struct fir_set *s, const struct eng_node_env *env,
 {
 	int r;
 
+	EL_PROBE2(ir_prepare_begin, frames, s->n_ir);
 	s->taps = frames;
 	s->identity = frames == 1;
 	for (unsigned i = 0; i < s->n_ir; i++) {
@@ -159,6 +161,7 @@ static int fir_set_prepare(struct fir_set *s, const struct eng_node_env *env,
 		if (r < 0)
 			return r;
 	}
+	EL_PROBE2(ir_prepare_end, frames, s->n_ir);
 	return 0;
 }
 
