@@ -19,6 +19,14 @@ struct daemon_options {
 
 int daemon_run(const struct daemon_options *o);
 int daemon_check_config(const char *path);
-/* tail: go on after the input ends until the graph is silent (offline_options.tail) */
-int daemon_render(const char *config_path, const char *in, const char *out,
-		  enum offline_format format, bool tail);
+/* What `echoeld render` was asked. */
+struct render_options {
+	const char *config_path; /* NULL: the default configuration */
+	enum offline_format format;
+	bool tail;    /* go on after the input ends until the graph is silent (offline.h) */
+	/* measure FFT plans and convolver layouts and remember them (daemon/render.c), also for
+	 * an input shorter than RENDER_MEASURE_SECONDS */
+	bool measure;
+};
+
+int daemon_render(const struct render_options *o, const char *in, const char *out);

@@ -17,6 +17,7 @@
 #include "daemon/wisdom.h"
 #include "dsp/cpu.h"
 #include "dsp/fft.h"
+#include "dsp/fir-schedule.h"
 #include "dsp/fir-search.h"
 #include "dsp/fir.h"
 
@@ -35,6 +36,7 @@ struct fir_layouts {
 	struct fir_layouts_entry *entries; /* owned: n of cap */
 	size_t n, cap;
 	unsigned searches;
+	bool quick; /* not measuring: the cost model's choice, not remembered */
 };
 
 /* field into buf (at most size - 1 bytes, not empty): 0 or -EINVAL. */
@@ -218,6 +220,35 @@ struct fir_layouts *fir_layouts_free(struct fir_layouts *l)
 	return NULL;
 }
 
+void fir_layouts_set_measuring(struct fir_layouts *l, bool measuring)
+{
+	l->quick = !measuring;
+}
+
+/* The cost model's layout for key (fir-search.h), measuring nothing, remembering nothing. */
+static int layouts_model(struct fir_layouts_entry *key)
+{
+	struct dsp_fir_costs costs;
+	struct dsp_fir_search s = {.block = key->block,
+				   .taps = key->taps,
+				   .max_size = SEARCH_MAX_SIZE,
+				   .patience = SEARCH_PATIENCE,
+				   .max_flatness = SEARCH_MAX_FLATNESS,
+				   .cost = dsp_fir_search_model,
+				   .cost_ctx = &costs};
+	struct dsp_fir_search_result res = {0};
+	int r;
+
+	dsp_fir_costs_model(&costs);
+	r = dsp_fir_search_run(&s, &res);
+	if (r < 0)
+		return r;
+	key->layout = res.layout;
+	key->cost_ns = 0.0; /* not measured */
+	key->flatness = res.flatness;
+	return 0;
+}
+
 size_t fir_layouts_get_count(const struct fir_layouts *l)
 {
 	return l->n;
@@ -349,7 +380,7 @@ static int layouts_choose(void *ctx, unsigned block, size_t taps, unsigned chann
 	snprintf(key.fftw, sizeof(key.fftw), "%s", dsp_fft_get_version());
 	e = layouts_find(l, &key);
 	if (!e) {
-		r = layouts_search(l, &key, cpu_flags, fft);
+		r = l->quick ? layouts_model(&key) : layouts_search(l, &key, cpu_flags, fft);
 		if (r < 0)
 			return r;
 		e = &key;

@@ -22,6 +22,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -53,6 +54,13 @@ struct fir_layouts *fir_layouts_free(struct fir_layouts *l);
 
 /* The planner to give the engine (eng_engine_set_fir_planner); ctx is l. */
 struct eng_fir_planner fir_layouts_get_planner(struct fir_layouts *l);
+
+/*
+ * Whether a layout not remembered is measured (the default: a search timing candidates, then
+ * remembered) or taken from the cost model at once and not remembered (a short render, where
+ * measuring would cost more than it saves).
+ */
+void fir_layouts_set_measuring(struct fir_layouts *l, bool measuring);
 
 /* Entries held (loaded and found), and searches run since fir_layouts_new(). */
 size_t fir_layouts_get_count(const struct fir_layouts *l);

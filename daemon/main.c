@@ -4,7 +4,8 @@
  *
  *   echoeld [--config FILE] [--socket PATH] [--backend auto|dummy|jack|pipewire] [--verbose]
  *   echoeld --check-config FILE
- *   echoeld render [--config FILE] [--format same|pcm16|pcm24|pcm32|float] [--tail] IN OUT
+ *   echoeld render [--config FILE] [--format same|pcm16|pcm24|pcm32|float] [--tail] [--measure]
+ *                  IN OUT
  *
  * Exit codes: 0 success, 1 failure (configuration, runtime), 2 usage, 128 + the signal for a
  * render stopped by SIGINT/SIGTERM/SIGHUP (daemon/render.c).
@@ -29,7 +30,7 @@ static void usage(FILE *f)
 	      "               [--verbose]\n"
 	      "       echoeld --check-config FILE\n"
 	      "       echoeld render [--config FILE] [--format same|pcm16|pcm24|pcm32|float] [--tail]\n"
-	      "                      IN OUT\n"
+	      "                      [--measure] IN OUT\n"
 	      "       echoeld --help | --version\n",
 	      f);
 }
@@ -49,17 +50,19 @@ static int main_render(int argc, char **argv)
 		{"config", required_argument, NULL, 'c'},
 		{"format", required_argument, NULL, 'f'},
 		{"tail", no_argument, NULL, 't'},
+		{"measure", no_argument, NULL, 'm'},
 		{NULL, 0, NULL, 0},
 	};
-	const char *config = NULL;
-	bool tail = false;
+	struct render_options o = {0};
 	int format = 0, c;
 
 	while ((c = getopt_long(argc, argv, "c:f:", opts, NULL)) != -1) {
 		if (c == 'c') {
-			config = optarg;
+			o.config_path = optarg;
 		} else if (c == 't') {
-			tail = true;
+			o.tail = true;
+		} else if (c == 'm') {
+			o.measure = true;
 		} else if (c == 'f' &&
 			   (format = parse_enum(optarg, formats, EL_N_ELEMENTS(formats))) >= 0) {
 			continue;
@@ -76,8 +79,8 @@ static int main_render(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	return daemon_render(config, argv[optind], argv[optind + 1], (enum offline_format)format,
-			     tail);
+	o.format = (enum offline_format)format;
+	return daemon_render(&o, argv[optind], argv[optind + 1]);
 }
 
 int main(int argc, char **argv)

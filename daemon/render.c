@@ -20,10 +20,19 @@
 #include "daemon/log.h"
 #include "daemon/power/render-pacer.h"
 #include "daemon/setup.h"
+#include "daemon/wisdom.h"
 #include "dsp/cpu.h"
+#include "dsp/fft.h"
 
 /* Frames per cycle of a render whose configuration sets no [engine] block (docs/config.md). */
 #define RENDER_BLOCK 4096u
+/*
+ * Inputs at least this long have their FFT plans and convolver layouts measured (and
+ * remembered, so later renders and the daemon start warm); shorter ones take wisdom or an
+ * estimate and a remembered or modelled layout: measuring a cold machine takes seconds, more
+ * than it saves on a few minutes of audio. --measure asks for it anyway.
+ */
+#define RENDER_MEASURE_SECONDS 600u
 
 /* The render and its IRs' preparation, paced alike (render_pacer_pace() accepts NULL). */
 static void pace_preparation(void *ctx, uint64_t work_ns)
@@ -70,8 +79,7 @@ static int exit_status(int r, struct el_error *err)
 	return 1;
 }
 
-int daemon_render(const char *config_path, const char *in, const char *out,
-		  enum offline_format format, bool tail)
+int daemon_render(const struct render_options *ro, const char *in, const char *out)
 {
 	struct setup_config c = {0};
 	struct offline_file_info info;
@@ -79,6 +87,7 @@ int daemon_render(const char *config_path, const char *in, const char *out,
 	struct render_pacer *pacer = NULL;
 	struct fir_layouts *layouts = NULL;
 	struct eng_fir_planner planner;
+	bool measuring = false;
 	struct el_error err = {0};
 	int out_format = 0, r;
 
@@ -88,9 +97,9 @@ int daemon_render(const char *config_path, const char *in, const char *out,
 	if (r == 0)
 		r = offline_check_distinct(in, out, &err);
 	if (r == 0)
-		r = offline_output_format(&info, out, format, &out_format, &err);
+		r = offline_output_format(&info, out, ro->format, &out_format, &err);
 	if (r == 0)
-		r = setup_config_load(config_path, &c, &err);
+		r = setup_config_load(ro->config_path, &c, &err);
 	if (r == 0 && c.settings.rate_given && c.settings.rate != info.rate)
 		r = el_error_set(&err, -EINVAL,
 				 "'%s' is at %u Hz but [engine] rate = %u; resample the file or "
@@ -110,7 +119,13 @@ int daemon_render(const char *config_path, const char *in, const char *out,
 			c.settings.block = RENDER_BLOCK;
 		c.settings.workers = 0; /* the render thread runs everything itself */
 		dsp_cpu_flush_denormals();
+		measuring = ro->measure ||
+			    (uint64_t)info.frames >= (uint64_t)RENDER_MEASURE_SECONDS * info.rate;
+		c.settings.fft_rigor = measuring ? DSP_FFT_MEASURE : DSP_FFT_WISDOM;
+		wisdom_load(); /* transforms a daemon or an earlier render measured */
 		r = fir_layouts_new(NULL, &layouts);
+		if (layouts)
+			fir_layouts_set_measuring(layouts, measuring);
 		planner = layouts ? fir_layouts_get_planner(layouts) : (struct eng_fir_planner){0};
 		if (r == 0)
 			r = setup_engine(&c, &prep, &planner, &e, &err);
@@ -119,11 +134,13 @@ int daemon_render(const char *config_path, const char *in, const char *out,
 		struct el_pacer paced = {.pace = pace_preparation, .ctx = pacer};
 		struct offline_options o = {.out_format = out_format,
 					    .progress = isatty(STDERR_FILENO),
-					    .tail = tail,
+					    .tail = ro->tail,
 					    .pacer = &paced,
 					    .stop = &stop_signal};
 
 		r = offline_render(e, in, out, &o, &err);
+		if (r == 0 && measuring)
+			wisdom_save(); /* the next render starts warm */
 	}
 	r = exit_status(r, &err);
 	render_pacer_free(pacer);

@@ -65,6 +65,13 @@ static int fft_plan_new(size_t n, unsigned flags, struct dsp_fft_plan **ret)
 					   (fftwf_complex *)p->scratch_complex, flags);
 	p->inverse = fftwf_plan_dft_c2r_1d((int)n, (fftwf_complex *)p->scratch_complex,
 					   p->scratch_real, flags);
+	/* DSP_FFT_WISDOM: no wisdom for this size is no plan; estimate one instead */
+	if ((flags & FFTW_WISDOM_ONLY) && !p->forward)
+		p->forward = fftwf_plan_dft_r2c_1d((int)n, p->scratch_real,
+						   (fftwf_complex *)p->scratch_complex, FFTW_ESTIMATE);
+	if ((flags & FFTW_WISDOM_ONLY) && !p->inverse)
+		p->inverse = fftwf_plan_dft_c2r_1d((int)n, (fftwf_complex *)p->scratch_complex,
+						   p->scratch_real, FFTW_ESTIMATE);
 	/* FFTW returns NULL only when it cannot plan at all, which for r2c sizes means memory. */
 	if (!p->forward || !p->inverse)
 		goto fail;
@@ -81,6 +88,7 @@ int dsp_fft_cache_new(enum dsp_fft_rigor rigor, struct dsp_fft_cache **ret)
 		[DSP_FFT_ESTIMATE] = FFTW_ESTIMATE,
 		[DSP_FFT_MEASURE] = FFTW_MEASURE,
 		[DSP_FFT_PATIENT] = FFTW_PATIENT,
+		[DSP_FFT_WISDOM] = FFTW_MEASURE | FFTW_WISDOM_ONLY,
 	};
 	struct dsp_fft_cache *c;
 

@@ -23,6 +23,9 @@ enum dsp_fft_rigor {
 	DSP_FFT_ESTIMATE, /* no measuring: instant, slower transforms (tests, fallbacks) */
 	DSP_FFT_MEASURE,  /* FFTW_MEASURE: fast transforms, planning takes time without wisdom */
 	DSP_FFT_PATIENT,  /* FFTW_PATIENT: slower planning still, for offline wisdom building */
+	/* FFTW_MEASURE's plan where wisdom already holds it, else FFTW_ESTIMATE's: instant either
+	 * way, measured transforms when a run before measured them (a short render) */
+	DSP_FFT_WISDOM,
 };
 
 /* Sizes are powers of two in this range (real samples per transform). */

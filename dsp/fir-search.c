@@ -10,6 +10,7 @@
 
 #include "common/el-macros.h"
 #include "dsp/fir-inspect.h"
+#include "dsp/fir-schedule.h"
 #include "dsp/fir-search.h"
 #include "dsp/fir.h"
 #include "dsp/mem.h"
@@ -147,6 +148,20 @@ int dsp_fir_search_run(const struct dsp_fir_search *s, struct dsp_fir_search_res
 	if (r >= 0)
 		r = search_extras(&st);
 	return r < 0 ? r : 0;
+}
+
+int dsp_fir_search_model(void *ctx, const struct dsp_fir_layout *l, double *ret_cost,
+			 double *ret_flatness)
+{
+	struct dsp_fir_schedule *s = NULL;
+	int r = dsp_fir_schedule_new(l, ctx, &s);
+
+	if (r < 0)
+		return r;
+	*ret_cost = dsp_fir_schedule_get_mean(s);
+	*ret_flatness = dsp_fir_schedule_get_flatness(s);
+	dsp_fir_schedule_free(s);
+	return 0;
 }
 
 static uint64_t now_ns(void)

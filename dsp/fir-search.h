@@ -51,6 +51,15 @@ struct dsp_fir_search_result {
  */
 int dsp_fir_search_run(const struct dsp_fir_search *search, struct dsp_fir_search_result *ret);
 
+/*
+ * Thread: any. A dsp_fir_cost_fn that measures nothing (ctx: const struct dsp_fir_costs *,
+ * e.g. dsp_fir_costs_model()): the cost is the schedule's mean phase cost, the flatness its
+ * worst phase over the mean (fir-schedule.h). For a quick choice where timing would cost more
+ * than it saves (a short render). -ENOMEM.
+ */
+int dsp_fir_search_model(void *ctx, const struct dsp_fir_layout *layout, double *ret_cost,
+			 double *ret_flatness);
+
 /* What dsp_fir_search_measure() times with: borrowed for the search. */
 struct dsp_fir_measure {
 	struct dsp_fft_cache *fft;

@@ -68,7 +68,7 @@ int eng_engine_new(const struct eng_settings *s, const struct node_type *const *
 	e->zero = dsp_mem_alloc(s->block * sizeof(float));
 	if (!e->pool || !e->zero)
 		goto fail;
-	if ((r = dsp_fft_cache_new(DSP_FFT_MEASURE, &e->fft)) < 0 ||
+	if ((r = dsp_fft_cache_new((enum dsp_fft_rigor)s->fft_rigor, &e->fft)) < 0 ||
 	    (r = eng_ring_new(sizeof(struct eng_command), COMMAND_RING_SIZE, &e->commands)) < 0 ||
 	    (r = eng_ring_new(sizeof(struct eng_event), EVENT_RING_SIZE, &e->events)) < 0 ||
 	    (r = eng_workers_new((uint32_t)EL_MAX(ncpu, 1L), eng_cycle_run_step, e,

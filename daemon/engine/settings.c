@@ -8,6 +8,7 @@
 #include "daemon/config/value.h"
 #include "daemon/config/config.h"
 #include "daemon/engine/settings.h"
+#include "dsp/fft.h"
 #include "dsp/fir.h"
 
 const char *const eng_backend_names[4] = {
@@ -37,6 +38,7 @@ int eng_settings_from_conf(const struct conf *c, struct eng_settings *ret, struc
 		return r;
 	s.rate_given = conf_section_find(sec, "rate") != NULL;
 	s.block_given = conf_section_find(sec, "block") != NULL;
+	s.fft_rigor = DSP_FFT_MEASURE;
 	if ((r = conf_get_u32(sec, "rate", ENG_DEFAULT_RATE, 8000, 384000, &s.rate, reterr)) < 0 ||
 	    (r = conf_get_u32(sec, "block", ENG_DEFAULT_BLOCK, DSP_FIR_MIN_BLOCK, DSP_FIR_MAX_BLOCK,
 			      &s.block, reterr)) < 0 ||

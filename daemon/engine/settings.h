@@ -29,6 +29,9 @@ struct eng_settings {
 	uint32_t fade_ms;      /* click-free fade length for reconfiguration and changes */
 	uint32_t rt_priority;  /* SCHED_FIFO priority of the RT thread (1..98) */
 	bool lock_memory;      /* mlockall() after preallocation */
+	/* how FFT plans are made (dsp/fft.h): measured (the default), or from wisdom else
+	 * estimated (a short render, where measuring costs more than it saves); not a key */
+	int fft_rigor;
 };
 
 /* Defaults, documented in docs/config.md. */
