@@ -202,6 +202,7 @@ static void get_state(void *ctx, struct ctl_state *ret)
 		.uptime = (double)(now_usec() - d->started_usec) / 1e6,
 		.server = d->ctl,
 		.power = d->power,
+		.layout_search_ms = d->layouts ? fir_layouts_get_last_search_ms(d->layouts) : 0.0,
 	};
 }
 

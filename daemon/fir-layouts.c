@@ -36,6 +36,7 @@ struct fir_layouts {
 	struct fir_layouts_entry *entries; /* owned: n of cap */
 	size_t n, cap;
 	unsigned searches;
+	double last_search_ms;
 	bool quick; /* not measuring: the cost model's choice, not remembered */
 };
 
@@ -259,6 +260,11 @@ unsigned fir_layouts_get_searches(const struct fir_layouts *l)
 	return l->searches;
 }
 
+double fir_layouts_get_last_search_ms(const struct fir_layouts *l)
+{
+	return l->last_search_ms;
+}
+
 /* Writes every entry to path, atomically; a failure costs the next start a search, no more. */
 static void layouts_save(const struct fir_layouts *l)
 {
@@ -344,6 +350,7 @@ static int layouts_search(struct fir_layouts *l, struct fir_layouts_entry *key, 
 	if (r < 0)
 		return r;
 	l->searches++;
+	l->last_search_ms = seconds_since(&t0) * 1000.0;
 	key->layout = res.layout;
 	key->cost_ns = res.cost;
 	key->flatness = res.flatness;

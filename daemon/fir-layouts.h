@@ -66,6 +66,9 @@ void fir_layouts_set_measuring(struct fir_layouts *l, bool measuring);
 size_t fir_layouts_get_count(const struct fir_layouts *l);
 unsigned fir_layouts_get_searches(const struct fir_layouts *l);
 
+/* How long the last search took, ms (0: none yet); for `status`. */
+double fir_layouts_get_last_search_ms(const struct fir_layouts *l);
+
 /*
  * One line of the file (without its newline) into *ret. 0; -EINVAL for anything that is not an
  * entry (a comment or an empty line included). Public for the fuzzer.

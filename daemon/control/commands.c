@@ -105,7 +105,8 @@ static int cmd_status(struct cmd_ctx *x)
 
 	eng_engine_get_stats(x->st.engine, false, &st);
 	x->result = json_pack(
-		"{s:s, s:i, s:i, s:f, s:f, s:I, s:I, s:I, s:f, s:i, s:i, s:b, s:I, s:I, s:s?, s:o}",
+		"{s:s, s:i, s:i, s:f, s:f, s:I, s:I, s:I, s:f, s:i, s:i, s:b, s:I, s:I, s:s?, s:o, "
+		"s:{s:f, s:f, s:f}}",
 		"backend", x->st.backend, "rate", (int)s->rate,
 		"block", (int)s->block, "load", st.load, "load_max", st.load_max, "cycles",
 		(json_int_t)st.cycles, "late_cycles", (json_int_t)st.late_cycles, "xruns",
@@ -113,7 +114,8 @@ static int cmd_status(struct cmd_ctx *x)
 		"nodes", (int)st.nodes, "workers", (int)st.workers, "workers_realtime",
 		st.workers_realtime, "late_levels", (json_int_t)st.late_levels,
 		"commands_dropped", (json_int_t)st.commands_dropped, "config", x->st.config_path,
-		"policy", pwr_policy_json(x->st.power));
+		"policy", pwr_policy_json(x->st.power), "timings", "compile_ms", st.compile_ms,
+		"switch_ms", st.switch_ms, "layout_search_ms", x->st.layout_search_ms);
 	return 0;
 }
 

@@ -31,6 +31,7 @@ struct ctl_state {
 	double uptime;             /* seconds since the daemon started */
 	struct ctl_server *server; /* the socket served: [ipc] settings */
 	struct pwr_policy *power;  /* the power policy (not running: status shows null) */
+	double layout_search_ms;   /* the last convolver layout search (0: none yet) */
 };
 
 /* The host's side. ctx is passed back to every function. */

@@ -245,6 +245,15 @@ static int publish(struct eng_engine *e, struct eng_plan *p, struct el_error *re
 	return 0;
 }
 
+/* The control thread's clock for timing its own work (status: compile_ms, switch_ms). */
+static uint64_t control_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 static void node_env_init(struct eng_engine *e, const char *base_dir, struct eng_node_env *env)
 {
 	*env = (struct eng_node_env){
@@ -325,6 +334,7 @@ int eng_engine_configure_batch(struct eng_engine *e, const struct conf *c, const
 	struct eng_plan *next = NULL, *step1 = NULL;
 	struct eng_graph *g = NULL;
 	struct eng_node_env env;
+	uint64_t t0 = control_now_ns(), t1;
 	int r;
 
 	node_env_init(e, base_dir, &env);
@@ -344,11 +354,15 @@ int eng_engine_configure_batch(struct eng_engine *e, const struct conf *c, const
 		eng_plan_free(next);
 		return r;
 	}
+	t1 = control_now_ns();
+	e->last_compile_ns = t1 - t0; /* nodes made: IRs loaded, prepared, layouts chosen */
 	if (step1 && (r = publish(e, step1, reterr)) < 0) {
 		eng_plan_free(next);
 		return r;
 	}
-	return publish(e, next, reterr);
+	r = publish(e, next, reterr);
+	e->last_switch_ns = control_now_ns() - t1; /* fades run, old plans reclaimed */
+	return r;
 }
 
 int eng_engine_fade_out(struct eng_engine *e)
@@ -404,6 +418,8 @@ void eng_engine_get_stats(struct eng_engine *e, bool reset_max, struct eng_stats
 		.idle_waits = atomic_load_explicit(&e->idle_waits, memory_order_relaxed),
 		.commands_dropped = atomic_load_explicit(&e->commands_dropped, memory_order_relaxed),
 		.late_levels = atomic_load_explicit(&e->late_levels, memory_order_relaxed),
+		.compile_ms = (double)e->last_compile_ns / 1e6,
+		.switch_ms = (double)e->last_switch_ns / 1e6,
 		.workers_realtime = eng_workers_get_realtime(e->workers),
 	};
 	if (reset_max)

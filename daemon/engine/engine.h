@@ -52,6 +52,10 @@ struct eng_stats {
 	uint64_t commands_dropped; /* queued changes whose node was gone when they were due */
 	uint64_t late_levels;      /* levels a worker finished past the cycle's period */
 	bool workers_realtime;     /* levels are shared: workers run real-time below the cycle */
+	/* The last configure (start, reload, graph edit), control thread: building its plan
+	 * (every new node made: IRs loaded and prepared, convolver layouts chosen) and switching
+	 * to it (the fades run, the old plan reclaimed). */
+	double compile_ms, switch_ms;
 };
 
 /* Per-node figures for `stats`. */

@@ -54,6 +54,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/el-error.h"
 #include "common/el-probe.h"
@@ -89,6 +90,7 @@ struct fir_set {
 	double gain_db;
 	size_t taps;             /* of its longest IR */
 	uint32_t file_rate;      /* Hz, the file's (0 for the single tap) */
+	double load_ms, prepare_ms; /* how long reading (and resampling) and preparing took */
 	bool identity;           /* every IR is one tap of exactly 1.0 */
 	unsigned n_ir;           /* 1: shared by every channel; or one per channel */
 	struct dsp_fir_ir *ir[]; /* owned */
@@ -163,6 +165,15 @@ static int fir_set_prepare(struct fir_set *s, const struct eng_node_env *env,
 	}
 	EL_PROBE2(ir_prepare_end, frames, s->n_ir);
 	return 0;
+}
+
+/* The control thread's clock, for the preparation times node.get shows. */
+static double fir_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
 /* What a section's IR is before it is prepared: a file's channels, or one tap of 1.0. */
@@ -322,15 +333,17 @@ static int fir_read(const struct conf_section *sec, const struct eng_node_env *e
 {
 	struct fir_source src;
 	uint32_t max_taps;
-	double gain_db;
+	double gain_db, t0, t1;
 	int r;
 
 	r = fir_check(sec, env, &gain_db, reterr);
 	if (r < 0)
 		return r;
+	t0 = fir_now_ms();
 	r = fir_source_load(sec, env, &src, reterr);
 	if (r < 0)
 		return r;
+	t1 = fir_now_ms();
 	r = fir_read_max_taps(sec, src.taps, src.file ? src.file->path : NULL, &max_taps, reterr);
 	if (r == 0 && layout && dsp_fir_layout_get_taps(layout) < max_taps)
 		r = -EOPNOTSUPP; /* a longer IR than the convolvers hold: a new instance */
@@ -340,6 +353,10 @@ static int fir_read(const struct conf_section *sec, const struct eng_node_env *e
 	}
 	if (r == 0)
 		r = fir_set_new(&src, env, layout, gain_db, ret, reterr);
+	if (r == 0) { /* the layout's choice (a search, the first time) counts as preparing */
+		(*ret)->load_ms = t1 - t0;
+		(*ret)->prepare_ms = fir_now_ms() - t1;
+	}
 	fir_source_free(&src);
 	return r;
 }
@@ -688,9 +705,9 @@ static size_t fir_get_details(const void *inst, struct node_detail *ret, size_t 
 		{.key = "layout_cost_us", .is_number = true, .number = f->layout_cost_ns / 1000.0},
 		{.key = "ir_taps", .is_number = true, .number = (double)s->taps},
 		{.key = "ir_channels", .is_number = true, .number = s->n_ir},
-		{.key = "ir_rate",
-		 .is_number = true,
-		 .number = s->file_rate ? s->file_rate : f->rate},
+		{.key = "ir_rate", .is_number = true, .number = s->file_rate ? s->file_rate : f->rate},
+		{.key = "ir_load_ms", .is_number = true, .number = s->load_ms},
+		{.key = "ir_prepare_ms", .is_number = true, .number = s->prepare_ms},
 	};
 	size_t n = EL_MIN(max, EL_N_ELEMENTS(d));
 

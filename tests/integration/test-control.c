@@ -166,6 +166,33 @@ static json_int_t status_int(const char *key)
 	return v;
 }
 
+/*
+ * status shows the control thread's last graph build and switch (both took time: the daemon
+ * built its graph at start), and node.get a `details` object (empty for a meter; a fir's is
+ * checked in test-node-fir).
+ */
+static void check_timings_and_details(void)
+{
+	json_t *r = call("{\"id\":1,\"cmd\":\"status\"}"), *t, *d;
+
+	assert_non_null(r);
+	t = json_object_get(json_object_get(r, "result"), "timings");
+	assert_non_null(t);
+	printf("# status timings: compile %.2f ms, switch %.2f ms, layout search %.2f ms\n",
+	       json_real_value(json_object_get(t, "compile_ms")),
+	       json_real_value(json_object_get(t, "switch_ms")),
+	       json_real_value(json_object_get(t, "layout_search_ms")));
+	assert_true(json_real_value(json_object_get(t, "compile_ms")) > 0.0);
+	assert_true(json_real_value(json_object_get(t, "switch_ms")) >= 0.0);
+	assert_true(json_is_real(json_object_get(t, "layout_search_ms")));
+	json_decref(r);
+	r = call("{\"id\":1,\"cmd\":\"node.get\",\"args\":{\"node\":\"meter\"}}");
+	assert_non_null(r);
+	d = json_object_get(json_object_get(r, "result"), "details");
+	assert_true(json_is_object(d) && json_object_size(d) == 0);
+	json_decref(r);
+}
+
 static char *node_list(void)
 {
 	json_t *r = call("{\"id\":1,\"cmd\":\"node.list\"}");
@@ -273,6 +300,7 @@ static void test_commands(void **state)
 	expect("{\"cmd\":\"node.list\"}", "ok");
 	expect("{\"id\":1,\"cmd\":\"node.get\",\"args\":{\"node\":\"meter\"}}", "ok");
 	expect("{\"id\":1,\"cmd\":\"stats\"}", "ok");
+	check_timings_and_details();
 	expect("{\"id\":1,\"cmd\":\"get\",\"args\":{\"node\":\"meter\",\"param\":\"peak_db\"}}",
 	       "ok");
 	expect("{\"id\":1,\"cmd\":\"set\",\"args\":{\"node\":\"ga\",\"param\":\"gain_db\","

@@ -527,7 +527,9 @@ static void test_layouts(void **state)
 			printf("# layout %s, channel %u: error %.1f dB\n", t ? "auto" : "written",
 			       c, check_direct(sig[c], ir[c], TAPS, 1.0, got[c]));
 		/* what node.get shows */
-		assert_int_equal(node_type_fir.get_details(f, d, EL_N_ELEMENTS(d)), 6);
+		assert_int_equal(node_type_fir.get_details(f, d, EL_N_ELEMENTS(d)), 8);
+		assert_string_equal(d[7].key, "ir_prepare_ms");
+		assert_true(d[6].number > 0.0 && d[7].number > 0.0);
 		assert_string_equal(d[0].key, "layout");
 		assert_string_equal(d[0].text, "256x3 512x2 1024x2");
 		assert_string_equal(d[3].key, "ir_taps");
