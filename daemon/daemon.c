@@ -408,7 +408,6 @@ static void restart_engine(struct daemon *d)
 		r = open_backend(d, ops, &err);
 	}
 	d->engine = eng_engine_free(d->engine);
-	d->layouts = fir_layouts_free(d->layouts);
 	if (r < 0 || start_engine(d, &err) < 0) {
 		log_error("cannot restart after the server changed from %u Hz, block %u: %s", rate,
 			  block, err.message);
@@ -629,6 +628,7 @@ int daemon_run(const struct daemon_options *o)
 	if (d.be)
 		d.be_ops->destroy(d.be);
 	eng_engine_free(d.engine);
+	fir_layouts_free(d.layouts); /* after the engine: its planner points here */
 	setup_config_done(&d.cfg);
 	sd_event_unref(d.event);
 	return r < 0 ? 1 : 0;
