@@ -21,6 +21,7 @@
 #include "dsp/fft.h"
 #include "dsp/fir.h"
 #include "dsp/mem.h"
+#include "tests/unit/fir-reference.h"
 #include "tests/unit/test-util.h"
 
 #define LIMIT_DB (-120.0)
@@ -29,22 +30,6 @@
 #define SAMPLED_POSITIONS   1500
 
 static double worst_db = -400.0;
-
-static double reference_at(const float *h, size_t ntaps, const float *x, size_t n)
-{
-	double y = 0.0;
-
-	for (size_t k = 0; k < ntaps && k <= n; k++)
-		y += (double)h[k] * (double)x[n - k];
-	return y;
-}
-
-/* An IR with the shape of a room response: noise under an exponential decay of ~60 dB. */
-static void make_ir(struct test_rng *rng, float *h, size_t ntaps)
-{
-	for (size_t i = 0; i < ntaps; i++)
-		h[i] = (float)(test_rng_uniform(rng) * exp(-6.9 * (double)i / (double)ntaps));
-}
 
 static void check_case(struct dsp_fft_cache *fft, unsigned block, size_t ntaps, uint32_t flags)
 {
@@ -65,7 +50,7 @@ static void check_case(struct dsp_fft_cache *fft, unsigned block, size_t ntaps, 
 	assert_non_null(x);
 	assert_non_null(y);
 	test_rng_init(&rng, ntaps * 7919 + block);
-	make_ir(&rng, h, ntaps);
+	test_fir_make_room_ir(&rng, h, ntaps);
 	test_fill_noise(&rng, x, frames, 0.5);
 
 	assert_int_equal(dsp_fir_ir_new(fft, block, h, ntaps, &ir), 0);
@@ -88,7 +73,7 @@ static void check_case(struct dsp_fft_cache *fft, unsigned block, size_t ntaps, 
 	for (size_t i = 0; i < npos; i++) {
 		/* An odd stride walks across every offset within the block. */
 		size_t n = npos == frames ? i : (i * (stride | 1)) % frames;
-		ref[i] = reference_at(h, ntaps, x, n);
+		ref[i] = test_fir_reference_at(h, ntaps, x, n);
 		got[i] = y[n];
 	}
 	db = test_error_db(ref, got, npos);

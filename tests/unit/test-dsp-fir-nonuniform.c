@@ -36,26 +36,12 @@
 #include "dsp/fir.h"
 #include "dsp/mem.h"
 #include "tests/unit/test-fft-fixture.h"
+#include "tests/unit/fir-reference.h"
 #include "tests/unit/test-util.h"
 
 #define LIMIT_DB            (-120.0)
 #define FULL_REFERENCE_MACS 40000000.0
 #define SAMPLED_POSITIONS   1500
-
-static double reference_at(const float *h, size_t ntaps, const float *x, size_t n)
-{
-	double y = 0.0;
-
-	for (size_t k = 0; k < ntaps && k <= n; k++)
-		y += (double)h[k] * (double)x[n - k];
-	return y;
-}
-
-static void make_ir(struct test_rng *rng, float *h, size_t ntaps)
-{
-	for (size_t i = 0; i < ntaps; i++)
-		h[i] = (float)(test_rng_uniform(rng) * exp(-6.9 * (double)i / (double)ntaps));
-}
 
 /* A convolver of layout l with ir set; both freed by the caller. */
 static struct dsp_fir *make_fir(struct dsp_fft_cache *fft, const struct dsp_fir_layout *l,
@@ -102,7 +88,7 @@ static double error_db(const float *h, size_t ntaps, const float *x, const float
 	for (size_t i = 0; i < npos; i++) {
 		size_t n = from + (npos == span ? i : (i * (stride | 1)) % span);
 
-		ref[i] = reference_at(h, ntaps, x, n);
+		ref[i] = test_fir_reference_at(h, ntaps, x, n);
 		got[i] = y[n];
 	}
 	db = test_error_db(ref, got, npos);
@@ -128,7 +114,7 @@ static void check_case(struct dsp_fft_cache *fft, unsigned block, size_t ntaps, 
 	assert_non_null(x);
 	assert_non_null(y);
 	test_rng_init(&rng, ntaps * 7919 + block + step);
-	make_ir(&rng, h, ntaps);
+	test_fir_make_room_ir(&rng, h, ntaps);
 	test_fill_noise(&rng, x, frames, 0.5);
 	assert_int_equal(dsp_fir_layout_growing(block, layout_taps, step, max_size, NULL, &l), 0);
 	fir = make_fir(fft, &l, h, ntaps, &ir);
@@ -184,8 +170,8 @@ static void test_crossfade_ends_at_new_filter(void **state)
 	double quiet = 0.0;
 
 	test_rng_init(&rng, 5);
-	make_ir(&rng, a, ntaps);
-	make_ir(&rng, b, ntaps);
+	test_fir_make_room_ir(&rng, a, ntaps);
+	test_fir_make_room_ir(&rng, b, ntaps);
 	test_fill_noise(&rng, x, frames, 0.5);
 	assert_int_equal(dsp_fir_layout_growing(block, ntaps, 2, 1024, NULL, &l), 0);
 	fir = make_fir(*state, &l, a, ntaps, &ir_a);
@@ -234,7 +220,7 @@ static void test_reset_equals_fresh(void **state)
 	struct test_rng rng;
 
 	test_rng_init(&rng, 9);
-	make_ir(&rng, h, ntaps);
+	test_fir_make_room_ir(&rng, h, ntaps);
 	assert_int_equal(dsp_fir_layout_growing(block, ntaps, 2, 512, NULL, &l), 0);
 	for (unsigned before = 1; before <= 21; before += 4) { /* reset at several phases */
 		struct dsp_fir *fir = make_fir(*state, &l, h, ntaps, &ir);
@@ -274,7 +260,7 @@ static void test_tail_cut(void **state)
 	double db;
 
 	test_rng_init(&rng, 13);
-	make_ir(&rng, h, ntaps);
+	test_fir_make_room_ir(&rng, h, ntaps);
 	test_fill_noise(&rng, x, frames, 0.5);
 	assert_int_equal(dsp_fir_layout_growing(block, ntaps, 2, 1024, NULL, &l), 0);
 	fir = make_fir(*state, &l, h, ntaps, &ir);
@@ -318,7 +304,7 @@ static void check_keep_history(struct dsp_fft_cache *fft, const struct dsp_fir_l
 	struct test_rng rng;
 
 	test_rng_init(&rng, 17);
-	make_ir(&rng, h, ntaps);
+	test_fir_make_room_ir(&rng, h, ntaps);
 	test_fill_noise(&rng, x, frames, 0.5);
 	fir = make_fir(fft, l, h, ntaps, &ir);
 	ref = make_fir(fft, l, h, ntaps, &ir2);
@@ -359,7 +345,7 @@ static void test_dormant_segments(void **state)
 	unsigned dormant = 0;
 
 	test_rng_init(&rng, 19);
-	make_ir(&rng, h, ntaps);
+	test_fir_make_room_ir(&rng, h, ntaps);
 	test_fill_noise(&rng, x, frames, 0.5);
 	assert_int_equal(dsp_fir_layout_growing(block, ntaps, 2, 1024, NULL, &l), 0);
 	fir = make_fir(*state, &l, h, ntaps, &ir);
