@@ -179,25 +179,26 @@ static int compare_double(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* The measuring rig: convolvers, their IR, input and output blocks. */
+/* The measuring rig: one convolver of `channels` inputs and outputs on the diagonal (what a
+ * fir node runs), its IR, input and output blocks. */
 struct rig {
 	unsigned channels;
 	struct dsp_fir_ir *ir;
-	struct dsp_fir **firs;
+	struct dsp_fir *fir;
+	struct dsp_fir_route *routes;
 	float **in, **out;
 };
 
 static void rig_free(struct rig *g)
 {
 	for (unsigned c = 0; c < g->channels; c++) {
-		if (g->firs)
-			dsp_fir_free(g->firs[c]);
 		if (g->in)
 			dsp_mem_free(g->in[c]);
 		if (g->out)
 			dsp_mem_free(g->out[c]);
 	}
-	free(g->firs);
+	dsp_fir_free(g->fir);
+	free(g->routes);
 	free(g->in);
 	free(g->out);
 	dsp_fir_ir_free(g->ir);
@@ -211,17 +212,19 @@ static int rig_init(struct rig *g, const struct dsp_fir_measure *m, const struct
 				     .cpu_flags = m->cpu_flags,
 				     .fft = m->fft,
 				     .layout = l,
-				     .costs = NULL};
+				     .costs = NULL,
+				     .inputs = m->channels,
+				     .outputs = m->channels};
 	float *h = malloc(taps * sizeof(float));
 	uint32_t seed = 1;
 	int r = -ENOMEM;
 
 	memset(g, 0, sizeof(*g));
 	g->channels = m->channels;
-	g->firs = calloc(m->channels, sizeof(*g->firs));
+	g->routes = calloc(m->channels, sizeof(*g->routes));
 	g->in = calloc(m->channels, sizeof(*g->in));
 	g->out = calloc(m->channels, sizeof(*g->out));
-	if (!h || !g->firs || !g->in || !g->out)
+	if (!h || !g->routes || !g->in || !g->out)
 		goto out;
 	for (size_t i = 0; i < taps; i++) {
 		seed = seed * 1664525u + 1013904223u;
@@ -229,17 +232,20 @@ static int rig_init(struct rig *g, const struct dsp_fir_measure *m, const struct
 		       expf(-6.9f * (float)i / (float)taps);
 	}
 	r = dsp_fir_ir_new_layout(m->fft, l, h, taps, NULL, &g->ir);
+	if (r == 0)
+		r = dsp_fir_new(&cfg, &g->fir);
 	for (unsigned c = 0; r == 0 && c < m->channels; c++) {
+		g->routes[c] = (struct dsp_fir_route){.in = c, .out = c, .ir = g->ir};
 		g->in[c] = dsp_mem_alloc(l->block * sizeof(float));
 		g->out[c] = dsp_mem_alloc(l->block * sizeof(float));
-		r = g->in[c] && g->out[c] ? dsp_fir_new(&cfg, &g->firs[c]) : -ENOMEM;
-		if (r == 0)
-			r = dsp_fir_set_ir(g->firs[c], g->ir, 0);
+		r = g->in[c] && g->out[c] ? 0 : -ENOMEM;
 		for (unsigned i = 0; r == 0 && i < l->block; i++) {
 			seed = seed * 1664525u + 1013904223u;
 			g->in[c][i] = (float)(seed >> 8) / 16777216.0f - 0.5f;
 		}
 	}
+	if (r == 0)
+		r = dsp_fir_set_routes(g->fir, g->routes, m->channels, 0);
 out:
 	free(h);
 	return r;
@@ -263,16 +269,13 @@ int dsp_fir_search_measure(void *ctx, const struct dsp_fir_layout *l, double *re
 	if (r < 0)
 		goto out;
 	/* primed to the steady state (every partition in use), then a period to warm the caches */
-	for (unsigned c = 0; c < g.channels; c++)
-		dsp_fir_prime(g.firs[c]);
+	dsp_fir_prime(g.fir);
 	for (unsigned i = 0; i < period; i++)
-		dsp_fir_process_many(g.firs, g.channels, (const float *const *)g.in, g.out,
-				     l->block);
+		dsp_fir_process_matrix(g.fir, (const float *const *)g.in, g.out, l->block);
 	for (unsigned i = 0; i < periods * period; i++) {
 		uint64_t t0 = now_ns();
 
-		dsp_fir_process_many(g.firs, g.channels, (const float *const *)g.in, g.out,
-				     l->block);
+		dsp_fir_process_matrix(g.fir, (const float *const *)g.in, g.out, l->block);
 		times[i] = (double)(now_ns() - t0);
 	}
 	/* each phase: every period-th call (which one is the schedule's phase 0 does not matter) */

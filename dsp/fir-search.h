@@ -64,7 +64,7 @@ int dsp_fir_search_model(void *ctx, const struct dsp_fir_layout *layout, double 
 struct dsp_fir_measure {
 	struct dsp_fft_cache *fft;
 	uint32_t cpu_flags;
-	unsigned channels; /* convolvers run phase by phase, as a node's channels */
+	unsigned channels; /* inputs and outputs of the convolver, on the diagonal (a fir node) */
 	unsigned periods;  /* whole schedule periods timed, per-phase medians over them (>= 8) */
 };
 

@@ -29,9 +29,15 @@
  * block comes first and X[m-p] for ascending p sits in ascending slots: the multiply-accumulate
  * walks the FDL and the IR in the same order, in at most two runs.
  *
- * dsp_fir_process_many() runs calls phase by phase over several convolvers (a node's channels):
- * all forward transforms, all multiply-accumulates, all inverse transforms, so the transforms
- * share a warm cache.
+ * Matrix: a convolver has inputs and outputs, and applies routes (input, output, IR). Each input
+ * has its own history and FDLs, transformed once per block for every route it feeds; each
+ * output has its own accumulators in each slot, transformed back once per block for every
+ * route that feeds it; a route costs only its multiply-accumulate. A convolver of one input and
+ * one output is the single-channel case (dsp_fir_set_ir: one route). The work of a call runs
+ * phase by phase over the channels: all forward transforms, all multiply-accumulates, all
+ * inverse transforms, so the transforms share a warm cache. Everything below that speaks of "the
+ * IR" holds for each route; a tail cut is taken per route, and an output's block is silent (no
+ * inverse) when no route into it has a partition left.
  *
  * An IR swap keeps the FDLs: during the fade both IRs are applied to the same input history and
  * the two outputs are crossfaded, so after the fade the output is exactly the new filter's. A
@@ -77,74 +83,87 @@
 #include "common/el-pace.h"
 #include "dsp/fft.h"
 #include "dsp/fir-inspect.h"
+#include "dsp/fir-ir-private.h"
 #include "dsp/fir-layout.h"
 #include "dsp/fir-mac.h"
 #include "dsp/fir-schedule.h"
 #include "dsp/fir.h"
 #include "dsp/mem.h"
 
-struct dsp_fir_ir {
-	struct dsp_fir_layout layout; /* fitted to the taps (dsp_fir_layout_fit) */
-	size_t taps;
-	size_t nparts;                               /* Σ parts over the segments */
-	float *spectra[DSP_FIR_LAYOUT_MAX_SEGMENTS]; /* owned: parts * 2 * size floats each,
-						      * split packed layout (fir-mac.h) */
-	/* owned: nparts + 1 values over all partitions in order; remaining[p] = energy of
-	 * partitions p.. / total energy (non-increasing, remaining[0] = 1, remaining[nparts] = 0;
-	 * all 0 for a silent IR) */
-	double *remaining;
-};
-
-/* What an IR slot of a segment uses for one block's sum, taken when the sum starts. */
+/* What a route uses for one block's sum in a segment, taken when the sum starts. */
 struct fir_cut {
 	size_t keep;   /* partitions of the segment summed in full */
-	size_t lo, hi; /* those summed into acc_tail and weighted by gain (none: lo == hi) */
-	float gain;
+	size_t lo, hi; /* summed into acc_tail, weighted by the slot's gain (none: lo == hi) */
 };
 
-/* One IR's state in a segment: slot 0 or 1 (struct dsp_fir.slot says which is current). */
-struct fir_slot {
+/* One output's sum in a segment for one slot. */
+struct fir_sum {
 	float *acc;          /* owned: 2 * size floats, the block's sum in split layout */
 	float *acc_tail;     /* owned: 2 * size floats, the partitions a tail change fades */
 	float nyq, nyq_tail; /* the Nyquist sums that go with them (fir-mac.h) */
 	float *out[2];       /* tail segments, owned: size samples each, output blocks by parity */
 	bool out_silent[2];  /* that block's sum had no partition (a tail cut): not computed */
-	struct fir_cut cut;
-	size_t valid_from; /* tail segments: the first block summed whole with the slot's IR */
+	bool live;           /* this block's sum has a partition of some route */
+	bool tailing;        /* ... and some of them fade (acc_tail in use) */
+};
+
+/* One IR set's state in a segment: slot 0 or 1 (struct dsp_fir.slot says which is current). */
+struct fir_slot {
+	struct fir_sum *sum; /* owned: one per output */
+	struct fir_cut *cut; /* owned: one per route (max_routes) */
+	float tail_gain;     /* the weight of every acc_tail in this block's sums */
+	size_t valid_from;   /* tail segments: the first block summed whole with the slot's IRs */
 };
 
 struct fir_seg {
 	unsigned size;   /* S: taps per partition */
 	unsigned steps;  /* R = S / block */
-	size_t capacity; /* partitions the FDL holds */
+	size_t capacity; /* partitions each FDL holds */
 	size_t first;    /* index of its partition 0 among all the layout's partitions */
 	const struct dsp_fft_plan *plan;   /* borrowed from the cache: 2S points */
 	const struct dsp_fir_steps *sched; /* borrowed from the convolver's schedule */
-	float *fdl;                        /* owned: capacity * 2 * size floats */
-	/* The first input block the FDL holds: blocks before it count as silence (0 after a
+	float **fdl; /* owned: one per input, capacity * 2 * size floats each */
+	/* The first input block the FDLs hold: blocks before it count as silence (0 after a
 	 * reset; later when the segment wakes from a tail cut that left it dormant, DESIGN). */
 	size_t first_block;
 	bool dormant; /* cut away whole: no forward transform, no sum */
 	struct fir_slot slot[2];
 };
 
+/* The IRs a slot applies: its routes (borrowed, DESIGN: matrix). */
+struct fir_set {
+	const struct dsp_fir_route *route; /* count entries; NULL with count 0: silence */
+	size_t count;
+	unsigned reach; /* segments the longest of its IRs reaches */
+};
+
+/* The last answer of dsp_fir_ir_parts_for_limit() for a route (struct dsp_fir.memo). */
+struct fir_memo {
+	const struct dsp_fir_ir *ir;
+	double limit;
+	size_t parts;
+};
+
 struct dsp_fir {
 	unsigned block;
+	unsigned inputs, outputs; /* channels */
+	size_t max_routes;        /* inputs × outputs */
 	struct dsp_fir_layout layout;
 	struct dsp_fir_schedule *schedule; /* owned */
 	dsp_fir_mac_fn mac;
 	unsigned nseg;
 	struct fir_seg seg[DSP_FIR_LAYOUT_MAX_SEGMENTS];
 
-	size_t calls;    /* blocks processed since the last reset (DESIGN) */
-	size_t hist_len; /* H: a power of two >= 4 × the largest partition */
-	float *hist;     /* owned: 2H samples, each written at i and i + H */
-	float *spectrum; /* owned: largest + 1 complex values, interleaved, FFT scratch */
-	float *time;     /* owned: 2 × largest samples, inverse FFT output */
-	float *out_next; /* owned: block samples, the incoming IR's output during a fade */
+	size_t calls;     /* blocks processed since the last reset (DESIGN) */
+	size_t hist_len;  /* H: a power of two >= 4 × the largest partition */
+	float **hist;     /* owned: one per input, 2H samples, each written at i and i + H */
+	float *spectrum;  /* owned: largest + 1 complex values, interleaved, FFT scratch */
+	float *time;      /* owned: 2 × largest samples, inverse FFT output */
+	float **out_next; /* owned: one per output, block samples: the incoming IRs' output */
 
-	const struct dsp_fir_ir *ir[2]; /* borrowed: slot 0 and 1's IRs (NULL: silence) */
-	unsigned slot;                  /* the slot of the IR in use; slot ^ 1 is faded to */
+	struct fir_set set[2];          /* slot 0 and 1's routes */
+	struct dsp_fir_route single[2]; /* dsp_fir_set_ir()'s one route of each slot */
+	unsigned slot;                  /* the slot in use; slot ^ 1 is faded to */
 	int fading;
 	size_t warm_until; /* calls: the fade proper starts here (every segment has output) */
 	size_t fade_pos;   /* frames of the fade done */
@@ -152,35 +171,20 @@ struct dsp_fir {
 
 	float tail_db;      /* the cut in force: keep partitions until this level; >= 0: all */
 	float tail_db_from; /* while tail_fading: the cut faded from */
-	/* their energy ratios (fir_tail_limit), computed when set so a block needs no pow() */
+	/* their energy ratios (dsp_fir_tail_limit), computed when set so a block needs no pow() */
 	double tail_limit, tail_limit_from;
 	int tail_fading;
 	size_t tail_fade_pos, tail_fade_len; /* frames, as fade_pos and fade_len */
-	/* The last answer of rt_parts_for_limit() for each slot: the search reads ~log2(P) cold
-	 * lines of the IR's decay table, every block of every channel, for an answer that rarely
-	 * changes. Forgotten by dsp_fir_set_ir(), the only way in for an IR that could reuse the
-	 * address of a freed one. */
-	const struct dsp_fir_ir *memo_ir[2];
-	double memo_limit[2];
-	size_t memo_parts[2];
+	/* Per slot, per route (max_routes each, owned): the search reads ~log2(P) cold lines of
+	 * the IR's decay table, every block of every route, for an answer that rarely changes.
+	 * Forgotten whenever IRs are set, the only way in for an IR that could reuse the address
+	 * of a freed one. */
+	struct fir_memo *memo[2];
 };
 
 static int fir_block_is_valid(unsigned block)
 {
 	return EL_IS_POW2(block) && block >= DSP_FIR_MIN_BLOCK && block <= DSP_FIR_MAX_BLOCK;
-}
-
-/* Interleaved r2c output (bins + 1 complex) -> split packed layout (see fir-mac.h). */
-EL_RT static void rt_pack(const float *restrict spec, float *restrict dst, size_t bins)
-{
-	float *re = dst, *im = dst + bins;
-
-	re[0] = spec[0];
-	im[0] = spec[2 * bins]; /* the real Nyquist value rides in DC's empty imaginary slot */
-	for (size_t k = 1; k < bins; k++) {
-		re[k] = spec[2 * k];
-		im[k] = spec[2 * k + 1];
-	}
 }
 
 /* Split packed accumulator -> interleaved c2r input, repairing bin 0 with nyq (fir-mac.h). */
@@ -198,230 +202,62 @@ EL_RT static void rt_unpack(const float *restrict acc, float nyq, float *restric
 	spec[2 * bins + 1] = 0.0f;
 }
 
-/* The taps of partition p of the IR (all segments in order) and where they start. */
-static size_t ir_part_taps(const struct dsp_fir_ir *ir, size_t p, size_t *ret_start)
+/* An array of n buffers of floats each, every one allocated and NULL-checked: 0 or -ENOMEM. */
+static int fir_bufs_alloc(float ***ret, unsigned n, size_t floats)
 {
-	size_t start = 0;
+	float **b = calloc(n, sizeof(*b));
 
-	for (unsigned i = 0; i < ir->layout.count; i++) {
-		const struct dsp_fir_segment *s = &ir->layout.seg[i];
-
-		if (p < s->parts) {
-			start += p * s->size;
-			*ret_start = start;
-			return EL_MIN((size_t)s->size, ir->taps - start);
-		}
-		p -= s->parts;
-		start += s->parts * s->size;
-	}
-	*ret_start = ir->taps;
-	return 0;
-}
-
-/*
- * The energy decay table of an IR (remaining[] in struct dsp_fir_ir), summed backwards. A
- * measured IR ends in a noise floor that would keep the "remaining energy" above any cut long
- * after the room has decayed (a floor 80 dB below the peak keeps nearly every partition at
- * -60 dB). So the floor is estimated as the mean energy per tap of the IR's last eighth; the
- * decay ends at the last partition still 3 dB above it, and only energy above the floor and
- * before that end counts. On an IR without a floor that end is within its faint last eighth,
- * so the cut does not move.
- */
-static void fir_ir_fill_remaining(struct dsp_fir_ir *ir, const float *taps)
-{
-	double total = 0.0, floor = 0.0;
-	size_t n_end = ir->nparts >= 8 ? ir->taps / 8 : 0, end = ir->nparts, start, n;
-
-	for (size_t i = ir->taps - n_end; i < ir->taps; i++)
-		floor += (double)taps[i] * taps[i];
-	floor = n_end ? floor / (double)n_end : 0.0;
-	for (size_t p = 0; p < ir->nparts; p++) { /* energy per partition, for now */
-		n = ir_part_taps(ir, p, &start);
-		ir->remaining[p] = 0.0;
-		for (size_t i = start; i < start + n; i++)
-			ir->remaining[p] += (double)taps[i] * taps[i];
-		ir->remaining[p] = fmax(ir->remaining[p] - floor * (double)n, 0.0);
-	}
-	while (n_end && end > 1) { /* still within 3 dB of the floor: the decay has ended */
-		n = ir_part_taps(ir, end - 1, &start);
-		if (ir->remaining[end - 1] > floor * (double)n)
-			break;
-		end--;
-	}
-	ir->remaining[ir->nparts] = 0.0;
-	for (size_t p = ir->nparts; p-- > 0;) {
-		total += p < end ? ir->remaining[p] : 0.0;
-		ir->remaining[p] = total;
-	}
-	for (size_t p = 0; p <= ir->nparts; p++)
-		ir->remaining[p] = total > 0.0 ? ir->remaining[p] / total : 0.0;
-}
-
-/* The energy ratio a cut at tail_db leaves; 1 (or more) keeps the whole IR. */
-static double fir_tail_limit(float tail_db)
-{
-	return tail_db >= 0.0f ? 1.0 : pow(10.0, (double)tail_db / 10.0);
-}
-
-/* Partitions of ir a cut at the energy ratio limit keeps (fir_tail_limit()). */
-EL_RT static size_t rt_parts_for_limit(const struct dsp_fir_ir *ir, double limit)
-{
-	size_t lo = 1, hi;
-
-	if (!ir)
-		return 0;
-	hi = ir->nparts;
-	if (limit >= 1.0)
-		return hi;
-	/* the first K >= 1 with remaining[K] <= limit; remaining[nparts] = 0 always qualifies */
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (ir->remaining[mid] <= limit)
-			hi = mid;
-		else
-			lo = mid + 1;
-	}
-	return lo;
-}
-
-size_t dsp_fir_ir_get_parts_for_tail(const struct dsp_fir_ir *ir, float tail_db)
-{
-	return rt_parts_for_limit(ir, fir_tail_limit(tail_db));
-}
-
-/* Segment i of ir: its partitions from taps, transformed; *pending counts work for the pacer. */
-static void fir_ir_fill_segment(struct dsp_fir_ir *ir, struct dsp_fft_cache *fft, unsigned i,
-				const float *taps, float *window, float *spec,
-				const struct el_pacer *pacer, uint64_t *chunk_start,
-				size_t *pending)
-{
-	const struct dsp_fir_segment *s = &ir->layout.seg[i];
-	const struct dsp_fft_plan *plan = NULL;
-	const float scale = 1.0f / (2.0f * (float)s->size);
-	size_t offset = dsp_fir_layout_get_offset(&ir->layout, i);
-
-	(void)dsp_fft_cache_get(fft, 2 * (size_t)s->size, &plan); /* made by the caller */
-	for (size_t p = 0; p < s->parts; p++) {
-		size_t start = offset + p * s->size, n = EL_MIN((size_t)s->size, ir->taps - start);
-
-		/* after every DSP_FIR_IR_PACE_PARTS partitions' worth of head-sized work */
-		if (*pending >= DSP_FIR_IR_PACE_PARTS * (size_t)ir->layout.block) {
-			el_pace(pacer, chunk_start);
-			*pending = 0;
-		}
-		/* Taps in the first half, zeros in the second: linear, not circular, convolution.
-		 */
-		memset(window, 0, 2 * (size_t)s->size * sizeof(float));
-		for (size_t k = 0; k < n; k++)
-			window[k] = taps[start + k] * scale;
-		dsp_fft_forward(plan, window, spec);
-		rt_pack(spec, ir->spectra[i] + p * 2 * s->size, s->size);
-		*pending += s->size;
-	}
-}
-
-int dsp_fir_ir_new(struct dsp_fft_cache *fft, unsigned block, const float *taps, size_t ntaps,
-		   struct dsp_fir_ir **ret)
-{
-	return dsp_fir_ir_new_paced(fft, block, taps, ntaps, NULL, ret);
-}
-
-int dsp_fir_ir_new_paced(struct dsp_fft_cache *fft, unsigned block, const float *taps, size_t ntaps,
-			 const struct el_pacer *pacer, struct dsp_fir_ir **ret)
-{
-	struct dsp_fir_layout layout;
-	int r = dsp_fir_layout_uniform(block, ntaps, &layout);
-
-	if (r < 0)
-		return r;
-	return dsp_fir_ir_new_layout(fft, &layout, taps, ntaps, pacer, ret);
-}
-
-int dsp_fir_ir_new_layout(struct dsp_fft_cache *fft, const struct dsp_fir_layout *layout,
-			  const float *taps, size_t ntaps, const struct el_pacer *pacer,
-			  struct dsp_fir_ir **ret)
-{
-	const struct dsp_fft_plan *plan;
-	struct dsp_fir_ir *ir = NULL;
-	float *window = NULL, *spec = NULL;
-	uint64_t chunk_start = el_pace_now_ns();
-	size_t pending = 0;
-	unsigned largest;
-	int r;
-
-	if (!fft || !taps || !ret || !layout || ntaps == 0 || ntaps > DSP_FIR_MAX_TAPS ||
-	    dsp_fir_layout_check(layout) < 0)
-		return -EINVAL;
-	ir = calloc(1, sizeof(*ir));
-	if (!ir)
+	*ret = b;
+	if (!b)
 		return -ENOMEM;
-	r = dsp_fir_layout_fit(layout, ntaps, &ir->layout);
-	if (r < 0)
-		goto fail;
-	for (unsigned i = 0; i < ir->layout.count; i++) {
-		r = dsp_fft_cache_get(fft, 2 * (size_t)ir->layout.seg[i].size, &plan);
-		if (r < 0)
-			goto fail;
+	for (unsigned i = 0; i < n; i++) {
+		b[i] = dsp_mem_alloc(floats * sizeof(float));
+		if (!b[i])
+			return -ENOMEM;
 	}
-	r = -ENOMEM;
-	largest = ir->layout.seg[ir->layout.count - 1].size;
-	window = dsp_mem_alloc(2 * (size_t)largest * sizeof(float));
-	spec = dsp_mem_alloc((2 * (size_t)largest + 2) * sizeof(float));
-	ir->taps = ntaps;
-	for (unsigned i = 0; i < ir->layout.count; i++) {
-		ir->nparts += ir->layout.seg[i].parts;
-		ir->spectra[i] = dsp_mem_alloc(ir->layout.seg[i].parts * 2 *
-					       ir->layout.seg[i].size * sizeof(float));
-		if (!ir->spectra[i])
-			goto fail;
-	}
-	ir->remaining = calloc(ir->nparts + 1, sizeof(double));
-	if (!window || !spec || !ir->remaining)
-		goto fail;
-	fir_ir_fill_remaining(ir, taps);
-	for (unsigned i = 0; i < ir->layout.count; i++)
-		fir_ir_fill_segment(ir, fft, i, taps, window, spec, pacer, &chunk_start, &pending);
-	dsp_mem_free(window);
-	dsp_mem_free(spec);
-	*ret = ir;
 	return 0;
-fail:
-	dsp_mem_free(window);
-	dsp_mem_free(spec);
-	dsp_fir_ir_free(ir);
-	return r;
 }
 
-struct dsp_fir_ir *dsp_fir_ir_free(struct dsp_fir_ir *ir)
+static float **fir_bufs_free(float **b, unsigned n)
 {
-	if (!ir)
-		return NULL;
-	for (unsigned i = 0; i < DSP_FIR_LAYOUT_MAX_SEGMENTS; i++)
-		dsp_mem_free(ir->spectra[i]);
-	free(ir->remaining);
-	free(ir);
+	for (unsigned i = 0; b && i < n; i++)
+		dsp_mem_free(b[i]);
+	free(b);
 	return NULL;
 }
 
-size_t dsp_fir_ir_get_taps(const struct dsp_fir_ir *ir)
+static int fir_slot_init(struct dsp_fir *f, struct fir_slot *sl, unsigned i, size_t size)
 {
-	return ir->taps;
+	sl->sum = calloc(f->outputs, sizeof(*sl->sum));
+	sl->cut = calloc(f->max_routes, sizeof(*sl->cut));
+	if (!sl->sum || !sl->cut)
+		return -ENOMEM;
+	for (unsigned o = 0; o < f->outputs; o++) {
+		struct fir_sum *sum = &sl->sum[o];
+
+		sum->acc = dsp_mem_alloc(2 * size * sizeof(float));
+		sum->acc_tail = dsp_mem_alloc(2 * size * sizeof(float));
+		if (!sum->acc || !sum->acc_tail)
+			return -ENOMEM;
+		for (unsigned b = 0; i > 0 && b < 2; b++) {
+			sum->out[b] = dsp_mem_alloc(size * sizeof(float));
+			if (!sum->out[b])
+				return -ENOMEM;
+		}
+	}
+	return 0;
 }
 
-size_t dsp_fir_ir_get_partitions(const struct dsp_fir_ir *ir)
+static void fir_slot_done(struct dsp_fir *f, struct fir_slot *sl)
 {
-	return ir->nparts;
-}
-
-unsigned dsp_fir_ir_get_block(const struct dsp_fir_ir *ir)
-{
-	return ir->layout.block;
-}
-
-const struct dsp_fir_layout *dsp_fir_ir_get_layout(const struct dsp_fir_ir *ir)
-{
-	return &ir->layout;
+	for (unsigned o = 0; sl->sum && o < f->outputs; o++) {
+		dsp_mem_free(sl->sum[o].acc);
+		dsp_mem_free(sl->sum[o].acc_tail);
+		dsp_mem_free(sl->sum[o].out[0]);
+		dsp_mem_free(sl->sum[o].out[1]);
+	}
+	free(sl->sum);
+	free(sl->cut);
 }
 
 static int fir_seg_init(struct dsp_fir *f, struct dsp_fft_cache *fft, unsigned i, size_t first)
@@ -438,51 +274,67 @@ static int fir_seg_init(struct dsp_fir *f, struct dsp_fft_cache *fft, unsigned i
 	r = dsp_fft_cache_get(fft, 2 * size, &s->plan);
 	if (r < 0)
 		return r;
-	s->fdl = dsp_mem_alloc(s->capacity * 2 * size * sizeof(float));
-	if (!s->fdl)
-		return -ENOMEM;
-	for (unsigned k = 0; k < 2; k++) {
-		struct fir_slot *sl = &s->slot[k];
-
-		sl->acc = dsp_mem_alloc(2 * size * sizeof(float));
-		sl->acc_tail = dsp_mem_alloc(2 * size * sizeof(float));
-		if (!sl->acc || !sl->acc_tail)
-			return -ENOMEM;
-		for (unsigned b = 0; i > 0 && b < 2; b++) {
-			sl->out[b] = dsp_mem_alloc(size * sizeof(float));
-			if (!sl->out[b])
-				return -ENOMEM;
-		}
-	}
-	return 0;
+	r = fir_bufs_alloc(&s->fdl, f->inputs, s->capacity * 2 * size);
+	for (unsigned k = 0; r == 0 && k < 2; k++)
+		r = fir_slot_init(f, &s->slot[k], i, size);
+	return r;
 }
 
-int dsp_fir_new(const struct dsp_fir_config *config, struct dsp_fir **ret)
+/*
+ * The schedule balances one forward transform per input, one inverse per output and a
+ * multiply-accumulate per route: a matrix's routes are not known yet, so count one per input or
+ * output, whichever is more (the diagonal, or a fan-out or fan-in of one channel).
+ */
+static void fir_costs_for_channels(struct dsp_fir_costs *c, unsigned inputs, unsigned outputs)
 {
-	struct dsp_fir_costs model;
-	struct dsp_fir *f;
-	size_t first = 0, largest;
-	int r;
+	for (unsigned k = 0; k < DSP_FIR_COST_SIZES; k++) {
+		c->fwd[k] *= inputs;
+		c->inv[k] *= outputs;
+		c->mac[k] *= EL_MAX(inputs, outputs);
+	}
+}
 
-	if (!config || !ret || !config->fft || !fir_block_is_valid(config->block) ||
-	    config->max_taps == 0 || config->max_taps > DSP_FIR_MAX_TAPS)
+static int fir_check_config(const struct dsp_fir_config *config)
+{
+	if (!config->fft || !fir_block_is_valid(config->block) || config->max_taps == 0 ||
+	    config->max_taps > DSP_FIR_MAX_TAPS || config->inputs > DSP_FIR_MAX_CHANNELS ||
+	    config->outputs > DSP_FIR_MAX_CHANNELS)
 		return -EINVAL;
 	if (config->layout &&
 	    (config->layout->block != config->block || dsp_fir_layout_check(config->layout) < 0 ||
 	     dsp_fir_layout_get_taps(config->layout) < config->max_taps))
 		return -EINVAL;
+	return 0;
+}
+
+int dsp_fir_new(const struct dsp_fir_config *config, struct dsp_fir **ret)
+{
+	struct dsp_fir_costs costs;
+	struct dsp_fir *f;
+	size_t first = 0, largest;
+	int r;
+
+	if (!config || !ret || fir_check_config(config) < 0)
+		return -EINVAL;
 	f = calloc(1, sizeof(*f));
 	if (!f)
 		return -ENOMEM;
 	f->block = config->block;
+	f->inputs = EL_MAX(config->inputs, 1u);
+	f->outputs = EL_MAX(config->outputs, 1u);
+	f->max_routes = (size_t)f->inputs * f->outputs;
 	f->tail_limit = f->tail_limit_from = 1.0; /* the whole IR */
 	f->mac = dsp_fir_mac_select(config->cpu_flags);
 	if (config->layout)
 		f->layout = *config->layout;
 	else
 		(void)dsp_fir_layout_uniform(config->block, config->max_taps, &f->layout);
-	dsp_fir_costs_model(&model);
-	r = dsp_fir_schedule_new(&f->layout, config->costs ? config->costs : &model, &f->schedule);
+	if (config->costs)
+		costs = *config->costs;
+	else
+		dsp_fir_costs_model(&costs);
+	fir_costs_for_channels(&costs, f->inputs, f->outputs);
+	r = dsp_fir_schedule_new(&f->layout, &costs, &f->schedule);
 	if (r < 0)
 		goto fail;
 	f->nseg = f->layout.count;
@@ -494,14 +346,20 @@ int dsp_fir_new(const struct dsp_fir_config *config, struct dsp_fir **ret)
 	}
 	largest = f->layout.seg[f->nseg - 1].size;
 	f->hist_len = 4 * largest;
-	f->hist = dsp_mem_alloc(2 * f->hist_len * sizeof(float));
+	r = fir_bufs_alloc(&f->hist, f->inputs, 2 * f->hist_len);
+	if (r == 0)
+		r = fir_bufs_alloc(&f->out_next, f->outputs, f->block);
+	if (r < 0)
+		goto fail;
 	f->spectrum = dsp_mem_alloc((2 * largest + 2) * sizeof(float));
 	f->time = dsp_mem_alloc(2 * largest * sizeof(float));
-	f->out_next = dsp_mem_alloc(f->block * sizeof(float));
+	f->memo[0] = calloc(f->max_routes, sizeof(*f->memo[0]));
+	f->memo[1] = calloc(f->max_routes, sizeof(*f->memo[1]));
 	r = -ENOMEM;
-	if (!f->hist || !f->spectrum || !f->time || !f->out_next)
+	if (!f->spectrum || !f->time || !f->memo[0] || !f->memo[1])
 		goto fail;
-	memset(f->hist, 0, 2 * f->hist_len * sizeof(float));
+	for (unsigned c = 0; c < f->inputs; c++)
+		memset(f->hist[c], 0, 2 * f->hist_len * sizeof(float));
 	*ret = f;
 	return 0;
 fail:
@@ -516,27 +374,25 @@ struct dsp_fir *dsp_fir_free(struct dsp_fir *fir)
 	for (unsigned i = 0; i < DSP_FIR_LAYOUT_MAX_SEGMENTS; i++) {
 		struct fir_seg *s = &fir->seg[i];
 
-		dsp_mem_free(s->fdl);
-		for (unsigned k = 0; k < 2; k++) {
-			dsp_mem_free(s->slot[k].acc);
-			dsp_mem_free(s->slot[k].acc_tail);
-			dsp_mem_free(s->slot[k].out[0]);
-			dsp_mem_free(s->slot[k].out[1]);
-		}
+		s->fdl = fir_bufs_free(s->fdl, fir->inputs);
+		for (unsigned k = 0; k < 2; k++)
+			fir_slot_done(fir, &s->slot[k]);
 	}
 	dsp_fir_schedule_free(fir->schedule);
-	dsp_mem_free(fir->hist);
+	fir_bufs_free(fir->hist, fir->inputs);
+	fir_bufs_free(fir->out_next, fir->outputs);
 	dsp_mem_free(fir->spectrum);
 	dsp_mem_free(fir->time);
-	dsp_mem_free(fir->out_next);
+	free(fir->memo[0]);
+	free(fir->memo[1]);
 	free(fir);
 	return NULL;
 }
 
 /*
- * Slot k takes a new IR in this call: in each tail segment, the first block whose sum starts
+ * Slot k takes new IRs in this call: in each tail segment, the first block whose sum starts
  * from now on is the first it gives (the sum of block m starts in call mR + inv + 1, DESIGN).
- * Returns the call from which every segment has output of it: block m is read from call
+ * Returns the call from which every segment has output of them: block m is read from call
  * (m + 2)R - 1 on.
  */
 EL_RT static size_t rt_slot_restart(struct dsp_fir *f, unsigned k)
@@ -555,25 +411,80 @@ EL_RT static size_t rt_slot_restart(struct dsp_fir *f, unsigned k)
 	return warm;
 }
 
-EL_RT int dsp_fir_set_ir(struct dsp_fir *fir, const struct dsp_fir_ir *ir, unsigned fade_frames)
+/* 0 when the convolver can take routes; *ret_reach: the segments their IRs reach. */
+EL_RT static int rt_routes_check(const struct dsp_fir *f, const struct dsp_fir_route *routes,
+				 size_t count, unsigned *ret_reach)
 {
-	if (ir && ir->layout.block != fir->block)
+	unsigned reach = 0;
+
+	if ((count && !routes) || count > f->max_routes)
 		return -EINVAL;
-	if (ir && !dsp_fir_layout_contains(&fir->layout, &ir->layout))
-		return ir->taps > dsp_fir_layout_get_taps(&fir->layout) ? -E2BIG : -EINVAL;
+	for (size_t i = 0; i < count; i++) {
+		const struct dsp_fir_route *rt = &routes[i];
+
+		if (rt->in >= f->inputs || rt->out >= f->outputs || !rt->ir ||
+		    rt->ir->layout.block != f->block)
+			return -EINVAL;
+		if (dsp_fir_layout_contains(&f->layout, &rt->ir->layout))
+			reach = EL_MAX(reach, rt->ir->layout.count);
+		else if (rt->ir->taps > dsp_fir_layout_get_taps(&f->layout))
+			return -E2BIG;
+		else
+			return -EINVAL;
+	}
+	*ret_reach = reach;
+	return 0;
+}
+
+/* Slot k (the current one for fade_frames 0, else the other) takes routes (checked). */
+EL_RT static void rt_routes_apply(struct dsp_fir *f, unsigned k, const struct dsp_fir_route *routes,
+				  size_t count, unsigned reach, unsigned fade_frames)
+{
+	for (size_t i = 0; i < f->max_routes; i++)
+		f->memo[0][i].ir = f->memo[1][i].ir = NULL;
+	f->set[k] =
+		(struct fir_set){.route = count ? routes : NULL, .count = count, .reach = reach};
+	if (fade_frames == 0) { /* the tail segments' output starts with their next blocks */
+		(void)rt_slot_restart(f, k);
+		return;
+	}
+	f->fading = 1;
+	f->warm_until = rt_slot_restart(f, k);
+	f->fade_pos = 0;
+	f->fade_len = EL_ALIGN_UP((size_t)fade_frames, f->block);
+}
+
+EL_RT int dsp_fir_set_routes(struct dsp_fir *fir, const struct dsp_fir_route *routes, size_t count,
+			     unsigned fade_frames)
+{
+	unsigned reach;
+	int r = rt_routes_check(fir, routes, count, &reach);
+
+	if (r < 0)
+		return r;
 	if (fir->fading)
 		return -EBUSY;
-	fir->memo_ir[0] = fir->memo_ir[1] = NULL;
-	if (fade_frames == 0) { /* the tail segments' output starts with their next blocks */
-		fir->ir[fir->slot] = ir;
-		(void)rt_slot_restart(fir, fir->slot);
-		return 0;
-	}
-	fir->ir[fir->slot ^ 1] = ir;
-	fir->fading = 1;
-	fir->warm_until = rt_slot_restart(fir, fir->slot ^ 1);
-	fir->fade_pos = 0;
-	fir->fade_len = EL_ALIGN_UP((size_t)fade_frames, fir->block);
+	rt_routes_apply(fir, fade_frames ? fir->slot ^ 1 : fir->slot, routes, count, reach,
+			fade_frames);
+	return 0;
+}
+
+EL_RT int dsp_fir_set_ir(struct dsp_fir *fir, const struct dsp_fir_ir *ir, unsigned fade_frames)
+{
+	struct dsp_fir_route one = {.in = 0, .out = 0, .ir = ir};
+	unsigned reach, k = fade_frames ? fir->slot ^ 1 : fir->slot;
+	int r;
+
+	if (fir->max_routes != 1)
+		return -EINVAL;
+	r = rt_routes_check(fir, &one, ir ? 1 : 0, &reach);
+	if (r < 0)
+		return r;
+	if (fir->fading)
+		return -EBUSY;
+	/* the slot's own copy: the caller's route would not outlive this call */
+	fir->single[k] = one;
+	rt_routes_apply(fir, k, &fir->single[k], ir ? 1 : 0, reach, fade_frames);
 	return 0;
 }
 
@@ -595,11 +506,11 @@ EL_RT static void rt_add_silence(float *acc, float *nyq, size_t size)
 }
 
 /*
- * acc += Σ X[m-p]·H[p] for partitions p0 <= p < p1 of a segment (spectra: the IR's), m the
- * block summed; input blocks the FDL does not hold (m - p < first_block: before the reset, or
- * before the segment woke) are silence, skipped (DESIGN).
+ * acc += Σ X[m-p]·H[p] for partitions p0 <= p < p1 of a segment (fdl: an input's, spectra: an
+ * IR's), m the block summed; input blocks the FDL does not hold (m - p < first_block: before the
+ * reset, or before the segment woke) are silence, skipped (DESIGN).
  */
-EL_RT static void rt_mac_range(const struct dsp_fir *f, const struct fir_seg *s,
+EL_RT static void rt_mac_range(const struct dsp_fir *f, const struct fir_seg *s, const float *fdl,
 			       const float *spectra, float *acc, float *nyq, size_t m, size_t p0,
 			       size_t p1)
 {
@@ -609,37 +520,39 @@ EL_RT static void rt_mac_range(const struct dsp_fir *f, const struct fir_seg *s,
 	if (p0 < end) {
 		slot = s->capacity - 1 - (m - p0) % s->capacity;
 		run = EL_MIN(end - p0, s->capacity - slot);
-		f->mac(acc, s->fdl + slot * 2 * sz, spectra + p0 * 2 * sz, run, sz, nyq);
+		f->mac(acc, fdl + slot * 2 * sz, spectra + p0 * 2 * sz, run, sz, nyq);
 		if (run < end - p0)
-			f->mac(acc, s->fdl, spectra + (p0 + run) * 2 * sz, end - p0 - run, sz, nyq);
+			f->mac(acc, fdl, spectra + (p0 + run) * 2 * sz, end - p0 - run, sz, nyq);
 	}
 	if (EL_MAX(p0, end) < p1)
 		rt_add_silence(acc, nyq, sz);
 }
 
 /*
- * Partitions of ir kept in full, and those [*ret_lo, *ret_hi) weighted by *ret_gain while a
- * change of tail cut fades (none otherwise: lo == hi); all counted over the whole layout.
+ * Partitions of route ri's IR in slot k kept in full, and those [*ret_lo, *ret_hi) weighted by
+ * *ret_gain while a change of tail cut fades (none otherwise: lo == hi); all counted over the
+ * whole layout.
  */
-EL_RT static size_t rt_tail_parts(struct dsp_fir *f, unsigned k, size_t *ret_lo, size_t *ret_hi,
-				  float *ret_gain)
+EL_RT static size_t rt_tail_parts(struct dsp_fir *f, unsigned k, size_t ri, size_t *ret_lo,
+				  size_t *ret_hi, float *ret_gain)
 {
-	const struct dsp_fir_ir *ir = f->ir[k];
+	const struct dsp_fir_ir *ir = f->set[k].route[ri].ir;
+	struct fir_memo *memo = &f->memo[k][ri];
 	size_t now, from;
 	float g;
 
-	if (ir != f->memo_ir[k] || f->tail_limit != f->memo_limit[k]) {
-		f->memo_ir[k] = ir;
-		f->memo_limit[k] = f->tail_limit;
-		f->memo_parts[k] = rt_parts_for_limit(ir, f->tail_limit);
+	if (ir != memo->ir || f->tail_limit != memo->limit) {
+		memo->ir = ir;
+		memo->limit = f->tail_limit;
+		memo->parts = dsp_fir_ir_parts_for_limit(ir, f->tail_limit);
 	}
-	now = f->memo_parts[k];
+	now = memo->parts;
 
 	*ret_lo = *ret_hi = now;
 	*ret_gain = 0.0f;
 	if (!f->tail_fading)
 		return now;
-	from = rt_parts_for_limit(ir, f->tail_limit_from);
+	from = dsp_fir_ir_parts_for_limit(ir, f->tail_limit_from);
 	/* the gain at the middle of this block: halfway steps, never 0 or 1 at the ends */
 	g = ((float)f->tail_fade_pos + 0.5f * (float)f->block) / (float)f->tail_fade_len;
 	if (from > now) { /* cutting: partitions now..from fade out */
@@ -659,99 +572,132 @@ EL_RT static size_t rt_local_part(const struct fir_seg *s, size_t n, size_t g)
 	return EL_MIN(n, g > s->first ? g - s->first : 0);
 }
 
-/* The cut of slot k for a block of segment s, in the segment's own partition numbers. */
-EL_RT static void rt_take_cut(struct dsp_fir *f, const struct fir_seg *s, unsigned k,
-			      struct fir_cut *cut)
+/*
+ * The cut of route ri in slot k for a block of segment s, in the segment's own partition
+ * numbers; *ret_gain the weight of its fading partitions.
+ */
+EL_RT static void rt_take_cut(struct dsp_fir *f, const struct fir_seg *s, unsigned k, size_t ri,
+			      struct fir_cut *cut, float *ret_gain)
 {
-	const struct dsp_fir_ir *ir = f->ir[k];
+	const struct dsp_fir_ir *ir = f->set[k].route[ri].ir;
 	size_t lo, hi, keep, n = 0, i = (size_t)(s - f->seg);
 
-	keep = rt_tail_parts(f, k, &lo, &hi, &cut->gain);
-	if (ir && i < ir->layout.count)
+	keep = rt_tail_parts(f, k, ri, &lo, &hi, ret_gain);
+	if (i < ir->layout.count)
 		n = ir->layout.seg[i].parts;
 	cut->keep = rt_local_part(s, n, keep);
 	cut->lo = rt_local_part(s, n, lo);
 	cut->hi = rt_local_part(s, n, hi);
 }
 
-/* The slots whose IR is in use in a call: the current one, and the next while fading. */
+/* The slots whose IRs are in use in a call: the current one, and the next while fading. */
 EL_RT static int rt_slot_active(const struct dsp_fir *f, unsigned k)
 {
-	return k == f->slot || f->fading;
+	return (k == f->slot || f->fading) && f->set[k].count > 0;
 }
 
 /*
- * Partitions [p0, p1) of block m into slot k's sums, split by its cut: those kept in full into
- * acc, those fading into acc_tail.
+ * Partitions [p0, p1) of block m into slot k's sums, route by route and split by each route's
+ * cut: those kept in full into its output's acc, those fading into acc_tail.
  */
 EL_RT static void rt_slot_mac(const struct dsp_fir *f, struct fir_seg *s, unsigned k, size_t m,
 			      size_t p0, size_t p1)
 {
-	struct fir_slot *sl = &s->slot[k];
-	const float *spectra = f->ir[k]->spectra[s - f->seg];
-	const struct fir_cut *c = &sl->cut;
-	size_t a = EL_MIN(p1, c->keep), lo = EL_MAX(p0, c->lo), hi = EL_MIN(p1, c->hi);
-
-	if (p0 < a)
-		rt_mac_range(f, s, spectra, sl->acc, &sl->nyq, m, p0, a);
-	if (lo < hi)
-		rt_mac_range(f, s, spectra, sl->acc_tail, &sl->nyq_tail, m, lo, hi);
-}
-
-/* Starts slot k's sum of a block of segment s: the cut taken, the accumulators cleared. */
-EL_RT static void rt_slot_begin(struct dsp_fir *f, struct fir_seg *s, unsigned k)
-{
+	const struct fir_set *set = &f->set[k];
 	struct fir_slot *sl = &s->slot[k];
 
-	rt_take_cut(f, s, k, &sl->cut);
-	memset(sl->acc, 0, 2 * (size_t)s->size * sizeof(float));
-	sl->nyq = 0.0f;
-	if (sl->cut.lo < sl->cut.hi) {
-		memset(sl->acc_tail, 0, 2 * (size_t)s->size * sizeof(float));
-		sl->nyq_tail = 0.0f;
+	for (size_t ri = 0; ri < set->count; ri++) {
+		const struct dsp_fir_route *rt = &set->route[ri];
+		const struct fir_cut *c = &sl->cut[ri];
+		struct fir_sum *sum = &sl->sum[rt->out];
+		size_t a = EL_MIN(p1, c->keep), lo = EL_MAX(p0, c->lo), hi = EL_MIN(p1, c->hi);
+
+		/* a route whose IR does not reach the segment has a cut of nothing (rt_take_cut) */
+		if (p0 < a)
+			rt_mac_range(f, s, s->fdl[rt->in], rt->ir->spectra[s - f->seg], sum->acc,
+				     &sum->nyq, m, p0, a);
+		if (lo < hi)
+			rt_mac_range(f, s, s->fdl[rt->in], rt->ir->spectra[s - f->seg],
+				     sum->acc_tail, &sum->nyq_tail, m, lo, hi);
 	}
 }
 
-/* A slot's finished sum, back to time: the last `size` samples of the inverse transform. */
-EL_RT static void rt_slot_inverse(struct dsp_fir *f, struct fir_seg *s, unsigned k, float *dst)
+/*
+ * Starts slot k's sums of a block of segment s: every route's cut taken, the accumulators of
+ * the outputs it feeds cleared.
+ */
+EL_RT static void rt_slot_begin(struct dsp_fir *f, struct fir_seg *s, unsigned k)
 {
+	const struct fir_set *set = &f->set[k];
 	struct fir_slot *sl = &s->slot[k];
 	size_t sz = s->size;
 
-	if (sl->cut.lo < sl->cut.hi) {
-		for (size_t i = 0; i < 2 * sz; i++)
-			sl->acc[i] += sl->cut.gain * sl->acc_tail[i];
-		sl->nyq += sl->cut.gain * sl->nyq_tail;
+	for (unsigned o = 0; o < f->outputs; o++)
+		sl->sum[o].live = sl->sum[o].tailing = false;
+	for (size_t ri = 0; ri < set->count; ri++) {
+		struct fir_cut *c = &sl->cut[ri];
+		struct fir_sum *sum = &sl->sum[set->route[ri].out];
+
+		rt_take_cut(f, s, k, ri, c, &sl->tail_gain);
+		sum->tailing = sum->tailing || c->lo < c->hi;
+		sum->live = sum->live || c->keep > 0 || c->lo < c->hi;
 	}
-	rt_unpack(sl->acc, sl->nyq, f->spectrum, sz);
+	for (unsigned o = 0; o < f->outputs; o++) {
+		struct fir_sum *sum = &sl->sum[o];
+
+		if (!sum->live)
+			continue;
+		memset(sum->acc, 0, 2 * sz * sizeof(float));
+		sum->nyq = 0.0f;
+		if (sum->tailing) {
+			memset(sum->acc_tail, 0, 2 * sz * sizeof(float));
+			sum->nyq_tail = 0.0f;
+		}
+	}
+}
+
+/* Output o's finished sum in slot k, back to time: the last `size` samples of the inverse. */
+EL_RT static void rt_sum_inverse(struct dsp_fir *f, struct fir_seg *s, unsigned k, unsigned o,
+				 float *dst)
+{
+	struct fir_sum *sum = &s->slot[k].sum[o];
+	float gain = s->slot[k].tail_gain;
+	size_t sz = s->size;
+
+	if (sum->tailing) {
+		for (size_t i = 0; i < 2 * sz; i++)
+			sum->acc[i] += gain * sum->acc_tail[i];
+		sum->nyq += gain * sum->nyq_tail;
+	}
+	rt_unpack(sum->acc, sum->nyq, f->spectrum, sz);
 	dsp_fft_inverse(s->plan, f->spectrum, f->time);
 	/* Overlap-save: the first half of the window wrapped around; the second half is valid. */
 	memcpy(dst, f->time + sz, sz * sizeof(float));
 }
 
-/* Input block m of segment s into its FDL: the window [(m - 1)S, (m + 1)S) transformed. */
-EL_RT static void rt_seg_forward(struct dsp_fir *f, struct fir_seg *s, size_t m)
+/* Input block m of input c into segment s's FDL: the window [(m - 1)S, (m + 1)S) transformed. */
+EL_RT static void rt_seg_forward(struct dsp_fir *f, struct fir_seg *s, unsigned c, size_t m)
 {
 	size_t sz = s->size, h = f->hist_len, slot = s->capacity - 1 - m % s->capacity;
 	/* the window's start on the ring: before sample 0 for block 0, where it wraps */
 	size_t start = m ? ((m - 1) * sz) % h : h - sz;
-	float *dst = s->fdl + slot * 2 * sz;
+	float *dst = s->fdl[c] + slot * 2 * sz, *hist = f->hist[c];
 
 	if (m == 0) /* the samples before the reset, as silence (DESIGN) */
-		memset(f->hist + h - sz, 0, sz * sizeof(float));
+		memset(hist + h - sz, 0, sz * sizeof(float));
 	for (size_t i = 0; i < 2 * sz; i += EL_CACHE_LINE / sizeof(float))
 		__builtin_prefetch(dst + i, 1, 3); /* a cold slot: let the misses overlap the FFT */
-	dsp_fft_forward(s->plan, f->hist + start, f->spectrum);
-	rt_pack(f->spectrum, dst, sz);
+	dsp_fft_forward(s->plan, hist + start, f->spectrum);
+	dsp_fir_pack(f->spectrum, dst, sz);
 }
 
-/* The input of this call into the history ring, at i and i + H (DESIGN). */
-EL_RT static void rt_call_history(struct dsp_fir *f, const float *in)
+/* Input c of this call into its history ring, at i and i + H (DESIGN). */
+EL_RT static void rt_call_history(struct dsp_fir *f, unsigned c, const float *in)
 {
 	size_t b = f->block, h = f->hist_len, pos = (f->calls * b) % h;
 
-	memcpy(f->hist + pos, in, b * sizeof(float));
-	memcpy(f->hist + h + pos, in, b * sizeof(float));
+	memcpy(f->hist[c] + pos, in, b * sizeof(float));
+	memcpy(f->hist[c] + h + pos, in, b * sizeof(float));
 }
 
 /*
@@ -764,27 +710,30 @@ EL_RT static bool rt_seg_cut_away(struct dsp_fir *f, const struct fir_seg *s)
 	if (f->tail_limit >= 1.0 && !f->tail_fading)
 		return false;
 	for (unsigned k = 0; k < 2; k++) {
-		size_t lo, hi, keep;
-		float gain;
+		for (size_t ri = 0; rt_slot_active(f, k) && ri < f->set[k].count; ri++) {
+			size_t lo, hi, keep;
+			float gain;
 
-		if (!rt_slot_active(f, k) || !f->ir[k])
-			continue;
-		keep = rt_tail_parts(f, k, &lo, &hi, &gain);
-		if (keep > s->first || (lo < hi && hi > s->first))
-			return false;
+			keep = rt_tail_parts(f, k, ri, &lo, &hi, &gain);
+			if (keep > s->first || (lo < hi && hi > s->first))
+				return false;
+		}
 	}
 	return true;
 }
 
 /*
- * Call phase 1: the input into the history; the head's spectrum; tail segments' forward step,
- * unless a tail cut left the segment dormant (and every_segment is false: history kept for a
- * later IR whatever the cut).
+ * Call phase 1: the inputs (in[c] + at) into the histories; the head's spectra; tail segments'
+ * forward step, unless a tail cut left the segment dormant (and every_segment is false:
+ * history kept for a later IR whatever the cut).
  */
-EL_RT static void rt_call_forward(struct dsp_fir *f, const float *in, bool every_segment)
+EL_RT static void rt_call_forward(struct dsp_fir *f, const float *const *in, size_t at,
+				  bool every_segment)
 {
-	rt_call_history(f, in);
-	rt_seg_forward(f, &f->seg[0], f->calls);
+	for (unsigned c = 0; c < f->inputs; c++) {
+		rt_call_history(f, c, in[c] + at);
+		rt_seg_forward(f, &f->seg[0], c, f->calls);
+	}
 	for (unsigned i = 1; i < f->nseg; i++) {
 		struct fir_seg *s = &f->seg[i];
 		size_t k = f->calls % s->steps, w = f->calls / s->steps;
@@ -800,17 +749,18 @@ EL_RT static void rt_call_forward(struct dsp_fir *f, const float *in, bool every
 			s->dormant = false;
 			s->first_block = w - 1;
 		}
-		rt_seg_forward(f, s, w - 1);
+		for (unsigned c = 0; c < f->inputs; c++)
+			rt_seg_forward(f, s, c, w - 1);
 	}
 }
 
-/* Call phase 2, the head: its whole sum for this call's block, for each slot in use. */
+/* Call phase 2, the head: its whole sums for this call's block, for each slot in use. */
 EL_RT static void rt_head_accumulate(struct dsp_fir *f)
 {
 	struct fir_seg *s = &f->seg[0];
 
 	for (unsigned k = 0; k < 2; k++) {
-		if (!rt_slot_active(f, k) || !f->ir[k])
+		if (!rt_slot_active(f, k))
 			continue;
 		rt_slot_begin(f, s, k);
 		rt_slot_mac(f, s, k, f->calls, 0, s->capacity);
@@ -828,7 +778,7 @@ EL_RT static void rt_seg_accumulate(struct dsp_fir *f, struct fir_seg *s)
 	if (m1 == 0)
 		return; /* block -1: before the reset, nothing */
 	for (unsigned j = 0; j < 2; j++) {
-		if (!rt_slot_active(f, j) || !f->ir[j] || s - f->seg >= f->ir[j]->layout.count ||
+		if (!rt_slot_active(f, j) || s - f->seg >= f->set[j].reach ||
 		    m1 - 1 < s->slot[j].valid_from)
 			continue;
 		if (k == (st->inv + 1) % s->steps)
@@ -839,42 +789,46 @@ EL_RT static void rt_seg_accumulate(struct dsp_fir *f, struct fir_seg *s)
 	}
 }
 
-/* The block of output of slot k's head sum: block samples into dst. */
-EL_RT static void rt_head_inverse(struct dsp_fir *f, unsigned k, float *dst)
+/* The head's block of output o in slot k: block samples into dst. */
+EL_RT static void rt_head_inverse(struct dsp_fir *f, unsigned k, unsigned o, float *dst)
 {
-	if (!f->ir[k]) {
+	if (f->set[k].count == 0 || !f->seg[0].slot[k].sum[o].live) {
 		memset(dst, 0, f->block * sizeof(float));
 		return;
 	}
-	rt_slot_inverse(f, &f->seg[0], k, dst);
+	rt_sum_inverse(f, &f->seg[0], k, o, dst);
 }
 
-/* Call phase 3, a tail segment: its inverse step, then this call's share of its output. */
-EL_RT static void rt_seg_inverse(struct dsp_fir *f, struct fir_seg *s, unsigned k, float *dst)
+/* Call phase 3, a tail segment: output o's inverse step, then this call's share of its output. */
+EL_RT static void rt_seg_inverse(struct dsp_fir *f, struct fir_seg *s, unsigned k, unsigned o,
+				 float *dst)
 {
 	size_t step = f->calls % s->steps, w = f->calls / s->steps, r = s->steps;
 	size_t read = (f->calls + 1) / r; /* block read + 2 */
 	struct fir_slot *sl = &s->slot[k];
+	struct fir_sum *sum = &sl->sum[o];
 
-	if (!f->ir[k] || s - f->seg >= f->ir[k]->layout.count)
+	if (f->set[k].count == 0 || s - f->seg >= f->set[k].reach)
 		return;
 	if (step == s->sched->inv && w >= 1 && w - 1 >= sl->valid_from) {
 		/* a block whose sum had no partition (cut away) is silence: no transform */
-		sl->out_silent[(w - 1) % 2] = sl->cut.keep == 0 && sl->cut.lo >= sl->cut.hi;
-		if (!sl->out_silent[(w - 1) % 2])
-			rt_slot_inverse(f, s, k, sl->out[(w - 1) % 2]);
+		sum->out_silent[(w - 1) % 2] = !sum->live;
+		if (sum->live)
+			rt_sum_inverse(f, s, k, o, sum->out[(w - 1) % 2]);
 	}
-	if (read >= 2 && read - 2 >= sl->valid_from && !sl->out_silent[(read - 2) % 2])
+	if (read >= 2 && read - 2 >= sl->valid_from && !sum->out_silent[(read - 2) % 2])
 		for (size_t i = 0, at = ((f->calls + 1) % r) * f->block; i < f->block; i++)
-			dst[i] += sl->out[(read - 2) % 2][at + i];
+			dst[i] += sum->out[(read - 2) % 2][at + i];
 }
 
-/* The IR of slot k's whole output for this call: the head, then every tail segment. */
-EL_RT static void rt_slot_output(struct dsp_fir *f, unsigned k, float *dst)
+/* Slot k's whole output for this call, out[o] + at for each output: the head, then the tail. */
+EL_RT static void rt_slot_output(struct dsp_fir *f, unsigned k, float *const *out, size_t at)
 {
-	rt_head_inverse(f, k, dst);
-	for (unsigned i = 1; i < f->nseg; i++)
-		rt_seg_inverse(f, &f->seg[i], k, dst);
+	for (unsigned o = 0; o < f->outputs; o++) {
+		rt_head_inverse(f, k, o, out[o] + at);
+		for (unsigned i = 1; i < f->nseg; i++)
+			rt_seg_inverse(f, &f->seg[i], k, o, out[o] + at);
+	}
 }
 
 EL_RT int dsp_fir_set_tail_db(struct dsp_fir *fir, float tail_db, unsigned fade_frames)
@@ -888,7 +842,7 @@ EL_RT int dsp_fir_set_tail_db(struct dsp_fir *fir, float tail_db, unsigned fade_
 	fir->tail_db_from = fir->tail_db;
 	fir->tail_limit_from = fir->tail_limit;
 	fir->tail_db = tail_db;
-	fir->tail_limit = fir_tail_limit(tail_db);
+	fir->tail_limit = dsp_fir_tail_limit(tail_db);
 	if (fade_frames == 0)
 		return 0;
 	fir->tail_fading = 1;
@@ -911,19 +865,24 @@ EL_RT static void rt_tail_fade_advance(struct dsp_fir *f)
 		f->tail_fading = 0;
 }
 
-/* Linear crossfade of out (old IR) towards next over the current block of the fade. */
-EL_RT static void rt_crossfade(struct dsp_fir *f, float *out)
+/* Linear crossfade of every out[o] + at (old IRs) towards out_next over this block of the fade. */
+EL_RT static void rt_crossfade(struct dsp_fir *f, float *const *out, size_t at)
 {
 	const float inv_len = 1.0f / (float)f->fade_len;
 
-	for (size_t i = 0; i < f->block; i++) {
-		float g = (float)(f->fade_pos + i + 1) * inv_len;
+	for (unsigned o = 0; o < f->outputs; o++) {
+		float *y = out[o] + at;
+		const float *next = f->out_next[o];
 
-		out[i] += g * (f->out_next[i] - out[i]);
+		for (size_t i = 0; i < f->block; i++) {
+			float g = (float)(f->fade_pos + i + 1) * inv_len;
+
+			y[i] += g * (next[i] - y[i]);
+		}
 	}
 	f->fade_pos += f->block;
 	if (f->fade_pos >= f->fade_len) {
-		f->ir[f->slot] = NULL;
+		f->set[f->slot] = (struct fir_set){0};
 		f->slot ^= 1;
 		f->fading = 0;
 	}
@@ -937,61 +896,62 @@ EL_RT static void rt_call_accumulate(struct dsp_fir *f)
 		rt_seg_accumulate(f, &f->seg[i]);
 }
 
-/* Call phase 3: back to time, the crossfade once the incoming IR is warm, the fades' progress. */
-EL_RT static void rt_call_inverse(struct dsp_fir *f, float *out)
+/* Call phase 3: back to time, the crossfade once the incoming IRs are warm, the fades' progress. */
+EL_RT static void rt_call_inverse(struct dsp_fir *f, float *const *out, size_t at)
 {
-	rt_slot_output(f, f->slot, out);
+	rt_slot_output(f, f->slot, out, at);
 	if (f->fading) {
-		rt_slot_output(f, f->slot ^ 1, f->out_next);
+		rt_slot_output(f, f->slot ^ 1, f->out_next, 0);
 		if (f->calls >= f->warm_until)
-			rt_crossfade(f, out);
+			rt_crossfade(f, out, at);
 	}
 	rt_tail_fade_advance(f);
 	f->calls++;
 }
 
 /*
- * Why phases across convolvers: each one's multiply-accumulate streams its whole FDL and IR
- * through the cache (megabytes for a long IR), evicting FFTW's code and twiddles. Run channel
- * after channel, every transform of every channel starts cold; run phase after phase, the
- * first forward transform fetches them and the others find them hot, and so do the inverses.
+ * Why phases: each route's multiply-accumulate streams its whole FDL and IR through the cache
+ * (megabytes for a long IR), evicting FFTW's code and twiddles. Run channel after channel, every
+ * transform of every channel starts cold; run phase after phase, the first forward transform
+ * fetches them and the others find them hot, and so do the inverses.
  */
-EL_RT void dsp_fir_process_many(struct dsp_fir *const *firs, size_t count, const float *const *in,
-				float *const *out, size_t n)
+EL_RT void dsp_fir_process_matrix(struct dsp_fir *fir, const float *const *in, float *const *out,
+				  size_t n)
 {
-	size_t b = count ? firs[0]->block : 0;
-
-	for (size_t done = 0; count && done + b <= n; done += b) {
-		for (size_t c = 0; c < count; c++)
-			rt_call_forward(firs[c], in[c] + done, false);
-		for (size_t c = 0; c < count; c++)
-			rt_call_accumulate(firs[c]);
-		for (size_t c = 0; c < count; c++)
-			rt_call_inverse(firs[c], out[c] + done);
+	for (size_t done = 0; done + fir->block <= n; done += fir->block) {
+		rt_call_forward(fir, in, done, false);
+		rt_call_accumulate(fir);
+		rt_call_inverse(fir, out, done);
 	}
 }
 
 EL_RT void dsp_fir_process(struct dsp_fir *fir, const float *in, float *out, size_t n)
 {
-	dsp_fir_process_many(&fir, 1, &in, &out, n);
+	dsp_fir_process_matrix(fir, &in, &out, n);
 }
 
-EL_RT void dsp_fir_keep_history(struct dsp_fir *fir, const float *in, size_t n)
+EL_RT void dsp_fir_keep_history_matrix(struct dsp_fir *fir, const float *const *in, size_t n)
 {
 	/* one head partition and no segment: each call's spectrum is made from the window alone */
 	int window_only = fir->nseg == 1 && fir->seg[0].capacity == 1;
 
 	for (size_t done = 0; done + fir->block <= n; done += fir->block) {
 		if (window_only)
-			rt_call_history(fir, in + done);
+			for (unsigned c = 0; c < fir->inputs; c++)
+				rt_call_history(fir, c, in[c] + done);
 		else
-			rt_call_forward(fir, in + done, true);
+			rt_call_forward(fir, in, done, true);
 		rt_tail_fade_advance(fir); /* a cut's fade keeps time with the calls */
 		fir->calls++;
 	}
-	/* a sum under way missed these calls: an IR set now starts every segment's sums anew */
+	/* a sum under way missed these calls: IRs set now start every segment's sums anew */
 	for (unsigned k = 0; k < 2; k++)
 		(void)rt_slot_restart(fir, k);
+}
+
+EL_RT void dsp_fir_keep_history(struct dsp_fir *fir, const float *in, size_t n)
+{
+	dsp_fir_keep_history_matrix(fir, &in, n);
 }
 
 /* O(block): no FDL, sum or output buffer is cleared, only no longer read (DESIGN). */
@@ -1024,23 +984,37 @@ const struct dsp_fir_schedule *dsp_fir_get_schedule(const struct dsp_fir *fir)
 	return fir->schedule;
 }
 
+/* Segment i's sums of slot k cleared, as if every block so far had summed silence. */
+static void fir_slot_prime(struct dsp_fir *f, unsigned i, unsigned k)
+{
+	struct fir_seg *s = &f->seg[i];
+	struct fir_slot *sl = &s->slot[k];
+
+	for (unsigned o = 0; o < f->outputs; o++) {
+		struct fir_sum *sum = &sl->sum[o];
+
+		memset(sum->acc, 0, 2 * (size_t)s->size * sizeof(float));
+		memset(sum->acc_tail, 0, 2 * (size_t)s->size * sizeof(float));
+		for (unsigned b = 0; i > 0 && b < 2; b++)
+			memset(sum->out[b], 0, s->size * sizeof(float));
+		sum->out_silent[0] = sum->out_silent[1] = false;
+	}
+	sl->valid_from = 0;
+}
+
 void dsp_fir_prime(struct dsp_fir *fir)
 {
 	size_t period = dsp_fir_layout_get_period(&fir->layout), need = 0;
 
-	memset(fir->hist, 0, 2 * fir->hist_len * sizeof(float));
+	for (unsigned c = 0; c < fir->inputs; c++)
+		memset(fir->hist[c], 0, 2 * fir->hist_len * sizeof(float));
 	for (unsigned i = 0; i < fir->nseg; i++) {
 		struct fir_seg *s = &fir->seg[i];
 
-		memset(s->fdl, 0, s->capacity * 2 * s->size * sizeof(float));
-		for (unsigned k = 0; k < 2; k++) {
-			memset(s->slot[k].acc, 0, 2 * (size_t)s->size * sizeof(float));
-			memset(s->slot[k].acc_tail, 0, 2 * (size_t)s->size * sizeof(float));
-			for (unsigned b = 0; i > 0 && b < 2; b++)
-				memset(s->slot[k].out[b], 0, s->size * sizeof(float));
-			s->slot[k].valid_from = 0;
-			s->slot[k].out_silent[0] = s->slot[k].out_silent[1] = false;
-		}
+		for (unsigned c = 0; c < fir->inputs; c++)
+			memset(s->fdl[c], 0, s->capacity * 2 * s->size * sizeof(float));
+		for (unsigned k = 0; k < 2; k++)
+			fir_slot_prime(fir, i, k);
 		s->first_block = 0;
 		s->dormant = false;
 		/* every partition written, and two windows more for the sums under way */
@@ -1062,7 +1036,7 @@ unsigned dsp_fir_get_dormant(const struct dsp_fir *fir)
 const float *dsp_fir_get_fdl(const struct dsp_fir *fir, size_t *ret_floats)
 {
 	*ret_floats = fir->seg[0].capacity * 2 * fir->block;
-	return fir->seg[0].fdl;
+	return fir->seg[0].fdl[0];
 }
 
 size_t dsp_fir_get_filled(const struct dsp_fir *fir)

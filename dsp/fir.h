@@ -30,6 +30,8 @@ struct dsp_fir;
 #define DSP_FIR_MAX_BLOCK 8192u
 /* Longest IR accepted (taps): 2^24, about 5.8 minutes at 48 kHz. */
 #define DSP_FIR_MAX_TAPS (1u << 24)
+/* Most inputs, and most outputs, of one convolver (a matrix, dsp_fir_set_routes). */
+#define DSP_FIR_MAX_CHANNELS 64u
 
 /*
  * Thread: control. Prepares an IR of ntaps taps (1 <= ntaps <= DSP_FIR_MAX_TAPS) for
@@ -80,8 +82,11 @@ struct dsp_fir_config {
 	/* borrowed for the call; NULL: uniform. Holds at least max_taps; IRs must be prepared
 	 * for it (dsp_fir_ir_new_layout). */
 	const struct dsp_fir_layout *layout;
-	/* borrowed for the call; NULL: the flop model. What the schedule balances. */
+	/* borrowed for the call; NULL: the flop model. What the schedule balances (per channel:
+	 * the convolver scales it by its inputs and outputs). */
 	const struct dsp_fir_costs *costs;
+	/* channels, 0 counting as 1, at most DSP_FIR_MAX_CHANNELS each (dsp_fir_set_routes) */
+	unsigned inputs, outputs;
 };
 
 /*
@@ -105,9 +110,32 @@ struct dsp_fir *dsp_fir_free(struct dsp_fir *fir);
  * ended (dsp_fir_is_fading() false again; at once for a fade of 0), or until it is freed: the
  * caller owns every IR and keeps it that long. The convolver keeps no list of them.
  * 0; -EINVAL when ir was prepared for another block size or layout; -E2BIG when ir is longer
- * than the layout; -EBUSY while a previous fade is still running.
+ * than the layout; -EBUSY while a previous fade is still running; -EINVAL for a convolver of
+ * more than one input or output (those take routes).
  */
 int dsp_fir_set_ir(struct dsp_fir *fir, const struct dsp_fir_ir *ir, unsigned fade_frames);
+
+/*
+ * A convolution matrix is a list of routes: input channel `in` convolved with `ir` into output
+ * channel `out`. Any input may feed any outputs and any output sum any inputs; each input is
+ * transformed once for all its routes and each output transformed back once for all of its
+ * (fir.c, DESIGN). A pair of channels may appear more than once (the products add up).
+ */
+struct dsp_fir_route {
+	unsigned in, out; /* channels, from 0, below the convolver's inputs and outputs */
+	const struct dsp_fir_ir *ir; /* borrowed: kept as dsp_fir_set_ir() says */
+};
+
+/*
+ * Thread: RT. dsp_fir_set_ir() for a matrix: switch to count routes (borrowed, like their IRs:
+ * the array is read until a later switch away from it has ended), crossfading every output from
+ * its current routes over fade_frames. count 0 (routes may then be NULL) fades to silence. 0;
+ * -EINVAL (a route's channel out of range, an IR NULL or prepared for another block or layout,
+ * more routes than inputs x outputs); -E2BIG (an IR longer than the layout); -EBUSY while a
+ * previous fade is still running.
+ */
+int dsp_fir_set_routes(struct dsp_fir *fir, const struct dsp_fir_route *routes, size_t count,
+		       unsigned fade_frames);
 
 /* Thread: RT. True while a crossfade between two IRs is running. */
 int dsp_fir_is_fading(const struct dsp_fir *fir);
@@ -119,14 +147,14 @@ int dsp_fir_is_fading(const struct dsp_fir *fir);
 void dsp_fir_process(struct dsp_fir *fir, const float *in, float *out, size_t n);
 
 /*
- * Thread: RT. dsp_fir_process() of in[c] to out[c] by firs[c] for every c < count (all with the
- * same block), with the same results, but phase by phase: every forward transform, then every
- * multiply-accumulate, then every inverse transform, block by block. The transforms then share
- * a warm cache instead of each following another channel's FDL stream (fir.c). Any in[] may be
- * any out[]: a block's inputs are all read before its outputs are written.
+ * Thread: RT. dsp_fir_process() for a matrix: every input in[c] (c < inputs) through the routes
+ * to every output out[o] (o < outputs), phase by phase: every forward transform, then every
+ * multiply-accumulate, then every inverse transform, block by block, so the transforms share a
+ * warm cache (fir.c). An output no route reaches is silence. Any in[] may be any out[]: a
+ * block's inputs are all read before its outputs are written.
  */
-void dsp_fir_process_many(struct dsp_fir *const *firs, size_t count, const float *const *in,
-			  float *const *out, size_t n);
+void dsp_fir_process_matrix(struct dsp_fir *fir, const float *const *in, float *const *out,
+			    size_t n);
 
 /*
  * Thread: RT. Takes n frames of input (n a multiple of the block) into the history without
@@ -137,6 +165,8 @@ void dsp_fir_process_many(struct dsp_fir *const *firs, size_t count, const float
  * in progress survives it: an IR set afterwards starts its long partitions' sums anew.
  */
 void dsp_fir_keep_history(struct dsp_fir *fir, const float *in, size_t n);
+/* Thread: RT. dsp_fir_keep_history() of every input in[c], c < inputs. */
+void dsp_fir_keep_history_matrix(struct dsp_fir *fir, const float *const *in, size_t n);
 
 /*
  * Thread: RT. Cut every IR this convolver uses (now and later) where the energy still to come

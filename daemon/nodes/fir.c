@@ -5,10 +5,16 @@
  * convolver of dsp/fir.h, so it adds no latency beyond the engine's block.
  *
  * DESIGN
- * - IR sets. What one config section asks for (file, gain) becomes a struct fir_set: the
- *   prepared dsp_fir_ir of each channel, one shared by all channels when the file is mono.
- *   A set is immutable once built and owned by exactly one holder: the instance (as cur, next,
+ * - IR sets. What one config section asks for (file, gain, routes) becomes a struct fir_set:
+ *   the prepared dsp_fir_ir of each channel of the file, and the routes that apply them. A set
+ *   is immutable once built and owned by exactly one holder: the instance (as cur, next,
  *   fading_out or done) or an update.
+ * - Matrix. One convolver runs the whole node (dsp/fir.h: inputs x outputs, routes). Without a
+ *   `route` key the routes are the diagonal: input channel c through IR channel c (or the one
+ *   channel of a mono file) to output c. With one, any input goes through any IR channel to any
+ *   output (fir-route.h), and the node has as many outputs as the highest one named. An update
+ *   whose routes reach another number of outputs makes a new instance; other route changes
+ *   crossfade like a new IR.
  * - Swapping: one state machine, enum fir_swap, owned by this node and checked by every RT entry
  *   point; the convolvers only crossfade what they are given and keep no IR of their own.
  *     STEADY  --update_apply-->  FADING: the convolvers crossfade to the new set; the set they
@@ -61,6 +67,7 @@
 #include "daemon/config/value.h"
 #include "daemon/config/config.h"
 #include "daemon/engine/node.h"
+#include "daemon/nodes/fir-route.h"
 #include "daemon/nodes/ir-file.h"
 #include "daemon/nodes/node-util.h"
 #include "dsp/fir-layout.h"
@@ -68,7 +75,7 @@
 #include "dsp/mem.h"
 #include "dsp/mix.h"
 
-#define FIR_KEYS "ir", "max_taps", "gain_db", "layout"
+#define FIR_KEYS "ir", "max_taps", "gain_db", "layout", "route"
 
 static const char *const fir_keys[] = {FIR_KEYS, NULL};
 static const char *const fir_allowed[] = {"type", "input", FIR_KEYS, NULL};
@@ -85,14 +92,18 @@ static const struct node_param fir_params[] = {
 };
 
 struct fir_set {
-	char *path; /* owned: the resolved file, NULL for the identity (no `ir` key) */
+	char *path;  /* owned: the resolved file, NULL for the identity (no `ir` key) */
+	char *route; /* owned: the `route` key as written, NULL without one (the diagonal) */
 	struct node_ir_stamp stamp;
 	double gain_db;
 	size_t taps;             /* of its longest IR */
 	uint32_t file_rate;      /* Hz, the file's (0 for the single tap) */
 	double load_ms, prepare_ms; /* how long reading (and resampling) and preparing took */
-	bool identity;           /* every IR is one tap of exactly 1.0 */
-	unsigned n_ir;           /* 1: shared by every channel; or one per channel */
+	bool identity;           /* the diagonal, every IR one tap of exactly 1.0 */
+	unsigned outputs;        /* channels its routes reach: the node's output channels */
+	size_t n_routes;
+	struct dsp_fir_route *routes; /* owned: n_routes, into ir[] (DESIGN: matrix) */
+	unsigned n_ir;           /* the file's channels (1 for the single tap) */
 	struct dsp_fir_ir *ir[]; /* owned */
 };
 
@@ -109,13 +120,13 @@ enum fir_swap {
 };
 
 struct fir {
-	unsigned channels, block;
+	unsigned inputs, outputs, block;
 	uint32_t rate, fade_frames;
 	struct dsp_fir_layout layout;  /* of every convolver and IR (DESIGN: layout) */
 	char *layout_key;              /* owned: the `layout` key it was made for */
 	double layout_cost_ns;         /* the planner's measure of it per call, 0: none */
 	const struct dsp_mix_ops *mix; /* borrowed: the engine's, outlives every node */
-	struct dsp_fir **conv;         /* channels convolvers */
+	struct dsp_fir *conv;          /* owned: inputs x outputs, every IR set's routes */
 	/* RT thread only (after create): */
 	enum fir_swap swap;
 	struct fir_set *cur;        /* in the convolvers, or being faded to */
@@ -136,6 +147,8 @@ static struct fir_set *fir_set_free(struct fir_set *s)
 		return NULL;
 	for (unsigned i = 0; i < s->n_ir; i++)
 		dsp_fir_ir_free(s->ir[i]);
+	free(s->routes);
+	free(s->route);
 	free(s->path);
 	free(s);
 	return NULL;
@@ -182,15 +195,74 @@ struct fir_source {
 	const struct conf_entry *entry; /* the `ir` key, for messages; NULL without one */
 	float tap, *tap_data;           /* the single tap, and an array of its one channel */
 	size_t taps;
+	const struct conf_entry *route_entry; /* the `route` key; NULL: the diagonal */
+	struct node_fir_route *route;         /* owned: route_count entries, from route_entry */
+	size_t route_count;
 };
 
 static void fir_source_free(struct fir_source *src)
 {
 	node_ir_free(src->file);
 	src->file = NULL;
+	free(src->route);
+	src->route = NULL;
 }
 
-/* Loads the IR sec names (none: one tap), checked against the input's channel count. */
+/*
+ * The `route` key into src (none: the diagonal, nothing to read), its input channels checked;
+ * at most one route per pair of channels in all (the convolver's limit).
+ */
+static int fir_source_route(const struct conf_section *sec, const struct eng_node_env *env,
+			    struct fir_source *src, struct el_error *reterr)
+{
+	const struct conf_entry *e = conf_section_find(sec, "route");
+	char why[160];
+	unsigned outputs;
+	int r;
+
+	src->route_entry = e;
+	if (!e)
+		return 0;
+	r = node_fir_route_parse(e->value, &src->route, &src->route_count, why, sizeof(why));
+	if (r == -EINVAL)
+		return conf_error_entry(reterr, r, e, "%s", why);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < src->route_count; i++)
+		if (src->route[i].in > env->in_channels)
+			return conf_error_entry(reterr, -EINVAL, e,
+						"route %zu (%u>%u:%u): no input channel %u, the "
+						"input has %u",
+						i + 1, src->route[i].in, src->route[i].out,
+						src->route[i].ir, src->route[i].in,
+						env->in_channels);
+	outputs = node_fir_route_get_outputs(src->route, src->route_count);
+	if (src->route_count > (size_t)env->in_channels * outputs)
+		return conf_error_entry(reterr, -EINVAL, e,
+					"%zu routes, more than the %u x %u pairs of channels",
+					src->route_count, env->in_channels, outputs);
+	return 0;
+}
+
+/* The IR channels the routes name exist (n: the file's channels, 1 for the single tap). */
+static int fir_source_check_route(const struct fir_source *src, unsigned n,
+				  struct el_error *reterr)
+{
+	for (size_t i = 0; i < src->route_count; i++)
+		if (src->route[i].ir > n)
+			return conf_error_entry(
+				reterr, -EINVAL, src->route_entry,
+				"route %zu (%u>%u:%u): no IR channel %u, '%s' has %u", i + 1,
+				src->route[i].in, src->route[i].out, src->route[i].ir,
+				src->route[i].ir,
+				src->file ? src->file->path : "the single tap (no ir)", n);
+	return 0;
+}
+
+/*
+ * Loads the IR sec names (none: one tap) and its routes, checked against the input's channel
+ * count: without routes, a mono IR serves every channel, else one IR channel per input channel.
+ */
 static int fir_source_load(const struct conf_section *sec, const struct eng_node_env *env,
 			   struct fir_source *src, struct el_error *reterr)
 {
@@ -200,19 +272,53 @@ static int fir_source_load(const struct conf_section *sec, const struct eng_node
 
 	*src = (struct fir_source){.entry = e, .tap = 1.0f, .taps = 1};
 	src->tap_data = &src->tap;
-	if (!e)
-		return 0;
-	r = node_ir_load_paced(e->value, env->base_dir, env->rate, env->pacer, &src->file, &err);
-	if (r < 0)
-		return conf_error_entry(reterr, r, e, "%s", err.message);
-	if (src->file->channels != 1 && src->file->channels != env->in_channels) {
+	r = fir_source_route(sec, env, src, reterr);
+	if (r == 0 && e) {
+		r = node_ir_load_paced(e->value, env->base_dir, env->rate, env->pacer, &src->file,
+				       &err);
+		if (r < 0)
+			r = conf_error_entry(reterr, r, e, "%s", err.message);
+	}
+	if (r == 0 && src->route)
+		r = fir_source_check_route(src, src->file ? src->file->channels : 1, reterr);
+	else if (r == 0 && src->file && src->file->channels != 1 &&
+		 src->file->channels != env->in_channels)
 		r = conf_error_entry(reterr, -EINVAL, e,
 				     "channel mismatch: '%s' has %u channels, the input has %u",
 				     src->file->path, src->file->channels, env->in_channels);
+	if (r < 0) {
 		fir_source_free(src);
 		return r;
 	}
-	src->taps = src->file->frames;
+	if (src->file)
+		src->taps = src->file->frames;
+	return 0;
+}
+
+/*
+ * s's routes into its IRs: src's (numbered from 1) or, without them, the diagonal (a mono IR on
+ * every channel, or IR channel c on input channel c).
+ */
+static int fir_set_link_routes(struct fir_set *s, const struct fir_source *src, unsigned inputs)
+{
+	size_t n = src->route ? src->route_count : inputs;
+
+	s->routes = calloc(n, sizeof(*s->routes));
+	if (!s->routes || (src->route_entry && !(s->route = strdup(src->route_entry->value))))
+		return -ENOMEM;
+	s->n_routes = n;
+	for (size_t i = 0; i < n; i++) {
+		if (src->route)
+			s->routes[i] = (struct dsp_fir_route){.in = src->route[i].in - 1,
+							      .out = src->route[i].out - 1,
+							      .ir = s->ir[src->route[i].ir - 1]};
+		else
+			s->routes[i] = (struct dsp_fir_route){
+				.in = (unsigned)i, .out = (unsigned)i,
+				.ir = s->ir[s->n_ir == 1 ? 0 : i]};
+	}
+	s->outputs = src->route ? node_fir_route_get_outputs(src->route, n) : inputs;
+	s->identity = s->identity && !src->route;
 	return 0;
 }
 
@@ -236,6 +342,8 @@ static int fir_set_new(struct fir_source *src, const struct eng_node_env *env,
 	}
 	r = fir_set_prepare(s, env, layout, src->file ? src->file->data : &src->tap_data, src->taps,
 			    pow(10.0, gain_db / 20.0));
+	if (r == 0)
+		r = fir_set_link_routes(s, src, env->in_channels);
 	if (r < 0) {
 		fir_set_free(s);
 		if (!src->entry)
@@ -367,9 +475,7 @@ static void fir_destroy(void *inst)
 
 	if (!f)
 		return;
-	for (unsigned c = 0; f->conv && c < f->channels; c++)
-		dsp_fir_free(f->conv[c]);
-	free(f->conv);
+	dsp_fir_free(f->conv);
 	free(f->layout_key);
 	fir_set_free(f->cur);
 	fir_set_free(f->next);
@@ -379,19 +485,14 @@ static void fir_destroy(void *inst)
 	free(f);
 }
 
-EL_RT static const struct dsp_fir_ir *rt_ir_of(const struct fir_set *s, unsigned channel)
-{
-	return s->ir[s->n_ir == 1 ? 0 : channel];
-}
-
 /*
- * Every convolver to s, crossfading over fade frames (0: at once). Called only while no fade
- * runs (FIR_STEADY, or a fade just ended), so nothing refuses it.
+ * The convolver to s's routes, crossfading over fade frames (0: at once). Called only while no
+ * fade runs (FIR_STEADY, or a fade just ended), with a set made for this instance's channels and
+ * layout, so nothing refuses it.
  */
 EL_RT static void rt_fir_switch(struct fir *f, const struct fir_set *s, unsigned fade)
 {
-	for (unsigned c = 0; c < f->channels; c++)
-		(void)dsp_fir_set_ir(f->conv[c], rt_ir_of(s, c), fade);
+	(void)dsp_fir_set_routes(f->conv, s->routes, s->n_routes, fade);
 }
 
 static int fir_create(const struct conf_section *sec, const struct eng_node_env *env, void **ret,
@@ -411,7 +512,8 @@ static int fir_create(const struct conf_section *sec, const struct eng_node_env 
 		fir_set_free(s);
 		return -ENOMEM;
 	}
-	f->channels = env->in_channels;
+	f->inputs = env->in_channels;
+	f->outputs = s->outputs;
 	f->block = env->block;
 	f->rate = env->rate;
 	f->fade_frames = env->fade_frames;
@@ -420,18 +522,16 @@ static int fir_create(const struct conf_section *sec, const struct eng_node_env 
 	f->layout = layout;
 	f->layout_cost_ns = cost_ns;
 	f->layout_key = strdup(fir_layout_key(sec));
-	f->conv = calloc(f->channels, sizeof(*f->conv));
-	r = f->conv && f->layout_key ? 0 : -ENOMEM;
-	for (unsigned c = 0; r == 0 && c < f->channels; c++) {
-		struct dsp_fir_config cfg = {.block = env->block,
-					     .max_taps = dsp_fir_layout_get_taps(&layout),
-					     .cpu_flags = env->cpu_flags,
-					     .fft = env->fft,
-					     .layout = &layout,
-					     .costs = NULL};
+	struct dsp_fir_config cfg = {.block = env->block,
+				     .max_taps = dsp_fir_layout_get_taps(&layout),
+				     .cpu_flags = env->cpu_flags,
+				     .fft = env->fft,
+				     .layout = &layout,
+				     .costs = NULL,
+				     .inputs = f->inputs,
+				     .outputs = f->outputs};
 
-		r = dsp_fir_new(&cfg, &f->conv[c]);
-	}
+	r = f->layout_key ? dsp_fir_new(&cfg, &f->conv) : -ENOMEM;
 	if (r < 0) {
 		fir_destroy(f);
 		return r;
@@ -447,7 +547,7 @@ static unsigned fir_get_out_channels(const void *inst)
 {
 	const struct fir *f = inst;
 
-	return f->channels;
+	return f->outputs;
 }
 
 /*
@@ -456,7 +556,7 @@ static unsigned fir_get_out_channels(const void *inst)
  */
 EL_RT static bool rt_fir_fade_over(struct fir *f)
 {
-	if (f->swap == FIR_STEADY || dsp_fir_is_fading(f->conv[0])) /* channels switch together */
+	if (f->swap == FIR_STEADY || dsp_fir_is_fading(f->conv))
 		return false;
 	if (f->fading_out) /* done[] has room: at most two between updates (DESIGN) */
 		f->done[f->done[0] ? 1 : 0] = el_steal_ptr(f->fading_out);
@@ -501,11 +601,8 @@ EL_RT static void rt_fir_apply_tail(struct fir *f)
 	/* relaxed: written by set_param() on this same thread */
 	float want = atomic_load_explicit(&f->tail_db, memory_order_relaxed);
 
-	if (want == dsp_fir_get_tail_db(f->conv[0]))
-		return;
-	for (unsigned c = 0; c < f->channels; c++)
-		if (dsp_fir_set_tail_db(f->conv[c], want, f->fade_frames) < 0)
-			return; /* still fading (all channels fade together): next cycle */
+	if (want != dsp_fir_get_tail_db(f->conv))
+		(void)dsp_fir_set_tail_db(f->conv, want, f->fade_frames); /* -EBUSY: next cycle */
 }
 
 EL_RT static bool rt_fir_process(void *inst, const struct eng_node_io *io)
@@ -516,21 +613,19 @@ EL_RT static bool rt_fir_process(void *inst, const struct eng_node_io *io)
 
 	if (f->stale) {
 		/* After a silence we may have been skipped in: forget what preceded it. */
-		for (unsigned c = 0; c < f->channels; c++)
-			dsp_fir_reset(f->conv[c]);
+		dsp_fir_reset(f->conv);
 		f->stale = false;
 	}
 	rt_fir_swap_step(f);
 	if (f->cur->identity && f->swap == FIR_STEADY) {
-		for (unsigned c = 0; c < f->channels; c++) {
-			/* Keep the history for the next IR; the output is the input itself. */
-			dsp_fir_keep_history(f->conv[c], io->in[c], io->frames);
+		/* Keep the history for the next IR; the output is the input itself (the diagonal). */
+		dsp_fir_keep_history_matrix(f->conv, io->in, io->frames);
+		for (unsigned c = 0; c < f->inputs; c++)
 			f->mix->copy(io->out[c], io->in[c], io->frames);
-		}
 		rt_fir_track_silence(f, io);
 		return io->in_silent;
 	}
-	dsp_fir_process_many(f->conv, f->channels, io->in, io->out, io->frames);
+	dsp_fir_process_matrix(f->conv, io->in, io->out, io->frames);
 	rt_fir_track_silence(f, io);
 	return false;
 }
@@ -542,7 +637,7 @@ EL_RT static size_t rt_fir_get_tail(const void *inst)
 	/* Never skipped mid-swap or with a tail change pending: a skipped fade would stand still
 	 * (node.h). */
 	if (f->swap != FIR_STEADY || atomic_load_explicit(&f->tail_db, memory_order_relaxed) !=
-					     dsp_fir_get_tail_db(f->conv[0]))
+					     dsp_fir_get_tail_db(f->conv))
 		return SIZE_MAX;
 	return f->cur->taps;
 }
@@ -557,11 +652,13 @@ static const struct fir_set *fir_same(const struct fir *f, const struct conf_sec
 	/* acquire: pairs with the release in rt_fir_update_apply(), so *s is complete */
 	const struct fir_set *s = atomic_load_explicit(&f->applied, memory_order_acquire);
 	const char *name = conf_get_string(sec, "ir", NULL);
+	const char *route = conf_get_string(sec, "route", NULL);
 	struct node_ir_stamp stamp;
 	char *path = NULL;
 	bool same;
 
-	if (gain_db != s->gain_db || !name != !s->path)
+	if (gain_db != s->gain_db || !name != !s->path || !route != !s->route ||
+	    (route && strcmp(route, s->route) != 0))
 		return NULL;
 	if (!name)
 		return s;
@@ -592,7 +689,7 @@ static int fir_update_prepare(void *inst, const struct conf_section *sec,
 	double gain_db;
 	int r;
 
-	if (env->in_channels != f->channels || env->block != f->block || env->rate != f->rate)
+	if (env->in_channels != f->inputs || env->block != f->block || env->rate != f->rate)
 		return -EOPNOTSUPP;
 	r = fir_check(sec, env, &gain_db, reterr);
 	if (r < 0)
@@ -610,6 +707,10 @@ static int fir_update_prepare(void *inst, const struct conf_section *sec,
 	r = fir_read(sec, env, &f->layout, &s, NULL, NULL, reterr);
 	if (r < 0)
 		return r;
+	if (s->outputs != f->outputs) { /* routes to another number of outputs: a new instance */
+		fir_set_free(s);
+		return -EOPNOTSUPP;
+	}
 	u = calloc(1, sizeof(*u));
 	if (!u) {
 		fir_set_free(s);
@@ -708,6 +809,7 @@ static size_t fir_get_details(const void *inst, struct node_detail *ret, size_t 
 		{.key = "ir_rate", .is_number = true, .number = s->file_rate ? s->file_rate : f->rate},
 		{.key = "ir_load_ms", .is_number = true, .number = s->load_ms},
 		{.key = "ir_prepare_ms", .is_number = true, .number = s->prepare_ms},
+		{.key = "routes", .is_number = true, .number = (double)s->n_routes},
 	};
 	size_t n = EL_MIN(max, EL_N_ELEMENTS(d));
 

@@ -15,6 +15,7 @@
 #include "common/el-macros.h"
 #include "daemon/config/value.h"
 #include "daemon/config/config.h"
+#include "tests/fuzz/fuzz-text.h"
 
 /* Far beyond a real config file; larger inputs only make each run slower. */
 #define FUZZ_MAX_INPUT (64 * 1024)
@@ -50,11 +51,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size > FUZZ_MAX_INPUT)
 		size = FUZZ_MAX_INPUT;
-	text = malloc(size + 1);
+	text = fuzz_text(data, size);
 	if (!text)
 		return 0;
-	memcpy(text, data, size);
-	text[size] = '\0';
 	if (conf_load_string(text, "fuzz.conf", &c, &err) == 0) {
 		for (size_t i = 0; i < conf_get_n_sections(c); i++) {
 			const struct conf_section *sec = conf_get_section(c, i);

@@ -24,6 +24,7 @@
 #include "dsp/cpu.h"
 #include "dsp/fft.h"
 #include "dsp/mix.h"
+#include "tests/fuzz/fuzz-text.h"
 
 #define FUZZ_MAX_INPUT (16 * 1024)
 
@@ -77,11 +78,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size > FUZZ_MAX_INPUT || fuzz_init() < 0)
 		return 0;
-	text = malloc(size + 1);
+	text = fuzz_text(data, size);
 	if (!text)
 		return 0;
-	memcpy(text, data, size);
-	text[size] = '\0';
 	if (conf_load_string(text, "fuzz.conf", &c, &err) == 0 &&
 	    eng_settings_from_conf(c, &s, &err) == 0 && s.block <= 1024)
 		compile_twice(c, &s);

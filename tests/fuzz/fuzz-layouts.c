@@ -15,6 +15,7 @@
 
 #include "daemon/fir-layouts.h"
 #include "dsp/fir-layout.h"
+#include "tests/fuzz/fuzz-text.h"
 
 /* A file line is at most a few hundred bytes; longer inputs only make each run slower. */
 #define FUZZ_MAX_INPUT 4096
@@ -42,11 +43,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size > FUZZ_MAX_INPUT)
 		return 0;
-	line = malloc(size + 1);
+	line = fuzz_text(data, size);
 	if (!line)
 		return 0;
-	memcpy(line, data, size);
-	line[size] = '\0';
 	memset(&l, 0, sizeof(l));
 	if (dsp_fir_layout_parse(line, &l) == 0)
 		check_layout(&l);

@@ -8,9 +8,9 @@
  * its FDL slots holds a real zero spectrum, its multiply-accumulate reads them all, and its
  * head is back at slot 0: exactly what the old clearing reset left. The convolver under test
  * first fills its FDL with loud noise, then is reset. Both then run the same script on two
- * channels phase by phase (dsp_fir_process_many): a tail cut faded in, a crossfade to an IR
- * as long as the capacity (whose far partitions would replay the old noise if it were read),
- * the cut faded out again, and a crossfade to a faint IR on faint input whose products flush
+ * channels of a matrix on the diagonal (dsp_fir_process_matrix): a tail cut faded in, a crossfade
+ * to an IR as long as the capacity (whose far partitions would replay the old noise if it were
+ * read), the cut faded out again, and a crossfade to a faint IR on faint input whose products flush
  * to zero (the thread flushes denormals, as the RT thread does), through the point where the
  * history fills the whole capacity. Every kernel the CPU has runs it, and every output float
  * must match bit for bit. (The -0.0 that rt_add_silence() turns into +0.0 needs two chunk sums
@@ -39,8 +39,10 @@
 #define CHANNELS 2u
 #define BLOCKS   (PARTS + 40u) /* past the point where the history fills the capacity */
 
+/* Three IR sets, one IR per channel, each with its diagonal routes (borrowed by the matrix). */
 struct irs {
 	struct dsp_fir_ir *shortir[CHANNELS], *longir[CHANNELS], *faint[CHANNELS];
+	struct dsp_fir_route to_short[CHANNELS], to_long[CHANNELS], to_faint[CHANNELS];
 };
 
 /* Noise decaying to -60 dB over ntaps, times scale, so a tail cut has a place to cut. */
@@ -61,23 +63,25 @@ static struct dsp_fir_ir *make_ir(struct dsp_fft_cache *fft, size_t ntaps, doubl
 	return ir;
 }
 
-/* One convolver per channel, starting with the short IR. */
-static void make_firs(struct dsp_fft_cache *fft, uint32_t cpu_flags, const struct irs *irs,
-		      struct dsp_fir **firs)
+/* A matrix of CHANNELS on the diagonal, starting with the short IRs. */
+static struct dsp_fir *make_fir(struct dsp_fft_cache *fft, uint32_t cpu_flags,
+				const struct irs *irs)
 {
 	struct dsp_fir_config cfg = {.block = BLOCK,
 				     .max_taps = (size_t)BLOCK * PARTS,
 				     .cpu_flags = cpu_flags,
-				     .fft = fft};
+				     .fft = fft,
+				     .inputs = CHANNELS,
+				     .outputs = CHANNELS};
+	struct dsp_fir *fir = NULL;
 
-	for (unsigned c = 0; c < CHANNELS; c++) {
-		assert_int_equal(dsp_fir_new(&cfg, &firs[c]), 0);
-		assert_int_equal(dsp_fir_set_ir(firs[c], irs->shortir[c], 0), 0);
-	}
+	assert_int_equal(dsp_fir_new(&cfg, &fir), 0);
+	assert_int_equal(dsp_fir_set_routes(fir, irs->to_short, CHANNELS, 0), 0);
+	return fir;
 }
 
-/* blocks blocks of noise at amplitude (0: silence) through firs, the output dropped. */
-static void feed(struct dsp_fir **firs, unsigned blocks, double amplitude, uint64_t seed)
+/* blocks blocks of noise at amplitude (0: silence) through fir, the output dropped. */
+static void feed(struct dsp_fir *fir, unsigned blocks, double amplitude, uint64_t seed)
 {
 	static float x[CHANNELS][BLOCK], y[CHANNELS][BLOCK];
 	const float *in[CHANNELS] = {x[0], x[1]};
@@ -88,25 +92,17 @@ static void feed(struct dsp_fir **firs, unsigned blocks, double amplitude, uint6
 	for (unsigned b = 0; b < blocks; b++) {
 		for (unsigned c = 0; c < CHANNELS; c++)
 			test_fill_noise(&rng, x[c], BLOCK, amplitude);
-		dsp_fir_process_many(firs, CHANNELS, in, out, BLOCK);
+		dsp_fir_process_matrix(fir, in, out, BLOCK);
 	}
 }
 
-static void set_all(struct dsp_fir **firs, struct dsp_fir_ir *const *irs, unsigned fade)
+static void tail_all(struct dsp_fir *fir, float db, unsigned fade)
 {
-	for (unsigned c = 0; c < CHANNELS; c++) {
-		assert_int_equal(dsp_fir_set_ir(firs[c], irs[c], fade), 0);
-	}
-}
-
-static void tail_all(struct dsp_fir **firs, float db, unsigned fade)
-{
-	for (unsigned c = 0; c < CHANNELS; c++)
-		assert_int_equal(dsp_fir_set_tail_db(firs[c], db, fade), 0);
+	assert_int_equal(dsp_fir_set_tail_db(fir, db, fade), 0);
 }
 
 /* The script both convolvers run: BLOCKS blocks into out[c], changes at fixed blocks. */
-static void run_script(struct dsp_fir **firs, const struct irs *irs, float (*out)[BLOCKS * BLOCK])
+static void run_script(struct dsp_fir *fir, const struct irs *irs, float (*out)[BLOCKS * BLOCK])
 {
 	static float x[CHANNELS][BLOCK];
 	const float *in[CHANNELS] = {x[0], x[1]};
@@ -117,39 +113,33 @@ static void run_script(struct dsp_fir **firs, const struct irs *irs, float (*out
 		float *o[CHANNELS] = {out[0] + b * BLOCK, out[1] + b * BLOCK};
 
 		if (b == 3)
-			tail_all(firs, -30.0f, 4 * BLOCK);
+			tail_all(fir, -30.0f, 4 * BLOCK);
 		if (b == 10)
-			set_all(firs, irs->longir, 6 * BLOCK);
+			assert_int_equal(dsp_fir_set_routes(fir, irs->to_long, CHANNELS, 6 * BLOCK),
+					 0);
 		if (b == 20)
-			tail_all(firs, 0.0f, 8 * BLOCK);
+			tail_all(fir, 0.0f, 8 * BLOCK);
 		if (b == 32)
-			set_all(firs, irs->faint, 3 * BLOCK);
+			assert_int_equal(
+				dsp_fir_set_routes(fir, irs->to_faint, CHANNELS, 3 * BLOCK), 0);
 		for (unsigned c = 0; c < CHANNELS; c++) /* faint from block 30: flushes to zeros */
 			test_fill_noise(&rng, x[c], BLOCK, b >= 30 && b < PARTS + 20 ? 1e-18 : 0.5);
-		dsp_fir_process_many(firs, CHANNELS, in, o, BLOCK);
+		dsp_fir_process_matrix(fir, in, o, BLOCK);
 	}
-}
-
-static void free_firs(struct dsp_fir **firs)
-{
-	for (unsigned c = 0; c < CHANNELS; c++)
-		dsp_fir_free(firs[c]);
 }
 
 static void check_kernel(struct dsp_fft_cache *fft, const struct irs *irs, uint32_t cpu_flags)
 {
 	static float want[CHANNELS][BLOCKS * BLOCK], got[CHANNELS][BLOCKS * BLOCK];
-	struct dsp_fir *ref[CHANNELS], *fir[CHANNELS];
+	struct dsp_fir *ref = make_fir(fft, cpu_flags, irs), *fir;
 	size_t zeros = 0;
 
-	make_firs(fft, cpu_flags, irs, ref);
 	feed(ref, PARTS, 0.0, 1); /* cleared: PARTS silent blocks, head back at slot 0 */
 	run_script(ref, irs, want);
 
-	make_firs(fft, cpu_flags, irs, fir);
+	fir = make_fir(fft, cpu_flags, irs);
 	feed(fir, 3 * PARTS + 5, 1.0, 2); /* a loud history, wrapped around the ring */
-	for (unsigned c = 0; c < CHANNELS; c++)
-		dsp_fir_reset(fir[c]);
+	dsp_fir_reset(fir);
 	run_script(fir, irs, got);
 
 	for (unsigned c = 0; c < CHANNELS; c++) {
@@ -164,8 +154,8 @@ static void check_kernel(struct dsp_fft_cache *fft, const struct irs *irs, uint3
 	}
 	printf("# cpu flags %#x: %u x %u frames bit-identical (%zu exact zeros)\n", cpu_flags,
 	       CHANNELS, BLOCKS * BLOCK, zeros);
-	free_firs(ref);
-	free_firs(fir);
+	dsp_fir_free(ref);
+	dsp_fir_free(fir);
 }
 
 static void test_reset_is_exact(void **state)
@@ -179,6 +169,9 @@ static void test_reset_is_exact(void **state)
 		irs.shortir[c] = make_ir(*state, BLOCK * 20 - 7, 0.3, 10 + c);
 		irs.longir[c] = make_ir(*state, BLOCK * PARTS, 0.3, 20 + c);
 		irs.faint[c] = make_ir(*state, BLOCK * 10, 1e-20, 30 + c);
+		irs.to_short[c] = (struct dsp_fir_route){c, c, irs.shortir[c]};
+		irs.to_long[c] = (struct dsp_fir_route){c, c, irs.longir[c]};
+		irs.to_faint[c] = (struct dsp_fir_route){c, c, irs.faint[c]};
 	}
 	for (unsigned k = 0; k < EL_N_ELEMENTS(kernels); k++)
 		if (k == 0 || kernels[k] != kernels[k - 1])

@@ -9,8 +9,8 @@
  * the signal's own slope plus the fade's. An instant switch (F = 0) is shown to break that bound,
  * so the test can tell a click from none. After the fade the output must be bit-identical to
  * the B-only reference: both filters ran on the same input history all along.
- * And dsp_fir_process_many() (phase by phase over channels) gives bit-identical output to
- * dsp_fir_process() channel by channel, through swaps and tail cuts, in place or not.
+ * And a matrix on the diagonal (dsp_fir_process_matrix, phase by phase over channels) gives
+ * bit-identical output to single convolvers, through swaps and tail cuts, in place or not.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -148,51 +148,65 @@ static void test_fade_to_silence_and_back(void **state)
 }
 
 /*
- * Three channels: an IR swap with a fade, a tail cut with a fade, and silence fading into an IR,
- * each starting at a different block; two blocks per call; channel 1 in place. Once processed
- * together and once channel by channel: the same bits.
+ * A matrix of three channels on the diagonal, and three single convolvers given the same IRs
+ * at the same calls: at first channel 2 has no route (silence) and channel 1 runs in place;
+ * then every channel swaps with a fade (A to B, A to B, silence to A), then a tail cut is
+ * faded in; two blocks per call. The same bits: a route of a matrix is a convolver of its own.
  */
-static void test_process_many_equals_single(void **state)
+static void test_diagonal_matrix_equals_single(void **state)
 {
 	enum { CH = 3, CALL = 2 * BLOCK, SPAN = BLOCK * 60u };
 	struct fixture *f = *state;
-	struct dsp_fir *many[CH], *one[CH];
-	static float in[CH][SPAN], out_many[CH][SPAN], out_one[CH][SPAN];
+	struct dsp_fir_config cfg = {.block = BLOCK,
+				     .max_taps = TAPS,
+				     .cpu_flags = dsp_cpu_get_flags(),
+				     .fft = f->fft,
+				     .inputs = CH,
+				     .outputs = CH};
+	const struct dsp_fir_route first[] = {{0, 0, f->a}, {1, 1, f->a}};
+	const struct dsp_fir_route second[] = {{0, 0, f->b}, {1, 1, f->b}, {2, 2, f->a}};
+	struct dsp_fir *matrix = NULL, *one[CH];
+	static float in[CH][SPAN], out_matrix[CH][SPAN], out_one[CH][SPAN];
 
+	assert_int_equal(dsp_fir_new(&cfg, &matrix), 0);
+	assert_int_equal(dsp_fir_set_ir(matrix, f->a, 0), -EINVAL); /* a matrix takes routes */
+	assert_int_equal(dsp_fir_set_routes(matrix, first, 2, 0), 0);
 	for (unsigned c = 0; c < CH; c++) {
-		many[c] = make_fir(f, c == 2 ? NULL : f->a);
 		one[c] = make_fir(f, c == 2 ? NULL : f->a);
 		for (size_t n = 0; n < SPAN; n++)
 			in[c][n] = f->x[(n * (c + 1)) % FRAMES];
 	}
-	memcpy(out_many[1], in[1], sizeof(in[1])); /* channel 1 runs in place */
+	memcpy(out_matrix[1], in[1], sizeof(in[1])); /* channel 1 runs in place */
 	memcpy(out_one[1], in[1], sizeof(in[1]));
 	for (size_t at = 0; at < SPAN; at += CALL) {
-		const float *in_many[CH] = {in[0] + at, out_many[1] + at, in[2] + at};
-		float *outs_many[CH] = {out_many[0] + at, out_many[1] + at, out_many[2] + at};
+		const float *ins[CH] = {in[0], out_matrix[1], in[2]};
+		float *outs[CH] = {out_matrix[0], out_matrix[1], out_matrix[2]};
 
 		if (at == 20 * BLOCK) {
-			assert_int_equal(dsp_fir_set_ir(many[0], f->b, 6 * BLOCK), 0);
-			assert_int_equal(dsp_fir_set_ir(one[0], f->b, 6 * BLOCK), 0);
+			assert_int_equal(dsp_fir_set_routes(matrix, second, 3, 6 * BLOCK), 0);
+			for (unsigned c = 0; c < CH; c++)
+				assert_int_equal(dsp_fir_set_ir(one[c], second[c].ir, 6 * BLOCK),
+						 0);
 		}
-		if (at == 24 * BLOCK) {
-			assert_int_equal(dsp_fir_set_tail_db(many[1], -30.0f, 4 * BLOCK), 0);
-			assert_int_equal(dsp_fir_set_tail_db(one[1], -30.0f, 4 * BLOCK), 0);
-			assert_int_equal(dsp_fir_set_ir(many[2], f->b, 8 * BLOCK), 0);
-			assert_int_equal(dsp_fir_set_ir(one[2], f->b, 8 * BLOCK), 0);
+		if (at == 40 * BLOCK) {
+			assert_int_equal(dsp_fir_set_tail_db(matrix, -30.0f, 4 * BLOCK), 0);
+			for (unsigned c = 0; c < CH; c++)
+				assert_int_equal(dsp_fir_set_tail_db(one[c], -30.0f, 4 * BLOCK), 0);
 		}
-		dsp_fir_process_many(many, CH, in_many, outs_many, CALL);
+		for (unsigned c = 0; c < CH; c++)
+			ins[c] += at, outs[c] += at;
+		dsp_fir_process_matrix(matrix, ins, outs, CALL);
 		dsp_fir_process(one[0], in[0] + at, out_one[0] + at, CALL);
 		dsp_fir_process(one[1], out_one[1] + at, out_one[1] + at, CALL);
 		dsp_fir_process(one[2], in[2] + at, out_one[2] + at, CALL);
 	}
+	assert_false(dsp_fir_is_fading(matrix));
 	for (unsigned c = 0; c < CH; c++) {
-		assert_memory_equal(out_many[c], out_one[c], sizeof(out_many[c]));
-		assert_false(dsp_fir_is_fading(many[c]));
-		dsp_fir_free(many[c]);
+		assert_memory_equal(out_matrix[c], out_one[c], sizeof(out_matrix[c]));
 		dsp_fir_free(one[c]);
 	}
-	/* the cut did cut: channel 1 is no longer what the whole IR A gives */
+	dsp_fir_free(matrix);
+	/* the cut did cut: the output is no longer what the whole IR gives */
 	assert_true(dsp_fir_ir_get_parts_for_tail(f->a, -30.0f) < dsp_fir_ir_get_partitions(f->a));
 }
 
@@ -233,7 +247,7 @@ int main(void)
 		cmocka_unit_test(test_crossfade_has_no_step),
 		cmocka_unit_test(test_instant_switch_clicks),
 		cmocka_unit_test(test_fade_to_silence_and_back),
-		cmocka_unit_test(test_process_many_equals_single),
+		cmocka_unit_test(test_diagonal_matrix_equals_single),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

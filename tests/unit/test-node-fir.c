@@ -9,7 +9,8 @@
  * which the engine skipped the node; bad values give `FILE:LINE: key 'K': ...`. All of it holds
  * with non-uniform layouts too (`layout` written out, or `auto` from the engine's planner), where
  * a swap's fade first waits for the long partitions and the displaced IR outlives the engine's
- * fade time until the convolvers stop reading it (ASan would see it otherwise).
+ * fade time until the convolvers stop reading it (ASan would see it otherwise). A `route` matrix
+ * sums its routes per output as direct convolution does, to the same -120 dB.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -512,7 +513,7 @@ static void test_layouts(void **state)
 		"[node.f]\ntype = fir\ninput = a\nir = stereo.wav\n",
 	};
 	struct eng_fir_planner planner = {.choose = grow_planner};
-	struct node_detail d[8];
+	struct node_detail d[9];
 	struct harness h;
 
 	(void)state;
@@ -527,8 +528,10 @@ static void test_layouts(void **state)
 			printf("# layout %s, channel %u: error %.1f dB\n", t ? "auto" : "written",
 			       c, check_direct(sig[c], ir[c], TAPS, 1.0, got[c]));
 		/* what node.get shows */
-		assert_int_equal(node_type_fir.get_details(f, d, EL_N_ELEMENTS(d)), 8);
+		assert_int_equal(node_type_fir.get_details(f, d, EL_N_ELEMENTS(d)), 9);
 		assert_string_equal(d[7].key, "ir_prepare_ms");
+		assert_string_equal(d[8].key, "routes");
+		assert_true(d[8].number == 2); /* the diagonal */
 		assert_true(d[6].number > 0.0 && d[7].number > 0.0);
 		assert_string_equal(d[0].key, "layout");
 		assert_string_equal(d[0].text, "256x3 512x2 1024x2");
@@ -649,6 +652,115 @@ static void test_bad_config(void **state)
 	harness_done(&h);
 }
 
+/* dst = a * ha + b * hb in double (b NULL: the first product alone). */
+static double check_two(const float *a, const float *ha, const float *b, const float *hb,
+			const float *y)
+{
+	double *want = malloc(FRAMES * sizeof(double)), *second = malloc(FRAMES * sizeof(double));
+	double db;
+
+	assert_non_null(want);
+	assert_non_null(second);
+	direct(a, ha, TAPS, 1.0, want);
+	if (b) {
+		direct(b, hb, TAPS, 1.0, second);
+		for (size_t i = 0; i < FRAMES; i++)
+			want[i] += second[i];
+	}
+	db = test_error_db(want, y, FRAMES);
+	free(want);
+	free(second);
+	assert_true(db < -120.0);
+	return db;
+}
+
+/*
+ * A 2 x 3 matrix (`route`): output 3 sums both inputs through the file's two channels the
+ * other way round, against direct convolution in double; then new routes to as many outputs
+ * are an update, and routes to fewer outputs a new instance.
+ */
+static void test_route_matrix(void **state)
+{
+	static const char text[] = "[node.f]\ntype = fir\ninput = a\nir = stereo.wav\n"
+				   "route = 1>1:1, 2 > 2 : 2,1>3:2, 2>3:1\n";
+	static float third[FRAMES];
+	float *const outs[3] = {got[0], got[1], third};
+	struct node_detail d[9];
+	struct harness h;
+	void *f, *u = NULL;
+
+	(void)state;
+	harness_dir(&h, stereo, 1);
+	f = harness_create(&h, &node_type_fir, text);
+	assert_int_equal(node_type_fir.get_out_channels(f), 3);
+	assert_int_equal(node_type_fir.get_details(f, d, EL_N_ELEMENTS(d)), 9);
+	assert_true(d[8].number == 4);
+	harness_run(&node_type_fir, f, in, 2, outs, 3, 0, FRAMES);
+	printf("# route 1>1:1, error %.1f dB\n", check_two(sig[0], ir[0], NULL, NULL, got[0]));
+	printf("# route 2>2:2, error %.1f dB\n", check_two(sig[1], ir[1], NULL, NULL, got[1]));
+	printf("# routes 1>3:2 + 2>3:1, error %.1f dB\n",
+	       check_two(sig[0], ir[1], sig[1], ir[0], third));
+	/* the same key: nothing to do; other routes to three outputs: an update */
+	assert_int_equal(harness_call(&h, &node_type_fir, f, text, &u), 0);
+	assert_null(u);
+	assert_int_equal(harness_call(&h, &node_type_fir, f,
+				      "[node.f]\ntype = fir\ninput = a\nir = stereo.wav\n"
+				      "route = 1>3:1, 2>1:2\n",
+				      &u),
+			 0);
+	assert_non_null(u);
+	node_type_fir.update_free(u);
+	assert_int_equal(harness_call(&h, &node_type_fir, f,
+				      "[node.f]\ntype = fir\ninput = a\nir = stereo.wav\n"
+				      "route = 1>1:1, 2>2:2\n",
+				      &u),
+			 -EOPNOTSUPP);
+	node_type_fir.destroy(f);
+	harness_done(&h);
+}
+
+/* A `route` that cannot be: each message names the key, the route and what is wrong. */
+static void test_route_errors(void **state)
+{
+	static const struct {
+		const char *route, *want;
+	} cases[] = {
+		{"1>1", "test.conf:5: key 'route': item '1>1': expected IN>OUT:IR (input channel > "
+			"output channel : IR channel)"},
+		{"1>1:1, 1>0:2", "test.conf:5: key 'route': item '1>0:2': channels are numbered "
+				 "from 1 to 64"},
+		{"3>1:1",
+		 "test.conf:5: key 'route': route 1 (3>1:1): no input channel 3, the input "
+		 "has 2"},
+		{"1>1:1,1>1:1,2>1:1", "test.conf:5: key 'route': 3 routes, more than the 2 x 1 "
+				      "pairs of channels"},
+		{",", "test.conf:5: key 'route': item '': expected IN>OUT:IR (input channel > "
+		      "output channel : IR channel)"},
+	};
+	char text[256], want[256];
+	struct harness h;
+
+	(void)state;
+	harness_dir(&h, stereo, 1);
+	for (size_t i = 0; i < EL_N_ELEMENTS(cases); i++) {
+		snprintf(text, sizeof(text),
+			 "[node.f]\ntype = fir\ninput = a\nir = stereo.wav\nroute = %s\n",
+			 cases[i].route);
+		assert_string_equal(harness_error(&h, &node_type_fir, text, -EINVAL),
+				    cases[i].want);
+	}
+	snprintf(want, sizeof(want),
+		 "test.conf:5: key 'route': route 2 (2>2:3): no IR channel 3, '%s/stereo.wav' has "
+		 "2",
+		 dir);
+	assert_string_equal(harness_error(&h, &node_type_fir,
+					  "[node.f]\ntype = fir\ninput = a\nir = stereo.wav\n"
+					  "route = 1>1:1, 2>2:3\n",
+					  -EINVAL),
+			    want);
+	harness_done(&h);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -665,6 +777,8 @@ int main(void)
 		cmocka_unit_test(test_layouts),
 		cmocka_unit_test(test_swap_nonuniform),
 		cmocka_unit_test(test_bad_config),
+		cmocka_unit_test(test_route_matrix),
+		cmocka_unit_test(test_route_errors),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
