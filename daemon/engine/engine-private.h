@@ -60,7 +60,8 @@ struct eng_engine {
 	uint64_t last_compile_ns, last_switch_ns; /* control thread only: the last configure's */
 	struct eng_quality quality; /* control thread only: in force (node.h) */
 
-	float *pool;               /* owned: pool_buffers * block floats */
+	float *pool;               /* owned: pool_bytes, mapped by pool_map() (engine.c) */
+	size_t pool_bytes;
 	float *zero;               /* owned: block zeros, read by every silent input */
 	struct eng_ring *commands; /* control -> RT: struct eng_command */
 	struct eng_ring *events;   /* RT -> control: struct eng_event */

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "common/el-error.h"
@@ -49,6 +50,21 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+/*
+ * The buffer pool: zeroed pages of its own mapping (page-aligned, more than any kernel needs),
+ * faulted in here when prefault is set, so that no cycle takes a page fault on a buffer it
+ * touches for the first time (mlockall would fault them too, but may be refused or off). A
+ * render passes false: a small graph touches a few of the 256 buffers, and faulting the rest
+ * cost it ~20 ms of system time (docs/performance.md, render). NULL on failure.
+ */
+static float *pool_map(size_t bytes, bool prefault)
+{
+	void *p = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | (prefault ? MAP_POPULATE : 0), -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
 int eng_engine_new(const struct eng_settings *s, const struct node_type *const *types,
 		   struct eng_engine **ret, struct el_error *reterr)
 {
@@ -64,7 +80,8 @@ int eng_engine_new(const struct eng_settings *s, const struct node_type *const *
 	e->fade_frames = EL_ALIGN_UP(eng_settings_get_fade_frames(s), s->block);
 	e->cpu_flags = dsp_cpu_get_flags();
 	dsp_mix_ops_init(&e->mix, e->cpu_flags);
-	e->pool = dsp_mem_alloc((size_t)s->pool_buffers * s->block * sizeof(float));
+	e->pool_bytes = (size_t)s->pool_buffers * s->block * sizeof(float);
+	e->pool = pool_map(e->pool_bytes, !s->pool_on_use);
 	e->zero = dsp_mem_alloc(s->block * sizeof(float));
 	if (!e->pool || !e->zero)
 		goto fail;
@@ -109,7 +126,8 @@ struct eng_engine *eng_engine_free(struct eng_engine *e)
 	eng_ring_free(e->commands);
 	eng_ring_free(e->events);
 	dsp_fft_cache_free(e->fft);
-	dsp_mem_free(e->pool);
+	if (e->pool)
+		munmap(e->pool, e->pool_bytes);
 	dsp_mem_free(e->zero);
 	free(e);
 	return NULL;

@@ -32,6 +32,9 @@ struct eng_settings {
 	/* how FFT plans are made (dsp/fft.h): measured (the default), or from wisdom else
 	 * estimated (a short render, where measuring costs more than it saves); not a key */
 	int fft_rigor;
+	/* the buffer pool's pages come on first use instead of being faulted in at start: for a
+	 * render, which has no RT thread to spare and rarely touches most of the pool; not a key */
+	bool pool_on_use;
 };
 
 /* Defaults, documented in docs/config.md. */
