@@ -37,7 +37,8 @@ struct fir_layouts {
 	size_t n, cap;
 	unsigned searches;
 	double last_search_ms;
-	bool quick; /* not measuring: the cost model's choice, not remembered */
+	bool quick;       /* not measuring: the cost model's choice, not remembered */
+	unsigned threads; /* candidates measured at once (fir_layouts_set_threads) */
 };
 
 /* field into buf (at most size - 1 bytes, not empty): 0 or -EINVAL. */
@@ -205,6 +206,7 @@ int fir_layouts_new(const char *path, struct fir_layouts **ret)
 		return -ENOMEM;
 	}
 	read_model(l->model, sizeof(l->model));
+	fir_layouts_set_threads(l, fir_layouts_spare_cpus());
 	if (l->path)
 		layouts_load(l);
 	*ret = l;
@@ -224,6 +226,18 @@ struct fir_layouts *fir_layouts_free(struct fir_layouts *l)
 void fir_layouts_set_measuring(struct fir_layouts *l, bool measuring)
 {
 	l->quick = !measuring;
+}
+
+void fir_layouts_set_threads(struct fir_layouts *l, unsigned threads)
+{
+	l->threads = EL_MIN(EL_MAX(threads, 1u), DSP_FIR_SEARCH_MAX_THREADS);
+}
+
+unsigned fir_layouts_spare_cpus(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return n > 1 ? (unsigned)(n - 1) : 1u;
 }
 
 /* The cost model's layout for key (fir-search.h), measuring nothing, remembering nothing. */
@@ -337,7 +351,8 @@ static int layouts_search(struct fir_layouts *l, struct fir_layouts_entry *key, 
 				   .patience = SEARCH_PATIENCE,
 				   .max_flatness = SEARCH_MAX_FLATNESS,
 				   .cost = dsp_fir_search_measure,
-				   .cost_ctx = &m};
+				   .cost_ctx = &m,
+				   .threads = l->threads};
 	struct dsp_fir_search_result res = {0};
 	struct timespec t0;
 	char text[512];
@@ -357,9 +372,10 @@ static int layouts_search(struct fir_layouts *l, struct fir_layouts_entry *key, 
 	dsp_fir_layout_format(&res.layout, text, sizeof(text));
 	log_info(
 		"convolver layout for %zu taps, block %u, %u channel%s: %s (%u candidates measured "
-		"in %.2f s; %.1f us per call, worst phase %.2f x the mean)",
+		"in %.2f s on %u thread%s; %.1f us per call, worst phase %.2f x the mean)",
 		key->taps, key->block, key->channels, key->channels == 1 ? "" : "s", text,
-		res.tried, seconds_since(&t0), res.cost / 1000.0, res.flatness);
+		res.costed, seconds_since(&t0), l->threads, l->threads == 1 ? "" : "s",
+		res.cost / 1000.0, res.flatness);
 	r = layouts_add(l, key);
 	if (r == 0)
 		layouts_save(l);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "common/el-error.h"
+#include "common/el-macros.h"
 #include "common/el-pace.h"
 #include "daemon/daemon.h"
 #include "daemon/engine/engine.h"
@@ -121,7 +122,7 @@ int daemon_render(const struct render_options *ro, const char *in, const char *o
 		 * the cheapest per tap, and every node's per-cycle overhead shrinks */
 		if (!c.settings.block_given)
 			c.settings.block = RENDER_BLOCK;
-		c.settings.workers = 0; /* the render thread runs everything itself */
+		c.settings.workers = 0;        /* the render thread runs everything itself */
 		c.settings.pool_on_use = true; /* no RT thread: buffers fault in when first used */
 		dsp_cpu_flush_denormals();
 		measuring = ro->measure ||
@@ -129,8 +130,12 @@ int daemon_render(const struct render_options *ro, const char *in, const char *o
 		c.settings.fft_rigor = measuring ? DSP_FFT_MEASURE : DSP_FFT_WISDOM;
 		wisdom_load(); /* transforms a daemon or an earlier render measured */
 		r = fir_layouts_new(NULL, &layouts);
-		if (layouts)
+		if (layouts) {
 			fir_layouts_set_measuring(layouts, measuring);
+			/* no audio to keep: a search may take every CPU */
+			fir_layouts_set_threads(
+				layouts, (unsigned)EL_MAX(sysconf(_SC_NPROCESSORS_ONLN), 1L));
+		}
 		planner = layouts ? fir_layouts_get_planner(layouts) : (struct eng_fir_planner){0};
 		if (r == 0)
 			r = setup_engine(&c, &prep, &planner, &e, &err);

@@ -4,6 +4,8 @@
  */
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -24,24 +26,79 @@ struct search_state {
 	const struct dsp_fir_search *s;
 	struct dsp_fir_search_result *best;
 	int have_best;
+	unsigned width; /* candidates costed at once: the threads used */
 };
 
-/* Costs l; takes it as the best when it is flat and cheaper. 1: taken; 0: not; -errno. */
-static int search_try(struct search_state *st, const struct dsp_fir_layout *l)
-{
-	double cost, flatness;
-	int r = st->s->cost(st->s->cost_ctx, l, &cost, &flatness);
+/* A costing thread's stack: what building and timing a convolver needs, FFTW's included. */
+#define COST_THREAD_STACK (1u << 20)
 
-	if (r < 0)
-		return r;
+/* A candidate and what it cost. */
+struct candidate {
+	struct dsp_fir_layout layout;
+	double cost, flatness;
+	int r; /* the cost function's result */
+};
+
+/* One candidate to cost, on a thread of its own or the caller's. */
+struct cost_job {
+	const struct dsp_fir_search *s;
+	struct candidate *c;
+};
+
+static void *cost_job_run(void *arg)
+{
+	const struct cost_job *j = arg;
+
+	j->c->r = j->s->cost(j->s->cost_ctx, &j->c->layout, &j->c->cost, &j->c->flatness);
+	return NULL;
+}
+
+/*
+ * Costs c[0..n) (n <= width), one candidate per thread, the caller's thread taking the first.
+ * A thread that cannot start leaves its candidate to the caller's thread, after its own.
+ */
+static void cost_batch(struct search_state *st, struct candidate *c, unsigned n)
+{
+	struct cost_job job[DSP_FIR_SEARCH_MAX_THREADS];
+	pthread_t tid[DSP_FIR_SEARCH_MAX_THREADS];
+	bool started[DSP_FIR_SEARCH_MAX_THREADS] = {false};
+	pthread_attr_t attr;
+	bool attr_ok = n > 1 && pthread_attr_init(&attr) == 0;
+
+	/* a modest stack: under mlockall(MCL_FUTURE) (the daemon) all of it is faulted in */
+	if (attr_ok)
+		pthread_attr_setstacksize(&attr, COST_THREAD_STACK);
+	for (unsigned k = 0; k < n; k++)
+		job[k] = (struct cost_job){.s = st->s, .c = &c[k]};
+	for (unsigned k = 1; k < n; k++)
+		started[k] =
+			pthread_create(&tid[k], attr_ok ? &attr : NULL, cost_job_run, &job[k]) == 0;
+	if (attr_ok)
+		pthread_attr_destroy(&attr);
+	if (n > 0)
+		cost_job_run(&job[0]);
+	for (unsigned k = 1; k < n; k++) {
+		if (started[k])
+			pthread_join(tid[k], NULL);
+		else
+			cost_job_run(&job[k]);
+	}
+	st->best->costed += n;
+}
+
+/* Looks at a costed candidate: the best when it is flat and cheaper. 1: taken; 0: not; -errno. */
+static int search_take(struct search_state *st, const struct candidate *c)
+{
+	if (c->r < 0)
+		return c->r;
 	st->best->tried++;
-	if (flatness > st->s->max_flatness)
+	if (c->flatness > st->s->max_flatness)
 		return 0;
-	if (st->have_best && cost >= st->best->cost * (1.0 - SEARCH_MARGIN))
+	if (st->have_best && c->cost >= st->best->cost * (1.0 - SEARCH_MARGIN))
 		return 0;
-	st->best->layout = *l;
-	st->best->cost = cost;
-	st->best->flatness = flatness;
+	st->best->layout = c->layout;
+	st->best->cost = c->cost;
+	st->best->flatness = c->flatness;
 	st->have_best = 1;
 	return 1;
 }
@@ -56,25 +113,39 @@ static int layouts_equal(const struct dsp_fir_layout *a, const struct dsp_fir_la
 	return 1;
 }
 
-/* Round 1: growing layouts of one step, the largest partition doubling (or more) each time. */
+/* Round 1's candidates of one step fit here: sizes double from 32 to 64 × the largest block. */
+#define GROWING_MAX 24u
+
+/*
+ * Round 1: growing layouts of one step, the largest partition doubling (or more) each time.
+ * Which candidates the round has does not depend on their costs, so they are listed first and
+ * costed a batch at a time; the round ends after `patience` in a row that are not taken.
+ */
 static int search_growing(struct search_state *st, unsigned step)
 {
 	const struct dsp_fir_search *s = st->s;
-	struct dsp_fir_layout l, prev = {0};
-	unsigned idle = 0;
+	struct candidate c[GROWING_MAX];
+	struct dsp_fir_layout prev = {0};
+	unsigned n = 0, idle = 0;
 	int r;
 
-	for (unsigned top = s->block * step; top <= s->max_size && idle < s->patience;
-	     top *= step) {
-		if (dsp_fir_layout_growing(s->block, s->taps, step, top, NULL, &l) < 0)
+	for (unsigned top = s->block * step; top <= s->max_size && n < GROWING_MAX; top *= step) {
+		if (dsp_fir_layout_growing(s->block, s->taps, step, top, NULL, &c[n].layout) < 0)
 			break;
-		if (layouts_equal(&l, &prev))
+		if (layouts_equal(&c[n].layout, &prev))
 			break; /* the IR ends before a larger partition could start */
-		prev = l;
-		r = search_try(st, &l);
-		if (r < 0)
-			return r;
-		idle = r ? 0 : idle + 1;
+		prev = c[n++].layout;
+	}
+	for (unsigned i = 0; i < n && idle < s->patience; i += st->width) {
+		unsigned batch = EL_MIN(n - i, st->width);
+
+		cost_batch(st, c + i, batch);
+		for (unsigned k = 0; k < batch && idle < s->patience; k++) {
+			r = search_take(st, &c[i + k]);
+			if (r < 0)
+				return r;
+			idle = r ? 0 : idle + 1;
+		}
 	}
 	return 0;
 }
@@ -82,12 +153,14 @@ static int search_growing(struct search_state *st, unsigned step)
 /*
  * Round 2: around the best growing layout, longer segments one at a time (extra partitions
  * delay what follows: more cheap-to-start small work, fewer large transforms), doubling the
- * extra while it pays.
+ * extra while it pays. Each candidate builds on the extras taken before it, so a batch is the
+ * next extras of one segment as if none of them were taken; after one is taken, the rest of the
+ * batch was built on what no longer holds and is thrown away.
  */
 static int search_extras(struct search_state *st)
 {
 	const struct dsp_fir_search *s = st->s;
-	struct dsp_fir_layout base = st->best->layout, l;
+	struct dsp_fir_layout base = st->best->layout;
 	unsigned extra[DSP_FIR_LAYOUT_MAX_SEGMENTS] = {0};
 	unsigned step, top = base.seg[base.count - 1].size;
 	int r;
@@ -96,26 +169,43 @@ static int search_extras(struct search_state *st)
 		return 0;
 	step = base.seg[1].size / base.seg[0].size;
 	for (unsigned i = 0; i + 1 < base.count; i++) {
-		unsigned idle = 0;
+		unsigned idle = 0, e = 1;
 
-		for (unsigned e = 1; e <= 64 && idle < s->patience; e *= 2) {
-			unsigned saved = extra[i];
+		while (e <= 64 && idle < s->patience) {
+			struct candidate c[DSP_FIR_SEARCH_MAX_THREADS];
+			unsigned added[DSP_FIR_SEARCH_MAX_THREADS];
+			unsigned saved = extra[i], n = 0, k;
+			bool blocked = false; /* the candidate after the batch cannot be built */
 
-			extra[i] = saved + e;
-			if (dsp_fir_layout_growing(s->block, s->taps, step, top, extra, &l) < 0 ||
-			    l.count != base.count) {
-				extra[i] = saved;
+			for (unsigned f = e; f <= 64 && n < st->width; f *= 2) {
+				extra[i] = saved + f;
+				if (dsp_fir_layout_growing(s->block, s->taps, step, top, extra,
+							   &c[n].layout) < 0 ||
+				    c[n].layout.count != base.count) {
+					blocked = true;
+					break;
+				}
+				added[n++] = f;
+			}
+			extra[i] = saved;
+			if (n == 0)
 				break;
+			cost_batch(st, c, n);
+			for (k = 0; k < n; k++) {
+				r = search_take(st, &c[k]);
+				if (r < 0)
+					return r;
+				e = added[k] * 2;
+				if (r) {
+					extra[i] = saved + added[k];
+					idle = 0;
+					break;
+				}
+				if (++idle >= s->patience)
+					break;
 			}
-			r = search_try(st, &l);
-			if (r < 0)
-				return r;
-			if (r) {
-				idle = 0;
-			} else {
-				extra[i] = saved;
-				idle++;
-			}
+			if (k == n && blocked)
+				break;
 		}
 	}
 	return 0;
@@ -124,20 +214,22 @@ static int search_extras(struct search_state *st)
 int dsp_fir_search_run(const struct dsp_fir_search *s, struct dsp_fir_search_result *ret)
 {
 	struct search_state st = {.s = s, .best = ret};
-	struct dsp_fir_layout uniform;
+	struct candidate uniform;
 	int r;
 
 	if (!s || !ret || !s->cost || s->patience == 0 || s->max_flatness < 1.0 ||
 	    !EL_IS_POW2(s->max_size) || s->max_size < s->block)
 		return -EINVAL;
-	r = dsp_fir_layout_uniform(s->block, s->taps, &uniform);
+	r = dsp_fir_layout_uniform(s->block, s->taps, &uniform.layout);
 	if (r < 0)
 		return r;
 	memset(ret, 0, sizeof(*ret));
+	st.width = EL_MIN(EL_MAX(s->threads, 1u), DSP_FIR_SEARCH_MAX_THREADS);
 	/* the uniform layout is always flat: the answer when nothing else is */
-	r = search_try(&st, &uniform);
+	cost_batch(&st, &uniform, 1);
+	r = search_take(&st, &uniform);
 	if (r >= 0 && !st.have_best) {
-		ret->layout = uniform;
+		ret->layout = uniform.layout;
 		ret->flatness = 1.0;
 		st.have_best = 1;
 	}
@@ -251,6 +343,9 @@ out:
 	return r;
 }
 
+/* Rigs are built one at a time: FFTW's planner and the plan cache are not thread-safe. */
+static pthread_mutex_t rig_build_lock = PTHREAD_MUTEX_INITIALIZER;
+
 int dsp_fir_search_measure(void *ctx, const struct dsp_fir_layout *l, double *ret_cost,
 			   double *ret_flatness)
 {
@@ -258,7 +353,11 @@ int dsp_fir_search_measure(void *ctx, const struct dsp_fir_layout *l, double *re
 	unsigned period = dsp_fir_layout_get_period(l), periods;
 	double *times = NULL, *phase = NULL, sum = 0.0, worst = 0.0;
 	struct rig g;
-	int r = rig_init(&g, m, l);
+	int r;
+
+	pthread_mutex_lock(&rig_build_lock);
+	r = rig_init(&g, m, l);
+	pthread_mutex_unlock(&rig_build_lock);
 
 	periods = EL_MAX(EL_MAX(m->periods, 8u), (MEASURE_MIN_CALLS + period - 1) / period);
 	if (r == 0) {

@@ -12,6 +12,12 @@
  * max_flatness × the mean) is never chosen. What a candidate costs is asked of a function: the
  * real one times a convolver (dsp_fir_search_measure); a test gives a fixed table, and then the
  * same table always gives the same layout.
+ *
+ * Where cores allow, candidates are costed several at once, one per thread: the next ones of a
+ * round, costed before it is known whether the round goes on that far (and, in the second
+ * round, as if none of them were taken). They are then looked at in the order a search of one
+ * thread would look at them, so the answer does not depend on the threads: what is costed
+ * beyond the end of a round is thrown away.
  */
 #pragma once
 
@@ -37,17 +43,26 @@ struct dsp_fir_search {
 	double max_flatness; /* e.g. 1.5 */
 	dsp_fir_cost_fn cost;
 	void *cost_ctx;
+	/* candidates costed at once, each on a thread (the caller's among them); 0 or 1: one at a
+	 * time on the caller's thread. Above 1, cost must be safe to call from several threads at
+	 * once (dsp_fir_search_model and dsp_fir_search_measure are). At most
+	 * DSP_FIR_SEARCH_MAX_THREADS are used. */
+	unsigned threads;
 };
+
+#define DSP_FIR_SEARCH_MAX_THREADS 16u
 
 struct dsp_fir_search_result {
 	struct dsp_fir_layout layout;
 	double cost, flatness; /* of the layout chosen */
-	unsigned tried;        /* candidates costed */
+	unsigned tried;        /* candidates looked at: the same whatever the threads */
+	unsigned costed;       /* candidates costed: tried and those thrown away (>= tried) */
 };
 
 /*
  * Thread: control. The cheapest flat candidate; the uniform layout when no other is flat.
- * 0 with *ret filled; -EINVAL (bad parameters); or the cost function's error.
+ * 0 with *ret filled; -EINVAL (bad parameters); or the cost function's error. A thread that
+ * cannot be started leaves its candidates to the caller's thread.
  */
 int dsp_fir_search_run(const struct dsp_fir_search *search, struct dsp_fir_search_result *ret);
 
@@ -69,11 +84,13 @@ struct dsp_fir_measure {
 };
 
 /*
- * Thread: control. A dsp_fir_cost_fn (ctx: struct dsp_fir_measure): builds convolvers of the
- * layout with an IR of decaying noise, runs them on noise, and times every call. The cost is
- * the mean of the per-phase medians in ns per call; the flatness is the largest of those
- * medians over their mean. Medians, because this machine may be shared: a preempted call is an
- * outlier, not a cost. -ENOMEM.
+ * Thread: control, or the search's threads. A dsp_fir_cost_fn (ctx: struct dsp_fir_measure):
+ * builds convolvers of the layout with an IR of decaying noise, runs them on noise, and times
+ * every call. The cost is the mean of the per-phase medians in ns per call; the flatness is the
+ * largest of those medians over their mean. Medians, because this machine may be shared: a
+ * preempted call is an outlier, not a cost. Building takes FFT plans from m->fft, which is not
+ * thread-safe: calls building at once take turns (a lock of this file); the timed runs overlap.
+ * No other thread may plan with FFTW meanwhile (FFTW's planner is the process's). -ENOMEM.
  */
 int dsp_fir_search_measure(void *ctx, const struct dsp_fir_layout *layout, double *ret_cost,
 			   double *ret_flatness);

@@ -5,9 +5,12 @@
  * 65,536-tap IR at block 64 gets a non-uniform layout several times cheaper than uniform, in
  * fewer candidates than an exhaustive walk; a table in which long partitions cost far more than
  * they save keeps it uniform; a candidate that is not flat is never chosen. The real measuring
- * function times convolvers and reports a cost and a flatness it can stand behind.
+ * function times convolvers and reports a cost and a flatness it can stand behind. Costing
+ * candidates on several threads changes how many are costed, never which layout is chosen, and
+ * measuring on several threads at once is safe (this test also runs under ThreadSanitizer).
  */
 #include <stdarg.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
@@ -26,7 +29,7 @@
 
 struct table {
 	struct dsp_fir_costs costs;
-	unsigned calls;
+	atomic_uint calls; /* the search may cost candidates on several threads */
 	double flat_limit_size; /* layouts with partitions of this size or more are "not flat" */
 };
 
@@ -40,7 +43,7 @@ static int table_cost(void *ctx, const struct dsp_fir_layout *l, double *ret_cos
 
 	if (r < 0)
 		return r;
-	t->calls++;
+	atomic_fetch_add(&t->calls, 1);
 	*ret_cost = dsp_fir_schedule_get_mean(s);
 	*ret_flatness = dsp_fir_schedule_get_flatness(s);
 	if (t->flat_limit_size && l->seg[l->count - 1].size >= t->flat_limit_size)
@@ -49,7 +52,8 @@ static int table_cost(void *ctx, const struct dsp_fir_layout *l, double *ret_cos
 	return 0;
 }
 
-static struct dsp_fir_search_result search(struct table *t, unsigned block, size_t taps)
+static struct dsp_fir_search_result search_on(struct table *t, unsigned block, size_t taps,
+					      unsigned threads)
 {
 	struct dsp_fir_search s = {.block = block,
 				   .taps = taps,
@@ -57,17 +61,27 @@ static struct dsp_fir_search_result search(struct table *t, unsigned block, size
 				   .patience = 2,
 				   .max_flatness = 1.5,
 				   .cost = table_cost,
-				   .cost_ctx = t};
+				   .cost_ctx = t,
+				   .threads = threads};
 	struct dsp_fir_search_result r;
 	char text[160];
 
-	t->calls = 0;
+	atomic_store(&t->calls, 0);
 	assert_int_equal(dsp_fir_search_run(&s, &r), 0);
-	assert_int_equal(r.tried, t->calls);
+	assert_int_equal(r.costed, atomic_load(&t->calls));
+	assert_true(r.tried <= r.costed);
+	if (threads <= 1)
+		assert_int_equal(r.tried, r.costed); /* one at a time: nothing costed in vain */
 	dsp_fir_layout_format(&r.layout, text, sizeof(text));
-	printf("# block %u, %zu taps: %s, cost %.0f, flatness %.2f, %u candidates\n", block, taps,
-	       text, r.cost, r.flatness, r.tried);
+	printf("# block %u, %zu taps, %u thread(s): %s, cost %.0f, flatness %.2f, %u candidates "
+	       "(%u costed)\n",
+	       block, taps, threads, text, r.cost, r.flatness, r.tried, r.costed);
 	return r;
+}
+
+static struct dsp_fir_search_result search(struct table *t, unsigned block, size_t taps)
+{
+	return search_on(t, block, taps, 1);
 }
 
 static void test_model_table(void **state)
@@ -140,6 +154,62 @@ static void test_measure(void **state)
 	assert_true(flatness >= 1.0);
 }
 
+/* The answer of a search on several threads is the answer on one, field for field. */
+static void check_threads_agree(struct table *t, unsigned block, size_t taps)
+{
+	struct dsp_fir_search_result one = search_on(t, block, taps, 1);
+	unsigned threads[] = {2, 3, 4, 7, 64};
+
+	for (size_t k = 0; k < EL_N_ELEMENTS(threads); k++) {
+		struct dsp_fir_search_result many = search_on(t, block, taps, threads[k]);
+
+		assert_memory_equal(&many.layout, &one.layout, sizeof(one.layout));
+		assert_true(many.cost == one.cost && many.flatness == one.flatness);
+		assert_int_equal(many.tried, one.tried);
+	}
+}
+
+static void test_threads_same_answer(void **state)
+{
+	struct table t = {0};
+
+	(void)state;
+	dsp_fir_costs_model(&t.costs);
+	check_threads_agree(&t, 64, 65536);
+	check_threads_agree(&t, 256, 65536);
+	check_threads_agree(&t, 32, 1u << 20);
+	check_threads_agree(&t, 1024, 200000);
+	t.flat_limit_size = 512; /* the round-1 and round-2 stops fall elsewhere */
+	check_threads_agree(&t, 64, 65536);
+	check_threads_agree(&t, 128, 30000);
+}
+
+static void test_measure_on_threads(void **state)
+{
+	struct dsp_fir_measure m = {
+		.fft = *state, .cpu_flags = dsp_cpu_get_flags(), .channels = 1, .periods = 8};
+	struct dsp_fir_search s = {.block = 64,
+				   .taps = 8192,
+				   .max_size = 1024,
+				   .patience = 2,
+				   .max_flatness = 1.5,
+				   .cost = dsp_fir_search_measure,
+				   .cost_ctx = &m,
+				   .threads = 2};
+	struct dsp_fir_search_result r;
+	char text[160];
+
+	(void)state;
+	/* building rigs plans FFTs in the shared cache: the measure takes turns at that */
+	assert_int_equal(dsp_fir_search_run(&s, &r), 0);
+	dsp_fir_layout_format(&r.layout, text, sizeof(text));
+	printf("# measured on 2 threads: %s, %.0f ns per call, flatness %.2f, %u tried, %u costed\n",
+	       text, r.cost, r.flatness, r.tried, r.costed);
+	assert_true(r.cost > 0.0 && r.flatness <= 1.5);
+	assert_true(r.tried >= 1 && r.costed >= r.tried);
+	assert_int_equal(dsp_fir_layout_get_taps(&r.layout) >= 8192, 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -147,6 +217,8 @@ int main(void)
 		cmocka_unit_test(test_not_flat_never_chosen),
 		cmocka_unit_test(test_uniform_when_cheapest),
 		cmocka_unit_test(test_measure),
+		cmocka_unit_test(test_threads_same_answer),
+		cmocka_unit_test(test_measure_on_threads),
 	};
 
 	return cmocka_run_group_tests(tests, test_fft_setup, test_fft_teardown);
