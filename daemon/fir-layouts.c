@@ -38,7 +38,7 @@ struct fir_layouts {
 	unsigned searches;
 	double last_search_ms;
 	bool quick;       /* not measuring: the cost model's choice, not remembered */
-	unsigned threads; /* candidates measured at once (fir_layouts_set_threads) */
+	unsigned threads; /* candidates measured at once: search_threads() */
 };
 
 /* field into buf (at most size - 1 bytes, not empty): 0 or -EINVAL. */
@@ -192,6 +192,20 @@ static void read_model(char *buf, size_t size)
 		fclose(f);
 }
 
+/*
+ * Candidates measured at once: the CPUs online but one, at least one. The one is the audio's
+ * (the daemon searches while it plays), and a render keeps it too: two candidates timed at once
+ * on this machine's 2 vCPUs gave noisier costs (one search chose a layout 1.4x costlier than
+ * the others found) and no shorter search, which FFTW's planning dominates
+ * (docs/performance.md, layout search).
+ */
+static unsigned search_threads(void)
+{
+	long n = sysconf(_SC_NPROCESSORS_ONLN);
+
+	return (unsigned)EL_MIN(n > 1 ? n - 1 : 1, (long)DSP_FIR_SEARCH_MAX_THREADS);
+}
+
 int fir_layouts_new(const char *path, struct fir_layouts **ret)
 {
 	struct fir_layouts *l = calloc(1, sizeof(*l));
@@ -206,7 +220,7 @@ int fir_layouts_new(const char *path, struct fir_layouts **ret)
 		return -ENOMEM;
 	}
 	read_model(l->model, sizeof(l->model));
-	fir_layouts_set_threads(l, fir_layouts_spare_cpus());
+	l->threads = search_threads();
 	if (l->path)
 		layouts_load(l);
 	*ret = l;
@@ -226,18 +240,6 @@ struct fir_layouts *fir_layouts_free(struct fir_layouts *l)
 void fir_layouts_set_measuring(struct fir_layouts *l, bool measuring)
 {
 	l->quick = !measuring;
-}
-
-void fir_layouts_set_threads(struct fir_layouts *l, unsigned threads)
-{
-	l->threads = EL_MIN(EL_MAX(threads, 1u), DSP_FIR_SEARCH_MAX_THREADS);
-}
-
-unsigned fir_layouts_spare_cpus(void)
-{
-	long n = sysconf(_SC_NPROCESSORS_ONLN);
-
-	return n > 1 ? (unsigned)(n - 1) : 1u;
 }
 
 /* The cost model's layout for key (fir-search.h), measuring nothing, remembering nothing. */

@@ -62,17 +62,6 @@ struct eng_fir_planner fir_layouts_get_planner(struct fir_layouts *l);
  */
 void fir_layouts_set_measuring(struct fir_layouts *l, bool measuring);
 
-/*
- * How many candidates a search measures at once, each on a thread (1 to
- * DSP_FIR_SEARCH_MAX_THREADS; fir_layouts_new() starts with fir_layouts_spare_cpus()). A render,
- * with no audio to keep, gives it every CPU.
- */
-void fir_layouts_set_threads(struct fir_layouts *l, unsigned threads);
-
-/* The CPUs online but one, at least one: the one is the audio's (its RT thread and the rest
- * of the system), so a search while the daemon plays does not take every core. */
-unsigned fir_layouts_spare_cpus(void);
-
 /* Entries held (loaded and found), and searches run since fir_layouts_new(). */
 size_t fir_layouts_get_count(const struct fir_layouts *l);
 unsigned fir_layouts_get_searches(const struct fir_layouts *l);

@@ -12,7 +12,6 @@
 #include <unistd.h>
 
 #include "common/el-error.h"
-#include "common/el-macros.h"
 #include "common/el-pace.h"
 #include "daemon/daemon.h"
 #include "daemon/engine/engine.h"
@@ -130,12 +129,8 @@ int daemon_render(const struct render_options *ro, const char *in, const char *o
 		c.settings.fft_rigor = measuring ? DSP_FFT_MEASURE : DSP_FFT_WISDOM;
 		wisdom_load(); /* transforms a daemon or an earlier render measured */
 		r = fir_layouts_new(NULL, &layouts);
-		if (layouts) {
+		if (layouts)
 			fir_layouts_set_measuring(layouts, measuring);
-			/* no audio to keep: a search may take every CPU */
-			fir_layouts_set_threads(
-				layouts, (unsigned)EL_MAX(sysconf(_SC_NPROCESSORS_ONLN), 1L));
-		}
 		planner = layouts ? fir_layouts_get_planner(layouts) : (struct eng_fir_planner){0};
 		if (r == 0)
 			r = setup_engine(&c, &prep, &planner, &e, &err);
