@@ -58,8 +58,11 @@ int dsp_fir_layout_growing(unsigned block, size_t ntaps, unsigned step, unsigned
 			l.seg[i].parts = (ntaps - start + size - 1) / size;
 			break;
 		}
-		/* the fewest partitions that carry the next segment's start to its earliest */
-		parts = (earliest_start(block, next) - start + size - 1) / size;
+		/* the fewest partitions that carry the next segment's start to its earliest (one
+		 * at least: extras before may have carried it there already) */
+		parts = start < earliest_start(block, next)
+				? (earliest_start(block, next) - start + size - 1) / size
+				: 0;
 		parts = EL_MAX(parts, (size_t)1) + (extra ? extra[i] : 0);
 		l.seg[i].parts = parts;
 		start += parts * size;

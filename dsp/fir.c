@@ -19,7 +19,10 @@
  * A tail segment of R = S / B calls per block works on block m (input samples [mS, (m+1)S),
  * complete after call (m+1)R - 1) in "window m", calls (m+1)R .. (m+2)R - 1; its output is due
  * from call (m+2)R - 1 on, which the layout guarantees by starting the segment at least 2S - B
- * taps into the IR. fir-schedule.c decides at which step of the window (call mod R) the forward
+ * taps into the IR. A segment that starts D taps later than that (a layout with extra
+ * partitions before it) is fed its input D samples late instead: block m's window is taken D
+ * samples further back in the history, so its output lands on the same call and still carries
+ * the taps' true delay. fir-schedule.c decides at which step of the window (call mod R) the forward
  * transform and the inverse come, and how many older partitions each step multiplies; those
  * need not wait for block m's input, so a block's sum runs from the step after the previous
  * inverse round to its own. The output block lands in one of two buffers (the one before may
@@ -120,6 +123,7 @@ struct fir_seg {
 	unsigned steps;  /* R = S / block */
 	size_t capacity; /* partitions each FDL holds */
 	size_t first;    /* index of its partition 0 among all the layout's partitions */
+	size_t delay;    /* D: its first tap minus the earliest it may start at, 2S - B (DESIGN) */
 	const struct dsp_fft_plan *plan;   /* borrowed from the cache: 2S points */
 	const struct dsp_fir_steps *sched; /* borrowed from the convolver's schedule */
 	float **fdl; /* owned: one per input, capacity * 2 * size floats each */
@@ -155,7 +159,8 @@ struct dsp_fir {
 	struct fir_seg seg[DSP_FIR_LAYOUT_MAX_SEGMENTS];
 
 	size_t calls;     /* blocks processed since the last reset (DESIGN) */
-	size_t hist_len;  /* H: a power of two >= 4 × the largest partition */
+	size_t hist_len;  /* H: a power of two >= 4 × the largest partition and > 3S + D of each
+			     segment: the oldest sample a window needs is never overwritten */
 	float **hist;     /* owned: one per input, 2H samples, each written at i and i + H */
 	float *spectrum;  /* owned: largest + 1 complex values, interleaved, FFT scratch */
 	float *time;      /* owned: 2 × largest samples, inverse FFT output */
@@ -270,6 +275,7 @@ static int fir_seg_init(struct dsp_fir *f, struct dsp_fft_cache *fft, unsigned i
 	s->steps = (unsigned)(size / f->block);
 	s->capacity = f->layout.seg[i].parts;
 	s->first = first;
+	s->delay = i ? dsp_fir_layout_get_offset(&f->layout, i) - (2 * size - f->block) : 0;
 	s->sched = &f->schedule->seg[i];
 	r = dsp_fft_cache_get(fft, 2 * size, &s->plan);
 	if (r < 0)
@@ -346,6 +352,9 @@ int dsp_fir_new(const struct dsp_fir_config *config, struct dsp_fir **ret)
 	}
 	largest = f->layout.seg[f->nseg - 1].size;
 	f->hist_len = 4 * largest;
+	for (unsigned i = 1; i < f->nseg; i++)
+		while (f->hist_len <= 3 * (size_t)f->seg[i].size + f->seg[i].delay)
+			f->hist_len *= 2;
 	r = fir_bufs_alloc(&f->hist, f->inputs, 2 * f->hist_len);
 	if (r == 0)
 		r = fir_bufs_alloc(&f->out_next, f->outputs, f->block);
@@ -675,16 +684,20 @@ EL_RT static void rt_sum_inverse(struct dsp_fir *f, struct fir_seg *s, unsigned 
 	memcpy(dst, f->time + sz, sz * sizeof(float));
 }
 
-/* Input block m of input c into segment s's FDL: the window [(m - 1)S, (m + 1)S) transformed. */
+/*
+ * Input block m of input c into segment s's FDL: the window [(m - 1)S - D, (m + 1)S - D)
+ * transformed (D: the segment's delay, DESIGN).
+ */
 EL_RT static void rt_seg_forward(struct dsp_fir *f, struct fir_seg *s, unsigned c, size_t m)
 {
 	size_t sz = s->size, h = f->hist_len, slot = s->capacity - 1 - m % s->capacity;
-	/* the window's start on the ring: before sample 0 for block 0, where it wraps */
-	size_t start = m ? ((m - 1) * sz) % h : h - sz;
+	size_t back = sz + s->delay; /* from block m's first sample back to its window's */
+	/* the window's start on the ring: before sample 0 for the first blocks, where it wraps */
+	size_t start = (m * sz % h + h - back) % h;
 	float *dst = s->fdl[c] + slot * 2 * sz, *hist = f->hist[c];
 
-	if (m == 0) /* the samples before the reset, as silence (DESIGN) */
-		memset(hist + h - sz, 0, sz * sizeof(float));
+	if (m * sz < back) /* the window's samples from before the reset, as silence (DESIGN) */
+		memset(hist + start, 0, EL_MIN(back - m * sz, 2 * sz) * sizeof(float));
 	for (size_t i = 0; i < 2 * sz; i += EL_CACHE_LINE / sizeof(float))
 		__builtin_prefetch(dst + i, 1, 3); /* a cold slot: let the misses overlap the FFT */
 	dsp_fft_forward(s->plan, hist + start, f->spectrum);

@@ -2,12 +2,14 @@
 /*
  * Property: a convolver with a non-uniform layout equals direct-form convolution computed in
  * double precision, to better than -120 dB, for growing layouts of step 2 and 4 up to
- * partitions of 64 × the block, IRs from a tap to 2^21 taps, IRs shorter than the layout, and
- * input fed in chunks of several blocks; and it keeps the convolver's promises across its
- * tail segments:
+ * partitions of 64 × the block, layouts with extra partitions (segments that start later than
+ * they must, as the measured search picks them), IRs from a tap to 2^21 taps, IRs shorter than
+ * the layout, and input fed in chunks of several blocks; and it keeps the convolver's promises
+ * across its tail segments:
  * - a crossfade to another IR ends with exactly the new filter's output (against a convolver
  *   that had the new IR from the start), and the output never stops during the fade;
- * - after dsp_fir_reset() the output is bit-identical to a fresh convolver's on the same input;
+ * - after dsp_fir_reset() the output is bit-identical to a fresh convolver's on the same input,
+ *   with segments that start late too;
  * - a tail cut with its fade ends at the cut IR's output (the partitions kept, to -120 dB);
  *   segments it leaves out whole go dormant (no transform), and when the cut is lifted they
  *   wake with history from then on: once the IR's length has passed, the output is the full
@@ -97,8 +99,9 @@ static double error_db(const float *h, size_t ntaps, const float *x, const float
 	return db;
 }
 
-static void check_case(struct dsp_fft_cache *fft, unsigned block, size_t ntaps, unsigned step,
-		       unsigned max_size, size_t layout_taps)
+/* The growing layout of step up to max_size for layout_taps, with extra partitions (NULL: none). */
+static void check_layout(struct dsp_fft_cache *fft, unsigned block, size_t ntaps, unsigned step,
+			 unsigned max_size, size_t layout_taps, const unsigned *extra)
 {
 	size_t frames = EL_ALIGN_UP(ntaps + 3 * (size_t)max_size + 4 * (size_t)block, block);
 	float *h = malloc(ntaps * sizeof(float)), *x = malloc(frames * sizeof(float));
@@ -116,7 +119,7 @@ static void check_case(struct dsp_fft_cache *fft, unsigned block, size_t ntaps, 
 	test_rng_init(&rng, ntaps * 7919 + block + step);
 	test_fir_make_room_ir(&rng, h, ntaps);
 	test_fill_noise(&rng, x, frames, 0.5);
-	assert_int_equal(dsp_fir_layout_growing(block, layout_taps, step, max_size, NULL, &l), 0);
+	assert_int_equal(dsp_fir_layout_growing(block, layout_taps, step, max_size, extra, &l), 0);
 	fir = make_fir(fft, &l, h, ntaps, &ir);
 	run(fir, block, x, y, frames);
 	db = error_db(h, ntaps, x, y, 0, frames);
@@ -130,6 +133,12 @@ static void check_case(struct dsp_fft_cache *fft, unsigned block, size_t ntaps, 
 	dsp_mem_free(y);
 }
 
+static void check_case(struct dsp_fft_cache *fft, unsigned block, size_t ntaps, unsigned step,
+		       unsigned max_size, size_t layout_taps)
+{
+	check_layout(fft, block, ntaps, step, max_size, layout_taps, NULL);
+}
+
 static void test_layouts(void **state)
 {
 	static const unsigned blocks[] = {32, 64, 256};
@@ -140,6 +149,25 @@ static void test_layouts(void **state)
 			check_case(*state, blocks[b], lens[i], 2, 16 * blocks[b], lens[i]);
 			check_case(*state, blocks[b], lens[i], 4, 64 * blocks[b], lens[i]);
 		}
+}
+
+/*
+ * Extra partitions delay the segments after them past their earliest start: each of those
+ * takes its input that much later (64x8 256x6 1024x62 is what a daemon's search chose here; it
+ * was 64 samples early before that delay existed).
+ */
+static void test_layouts_with_extras(void **state)
+{
+	static const unsigned one[DSP_FIR_LAYOUT_MAX_SEGMENTS] = {1};
+	static const unsigned many[DSP_FIR_LAYOUT_MAX_SEGMENTS] = {64, 3, 1};
+	static const unsigned inner[DSP_FIR_LAYOUT_MAX_SEGMENTS] = {0, 2, 0, 5};
+
+	check_layout(*state, 64, 65536, 4, 1024, 65536, one);
+	check_layout(*state, 64, 65536, 4, 1024, 65536, many);
+	check_layout(*state, 64, 65536, 2, 1024, 65536, inner);
+	check_layout(*state, 256, 65536, 4, 4096, 65536, one);
+	check_layout(*state, 32, 20000, 2, 512, 20000, many);
+	check_layout(*state, 32, 3000, 2, 512, 20000, inner); /* an IR shorter than the layout */
 }
 
 /* The IR shorter than the layout: segments it does not reach stay silent. */
@@ -221,8 +249,13 @@ static void test_reset_equals_fresh(void **state)
 
 	test_rng_init(&rng, 9);
 	test_fir_make_room_ir(&rng, h, ntaps);
-	assert_int_equal(dsp_fir_layout_growing(block, ntaps, 2, 512, NULL, &l), 0);
 	for (unsigned before = 1; before <= 21; before += 4) { /* reset at several phases */
+		/* every other phase, segments that start late (extra partitions before them) */
+		static const unsigned extra[DSP_FIR_LAYOUT_MAX_SEGMENTS] = {3, 1};
+
+		assert_int_equal(dsp_fir_layout_growing(block, ntaps, 2, 512,
+							before % 8 == 1 ? NULL : extra, &l),
+				 0);
 		struct dsp_fir *fir = make_fir(*state, &l, h, ntaps, &ir);
 		struct dsp_fir *fresh = make_fir(*state, &l, h, ntaps, &ir2);
 
@@ -393,6 +426,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_layouts),
+		cmocka_unit_test(test_layouts_with_extras),
 		cmocka_unit_test(test_short_ir_in_long_layout),
 		cmocka_unit_test(test_two_million_taps),
 		cmocka_unit_test(test_crossfade_ends_at_new_filter),
