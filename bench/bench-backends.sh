@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: MIT
 # bench/bench-backends.sh: CPU per cycle of echoeld's default chain inside JACK and inside
 # PipeWire, beside PipeWire's own filter-chain running the same chain, all in one run, on
-# private servers at 48 kHz with a 256-frame period/quantum (187.5 cycles/s).
+# private servers at 48 kHz with a PERIOD-frame period/quantum (default 256: 187.5 cycles/s).
 #
 # Two chains, the same on both sides:
 #   default   echoeld: its built-in default graph (eq flat, fir identity, gain 0 dB, meter) with
@@ -13,29 +13,32 @@
 #             gain -1 dB, per channel (echoeld: tone -> eq -> fir -> gain -> meter -> out).
 #
 # What runs:
-#   JACK      jackd -n NAME -d dummy -r 48000 -p 256; per run: jackd alone (baseline), then
+#   JACK      jackd -n NAME -d dummy -r 48000 -p PERIOD; per run: jackd alone (baseline), then
 #             echoeld --backend jack on each chain, its outputs connected to system:playback_*.
 #   PipeWire  a headless pipewire (the minimal config of ../shared/testing.md: dummy driver, a
-#             null sink, quantum fixed at 256) and WirePlumber on a private session bus; per run:
+#             null sink, quantum fixed at PERIOD) and WirePlumber on a private session bus; per run:
 #             echoeld --backend pipewire on each chain ([pipewire] target = the null sink), then
 #             `pipewire -c FC.conf` loading module-filter-chain on each chain (WirePlumber links
 #             its playback stream to the null sink and its capture stream to the sink's monitor,
 #             which is what makes it run; its input is therefore silence).
 # One client at a time. CPU = on-CPU nanoseconds of every thread of a process
 # (/proc/PID/task/*/schedstat) over SECONDS; cycles = echoeld's own cycle counter (echoelctl
-# status) where echoeld runs, else elapsed time x 187.5. "server+" = the server's CPU per cycle
+# status) where echoeld runs, else elapsed time x 48000 / PERIOD. "server+" = the server's CPU per cycle
 # minus the same server alone (jackd alone runs its driver; pipewire alone runs nothing);
 # WirePlumber is not counted (it is idle once the links are made). Each figure is the median of
 # RUNS (default 3) windows; the runs are interleaved.
 #
 # usage: bench/bench-backends.sh ECHOELD [SECONDS]     (default 5 s; exit 77: a tool is missing)
-# env:   ECHOELCTL (default: ECHOELD's build dir ../ipc/echoelctl), RUNS (default 3)
+# env:   ECHOELCTL (default: ECHOELD's build dir ../ipc/echoelctl), RUNS (default 3),
+#        PERIOD (frames per cycle, a power of two from 32 to 8192, default 256: echoeld's block,
+#        jackd's period, PipeWire's quantum and filter-chain's latency alike)
 set -eu
 
 [ $# -ge 1 ] || { echo "usage: $0 ECHOELD [SECONDS]"; exit 2; }
 ECHOELD=$1
 SECS=${2:-5}
 RUNS=${RUNS:-3}
+export PERIOD=${PERIOD:-256} # tests/lib.sh starts jackd and PipeWire at it too
 ECHOELCTL=${ECHOELCTL:-$(dirname "$ECHOELD")/../ipc/echoelctl}
 # shellcheck source-path=SCRIPTDIR
 . "$(dirname "$0")/../tests/lib.sh"
@@ -79,7 +82,7 @@ running() { c=$(cycles) && [ -n "$c" ] && [ "$c" -gt 20 ]; }
 
 # measure KEY RUN PROC_PID SERVER_PID: one window of SECS; appends "KEY RUN PROC_NS SERVER_NS
 # CYCLES ECHOELD_CYCLES ELAPSED_CYCLES" to results (ECHOELD_CYCLES: counted by echoeld, or "-";
-# CYCLES: echoeld's count when there is one, else ELAPSED_CYCLES = elapsed time x 187.5).
+# CYCLES: echoeld's count when there is one, else ELAPSED_CYCLES = elapsed time x 48000 / PERIOD).
 measure() {
 	ec0=-
 	[ -n "$e_pid" ] && ec0=$(cycles)
@@ -90,8 +93,8 @@ measure() {
 	[ -n "$e_pid" ] && ec1=$(cycles)
 	[ -z "$3" ] || alive "$3" || fail "$1: the measured process died"
 	awk -v k="$1" -v r="$2" -v p="$((p1 - p0))" -v s="$((s1 - s0))" -v dt="$((t1 - t0))" \
-		-v a="$ec0" -v b="$ec1" 'BEGIN {
-		t = dt * 48000 / 256 / 1e9; c = t; ec = "-"
+		-v a="$ec0" -v b="$ec1" -v period="$PERIOD" 'BEGIN {
+		t = dt * 48000 / period / 1e9; c = t; ec = "-"
 		if (a != "-" && b != "-") { ec = b - a; c = ec }
 		printf "%s %d %.0f %.0f %.1f %s %.1f\n", k, r, p, s, c, ec, t }' >>"$dir/results"
 	tail -n 1 "$dir/results" | awk '{
@@ -121,7 +124,7 @@ echoeld_conf() {
 	fi
 	cat <<EOF
 [engine]
-block = 256
+block = $PERIOD
 [jack]
 client_name = echoeld-bench
 connect = echoeld-bench:out_* > system:playback_*
@@ -198,8 +201,8 @@ context.modules = [
             }
             audio.channels = 2
             audio.position = [ FL FR ]
-            capture.props  = { node.name = "bench-fc-capture"  node.latency = 256/48000 }
-            playback.props = { node.name = "bench-fc-playback" node.latency = 256/48000 }
+            capture.props  = { node.name = "bench-fc-capture"  node.latency = $PERIOD/48000 }
+            playback.props = { node.name = "bench-fc-playback" node.latency = $PERIOD/48000 }
         }
     }
 ]
@@ -226,7 +229,7 @@ stop_echoeld() { # [NAME]: keep echoeld's per-node statistics of the last run as
 	e_pid=
 }
 
-echo "# bench-backends: 48 kHz, period/quantum 256 (187.5 cycles/s), $RUNS runs of $SECS s"
+echo "# bench-backends: 48 kHz, period/quantum $PERIOD ($(awk -v p="$PERIOD" 'BEGIN { printf "%g", 48000 / p }') cycles/s), $RUNS runs of $SECS s"
 echo "# $(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -n 1), $(nproc) CPUs"
 
 # --- JACK -----------------------------------------------------------------------------------
@@ -311,5 +314,5 @@ awk -v runs="$RUNS" '
 		}
 		split("jack-default jack-fir pw-default pw-fir", eks, " ")
 		for (k = 1; k <= 4; k++) if (eks[k] in EC)
-			printf "# %s: echoeld counted %.0f cycles, elapsed time x 187.5 gives %.0f\n", eks[k], EC[eks[k]], ET[eks[k]]
+			printf "# %s: echoeld counted %.0f cycles, elapsed time x rate / period gives %.0f\n", eks[k], EC[eks[k]], ET[eks[k]]
 	}' "$dir/results"

@@ -133,12 +133,12 @@ cpu_ns() {
 # --- JACK ------------------------------------------------------------------------------------
 
 # start_jackd SERVER LOG [OPTION...]: a private `jackd -n SERVER OPTION... -d dummy -r 48000
-# -p 256` in its own session, its output in LOG (truncated); waits until it answers, else fail.
-# Sets jpid. OPTION: jackd's own, e.g. -r (no real-time scheduling).
+# -p PERIOD` (PERIOD: env, default 256) in its own session, its output in LOG (truncated); waits
+# until it answers, else fail. Sets jpid. OPTION: jackd's own, e.g. -r (no real-time scheduling).
 start_jackd() {
 	p=$1 what=$2
 	shift 2
-	setsid jackd -n "$p" "$@" -d dummy -r 48000 -p 256 </dev/null >"$what" 2>&1 &
+	setsid jackd -n "$p" "$@" -d dummy -r 48000 -p "${PERIOD:-256}" </dev/null >"$what" 2>&1 &
 	# shellcheck disable=SC2034 # for the caller
 	jpid=$!
 	timeout 10 jack_wait -s "$p" -w -t 5 >/dev/null 2>&1 || fail "jackd did not start"
@@ -156,7 +156,7 @@ jack_shm_cleanup() {
 # --- a private PipeWire ----------------------------------------------------------------------
 # A headless PipeWire (the minimal configuration of ../shared/testing.md: a dummy driver, a null
 # sink "echo-null-sink" with ports playback_FL/FR and monitor_FL/FR, 48 kHz, quantum fixed at
-# 256) and WirePlumber on a private session bus, all under one directory DIR. Order of use:
+# PERIOD, env, default 256) and WirePlumber on a private session bus, all under one directory DIR. Order of use:
 #
 #   pw_private_env "$dir"       first, before anything that may talk to PipeWire or D-Bus
 #   pw_session_start "$dir"     bus, pipewire, wireplumber (sets bus_pid pw_pid wp_pid)
@@ -180,15 +180,16 @@ pw_private_env() {
 # pw_session_start DIR: writes DIR/pipewire.conf, starts the session bus (bus_pid), then
 # pw_start DIR. Waits for each; fail on a timeout.
 pw_session_start() {
-	cat >"$1/pipewire.conf" <<'EOF'
+	q=${PERIOD:-256}
+	cat >"$1/pipewire.conf" <<EOF
 context.properties = {
     support.dbus          = false
     core.daemon           = true
     core.name             = pipewire-0
     default.clock.rate    = 48000
-    default.clock.quantum = 256
-    default.clock.min-quantum = 256
-    default.clock.max-quantum = 256
+    default.clock.quantum = $q
+    default.clock.min-quantum = $q
+    default.clock.max-quantum = $q
     log.level             = 2
 }
 context.spa-libs = {
