@@ -243,16 +243,24 @@ void fir_layouts_set_measuring(struct fir_layouts *l, bool measuring)
 }
 
 /* The cost model's layout for key (fir-search.h), measuring nothing, remembering nothing. */
+/* The search for key's layout, costed by cost (ctx), on `threads` threads (fir-search.h). */
+static struct dsp_fir_search search_for(const struct fir_layouts_entry *key, dsp_fir_cost_fn cost,
+					void *ctx, unsigned threads)
+{
+	return (struct dsp_fir_search){.block = key->block,
+				       .taps = key->taps,
+				       .max_size = SEARCH_MAX_SIZE,
+				       .patience = SEARCH_PATIENCE,
+				       .max_flatness = SEARCH_MAX_FLATNESS,
+				       .cost = cost,
+				       .cost_ctx = ctx,
+				       .threads = threads};
+}
+
 static int layouts_model(struct fir_layouts_entry *key)
 {
 	struct dsp_fir_costs costs;
-	struct dsp_fir_search s = {.block = key->block,
-				   .taps = key->taps,
-				   .max_size = SEARCH_MAX_SIZE,
-				   .patience = SEARCH_PATIENCE,
-				   .max_flatness = SEARCH_MAX_FLATNESS,
-				   .cost = dsp_fir_search_model,
-				   .cost_ctx = &costs};
+	struct dsp_fir_search s = search_for(key, dsp_fir_search_model, &costs, 1);
 	struct dsp_fir_search_result res = {0};
 	int r;
 
@@ -347,14 +355,7 @@ static int layouts_search(struct fir_layouts *l, struct fir_layouts_entry *key, 
 				    .cpu_flags = cpu_flags,
 				    .channels = key->channels,
 				    .periods = SEARCH_PERIODS};
-	struct dsp_fir_search s = {.block = key->block,
-				   .taps = key->taps,
-				   .max_size = SEARCH_MAX_SIZE,
-				   .patience = SEARCH_PATIENCE,
-				   .max_flatness = SEARCH_MAX_FLATNESS,
-				   .cost = dsp_fir_search_measure,
-				   .cost_ctx = &m,
-				   .threads = l->threads};
+	struct dsp_fir_search s = search_for(key, dsp_fir_search_measure, &m, l->threads);
 	struct dsp_fir_search_result res = {0};
 	struct timespec t0;
 	char text[512];

@@ -38,6 +38,7 @@
 #include <cmocka.h>
 
 #include "tests/integration/test-proc.h"
+#include "tests/unit/fir-reference.h"
 #include "tests/unit/test-util.h"
 
 static struct test_proc proc;
@@ -192,12 +193,7 @@ static void test_fir_matches_direct_convolution(void **state)
 	path(out, "fir-out.wav");
 	assert_int_equal(run((const char *[]){"render", "--config", conf, in, out, NULL}), 0);
 	y = read_wav("fir-out.wav", &info);
-	for (size_t t = 0; t < n; t++) {
-		double s = 0;
-		for (size_t k = 0; k < taps && k <= t; k++)
-			s += (double)h[k] * x[t - k];
-		ref[t] = s;
-	}
+	test_fir_reference(h, taps, x, n, ref, n);
 	db = test_error_db(ref, y, n);
 	printf("# fir graph vs direct convolution: %.1f dB\n", db);
 	assert_true(db < -120.0);
@@ -243,13 +239,7 @@ static void test_tail_keeps_decay(void **state)
 	       (long long)info.frames);
 	assert_true((size_t)info.frames >= full);
 	assert_true((size_t)info.frames <= full + 2 * 8192);
-	for (size_t t = 0; t < full; t++) {
-		double s = 0;
-		for (size_t k = 0; k < taps && k <= t; k++)
-			if (t - k < n)
-				s += (double)h[k] * x[t - k];
-		ref[t] = s;
-	}
+	test_fir_reference(h, taps, x, n, ref, full);
 	db = test_error_db(ref, y, full);
 	for (size_t t = full; t < (size_t)info.frames; t++)
 		beyond = fmax(beyond, fabs((double)y[t]));

@@ -20,6 +20,22 @@ static inline double test_fir_reference_at(const float *h, size_t ntaps, const f
 	return y;
 }
 
+/*
+ * ref[0..n) = h * x in double, x (nx samples) silent before 0 and from nx on: with n = nx +
+ * ntaps - 1, the whole linear convolution, decay included.
+ */
+static inline void test_fir_reference(const float *h, size_t ntaps, const float *x, size_t nx,
+				      double *ref, size_t n)
+{
+	for (size_t t = 0; t < n; t++) {
+		double y = 0.0;
+
+		for (size_t k = t >= nx ? t - nx + 1 : 0; k < ntaps && k <= t; k++)
+			y += (double)h[k] * (double)x[t - k];
+		ref[t] = y;
+	}
+}
+
 /* An IR with the shape of a room response: noise under an exponential decay of ~60 dB. */
 static inline void test_fir_make_room_ir(struct test_rng *rng, float *h, size_t ntaps)
 {
