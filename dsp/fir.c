@@ -124,6 +124,7 @@ struct fir_seg {
 	size_t capacity; /* partitions each FDL holds */
 	size_t first;    /* index of its partition 0 among all the layout's partitions */
 	size_t delay;    /* D: its first tap minus the earliest it may start at, 2S - B (DESIGN) */
+	size_t pre_blocks; /* blocks m whose window reaches before time 0: m < ceil((S + D) / S) */
 	const struct dsp_fft_plan *plan;   /* borrowed from the cache: 2S points */
 	const struct dsp_fir_steps *sched; /* borrowed from the convolver's schedule */
 	float **fdl; /* owned: one per input, capacity * 2 * size floats each */
@@ -276,6 +277,7 @@ static int fir_seg_init(struct dsp_fir *f, struct dsp_fft_cache *fft, unsigned i
 	s->capacity = f->layout.seg[i].parts;
 	s->first = first;
 	s->delay = i ? dsp_fir_layout_get_offset(&f->layout, i) - (2 * size - f->block) : 0;
+	s->pre_blocks = (2 * size + s->delay - 1) / size;
 	s->sched = &f->schedule->seg[i];
 	r = dsp_fft_cache_get(fft, 2 * size, &s->plan);
 	if (r < 0)
@@ -696,7 +698,9 @@ EL_RT static void rt_seg_forward(struct dsp_fir *f, struct fir_seg *s, unsigned 
 	size_t start = (m * sz % h + h - back) % h;
 	float *dst = s->fdl[c] + slot * 2 * sz, *hist = f->hist[c];
 
-	if (m * sz < back) /* the window's samples from before the reset, as silence (DESIGN) */
+	/* the window's samples from before the reset, as silence (DESIGN); m is compared, not
+	 * m * S, which a 32-bit size_t would wrap every 2^32 samples */
+	if (m < s->pre_blocks)
 		memset(hist + start, 0, EL_MIN(back - m * sz, 2 * sz) * sizeof(float));
 	for (size_t i = 0; i < 2 * sz; i += EL_CACHE_LINE / sizeof(float))
 		__builtin_prefetch(dst + i, 1, 3); /* a cold slot: let the misses overlap the FFT */
