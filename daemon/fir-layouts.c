@@ -242,7 +242,6 @@ void fir_layouts_set_measuring(struct fir_layouts *l, bool measuring)
 	l->quick = !measuring;
 }
 
-/* The cost model's layout for key (fir-search.h), measuring nothing, remembering nothing. */
 /* The search for key's layout, costed by cost (ctx), on `threads` threads (fir-search.h). */
 static struct dsp_fir_search search_for(const struct fir_layouts_entry *key, dsp_fir_cost_fn cost,
 					void *ctx, unsigned threads)
@@ -257,6 +256,7 @@ static struct dsp_fir_search search_for(const struct fir_layouts_entry *key, dsp
 				       .threads = threads};
 }
 
+/* The cost model's layout for key (fir-search.h), measuring nothing, remembering nothing. */
 static int layouts_model(struct fir_layouts_entry *key)
 {
 	struct dsp_fir_costs costs;

@@ -55,7 +55,7 @@ static uint64_t now_ns(void)
  * faulted in here when prefault is set, so that no cycle takes a page fault on a buffer it
  * touches for the first time (mlockall would fault them too, but may be refused or off). A
  * render passes false: a small graph touches a few of the 256 buffers, and faulting the rest
- * cost it ~20 ms of system time (docs/performance.md, render). NULL on failure.
+ * cost it ~13 ms of system time (docs/performance.md, render). NULL on failure.
  */
 static float *pool_map(size_t bytes, bool prefault)
 {
