@@ -202,7 +202,7 @@ int bench_ours(const options &o, unsigned block, uint32_t flags, const struct ds
 		dsp_fir_layout_uniform(block, ir.size(), &uniform);
 		l = &uniform;
 	}
-	struct dsp_fir_config cfg = {block, dsp_fir_layout_get_taps(l), flags, fft, l, nullptr, 1, 1};
+	struct dsp_fir_config cfg = {block, dsp_fir_layout_get_taps(l), flags, fft, l, nullptr, 1, 1, nullptr};
 	dsp_fir_layout_format(l, desc, sizeof(desc));
 	name = l->count == 1 ? std::string("echoeld uniform (") + dsp_cpu_get_variant_name(flags) + ")"
 			     : std::string("echoeld ") + desc;

@@ -27,6 +27,12 @@ struct render_options {
 	/* measure FFT plans and convolver layouts and remember them (daemon/render.c), also for
 	 * an input shorter than RENDER_MEASURE_SECONDS */
 	bool measure;
+	/* threads the render may keep busy, its own included: 1 .. RENDER_MAX_THREADS; 0: as
+	 * many as the power policy's cores (one per CPU on AC and cool) */
+	unsigned threads;
 };
+
+/* The most threads a render runs on (a convolver runs at most one per channel anyway). */
+#define RENDER_MAX_THREADS 64u
 
 int daemon_render(const struct render_options *o, const char *in, const char *out);

@@ -5,7 +5,7 @@
  *   echoeld [--config FILE] [--socket PATH] [--backend auto|dummy|jack|pipewire] [--verbose]
  *   echoeld --check-config FILE
  *   echoeld render [--config FILE] [--format same|pcm16|pcm24|pcm32|float] [--tail] [--measure]
- *                  IN OUT
+ *                  [--threads N] IN OUT
  *
  * Exit codes: 0 success, 1 failure (configuration, runtime), 2 usage, 128 + the signal for a
  * render stopped by SIGINT/SIGTERM/SIGHUP (daemon/render.c).
@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/el-macros.h"
@@ -30,7 +31,7 @@ static void usage(FILE *f)
 	      "               [--verbose]\n"
 	      "       echoeld --check-config FILE\n"
 	      "       echoeld render [--config FILE] [--format same|pcm16|pcm24|pcm32|float] [--tail]\n"
-	      "                      [--measure] IN OUT\n"
+	      "                      [--measure] [--threads N] IN OUT\n"
 	      "       echoeld --help | --version\n",
 	      f);
 }
@@ -51,10 +52,13 @@ static int main_render(int argc, char **argv)
 		{"format", required_argument, NULL, 'f'},
 		{"tail", no_argument, NULL, 't'},
 		{"measure", no_argument, NULL, 'm'},
+		{"threads", required_argument, NULL, 'j'},
 		{NULL, 0, NULL, 0},
 	};
 	struct render_options o = {0};
 	int format = 0, c;
+	char *end;
+	unsigned long n;
 
 	while ((c = getopt_long(argc, argv, "c:f:", opts, NULL)) != -1) {
 		if (c == 'c') {
@@ -63,6 +67,17 @@ static int main_render(int argc, char **argv)
 			o.tail = true;
 		} else if (c == 'm') {
 			o.measure = true;
+		} else if (c == 'j') {
+			errno = 0;
+			n = strtoul(optarg, &end, 10);
+			if (errno || end == optarg || *end || optarg[0] == '-' || n < 1 ||
+			    n > RENDER_MAX_THREADS) {
+				fprintf(stderr,
+					"echoeld render: --threads: '%s' is not a number from 1 to %u\n",
+					optarg, RENDER_MAX_THREADS);
+				return 2;
+			}
+			o.threads = (unsigned)n;
 		} else if (c == 'f' &&
 			   (format = parse_enum(optarg, formats, EL_N_ELEMENTS(formats))) >= 0) {
 			continue;

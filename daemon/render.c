@@ -5,6 +5,7 @@
  * rate that differs is refused (resampling the program material is the user's decision).
  */
 #include <errno.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -18,6 +19,7 @@
 #include "daemon/engine/node.h"
 #include "daemon/fir-layouts.h"
 #include "daemon/log.h"
+#include "daemon/par-pool.h"
 #include "daemon/power/render-pacer.h"
 #include "daemon/setup.h"
 #include "daemon/wisdom.h"
@@ -37,6 +39,25 @@
  * than it saves on a few minutes of audio. --measure asks for it anyway.
  */
 #define RENDER_MEASURE_SECONDS 600u
+
+/* CPUs this process may run on (taskset, a unit's CPUAffinity=), at least 1. */
+static unsigned usable_cpus(void)
+{
+	cpu_set_t set;
+
+	if (sched_getaffinity(0, sizeof(set), &set) < 0)
+		return 1;
+	return (unsigned)EL_MAX(CPU_COUNT(&set), 1);
+}
+
+/* Threads the render runs on, its own included: what the user asked for, else the cores the
+ * power policy gives background work now, on the CPUs it may use (fixed for the render). */
+static unsigned render_threads(const struct render_options *ro, struct render_pacer *pacer)
+{
+	if (ro->threads)
+		return ro->threads;
+	return EL_MIN(EL_MIN(render_pacer_get_cores(pacer), usable_cpus()), RENDER_MAX_THREADS);
+}
 
 /* The render and its IRs' preparation, paced alike (render_pacer_pace() accepts NULL). */
 static void pace_preparation(void *ctx, uint64_t work_ns)
@@ -90,6 +111,7 @@ int daemon_render(const struct render_options *ro, const char *in, const char *o
 	struct eng_engine *e = NULL;
 	struct render_pacer *pacer = NULL;
 	struct fir_layouts *layouts = NULL;
+	struct par_pool *pool = NULL;
 	struct eng_fir_planner planner;
 	bool measuring = false;
 	struct el_error err = {0};
@@ -114,6 +136,14 @@ int daemon_render(const struct render_options *ro, const char *in, const char *o
 	if (r == 0)
 		r = render_pacer_new(&c.policy, &pacer, &err);
 	if (r == 0) {
+		unsigned threads = render_threads(ro, pacer);
+
+		r = par_pool_new(threads - 1, &pool);
+		if (r < 0)
+			el_error_set(&err, r, "cannot start %u render threads: %s", threads - 1,
+				     strerror(-r));
+	}
+	if (r == 0) {
 		struct el_pacer prep = {.pace = pace_preparation, .ctx = pacer};
 
 		c.settings.rate = info.rate;
@@ -121,7 +151,10 @@ int daemon_render(const struct render_options *ro, const char *in, const char *o
 		 * the cheapest per tap, and every node's per-cycle overhead shrinks */
 		if (!c.settings.block_given)
 			c.settings.block = RENDER_BLOCK;
-		c.settings.workers = 0;        /* the render thread runs everything itself */
+		/* the engine's workers serve a real-time cycle (engine/workers.h); a render's
+		 * threads run a node's channels instead (convolvers, common/el-par.h) */
+		c.settings.workers = 0;
+		c.settings.par = par_pool_get(pool);
 		c.settings.pool_on_use = true; /* no RT thread: buffers fault in when first used */
 		dsp_cpu_flush_denormals();
 		measuring = ro->measure ||
@@ -149,7 +182,8 @@ int daemon_render(const struct render_options *ro, const char *in, const char *o
 	}
 	r = exit_status(r, &err);
 	render_pacer_free(pacer);
-	eng_engine_free(e);
+	eng_engine_free(e); /* before the threads its convolvers borrow */
+	par_pool_free(pool);
 	fir_layouts_free(layouts);
 	setup_config_done(&c);
 	return r;

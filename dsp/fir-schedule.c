@@ -107,6 +107,21 @@ static void place_products(struct dsp_fir_schedule *s, const struct dsp_fir_layo
 	}
 }
 
+double dsp_fir_layout_model_flops(const struct dsp_fir_layout *layout)
+{
+	struct dsp_fir_costs c;
+	double flops = 0.0;
+
+	dsp_fir_costs_model(&c);
+	for (unsigned i = 0; i < layout->count; i++) {
+		unsigned k = log2u(layout->seg[i].size);
+
+		flops += (c.fwd[k] + c.inv[k] + (double)layout->seg[i].parts * c.mac[k]) /
+			 (double)(layout->seg[i].size / layout->block);
+	}
+	return flops;
+}
+
 int dsp_fir_schedule_new(const struct dsp_fir_layout *l, const struct dsp_fir_costs *c,
 			 struct dsp_fir_schedule **ret)
 {

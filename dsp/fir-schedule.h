@@ -70,6 +70,14 @@ struct dsp_fir_schedule {
 int dsp_fir_schedule_new(const struct dsp_fir_layout *layout, const struct dsp_fir_costs *costs,
 			 struct dsp_fir_schedule **ret);
 
+/*
+ * Thread: any. What one call of a convolver costs per channel under the model
+ * (dsp_fir_costs_model: flops at FFTW's rate), averaged over the schedule's period: a forward
+ * transform, an inverse and the partitions' multiply-accumulates of each segment, spread over its
+ * calls. A valid layout (dsp_fir_layout_check).
+ */
+double dsp_fir_layout_model_flops(const struct dsp_fir_layout *layout);
+
 /* Thread: control. Accepts NULL; returns NULL. */
 struct dsp_fir_schedule *dsp_fir_schedule_free(struct dsp_fir_schedule *s);
 

@@ -42,6 +42,16 @@
  * IR" holds for each route; a tail cut is taken per route, and an output's block is silent (no
  * inverse) when no route into it has a partition left.
  *
+ * Threads: a call is the same work whoever does it. What is shared by every channel — which
+ * segments transform a block (and a tail cut's dormancy), every route's cut when a sum starts,
+ * whether the call crossfades, the fades' progress and the call count — is decided once on the
+ * caller's thread (the _plan functions, rt_call_end); what is a channel's own is a task: an
+ * input's history and forward transforms, an output's sums and its inverse transforms, each
+ * with the transform scratch of the lane (thread) it runs on. With a runner (dsp_fir_config.par)
+ * the inputs are one batch and the outputs another (an output's sums and inverses together, so
+ * the call waits twice); without one the daemon's cycle runs the same tasks in phase order. An
+ * output's routes are summed in route order either way, so the output is the same bit for bit.
+ *
  * An IR swap keeps the FDLs: during the fade both IRs are applied to the same input history and
  * the two outputs are crossfaded, so after the fade the output is exactly the new filter's. A
  * segment's output needs its whole block sum, which for the incoming IR starts only at the swap;
@@ -84,6 +94,7 @@
 
 #include "common/el-macros.h"
 #include "common/el-pace.h"
+#include "common/el-par.h"
 #include "dsp/fft.h"
 #include "dsp/fir-inspect.h"
 #include "dsp/fir-ir-private.h"
@@ -135,6 +146,24 @@ struct fir_seg {
 	struct fir_slot slot[2];
 };
 
+/* A thread's scratch for transforms: one lane per thread a call's tasks may run on (DESIGN). */
+struct fir_lane {
+	float *spectrum; /* owned: largest + 1 complex values, interleaved */
+	float *time;     /* owned: 2 × largest samples, inverse FFT output */
+};
+
+/*
+ * What phase 2 of a call does in one segment for one slot, decided once for every output
+ * (rt_accumulate_plan) and then carried out output by output.
+ */
+struct fir_acc_step {
+	bool run;        /* a sum goes on in this call */
+	bool begin;      /* ... and starts: the outputs' accumulators are cleared first */
+	size_t m;        /* the input block summed */
+	size_t p0, p1;   /* partitions summed */
+	bool add_newest; /* and partition 0 (a tail segment's inverse step) */
+};
+
 /* The IRs a slot applies: its routes (borrowed, DESIGN: matrix). */
 struct fir_set {
 	const struct dsp_fir_route *route; /* count entries; NULL with count 0: silence */
@@ -163,9 +192,19 @@ struct dsp_fir {
 	size_t hist_len;  /* H: a power of two >= 4 × the largest partition and > 3S + D of each
 			     segment: the oldest sample a window needs is never overwritten */
 	float **hist;     /* owned: one per input, 2H samples, each written at i and i + H */
-	float *spectrum;  /* owned: largest + 1 complex values, interleaved, FFT scratch */
-	float *time;      /* owned: 2 × largest samples, inverse FFT output */
 	float **out_next; /* owned: one per output, block samples: the incoming IRs' output */
+	const struct el_par *par; /* borrowed: runs a call's tasks (DESIGN: threads); NULL: none */
+	unsigned lanes;           /* el_par_lanes(par) */
+	struct fir_lane *lane;    /* owned: lanes of them */
+
+	/* The call under way, for its tasks (DESIGN: threads): set before each batch. */
+	const float *const *call_in;
+	float *const *call_out;
+	size_t call_at;
+	size_t fwd_block[DSP_FIR_LAYOUT_MAX_SEGMENTS]; /* tail segments: the block transformed
+							   in phase 1, SIZE_MAX for none */
+	struct fir_acc_step acc[DSP_FIR_LAYOUT_MAX_SEGMENTS][2]; /* phase 2, per slot */
+	bool crossfading;                                        /* phase 3 crossfades */
 
 	struct fir_set set[2];          /* slot 0 and 1's routes */
 	struct dsp_fir_route single[2]; /* dsp_fir_set_ir()'s one route of each slot */
@@ -362,13 +401,20 @@ int dsp_fir_new(const struct dsp_fir_config *config, struct dsp_fir **ret)
 		r = fir_bufs_alloc(&f->out_next, f->outputs, f->block);
 	if (r < 0)
 		goto fail;
-	f->spectrum = dsp_mem_alloc((2 * largest + 2) * sizeof(float));
-	f->time = dsp_mem_alloc(2 * largest * sizeof(float));
+	f->par = config->par;
+	f->lanes = el_par_lanes(f->par);
+	f->lane = calloc(f->lanes, sizeof(*f->lane));
 	f->memo[0] = calloc(f->max_routes, sizeof(*f->memo[0]));
 	f->memo[1] = calloc(f->max_routes, sizeof(*f->memo[1]));
 	r = -ENOMEM;
-	if (!f->spectrum || !f->time || !f->memo[0] || !f->memo[1])
+	if (!f->lane || !f->memo[0] || !f->memo[1])
 		goto fail;
+	for (unsigned l = 0; l < f->lanes; l++) {
+		f->lane[l].spectrum = dsp_mem_alloc((2 * largest + 2) * sizeof(float));
+		f->lane[l].time = dsp_mem_alloc(2 * largest * sizeof(float));
+		if (!f->lane[l].spectrum || !f->lane[l].time)
+			goto fail;
+	}
 	for (unsigned c = 0; c < f->inputs; c++)
 		memset(f->hist[c], 0, 2 * f->hist_len * sizeof(float));
 	*ret = f;
@@ -392,8 +438,11 @@ struct dsp_fir *dsp_fir_free(struct dsp_fir *fir)
 	dsp_fir_schedule_free(fir->schedule);
 	fir_bufs_free(fir->hist, fir->inputs);
 	fir_bufs_free(fir->out_next, fir->outputs);
-	dsp_mem_free(fir->spectrum);
-	dsp_mem_free(fir->time);
+	for (unsigned l = 0; fir->lane && l < fir->lanes; l++) {
+		dsp_mem_free(fir->lane[l].spectrum);
+		dsp_mem_free(fir->lane[l].time);
+	}
+	free(fir->lane);
 	free(fir->memo[0]);
 	free(fir->memo[1]);
 	free(fir);
@@ -608,21 +657,23 @@ EL_RT static int rt_slot_active(const struct dsp_fir *f, unsigned k)
 }
 
 /*
- * Partitions [p0, p1) of block m into slot k's sums, route by route and split by each route's
- * cut: those kept in full into its output's acc, those fading into acc_tail.
+ * Partitions [p0, p1) of block m into slot k's sums of output o, route by route (those into o)
+ * and split by each route's cut: those kept in full into acc, those fading into acc_tail.
  */
 EL_RT static void rt_slot_mac(const struct dsp_fir *f, struct fir_seg *s, unsigned k, size_t m,
-			      size_t p0, size_t p1)
+			      size_t p0, size_t p1, unsigned o)
 {
 	const struct fir_set *set = &f->set[k];
 	struct fir_slot *sl = &s->slot[k];
+	struct fir_sum *sum = &sl->sum[o];
 
 	for (size_t ri = 0; ri < set->count; ri++) {
 		const struct dsp_fir_route *rt = &set->route[ri];
 		const struct fir_cut *c = &sl->cut[ri];
-		struct fir_sum *sum = &sl->sum[rt->out];
 		size_t a = EL_MIN(p1, c->keep), lo = EL_MAX(p0, c->lo), hi = EL_MIN(p1, c->hi);
 
+		if (rt->out != o)
+			continue;
 		/* a route whose IR does not reach the segment has a cut of nothing (rt_take_cut) */
 		if (p0 < a)
 			rt_mac_range(f, s, s->fdl[rt->in], rt->ir->spectra[s - f->seg], sum->acc,
@@ -634,14 +685,13 @@ EL_RT static void rt_slot_mac(const struct dsp_fir *f, struct fir_seg *s, unsign
 }
 
 /*
- * Starts slot k's sums of a block of segment s: every route's cut taken, the accumulators of
- * the outputs it feeds cleared.
+ * Starts slot k's sums of a block of segment s, for every output: every route's cut taken, and
+ * which outputs have a partition to sum (live) and which a fading one (tailing).
  */
-EL_RT static void rt_slot_begin(struct dsp_fir *f, struct fir_seg *s, unsigned k)
+EL_RT static void rt_slot_take_cuts(struct dsp_fir *f, struct fir_seg *s, unsigned k)
 {
 	const struct fir_set *set = &f->set[k];
 	struct fir_slot *sl = &s->slot[k];
-	size_t sz = s->size;
 
 	for (unsigned o = 0; o < f->outputs; o++)
 		sl->sum[o].live = sl->sum[o].tailing = false;
@@ -653,24 +703,29 @@ EL_RT static void rt_slot_begin(struct dsp_fir *f, struct fir_seg *s, unsigned k
 		sum->tailing = sum->tailing || c->lo < c->hi;
 		sum->live = sum->live || c->keep > 0 || c->lo < c->hi;
 	}
-	for (unsigned o = 0; o < f->outputs; o++) {
-		struct fir_sum *sum = &sl->sum[o];
+}
 
-		if (!sum->live)
-			continue;
-		memset(sum->acc, 0, 2 * sz * sizeof(float));
-		sum->nyq = 0.0f;
-		if (sum->tailing) {
-			memset(sum->acc_tail, 0, 2 * sz * sizeof(float));
-			sum->nyq_tail = 0.0f;
-		}
+/* Output o's accumulators of slot k in segment s cleared for a block's sum (when live). */
+EL_RT static void rt_sum_clear(struct fir_seg *s, unsigned k, unsigned o)
+{
+	struct fir_sum *sum = &s->slot[k].sum[o];
+	size_t sz = s->size;
+
+	if (!sum->live)
+		return;
+	memset(sum->acc, 0, 2 * sz * sizeof(float));
+	sum->nyq = 0.0f;
+	if (sum->tailing) {
+		memset(sum->acc_tail, 0, 2 * sz * sizeof(float));
+		sum->nyq_tail = 0.0f;
 	}
 }
 
 /* Output o's finished sum in slot k, back to time: the last `size` samples of the inverse. */
 EL_RT static void rt_sum_inverse(struct dsp_fir *f, struct fir_seg *s, unsigned k, unsigned o,
-				 float *dst)
+				 float *dst, unsigned lane)
 {
+	struct fir_lane *l = &f->lane[lane];
 	struct fir_sum *sum = &s->slot[k].sum[o];
 	float gain = s->slot[k].tail_gain;
 	size_t sz = s->size;
@@ -680,18 +735,20 @@ EL_RT static void rt_sum_inverse(struct dsp_fir *f, struct fir_seg *s, unsigned 
 			sum->acc[i] += gain * sum->acc_tail[i];
 		sum->nyq += gain * sum->nyq_tail;
 	}
-	rt_unpack(sum->acc, sum->nyq, f->spectrum, sz);
-	dsp_fft_inverse(s->plan, f->spectrum, f->time);
+	rt_unpack(sum->acc, sum->nyq, l->spectrum, sz);
+	dsp_fft_inverse(s->plan, l->spectrum, l->time);
 	/* Overlap-save: the first half of the window wrapped around; the second half is valid. */
-	memcpy(dst, f->time + sz, sz * sizeof(float));
+	memcpy(dst, l->time + sz, sz * sizeof(float));
 }
 
 /*
  * Input block m of input c into segment s's FDL: the window [(m - 1)S - D, (m + 1)S - D)
  * transformed (D: the segment's delay, DESIGN).
  */
-EL_RT static void rt_seg_forward(struct dsp_fir *f, struct fir_seg *s, unsigned c, size_t m)
+EL_RT static void rt_seg_forward(struct dsp_fir *f, struct fir_seg *s, unsigned c, size_t m,
+				 unsigned lane)
 {
+	float *spectrum = f->lane[lane].spectrum;
 	size_t sz = s->size, h = f->hist_len, slot = s->capacity - 1 - m % s->capacity;
 	size_t back = sz + s->delay; /* from block m's first sample back to its window's */
 	/* the window's start on the ring: before sample 0 for the first blocks, where it wraps */
@@ -704,8 +761,8 @@ EL_RT static void rt_seg_forward(struct dsp_fir *f, struct fir_seg *s, unsigned 
 		memset(hist + start, 0, EL_MIN(back - m * sz, 2 * sz) * sizeof(float));
 	for (size_t i = 0; i < 2 * sz; i += EL_CACHE_LINE / sizeof(float))
 		__builtin_prefetch(dst + i, 1, 3); /* a cold slot: let the misses overlap the FFT */
-	dsp_fft_forward(s->plan, hist + start, f->spectrum);
-	dsp_fir_pack(f->spectrum, dst, sz);
+	dsp_fft_forward(s->plan, hist + start, spectrum);
+	dsp_fir_pack(spectrum, dst, sz);
 }
 
 /* Input c of this call into its history ring, at i and i + H (DESIGN). */
@@ -740,21 +797,17 @@ EL_RT static bool rt_seg_cut_away(struct dsp_fir *f, const struct fir_seg *s)
 }
 
 /*
- * Call phase 1: the inputs (in[c] + at) into the histories; the head's spectra; tail segments'
- * forward step, unless a tail cut left the segment dormant (and every_segment is false:
- * history kept for a later IR whatever the cut).
+ * Call phase 1, for every input at once: which tail segments transform a block in this call
+ * (fwd_block), unless a tail cut left the segment dormant (and every_segment is false: history
+ * kept for a later IR whatever the cut).
  */
-EL_RT static void rt_call_forward(struct dsp_fir *f, const float *const *in, size_t at,
-				  bool every_segment)
+EL_RT static void rt_forward_plan(struct dsp_fir *f, bool every_segment)
 {
-	for (unsigned c = 0; c < f->inputs; c++) {
-		rt_call_history(f, c, in[c] + at);
-		rt_seg_forward(f, &f->seg[0], c, f->calls);
-	}
 	for (unsigned i = 1; i < f->nseg; i++) {
 		struct fir_seg *s = &f->seg[i];
 		size_t k = f->calls % s->steps, w = f->calls / s->steps;
 
+		f->fwd_block[i] = SIZE_MAX;
 		/* window w works on block w - 1 (none before the first window ends) */
 		if (k != s->sched->fwd || w < 1)
 			continue;
@@ -766,59 +819,113 @@ EL_RT static void rt_call_forward(struct dsp_fir *f, const float *const *in, siz
 			s->dormant = false;
 			s->first_block = w - 1;
 		}
-		for (unsigned c = 0; c < f->inputs; c++)
-			rt_seg_forward(f, s, c, w - 1);
+		f->fwd_block[i] = w - 1;
 	}
 }
 
-/* Call phase 2, the head: its whole sums for this call's block, for each slot in use. */
-EL_RT static void rt_head_accumulate(struct dsp_fir *f)
+/* Call phase 1, input c (a task): its block into the history; the head's spectrum; the tail
+ * segments' forward transforms that rt_forward_plan() found due. */
+EL_RT static void rt_forward_task(void *arg, unsigned c, unsigned lane)
 {
-	struct fir_seg *s = &f->seg[0];
+	struct dsp_fir *f = arg;
 
-	for (unsigned k = 0; k < 2; k++) {
-		if (!rt_slot_active(f, k))
-			continue;
-		rt_slot_begin(f, s, k);
-		rt_slot_mac(f, s, k, f->calls, 0, s->capacity);
-	}
+	rt_call_history(f, c, f->call_in[c] + f->call_at);
+	rt_seg_forward(f, &f->seg[0], c, f->calls, lane);
+	for (unsigned i = 1; i < f->nseg; i++)
+		if (f->fwd_block[i] != SIZE_MAX)
+			rt_seg_forward(f, &f->seg[i], c, f->fwd_block[i], lane);
 }
 
-/* Call phase 2, a tail segment: this step's slice of the older partitions, and partition 0. */
-EL_RT static void rt_seg_accumulate(struct dsp_fir *f, struct fir_seg *s)
+/* Call phase 1: the inputs (in[c] + at) into the histories and the FDLs. */
+EL_RT static void rt_call_forward(struct dsp_fir *f, const float *const *in, size_t at,
+				  bool every_segment)
 {
-	size_t k = f->calls % s->steps, w = f->calls / s->steps;
-	const struct dsp_fir_steps *st = s->sched;
-	/* the block summed: block w - 1 up to its inverse, block w after it */
-	size_t m1 = k <= st->inv ? w : w + 1;
+	rt_forward_plan(f, every_segment);
+	f->call_in = in;
+	f->call_at = at;
+	el_par_run(f->par, f->inputs, rt_forward_task, f);
+}
 
-	if (m1 == 0)
-		return; /* block -1: before the reset, nothing */
+/*
+ * Call phase 2, for every output at once: what each segment sums for each slot in this call
+ * (f->acc), and the cuts of the sums that start. The head sums its whole block every call; a
+ * tail segment this step's slice of the older partitions, and partition 0 at its inverse step.
+ */
+EL_RT static void rt_accumulate_plan(struct dsp_fir *f)
+{
 	for (unsigned j = 0; j < 2; j++) {
-		if (!rt_slot_active(f, j) || s - f->seg >= f->set[j].reach ||
-		    m1 - 1 < s->slot[j].valid_from)
-			continue;
-		if (k == (st->inv + 1) % s->steps)
-			rt_slot_begin(f, s, j);
-		rt_slot_mac(f, s, j, m1 - 1, st->first[k], st->first[k] + st->count[k]);
-		if (k == st->inv)
-			rt_slot_mac(f, s, j, m1 - 1, 0, 1);
+		struct fir_acc_step *a = &f->acc[0][j];
+
+		*a = (struct fir_acc_step){.run = rt_slot_active(f, j),
+					   .begin = true,
+					   .m = f->calls,
+					   .p1 = f->seg[0].capacity};
+		if (a->run)
+			rt_slot_take_cuts(f, &f->seg[0], j);
+	}
+	for (unsigned i = 1; i < f->nseg; i++) {
+		struct fir_seg *s = &f->seg[i];
+		size_t k = f->calls % s->steps, w = f->calls / s->steps;
+		const struct dsp_fir_steps *st = s->sched;
+		/* the block summed: block w - 1 up to its inverse, block w after it */
+		size_t m1 = k <= st->inv ? w : w + 1;
+
+		for (unsigned j = 0; j < 2; j++) {
+			struct fir_acc_step *a = &f->acc[i][j];
+
+			/* m1 == 0: block -1, before the reset, nothing */
+			*a = (struct fir_acc_step){
+				.run = m1 > 0 && rt_slot_active(f, j) && i < f->set[j].reach &&
+				       m1 - 1 >= s->slot[j].valid_from,
+				.begin = k == (st->inv + 1) % s->steps,
+				.m = m1 - 1,
+				.p0 = st->first[k],
+				.p1 = st->first[k] + st->count[k],
+				.add_newest = k == st->inv,
+			};
+			if (a->run && a->begin)
+				rt_slot_take_cuts(f, s, j);
+		}
+	}
+}
+
+/* Call phase 2, output o (a task): its multiply-accumulates, as rt_accumulate_plan() says. */
+EL_RT static void rt_accumulate_task(void *arg, unsigned o, unsigned lane)
+{
+	struct dsp_fir *f = arg;
+
+	(void)lane; /* the sums are the output's own */
+	for (unsigned i = 0; i < f->nseg; i++) {
+		struct fir_seg *s = &f->seg[i];
+
+		for (unsigned j = 0; j < 2; j++) {
+			const struct fir_acc_step *a = &f->acc[i][j];
+
+			if (!a->run)
+				continue;
+			if (a->begin)
+				rt_sum_clear(s, j, o);
+			rt_slot_mac(f, s, j, a->m, a->p0, a->p1, o);
+			if (a->add_newest)
+				rt_slot_mac(f, s, j, a->m, 0, 1, o);
+		}
 	}
 }
 
 /* The head's block of output o in slot k: block samples into dst. */
-EL_RT static void rt_head_inverse(struct dsp_fir *f, unsigned k, unsigned o, float *dst)
+EL_RT static void rt_head_inverse(struct dsp_fir *f, unsigned k, unsigned o, float *dst,
+				  unsigned lane)
 {
 	if (f->set[k].count == 0 || !f->seg[0].slot[k].sum[o].live) {
 		memset(dst, 0, f->block * sizeof(float));
 		return;
 	}
-	rt_sum_inverse(f, &f->seg[0], k, o, dst);
+	rt_sum_inverse(f, &f->seg[0], k, o, dst, lane);
 }
 
 /* Call phase 3, a tail segment: output o's inverse step, then this call's share of its output. */
 EL_RT static void rt_seg_inverse(struct dsp_fir *f, struct fir_seg *s, unsigned k, unsigned o,
-				 float *dst)
+				 float *dst, unsigned lane)
 {
 	size_t step = f->calls % s->steps, w = f->calls / s->steps, r = s->steps;
 	size_t read = (f->calls + 1) / r; /* block read + 2 */
@@ -831,21 +938,20 @@ EL_RT static void rt_seg_inverse(struct dsp_fir *f, struct fir_seg *s, unsigned 
 		/* a block whose sum had no partition (cut away) is silence: no transform */
 		sum->out_silent[(w - 1) % 2] = !sum->live;
 		if (sum->live)
-			rt_sum_inverse(f, s, k, o, sum->out[(w - 1) % 2]);
+			rt_sum_inverse(f, s, k, o, sum->out[(w - 1) % 2], lane);
 	}
 	if (read >= 2 && read - 2 >= sl->valid_from && !sum->out_silent[(read - 2) % 2])
 		for (size_t i = 0, at = ((f->calls + 1) % r) * f->block; i < f->block; i++)
 			dst[i] += sum->out[(read - 2) % 2][at + i];
 }
 
-/* Slot k's whole output for this call, out[o] + at for each output: the head, then the tail. */
-EL_RT static void rt_slot_output(struct dsp_fir *f, unsigned k, float *const *out, size_t at)
+/* Slot k's whole output o for this call into dst: the head, then the tail. */
+EL_RT static void rt_slot_output(struct dsp_fir *f, unsigned k, unsigned o, float *dst,
+				 unsigned lane)
 {
-	for (unsigned o = 0; o < f->outputs; o++) {
-		rt_head_inverse(f, k, o, out[o] + at);
-		for (unsigned i = 1; i < f->nseg; i++)
-			rt_seg_inverse(f, &f->seg[i], k, o, out[o] + at);
-	}
+	rt_head_inverse(f, k, o, dst, lane);
+	for (unsigned i = 1; i < f->nseg; i++)
+		rt_seg_inverse(f, &f->seg[i], k, o, dst, lane);
 }
 
 EL_RT int dsp_fir_set_tail_db(struct dsp_fir *fir, float tail_db, unsigned fade_frames)
@@ -882,21 +988,22 @@ EL_RT static void rt_tail_fade_advance(struct dsp_fir *f)
 		f->tail_fading = 0;
 }
 
-/* Linear crossfade of every out[o] + at (old IRs) towards out_next over this block of the fade. */
-EL_RT static void rt_crossfade(struct dsp_fir *f, float *const *out, size_t at)
+/* Linear crossfade of output o's block y (old IRs) towards out_next over this block of the fade. */
+EL_RT static void rt_crossfade(const struct dsp_fir *f, unsigned o, float *y)
 {
 	const float inv_len = 1.0f / (float)f->fade_len;
+	const float *next = f->out_next[o];
 
-	for (unsigned o = 0; o < f->outputs; o++) {
-		float *y = out[o] + at;
-		const float *next = f->out_next[o];
+	for (size_t i = 0; i < f->block; i++) {
+		float g = (float)(f->fade_pos + i + 1) * inv_len;
 
-		for (size_t i = 0; i < f->block; i++) {
-			float g = (float)(f->fade_pos + i + 1) * inv_len;
-
-			y[i] += g * (next[i] - y[i]);
-		}
+		y[i] += g * (next[i] - y[i]);
 	}
+}
+
+/* The crossfade's progress after a block of it: the slots trade roles when it ends. */
+EL_RT static void rt_crossfade_advance(struct dsp_fir *f)
+{
 	f->fade_pos += f->block;
 	if (f->fade_pos >= f->fade_len) {
 		f->set[f->slot] = (struct fir_set){0};
@@ -905,25 +1012,42 @@ EL_RT static void rt_crossfade(struct dsp_fir *f, float *const *out, size_t at)
 	}
 }
 
-/* Call phase 2: every slot's multiply-accumulates. */
-EL_RT static void rt_call_accumulate(struct dsp_fir *f)
+/* Call phase 3, output o (a task): back to time, crossfaded once the incoming IRs are warm. */
+EL_RT static void rt_inverse_task(void *arg, unsigned o, unsigned lane)
 {
-	rt_head_accumulate(f);
-	for (unsigned i = 1; i < f->nseg; i++)
-		rt_seg_accumulate(f, &f->seg[i]);
+	struct dsp_fir *f = arg;
+	float *y = f->call_out[o] + f->call_at;
+
+	rt_slot_output(f, f->slot, o, y, lane);
+	if (f->fading) {
+		rt_slot_output(f, f->slot ^ 1, o, f->out_next[o], lane);
+		if (f->crossfading)
+			rt_crossfade(f, o, y);
+	}
 }
 
-/* Call phase 3: back to time, the crossfade once the incoming IRs are warm, the fades' progress. */
-EL_RT static void rt_call_inverse(struct dsp_fir *f, float *const *out, size_t at)
+/* Call phase 3, before its tasks: where they write (out[o] + at), whether they crossfade. */
+EL_RT static void rt_inverse_plan(struct dsp_fir *f, float *const *out, size_t at)
 {
-	rt_slot_output(f, f->slot, out, at);
-	if (f->fading) {
-		rt_slot_output(f, f->slot ^ 1, f->out_next, 0);
-		if (f->calls >= f->warm_until)
-			rt_crossfade(f, out, at);
-	}
+	f->call_out = out;
+	f->call_at = at;
+	f->crossfading = f->fading && f->calls >= f->warm_until;
+}
+
+/* The end of a call: the fades' progress. */
+EL_RT static void rt_call_end(struct dsp_fir *f)
+{
+	if (f->crossfading)
+		rt_crossfade_advance(f);
 	rt_tail_fade_advance(f);
 	f->calls++;
+}
+
+/* Call phases 2 and 3 of output o as one task, when a runner shares the call (DESIGN). */
+EL_RT static void rt_output_task(void *arg, unsigned o, unsigned lane)
+{
+	rt_accumulate_task(arg, o, lane);
+	rt_inverse_task(arg, o, lane);
 }
 
 /*
@@ -937,8 +1061,17 @@ EL_RT void dsp_fir_process_matrix(struct dsp_fir *fir, const float *const *in, f
 {
 	for (size_t done = 0; done + fir->block <= n; done += fir->block) {
 		rt_call_forward(fir, in, done, false);
-		rt_call_accumulate(fir);
-		rt_call_inverse(fir, out, done);
+		rt_accumulate_plan(fir);
+		rt_inverse_plan(fir, out, done);
+		if (fir->lanes > 1) {
+			el_par_run(fir->par, fir->outputs, rt_output_task, fir);
+		} else {
+			for (unsigned o = 0; o < fir->outputs; o++)
+				rt_accumulate_task(fir, o, 0);
+			for (unsigned o = 0; o < fir->outputs; o++)
+				rt_inverse_task(fir, o, 0);
+		}
+		rt_call_end(fir);
 	}
 }
 

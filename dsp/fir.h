@@ -12,7 +12,8 @@
  * without a click: both filters run on the same input history and their outputs are crossfaded, so
  * after the fade the output is exactly what the new filter alone would give.
  *
- * Pure DSP: no logging, no threads, no allocation after _new.
+ * Pure DSP: no logging, no threads of its own (a caller may lend some: dsp_fir_config.par), no
+ * allocation after _new.
  */
 #pragma once
 
@@ -20,6 +21,7 @@
 #include <stdint.h>
 
 struct dsp_fft_cache;
+struct el_par;
 struct dsp_fir_costs;
 struct dsp_fir_ir;
 struct dsp_fir_layout;
@@ -87,6 +89,11 @@ struct dsp_fir_config {
 	const struct dsp_fir_costs *costs;
 	/* channels, 0 counting as 1, at most DSP_FIR_MAX_CHANNELS each (dsp_fir_set_routes) */
 	unsigned inputs, outputs;
+	/* borrowed, must outlive the convolver; NULL: every call on the caller's thread alone. A
+	 * runner (common/el-par.h) the calls hand their channels to: the forward transforms one
+	 * task per input, the sums and inverses one per output. The output is bit for bit the
+	 * same either way. Not for the RT thread: a runner may block. */
+	const struct el_par *par;
 };
 
 /*
@@ -150,7 +157,8 @@ void dsp_fir_process(struct dsp_fir *fir, const float *in, float *out, size_t n)
  * Thread: RT. dsp_fir_process() for a matrix: every input in[c] (c < inputs) through the routes
  * to every output out[o] (o < outputs), phase by phase: every forward transform, then every
  * multiply-accumulate, then every inverse transform, block by block, so the transforms share a
- * warm cache (fir.c). An output no route reaches is silence. Any in[] may be any out[]: a
+ * warm cache (fir.c); with a runner (config.par) the inputs' transforms, then each output's sums
+ * and inverses, in parallel. An output no route reaches is silence. Any in[] may be any out[]: a
  * block's inputs are all read before its outputs are written.
  */
 void dsp_fir_process_matrix(struct dsp_fir *fir, const float *const *in, float *const *out,

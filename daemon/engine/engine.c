@@ -285,6 +285,7 @@ static void node_env_init(struct eng_engine *e, const char *base_dir, struct eng
 		.base_dir = base_dir,
 		.quality = &e->quality,
 		.fir_planner = e->fir_planner.choose ? &e->fir_planner : NULL,
+		.par = e->settings.par,
 	};
 }
 

@@ -26,6 +26,7 @@ struct dsp_fir_layout;
 struct dsp_mix_ops;
 struct el_error;
 struct el_pacer;
+struct el_par;
 
 /*
  * The quality in force, engine-wide: the power policy scales it (docs/policy.md) and each node
@@ -86,6 +87,9 @@ struct eng_node_env {
 	const char *base_dir; /* relative file paths (an IR) are resolved against this directory */
 	const struct eng_quality *quality;         /* in force: a new instance starts with it */
 	const struct eng_fir_planner *fir_planner; /* control thread only; NULL: uniform */
+	/* borrowed, outlives the instance; NULL: none. A render's threads a node may run its
+	 * channels on (common/el-par.h); never set when the cycle is real-time */
+	const struct el_par *par;
 };
 
 /* One cycle's buffers for one instance. All pointers are valid for this call only. */

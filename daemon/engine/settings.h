@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 struct conf;
+struct el_par;
 struct el_error;
 
 enum eng_backend_kind {
@@ -35,6 +36,9 @@ struct eng_settings {
 	/* the buffer pool's pages come on first use instead of being faulted in at start: for a
 	 * render, which has no RT thread to spare and rarely touches most of the pool; not a key */
 	bool pool_on_use;
+	/* borrowed, outlives the engine; NULL: none. Threads an offline render lends its convolvers
+	 * for their channels (common/el-par.h); never set for the daemon's RT cycle; not a key */
+	const struct el_par *par;
 };
 
 /* Defaults, documented in docs/config.md. */

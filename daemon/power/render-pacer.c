@@ -110,6 +110,18 @@ void render_pacer_pace(struct render_pacer *p, uint64_t work_ns)
 		sleep_ns(work_ns * p->factor);
 }
 
+uint32_t render_pacer_get_cores(struct render_pacer *p)
+{
+	long ncpu;
+
+	if (p) {
+		pacer_read(p);
+		return EL_MAX(p->actions.cores, 1u);
+	}
+	ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	return ncpu > 0 ? (uint32_t)ncpu : 1;
+}
+
 int render_pacer_new(const struct dpol_settings *settings, struct render_pacer **ret,
 		     struct el_error *reterr)
 {

@@ -32,3 +32,9 @@ struct render_pacer *render_pacer_free(struct render_pacer *p);
  * A signal ends the pause early.
  */
 void render_pacer_pace(struct render_pacer *p, uint64_t work_ns);
+
+/*
+ * The cores the policy lets the render keep busy now (its `cores` action: every CPU on AC and
+ * cool, half or one otherwise; docs/policy.md); every online CPU for NULL (no policy).
+ */
+uint32_t render_pacer_get_cores(struct render_pacer *p);

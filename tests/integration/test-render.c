@@ -15,6 +15,7 @@
  *  - An older OUT survives a render that fails or is interrupted (SIGINT: exit 130, SIGTERM:
  *    143) byte for byte, and nothing else is left in its directory: the render writes a
  *    temporary file there and renames it into place only when it succeeded.
+ *  - --threads changes no sample, and a count out of range is refused naming the option.
  * The binary under test comes from $ECHOELD (meson sets it).
  */
 #include <stdarg.h>
@@ -587,6 +588,62 @@ static void test_impossible_format_refused(void **state)
 	check_format_refused("noext", "same", ".wav, .flac, .w64, .rf64, .aiff, .aif, .ogg");
 }
 
+/*
+ * --threads: a stereo render through a 2^20-tap IR (long enough for the fir node to share its
+ * channels among the render's threads) gives the same samples on one thread and on three; a
+ * count that is not a number from 1 to 64 is refused, naming the option.
+ */
+static void test_threads_change_nothing(void **state)
+{
+	const size_t taps = (size_t)1 << 20, n = 48000;
+	float *h = malloc(taps * sizeof(float)), *x = malloc(n * 2 * sizeof(float)), *y[2];
+	char conf[512], in[512], out[2][512];
+	const char *threads[2] = {"1", "3"};
+	struct test_rng rng;
+	SF_INFO info;
+
+	(void)state;
+	test_rng_init(&rng, 17);
+	for (size_t i = 0; i < taps; i++)
+		h[i] = (float)(test_rng_uniform(&rng) * exp(-6.9 * (double)i / (double)taps) * 0.01);
+	test_fill_noise(&rng, x, n * 2, 0.5);
+	write_wav("long-ir.wav", SF_FORMAT_FLOAT, 1, h, (sf_count_t)taps);
+	write_wav("threads-in.wav", SF_FORMAT_FLOAT, 2, x, (sf_count_t)n);
+	write_text("threads.conf", "[node.in]\ntype = input\nchannels = 2\n"
+				   "[node.room]\ntype = fir\nir = long-ir.wav\ninput = in\n"
+				   "route = 1>1:1, 2>2:1, 1>2:1\n"
+				   "[node.out]\ntype = output\ninput = room\n");
+	path(conf, "threads.conf");
+	path(in, "threads-in.wav");
+	for (unsigned k = 0; k < 2; k++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "threads-%s.wav", threads[k]);
+		path(out[k], name);
+		assert_int_equal(run((const char *[]){"render", "--config", conf, "--threads",
+						     threads[k], in, out[k], NULL}),
+				 0);
+		y[k] = read_wav(name, &info);
+		assert_int_equal(info.frames, (sf_count_t)n);
+		assert_int_equal(info.channels, 2);
+	}
+	assert_memory_equal(y[0], y[1], n * 2 * sizeof(float));
+	printf("# 2^20 taps, 3 routes: --threads 1 and --threads 3 bit-exact\n");
+	for (unsigned k = 0; k < 4; k++) {
+		const char *bad[] = {"0", "65", "two", "-1"};
+
+		assert_int_equal(run((const char *[]){"render", "--threads", bad[k], in, out[0],
+						     NULL}),
+				 2);
+		assert_stderr_contains("--threads");
+		assert_stderr_contains(bad[k]);
+	}
+	free(h);
+	free(x);
+	free(y[0]);
+	free(y[1]);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -612,6 +669,7 @@ int main(void)
 		cmocka_unit_test(test_format_from_extension),
 		cmocka_unit_test(test_impossible_format_refused),
 		cmocka_unit_test(test_interrupted_render_keeps_older_out),
+		cmocka_unit_test(test_threads_change_nothing),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
