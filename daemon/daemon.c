@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,7 @@
 #include "daemon/control/commands.h"
 #include "daemon/control/server.h"
 #include "daemon/daemon.h"
+#include "daemon/disk/disk.h"
 #include "daemon/engine/engine.h"
 #include "daemon/engine/node.h"
 #include "daemon/fir-layouts.h"
@@ -57,6 +59,7 @@ struct daemon {
 	struct ctl_host host;          /* the commands' way back to this daemon */
 	struct pwr_policy *power;      /* the power and heat policy (running or not) */
 	bool wisdom_pending; /* FFTW wisdom to save once background work may run */
+	struct disk *disk;             /* the disk thread: players' streams (disk/disk.h) */
 	struct fir_layouts *layouts;   /* convolver layouts measured here (fir-layouts.h) */
 	struct eng_event clips[8]; /* clipping outputs seen this tick, the latest of each */
 	size_t n_clips;
@@ -483,13 +486,27 @@ static int choose_backend(struct daemon *d, int override, struct el_error *err)
 	}
 }
 
+/* The disk thread, its sample cache in the state directory (docs/config.md, [cache]). */
+static int start_disk(struct daemon *d, struct el_error *err)
+{
+	char cache[PATH_MAX];
+	bool have_cache = wisdom_state_path(DISK_CACHE_DIR_NAME, cache, sizeof(cache)) == 0;
+	int r = disk_new(have_cache ? cache : NULL, &d->disk, err);
+
+	if (r < 0)
+		return r;
+	log_info("disk: %s, sample cache %s", disk_get_method(d->disk),
+		 have_cache ? cache : "none (no state directory): decoded files are used once");
+	return 0;
+}
+
 /* Builds the engine for the backend's rate and block, and starts the cycle. */
 static int start_engine(struct daemon *d, struct el_error *err)
 {
 	/* IR preparation is the policy's high-priority background work (docs/policy.md) */
 	struct el_pacer pacer = {.pace = pace_preparation, .ctx = d};
 	struct eng_fir_planner planner = fir_layouts_get_planner(d->layouts);
-	int r = setup_engine(&d->cfg, &pacer, &planner, &d->engine, err);
+	int r = setup_engine(&d->cfg, &pacer, &planner, d->disk, &d->engine, err);
 
 	if (r < 0)
 		return r;
@@ -559,6 +576,8 @@ static int daemon_start(struct daemon *d, const struct daemon_options *o, struct
 	wisdom_load(); /* before the engine plans its transforms */
 	if ((r = fir_layouts_new(NULL, &d->layouts)) < 0)
 		return el_error_set(err, r, "out of memory");
+	if ((r = start_disk(d, err)) < 0)
+		return r;
 	if ((r = start_engine(d, err)) < 0)
 		return r;
 	setup_config_warn(&d->cfg, d->engine, warn_to_log, NULL);
@@ -629,6 +648,7 @@ int daemon_run(const struct daemon_options *o)
 		d.be_ops->destroy(d.be);
 	eng_engine_free(d.engine);
 	fir_layouts_free(d.layouts); /* after the engine: its planner points here */
+	disk_free(d.disk);           /* after the engine: its players read through it */
 	setup_config_done(&d.cfg);
 	sd_event_unref(d.event);
 	return r < 0 ? 1 : 0;
@@ -645,7 +665,8 @@ int daemon_check_config(const char *path)
 	int r = setup_config_load(path, &c, &err);
 
 	if (r == 0)
-		r = setup_engine(&c, NULL, NULL, &e, &err); /* uniform: checking needs no search */
+		/* uniform: checking needs no search; files are decoded, never played */
+		r = setup_engine(&c, NULL, NULL, NULL, &e, &err);
 	if (r == 0) {
 		struct ctl_settings ctl = {0};
 

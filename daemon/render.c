@@ -166,7 +166,7 @@ int daemon_render(const struct render_options *ro, const char *in, const char *o
 			fir_layouts_set_measuring(layouts, measuring);
 		planner = layouts ? fir_layouts_get_planner(layouts) : (struct eng_fir_planner){0};
 		if (r == 0)
-			r = setup_engine(&c, &prep, &planner, &e, &err);
+			r = setup_engine(&c, &prep, &planner, NULL, &e, &err);
 	}
 	if (r == 0) {
 		struct el_pacer paced = {.pace = pace_preparation, .ctx = pacer};

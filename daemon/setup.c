@@ -90,8 +90,8 @@ void setup_config_warn(const struct setup_config *c, const struct eng_engine *e,
 }
 
 int setup_engine(const struct setup_config *c, const struct el_pacer *pacer,
-		 const struct eng_fir_planner *planner, struct eng_engine **ret,
-		 struct el_error *reterr)
+		 const struct eng_fir_planner *planner, struct disk *disk,
+		 struct eng_engine **ret, struct el_error *reterr)
 {
 	struct eng_engine *e = NULL;
 	int r = eng_engine_new(&c->settings, node_types, &e, reterr);
@@ -100,6 +100,7 @@ int setup_engine(const struct setup_config *c, const struct el_pacer *pacer,
 		return r;
 	eng_engine_set_prep_pacer(e, pacer);
 	eng_engine_set_fir_planner(e, planner);
+	eng_engine_set_disk(e, disk);
 	r = eng_engine_configure(e, c->conf, c->base_dir, reterr);
 	if (r < 0) {
 		eng_engine_free(e);

@@ -47,10 +47,13 @@ void setup_config_warn(const struct setup_config *c, const struct eng_engine *e,
 /*
  * An engine for c->settings, configured with c's graph, its node preparation paced by pacer
  * (common/el-pace.h; copied; NULL: full speed) from the first IR on, its convolvers laid out by
- * planner (node.h; copied; NULL: uniform). 0 with *ret; -errno with a message.
+ * planner (node.h; copied; NULL: uniform), its players streamed by disk (borrowed, outlives
+ * the engine; NULL: files read on the cycle's thread, for a render or a check). 0 with *ret;
+ * -errno with a message.
  */
+struct disk;
 struct el_pacer;
 struct eng_fir_planner;
 int setup_engine(const struct setup_config *c, const struct el_pacer *pacer,
-		 const struct eng_fir_planner *planner,
+		 const struct eng_fir_planner *planner, struct disk *disk,
 		 struct eng_engine **ret, struct el_error *reterr);

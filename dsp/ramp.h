@@ -78,6 +78,17 @@ EL_RT static inline size_t dsp_ramp_next(struct dsp_ramp *r, size_t n, float *re
 	return m;
 }
 
+/* Thread: RT (the ramp's owner). The gain at the next frame, and the one it moves to. */
+EL_RT static inline double dsp_ramp_get(const struct dsp_ramp *r)
+{
+	return r->cur;
+}
+
+EL_RT static inline double dsp_ramp_get_target(const struct dsp_ramp *r)
+{
+	return r->target;
+}
+
 /* Thread: RT (the ramp's owner). True while the gain is still moving towards the target. */
 EL_RT static inline bool dsp_ramp_is_running(const struct dsp_ramp *r)
 {

@@ -18,6 +18,7 @@ PACKAGES="
 	libjansson-dev
 	libsndfile1-dev
 	libsoxr-dev
+	liburing-dev
 	libsystemd-dev
 	clang-19
 	libclang-rt-19-dev

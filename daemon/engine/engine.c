@@ -286,6 +286,7 @@ static void node_env_init(struct eng_engine *e, const char *base_dir, struct eng
 		.quality = &e->quality,
 		.fir_planner = e->fir_planner.choose ? &e->fir_planner : NULL,
 		.par = e->settings.par,
+		.disk = e->disk,
 	};
 }
 
@@ -544,6 +545,11 @@ int eng_engine_get_param(struct eng_engine *e, const char *node, const char *par
 void eng_engine_set_prep_pacer(struct eng_engine *e, const struct el_pacer *pacer)
 {
 	e->prep_pacer = pacer ? *pacer : (struct el_pacer){0};
+}
+
+void eng_engine_set_disk(struct eng_engine *e, struct disk *disk)
+{
+	e->disk = disk;
 }
 
 void eng_engine_set_fir_planner(struct eng_engine *e, const struct eng_fir_planner *planner)

@@ -250,3 +250,10 @@ void eng_engine_set_prep_pacer(struct eng_engine *e, const struct el_pacer *pace
  */
 struct eng_fir_planner;
 void eng_engine_set_fir_planner(struct eng_engine *e, const struct eng_fir_planner *planner);
+
+/*
+ * Thread: control. The disk thread nodes stream their files with (node.h; borrowed, must
+ * outlive every instance; NULL: none, only where the cycle is not real-time).
+ */
+struct disk;
+void eng_engine_set_disk(struct eng_engine *e, struct disk *disk);

@@ -27,6 +27,7 @@ struct dsp_mix_ops;
 struct el_error;
 struct el_pacer;
 struct el_par;
+struct disk;
 
 /*
  * The quality in force, engine-wide: the power policy scales it (docs/policy.md) and each node
@@ -90,6 +91,10 @@ struct eng_node_env {
 	/* borrowed, outlives the instance; NULL: none. A render's threads a node may run its
 	 * channels on (common/el-par.h); never set when the cycle is real-time */
 	const struct el_par *par;
+	/* borrowed, outlives the instance: the disk thread that streams players' files
+	 * (daemon/disk/disk.h); NULL where the cycle is not real-time (a render, a config check):
+	 * a node then reads its files on the cycle's thread */
+	struct disk *disk;
 };
 
 /* One cycle's buffers for one instance. All pointers are valid for this call only. */

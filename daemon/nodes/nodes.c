@@ -18,6 +18,7 @@ extern const struct node_type node_type_fir;
 extern const struct node_type node_type_eq;
 extern const struct node_type node_type_delay;
 extern const struct node_type node_type_meter;
+extern const struct node_type node_type_player;
 
 const struct node_type *const node_types[] = {
 	&node_type_input,
@@ -30,5 +31,6 @@ const struct node_type *const node_types[] = {
 	&node_type_eq,
 	&node_type_delay,
 	&node_type_meter,
+	&node_type_player,
 	NULL,
 };

@@ -100,7 +100,7 @@ static int fuzz_init(void)
 		return 0;
 	if (!mkdtemp(dir) || sd_event_default(&h.event) < 0 ||
 	    setup_config_load(NULL, &h.cfg, &err) < 0 ||
-	    setup_engine(&h.cfg, NULL, NULL, &h.engine, &err) < 0 ||
+	    setup_engine(&h.cfg, NULL, NULL, NULL, &h.engine, &err) < 0 ||
 	    pwr_policy_new(h.event, &power_hooks, NULL, &h.power) < 0 ||
 	    ctl_commands_new(&host, &h.commands) < 0)
 		return -1;

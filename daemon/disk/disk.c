@@ -1,0 +1,508 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * daemon/disk/disk.c: the disk thread and its readers (disk.h).
+ *
+ * DESIGN: a reader's ring is single-producer single-consumer: the disk thread advances w (frames
+ * written) with a release store after its read landed, the RT thread advances r (frames taken)
+ * with a release store after it copied them out; each reads the other's index with acquire, so
+ * the frames between them are whole when seen. The disk thread only ever writes [w, r + cap),
+ * the RT thread only reads [r, w).
+ *
+ * A seek is a request the RT thread posts (target, then a generation number, release) and the
+ * disk thread answers between two reads: it restarts its file position at the target and posts
+ * the ring index where those frames will begin (then the answered generation, release). The RT
+ * thread, seeing its own generation answered, skips its read index to that point: everything
+ * before it is the old position's. The disk thread never moves r, the RT thread never moves w.
+ *
+ * The end of a file without loop is posted as the w at which it ended (end_w); the RT thread is
+ * at the end when r reaches it. One read is in flight per reader at most, so completions come
+ * in file order without bookkeeping; a read is at least DISK_CHUNK_MIN frames unless the file
+ * or the ring's wrap-around ends it first, so a ring of 4 chunks or more is topped up in large
+ * pieces while it still holds most of its audio.
+ *
+ * Closing: the control thread marks the reader (under the lock) and waits until no read is in
+ * flight into its ring; only then is the ring freed. The lock is the control side's and the
+ * disk thread's only: the RT thread touches atomics alone.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <liburing.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/el-error.h"
+#include "common/el-macros.h"
+#include "daemon/disk/disk.h"
+#include "dsp/mem.h"
+
+#define DISK_METHOD_MAX   160
+#define DISK_MAX_CHANNELS 64u
+/* io_uring's submission queue: one read per reader in flight; more readers wait a poll */
+#define DISK_QUEUE_DEPTH 256u
+
+struct disk_reader {
+	struct disk *disk;
+	int fd;
+	uint64_t offset; /* bytes before frame 0 */
+	unsigned channels;
+	uint64_t frames;
+	bool loop;
+	float *ring; /* owned: cap frames, interleaved */
+	uint64_t cap, mask;
+
+	/* the disk thread's (under d->lock where the control side looks) */
+	uint64_t file_pos;  /* the next file frame it reads */
+	bool inflight;      /* a read into [w, ...) is under way */
+	uint32_t seek_done; /* the last seek generation answered */
+	bool closing;       /* the control thread waits to free it */
+	struct disk_reader *next;
+
+	/* shared (DESIGN) */
+	_Atomic uint64_t w, r;
+	_Atomic uint64_t end_w;       /* UINT64_MAX while the file has not ended */
+	_Atomic uint64_t seek_target; /* written before seek_req */
+	_Atomic uint32_t seek_req, seek_ack;
+	_Atomic uint64_t seek_from; /* written before seek_ack */
+	_Atomic uint64_t underruns;
+	_Atomic uint64_t position; /* the file frame the RT thread reads next */
+	_Atomic int error;
+
+	/* the reading thread's */
+	uint32_t seek_wanted; /* the last seek generation posted */
+};
+
+struct disk {
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t idle; /* a closing reader's read completed */
+	bool stop;
+	struct disk_reader *readers; /* under lock */
+	bool uring_ok;
+	struct io_uring uring;
+	char method[DISK_METHOD_MAX];
+	char *cache_dir; /* owned, NULL: none */
+};
+
+static uint64_t reader_bytes(const struct disk_reader *rd, uint64_t frames)
+{
+	return frames * rd->channels * sizeof(float);
+}
+
+/* The read that tops up rd's ring now: 0 frames when there is none to make. */
+static uint64_t reader_next_read(struct disk_reader *rd)
+{
+	uint64_t w = atomic_load_explicit(&rd->w, memory_order_relaxed); /* ours */
+	uint64_t r = atomic_load_explicit(&rd->r, memory_order_acquire);
+	uint64_t free_frames, left, contiguous;
+
+	/* after a seek the frames before its start are dead: the RT thread skips them (DESIGN) */
+	if (rd->seek_done)
+		r = EL_MAX(r, atomic_load_explicit(&rd->seek_from, memory_order_relaxed));
+	free_frames = rd->cap - (w - r);
+
+	if (rd->file_pos >= rd->frames) {
+		if (!rd->loop) {
+			if (atomic_load_explicit(&rd->end_w, memory_order_relaxed) == UINT64_MAX)
+				atomic_store_explicit(&rd->end_w, w, memory_order_release);
+			return 0;
+		}
+		rd->file_pos = 0;
+	}
+	left = rd->frames - rd->file_pos;
+	contiguous = rd->cap - (w & rd->mask);
+	if (free_frames < DISK_CHUNK_MIN && free_frames < left)
+		return 0; /* wait for room: read in large pieces */
+	return EL_MIN(EL_MIN(free_frames, left), contiguous);
+}
+
+/* Between reads: a seek the RT thread posted restarts the file position (DESIGN). */
+static void reader_take_seek(struct disk_reader *rd)
+{
+	uint32_t req = atomic_load_explicit(&rd->seek_req, memory_order_acquire);
+
+	if (req == rd->seek_done)
+		return;
+	rd->file_pos = atomic_load_explicit(&rd->seek_target, memory_order_relaxed);
+	atomic_store_explicit(&rd->end_w, UINT64_MAX, memory_order_relaxed);
+	atomic_store_explicit(&rd->seek_from, atomic_load_explicit(&rd->w, memory_order_relaxed),
+			      memory_order_relaxed);
+	atomic_store_explicit(&rd->seek_ack, req, memory_order_release);
+	rd->seek_done = req;
+}
+
+/* A read of frames into the ring at w finished with res (bytes, or -errno). */
+static void reader_complete(struct disk_reader *rd, int res)
+{
+	uint64_t got = res > 0 ? (uint64_t)res / reader_bytes(rd, 1) : 0;
+	uint64_t w = atomic_load_explicit(&rd->w, memory_order_relaxed);
+
+	rd->inflight = false;
+	if (res <= 0 || got == 0) { /* an error, or a file shorter than it said: it ends here */
+		atomic_store_explicit(&rd->error, res < 0 ? res : -EIO, memory_order_relaxed);
+		rd->file_pos = rd->frames;
+		rd->loop = false;
+		atomic_store_explicit(&rd->end_w, w, memory_order_release);
+		return;
+	}
+	rd->file_pos += got;
+	atomic_store_explicit(&rd->w, w + got, memory_order_release);
+}
+
+/* Starts rd's next read, if it has one to make (the lock held). */
+static void reader_service(struct disk *d, struct disk_reader *rd)
+{
+	uint64_t frames, w;
+	float *dst;
+	off_t at;
+
+	if (rd->inflight || rd->closing)
+		return;
+	reader_take_seek(rd);
+	frames = reader_next_read(rd);
+	if (frames == 0)
+		return;
+	w = atomic_load_explicit(&rd->w, memory_order_relaxed);
+	dst = rd->ring + (w & rd->mask) * rd->channels;
+	at = (off_t)(rd->offset + reader_bytes(rd, rd->file_pos));
+	if (d->uring_ok) {
+		struct io_uring_sqe *sqe = io_uring_get_sqe(&d->uring);
+
+		if (!sqe)
+			return; /* the queue is full: the next poll */
+		io_uring_prep_read(sqe, rd->fd, dst, (unsigned)reader_bytes(rd, frames),
+				   (uint64_t)at);
+		io_uring_sqe_set_data(sqe, rd);
+		rd->inflight = true;
+		return;
+	}
+	rd->inflight = true;
+	ssize_t n = pread(rd->fd, dst, reader_bytes(rd, frames), at);
+
+	reader_complete(rd, n < 0 ? -errno : (int)n);
+}
+
+/* Every completion there is, then wakes a control thread waiting to close (the lock held). */
+static void disk_reap(struct disk *d)
+{
+	struct io_uring_cqe *cqe;
+	unsigned head, n = 0;
+
+	io_uring_for_each_cqe(&d->uring, head, cqe)
+	{
+		reader_complete(io_uring_cqe_get_data(cqe), cqe->res);
+		n++;
+	}
+	io_uring_cq_advance(&d->uring, n);
+	if (n)
+		pthread_cond_broadcast(&d->idle);
+}
+
+static void *disk_main(void *userdata)
+{
+	struct disk *d = userdata;
+
+	pthread_mutex_lock(&d->lock);
+	while (!d->stop) {
+		for (struct disk_reader *rd = d->readers; rd; rd = rd->next)
+			reader_service(d, rd);
+		pthread_mutex_unlock(&d->lock);
+		if (d->uring_ok) {
+			struct __kernel_timespec ts = {.tv_nsec = DISK_POLL_MS * 1000000L};
+			struct io_uring_cqe *cqe;
+
+			io_uring_submit(&d->uring);
+			(void)io_uring_wait_cqe_timeout(&d->uring, &cqe, &ts);
+		} else {
+			struct timespec ts = {.tv_nsec = DISK_POLL_MS * 1000000L};
+
+			nanosleep(&ts, NULL);
+		}
+		pthread_mutex_lock(&d->lock);
+		if (d->uring_ok)
+			disk_reap(d);
+		else
+			pthread_cond_broadcast(&d->idle);
+	}
+	pthread_mutex_unlock(&d->lock);
+	return NULL;
+}
+
+/* io_uring with the one operation we need, or why not (then pread(2)). */
+static void disk_uring_init(struct disk *d)
+{
+	struct io_uring_probe *probe;
+	int r = io_uring_queue_init(DISK_QUEUE_DEPTH, &d->uring, 0);
+
+	if (r < 0) {
+		snprintf(d->method, sizeof(d->method), "pread(2) (io_uring_setup: %s)",
+			 strerror(-r));
+		return;
+	}
+	probe = io_uring_get_probe_ring(&d->uring);
+	if (!probe || !io_uring_opcode_supported(probe, IORING_OP_READ)) {
+		snprintf(d->method, sizeof(d->method),
+			 "pread(2) (io_uring without IORING_OP_READ on this kernel)");
+		io_uring_free_probe(probe);
+		io_uring_queue_exit(&d->uring);
+		return;
+	}
+	io_uring_free_probe(probe);
+	d->uring_ok = true;
+	snprintf(d->method, sizeof(d->method), "io_uring");
+}
+
+int disk_new(const char *cache_dir, struct disk **ret, struct el_error *reterr)
+{
+	struct disk *d = calloc(1, sizeof(*d));
+	int r;
+
+	if (!d || (cache_dir && !(d->cache_dir = strdup(cache_dir)))) {
+		free(d);
+		return el_error_set(reterr, -ENOMEM, "out of memory");
+	}
+	pthread_mutex_init(&d->lock, NULL);
+	pthread_cond_init(&d->idle, NULL);
+	disk_uring_init(d);
+	r = -pthread_create(&d->thread, NULL, disk_main, d);
+	if (r < 0) {
+		if (d->uring_ok)
+			io_uring_queue_exit(&d->uring);
+		free(d->cache_dir);
+		free(d);
+		return el_error_set(reterr, r, "cannot start the disk thread: %s", strerror(-r));
+	}
+	pthread_setname_np(d->thread, "echoeld-disk");
+	*ret = d;
+	return 0;
+}
+
+struct disk *disk_free(struct disk *d)
+{
+	if (!d)
+		return NULL;
+	pthread_mutex_lock(&d->lock);
+	d->stop = true;
+	pthread_mutex_unlock(&d->lock);
+	pthread_join(d->thread, NULL);
+	if (d->uring_ok)
+		io_uring_queue_exit(&d->uring);
+	pthread_cond_destroy(&d->idle);
+	pthread_mutex_destroy(&d->lock);
+	free(d->cache_dir);
+	free(d);
+	return NULL;
+}
+
+const char *disk_get_method(const struct disk *d)
+{
+	return d->method;
+}
+
+const char *disk_get_cache_dir(const struct disk *d)
+{
+	return d->cache_dir;
+}
+
+/* The first ring's worth on the caller's thread, so a player has audio from its first cycle. */
+static int reader_prefill(struct disk_reader *rd)
+{
+	uint64_t frames;
+
+	while ((frames = reader_next_read(rd)) > 0) {
+		uint64_t w = atomic_load_explicit(&rd->w, memory_order_relaxed);
+		ssize_t n = pread(rd->fd, rd->ring + (w & rd->mask) * rd->channels,
+				  reader_bytes(rd, frames),
+				  (off_t)(rd->offset + reader_bytes(rd, rd->file_pos)));
+
+		reader_complete(rd, n < 0 ? -errno : (int)n);
+		if (n <= 0)
+			return n < 0 ? -errno : -EIO;
+	}
+	return 0;
+}
+
+int disk_reader_open(struct disk *d, const struct disk_reader_config *c, struct disk_reader **ret,
+		     struct el_error *reterr)
+{
+	struct disk_reader *rd;
+	int r;
+
+	if (!c->name || c->channels < 1 || c->channels > DISK_MAX_CHANNELS || c->frames == 0 ||
+	    c->start >= c->frames || c->ring_frames < 4 * DISK_CHUNK_MIN ||
+	    (c->ring_frames & (c->ring_frames - 1)))
+		return el_error_set(reterr, -EINVAL, "invalid disk reader configuration");
+	rd = calloc(1, sizeof(*rd));
+	if (!rd)
+		return el_error_set(reterr, -ENOMEM, "out of memory");
+	rd->disk = d;
+	rd->offset = c->offset;
+	rd->channels = c->channels;
+	rd->frames = c->frames;
+	rd->loop = c->loop;
+	rd->cap = c->ring_frames;
+	rd->mask = rd->cap - 1;
+	rd->file_pos = c->start;
+	atomic_init(&rd->w, 0);
+	atomic_init(&rd->r, 0);
+	atomic_init(&rd->end_w, UINT64_MAX);
+	atomic_init(&rd->seek_target, 0);
+	atomic_init(&rd->seek_req, 0);
+	atomic_init(&rd->seek_ack, 0);
+	atomic_init(&rd->seek_from, 0);
+	atomic_init(&rd->underruns, 0);
+	atomic_init(&rd->position, c->start);
+	atomic_init(&rd->error, 0);
+	rd->ring = dsp_mem_alloc(reader_bytes(rd, rd->cap));
+	rd->fd = fcntl(c->fd, F_DUPFD_CLOEXEC, 0);
+	if (!rd->ring || rd->fd < 0) {
+		r = rd->fd < 0 ? el_error_set(reterr, -errno, "'%s': %s", c->name, strerror(errno))
+			       : el_error_set(reterr, -ENOMEM, "out of memory");
+		goto fail;
+	}
+	r = reader_prefill(rd);
+	if (r < 0) {
+		el_error_set(reterr, r, "'%s': cannot read: %s", c->name, strerror(-r));
+		goto fail;
+	}
+	rd->inflight = false;
+	pthread_mutex_lock(&d->lock);
+	rd->next = d->readers;
+	d->readers = rd;
+	pthread_mutex_unlock(&d->lock);
+	*ret = rd;
+	return 0;
+fail:
+	if (rd->fd >= 0)
+		close(rd->fd);
+	dsp_mem_free(rd->ring);
+	free(rd);
+	return r;
+}
+
+void disk_reader_close(struct disk_reader *rd)
+{
+	struct disk *d;
+
+	if (!rd)
+		return;
+	d = rd->disk;
+	pthread_mutex_lock(&d->lock);
+	rd->closing = true;
+	while (rd->inflight)
+		pthread_cond_wait(&d->idle, &d->lock);
+	for (struct disk_reader **p = &d->readers; *p; p = &(*p)->next) {
+		if (*p == rd) {
+			*p = rd->next;
+			break;
+		}
+	}
+	pthread_mutex_unlock(&d->lock);
+	close(rd->fd);
+	dsp_mem_free(rd->ring);
+	free(rd);
+}
+
+/* Thread: RT. The position after n more frames read from pos. */
+EL_RT static uint64_t rt_advance(const struct disk_reader *rd, uint64_t pos, uint64_t n)
+{
+	pos += n;
+	return rd->loop ? pos % rd->frames : EL_MIN(pos, rd->frames);
+}
+
+EL_RT size_t disk_reader_read(struct disk_reader *rd, float *const *out, size_t at, size_t frames)
+{
+	uint64_t r = atomic_load_explicit(&rd->r, memory_order_relaxed); /* ours */
+	uint64_t w, avail, n, end;
+
+	if (rd->seek_wanted != atomic_load_explicit(&rd->seek_ack, memory_order_acquire))
+		return 0; /* the disk thread has not started the new position yet */
+	if (rd->seek_wanted != 0 && r < atomic_load_explicit(&rd->seek_from, memory_order_relaxed))
+		r = atomic_load_explicit(&rd->seek_from, memory_order_relaxed); /* skip the old */
+	w = atomic_load_explicit(&rd->w, memory_order_acquire);
+	avail = w - r;
+	n = EL_MIN(avail, (uint64_t)frames);
+	for (uint64_t i = 0; i < n; i++) {
+		const float *f = rd->ring + ((r + i) & rd->mask) * rd->channels;
+
+		for (unsigned c = 0; c < rd->channels; c++)
+			out[c][at + i] = f[c];
+	}
+	end = atomic_load_explicit(&rd->end_w, memory_order_acquire);
+	if (n < frames && r + n != end)
+		atomic_fetch_add_explicit(&rd->underruns, 1, memory_order_relaxed);
+	atomic_store_explicit(
+		&rd->position,
+		rt_advance(rd, atomic_load_explicit(&rd->position, memory_order_relaxed), n),
+		memory_order_relaxed);
+	atomic_store_explicit(&rd->r, r + n, memory_order_release);
+	return (size_t)n;
+}
+
+EL_RT void disk_reader_seek(struct disk_reader *rd, uint64_t frame)
+{
+	if (frame >= rd->frames)
+		frame = rd->frames - 1;
+	atomic_store_explicit(&rd->seek_target, frame, memory_order_relaxed);
+	atomic_store_explicit(&rd->position, frame, memory_order_relaxed);
+	rd->seek_wanted++;
+	atomic_store_explicit(&rd->seek_req, rd->seek_wanted, memory_order_release);
+}
+
+EL_RT bool disk_reader_is_seeking(const struct disk_reader *rd)
+{
+	uint32_t ack = atomic_load_explicit(&rd->seek_ack, memory_order_acquire);
+	uint64_t from, w;
+
+	if (rd->seek_wanted != ack)
+		return true;
+	if (ack == 0)
+		return false;
+	from = atomic_load_explicit(&rd->seek_from, memory_order_relaxed);
+	if (atomic_load_explicit(&rd->r, memory_order_relaxed) > from)
+		return false; /* the new position plays */
+	w = atomic_load_explicit(&rd->w, memory_order_acquire);
+	/* its first frames: DISK_SEEK_READY of them, or the file's last */
+	return w - from < DISK_SEEK_READY &&
+	       w != atomic_load_explicit(&rd->end_w, memory_order_acquire);
+}
+
+uint64_t disk_reader_get_buffered(const struct disk_reader *rd)
+{
+	uint32_t ack = atomic_load_explicit(&rd->seek_ack, memory_order_acquire);
+	uint64_t w, start;
+
+	if (atomic_load_explicit(&rd->seek_req, memory_order_relaxed) != ack)
+		return 0;
+	w = atomic_load_explicit(&rd->w, memory_order_acquire);
+	start = EL_MAX(atomic_load_explicit(&rd->r, memory_order_acquire),
+		       ack ? atomic_load_explicit(&rd->seek_from, memory_order_relaxed) : 0);
+	return w > start ? w - start : 0;
+}
+
+uint64_t disk_reader_get_underruns(const struct disk_reader *rd)
+{
+	return atomic_load_explicit(&rd->underruns, memory_order_relaxed);
+}
+
+EL_RT bool disk_reader_at_end(const struct disk_reader *rd)
+{
+	uint64_t end = atomic_load_explicit(&rd->end_w, memory_order_acquire);
+
+	return rd->seek_wanted == atomic_load_explicit(&rd->seek_ack, memory_order_acquire) &&
+	       atomic_load_explicit(&rd->r, memory_order_relaxed) == end;
+}
+
+uint64_t disk_reader_get_position(const struct disk_reader *rd)
+{
+	return atomic_load_explicit(&rd->position, memory_order_relaxed);
+}
+
+int disk_reader_get_error(const struct disk_reader *rd)
+{
+	return atomic_load_explicit(&rd->error, memory_order_relaxed);
+}

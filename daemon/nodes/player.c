@@ -1,0 +1,445 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * daemon/nodes/player.c: the "player" node type — an audio file played into the graph.
+ *
+ * DESIGN
+ * - The file is decoded and rate-converted once, when the instance is made, into the sample
+ *   cache (daemon/disk/cache.h: raw float at the engine's rate), so the cycle only ever copies
+ *   floats. Where they come from depends on the file and the engine:
+ *   - memory: a file of at most PLAYER_MEMORY_SECONDS is mapped whole and faulted in when the
+ *     instance is made (MAP_POPULATE, then mlock where allowed): the cycle reads memory that is
+ *     already there and the disk thread never hears of it;
+ *   - stream: a longer one is streamed by the disk thread into a ring (daemon/disk/disk.h)
+ *     holding PLAYER_RING_SECONDS; frames not there in time are an underrun (counted, played as
+ *     silence), never a wait;
+ *   - direct: without a disk thread (a render, whose cycle is not real-time) the cycle reads
+ *     the cache file itself.
+ * - Starting, stopping and seeking are faded over the engine's fade length: `playing` ramps the
+ *   output in or out (a stop pauses: the position stays); a seek fades out, jumps, and fades in
+ *   once the new position's frames are there. After the last frame of a file without loop the
+ *   player stops by itself (playing reads 0 again); playing it again starts from the top.
+ * - Looping is sample-exact: the frame after the last is the first, in every mode.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "common/el-error.h"
+#include "daemon/config/config.h"
+#include "daemon/config/value.h"
+#include "daemon/disk/cache.h"
+#include "daemon/disk/disk.h"
+#include "daemon/engine/node.h"
+#include "daemon/nodes/ir-file.h"
+#include "daemon/nodes/node-util.h"
+#include "dsp/mix.h"
+#include "dsp/ramp.h"
+
+/* Files up to this long play from memory; longer ones stream (DESIGN). */
+#define PLAYER_MEMORY_SECONDS 10u
+/* What a stream's ring holds: many disk polls (DISK_POLL_MS) and slow reads' worth. */
+#define PLAYER_RING_SECONDS 2u
+#define PLAYER_MIN_DB       (-120.0)
+#define PLAYER_MAX_DB       24.0
+
+#define PLAYER_KEYS "file", "loop", "gain_db", "start", "playing"
+
+static const char *const player_keys[] = {PLAYER_KEYS, NULL};
+static const char *const player_allowed[] = {"type", PLAYER_KEYS, NULL};
+static const char *const player_starts[] = {"now", "wait"};
+
+enum {
+	PLAYER_PARAM_PLAYING,
+	PLAYER_PARAM_POSITION_S,
+	PLAYER_PARAM_GAIN_DB,
+	PLAYER_PARAM_UNDERRUNS,
+	PLAYER_PARAM_DURATION_S,
+	PLAYER_PARAM_BUFFERED_S,
+};
+
+static const struct node_param player_params[] = {
+	[PLAYER_PARAM_PLAYING] =
+		{.name = "playing", .unit = "bool", .min = 0.0, .max = 1.0, .settable = true},
+	[PLAYER_PARAM_POSITION_S] =
+		{.name = "position_s", .unit = "s", .min = 0.0, .max = 1e9, .settable = true},
+	[PLAYER_PARAM_GAIN_DB] = {.name = "gain_db",
+				  .unit = "dB",
+				  .min = PLAYER_MIN_DB,
+				  .max = PLAYER_MAX_DB,
+				  .settable = true},
+	[PLAYER_PARAM_UNDERRUNS] = {.name = "underruns", .unit = "count", .min = 0.0, .max = 1e18},
+	[PLAYER_PARAM_DURATION_S] = {.name = "duration_s", .unit = "s", .min = 0.0, .max = 1e9},
+	/* stream: audio the disk thread has read ahead; memory, direct: the rest of the file */
+	[PLAYER_PARAM_BUFFERED_S] = {.name = "buffered_s", .unit = "s", .min = 0.0, .max = 1e9},
+};
+
+enum player_mode { PLAYER_MEMORY, PLAYER_STREAM, PLAYER_DIRECT };
+
+struct player {
+	enum player_mode mode;
+	unsigned channels;
+	uint32_t rate, fade_frames;
+	uint64_t frames; /* the file's, at the engine's rate */
+	bool loop;
+	const struct dsp_mix_ops *mix; /* borrowed: the engine's */
+	struct disk_cache_entry entry; /* owned: the decoded file */
+	const float *data;             /* memory: the mapping's frames */
+	void *map;                     /* memory: owned mapping of map_bytes */
+	size_t map_bytes;
+	struct disk_reader *reader; /* stream: owned */
+	float *scratch;             /* direct: owned, a block of interleaved frames */
+	size_t scratch_frames;
+
+	/* RT thread only */
+	uint64_t pos;      /* memory, direct: the next frame */
+	bool want_playing; /* what `playing` asks for */
+	bool seek_pending; /* fading out to jump to seek_to */
+	uint64_t seek_to;
+	bool ended; /* played the last frame of a file without loop */
+	struct dsp_ramp fade, level;
+
+	/* for get_param, on any thread (relaxed: lone values) */
+	atomic_bool playing;
+	_Atomic uint64_t position; /* memory, direct: the next frame */
+	_Atomic uint64_t gain_db_bits;
+};
+
+struct player_settings {
+	char *path; /* owned: resolved */
+	bool loop;
+	double gain_db;
+	bool start;
+};
+
+static int player_read(const struct conf_section *sec, const struct eng_node_env *env,
+		       struct player_settings *ret, struct el_error *reterr)
+{
+	const char *file = conf_get_string(sec, "file", NULL);
+	unsigned start;
+	bool playing;
+	int r = conf_check_keys(sec, player_allowed, reterr);
+
+	if (r < 0)
+		return r;
+	if (!file || !file[0])
+		return conf_error_section(reterr, -EINVAL, sec, "a player needs a 'file'");
+	if ((r = conf_get_bool(sec, "loop", false, &ret->loop, reterr)) < 0 ||
+	    (r = conf_get_double(sec, "gain_db", 0.0, PLAYER_MIN_DB, PLAYER_MAX_DB, &ret->gain_db,
+				 reterr)) < 0 ||
+	    (r = conf_get_enum(sec, "start", 0, player_starts, EL_N_ELEMENTS(player_starts), &start,
+			       reterr)) < 0 ||
+	    (r = conf_get_bool(sec, "playing", true, &playing, reterr)) < 0)
+		return r;
+	ret->start = start == 0 && playing;
+	if (node_ir_resolve(file, env->base_dir, &ret->path) < 0)
+		return el_error_set(reterr, -ENOMEM, "out of memory");
+	return 0;
+}
+
+/* memory mode: the cache file mapped and its pages faulted in now, not in a cycle. */
+static int player_map(struct player *p, struct el_error *reterr)
+{
+	p->map_bytes = DISK_CACHE_HEADER + p->frames * p->channels * sizeof(float);
+	p->map = mmap(NULL, p->map_bytes, PROT_READ, MAP_SHARED | MAP_POPULATE, p->entry.fd, 0);
+	if (p->map == MAP_FAILED) {
+		p->map = NULL;
+		return el_error_set(reterr, -errno, "cannot map the decoded file: %s",
+				    strerror(errno));
+	}
+	(void)mlock(p->map, p->map_bytes); /* kept resident where the limit allows */
+	p->data = (const float *)((const char *)p->map + DISK_CACHE_HEADER);
+	return 0;
+}
+
+static void player_destroy(void *inst)
+{
+	struct player *p = inst;
+
+	if (!p)
+		return;
+	disk_reader_close(p->reader);
+	if (p->map)
+		munmap(p->map, p->map_bytes);
+	free(p->scratch);
+	disk_cache_entry_done(&p->entry);
+	free(p);
+}
+
+static int player_create(const struct conf_section *sec, const struct eng_node_env *env, void **ret,
+			 struct el_error *reterr)
+{
+	struct player_settings s = {0};
+	struct player *p;
+	int r = player_read(sec, env, &s, reterr);
+
+	if (r < 0)
+		return r;
+	p = calloc(1, sizeof(*p));
+	if (!p) {
+		free(s.path);
+		return el_error_set(reterr, -ENOMEM, "out of memory");
+	}
+	p->entry.fd = -1;
+	r = disk_cache_prepare(env->disk ? disk_get_cache_dir(env->disk) : NULL, s.path, env->rate,
+			       env->pacer, &p->entry, reterr);
+	if (r < 0)
+		goto fail;
+	p->channels = p->entry.channels;
+	p->frames = p->entry.frames;
+	p->rate = env->rate;
+	p->fade_frames = env->fade_frames;
+	p->loop = s.loop;
+	p->mix = env->mix;
+	if (!env->disk) {
+		p->mode = PLAYER_DIRECT;
+		p->scratch_frames = env->block;
+		p->scratch = malloc(p->scratch_frames * p->channels * sizeof(float));
+		r = p->scratch ? 0 : el_error_set(reterr, -ENOMEM, "out of memory");
+	} else if (p->frames <= (uint64_t)PLAYER_MEMORY_SECONDS * env->rate) {
+		p->mode = PLAYER_MEMORY;
+		r = player_map(p, reterr);
+	} else {
+		uint32_t ring = 4 * DISK_CHUNK_MIN;
+		struct disk_reader_config c = {.fd = p->entry.fd,
+					       .name = s.path,
+					       .offset = DISK_CACHE_HEADER,
+					       .channels = p->channels,
+					       .frames = p->frames,
+					       .loop = p->loop};
+
+		while (ring < PLAYER_RING_SECONDS * env->rate)
+			ring *= 2;
+		c.ring_frames = ring;
+		p->mode = PLAYER_STREAM;
+		r = disk_reader_open(env->disk, &c, &p->reader, reterr);
+	}
+	if (r < 0)
+		goto fail;
+	p->want_playing = s.start;
+	if (s.start)
+		dsp_ramp_set(&p->fade, 1.0);
+	dsp_ramp_set(&p->level, pow(10.0, s.gain_db / 20.0));
+	atomic_init(&p->playing, s.start);
+	atomic_init(&p->position, 0);
+	atomic_init(&p->gain_db_bits, node_double_to_bits(s.gain_db));
+	free(s.path);
+	*ret = p;
+	return 0;
+fail:
+	player_destroy(p);
+	free(s.path);
+	return r;
+}
+
+static unsigned player_get_out_channels(const void *inst)
+{
+	const struct player *p = inst;
+
+	return p->channels;
+}
+
+/* memory, direct: frames [pos, pos + n) of the file (no wrap) into out at `at`. */
+EL_RT static void rt_copy_frames(struct player *p, float *const *out, size_t at, size_t n)
+{
+	const float *src = p->data;
+
+	if (p->mode == PLAYER_DIRECT) {
+		if (disk_cache_read(&p->entry, p->pos, n, p->scratch) < 0)
+			memset(p->scratch, 0, n * p->channels * sizeof(float));
+		src = p->scratch;
+	} else {
+		src += p->pos * p->channels;
+	}
+	for (size_t i = 0; i < n; i++)
+		for (unsigned c = 0; c < p->channels; c++)
+			out[c][at + i] = src[i * p->channels + c];
+	p->pos += n;
+	if (p->loop && p->pos == p->frames)
+		p->pos = 0;
+}
+
+/* Up to frames frames into out; how many there were (the rest is the caller's silence). */
+EL_RT static size_t rt_source_read(struct player *p, float *const *out, size_t frames)
+{
+	size_t done = 0;
+
+	if (p->mode == PLAYER_STREAM) {
+		done = disk_reader_read(p->reader, out, 0, frames);
+		p->ended = disk_reader_at_end(p->reader);
+		return done;
+	}
+	while (done < frames && p->pos < p->frames) {
+		size_t n = (size_t)EL_MIN((uint64_t)(frames - done), p->frames - p->pos);
+
+		rt_copy_frames(p, out, done, n);
+		done += n;
+	}
+	p->ended = !p->loop && p->pos >= p->frames;
+	atomic_store_explicit(&p->position, p->pos, memory_order_relaxed);
+	return done;
+}
+
+/* The jump of a seek, once faded out (DESIGN). */
+EL_RT static void rt_seek_now(struct player *p)
+{
+	p->seek_pending = false;
+	p->ended = false;
+	if (p->mode == PLAYER_STREAM) {
+		disk_reader_seek(p->reader, p->seek_to);
+		return;
+	}
+	p->pos = p->seek_to;
+	atomic_store_explicit(&p->position, p->pos, memory_order_relaxed);
+}
+
+/* Whether the output should be heard now: the fade's target. */
+EL_RT static bool rt_audible(const struct player *p)
+{
+	return p->want_playing && !p->seek_pending && !p->ended &&
+	       !(p->mode == PLAYER_STREAM && disk_reader_is_seeking(p->reader));
+}
+
+/* Every output channel through ramp g, piece by piece (the same gains for every channel). */
+EL_RT static void rt_apply_ramp(struct player *p, struct dsp_ramp *g, const struct eng_node_io *io)
+{
+	float g0, g1;
+
+	for (size_t done = 0, m; done < io->frames; done += m) {
+		m = dsp_ramp_next(g, io->frames - done, &g0, &g1);
+		if (g0 == 1.0f && g1 == 1.0f)
+			continue;
+		for (unsigned c = 0; c < io->n_out; c++)
+			p->mix->gain_ramp(io->out[c] + done, io->out[c] + done, g0, g1, m);
+	}
+}
+
+EL_RT static bool rt_player_process(void *inst, const struct eng_node_io *io)
+{
+	struct player *p = inst;
+	double target;
+	size_t n = 0;
+
+	if (p->seek_pending && !dsp_ramp_is_running(&p->fade) && dsp_ramp_get(&p->fade) == 0.0)
+		rt_seek_now(p);
+	target = rt_audible(p) ? 1.0 : 0.0;
+	if (target != dsp_ramp_get_target(&p->fade))
+		dsp_ramp_to(&p->fade, target, p->fade_frames);
+	if (dsp_ramp_is_running(&p->fade) || dsp_ramp_get(&p->fade) > 0.0)
+		n = rt_source_read(p, io->out, io->frames);
+	for (unsigned c = 0; c < io->n_out; c++)
+		memset(io->out[c] + n, 0, (io->frames - n) * sizeof(float));
+	if (p->ended && p->want_playing) { /* the last frame played: stopped by itself */
+		p->want_playing = false;
+		atomic_store_explicit(&p->playing, false, memory_order_relaxed);
+	}
+	if (n == 0 && !dsp_ramp_is_running(&p->fade))
+		return true;
+	rt_apply_ramp(p, &p->fade, io);
+	rt_apply_ramp(p, &p->level, io);
+	return false;
+}
+
+EL_RT static int rt_player_set_param(void *inst, unsigned id, double value)
+{
+	struct player *p = inst;
+
+	switch (id) {
+	case PLAYER_PARAM_PLAYING:
+		p->want_playing = value >= 0.5;
+		if (p->want_playing && p->ended) { /* again from the top */
+			p->seek_pending = true;
+			p->seek_to = 0;
+		}
+		atomic_store_explicit(&p->playing, p->want_playing, memory_order_relaxed);
+		return 0;
+	case PLAYER_PARAM_POSITION_S:
+		p->seek_to = (uint64_t)llround(value * p->rate);
+		if (p->seek_to >= p->frames)
+			return -EINVAL;
+		p->seek_pending = true;
+		return 0;
+	case PLAYER_PARAM_GAIN_DB:
+		dsp_ramp_to(&p->level, pow(10.0, value / 20.0), p->fade_frames);
+		atomic_store_explicit(&p->gain_db_bits, node_double_to_bits(value),
+				      memory_order_relaxed);
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+static int player_get_param(const void *inst, unsigned id, unsigned channel, double *ret)
+{
+	const struct player *p = inst;
+	uint64_t pos;
+
+	(void)channel;
+	switch (id) {
+	case PLAYER_PARAM_PLAYING:
+		*ret = atomic_load_explicit(&p->playing, memory_order_relaxed) ? 1.0 : 0.0;
+		return 0;
+	case PLAYER_PARAM_POSITION_S:
+		pos = p->reader ? disk_reader_get_position(p->reader)
+				: atomic_load_explicit(&p->position, memory_order_relaxed);
+		*ret = (double)pos / p->rate;
+		return 0;
+	case PLAYER_PARAM_GAIN_DB:
+		*ret = node_bits_to_double(
+			atomic_load_explicit(&p->gain_db_bits, memory_order_relaxed));
+		return 0;
+	case PLAYER_PARAM_UNDERRUNS:
+		*ret = p->reader ? (double)disk_reader_get_underruns(p->reader) : 0.0;
+		return 0;
+	case PLAYER_PARAM_DURATION_S:
+		*ret = (double)p->frames / p->rate;
+		return 0;
+	case PLAYER_PARAM_BUFFERED_S:
+		pos = p->reader ? disk_reader_get_buffered(p->reader)
+				: p->frames - atomic_load_explicit(&p->position, memory_order_relaxed);
+		*ret = (double)pos / p->rate;
+		return 0;
+	default:
+		return -EINVAL;
+	}
+}
+
+static size_t player_get_details(const void *inst, struct node_detail *ret, size_t max)
+{
+	static const char *const modes[] = {"memory", "stream", "direct"};
+	const struct player *p = inst;
+	size_t n = 0;
+
+	if (n < max) {
+		ret[n] = (struct node_detail){.key = "source"};
+		snprintf(ret[n++].text, NODE_DETAIL_TEXT_MAX, "%s", modes[p->mode]);
+	}
+	if (n < max)
+		ret[n++] = (struct node_detail){
+			.key = "file_rate", .is_number = true, .number = p->entry.file_rate};
+	if (n < max)
+		ret[n++] = (struct node_detail){
+			.key = "cached", .is_number = true, .number = p->entry.reused ? 1.0 : 0.0};
+	return n;
+}
+
+const struct node_type node_type_player = {
+	.name = "player",
+	.description = "plays an audio file (decoded once into the sample cache)",
+	.role = NODE_ROLE_PROCESS,
+	.source = true,
+	.keys = player_keys,
+	.params = player_params,
+	.n_params = EL_N_ELEMENTS(player_params),
+	.create = player_create,
+	.destroy = player_destroy,
+	.get_out_channels = player_get_out_channels,
+	.process = rt_player_process,
+	.get_tail = node_get_tail_endless, /* it may start playing at any cycle */
+	.set_param = rt_player_set_param,
+	.get_param = player_get_param,
+	.get_details = player_get_details,
+};
