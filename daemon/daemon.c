@@ -489,14 +489,17 @@ static int choose_backend(struct daemon *d, int override, struct el_error *err)
 /* The disk thread, its sample cache in the state directory (docs/config.md, [cache]). */
 static int start_disk(struct daemon *d, struct el_error *err)
 {
-	char cache[PATH_MAX];
+	char cache[PATH_MAX], recordings[PATH_MAX];
 	bool have_cache = wisdom_state_path(DISK_CACHE_DIR_NAME, cache, sizeof(cache)) == 0;
-	int r = disk_new(have_cache ? cache : NULL, &d->disk, err);
+	bool have_rec = wisdom_state_path(DISK_RECORDINGS_DIR_NAME, recordings,
+					  sizeof(recordings)) == 0;
+	int r = disk_new(have_cache ? cache : NULL, have_rec ? recordings : NULL, &d->disk, err);
 
 	if (r < 0)
 		return r;
-	log_info("disk: %s, sample cache %s", disk_get_method(d->disk),
-		 have_cache ? cache : "none (no state directory): decoded files are used once");
+	log_info("disk: %s, sample cache %s, recordings in %s", disk_get_method(d->disk),
+		 have_cache ? cache : "none (no state directory): decoded files are used once",
+		 have_rec ? recordings : "the working directory");
 	return 0;
 }
 

@@ -37,6 +37,7 @@
 
 #include "common/el-error.h"
 #include "common/el-macros.h"
+#include "daemon/disk/disk-private.h"
 #include "daemon/disk/disk.h"
 #include "dsp/mem.h"
 
@@ -74,18 +75,6 @@ struct disk_reader {
 
 	/* the reading thread's */
 	uint32_t seek_wanted; /* the last seek generation posted */
-};
-
-struct disk {
-	pthread_t thread;
-	pthread_mutex_t lock;
-	pthread_cond_t idle; /* a closing reader's read completed */
-	bool stop;
-	struct disk_reader *readers; /* under lock */
-	bool uring_ok;
-	struct io_uring uring;
-	char method[DISK_METHOD_MAX];
-	char *cache_dir; /* owned, NULL: none */
 };
 
 static uint64_t reader_bytes(const struct disk_reader *rd, uint64_t frames)
@@ -208,9 +197,13 @@ static void *disk_main(void *userdata)
 
 	pthread_mutex_lock(&d->lock);
 	while (!d->stop) {
-		for (struct disk_reader *rd = d->readers; rd; rd = rd->next)
+		bool stalled = atomic_load_explicit(&d->stalled, memory_order_relaxed);
+
+		for (struct disk_reader *rd = d->readers; rd && !stalled; rd = rd->next)
 			reader_service(d, rd);
 		pthread_mutex_unlock(&d->lock);
+		if (!stalled)
+			disk_writers_service(d);
 		if (d->uring_ok) {
 			struct __kernel_timespec ts = {.tv_nsec = DISK_POLL_MS * 1000000L};
 			struct io_uring_cqe *cqe;
@@ -256,17 +249,23 @@ static void disk_uring_init(struct disk *d)
 	snprintf(d->method, sizeof(d->method), "io_uring");
 }
 
-int disk_new(const char *cache_dir, struct disk **ret, struct el_error *reterr)
+int disk_new(const char *cache_dir, const char *recordings_dir, struct disk **ret,
+	     struct el_error *reterr)
 {
 	struct disk *d = calloc(1, sizeof(*d));
 	int r;
 
-	if (!d || (cache_dir && !(d->cache_dir = strdup(cache_dir)))) {
+	if (!d || (cache_dir && !(d->cache_dir = strdup(cache_dir))) ||
+	    (recordings_dir && !(d->recordings_dir = strdup(recordings_dir)))) {
+		if (d)
+			free(d->cache_dir);
 		free(d);
 		return el_error_set(reterr, -ENOMEM, "out of memory");
 	}
 	pthread_mutex_init(&d->lock, NULL);
 	pthread_cond_init(&d->idle, NULL);
+	pthread_mutex_init(&d->wlock, NULL);
+	pthread_cond_init(&d->wdone, NULL);
 	disk_uring_init(d);
 	r = -pthread_create(&d->thread, NULL, disk_main, d);
 	if (r < 0) {
@@ -293,9 +292,17 @@ struct disk *disk_free(struct disk *d)
 		io_uring_queue_exit(&d->uring);
 	pthread_cond_destroy(&d->idle);
 	pthread_mutex_destroy(&d->lock);
+	pthread_cond_destroy(&d->wdone);
+	pthread_mutex_destroy(&d->wlock);
+	free(d->recordings_dir);
 	free(d->cache_dir);
 	free(d);
 	return NULL;
+}
+
+void disk_set_stalled(struct disk *d, bool stalled)
+{
+	atomic_store_explicit(&d->stalled, stalled, memory_order_relaxed);
 }
 
 const char *disk_get_method(const struct disk *d)
@@ -306,6 +313,11 @@ const char *disk_get_method(const struct disk *d)
 const char *disk_get_cache_dir(const struct disk *d)
 {
 	return d->cache_dir;
+}
+
+const char *disk_get_recordings_dir(const struct disk *d)
+{
+	return d->recordings_dir;
 }
 
 /* The first ring's worth on the caller's thread, so a player has audio from its first cycle. */

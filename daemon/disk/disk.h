@@ -28,24 +28,35 @@ struct el_error;
 
 /* The sample cache's directory in the state directory (cache.h). */
 #define DISK_CACHE_DIR_NAME "cache"
+/* Where a recorder's relative file names lie, in the state directory (writer.h). */
+#define DISK_RECORDINGS_DIR_NAME "recordings"
 
 /* How often the disk thread looks at its readers, at most (ms). */
 #define DISK_POLL_MS 5u
 
 /*
  * Starts the disk thread. cache_dir (copied; NULL: none) is where decoded files are kept
- * (cache.h). 0 with *ret; -errno with a message (the thread could not start).
+ * (cache.h), recordings_dir (copied; NULL: none) where a recorder's relative file names lie
+ * (writer.h). 0 with *ret; -errno with a message (the thread could not start).
  */
-int disk_new(const char *cache_dir, struct disk **ret, struct el_error *reterr);
+int disk_new(const char *cache_dir, const char *recordings_dir, struct disk **ret,
+	     struct el_error *reterr);
 
-/* Stops and joins the thread. Every reader must be closed. Accepts NULL; returns NULL. */
+/* Stops and joins the thread. Every reader and writer must be closed. Accepts NULL; returns NULL. */
 struct disk *disk_free(struct disk *d);
+
+/*
+ * Thread: any. For tests: while stalled the thread starts no read or write (one in flight
+ * completes), as a disk that does not keep up would; players then underrun, recorders overrun.
+ */
+void disk_set_stalled(struct disk *d, bool stalled);
 
 /* How the thread reads, for the log: "io_uring" or "pread(2) (io_uring_setup: <why>)". */
 const char *disk_get_method(const struct disk *d);
 
-/* The cache directory given to disk_new(), or NULL. */
+/* The directories given to disk_new(), or NULL. */
 const char *disk_get_cache_dir(const struct disk *d);
+const char *disk_get_recordings_dir(const struct disk *d);
 
 struct disk_reader_config {
 	int fd;               /* a raw float file (cache.h), readable; duplicated, not kept */

@@ -19,6 +19,7 @@ extern const struct node_type node_type_eq;
 extern const struct node_type node_type_delay;
 extern const struct node_type node_type_meter;
 extern const struct node_type node_type_player;
+extern const struct node_type node_type_recorder;
 
 const struct node_type *const node_types[] = {
 	&node_type_input,
@@ -32,5 +33,6 @@ const struct node_type *const node_types[] = {
 	&node_type_delay,
 	&node_type_meter,
 	&node_type_player,
+	&node_type_recorder,
 	NULL,
 };

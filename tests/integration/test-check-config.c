@@ -43,7 +43,7 @@ static const struct bad cases[] = {
 	{"[node.a]\ninput = b\n", "1: [node.a]: missing key 'type'"},
 	{"[node.a]\ntype = reverb\n",
 	 "2: key 'type': unknown node type 'reverb' (known: input, output, gain, mix, tone, noise, "
-	 "fir, eq, delay, meter, player)"},
+	 "fir, eq, delay, meter, player, recorder)"},
 	{"[node.a.b]\ntype = gain\n",
 	 "1: [node.a.b]: invalid node name (1 to 64 letters, digits, '_', '-')"},
 	{IN "[node.g]\ntype = gain\ninput = nope\n", "5: key 'input': no node named 'nope'"},

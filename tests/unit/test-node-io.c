@@ -110,7 +110,7 @@ static void test_output(void **state)
 static void test_registry(void **state)
 {
 	static const char *const names[] = {"input", "output", "gain", "mix",   "tone",
-					    "noise", "fir",    "eq",   "delay", "meter", "player"};
+					    "noise", "fir",    "eq",   "delay", "meter", "player", "recorder"};
 	size_t n = 0;
 
 	(void)state;

@@ -10,6 +10,8 @@
  *  - A seek fades out, jumps and fades in: after the fade the output is the file exactly from
  *    the new position, in memory and in the stream, and no sample of the fades is larger than
  *    the largest of the file.
+ *  - A disk that does not keep up (the disk thread stalled): the ring plays out, then silence,
+ *    underruns counted, and the cycle never waits.
  *  - A file at another rate plays as soxr (very high quality) resamples it.
  *  - A second player of the same file takes it from the sample cache; a file changed since is
  *    decoded again.
@@ -88,7 +90,7 @@ static int group_setup(void **state)
 	write_float_wav("long.wav", RATE, long_x, LONG_FRAMES);
 	write_float_wav("short.wav", RATE, short_x, SHORT_FRAMES);
 	path_of(cache, "cache");
-	if (disk_new(cache, &disk, &err) < 0) {
+	if (disk_new(cache, NULL, &disk, &err) < 0) {
 		printf("# %s\n", err.message);
 		return -1;
 	}
@@ -322,6 +324,37 @@ static void test_seek_fades_and_lands_exactly(void **state)
 		   9 * RATE + 17);
 }
 
+/* A disk that does not keep up: the ring runs dry, the cycle never waits, underruns counted. */
+static void test_underrun_is_silence_and_counted(void **state)
+{
+	const size_t frames = 4 * RATE; /* more than the ring holds */
+	size_t first_silent = 0;
+	struct timespec t0, t1;
+	struct rig g;
+
+	(void)state;
+	rig_init(&g, "[node.p]\ntype = player\nfile = long.wav\n", frames);
+	disk_set_stalled(disk, true);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	harness_run(&node_type_player, g.p, NULL, 0, g.out, 2, 0, g.frames);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	disk_set_stalled(disk, false);
+	for (size_t i = 0; i < g.frames && !first_silent; i++)
+		if (g.out[0][i] == 0.0f && g.out[1][i] == 0.0f)
+			first_silent = i;
+	assert_true(first_silent > 0);
+	assert_plays(&g, 0, first_silent, long_x, LONG_FRAMES, 0);
+	for (size_t i = first_silent; i < g.frames; i++)
+		assert_true(g.out[0][i] == 0.0f);
+	assert_true(param(&g, P_UNDERRUNS) >= 1.0);
+	printf("# stalled disk: %zu frames played from the ring, then silence; %.0f underruns; "
+	       "%.1f ms for %zu frames (never waited)\n",
+	       first_silent, param(&g, P_UNDERRUNS),
+	       (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6,
+	       g.frames);
+	rig_done(&g);
+}
+
 static void test_other_rate_is_resampled_by_soxr(void **state)
 {
 	const size_t in_frames = 44100, out_frames = 48000;
@@ -419,6 +452,7 @@ int main(void)
 		cmocka_unit_test(test_loops_are_sample_exact),
 		cmocka_unit_test(test_wait_then_play_fades_in),
 		cmocka_unit_test(test_seek_fades_and_lands_exactly),
+		cmocka_unit_test(test_underrun_is_silence_and_counted),
 		cmocka_unit_test(test_other_rate_is_resampled_by_soxr),
 		cmocka_unit_test(test_cache_reused_until_the_file_changes),
 		cmocka_unit_test(test_bad_files_refused),

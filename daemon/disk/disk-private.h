@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * daemon/disk/disk-private.h: the disk thread's state, shared by its readers (disk.c) and its
+ * writers (writer.c). Not for use outside daemon/disk/.
+ */
+#pragma once
+
+#include <liburing.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#define DISK_METHOD_MAX 160
+
+struct disk_reader;
+struct disk_writer;
+
+struct disk {
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t idle; /* a closing reader's read completed */
+	bool stop;
+	atomic_bool stalled;         /* disk_set_stalled(): serve no reader or writer */
+	struct disk_reader *readers; /* under lock */
+	bool uring_ok;
+	struct io_uring uring;
+	char method[DISK_METHOD_MAX];
+	char *cache_dir;      /* owned, NULL: none */
+	char *recordings_dir; /* owned, NULL: none */
+
+	/* Writers have their own lock: the disk thread holds it while it writes and syncs their
+	 * files (which may take long), and readers' opens and closes need not wait for that. */
+	pthread_mutex_t wlock;
+	pthread_cond_t wdone;        /* a closing writer's file was closed */
+	struct disk_writer *writers; /* under wlock */
+};
+
+/* The disk thread, once per poll: every writer's due work (writer.c). Takes wlock. */
+void disk_writers_service(struct disk *d);

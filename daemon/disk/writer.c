@@ -1,0 +1,440 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * daemon/disk/writer.c: recorders' rings and files (writer.h).
+ *
+ * DESIGN: the ring is SPSC the other way round from a reader's: the RT thread advances w after
+ * copying frames in (release), the disk thread advances r after they are written (release).
+ * Takes are generations: the RT thread counts starts and stops (start_req, stop_req, release
+ * after the frames before them are in the ring); the disk thread compares them with the ones it
+ * has acted on. A take's file is opened by the disk thread, so a start costs the RT thread one
+ * store. A take that fails is posted back as the generation that failed (fail_gen): the RT
+ * thread stops handing frames to it. The state the getters read is the disk thread's alone.
+ * With no disk thread (a render) the RT side calls the same service itself after each change.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sndfile.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/el-error.h"
+#include "common/el-macros.h"
+#include "daemon/disk/disk-private.h"
+#include "daemon/disk/disk.h"
+#include "daemon/disk/writer.h"
+#include "dsp/mem.h"
+
+#define WRITER_MAX_CHANNELS 64u
+
+struct disk_writer {
+	struct disk *disk; /* NULL: direct (DESIGN) */
+	char *pattern;     /* owned: the configured name */
+	unsigned channels;
+	uint32_t rate;
+	int format; /* SF_FORMAT_* container | sample format */
+	bool rf64_downgrade;
+	float *ring; /* owned: cap frames, interleaved */
+	uint64_t cap, mask;
+
+	/* shared (DESIGN) */
+	_Atomic uint64_t w, r;
+	_Atomic uint32_t start_req, stop_req, fail_gen;
+	atomic_bool overran; /* the last stop was an overrun (set before stop_req) */
+	_Atomic int state;   /* enum disk_take_end, the disk thread's */
+	_Atomic uint64_t frames, takes, overruns;
+	_Atomic int error;
+
+	/* the RT thread's */
+	bool rt_running;
+	uint32_t rt_start, rt_stop;
+
+	/* the disk thread's (under d->wlock) */
+	uint32_t start_seen, stop_seen;
+	SNDFILE *sf;
+	int fd;
+	uint64_t synced_ms;
+	bool closing;
+	char path[PATH_MAX];
+	struct disk_writer *next;
+};
+
+static const struct {
+	const char *ext;
+	int container;
+	int best; /* the sample format when none is asked for */
+} writer_containers[] = {
+	{"wav", SF_FORMAT_RF64, SF_FORMAT_FLOAT}, /* downgraded to WAV at close while small */
+	{"rf64", SF_FORMAT_RF64, SF_FORMAT_FLOAT},  {"w64", SF_FORMAT_W64, SF_FORMAT_FLOAT},
+	{"flac", SF_FORMAT_FLAC, SF_FORMAT_PCM_24}, {"caf", SF_FORMAT_CAF, SF_FORMAT_FLOAT},
+};
+
+static uint64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* The take's file name: the pattern through strftime(3), under the recordings directory. */
+static int take_path(const struct disk_writer *w, char *buf, size_t size)
+{
+	const char *dir = w->disk ? w->disk->recordings_dir : NULL;
+	char name[PATH_MAX];
+	time_t t = time(NULL);
+	struct tm tm;
+	size_t n;
+
+	localtime_r(&t, &tm);
+	/* the pattern is the configuration's by design; strftime reads no argument list, so no
+	 * pattern can make it read memory it should not */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+	n = strchr(w->pattern, '%') ? strftime(name, sizeof(name), w->pattern, &tm)
+				    : (size_t)snprintf(name, sizeof(name), "%s", w->pattern);
+#pragma GCC diagnostic pop
+	if (n == 0 || n >= sizeof(name))
+		return -ENAMETOOLONG;
+	if (name[0] == '/' || !dir)
+		n = (size_t)snprintf(buf, size, "%s", name);
+	else
+		n = (size_t)snprintf(buf, size, "%s/%s", dir, name);
+	return n < size ? 0 : -ENAMETOOLONG;
+}
+
+/* The recordings directory and its missing parents (0700); errors show at the open after. */
+static void make_parent_dirs(char *path)
+{
+	for (char *p = path + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		(void)mkdir(path, 0700);
+		*p = '/';
+	}
+}
+
+/* Ends the take with state end (its file closed when open; the ring discarded on failure). */
+static void take_end(struct disk_writer *w, enum disk_take_end end, int error)
+{
+	if (w->sf) {
+		sf_close(w->sf); /* writes the final header; closes fd */
+		w->sf = NULL;
+		w->fd = -1;
+	}
+	if (error) {
+		atomic_store_explicit(&w->error, error, memory_order_relaxed);
+		atomic_store_explicit(&w->fail_gen, w->start_seen, memory_order_release);
+		atomic_store_explicit(&w->r, atomic_load_explicit(&w->w, memory_order_acquire),
+				      memory_order_release);
+	}
+	atomic_store_explicit(&w->state, end, memory_order_relaxed);
+}
+
+/* A take starts: its file made (never over an existing one) and opened for libsndfile. */
+static void take_open(struct disk_writer *w)
+{
+	SF_INFO info = {
+		.samplerate = (int)w->rate, .channels = (int)w->channels, .format = w->format};
+	int fd;
+
+	atomic_fetch_add_explicit(&w->takes, 1, memory_order_relaxed);
+	atomic_store_explicit(&w->frames, 0, memory_order_relaxed);
+	atomic_store_explicit(&w->error, 0, memory_order_relaxed);
+	if (take_path(w, w->path, sizeof(w->path)) < 0) {
+		take_end(w, DISK_TAKE_FAILED, -ENAMETOOLONG);
+		return;
+	}
+	make_parent_dirs(w->path);
+	fd = open(w->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+	if (fd < 0) {
+		take_end(w, DISK_TAKE_FAILED, -errno);
+		return;
+	}
+	w->sf = sf_open_fd(fd, SFM_WRITE, &info, 1);
+	if (!w->sf) {
+		close(fd);
+		unlink(w->path);
+		take_end(w, DISK_TAKE_FAILED, -EINVAL);
+		return;
+	}
+	w->fd = fd;
+	/* a killed daemon leaves a file whose header counts what was written (writer.h) */
+	sf_command(w->sf, SFC_SET_UPDATE_HEADER_AUTO, NULL, SF_TRUE);
+	sf_command(w->sf, SFC_SET_CLIPPING, NULL, SF_TRUE);
+	if (w->rf64_downgrade)
+		sf_command(w->sf, SFC_RF64_AUTO_DOWNGRADE, NULL, SF_TRUE);
+	w->synced_ms = now_ms();
+	atomic_store_explicit(&w->state, DISK_TAKE_RUNNING, memory_order_relaxed);
+}
+
+/* What the ring holds, into the take's file; a failed write ends the take. */
+static void take_drain(struct disk_writer *w)
+{
+	uint64_t end = atomic_load_explicit(&w->w, memory_order_acquire);
+	uint64_t r = atomic_load_explicit(&w->r, memory_order_relaxed);
+
+	while (w->sf && r < end) {
+		uint64_t n = EL_MIN(end - r, w->cap - (r & w->mask));
+		sf_count_t put = sf_writef_float(w->sf, w->ring + (r & w->mask) * w->channels,
+						 (sf_count_t)n);
+
+		if (put != (sf_count_t)n) {
+			int e = errno ? -errno : -EIO;
+
+			take_end(w, DISK_TAKE_FAILED, e == -EAGAIN ? -EIO : e);
+			return;
+		}
+		r += n;
+		atomic_fetch_add_explicit(&w->frames, n, memory_order_relaxed);
+		atomic_store_explicit(&w->r, r, memory_order_release);
+	}
+	if (!w->sf) /* no take: what the RT thread handed over has nowhere to go */
+		atomic_store_explicit(&w->r, end, memory_order_release);
+	if (w->sf && now_ms() - w->synced_ms >= DISK_SYNC_MS) {
+		(void)fdatasync(w->fd);
+		w->synced_ms = now_ms();
+	}
+}
+
+/* One writer's due work: a stop, a start, the frames (disk thread, or the RT thread direct). */
+static void writer_service(struct disk_writer *w)
+{
+	uint32_t start = atomic_load_explicit(&w->start_req, memory_order_acquire);
+	uint32_t stop = atomic_load_explicit(&w->stop_req, memory_order_acquire);
+
+	if (start != w->start_seen && !w->sf) {
+		w->start_seen = start;
+		take_open(w);
+	}
+	take_drain(w);
+	if ((stop != w->stop_seen || w->closing) && w->sf) {
+		bool overran = atomic_exchange_explicit(&w->overran, false, memory_order_relaxed);
+
+		take_end(w, overran ? DISK_TAKE_OVERRUN : DISK_TAKE_STOPPED, 0);
+	}
+	w->stop_seen = stop;
+	if (start != w->start_seen) { /* stopped and started again in one poll */
+		w->start_seen = start;
+		take_open(w);
+		take_drain(w);
+	}
+}
+
+void disk_writers_service(struct disk *d)
+{
+	pthread_mutex_lock(&d->wlock);
+	for (struct disk_writer *w = d->writers; w; w = w->next)
+		if (!w->closing)
+			writer_service(w);
+	pthread_mutex_unlock(&d->wlock);
+}
+
+/* container | sample format for name and the asked sample format; 0 with a message if none. */
+static int writer_format(const char *name, unsigned channels, uint32_t rate, int sample_format,
+			 int *ret_format, bool *ret_downgrade, struct el_error *reterr)
+{
+	const char *base = strrchr(name, '/'), *dot = strrchr(base ? base : name, '.');
+
+	for (size_t i = 0; dot && i < EL_N_ELEMENTS(writer_containers); i++) {
+		SF_INFO t = {.samplerate = (int)rate, .channels = (int)channels};
+
+		if (strcasecmp(dot + 1, writer_containers[i].ext) != 0)
+			continue;
+		t.format = writer_containers[i].container |
+			   (sample_format ? sample_format : writer_containers[i].best);
+		if (!sf_format_check(&t))
+			return el_error_set(reterr, -EINVAL,
+					    "'%s': %s files cannot hold that sample format%s", name,
+					    writer_containers[i].ext,
+					    writer_containers[i].container == SF_FORMAT_FLAC
+						    ? " (FLAC takes pcm16 or pcm24)"
+						    : "");
+		*ret_format = t.format;
+		*ret_downgrade = strcasecmp(writer_containers[i].ext, "wav") == 0;
+		return 0;
+	}
+	return el_error_set(reterr, -EINVAL,
+			    "'%s': a recording's format comes from its extension: .wav, .rf64, "
+			    ".w64, .flac, .caf",
+			    name);
+}
+
+int disk_writer_open(struct disk *d, const struct disk_writer_config *c, struct disk_writer **ret,
+		     struct el_error *reterr)
+{
+	struct disk_writer *w;
+	int format = 0, r;
+	bool downgrade = false;
+
+	if (!c->file || !c->file[0] || c->channels < 1 || c->channels > WRITER_MAX_CHANNELS ||
+	    c->ring_frames < 1024 || (c->ring_frames & (c->ring_frames - 1)))
+		return el_error_set(reterr, -EINVAL, "invalid recorder configuration");
+	r = writer_format(c->file, c->channels, c->rate, c->sample_format, &format, &downgrade,
+			  reterr);
+	if (r < 0)
+		return r;
+	w = calloc(1, sizeof(*w));
+	if (!w)
+		return el_error_set(reterr, -ENOMEM, "out of memory");
+	w->disk = d;
+	w->channels = c->channels;
+	w->rate = c->rate;
+	w->format = format;
+	w->rf64_downgrade = downgrade;
+	w->cap = c->ring_frames;
+	w->mask = w->cap - 1;
+	w->fd = -1;
+	w->pattern = strdup(c->file);
+	w->ring = dsp_mem_alloc(w->cap * w->channels * sizeof(float));
+	if (!w->pattern || !w->ring) {
+		free(w->pattern);
+		dsp_mem_free(w->ring);
+		free(w);
+		return el_error_set(reterr, -ENOMEM, "out of memory");
+	}
+	atomic_init(&w->w, 0);
+	atomic_init(&w->r, 0);
+	atomic_init(&w->start_req, 0);
+	atomic_init(&w->stop_req, 0);
+	atomic_init(&w->fail_gen, 0);
+	atomic_init(&w->overran, false);
+	atomic_init(&w->state, DISK_TAKE_NONE);
+	atomic_init(&w->frames, 0);
+	atomic_init(&w->takes, 0);
+	atomic_init(&w->overruns, 0);
+	atomic_init(&w->error, 0);
+	if (d) {
+		pthread_mutex_lock(&d->wlock);
+		w->next = d->writers;
+		d->writers = w;
+		pthread_mutex_unlock(&d->wlock);
+	}
+	*ret = w;
+	return 0;
+}
+
+void disk_writer_close(struct disk_writer *w)
+{
+	struct disk *d;
+
+	if (!w)
+		return;
+	d = w->disk;
+	if (d)
+		pthread_mutex_lock(&d->wlock);
+	w->closing = true;
+	writer_service(w); /* what was handed over, written; the file closed */
+	if (w->sf)
+		take_end(w, DISK_TAKE_STOPPED, 0);
+	if (d) {
+		for (struct disk_writer **p = &d->writers; *p; p = &(*p)->next) {
+			if (*p == w) {
+				*p = w->next;
+				break;
+			}
+		}
+		pthread_mutex_unlock(&d->wlock);
+	}
+	free(w->pattern);
+	dsp_mem_free(w->ring);
+	free(w);
+}
+
+EL_RT void disk_writer_start(struct disk_writer *w)
+{
+	if (w->rt_running)
+		return;
+	w->rt_running = true;
+	atomic_store_explicit(&w->start_req, ++w->rt_start, memory_order_release);
+	if (!w->disk)
+		writer_service(w);
+}
+
+/* The RT thread's end of a take; overran: the ring was full. */
+EL_RT static void rt_writer_end(struct disk_writer *w, bool overran)
+{
+	w->rt_running = false;
+	if (overran) {
+		atomic_fetch_add_explicit(&w->overruns, 1, memory_order_relaxed);
+		atomic_store_explicit(&w->overran, true, memory_order_relaxed);
+	}
+	atomic_store_explicit(&w->stop_req, ++w->rt_stop, memory_order_release);
+	if (!w->disk)
+		writer_service(w);
+}
+
+EL_RT void disk_writer_stop(struct disk_writer *w)
+{
+	if (w->rt_running)
+		rt_writer_end(w, false);
+}
+
+EL_RT bool disk_writer_write(struct disk_writer *w, const float *const *in, size_t frames)
+{
+	uint64_t wi = atomic_load_explicit(&w->w, memory_order_relaxed); /* ours */
+	uint64_t r;
+
+	if (!w->rt_running)
+		return false;
+	if (atomic_load_explicit(&w->fail_gen, memory_order_acquire) == w->rt_start) {
+		w->rt_running = false; /* the disk thread could not open or write it */
+		return false;
+	}
+	r = atomic_load_explicit(&w->r, memory_order_acquire);
+	if (w->cap - (wi - r) < frames) {
+		rt_writer_end(w, true);
+		return false;
+	}
+	for (size_t i = 0; i < frames; i++) {
+		float *f = w->ring + ((wi + i) & w->mask) * w->channels;
+
+		for (unsigned c = 0; c < w->channels; c++)
+			f[c] = in[c][i];
+	}
+	atomic_store_explicit(&w->w, wi + frames, memory_order_release);
+	if (!w->disk)
+		writer_service(w);
+	return true;
+}
+
+enum disk_take_end disk_writer_get_state(const struct disk_writer *w)
+{
+	return (enum disk_take_end)atomic_load_explicit(&w->state, memory_order_relaxed);
+}
+
+uint64_t disk_writer_get_frames(const struct disk_writer *w)
+{
+	return atomic_load_explicit(&w->frames, memory_order_relaxed);
+}
+
+uint64_t disk_writer_get_takes(const struct disk_writer *w)
+{
+	return atomic_load_explicit(&w->takes, memory_order_relaxed);
+}
+
+uint64_t disk_writer_get_overruns(const struct disk_writer *w)
+{
+	return atomic_load_explicit(&w->overruns, memory_order_relaxed);
+}
+
+int disk_writer_get_error(const struct disk_writer *w)
+{
+	return atomic_load_explicit(&w->error, memory_order_relaxed);
+}
+
+void disk_writer_get_path(struct disk_writer *w, char *buf, size_t size)
+{
+	if (w->disk)
+		pthread_mutex_lock(&w->disk->wlock);
+	snprintf(buf, size, "%s", w->path);
+	if (w->disk)
+		pthread_mutex_unlock(&w->disk->wlock);
+}
