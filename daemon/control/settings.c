@@ -225,8 +225,27 @@ int ctl_settings_check_path(const struct ctl_settings *s, const char *path, stru
 	return -EACCES;
 }
 
-/* Keys whose value names a file the daemon reads: the fir node's impulse response. */
-static const char *const file_keys[] = {"ir", NULL};
+/* Keys whose value names a file the daemon reads or writes: a fir's impulse response, a
+ * player's file, a recorder's file. */
+static const char *const file_keys[] = {"ir", "file", NULL};
+
+/*
+ * A recorder's relative name lies in the daemon's own recordings directory (docs/config.md),
+ * not beside the configuration: it stays there unless a component is "..", which is refused
+ * like a path outside file_dirs would be.
+ */
+static bool stays_in_recordings(const struct conf_section *sec, const char *value)
+{
+	const char *type = conf_get_string(sec, "type", "");
+	size_t n = strlen(value);
+
+	if (strcmp(type, "recorder") != 0 || value[0] == '/')
+		return false;
+	for (const char *p = value; (p = strstr(p, "..")) != NULL; p += 2)
+		if ((p == value || p[-1] == '/') && (p + 2 == value + n || p[2] == '/'))
+			return false;
+	return true;
+}
 
 int ctl_settings_check_section_paths(const struct ctl_settings *s, const struct conf_section *sec,
 				     const char *base_dir, struct ipc_error *e)
@@ -236,7 +255,7 @@ int ctl_settings_check_section_paths(const struct ctl_settings *s, const struct 
 		char path[PATH_MAX + 1], why[sizeof(e->message)];
 		int r;
 
-		if (!en)
+		if (!en || (strcmp(en->key, "file") == 0 && stays_in_recordings(sec, en->value)))
 			continue;
 		/* Resolved as the node resolves it (node_ir_resolve): relative to the config. */
 		if (en->value[0] == '/' || !base_dir || !base_dir[0])

@@ -18,7 +18,8 @@
  *  - a half-sent line is closed idle_timeout_ms after it began, even if it trickles on, while a
  *    client streaming lines for longer than that (always mid-line between writes) is not;
  *  - `load` of a file under file_dirs switches the graph;
- *  - files a client names are held to file_dirs wherever it names them: `load`, an `ir` inside
+ *  - files a client names are held to file_dirs wherever it names them (an `ir`, a player's or
+ *    a recorder's `file`; a recorder's relative name only may not climb out with ..): `load`, an `ir` inside
  *    a loaded file (also when rewritten and reloaded), `node.add` settings and batches; `..`
  *    and symlinks do not get out; and the refusal reads the same whether or not the file
  *    outside exists, so it cannot be used to probe for files;
@@ -969,6 +970,18 @@ static char *add_fir_refused(const char *path)
 	return expect_permission(line, path);
 }
 
+/* node.add of a node of type with `file = path`, which must be refused naming path. */
+static char *add_file_refused(const char *type, const char *path)
+{
+	char line[1024];
+
+	snprintf(line, sizeof(line),
+		 "{\"id\":1,\"cmd\":\"node.add\",\"args\":{\"node\":\"f\",\"type\":\"%s\","
+		 "%s\"settings\":{\"file\":\"%s\"}}}",
+		 type, strcmp(type, "recorder") == 0 ? "\"input\":\"a\"," : "", path);
+	return expect_permission(line, path);
+}
+
 /* Writes allowed/NAME: the graph, plus a fir with `ir = ir` unless ir is NULL. */
 static void write_allowed(const char *name, const char *ir)
 {
@@ -1048,6 +1061,12 @@ static void test_paths_outside_file_dirs(void **state)
 	free(add_fir_refused(climb));
 	free(add_fir_refused(link));
 	free(add_fir_refused("/nonexistent-dir/x/../../etc/passwd"));
+	/* a player's file and a recorder's: the same rule; a recorder's relative name stays in
+	 * the recordings directory unless it climbs out */
+	free(add_file_refused("player", there));
+	free(add_file_refused("recorder", missing));
+	free(add_file_refused("recorder", "../../escape.wav"));
+	free(add_file_refused("recorder", "takes/../../escape.wav"));
 
 	/* the same node.add inside a batch: nothing of the batch lands */
 	snprintf(line, sizeof(line),
