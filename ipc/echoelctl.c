@@ -54,6 +54,8 @@ static void usage(FILE *f)
 	      "  connect FROM TO | disconnect FROM TO\n"
 	      "  set NODE.PARAM VALUE | get NODE.PARAM [CHANNEL]\n"
 	      "  load FILE | batch [FILE|-] | monitor [--rate HZ] [--count N]\n"
+	      "  record NODE[:CH] FILE | record stop NAME\n"
+	      "  play FILE [--loop] [--to NODE] | stop NAME | seek NAME SECONDS\n"
 	      "  --help | --version\n",
 	      f);
 }
@@ -400,6 +402,17 @@ static const struct command commands[] = {
 	 .max = 2, .proto = "policy.set", .build = build_policy_set},
 	{.word1 = "policy", .proto = "policy", .show = echoelctl_show_policy},
 	{.word1 = "stats", .proto = "stats", .show = echoelctl_show_stats},
+	/* `record stop` before `record`: the first entry whose words match is taken */
+	{.word1 = "record", .word2 = "stop", .usage = "NAME", .min = 1, .max = 1,
+	 .run = echoelctl_run_record_stop},
+	{.word1 = "record", .usage = "NODE[:CH] FILE", .min = 2, .max = 2,
+	 .run = echoelctl_run_record},
+	{.word1 = "play", .usage = "FILE [--loop] [--to NODE]", .min = 1, .max = 1,
+	 .opts = OPT_LOOP | OPT_TO, .run = echoelctl_run_play},
+	{.word1 = "stop", .usage = "NAME", .min = 1, .max = 1, .batch = true,
+	 .proto = "node.remove", .build = echoelctl_build_stop},
+	{.word1 = "seek", .usage = "NAME SECONDS", .min = 2, .max = 2, .batch = true,
+	 .proto = "set", .build = echoelctl_build_seek},
 };
 /* clang-format on */
 
@@ -413,7 +426,8 @@ static const struct cli_option {
 	{"timeout", 't', 0, true},        {"help", 'h', 0, false},
 	{"version", 'V', 0, false},       {"input", 'i', OPT_INPUT, true},
 	{"force", 'f', OPT_FORCE, false}, {"rate", 'r', OPT_RATE, true},
-	{"count", 'c', OPT_COUNT, true},
+	{"count", 'c', OPT_COUNT, true},  {"loop", 'l', OPT_LOOP, false},
+	{"to", 'T', OPT_TO, true},
 };
 
 static int set_option(struct cli *cli, const struct cli_option *o, const char *v,
@@ -456,6 +470,9 @@ static int set_option(struct cli *cli, const struct cli_option *o, const char *v
 		break;
 	case 'c':
 		cli->count = n;
+		break;
+	case 'T':
+		cli->to = v;
 		break;
 	}
 	return 0;

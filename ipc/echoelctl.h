@@ -20,7 +20,14 @@ struct el_error;
 enum exit_code { EXIT_OK = 0, EXIT_REFUSED = 1, EXIT_USAGE = 2, EXIT_CONNECT = 3 };
 
 /* Options of subcommands (bits of cli.opts). */
-enum { OPT_INPUT = 1u << 0, OPT_FORCE = 1u << 1, OPT_RATE = 1u << 2, OPT_COUNT = 1u << 3 };
+enum {
+	OPT_INPUT = 1u << 0,
+	OPT_FORCE = 1u << 1,
+	OPT_RATE = 1u << 2,
+	OPT_COUNT = 1u << 3,
+	OPT_LOOP = 1u << 4,
+	OPT_TO = 1u << 5,
+};
 
 #define MAX_WORDS 64 /* words of one command line (or batch line) */
 
@@ -30,6 +37,7 @@ struct cli {
 	bool json, help, version;
 	unsigned opts; /* subcommand options given */
 	const char *input;
+	const char *to; /* play --to */
 	long rate, count;
 	int n_words;
 	char *words[MAX_WORDS + 1]; /* borrowed from argv (or a batch line); NULL-terminated */
@@ -116,6 +124,18 @@ void echoelctl_show_stats(const struct cli *cli, char **a, json_t *result);
 /* `monitor` (run_fn): subscribes and shows events until --count or SIGINT/SIGTERM. EXIT_OK, or
  * the exit code after a message. */
 int echoelctl_run_monitor(struct cli *cli, const struct command *cmd);
+
+/* ---- echoelctl-media.c: record, play, stop, seek ---------------------------------------- */
+
+/* `record NODE[:CH] FILE`, `play FILE [--loop] [--to NODE]` (run_fn): add a recorder or a
+ * player under a free name (rec-N, play-N) and print it. */
+int echoelctl_run_record(struct cli *cli, const struct command *cmd);
+int echoelctl_run_play(struct cli *cli, const struct command *cmd);
+/* `record stop NAME` (run_fn): the take ended, then the recorder removed. */
+int echoelctl_run_record_stop(struct cli *cli, const struct command *cmd);
+/* Builders of `stop NAME` (node.remove, forced) and `seek NAME SECONDS` (position_s). */
+int echoelctl_build_stop(const struct cli *cli, char **a, json_t **ret, struct el_error *e);
+int echoelctl_build_seek(const struct cli *cli, char **a, json_t **ret, struct el_error *e);
 
 /* ---- echoelctl-batch.c ------------------------------------------------------------------- */
 

@@ -10,7 +10,8 @@
 # meters, load and a row per node, as plain lines in a pipe and redrawn in place on a terminal;
 # SIGTERM stops the daemon cleanly and removes its socket, and a running monitor then says the
 # daemon stopped and exits 0; `node remove` works as `node rm` does; a connect that would make
-# a cycle is refused naming the command.
+# a cycle is refused naming the command; `play`, `seek`, `stop`, `record` and `record stop`
+# add, move and remove players and recorders, and a stopped take's file opens.
 #
 # usage: test-echoelctl.sh ECHOELD ECHOELCTL
 set -eu
@@ -103,7 +104,8 @@ type = output
 input = meter
 EOF
 
-"$ECHOELD" --config "$dir/echoeld.conf" --socket "$dir/control" --backend dummy 2>"$dir/log" &
+XDG_STATE_HOME="$dir/state" \
+	"$ECHOELD" --config "$dir/echoeld.conf" --socket "$dir/control" --backend dummy 2>"$dir/log" &
 pid=$!
 wait_for_echoeld "$dir/control" 10 "$pid"
 
@@ -299,6 +301,59 @@ printf '[node.f]\ntype = fir\ninput = tone\nir = ../outside.conf\n' >"$dir/allow
 ctl 1 load "$dir/allowed/ir.conf"
 err "^echoelctl: permission: $dir/allowed/ir.conf:4: key 'ir': "
 
+# Files: `play` adds a player under a free name into a mix, `seek` moves it, `stop` removes it;
+# `record` adds a recorder on a channel or a node, `record stop` ends the take and closes a
+# valid file in the recordings directory; files outside file_dirs are refused.
+python3 - "$dir/allowed/song.wav" <<'PY'
+import math, struct, sys
+rate, n = 48000, 3 * 48000
+data = b''.join(struct.pack('<ff', 0.25 * math.sin(i * 0.05), 0.25 * math.cos(i * 0.05))
+                for i in range(n))
+fmt = struct.pack('<HHIIHH', 3, 2, rate, rate * 8, 8, 32)
+with open(sys.argv[1], 'wb') as f:
+    f.write(b'RIFF' + struct.pack('<I', 4 + 8 + len(fmt) + 8 + len(data)) + b'WAVE')
+    f.write(b'fmt ' + struct.pack('<I', len(fmt)) + fmt + b'data' + struct.pack('<I', len(data)))
+    f.write(data)
+PY
+ctl 0 node add bus mix --input volume
+ctl 0 play "$dir/allowed/song.wav" --loop --to bus
+out '^play-1$'
+ctl 0 node get bus
+out '^input +volume, play-1$'
+ctl 0 --json play "$dir/allowed/song.wav"
+json 'v == {"node": "play-2"}'
+ctl 0 seek play-1 2.5
+until_out 5 '^(2\.[5-9]|[01]\.)' get play-1.position_s
+ctl 0 stop play-2
+ctl 0 record volume:2 'one-%Y.wav'
+out '^rec-1$'
+ctl 0 record volume both.flac
+out '^rec-2$'
+until_out 10 '^([5-9][0-9]{4}|[0-9]{6,})$' get rec-2.frames
+ctl 0 record stop rec-2
+ctl 0 record stop rec-1
+ctl 1 record stop rec-1
+err "^echoelctl: not_found: "
+info=$(sndfile-info "$dir/state/echoeld/recordings/both.flac") || fail "both.flac does not open"
+echo "$info" | grep -Eq '^Channels +: 2$' || fail "both.flac: not 2 channels: $info"
+frames=$(echo "$info" | sed -n 's/^Frames *: *//p' | head -n 1)
+[ "${frames:-0}" -ge 50000 ] || fail "both.flac holds $frames frames"
+ls "$dir/state/echoeld/recordings/one-$(date +%Y).wav" >/dev/null || fail "no one-YEAR.wav"
+ctl 0 stop play-1
+ctl 0 node get bus
+out '^input +volume$'
+ctl 0 node rm bus
+ctl 1 play "$dir/outside.conf"
+err "^echoelctl: permission: "
+ctl 1 record volume ../../escape.wav
+err "^echoelctl: permission: "
+ctl 2 seek play-1 soon
+err "^echoelctl: seek: 'soon' is not a position in seconds$"
+ctl 2 play "$dir/allowed/nothing.wav"
+err "^echoelctl: play: cannot resolve "
+ctl 2 record volume
+err '^echoelctl: usage: echoelctl record NODE\[:CH\] FILE$'
+
 # SIGTERM: a clean exit that removes the socket; a monitor running meanwhile says the daemon
 # stopped and exits 0 (a stop is not a failed connection).
 "$ECHOELCTL" --socket "$dir/control" monitor --rate 60 >"$dir/mon" 2>"$dir/mon.err" &
@@ -320,4 +375,4 @@ if grep -Eq "RealtimeSanitizer|real-time unsafe|ThreadSanitizer|AddressSanitizer
 fi
 echo "ok: echoelctl status, node list/get/add/rm, connect, disconnect, set/get, batch (stdin" \
 	"and file), reload, load, ECHOELD_SOCKET, monitor (pipe and terminal), --json, exit codes" \
-	"1/2/3 and load/IR permission against the real echoeld"
+	"1/2/3, load/IR permission, play/seek/stop and record/record stop against the real echoeld"
