@@ -8,7 +8,8 @@
 # they have no name of their own) is traced, one `strace -p TID` each (not -f: with -p, -f
 # attaches every thread of the process), through: playback; a reload with a changed gain; a
 # reload whose fir node gets another `ir` (a crossfaded IR swap); port changes (node add/rm of
-# output and input nodes); sets. The histogram of calls per thread is printed.
+# output and input nodes); sets; a streamed player seeking, recorders starting and stopping takes,
+# players and recorders added and removed. The histogram of calls per thread is printed.
 #
 # Allowed: clock_nanosleep (the own clock's period), futex (the engine's idle word and the workers'
 # words: FUTEX_WAIT_PRIVATE/FUTEX_WAKE_PRIVATE; under JACK also libjack's shared futexes in the
@@ -59,6 +60,21 @@ with wave.open(sys.argv[1], "wb") as w:
     w.setframerate(48000)
     w.writeframes(b"".join(struct.pack("<h", int(t * 32767)) for t in taps))
 PY
+# A song long enough to be streamed by the disk thread (over 10 s) and a short one played from
+# memory, both float stereo.
+python3 - "$dir/song.wav" 12 "$dir/short.wav" 1 <<'PY'
+import math, struct, sys
+for path, seconds in zip(sys.argv[1::2], sys.argv[2::2]):
+    n = int(seconds) * 48000
+    data = b"".join(struct.pack("<ff", 0.2 * math.sin(i * 0.01), 0.2 * math.sin(i * 0.013))
+                    for i in range(n))
+    fmt = struct.pack("<HHIIHH", 3, 2, 48000, 48000 * 8, 8, 32)
+    with open(path, "wb") as f:
+        f.write(b"RIFF" + struct.pack("<I", 4 + 8 + len(fmt) + 8 + len(data)) + b"WAVE")
+        f.write(b"fmt " + struct.pack("<I", len(fmt)) + fmt)
+        f.write(b"data" + struct.pack("<I", len(data)) + data)
+PY
+export XDG_STATE_HOME="$dir/state" # the sample cache and the recordings
 write_conf() { # $1: gain in dB, $2: the fir's ir
 	cat >"$dir/echoeld.conf" <<EOF
 [engine]
@@ -67,6 +83,16 @@ fade_ms = 10
 workers = 1
 [jack]
 client_name = echoeld
+[ipc]
+file_dirs = $dir
+[node.song]
+type = player
+file = $dir/song.wav
+loop = yes
+[node.rec]
+type = recorder
+input = song:1
+file = $dir/take-%H%M%S.wav
 [node.tone]
 type = tone
 freq = 1000
@@ -132,6 +158,17 @@ for i in 1 2 3 4 5; do
 	ctl node rm "o$i"
 	ctl node rm "i$i"
 done
+# players and recorders: seeks, a short player added and removed, takes stopped and started
+for i in 1 2 3; do
+	ctl set song.position_s "$((i * 3))"
+	ctl node add "p$i" player "file=$dir/short.wav"
+	ctl node add "r$i" recorder --input "p$i" "file=$dir/r$i.wav"
+	ctl set rec.recording 0
+	sleep 0.2
+	ctl set rec.recording 1
+	ctl node rm "r$i"
+	ctl node rm "p$i"
+done
 sleep 0.5
 alive "$epid" || fail "echoeld died"
 # shellcheck disable=SC2086
@@ -186,4 +223,5 @@ if bad:
 PY
 ! sanitizer_reported "$dir/echoeld.log" || fail "a sanitizer reported"
 echo "ok ($BACKEND): the RT threads made only the allowed system calls through playback, two" \
-	"reloads (one an IR swap), port changes and sets"
+	"reloads (one an IR swap), port changes, sets, a streamed player seeking and recorders" \
+	"starting and stopping takes"
