@@ -29,6 +29,7 @@
 #include "daemon/engine/node.h"
 #include "daemon/fir-layouts.h"
 #include "daemon/log.h"
+#include "daemon/media-events.h"
 #include "daemon/power/policy.h"
 #include "daemon/setup.h"
 #include "daemon/systemd.h"
@@ -60,6 +61,7 @@ struct daemon {
 	struct pwr_policy *power;      /* the power and heat policy (running or not) */
 	bool wisdom_pending; /* FFTW wisdom to save once background work may run */
 	struct disk *disk;             /* the disk thread: players' streams (disk/disk.h) */
+	struct media_events *media;    /* players' and recorders' events (media-events.h) */
 	struct fir_layouts *layouts;   /* convolver layouts measured here (fir-layouts.h) */
 	struct eng_event clips[8]; /* clipping outputs seen this tick, the latest of each */
 	size_t n_clips;
@@ -432,6 +434,7 @@ static int on_tick(sd_event_source *s, uint64_t usec, void *userdata)
 	while (eng_engine_read_event(d->engine, &ev) == 0)
 		handle_event(d, &ev, usec);
 	report_clips(d, usec);
+	media_events_tick(d->media, d->engine, d->ctl);
 	enum be_state state = d->be_ops->tick ? d->be_ops->tick(d->be) : BE_STATE_RUNNING;
 
 	if (state == BE_STATE_RESTART)
@@ -581,6 +584,8 @@ static int daemon_start(struct daemon *d, const struct daemon_options *o, struct
 		return el_error_set(err, r, "out of memory");
 	if ((r = start_disk(d, err)) < 0)
 		return r;
+	if ((r = media_events_new(&d->media)) < 0)
+		return el_error_set(err, r, "out of memory");
 	if ((r = start_engine(d, err)) < 0)
 		return r;
 	setup_config_warn(&d->cfg, d->engine, warn_to_log, NULL);
@@ -652,6 +657,7 @@ int daemon_run(const struct daemon_options *o)
 	eng_engine_free(d.engine);
 	fir_layouts_free(d.layouts); /* after the engine: its planner points here */
 	disk_free(d.disk);           /* after the engine: its players read through it */
+	media_events_free(d.media);
 	setup_config_done(&d.cfg);
 	sd_event_unref(d.event);
 	return r < 0 ? 1 : 0;

@@ -596,6 +596,8 @@ static const struct {
 	{"meters", CTL_EVENT_METERS}, {"load", CTL_EVENT_LOAD},         {"xrun", CTL_EVENT_XRUN},
 	{"late", CTL_EVENT_LATE},     {"clip", CTL_EVENT_CLIP},         {"graph", CTL_EVENT_GRAPH},
 	{"policy", CTL_EVENT_POLICY}, {"stopping", CTL_EVENT_STOPPING},
+	{"underrun", CTL_EVENT_UNDERRUN}, {"overrun", CTL_EVENT_OVERRUN},
+	{"record", CTL_EVENT_RECORD},
 };
 
 static int event_bit(struct cmd_ctx *x, const char *name, unsigned *bits)

@@ -49,6 +49,9 @@ enum ctl_event {
 	CTL_EVENT_GRAPH = 1u << 5,
 	CTL_EVENT_POLICY = 1u << 6,
 	CTL_EVENT_STOPPING = 1u << 7,
+	CTL_EVENT_UNDERRUN = 1u << 8, /* a player's disk did not keep up */
+	CTL_EVENT_OVERRUN = 1u << 9,  /* a recorder's disk did not keep up: the take ended */
+	CTL_EVENT_RECORD = 1u << 10,  /* a take started or stopped */
 };
 
 /*

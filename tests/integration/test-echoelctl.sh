@@ -23,8 +23,9 @@ ECHOELCTL=$2
 dir=$(mktemp -d /tmp/test-echoelctl-XXXXXX) # /tmp: the socket path must fit sockaddr_un
 pid=''
 mpid=''
+epid=''
 cleanup() {
-	kill_reap "$pid" "$mpid"
+	kill_reap "$pid" "$mpid" "$epid"
 	rm -rf "$dir"
 }
 trap cleanup EXIT
@@ -325,6 +326,23 @@ json 'v == {"node": "play-2"}'
 ctl 0 seek play-1 2.5
 until_out 5 '^(2\.[5-9]|[01]\.)' get play-1.position_s
 ctl 0 stop play-2
+# a subscriber to `record` events sees both takes start and stop
+python3 - "$dir/control" >"$dir/events" <<'PY' &
+import json, socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.connect(sys.argv[1])
+s.sendall(b'{"id":1,"cmd":"subscribe","args":{"events":["record","underrun","overrun"]}}\n')
+f, stopped, end = s.makefile(), 0, time.time() + 30
+while stopped < 2 and time.time() < end:
+    line = f.readline()
+    if not line:
+        break
+    v = json.loads(line)
+    print(v.get("event"), v.get("node"), v.get("take"), v.get("why", ""), flush=True)
+    stopped += v.get("take") == "stopped"
+PY
+epid=$!
+wait_for 10 "the events subscriber" grep -q '^None None None' "$dir/events"
 ctl 0 record volume:2 'one-%Y.wav'
 out '^rec-1$'
 ctl 0 record volume both.flac
@@ -332,6 +350,12 @@ out '^rec-2$'
 until_out 10 '^([5-9][0-9]{4}|[0-9]{6,})$' get rec-2.frames
 ctl 0 record stop rec-2
 ctl 0 record stop rec-1
+wait "$epid" || fail "the events subscriber failed"
+epid=
+for want in 'record rec-1 started' 'record rec-2 started' 'record rec-1 stopped' \
+	'record rec-2 stopped'; do
+	grep -q "^$want" "$dir/events" || { cat "$dir/events"; fail "no '$want' event"; }
+done
 ctl 1 record stop rec-1
 err "^echoelctl: not_found: "
 info=$(sndfile-info "$dir/state/echoeld/recordings/both.flac") || fail "both.flac does not open"
