@@ -25,6 +25,7 @@
 #include "daemon/control/server.h"
 #include "daemon/daemon.h"
 #include "daemon/disk/disk.h"
+#include "daemon/disk/samples.h"
 #include "daemon/engine/engine.h"
 #include "daemon/engine/node.h"
 #include "daemon/fir-layouts.h"
@@ -209,6 +210,19 @@ static void get_state(void *ctx, struct ctl_state *ret)
 		.power = d->power,
 		.layout_search_ms = d->layouts ? fir_layouts_get_last_search_ms(d->layouts) : 0.0,
 	};
+	if (d->disk) {
+		struct disk_cache_stats cs;
+
+		disk_get_cache_stats(d->disk, &cs);
+		ret->disk_io = disk_get_method(d->disk);
+		ret->cache_lookups = cs.lookups;
+		ret->cache_hits = cs.hits;
+		ret->cache_bytes = cs.bytes;
+		ret->cache_samples = cs.samples;
+		ret->cache_held = cs.held;
+		ret->cache_evictions = cs.evictions;
+		ret->cache_budget = cs.budget;
+	}
 }
 
 static int test_stall(void *ctx, unsigned ms)
@@ -267,6 +281,7 @@ static int reload_config(struct daemon *d, const char *path, struct el_error *re
 	next.settings.pool_buffers = d->cfg.settings.pool_buffers;
 	setup_config_done(&d->cfg);
 	d->cfg = next;
+	disk_set_memory_budget(d->disk, d->cfg.cache_memory_bytes);
 	setup_config_warn(&d->cfg, d->engine, warn_to_log, NULL);
 	log_info("reloaded %s", graph_name(&d->cfg));
 	/* [policy] may have changed: restart the thread with it (overrides set over the socket
@@ -584,6 +599,7 @@ static int daemon_start(struct daemon *d, const struct daemon_options *o, struct
 		return el_error_set(err, r, "out of memory");
 	if ((r = start_disk(d, err)) < 0)
 		return r;
+	disk_set_memory_budget(d->disk, d->cfg.cache_memory_bytes);
 	if ((r = media_events_new(&d->media)) < 0)
 		return el_error_set(err, r, "out of memory");
 	if ((r = start_engine(d, err)) < 0)

@@ -9,7 +9,9 @@
 
 #include "common/el-error.h"
 #include "daemon/config/config.h"
+#include "daemon/config/value.h"
 #include "daemon/default-graph.h"
+#include "daemon/disk/samples.h"
 #include "daemon/engine/engine.h"
 #include "daemon/nodes/nodes.h"
 #include "daemon/setup.h"
@@ -23,6 +25,21 @@ static char *dir_of(const char *path)
 	dir = strdup(dirname(copy));
 	free(copy);
 	return dir;
+}
+
+/* [cache]: memory_mb, the RAM budget of samples no player holds (docs/config.md). */
+static int cache_settings_from_conf(const struct conf *c, uint64_t *ret_bytes,
+				    struct el_error *reterr)
+{
+	static const char *const keys[] = {"memory_mb", NULL};
+	const struct conf_section *sec = conf_find_section(c, "cache");
+	uint32_t mb = DISK_DEFAULT_MEMORY_MB;
+	int r = 0;
+
+	if (sec && (r = conf_check_keys(sec, keys, reterr)) == 0)
+		r = conf_get_u32(sec, "memory_mb", DISK_DEFAULT_MEMORY_MB, 0, 1u << 20, &mb, reterr);
+	*ret_bytes = (uint64_t)mb << 20;
+	return r;
 }
 
 int setup_config_load(const char *path, struct setup_config *ret, struct el_error *reterr)
@@ -54,6 +71,8 @@ int setup_config_load(const char *path, struct setup_config *ret, struct el_erro
 	r = eng_settings_from_conf(c.conf, &c.settings, reterr);
 	if (r == 0)
 		r = dpol_settings_from_conf(c.conf, &c.policy, reterr);
+	if (r == 0)
+		r = cache_settings_from_conf(c.conf, &c.cache_memory_bytes, reterr);
 	if (r < 0)
 		goto fail;
 	*ret = c;

@@ -25,6 +25,7 @@ struct setup_config {
 	char *base_dir;    /* owned: relative paths in the config resolve against this */
 	struct eng_settings settings;
 	struct dpol_settings policy; /* [policy]; owned */
+	uint64_t cache_memory_bytes; /* [cache] memory_mb: samples kept in RAM (disk/samples.h) */
 };
 
 /*

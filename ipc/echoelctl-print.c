@@ -170,6 +170,17 @@ static bool show_status_field(struct table *t, const json_t *st, const char *key
 	else if (!strcmp(key, "policy") && json_is_object(v))
 		table_cell(t, "mode %s, thermal %s", json_string_value(json_object_get(v, "mode")),
 			   json_string_value(json_object_get(v, "thermal")));
+	else if (!strcmp(key, "cache") && json_is_object(v))
+		table_cell(t, "disk %s; %.0f of %.0f lookups decoded already; %.1f MiB of samples "
+			      "in RAM (%.0f, %.0f held; budget %.0f MiB), %.0f evicted",
+			   json_string_value(json_object_get(v, "io")),
+			   json_number_value(json_object_get(v, "hits")),
+			   json_number_value(json_object_get(v, "lookups")),
+			   json_number_value(json_object_get(v, "bytes")) / 1048576.0,
+			   json_number_value(json_object_get(v, "samples")),
+			   json_number_value(json_object_get(v, "held")),
+			   json_number_value(json_object_get(v, "budget")) / 1048576.0,
+			   json_number_value(json_object_get(v, "evictions")));
 	else
 		return false;
 	return true;
@@ -216,7 +227,7 @@ void echoelctl_show_status(const struct cli *cli, char **a, json_t *result)
 {
 	static const char *const order[] = {
 		"backend", "rate",   "block", "load",    "load_max", "cycles", "late_cycles",
-		"xruns",   "uptime", "nodes", "workers", "config",   "policy", NULL,
+		"xruns",   "uptime", "nodes", "workers", "config",   "policy", "cache", NULL,
 	};
 
 	(void)cli, (void)a;

@@ -98,6 +98,21 @@ json_t *ctl_commands_load(void *commands)
 			 (json_int_t)st.late_cycles, "xruns", (json_int_t)st.xruns);
 }
 
+/* The disk thread and the sample cache, for status; null without a disk thread. */
+static json_t *cache_json(const struct ctl_state *s)
+{
+	if (!s->disk_io)
+		return json_null();
+	return json_pack("{s:s, s:I, s:I, s:f, s:I, s:I, s:I, s:I, s:I}", "io", s->disk_io,
+			 "lookups", (json_int_t)s->cache_lookups, "hits",
+			 (json_int_t)s->cache_hits, "hit_rate",
+			 s->cache_lookups ? (double)s->cache_hits / (double)s->cache_lookups : 0.0,
+			 "bytes", (json_int_t)s->cache_bytes, "samples",
+			 (json_int_t)s->cache_samples, "held", (json_int_t)s->cache_held,
+			 "evictions", (json_int_t)s->cache_evictions, "budget",
+			 (json_int_t)s->cache_budget);
+}
+
 static int cmd_status(struct cmd_ctx *x)
 {
 	const struct eng_settings *s = eng_engine_get_settings(x->st.engine);
@@ -116,6 +131,8 @@ static int cmd_status(struct cmd_ctx *x)
 		"commands_dropped", (json_int_t)st.commands_dropped, "config", x->st.config_path,
 		"policy", pwr_policy_json(x->st.power), "timings", "compile_ms", st.compile_ms,
 		"switch_ms", st.switch_ms, "layout_search_ms", x->st.layout_search_ms);
+	if (x->result)
+		json_object_set_new(x->result, "cache", cache_json(&x->st));
 	return 0;
 }
 

@@ -9,6 +9,7 @@
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct conf;
 struct ctl_client;
@@ -32,6 +33,10 @@ struct ctl_state {
 	struct ctl_server *server; /* the socket served: [ipc] settings */
 	struct pwr_policy *power;  /* the power policy (not running: status shows null) */
 	double layout_search_ms;   /* the last convolver layout search (0: none yet) */
+	/* the disk thread and the sample cache (daemon/disk/samples.h), NULL io: none */
+	const char *disk_io;
+	uint64_t cache_lookups, cache_hits, cache_bytes, cache_samples, cache_held;
+	uint64_t cache_evictions, cache_budget;
 };
 
 /* The host's side. ctx is passed back to every function. */

@@ -13,6 +13,7 @@
 #define DISK_METHOD_MAX 160
 
 struct disk_reader;
+struct disk_sample;
 struct disk_writer;
 
 struct disk {
@@ -33,6 +34,12 @@ struct disk {
 	pthread_mutex_t wlock;
 	pthread_cond_t wdone;        /* a closing writer's file was closed */
 	struct disk_writer *writers; /* under wlock */
+
+	/* Samples kept in RAM and the cache's figures (samples.c), under slock. */
+	pthread_mutex_t slock;
+	struct disk_sample *samples;
+	uint64_t sample_bytes, sample_count, release_seq, evictions, memory_budget;
+	uint64_t lookups, hits;
 };
 
 /* The disk thread, once per poll: every writer's due work (writer.c). Takes wlock. */

@@ -39,6 +39,7 @@
 #include "common/el-macros.h"
 #include "daemon/disk/disk-private.h"
 #include "daemon/disk/disk.h"
+#include "daemon/disk/samples.h"
 #include "dsp/mem.h"
 
 #define DISK_METHOD_MAX   160
@@ -228,9 +229,15 @@ static void *disk_main(void *userdata)
 /* io_uring with the one operation we need, or why not (then pread(2)). */
 static void disk_uring_init(struct disk *d)
 {
+	const char *io = getenv("ECHOELD_DISK_IO");
 	struct io_uring_probe *probe;
-	int r = io_uring_queue_init(DISK_QUEUE_DEPTH, &d->uring, 0);
+	int r;
 
+	if (io && strcmp(io, "pread") == 0) {
+		snprintf(d->method, sizeof(d->method), "pread(2) (ECHOELD_DISK_IO=pread)");
+		return;
+	}
+	r = io_uring_queue_init(DISK_QUEUE_DEPTH, &d->uring, 0);
 	if (r < 0) {
 		snprintf(d->method, sizeof(d->method), "pread(2) (io_uring_setup: %s)",
 			 strerror(-r));
@@ -266,6 +273,8 @@ int disk_new(const char *cache_dir, const char *recordings_dir, struct disk **re
 	pthread_cond_init(&d->idle, NULL);
 	pthread_mutex_init(&d->wlock, NULL);
 	pthread_cond_init(&d->wdone, NULL);
+	pthread_mutex_init(&d->slock, NULL);
+	d->memory_budget = (uint64_t)DISK_DEFAULT_MEMORY_MB << 20;
 	disk_uring_init(d);
 	r = -pthread_create(&d->thread, NULL, disk_main, d);
 	if (r < 0) {
@@ -294,6 +303,8 @@ struct disk *disk_free(struct disk *d)
 	pthread_mutex_destroy(&d->lock);
 	pthread_cond_destroy(&d->wdone);
 	pthread_mutex_destroy(&d->wlock);
+	disk_samples_free_all(d);
+	pthread_mutex_destroy(&d->slock);
 	free(d->recordings_dir);
 	free(d->cache_dir);
 	free(d);

@@ -9,8 +9,9 @@
  * frames out and never waits: what is not there yet is an underrun, counted. The disk thread
  * polls its readers at a bounded rate (DISK_POLL_MS) rather than being woken by the RT side, so
  * a cycle makes no system call for the disk at all; a ring holds many polls' worth of audio.
- * Without io_uring (a kernel or seccomp filter that refuses io_uring_setup) the same thread
- * reads with pread(2), and says so (disk_get_method()).
+ * Without io_uring (a kernel or seccomp filter that refuses io_uring_setup, or the environment
+ * variable ECHOELD_DISK_IO=pread, to compare) the same thread reads with pread(2), and says so
+ * (disk_get_method()).
  *
  * Threads: disk_new/free, disk_reader_open/close on the control thread; disk_reader_read,
  * _seek, _get_* on the RT thread (one reader is read by one thread at a time); the disk

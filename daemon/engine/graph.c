@@ -20,8 +20,8 @@
 
 
 /* Sections that are not nodes and that someone reads. */
-static const char *const known_sections[] = {"engine", "ipc",    "jack", "pipewire",
-					     "dummy",  "policy", NULL};
+static const char *const known_sections[] = {"engine", "ipc",    "jack",  "pipewire",
+					     "dummy",  "policy", "cache", NULL};
 
 static int is_known_section(const char *name)
 {

@@ -6,9 +6,10 @@
  * - The file is decoded and rate-converted once, when the instance is made, into the sample
  *   cache (daemon/disk/cache.h: raw float at the engine's rate), so the cycle only ever copies
  *   floats. Where they come from depends on the file and the engine:
- *   - memory: a file of at most PLAYER_MEMORY_SECONDS is mapped whole and faulted in when the
- *     instance is made (MAP_POPULATE, then mlock where allowed): the cycle reads memory that is
- *     already there and the disk thread never hears of it;
+ *   - memory: a file of at most PLAYER_MEMORY_SECONDS is held in RAM (daemon/disk/samples.h:
+ *     mapped, faulted in and locked when first wanted, shared by players of the same file,
+ *     kept within the RAM budget afterwards): the cycle reads memory that is already there and
+ *     the disk thread never hears of it;
  *   - stream: a longer one is streamed by the disk thread into a ring (daemon/disk/disk.h)
  *     holding PLAYER_RING_SECONDS; frames not there in time are an underrun (counted, played as
  *     silence), never a wait;
@@ -26,13 +27,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 
 #include "common/el-error.h"
 #include "daemon/config/config.h"
 #include "daemon/config/value.h"
 #include "daemon/disk/cache.h"
 #include "daemon/disk/disk.h"
+#include "daemon/disk/samples.h"
 #include "daemon/engine/node.h"
 #include "daemon/nodes/ir-file.h"
 #include "daemon/nodes/node-util.h"
@@ -87,9 +88,9 @@ struct player {
 	bool loop;
 	const struct dsp_mix_ops *mix; /* borrowed: the engine's */
 	struct disk_cache_entry entry; /* owned: the decoded file */
-	const float *data;             /* memory: the mapping's frames */
-	void *map;                     /* memory: owned mapping of map_bytes */
-	size_t map_bytes;
+	const float *data;             /* memory: the sample's frames */
+	struct disk *disk;             /* borrowed: the engine's (NULL: direct) */
+	struct disk_sample *sample;    /* memory: held, shared with players of the same file */
 	struct disk_reader *reader; /* stream: owned */
 	float *scratch;             /* direct: owned, a block of interleaved frames */
 	size_t scratch_frames;
@@ -140,19 +141,14 @@ static int player_read(const struct conf_section *sec, const struct eng_node_env
 	return 0;
 }
 
-/* memory mode: the cache file mapped and its pages faulted in now, not in a cycle. */
+/* memory mode: the file in RAM, faulted in now, not in a cycle (disk/samples.h). */
 static int player_map(struct player *p, struct el_error *reterr)
 {
-	p->map_bytes = DISK_CACHE_HEADER + p->frames * p->channels * sizeof(float);
-	p->map = mmap(NULL, p->map_bytes, PROT_READ, MAP_SHARED | MAP_POPULATE, p->entry.fd, 0);
-	if (p->map == MAP_FAILED) {
-		p->map = NULL;
-		return el_error_set(reterr, -errno, "cannot map the decoded file: %s",
-				    strerror(errno));
-	}
-	(void)mlock(p->map, p->map_bytes); /* kept resident where the limit allows */
-	p->data = (const float *)((const char *)p->map + DISK_CACHE_HEADER);
-	return 0;
+	int r = disk_sample_get(p->disk, &p->entry, &p->sample, reterr);
+
+	if (r == 0)
+		p->data = disk_sample_get_data(p->sample);
+	return r;
 }
 
 static void player_destroy(void *inst)
@@ -162,8 +158,8 @@ static void player_destroy(void *inst)
 	if (!p)
 		return;
 	disk_reader_close(p->reader);
-	if (p->map)
-		munmap(p->map, p->map_bytes);
+	if (p->sample)
+		disk_sample_put(p->disk, p->sample);
 	free(p->scratch);
 	disk_cache_entry_done(&p->entry);
 	free(p);
@@ -188,6 +184,9 @@ static int player_create(const struct conf_section *sec, const struct eng_node_e
 			       env->pacer, &p->entry, reterr);
 	if (r < 0)
 		goto fail;
+	p->disk = env->disk;
+	if (p->disk)
+		disk_count_lookup(p->disk, p->entry.reused);
 	p->channels = p->entry.channels;
 	p->frames = p->entry.frames;
 	p->rate = env->rate;
