@@ -225,6 +225,16 @@ static void get_state(void *ctx, struct ctl_state *ret)
 	}
 }
 
+static int test_disk_stall(void *ctx, bool stalled)
+{
+	struct daemon *d = ctx;
+
+	if (!d->disk)
+		return -EOPNOTSUPP;
+	disk_set_stalled(d->disk, stalled);
+	return 0;
+}
+
 static int test_stall(void *ctx, unsigned ms)
 {
 	struct daemon *d = ctx;
@@ -645,7 +655,8 @@ int daemon_run(const struct daemon_options *o)
 				   .get_state = get_state,
 				   .apply = apply_config,
 				   .reload = reload,
-				   .test_stall = test_stall};
+				   .test_stall = test_stall,
+				   .test_disk_stall = test_disk_stall};
 	sysd_init(&d.sysd);
 	r = sd_event_default(&d.event); /* 1: newly made, as it is here */
 	if (r < 0)

@@ -754,6 +754,22 @@ static int cmd_debug_stall(struct cmd_ctx *x)
 	return 0;
 }
 
+static const char *const disk_stall_args[] = {"stalled", NULL};
+
+/* Tests only: the disk thread stops serving players and recorders (a slow disk). */
+static int cmd_debug_disk_stall(struct cmd_ctx *x)
+{
+	bool stalled = false;
+	int r;
+
+	if ((r = ipc_arg_bool(x->args, "stalled", true, &stalled, x->err)) < 0)
+		return r;
+	if (!x->host->test_disk_stall || x->host->test_disk_stall(x->host->ctx, stalled) < 0)
+		return ipc_error_set(x->err, IPC_ERR_UNKNOWN_COMMAND,
+				     "unknown command 'debug.disk_stall'");
+	return 0;
+}
+
 static const char *const no_args[] = {NULL};
 static const char *const node_get_args[] = {"node", NULL};
 
@@ -782,6 +798,7 @@ static const struct command commands[] = {
 	{"policy", no_args, cmd_policy, NULL, false, false},
 	{"policy.set", policy_set_args, cmd_policy_set, NULL, false, false},
 	{"debug.stall", stall_args, cmd_debug_stall, NULL, false, true},
+	{"debug.disk_stall", disk_stall_args, cmd_debug_disk_stall, NULL, false, true},
 };
 
 static const struct command *find_command(const char *name)

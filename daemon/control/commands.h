@@ -8,6 +8,7 @@
 #pragma once
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -54,6 +55,9 @@ struct ctl_host {
 	int (*reload)(void *ctx, const char *path, struct el_error *reterr);
 	/* Tests only: the RT cycle stops for ms. NULL, or -EOPNOTSUPP, when it cannot. */
 	int (*test_stall)(void *ctx, unsigned ms);
+	/* Tests only: the disk thread serves nothing while stalled (a disk that does not keep
+	 * up). NULL, or -EOPNOTSUPP, when it cannot. */
+	int (*test_disk_stall)(void *ctx, bool stalled);
 };
 
 /* Commands for host (borrowed, outlives them). 0 with *ret; -ENOMEM. */
