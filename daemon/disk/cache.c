@@ -27,6 +27,8 @@
 #define DISK_CACHE_MAGIC        "echoeld-cache-1"
 #define DISK_CACHE_CHUNK        16384u /* source frames decoded per step */
 #define DISK_CACHE_MAX_CHANNELS 64u
+/* A header claiming more is corrupt (2^36 frames: a day at 768 kHz), so sizes never wrap. */
+#define DISK_CACHE_MAX_FRAMES (1ull << 36)
 
 /* The header, at offset 0 of every cache file; the rest of the page is zero. */
 struct cache_header {
@@ -90,7 +92,8 @@ static int cache_open_existing(const char *path, const struct cache_header *want
 		return -errno;
 	if (pread(fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h) || !header_same_source(&h, want) ||
 	    h.channels < 1 || h.channels > DISK_CACHE_MAX_CHANNELS || h.frames == 0 ||
-	    fstat(fd, &st) < 0 || (uint64_t)st.st_size != cache_bytes(h.channels, h.frames)) {
+	    h.frames > DISK_CACHE_MAX_FRAMES || fstat(fd, &st) < 0 ||
+	    (uint64_t)st.st_size != cache_bytes(h.channels, h.frames)) {
 		close(fd);
 		return -ESTALE;
 	}
@@ -261,6 +264,9 @@ static int cache_decode(const char *cache_dir, const char *src, const char *fina
 		r = el_error_set(reterr, -EINVAL, "'%s': no audio in it", src);
 	if (r == 0 && pwrite(dc.fd, h, sizeof(*h), 0) != (ssize_t)sizeof(*h))
 		r = el_error_set(reterr, -EIO, "'%s': cannot write: %s", tmp, strerror(errno));
+	/* on the device before it has its name: after a power cut a named entry is whole */
+	if (r == 0 && tmp[0] && fdatasync(dc.fd) < 0)
+		r = el_error_set(reterr, -errno, "'%s': cannot write: %s", tmp, strerror(errno));
 	if (r == 0 && tmp[0] && rename(tmp, final_path) == 0) {
 		e->path = strdup(final_path);
 		tmp[0] = '\0';

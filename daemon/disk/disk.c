@@ -44,6 +44,8 @@
 
 #define DISK_METHOD_MAX   160
 #define DISK_MAX_CHANNELS 64u
+/* A ring's bytes at most: one read of it must fit io_uring's length and result (32 bits). */
+#define DISK_RING_MAX_BYTES (1ull << 30)
 /* io_uring's submission queue: one read per reader in flight; more readers wait a poll */
 #define DISK_QUEUE_DEPTH 256u
 
@@ -60,22 +62,24 @@ struct disk_reader {
 	/* the disk thread's (under d->lock where the control side looks) */
 	uint64_t file_pos;  /* the next file frame it reads */
 	bool inflight;      /* a read into [w, ...) is under way */
-	uint32_t seek_done; /* the last seek generation answered */
+	uint64_t seek_done; /* the last seek generation answered */
 	bool closing;       /* the control thread waits to free it */
+	bool broken;        /* a read failed: the stream ends there, loop or not (loop stays
+			       constant: the RT thread reads it) */
 	struct disk_reader *next;
 
 	/* shared (DESIGN) */
 	_Atomic uint64_t w, r;
-	_Atomic uint64_t end_w;       /* UINT64_MAX while the file has not ended */
-	_Atomic uint64_t seek_target; /* written before seek_req */
-	_Atomic uint32_t seek_req, seek_ack;
-	_Atomic uint64_t seek_from; /* written before seek_ack */
+	_Atomic uint64_t end_w;              /* UINT64_MAX while the file has not ended */
+	_Atomic uint64_t seek_target;        /* written before seek_req */
+	_Atomic uint64_t seek_req, seek_ack; /* 64 bits: never wrap back to 0 (no seek) */
+	_Atomic uint64_t seek_from;          /* written before seek_ack */
 	_Atomic uint64_t underruns;
 	_Atomic uint64_t position; /* the file frame the RT thread reads next */
 	_Atomic int error;
 
 	/* the reading thread's */
-	uint32_t seek_wanted; /* the last seek generation posted */
+	uint64_t seek_wanted; /* the last seek generation posted */
 };
 
 static uint64_t reader_bytes(const struct disk_reader *rd, uint64_t frames)
@@ -96,7 +100,7 @@ static uint64_t reader_next_read(struct disk_reader *rd)
 	free_frames = rd->cap - (w - r);
 
 	if (rd->file_pos >= rd->frames) {
-		if (!rd->loop) {
+		if (!rd->loop || rd->broken) {
 			if (atomic_load_explicit(&rd->end_w, memory_order_relaxed) == UINT64_MAX)
 				atomic_store_explicit(&rd->end_w, w, memory_order_release);
 			return 0;
@@ -113,7 +117,7 @@ static uint64_t reader_next_read(struct disk_reader *rd)
 /* Between reads: a seek the RT thread posted restarts the file position (DESIGN). */
 static void reader_take_seek(struct disk_reader *rd)
 {
-	uint32_t req = atomic_load_explicit(&rd->seek_req, memory_order_acquire);
+	uint64_t req = atomic_load_explicit(&rd->seek_req, memory_order_acquire);
 
 	if (req == rd->seek_done)
 		return;
@@ -135,7 +139,7 @@ static void reader_complete(struct disk_reader *rd, int res)
 	if (res <= 0 || got == 0) { /* an error, or a file shorter than it said: it ends here */
 		atomic_store_explicit(&rd->error, res < 0 ? res : -EIO, memory_order_relaxed);
 		rd->file_pos = rd->frames;
-		rd->loop = false;
+		rd->broken = true;
 		atomic_store_explicit(&rd->end_w, w, memory_order_release);
 		return;
 	}
@@ -184,7 +188,10 @@ static void disk_reap(struct disk *d)
 
 	io_uring_for_each_cqe(&d->uring, head, cqe)
 	{
-		reader_complete(io_uring_cqe_get_data(cqe), cqe->res);
+		/* without IORING_FEAT_EXT_ARG (kernels before 5.11) liburing's own wait timeout
+		 * completes here too, under its own user_data: not a reader's */
+		if (cqe->user_data != LIBURING_UDATA_TIMEOUT)
+			reader_complete(io_uring_cqe_get_data(cqe), cqe->res);
 		n++;
 	}
 	io_uring_cq_advance(&d->uring, n);
@@ -281,6 +288,7 @@ int disk_new(const char *cache_dir, const char *recordings_dir, struct disk **re
 		if (d->uring_ok)
 			io_uring_queue_exit(&d->uring);
 		free(d->cache_dir);
+		free(d->recordings_dir);
 		free(d);
 		return el_error_set(reterr, r, "cannot start the disk thread: %s", strerror(-r));
 	}
@@ -357,7 +365,8 @@ int disk_reader_open(struct disk *d, const struct disk_reader_config *c, struct 
 
 	if (!c->name || c->channels < 1 || c->channels > DISK_MAX_CHANNELS || c->frames == 0 ||
 	    c->start >= c->frames || c->ring_frames < 4 * DISK_CHUNK_MIN ||
-	    (c->ring_frames & (c->ring_frames - 1)))
+	    (c->ring_frames & (c->ring_frames - 1)) ||
+	    (uint64_t)c->ring_frames * c->channels * sizeof(float) > DISK_RING_MAX_BYTES)
 		return el_error_set(reterr, -EINVAL, "invalid disk reader configuration");
 	rd = calloc(1, sizeof(*rd));
 	if (!rd)
@@ -478,7 +487,7 @@ EL_RT void disk_reader_seek(struct disk_reader *rd, uint64_t frame)
 
 EL_RT bool disk_reader_is_seeking(const struct disk_reader *rd)
 {
-	uint32_t ack = atomic_load_explicit(&rd->seek_ack, memory_order_acquire);
+	uint64_t ack = atomic_load_explicit(&rd->seek_ack, memory_order_acquire);
 	uint64_t from, w;
 
 	if (rd->seek_wanted != ack)
@@ -496,7 +505,7 @@ EL_RT bool disk_reader_is_seeking(const struct disk_reader *rd)
 
 uint64_t disk_reader_get_buffered(const struct disk_reader *rd)
 {
-	uint32_t ack = atomic_load_explicit(&rd->seek_ack, memory_order_acquire);
+	uint64_t ack = atomic_load_explicit(&rd->seek_ack, memory_order_acquire);
 	uint64_t w, start;
 
 	if (atomic_load_explicit(&rd->seek_req, memory_order_relaxed) != ack)
@@ -514,10 +523,17 @@ uint64_t disk_reader_get_underruns(const struct disk_reader *rd)
 
 EL_RT bool disk_reader_at_end(const struct disk_reader *rd)
 {
-	uint64_t end = atomic_load_explicit(&rd->end_w, memory_order_acquire);
+	/* the answered seek first: end_w is reset before the ack, so an end_w read after a
+	 * matching ack is the new position's */
+	uint64_t ack = atomic_load_explicit(&rd->seek_ack, memory_order_acquire);
+	uint64_t r = atomic_load_explicit(&rd->r, memory_order_relaxed), end;
 
-	return rd->seek_wanted == atomic_load_explicit(&rd->seek_ack, memory_order_acquire) &&
-	       atomic_load_explicit(&rd->r, memory_order_relaxed) == end;
+	if (rd->seek_wanted != ack)
+		return false;
+	end = atomic_load_explicit(&rd->end_w, memory_order_acquire);
+	if (ack)
+		r = EL_MAX(r, atomic_load_explicit(&rd->seek_from, memory_order_relaxed));
+	return r == end;
 }
 
 uint64_t disk_reader_get_position(const struct disk_reader *rd)

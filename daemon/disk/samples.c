@@ -94,7 +94,19 @@ int disk_sample_get(struct disk *d, const struct disk_cache_entry *e, struct dis
 			return el_error_set(reterr, r, "cannot map the decoded file: %s",
 					    strerror(-r));
 		}
-		(void)mlock(s->map, s->bytes); /* kept resident where the limit allows */
+		/* resident for good, or not at all: unlocked pages may be reclaimed and the RT
+		 * thread would fault them back in from the disk */
+		if (mlock(s->map, s->bytes) < 0) {
+			int r = -errno;
+
+			munmap(s->map, s->bytes);
+			free(s);
+			pthread_mutex_unlock(&d->slock);
+			return el_error_set(
+				reterr, r,
+				"cannot lock the decoded file in RAM: %s (RLIMIT_MEMLOCK)",
+				strerror(-r));
+		}
 		s->next = d->samples;
 		d->samples = s;
 		d->sample_bytes += s->bytes;

@@ -21,8 +21,9 @@ struct el_error;
 
 /*
  * The frames of cache entry e (cache.h) in RAM: the mapping another player holds, or one made
- * now (populated; locked where RLIMIT_MEMLOCK allows) and then kept within the budget. 0 with
- * *ret (release with disk_sample_put()); -errno with a message.
+ * now (populated and locked) and then kept within the budget. 0 with *ret (release with
+ * disk_sample_put()); -errno with a message: -ENOMEM, -EPERM, -EAGAIN when it cannot be
+ * locked (RLIMIT_MEMLOCK): the caller then streams it instead.
  */
 int disk_sample_get(struct disk *d, const struct disk_cache_entry *e, struct disk_sample **ret,
 		    struct el_error *reterr);

@@ -4,15 +4,19 @@
  *
  * DESIGN: the ring is SPSC the other way round from a reader's: the RT thread advances w after
  * copying frames in (release), the disk thread advances r after they are written (release).
- * Takes are generations: the RT thread counts starts and stops (start_req, stop_req, release
- * after the frames before them are in the ring); the disk thread compares them with the ones it
- * has acted on. A take's file is opened by the disk thread, so a start costs the RT thread one
- * store. A take that fails is posted back as the generation that failed (fail_gen): the RT
- * thread stops handing frames to it. The state the getters read is the disk thread's alone.
- * With no disk thread (a render) the RT side calls the same service itself after each change.
+ * A take's start and end are events the RT thread queues (a second SPSC ring, of struct
+ * take_event) with the ring index they happen at: the disk thread writes the frames before an
+ * event's index into the take that was open, then acts on the event, so no frame of one take
+ * ever lands in another's file, however many starts and stops come between two polls. Frames
+ * with no take open (a take that failed) are discarded up to the next event, never past it.
+ * A start is queued only with room left for its stop, so a take always ends. A take that fails
+ * is posted back as the generation that failed (fail_gen): the RT thread stops handing frames to
+ * it. The state the getters read is the disk thread's alone. With no disk thread (a render) the
+ * RT side calls the same service itself after each change.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <limits.h>
 #include <sndfile.h>
 #include <stdatomic.h>
@@ -32,6 +36,16 @@
 #include "dsp/mem.h"
 
 #define WRITER_MAX_CHANNELS 64u
+/* Take starts and stops queued between two polls; a start needs two free (its stop's too). */
+#define WRITER_EVENTS 64u
+
+/* A take's start or end at ring index at (DESIGN). */
+struct take_event {
+	uint64_t at;
+	uint64_t gen; /* start: the take's generation */
+	bool start;
+	bool overrun; /* stop: the ring was full */
+};
 
 struct disk_writer {
 	struct disk *disk; /* NULL: direct (DESIGN) */
@@ -45,24 +59,27 @@ struct disk_writer {
 
 	/* shared (DESIGN) */
 	_Atomic uint64_t w, r;
-	_Atomic uint32_t start_req, stop_req, fail_gen;
-	atomic_bool overran; /* the last stop was an overrun (set before stop_req) */
-	_Atomic int state;   /* enum disk_take_end, the disk thread's */
+	struct take_event events[WRITER_EVENTS];
+	_Atomic uint64_t ev_w, ev_r; /* events queued (RT), acted on (disk thread) */
+	_Atomic uint64_t fail_gen;   /* the last take generation that failed */
+	_Atomic int state;           /* enum disk_take_end, the disk thread's */
 	_Atomic uint64_t frames, takes, overruns;
 	_Atomic int error;
 
 	/* the RT thread's */
 	bool rt_running;
-	uint32_t rt_start, rt_stop;
+	uint64_t rt_gen; /* takes started */
 
 	/* the disk thread's (under d->wlock) */
-	uint32_t start_seen, stop_seen;
+	uint64_t gen; /* the open take's */
 	SNDFILE *sf;
 	int fd;
 	uint64_t synced_ms;
 	bool closing;
-	char path[PATH_MAX];
 	struct disk_writer *next;
+
+	pthread_mutex_t plock; /* path only: read by the control thread without waiting for I/O */
+	char path[PATH_MAX];
 };
 
 static const struct {
@@ -121,48 +138,56 @@ static void make_parent_dirs(char *path)
 	}
 }
 
-/* Ends the take with state end (its file closed when open; the ring discarded on failure). */
+/* Ends the open take with state end, error (-errno) when it failed. */
 static void take_end(struct disk_writer *w, enum disk_take_end end, int error)
 {
 	if (w->sf) {
-		sf_close(w->sf); /* writes the final header; closes fd */
+		sf_close(w->sf); /* writes the final header */
 		w->sf = NULL;
+		close(w->fd);
 		w->fd = -1;
 	}
 	if (error) {
 		atomic_store_explicit(&w->error, error, memory_order_relaxed);
-		atomic_store_explicit(&w->fail_gen, w->start_seen, memory_order_release);
-		atomic_store_explicit(&w->r, atomic_load_explicit(&w->w, memory_order_acquire),
-				      memory_order_release);
+		atomic_store_explicit(&w->fail_gen, w->gen, memory_order_release);
 	}
 	atomic_store_explicit(&w->state, end, memory_order_relaxed);
 }
 
-/* A take starts: its file made (never over an existing one) and opened for libsndfile. */
-static void take_open(struct disk_writer *w)
+/* Take gen starts: its file made (never over an existing one) and opened for libsndfile. */
+static void take_open(struct disk_writer *w, uint64_t gen)
 {
 	SF_INFO info = {
 		.samplerate = (int)w->rate, .channels = (int)w->channels, .format = w->format};
-	int fd;
+	char path[PATH_MAX];
+	int fd, r;
 
+	w->gen = gen;
 	atomic_fetch_add_explicit(&w->takes, 1, memory_order_relaxed);
 	atomic_store_explicit(&w->frames, 0, memory_order_relaxed);
 	atomic_store_explicit(&w->error, 0, memory_order_relaxed);
-	if (take_path(w, w->path, sizeof(w->path)) < 0) {
-		take_end(w, DISK_TAKE_FAILED, -ENAMETOOLONG);
+	r = take_path(w, path, sizeof(path));
+	pthread_mutex_lock(&w->plock);
+	snprintf(w->path, sizeof(w->path), "%s", r == 0 ? path : w->pattern);
+	pthread_mutex_unlock(&w->plock);
+	if (r < 0) {
+		take_end(w, DISK_TAKE_FAILED, r);
 		return;
 	}
-	make_parent_dirs(w->path);
-	fd = open(w->path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+	make_parent_dirs(path);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
 	if (fd < 0) {
 		take_end(w, DISK_TAKE_FAILED, -errno);
 		return;
 	}
-	w->sf = sf_open_fd(fd, SFM_WRITE, &info, 1);
+	/* the fd stays ours (SF_FALSE): libsndfile closes it itself when its open fails */
+	errno = 0;
+	w->sf = sf_open_fd(fd, SFM_WRITE, &info, SF_FALSE);
 	if (!w->sf) {
+		r = errno ? -errno : -EINVAL;
 		close(fd);
-		unlink(w->path);
-		take_end(w, DISK_TAKE_FAILED, -EINVAL);
+		unlink(path);
+		take_end(w, DISK_TAKE_FAILED, r);
 		return;
 	}
 	w->fd = fd;
@@ -175,56 +200,59 @@ static void take_open(struct disk_writer *w)
 	atomic_store_explicit(&w->state, DISK_TAKE_RUNNING, memory_order_relaxed);
 }
 
-/* What the ring holds, into the take's file; a failed write ends the take. */
-static void take_drain(struct disk_writer *w)
+/*
+ * The ring's frames up to index end into the open take's file, or discarded when none is open
+ * (DESIGN); a failed write ends the take. Syncs about once a second.
+ */
+static void take_drain(struct disk_writer *w, uint64_t end)
 {
-	uint64_t end = atomic_load_explicit(&w->w, memory_order_acquire);
 	uint64_t r = atomic_load_explicit(&w->r, memory_order_relaxed);
 
 	while (w->sf && r < end) {
 		uint64_t n = EL_MIN(end - r, w->cap - (r & w->mask));
-		sf_count_t put = sf_writef_float(w->sf, w->ring + (r & w->mask) * w->channels,
-						 (sf_count_t)n);
+		sf_count_t put;
 
+		errno = 0;
+		put = sf_writef_float(w->sf, w->ring + (r & w->mask) * w->channels, (sf_count_t)n);
 		if (put != (sf_count_t)n) {
-			int e = errno ? -errno : -EIO;
-
-			take_end(w, DISK_TAKE_FAILED, e == -EAGAIN ? -EIO : e);
-			return;
+			take_end(w, DISK_TAKE_FAILED, errno && errno != EAGAIN ? -errno : -EIO);
+			break;
 		}
 		r += n;
 		atomic_fetch_add_explicit(&w->frames, n, memory_order_relaxed);
 		atomic_store_explicit(&w->r, r, memory_order_release);
 	}
-	if (!w->sf) /* no take: what the RT thread handed over has nowhere to go */
+	if (!w->sf) /* no take open: these frames have nowhere to go */
 		atomic_store_explicit(&w->r, end, memory_order_release);
 	if (w->sf && now_ms() - w->synced_ms >= DISK_SYNC_MS) {
-		(void)fdatasync(w->fd);
+		if (fdatasync(w->fd) < 0) /* written, but not kept: the take is lost from here */
+			take_end(w, DISK_TAKE_FAILED, -errno);
 		w->synced_ms = now_ms();
 	}
 }
 
-/* One writer's due work: a stop, a start, the frames (disk thread, or the RT thread direct). */
+/* One writer's due work, event by event (disk thread, or the RT thread direct; DESIGN). */
 static void writer_service(struct disk_writer *w)
 {
-	uint32_t start = atomic_load_explicit(&w->start_req, memory_order_acquire);
-	uint32_t stop = atomic_load_explicit(&w->stop_req, memory_order_acquire);
+	for (;;) {
+		uint64_t er = atomic_load_explicit(&w->ev_r, memory_order_relaxed);
+		bool have = er != atomic_load_explicit(&w->ev_w, memory_order_acquire);
+		const struct take_event *ev = &w->events[er % WRITER_EVENTS];
 
-	if (start != w->start_seen && !w->sf) {
-		w->start_seen = start;
-		take_open(w);
-	}
-	take_drain(w);
-	if ((stop != w->stop_seen || w->closing) && w->sf) {
-		bool overran = atomic_exchange_explicit(&w->overran, false, memory_order_relaxed);
-
-		take_end(w, overran ? DISK_TAKE_OVERRUN : DISK_TAKE_STOPPED, 0);
-	}
-	w->stop_seen = stop;
-	if (start != w->start_seen) { /* stopped and started again in one poll */
-		w->start_seen = start;
-		take_open(w);
-		take_drain(w);
+		/* the frames before the event belong to the take open before it */
+		take_drain(w, have ? ev->at : atomic_load_explicit(&w->w, memory_order_acquire));
+		if (!have)
+			break;
+		if (ev->start) {
+			if (w->sf) /* a stop always comes first; never leave a file open */
+				take_end(w, DISK_TAKE_STOPPED, 0);
+			take_open(w, ev->gen);
+		} else if (w->sf) {
+			take_end(w, ev->overrun ? DISK_TAKE_OVERRUN : DISK_TAKE_STOPPED, 0);
+		} else if (ev->overrun) {
+			atomic_store_explicit(&w->state, DISK_TAKE_OVERRUN, memory_order_relaxed);
+		}
+		atomic_store_explicit(&w->ev_r, er + 1, memory_order_release);
 	}
 }
 
@@ -302,10 +330,10 @@ int disk_writer_open(struct disk *d, const struct disk_writer_config *c, struct 
 	}
 	atomic_init(&w->w, 0);
 	atomic_init(&w->r, 0);
-	atomic_init(&w->start_req, 0);
-	atomic_init(&w->stop_req, 0);
+	atomic_init(&w->ev_w, 0);
+	atomic_init(&w->ev_r, 0);
 	atomic_init(&w->fail_gen, 0);
-	atomic_init(&w->overran, false);
+	pthread_mutex_init(&w->plock, NULL);
 	atomic_init(&w->state, DISK_TAKE_NONE);
 	atomic_init(&w->frames, 0);
 	atomic_init(&w->takes, 0);
@@ -334,6 +362,7 @@ void disk_writer_close(struct disk_writer *w)
 	writer_service(w); /* what was handed over, written; the file closed */
 	if (w->sf)
 		take_end(w, DISK_TAKE_STOPPED, 0);
+	pthread_mutex_destroy(&w->plock);
 	if (d) {
 		for (struct disk_writer **p = &d->writers; *p; p = &(*p)->next) {
 			if (*p == w) {
@@ -348,27 +377,45 @@ void disk_writer_close(struct disk_writer *w)
 	free(w);
 }
 
+/* Thread: RT. Queues a take event at the ring's current end; false when there is no room. */
+EL_RT static bool rt_post(struct disk_writer *w, bool start, bool overrun, uint64_t gen,
+			  unsigned room)
+{
+	uint64_t ew = atomic_load_explicit(&w->ev_w, memory_order_relaxed); /* ours */
+	struct take_event *ev = &w->events[ew % WRITER_EVENTS];
+
+	if (WRITER_EVENTS - (ew - atomic_load_explicit(&w->ev_r, memory_order_acquire)) < room)
+		return false;
+	*ev = (struct take_event){.at = atomic_load_explicit(&w->w, memory_order_relaxed),
+				  .gen = gen,
+				  .start = start,
+				  .overrun = overrun};
+	atomic_store_explicit(&w->ev_w, ew + 1, memory_order_release);
+	if (!w->disk)
+		writer_service(w);
+	return true;
+}
+
 EL_RT void disk_writer_start(struct disk_writer *w)
 {
 	if (w->rt_running)
 		return;
+	/* room for the start and its stop, so every take ends (DESIGN) */
+	if (!rt_post(w, true, false, w->rt_gen + 1, 2)) {
+		atomic_fetch_add_explicit(&w->overruns, 1, memory_order_relaxed);
+		return; /* too many starts and stops unserved: the disk thread is far behind */
+	}
+	w->rt_gen++;
 	w->rt_running = true;
-	atomic_store_explicit(&w->start_req, ++w->rt_start, memory_order_release);
-	if (!w->disk)
-		writer_service(w);
 }
 
-/* The RT thread's end of a take; overran: the ring was full. */
+/* The RT thread's end of a take; overran: the ring was full. The start kept its stop's room. */
 EL_RT static void rt_writer_end(struct disk_writer *w, bool overran)
 {
 	w->rt_running = false;
-	if (overran) {
+	if (overran)
 		atomic_fetch_add_explicit(&w->overruns, 1, memory_order_relaxed);
-		atomic_store_explicit(&w->overran, true, memory_order_relaxed);
-	}
-	atomic_store_explicit(&w->stop_req, ++w->rt_stop, memory_order_release);
-	if (!w->disk)
-		writer_service(w);
+	(void)rt_post(w, false, overran, w->rt_gen, 1);
 }
 
 EL_RT void disk_writer_stop(struct disk_writer *w)
@@ -384,8 +431,8 @@ EL_RT bool disk_writer_write(struct disk_writer *w, const float *const *in, size
 
 	if (!w->rt_running)
 		return false;
-	if (atomic_load_explicit(&w->fail_gen, memory_order_acquire) == w->rt_start) {
-		w->rt_running = false; /* the disk thread could not open or write it */
+	if (atomic_load_explicit(&w->fail_gen, memory_order_acquire) == w->rt_gen) {
+		rt_writer_end(w, false); /* the disk thread could not open or write it */
 		return false;
 	}
 	r = atomic_load_explicit(&w->r, memory_order_acquire);
@@ -432,9 +479,7 @@ int disk_writer_get_error(const struct disk_writer *w)
 
 void disk_writer_get_path(struct disk_writer *w, char *buf, size_t size)
 {
-	if (w->disk)
-		pthread_mutex_lock(&w->disk->wlock);
+	pthread_mutex_lock(&w->plock);
 	snprintf(buf, size, "%s", w->path);
-	if (w->disk)
-		pthread_mutex_unlock(&w->disk->wlock);
+	pthread_mutex_unlock(&w->plock);
 }

@@ -91,8 +91,8 @@ struct player {
 	const float *data;             /* memory: the sample's frames */
 	struct disk *disk;             /* borrowed: the engine's (NULL: direct) */
 	struct disk_sample *sample;    /* memory: held, shared with players of the same file */
-	struct disk_reader *reader; /* stream: owned */
-	float *scratch;             /* direct: owned, a block of interleaved frames */
+	struct disk_reader *reader;    /* stream: owned */
+	float *scratch;                /* direct: owned, a block of interleaved frames */
 	size_t scratch_frames;
 
 	/* RT thread only */
@@ -151,6 +151,25 @@ static int player_map(struct player *p, struct el_error *reterr)
 	return r;
 }
 
+/* stream mode: a reader of the disk thread with a ring of PLAYER_RING_SECONDS. */
+static int player_stream(struct player *p, const struct eng_node_env *env, const char *name,
+			 struct el_error *reterr)
+{
+	uint32_t ring = 4 * DISK_CHUNK_MIN;
+	struct disk_reader_config c = {.fd = p->entry.fd,
+				       .name = name,
+				       .offset = DISK_CACHE_HEADER,
+				       .channels = p->channels,
+				       .frames = p->frames,
+				       .loop = p->loop};
+
+	while (ring < PLAYER_RING_SECONDS * env->rate)
+		ring *= 2;
+	c.ring_frames = ring;
+	p->mode = PLAYER_STREAM;
+	return disk_reader_open(env->disk, &c, &p->reader, reterr);
+}
+
 static void player_destroy(void *inst)
 {
 	struct player *p = inst;
@@ -198,23 +217,16 @@ static int player_create(const struct conf_section *sec, const struct eng_node_e
 		p->scratch_frames = env->block;
 		p->scratch = malloc(p->scratch_frames * p->channels * sizeof(float));
 		r = p->scratch ? 0 : el_error_set(reterr, -ENOMEM, "out of memory");
-	} else if (p->frames <= (uint64_t)PLAYER_MEMORY_SECONDS * env->rate) {
-		p->mode = PLAYER_MEMORY;
-		r = player_map(p, reterr);
 	} else {
-		uint32_t ring = 4 * DISK_CHUNK_MIN;
-		struct disk_reader_config c = {.fd = p->entry.fd,
-					       .name = s.path,
-					       .offset = DISK_CACHE_HEADER,
-					       .channels = p->channels,
-					       .frames = p->frames,
-					       .loop = p->loop};
+		/* short: from RAM, unless it cannot be locked there (then streamed like a long
+		 * one: a page the RT thread faults in would come from the disk) */
+		struct el_error ignored = {0};
 
-		while (ring < PLAYER_RING_SECONDS * env->rate)
-			ring *= 2;
-		c.ring_frames = ring;
-		p->mode = PLAYER_STREAM;
-		r = disk_reader_open(env->disk, &c, &p->reader, reterr);
+		if (p->frames <= (uint64_t)PLAYER_MEMORY_SECONDS * env->rate &&
+		    player_map(p, &ignored) == 0)
+			p->mode = PLAYER_MEMORY;
+		else
+			r = player_stream(p, env, s.path, reterr);
 	}
 	if (r < 0)
 		goto fail;
@@ -398,7 +410,8 @@ static int player_get_param(const void *inst, unsigned id, unsigned channel, dou
 		return 0;
 	case PLAYER_PARAM_BUFFERED_S:
 		pos = p->reader ? disk_reader_get_buffered(p->reader)
-				: p->frames - atomic_load_explicit(&p->position, memory_order_relaxed);
+				: p->frames -
+					  atomic_load_explicit(&p->position, memory_order_relaxed);
 		*ret = (double)pos / p->rate;
 		return 0;
 	default:

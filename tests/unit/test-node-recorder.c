@@ -5,8 +5,8 @@
  *    sample with libsndfile; the input passes through unchanged.
  *  - `recording` 0 then 1 is a second take; a take never overwrites a file (that take fails,
  *    the first file keeps every frame); `%` patterns are expanded (strftime).
- *  - A disk too slow (the disk thread stalled, so the ring fills) ends the take as an overrun: `recording` reads 0, the file
- *    is closed and holds a whole prefix of what was given.
+ *  - A disk too slow (the disk thread stalled, so the ring fills) ends the take as an overrun:
+ * `recording` reads 0, the file is closed and holds a whole prefix of what was given.
  *  - A process killed with SIGKILL while recording leaves a file libsndfile opens, holding all
  *    but at most the last second of what was handed over.
  *  - A full disk (a 1 MiB tmpfs; skipped where mount(2) is refused) ends the take as failed,
@@ -14,6 +14,7 @@
  *  - Bad sections are refused naming the key or the file.
  * The RT entry points run inside the RTSan brackets (test-node-util.h).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <limits.h>
 #include <sndfile.h>
@@ -238,6 +239,73 @@ static void test_takes_never_overwrite(void **state)
 	assert_int_equal(access(p, F_OK), 0);
 }
 
+/* The frames of file p are all `value`, and there are n of them. */
+static void assert_take(const char *p, float value, sf_count_t n)
+{
+	SF_INFO info = {0};
+	SNDFILE *f = sf_open(p, SFM_READ, &info);
+	float x[2];
+
+	if (!f)
+		fail_msg("'%s': %s", p, sf_strerror(NULL));
+	if (info.frames != n)
+		fail_msg("'%s': %lld frames, expected %lld", p, (long long)info.frames,
+			 (long long)n);
+	while (sf_readf_float(f, x, 1) == 1)
+		assert_true(x[0] == value && x[1] == value);
+	sf_close(f);
+}
+
+/* Descriptors this process has open. */
+static unsigned open_fds(void)
+{
+	unsigned n = 0;
+	DIR *d = opendir("/proc/self/fd");
+
+	while (d && readdir(d))
+		n++;
+	if (d)
+		closedir(d);
+	return n;
+}
+
+/*
+ * Three takes started and stopped while the disk thread is stalled (queued, served together
+ * later, so all three want the same file name: the second and third fail, "File exists"): the
+ * first take's file holds its own frames and no other take's, and every file is closed.
+ */
+static void test_takes_queued_stay_apart(void **state)
+{
+	char p[PATH_MAX], buf[NODE_DETAIL_TEXT_MAX];
+	unsigned fds = open_fds();
+	struct rig g;
+
+	(void)state;
+	rig_init(&g,
+		 "[node.r]\ntype = recorder\nfile = queued.wav\nsample_format = float\n"
+		 "recording = no\n",
+		 4 * BLOCK, 7);
+	disk_set_stalled(disk, true);
+	for (unsigned k = 0; k < 3; k++) {
+		for (size_t i = 0; i < g.frames; i++)
+			g.in[0][i] = g.in[1][i] = (float)(k + 1);
+		assert_int_equal(harness_set(&node_type_recorder, g.rec, R_RECORDING, 1.0), 0);
+		harness_run(&node_type_recorder, g.rec, g.in, 2, g.out, 2, 0, g.frames);
+		assert_int_equal(harness_set(&node_type_recorder, g.rec, R_RECORDING, 0.0), 0);
+	}
+	disk_set_stalled(disk, false);
+	usleep(20 * DISK_POLL_MS * 1000);
+	assert_float_equal(param(&g, R_TAKES), 3.0, 0.0);
+	assert_string_equal(detail(&g, "state", buf), "failed: File exists");
+	rig_done(&g);
+	path_of(p, "queued.wav");
+	assert_take(p, 1.0f, 4 * BLOCK);
+	assert_int_equal(open_fds(), fds);
+	printf("# 3 takes queued behind a stalled disk: the first file holds its own %u frames "
+	       "only; no descriptor left open\n",
+	       4 * BLOCK);
+}
+
 static void test_overrun_ends_take_cleanly(void **state)
 {
 	const size_t frames = 3 * RATE; /* more than the 2 s ring holds */
@@ -397,6 +465,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_records_bit_exact),
 		cmocka_unit_test(test_takes_never_overwrite),
+		cmocka_unit_test(test_takes_queued_stay_apart),
 		cmocka_unit_test(test_overrun_ends_take_cleanly),
 		cmocka_unit_test(test_kill9_loses_at_most_a_second),
 		cmocka_unit_test(test_disk_full_ends_take_cleanly),
