@@ -136,8 +136,10 @@ check("overrun" in names, "no overrun event")
 check(any(e.get("event") == "record" and e.get("take") == "stopped" and e.get("why") == "overrun"
           for e in events), "no record stopped event with why overrun")
 check(details.get("state") == "overrun", "the recorder's state is not overrun")
-# the stall itself makes none: whatever is late is the machine's, at its own rate
-check(late1 - late0 <= 2 * base + 1, "more late cycles during the stall than the machine's own")
+# the stall itself makes none: whatever is late is the machine's, at its own rate (bursty on a
+# loaded VM: a few either way). A cycle that waited for the disk would make every cycle of the
+# 4 s stall late, hundreds of them.
+check(late1 - late0 <= base + 5, "more late cycles during the stall than the machine's own")
 sys.exit(0 if ok else 1)
 PY
 info=$(sndfile-info "$dir/take.wav") || fail "the take does not open"

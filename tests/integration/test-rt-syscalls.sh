@@ -9,7 +9,9 @@
 # attaches every thread of the process), through: playback; a reload with a changed gain; a
 # reload whose fir node gets another `ir` (a crossfaded IR swap); port changes (node add/rm of
 # output and input nodes); sets; a streamed player seeking, recorders starting and stopping takes,
-# players and recorders added and removed. The histogram of calls per thread is printed.
+# players and recorders added and removed. The histogram of calls per thread is printed. The
+# RT threads' page faults over the same window (minor and major, from /proc) must be none: a
+# first touch of a ring or a sample's page, or a page read back from the disk, would show there.
 #
 # Allowed: clock_nanosleep (the own clock's period), futex (the engine's idle word and the workers'
 # words: FUTEX_WAIT_PRIVATE/FUTEX_WAKE_PRIVATE; under JACK also libjack's shared futexes in the
@@ -131,6 +133,14 @@ fifo_threads() {
 wait_for 10 "a SCHED_FIFO thread in echoeld" sh -c "[ -n \"\$(for s in /proc/$epid/task/*/stat; do sed 's/.*) //' \$s | awk '\$39 == 1'; done)\" ]"
 fifo_threads >"$dir/threads"
 echo "# $BACKEND: SCHED_FIFO threads (tid priority): $(tr '\n' ',' <"$dir/threads")"
+# page faults of the RT threads (minflt, majflt: fields 10 and 12 of stat), which no system
+# call trace shows: a first touch of a player's sample or a ring would count here
+faults() {
+	for tid in $(cut -d' ' -f1 "$dir/threads"); do
+		sed 's/.*) //' "/proc/$epid/task/$tid/stat" | awk -v t="$tid" '{ print t, $8, $10 }'
+	done
+}
+faults >"$dir/faults0"
 
 for tid in $(cut -d' ' -f1 "$dir/threads"); do
 	strace -qq -e trace=all -o "$dir/strace.$tid" -p "$tid" 2>"$dir/strace-err.$tid" &
@@ -171,6 +181,11 @@ for i in 1 2 3; do
 done
 sleep 0.5
 alive "$epid" || fail "echoeld died"
+faults >"$dir/faults1"
+echo "# page faults of the RT threads over the trace (tid minor major): $(join "$dir/faults0" "$dir/faults1" |
+	awk '{ printf "%s %d %d, ", $1, $4 - $2, $5 - $3 }')"
+join "$dir/faults0" "$dir/faults1" | awk '$4 != $2 || $5 != $3 { exit 1 }' ||
+	fail "a page fault on an RT thread (a first touch of memory, or a read from the disk)"
 # shellcheck disable=SC2086
 kill -INT $spids 2>/dev/null || true
 for p in $spids; do wait "$p" 2>/dev/null || true; done
