@@ -22,6 +22,8 @@ struct disk {
 	pthread_cond_t idle; /* a closing reader's read completed */
 	bool stop;
 	atomic_bool stalled;         /* disk_set_stalled(): serve no reader or writer */
+	unsigned users;              /* readers and writers open, under lock */
+	pthread_cond_t wake;         /* the first user opened, or stop */
 	struct disk_reader *readers; /* under lock */
 	bool uring_ok;
 	struct io_uring uring;
@@ -41,6 +43,14 @@ struct disk {
 	uint64_t sample_bytes, sample_count, release_seq, evictions, memory_budget;
 	uint64_t lookups, hits;
 };
+
+/* A reader or writer opened (+1) or closed (-1); the first wakes the thread. d->lock held. */
+static inline void disk_use(struct disk *d, int delta)
+{
+	d->users += (unsigned)delta;
+	if (d->users == 1 && delta > 0)
+		pthread_cond_signal(&d->wake);
+}
 
 /* The disk thread, once per poll: every writer's due work (writer.c). Takes wlock. */
 void disk_writers_service(struct disk *d);

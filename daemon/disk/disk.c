@@ -207,6 +207,10 @@ static void *disk_main(void *userdata)
 	while (!d->stop) {
 		bool stalled = atomic_load_explicit(&d->stalled, memory_order_relaxed);
 
+		if (d->users == 0) { /* nothing to serve: sleep until there is (disk.h) */
+			pthread_cond_wait(&d->wake, &d->lock);
+			continue;
+		}
 		for (struct disk_reader *rd = d->readers; rd && !stalled; rd = rd->next)
 			reader_service(d, rd);
 		pthread_mutex_unlock(&d->lock);
@@ -278,6 +282,7 @@ int disk_new(const char *cache_dir, const char *recordings_dir, struct disk **re
 	}
 	pthread_mutex_init(&d->lock, NULL);
 	pthread_cond_init(&d->idle, NULL);
+	pthread_cond_init(&d->wake, NULL);
 	pthread_mutex_init(&d->wlock, NULL);
 	pthread_cond_init(&d->wdone, NULL);
 	pthread_mutex_init(&d->slock, NULL);
@@ -303,11 +308,13 @@ struct disk *disk_free(struct disk *d)
 		return NULL;
 	pthread_mutex_lock(&d->lock);
 	d->stop = true;
+	pthread_cond_signal(&d->wake);
 	pthread_mutex_unlock(&d->lock);
 	pthread_join(d->thread, NULL);
 	if (d->uring_ok)
 		io_uring_queue_exit(&d->uring);
 	pthread_cond_destroy(&d->idle);
+	pthread_cond_destroy(&d->wake);
 	pthread_mutex_destroy(&d->lock);
 	pthread_cond_destroy(&d->wdone);
 	pthread_mutex_destroy(&d->wlock);
@@ -405,6 +412,7 @@ int disk_reader_open(struct disk *d, const struct disk_reader_config *c, struct 
 	pthread_mutex_lock(&d->lock);
 	rd->next = d->readers;
 	d->readers = rd;
+	disk_use(d, 1);
 	pthread_mutex_unlock(&d->lock);
 	*ret = rd;
 	return 0;
@@ -433,6 +441,7 @@ void disk_reader_close(struct disk_reader *rd)
 			break;
 		}
 	}
+	disk_use(d, -1);
 	pthread_mutex_unlock(&d->lock);
 	close(rd->fd);
 	dsp_mem_free(rd->ring);

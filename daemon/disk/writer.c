@@ -344,6 +344,9 @@ int disk_writer_open(struct disk *d, const struct disk_writer_config *c, struct 
 		w->next = d->writers;
 		d->writers = w;
 		pthread_mutex_unlock(&d->wlock);
+		pthread_mutex_lock(&d->lock);
+		disk_use(d, 1);
+		pthread_mutex_unlock(&d->lock);
 	}
 	*ret = w;
 	return 0;
@@ -371,6 +374,9 @@ void disk_writer_close(struct disk_writer *w)
 			}
 		}
 		pthread_mutex_unlock(&d->wlock);
+		pthread_mutex_lock(&d->lock);
+		disk_use(d, -1);
+		pthread_mutex_unlock(&d->lock);
 	}
 	free(w->pattern);
 	dsp_mem_free(w->ring);
