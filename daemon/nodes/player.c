@@ -16,9 +16,12 @@
  *   - direct: without a disk thread (a render, whose cycle is not real-time) the cycle reads
  *     the cache file itself.
  * - Starting, stopping and seeking are faded over the engine's fade length: `playing` ramps the
- *   output in or out (a stop pauses: the position stays); a seek fades out, jumps, and fades in
- *   once the new position's frames are there. After the last frame of a file without loop the
- *   player stops by itself (playing reads 0 again); playing it again starts from the top.
+ *   output in or out (a stop pauses: the position stays). A seek in memory mode is a crossfade:
+ *   the new position starts at once and the old one goes on under it, fading out; a streamed
+ *   seek fades out, jumps, and fades in once the disk thread has the new position's frames (a
+ *   crossfade would need the old position's frames from a second ring). After the last frame of a
+ * file without loop the player stops by itself (playing reads 0 again); playing it again starts
+ * from the top.
  * - Looping is sample-exact: the frame after the last is the first, in every mode.
  */
 #include <errno.h>
@@ -100,7 +103,10 @@ struct player {
 	bool want_playing; /* what `playing` asks for */
 	bool seek_pending; /* fading out to jump to seek_to */
 	uint64_t seek_to;
-	bool ended; /* played the last frame of a file without loop */
+	/* memory: a seek's crossfade, the old position still heard as it fades (DESIGN) */
+	uint64_t xf_from;         /* the old position's next frame */
+	uint32_t xf_done, xf_len; /* frames of the crossfade done, and in all (0: none) */
+	bool ended;               /* played the last frame of a file without loop */
 	struct dsp_ramp fade, level;
 
 	/* for get_param, on any thread (relaxed: lone values) */
@@ -307,6 +313,28 @@ EL_RT static void rt_seek_now(struct player *p)
 	atomic_store_explicit(&p->position, p->pos, memory_order_relaxed);
 }
 
+/*
+ * Memory mode: frames [0, n) of out (the new position's, zero past its end) crossfaded from the
+ * old position's over the rest of the crossfade, g rising from 1/len to 1 (DESIGN).
+ */
+EL_RT static void rt_crossfade_old(struct player *p, float *const *out, size_t n)
+{
+	const float inv = 1.0f / (float)p->xf_len;
+
+	for (size_t i = 0; i < n && p->xf_done < p->xf_len; i++, p->xf_done++) {
+		float g = (float)(p->xf_done + 1) * inv;
+		bool there = p->xf_from < p->frames;
+
+		for (unsigned c = 0; c < p->channels; c++) {
+			float old = there ? p->data[p->xf_from * p->channels + c] : 0.0f;
+
+			out[c][i] = old + g * (out[c][i] - old);
+		}
+		if (there && ++p->xf_from == p->frames && p->loop)
+			p->xf_from = 0;
+	}
+}
+
 /* Whether the output should be heard now: the fade's target. */
 EL_RT static bool rt_audible(const struct player *p)
 {
@@ -343,6 +371,8 @@ EL_RT static bool rt_player_process(void *inst, const struct eng_node_io *io)
 		n = rt_source_read(p, io->out, io->frames);
 	for (unsigned c = 0; c < io->n_out; c++)
 		memset(io->out[c] + n, 0, (io->frames - n) * sizeof(float));
+	if (p->xf_done < p->xf_len)
+		rt_crossfade_old(p, io->out, io->frames);
 	if (p->ended && p->want_playing) { /* the last frame played: stopped by itself */
 		p->want_playing = false;
 		atomic_store_explicit(&p->playing, false, memory_order_relaxed);
@@ -371,6 +401,14 @@ EL_RT static int rt_player_set_param(void *inst, unsigned id, double value)
 		p->seek_to = (uint64_t)llround(value * p->rate);
 		if (p->seek_to >= p->frames)
 			return -EINVAL;
+		if (p->mode == PLAYER_MEMORY && rt_audible(p) && dsp_ramp_get(&p->fade) > 0.0) {
+			p->xf_from = p->pos; /* heard: crossfade from here (DESIGN) */
+			p->xf_done = 0;
+			p->xf_len = p->fade_frames;
+			p->pos = p->seek_to;
+			atomic_store_explicit(&p->position, p->pos, memory_order_relaxed);
+			return 0;
+		}
 		p->seek_pending = true;
 		return 0;
 	case PLAYER_PARAM_GAIN_DB:
