@@ -54,7 +54,8 @@ build_build_rtsan() { meson compile -C build-rtsan; }
 # Fuzzers instrument all our code (fuzzer-no-link) but only the fuzz targets are built.
 build_build_fuzz() {
 	ninja -C build-fuzz tests/fuzz/fuzz-config tests/fuzz/fuzz-graph tests/fuzz/fuzz-dispatch \
-		tests/fuzz/fuzz-sysfs tests/fuzz/fuzz-layouts tests/fuzz/fuzz-routes ipc/fuzz-protocol
+		tests/fuzz/fuzz-sysfs tests/fuzz/fuzz-layouts tests/fuzz/fuzz-routes tests/fuzz/fuzz-audio \
+		ipc/fuzz-protocol
 }
 
 flavour build gcc g++ "" -- -Dwerror=true

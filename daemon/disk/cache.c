@@ -29,6 +29,9 @@
 #define DISK_CACHE_MAX_CHANNELS 64u
 /* A header claiming more is corrupt (2^36 frames: a day at 768 kHz), so sizes never wrap. */
 #define DISK_CACHE_MAX_FRAMES (1ull << 36)
+/* File rates taken: a bound on how many frames resampling makes of one (768 at 1 kHz to 768 k) */
+#define DISK_CACHE_MIN_RATE 1000
+#define DISK_CACHE_MAX_RATE 768000
 
 /* The header, at offset 0 of every cache file; the rest of the page is zero. */
 struct cache_header {
@@ -229,6 +232,11 @@ static int cache_decode(const char *cache_dir, const char *src, const char *fina
 					    ? "'%s': no audio in it"
 					    : "'%s': %d channels, at most 64 are supported",
 				    src, dc.info.channels);
+	}
+	if (dc.info.samplerate < DISK_CACHE_MIN_RATE || dc.info.samplerate > DISK_CACHE_MAX_RATE) {
+		sf_close(dc.sf);
+		return el_error_set(reterr, -EINVAL, "'%s': a rate of %d Hz is out of range (%u to %u)",
+				    src, dc.info.samplerate, DISK_CACHE_MIN_RATE, DISK_CACHE_MAX_RATE);
 	}
 	h->channels = (uint32_t)dc.info.channels;
 	h->file_rate = (uint32_t)dc.info.samplerate;
