@@ -269,6 +269,21 @@ pw_linked() {
 		END { exit !found }'
 }
 
+# stereo_wav PATH SECONDS: a 48 kHz stereo float WAV of two slow sines at -14 dBFS (python3).
+stereo_wav() {
+	python3 - "$1" "$2" <<'PY'
+import math, struct, sys
+n = int(float(sys.argv[2]) * 48000)
+data = b"".join(struct.pack("<ff", 0.2 * math.sin(i * 0.01), 0.2 * math.sin(i * 0.013))
+                for i in range(n))
+fmt = struct.pack("<HHIIHH", 3, 2, 48000, 48000 * 8, 8, 32)
+with open(sys.argv[1], "wb") as f:
+    f.write(b"RIFF" + struct.pack("<I", 4 + 8 + len(fmt) + 8 + len(data)) + b"WAVE")
+    f.write(b"fmt " + struct.pack("<I", len(fmt)) + fmt + b"data" + struct.pack("<I", len(data)))
+    f.write(data)
+PY
+}
+
 # --- echoeld ---------------------------------------------------------------------------------
 
 # launch_echoeld SOCKET LOG ARG...: "$ECHOELD" --socket SOCKET ARG... in the background, its

@@ -10,11 +10,10 @@
 # as long before it: a shared VM has late cycles of its own); once the disk is back the player
 # plays on without further underruns.
 #
-# usage: test-disk-slow.sh ECHOELD ECHOELCTL
+# usage: test-disk-slow.sh ECHOELD   (the protocol is spoken by a python client)
 set -eu
 
 ECHOELD=$1
-ECHOELCTL=$2
 # shellcheck source-path=SCRIPTDIR
 . "$(dirname "$0")/../lib.sh"
 require_tools python3 sndfile-info
@@ -31,17 +30,7 @@ fail() {
 	exit 1
 }
 
-python3 - "$dir/song.wav" <<'PY'
-import math, struct, sys
-n = 12 * 48000
-data = b"".join(struct.pack("<ff", 0.2 * math.sin(i * 0.01), 0.2 * math.sin(i * 0.013))
-                for i in range(n))
-fmt = struct.pack("<HHIIHH", 3, 2, 48000, 48000 * 8, 8, 32)
-with open(sys.argv[1], "wb") as f:
-    f.write(b"RIFF" + struct.pack("<I", 4 + 8 + len(fmt) + 8 + len(data)) + b"WAVE")
-    f.write(b"fmt " + struct.pack("<I", len(fmt)) + fmt + b"data" + struct.pack("<I", len(data)))
-    f.write(data)
-PY
+stereo_wav "$dir/song.wav" 12
 cat >"$dir/echoeld.conf" <<EOF
 [engine]
 block = 256

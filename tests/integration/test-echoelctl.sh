@@ -305,17 +305,7 @@ err "^echoelctl: permission: $dir/allowed/ir.conf:4: key 'ir': "
 # Files: `play` adds a player under a free name into a mix, `seek` moves it, `stop` removes it;
 # `record` adds a recorder on a channel or a node, `record stop` ends the take and closes a
 # valid file in the recordings directory; files outside file_dirs are refused.
-python3 - "$dir/allowed/song.wav" <<'PY'
-import math, struct, sys
-rate, n = 48000, 3 * 48000
-data = b''.join(struct.pack('<ff', 0.25 * math.sin(i * 0.05), 0.25 * math.cos(i * 0.05))
-                for i in range(n))
-fmt = struct.pack('<HHIIHH', 3, 2, rate, rate * 8, 8, 32)
-with open(sys.argv[1], 'wb') as f:
-    f.write(b'RIFF' + struct.pack('<I', 4 + 8 + len(fmt) + 8 + len(data)) + b'WAVE')
-    f.write(b'fmt ' + struct.pack('<I', len(fmt)) + fmt + b'data' + struct.pack('<I', len(data)))
-    f.write(data)
-PY
+stereo_wav "$dir/allowed/song.wav" 3
 ctl 0 node add bus mix --input volume
 ctl 0 play "$dir/allowed/song.wav" --loop --to bus
 out '^play-1$'

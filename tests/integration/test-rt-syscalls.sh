@@ -65,18 +65,8 @@ with wave.open(sys.argv[1], "wb") as w:
 PY
 # A song long enough to be streamed by the disk thread (over 10 s) and a short one played from
 # memory, both float stereo.
-python3 - "$dir/song.wav" 12 "$dir/short.wav" 1 <<'PY'
-import math, struct, sys
-for path, seconds in zip(sys.argv[1::2], sys.argv[2::2]):
-    n = int(seconds) * 48000
-    data = b"".join(struct.pack("<ff", 0.2 * math.sin(i * 0.01), 0.2 * math.sin(i * 0.013))
-                    for i in range(n))
-    fmt = struct.pack("<HHIIHH", 3, 2, 48000, 48000 * 8, 8, 32)
-    with open(path, "wb") as f:
-        f.write(b"RIFF" + struct.pack("<I", 4 + 8 + len(fmt) + 8 + len(data)) + b"WAVE")
-        f.write(b"fmt " + struct.pack("<I", len(fmt)) + fmt)
-        f.write(b"data" + struct.pack("<I", len(data)) + data)
-PY
+stereo_wav "$dir/song.wav" 12
+stereo_wav "$dir/short.wav" 1
 export XDG_STATE_HOME="$dir/state" # the sample cache and the recordings
 write_conf() { # $1: gain in dB, $2: the fir's ir
 	cat >"$dir/echoeld.conf" <<EOF
