@@ -8,6 +8,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -518,7 +519,12 @@ static int choose_backend(struct daemon *d, int override, struct el_error *err)
 static int start_disk(struct daemon *d, struct el_error *err)
 {
 	char cache[PATH_MAX], recordings[PATH_MAX];
-	bool have_cache = wisdom_state_path(DISK_CACHE_DIR_NAME, cache, sizeof(cache)) == 0;
+	const char *unit_cache = getenv("CACHE_DIRECTORY"); /* systemd's CacheDirectory= */
+	bool have_cache = unit_cache && unit_cache[0] == '/'
+				  /* several may be given, separated by ':': ours is the first */
+				  ? snprintf(cache, sizeof(cache), "%.*s", (int)strcspn(unit_cache, ":"),
+					     unit_cache) < (int)sizeof(cache)
+				  : wisdom_state_path(DISK_CACHE_DIR_NAME, cache, sizeof(cache)) == 0;
 	bool have_rec = wisdom_state_path(DISK_RECORDINGS_DIR_NAME, recordings,
 					  sizeof(recordings)) == 0;
 	int r = disk_new(have_cache ? cache : NULL, have_rec ? recordings : NULL, &d->disk, err);
