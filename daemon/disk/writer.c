@@ -154,8 +154,8 @@ static void take_end(struct disk_writer *w, enum disk_take_end end, int error)
 	atomic_store_explicit(&w->state, end, memory_order_relaxed);
 }
 
-/* Take gen starts: its file made (never over an existing one) and opened for libsndfile. */
-static void take_open(struct disk_writer *w, uint64_t gen)
+/* Take gen's file made (never over an existing one) and opened for libsndfile. */
+static void take_open_file(struct disk_writer *w, uint64_t gen)
 {
 	SF_INFO info = {
 		.samplerate = (int)w->rate, .channels = (int)w->channels, .format = w->format};
@@ -163,7 +163,6 @@ static void take_open(struct disk_writer *w, uint64_t gen)
 	int fd, r;
 
 	w->gen = gen;
-	atomic_fetch_add_explicit(&w->takes, 1, memory_order_relaxed);
 	atomic_store_explicit(&w->frames, 0, memory_order_relaxed);
 	atomic_store_explicit(&w->error, 0, memory_order_relaxed);
 	r = take_path(w, path, sizeof(path));
@@ -198,6 +197,16 @@ static void take_open(struct disk_writer *w, uint64_t gen)
 		sf_command(w->sf, SFC_RF64_AUTO_DOWNGRADE, NULL, SF_TRUE);
 	w->synced_ms = now_ms();
 	atomic_store_explicit(&w->state, DISK_TAKE_RUNNING, memory_order_relaxed);
+}
+
+/*
+ * Take gen starts (take_open_file), and only then is it counted: whoever sees the new count
+ * (acquire) sees its state, running or failed, and its file's name.
+ */
+static void take_open(struct disk_writer *w, uint64_t gen)
+{
+	take_open_file(w, gen);
+	atomic_fetch_add_explicit(&w->takes, 1, memory_order_release);
 }
 
 /*
@@ -470,7 +479,7 @@ uint64_t disk_writer_get_frames(const struct disk_writer *w)
 
 uint64_t disk_writer_get_takes(const struct disk_writer *w)
 {
-	return atomic_load_explicit(&w->takes, memory_order_relaxed);
+	return atomic_load_explicit(&w->takes, memory_order_acquire);
 }
 
 uint64_t disk_writer_get_overruns(const struct disk_writer *w)
