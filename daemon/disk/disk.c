@@ -8,11 +8,16 @@
  * the frames between them are whole when seen. The disk thread only ever writes [w, r + cap),
  * the RT thread only reads [r, w).
  *
- * A seek is a request the RT thread posts (target, then a generation number, release) and the
- * disk thread answers between two reads: it restarts its file position at the target and posts
- * the ring index where those frames will begin (then the answered generation, release). The RT
- * thread, seeing its own generation answered, skips its read index to that point: everything
- * before it is the old position's. The disk thread never moves r, the RT thread never moves w.
+ * A seek is a request the RT thread posts (target, how far the old position may still be read,
+ * then a generation number, release) and the disk thread answers between two reads: it restarts
+ * its file position at the target and cuts the old position's frames at the bound the RT thread
+ * gave (w moves back to it, never below r: the RT thread reads no old frame past that bound), then
+ * posts where the new frames begin (seek_from, then the answered generation, release). The ring
+ * stays one run of frames [r, w): the old position's up to seek_from, the new one's after it.
+ * Until the reading thread drops the old frames (disk_reader_drop_old) it reads them only, and
+ * may read the new ones beside them (disk_reader_peek_new) for a crossfade; the disk thread
+ * counts both as taken only from r, so it overwrites neither. The RT thread never moves w, the
+ * disk thread never moves r.
  *
  * The end of a file without loop is posted as the w at which it ended (end_w); the RT thread is
  * at the end when r reaches it. One read is in flight per reader at most, so completions come
@@ -72,6 +77,7 @@ struct disk_reader {
 	_Atomic uint64_t w, r;
 	_Atomic uint64_t end_w;              /* UINT64_MAX while the file has not ended */
 	_Atomic uint64_t seek_target;        /* written before seek_req */
+	_Atomic uint64_t seek_keep_until;    /* the old frames' bound: written before seek_req */
 	_Atomic uint64_t seek_req, seek_ack; /* 64 bits: never wrap back to 0 (no seek) */
 	_Atomic uint64_t seek_from;          /* written before seek_ack */
 	_Atomic uint64_t underruns;
@@ -79,7 +85,9 @@ struct disk_reader {
 	_Atomic int error;
 
 	/* the reading thread's */
-	uint64_t seek_wanted; /* the last seek generation posted */
+	uint64_t seek_wanted;  /* the last seek generation posted */
+	uint64_t seek_dropped; /* the last one whose old frames were dropped (== wanted: none) */
+	uint64_t keep_until;   /* what the last seek posted as seek_keep_until */
 };
 
 static uint64_t reader_bytes(const struct disk_reader *rd, uint64_t frames)
@@ -94,9 +102,6 @@ static uint64_t reader_next_read(struct disk_reader *rd)
 	uint64_t r = atomic_load_explicit(&rd->r, memory_order_acquire);
 	uint64_t free_frames, left, contiguous;
 
-	/* after a seek the frames before its start are dead: the RT thread skips them (DESIGN) */
-	if (rd->seek_done)
-		r = EL_MAX(r, atomic_load_explicit(&rd->seek_from, memory_order_relaxed));
 	free_frames = rd->cap - (w - r);
 
 	if (rd->file_pos >= rd->frames) {
@@ -118,13 +123,17 @@ static uint64_t reader_next_read(struct disk_reader *rd)
 static void reader_take_seek(struct disk_reader *rd)
 {
 	uint64_t req = atomic_load_explicit(&rd->seek_req, memory_order_acquire);
+	uint64_t from;
 
 	if (req == rd->seek_done)
 		return;
 	rd->file_pos = atomic_load_explicit(&rd->seek_target, memory_order_relaxed);
+	/* the old frames end at the RT thread's bound (>= its r), or where they end now */
+	from = EL_MIN(atomic_load_explicit(&rd->w, memory_order_relaxed),
+		      atomic_load_explicit(&rd->seek_keep_until, memory_order_relaxed));
 	atomic_store_explicit(&rd->end_w, UINT64_MAX, memory_order_relaxed);
-	atomic_store_explicit(&rd->seek_from, atomic_load_explicit(&rd->w, memory_order_relaxed),
-			      memory_order_relaxed);
+	atomic_store_explicit(&rd->w, from, memory_order_relaxed);
+	atomic_store_explicit(&rd->seek_from, from, memory_order_relaxed);
 	atomic_store_explicit(&rd->seek_ack, req, memory_order_release);
 	rd->seek_done = req;
 }
@@ -178,6 +187,11 @@ static void reader_service(struct disk *d, struct disk_reader *rd)
 	ssize_t n = pread(rd->fd, dst, reader_bytes(rd, frames), at);
 
 	reader_complete(rd, n < 0 ? -errno : (int)n);
+	/* pread(2) completes at once: read on, or a looped file shorter than a poll's worth of
+	 * frames (one read per file's end) would run dry; io_uring chains its reads on each
+	 * completion instead (disk_main) */
+	if (n > 0)
+		reader_service(d, rd);
 }
 
 /* Every completion there is, then wakes a control thread waiting to close (the lock held). */
@@ -390,6 +404,7 @@ int disk_reader_open(struct disk *d, const struct disk_reader_config *c, struct 
 	atomic_init(&rd->r, 0);
 	atomic_init(&rd->end_w, UINT64_MAX);
 	atomic_init(&rd->seek_target, 0);
+	atomic_init(&rd->seek_keep_until, 0);
 	atomic_init(&rd->seek_req, 0);
 	atomic_init(&rd->seek_ack, 0);
 	atomic_init(&rd->seek_from, 0);
@@ -455,61 +470,111 @@ EL_RT static uint64_t rt_advance(const struct disk_reader *rd, uint64_t pos, uin
 	return rd->loop ? pos % rd->frames : EL_MIN(pos, rd->frames);
 }
 
-EL_RT size_t disk_reader_read(struct disk_reader *rd, float *const *out, size_t at, size_t frames)
+/* Thread: RT, within a seek (seek_wanted != seek_dropped). Where the old frames end. */
+EL_RT static uint64_t rt_old_end(const struct disk_reader *rd)
 {
-	uint64_t r = atomic_load_explicit(&rd->r, memory_order_relaxed); /* ours */
-	uint64_t w, avail, n, end;
-
 	if (rd->seek_wanted != atomic_load_explicit(&rd->seek_ack, memory_order_acquire))
-		return 0; /* the disk thread has not started the new position yet */
-	if (rd->seek_wanted != 0 && r < atomic_load_explicit(&rd->seek_from, memory_order_relaxed))
-		r = atomic_load_explicit(&rd->seek_from, memory_order_relaxed); /* skip the old */
-	w = atomic_load_explicit(&rd->w, memory_order_acquire);
-	avail = w - r;
-	n = EL_MIN(avail, (uint64_t)frames);
+		return EL_MIN(atomic_load_explicit(&rd->w, memory_order_acquire), rd->keep_until);
+	return atomic_load_explicit(&rd->seek_from, memory_order_relaxed); /* before the ack */
+}
+
+/* Thread: RT. frames [from, from + n) of the ring into out at `at` (deinterleaved). */
+EL_RT static void rt_copy_out(const struct disk_reader *rd, float *const *out, size_t at,
+			      uint64_t from, uint64_t n)
+{
 	for (uint64_t i = 0; i < n; i++) {
-		const float *f = rd->ring + ((r + i) & rd->mask) * rd->channels;
+		const float *f = rd->ring + ((from + i) & rd->mask) * rd->channels;
 
 		for (unsigned c = 0; c < rd->channels; c++)
 			out[c][at + i] = f[c];
 	}
-	end = atomic_load_explicit(&rd->end_w, memory_order_acquire);
-	if (n < frames && r + n != end)
-		atomic_fetch_add_explicit(&rd->underruns, 1, memory_order_relaxed);
+}
+
+/* Thread: RT. n frames of the playing position were taken: its file frame moves on. */
+EL_RT static void rt_played(struct disk_reader *rd, uint64_t n)
+{
 	atomic_store_explicit(
 		&rd->position,
 		rt_advance(rd, atomic_load_explicit(&rd->position, memory_order_relaxed), n),
 		memory_order_relaxed);
+}
+
+EL_RT size_t disk_reader_read(struct disk_reader *rd, float *const *out, size_t at, size_t frames)
+{
+	uint64_t r = atomic_load_explicit(&rd->r, memory_order_relaxed); /* ours */
+	bool old = rd->seek_wanted != rd->seek_dropped;
+	uint64_t bound = old ? rt_old_end(rd) : atomic_load_explicit(&rd->w, memory_order_acquire);
+	uint64_t n = EL_MIN(bound - r, (uint64_t)frames);
+
+	rt_copy_out(rd, out, at, r, n);
+	if (!old) { /* the old position's frames are neither underruns nor its position */
+		if (n < frames && r + n != atomic_load_explicit(&rd->end_w, memory_order_acquire))
+			atomic_fetch_add_explicit(&rd->underruns, 1, memory_order_relaxed);
+		rt_played(rd, n);
+	}
 	atomic_store_explicit(&rd->r, r + n, memory_order_release);
 	return (size_t)n;
 }
 
-EL_RT void disk_reader_seek(struct disk_reader *rd, uint64_t frame)
+EL_RT void disk_reader_seek(struct disk_reader *rd, uint64_t frame, uint64_t keep)
 {
+	uint64_t until = atomic_load_explicit(&rd->r, memory_order_relaxed) + keep;
+
+	/* within a seek the bound only shrinks: the disk thread may answer with the earlier one */
+	if (rd->seek_wanted != rd->seek_dropped)
+		until = EL_MIN(until, rt_old_end(rd));
 	if (frame >= rd->frames)
 		frame = rd->frames - 1;
+	rd->keep_until = until;
+	atomic_store_explicit(&rd->seek_keep_until, until, memory_order_relaxed);
 	atomic_store_explicit(&rd->seek_target, frame, memory_order_relaxed);
 	atomic_store_explicit(&rd->position, frame, memory_order_relaxed);
 	rd->seek_wanted++;
 	atomic_store_explicit(&rd->seek_req, rd->seek_wanted, memory_order_release);
 }
 
-EL_RT bool disk_reader_is_seeking(const struct disk_reader *rd)
+EL_RT uint64_t disk_reader_get_old(const struct disk_reader *rd)
 {
-	uint64_t ack = atomic_load_explicit(&rd->seek_ack, memory_order_acquire);
+	if (rd->seek_wanted == rd->seek_dropped)
+		return 0;
+	return rt_old_end(rd) - atomic_load_explicit(&rd->r, memory_order_relaxed);
+}
+
+EL_RT bool disk_reader_seek_ready(const struct disk_reader *rd)
+{
 	uint64_t from, w;
 
-	if (rd->seek_wanted != ack)
+	if (rd->seek_wanted == rd->seek_dropped)
 		return true;
-	if (ack == 0)
+	if (rd->seek_wanted != atomic_load_explicit(&rd->seek_ack, memory_order_acquire))
 		return false;
 	from = atomic_load_explicit(&rd->seek_from, memory_order_relaxed);
-	if (atomic_load_explicit(&rd->r, memory_order_relaxed) > from)
-		return false; /* the new position plays */
 	w = atomic_load_explicit(&rd->w, memory_order_acquire);
 	/* its first frames: DISK_SEEK_READY of them, or the file's last */
-	return w - from < DISK_SEEK_READY &&
-	       w != atomic_load_explicit(&rd->end_w, memory_order_acquire);
+	return w - from >= DISK_SEEK_READY ||
+	       w == atomic_load_explicit(&rd->end_w, memory_order_acquire);
+}
+
+EL_RT size_t disk_reader_peek_new(struct disk_reader *rd, float *const *out, size_t at,
+				  uint64_t skip, size_t frames)
+{
+	uint64_t from = atomic_load_explicit(&rd->seek_from, memory_order_relaxed) + skip;
+	uint64_t w = atomic_load_explicit(&rd->w, memory_order_acquire);
+	uint64_t n = w > from ? EL_MIN(w - from, (uint64_t)frames) : 0;
+
+	rt_copy_out(rd, out, at, from, n);
+	if (n < frames && from + n != atomic_load_explicit(&rd->end_w, memory_order_acquire))
+		atomic_fetch_add_explicit(&rd->underruns, 1, memory_order_relaxed);
+	rt_played(rd, n);
+	return (size_t)n;
+}
+
+EL_RT void disk_reader_drop_old(struct disk_reader *rd, uint64_t taken)
+{
+	uint64_t from = atomic_load_explicit(&rd->seek_from, memory_order_relaxed);
+
+	rd->seek_dropped = rd->seek_wanted;
+	atomic_store_explicit(&rd->r, from + taken, memory_order_release);
 }
 
 uint64_t disk_reader_get_buffered(const struct disk_reader *rd)
@@ -532,17 +597,12 @@ uint64_t disk_reader_get_underruns(const struct disk_reader *rd)
 
 EL_RT bool disk_reader_at_end(const struct disk_reader *rd)
 {
-	/* the answered seek first: end_w is reset before the ack, so an end_w read after a
-	 * matching ack is the new position's */
-	uint64_t ack = atomic_load_explicit(&rd->seek_ack, memory_order_acquire);
-	uint64_t r = atomic_load_explicit(&rd->r, memory_order_relaxed), end;
-
-	if (rd->seek_wanted != ack)
+	/* end_w is reset before a seek's ack: one read after the old frames' drop is the new
+	 * position's */
+	if (rd->seek_wanted != rd->seek_dropped)
 		return false;
-	end = atomic_load_explicit(&rd->end_w, memory_order_acquire);
-	if (ack)
-		r = EL_MAX(r, atomic_load_explicit(&rd->seek_from, memory_order_relaxed));
-	return r == end;
+	return atomic_load_explicit(&rd->r, memory_order_relaxed) ==
+	       atomic_load_explicit(&rd->end_w, memory_order_acquire);
 }
 
 uint64_t disk_reader_get_position(const struct disk_reader *rd)

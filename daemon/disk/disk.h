@@ -92,30 +92,50 @@ void disk_reader_close(struct disk_reader *r);
 
 /*
  * Thread: RT. Up to frames frames into out[0 .. channels) at `at` (deinterleaved); returns how
- * many were there. Fewer than asked is an underrun (counted) unless the file ended (no loop) or
- * a seek is under way. Never blocks.
+ * many were there. Fewer than asked is an underrun (counted) unless the file ended (no loop).
+ * Within a seek (until disk_reader_drop_old) it gives the old position's frames only, up to the
+ * bound the seek set; those are neither underruns nor the position. Never blocks.
  */
 size_t disk_reader_read(struct disk_reader *r, float *const *out, size_t at, size_t frames);
 
 /*
- * Thread: RT. From now on the frames come from frame (< the file's frames); until the disk
- * thread has them, disk_reader_read() gives none (not an underrun). Never blocks.
+ * Thread: RT. From now on the frames come from frame (< the file's frames). The old position's
+ * frames already read ahead stay readable with disk_reader_read, at most keep more of them (a
+ * crossfade's and a wait's worth; 0: none), until disk_reader_drop_old. Never blocks.
  */
-void disk_reader_seek(struct disk_reader *r, uint64_t frame);
+void disk_reader_seek(struct disk_reader *r, uint64_t frame, uint64_t keep);
 
-/* Frames a seek waits for at its new position before it counts as done (disk_reader_is_seeking). */
+/* Frames a seek waits for at its new position before it counts as ready. */
 #define DISK_SEEK_READY (4u * DISK_CHUNK_MIN)
 
 /*
- * Thread: RT (the reading thread). True from a seek until the disk thread has read the new
- * position's first DISK_SEEK_READY frames (or the file's last), so playing on from there does
- * not run dry at once.
+ * Thread: RT (the reading thread). True unless a seek is under way whose new position has not
+ * got its first DISK_SEEK_READY frames (or the file's last) from the disk thread yet; true too
+ * once a seek's old frames were dropped.
  */
-bool disk_reader_is_seeking(const struct disk_reader *r);
+bool disk_reader_seek_ready(const struct disk_reader *r);
+
+/* Thread: RT (the reading thread). Old frames disk_reader_read still gives within a seek. */
+uint64_t disk_reader_get_old(const struct disk_reader *r);
 
 /*
- * Thread: any. Frames in the ring the reading thread will play next (none while a seek is
- * under way): how far ahead of the cycle the disk thread is.
+ * Thread: RT, once disk_reader_seek_ready() within a seek. Up to frames of the new position's
+ * frames from its skip-th on into out at `at`, beside the old ones (a crossfade); returns how many
+ * were there (fewer: an underrun, counted, unless the file ended).
+ */
+size_t disk_reader_peek_new(struct disk_reader *r, float *const *out, size_t at, uint64_t skip,
+			    size_t frames);
+
+/*
+ * Thread: RT, once disk_reader_seek_ready() within a seek. Ends the seek: the old frames left are
+ * dropped and reading goes on at the new position's taken-th frame (what disk_reader_peek_new
+ * gave in all; 0: from its first).
+ */
+void disk_reader_drop_old(struct disk_reader *r, uint64_t taken);
+
+/*
+ * Thread: any. Frames in the ring the reading thread will play next at the position it plays
+ * or seeks to (none until the disk thread took a seek): how far ahead of the cycle it is.
  */
 uint64_t disk_reader_get_buffered(const struct disk_reader *r);
 

@@ -16,12 +16,14 @@
  *   - direct: without a disk thread (a render, whose cycle is not real-time) the cycle reads
  *     the cache file itself.
  * - Starting, stopping and seeking are faded over the engine's fade length: `playing` ramps the
- *   output in or out (a stop pauses: the position stays). A seek in memory mode is a crossfade:
- *   the new position starts at once and the old one goes on under it, fading out; a streamed
- *   seek fades out, jumps, and fades in once the disk thread has the new position's frames (a
- *   crossfade would need the old position's frames from a second ring). After the last frame of a
- * file without loop the player stops by itself (playing reads 0 again); playing it again starts
- * from the top.
+ *   output in or out (a stop pauses: the position stays). A seek while heard is a crossfade: the
+ *   new position comes in as the old one goes on under it and fades out (old + g (new - old)).
+ *   In memory it starts at once. Streamed, the old position plays on from the ring (up to
+ *   PLAYER_SEEK_WAIT_S of it is kept, disk.h) until the disk thread has the new one's first
+ *   frames, then both are read side by side; if the old frames would run out first, or the
+ *   player is not heard, the seek fades out, jumps and fades in instead. After the last frame of
+ *   a file without loop the player stops by itself (playing reads 0 again); playing it again
+ *   starts from the top.
  * - Looping is sample-exact: the frame after the last is the first, in every mode.
  */
 #include <errno.h>
@@ -47,6 +49,9 @@
 #define PLAYER_MEMORY_SECONDS 10u
 /* What a stream's ring holds: many disk polls (DISK_POLL_MS) and slow reads' worth. */
 #define PLAYER_RING_SECONDS 2u
+/* How long a streamed seek's old position may play on while the disk thread reads the new one:
+ * a few polls (DISK_POLL_MS) and a slow read; longer only delays the seek. */
+#define PLAYER_SEEK_WAIT_S  0.25
 #define PLAYER_MIN_DB       (-120.0)
 #define PLAYER_MAX_DB       24.0
 
@@ -83,6 +88,14 @@ static const struct node_param player_params[] = {
 
 enum player_mode { PLAYER_MEMORY, PLAYER_STREAM, PLAYER_DIRECT };
 
+/* A streamed seek's state (DESIGN). */
+enum player_seek {
+	SEEK_NONE,  /* no seek under way */
+	SEEK_WAIT,  /* posted; the old position plays on until the new one is there */
+	SEEK_CROSS, /* crossfading from the old position's frames to the new one's */
+	SEEK_JUMP,  /* posted or fading out; the new position fades in once there */
+};
+
 struct player {
 	enum player_mode mode;
 	unsigned channels;
@@ -97,14 +110,20 @@ struct player {
 	struct disk_reader *reader;    /* stream: owned */
 	float *scratch;                /* direct: owned, a block of interleaved frames */
 	size_t scratch_frames;
+	float *old_buf;     /* memory, stream: owned, channels x block, a crossfade's old frames */
+	float **old;        /* owned: channel c at old_buf + c * block */
+	size_t block;       /* the engine's */
+	uint64_t seek_keep; /* stream: old frames a seek may still play (disk_reader_seek) */
 
 	/* RT thread only */
 	uint64_t pos;      /* memory, direct: the next frame */
 	bool want_playing; /* what `playing` asks for */
 	bool seek_pending; /* fading out to jump to seek_to */
 	uint64_t seek_to;
-	/* memory: a seek's crossfade, the old position still heard as it fades (DESIGN) */
-	uint64_t xf_from;         /* the old position's next frame */
+	bool seek_next;           /* stream: a seek asked for during a crossfade, for after it */
+	enum player_seek seek;    /* stream */
+	uint64_t xf_from;         /* memory: the old position's next frame */
+	uint64_t xf_new;          /* stream: the new position's frames taken so far */
 	uint32_t xf_done, xf_len; /* frames of the crossfade done, and in all (0: none) */
 	bool ended;               /* played the last frame of a file without loop */
 	struct dsp_ramp fade, level;
@@ -176,6 +195,21 @@ static int player_stream(struct player *p, const struct eng_node_env *env, const
 	return disk_reader_open(env->disk, &c, &p->reader, reterr);
 }
 
+/* The old position's frames of a crossfade: a block of each channel. */
+static int player_alloc_crossfade(struct player *p, const struct eng_node_env *env,
+				  struct el_error *reterr)
+{
+	p->block = env->block;
+	p->seek_keep = p->fade_frames + (uint64_t)(PLAYER_SEEK_WAIT_S * env->rate);
+	p->old_buf = calloc((size_t)p->channels * p->block, sizeof(float));
+	p->old = calloc(p->channels, sizeof(*p->old));
+	if (!p->old_buf || !p->old)
+		return el_error_set(reterr, -ENOMEM, "out of memory");
+	for (unsigned c = 0; c < p->channels; c++)
+		p->old[c] = p->old_buf + (size_t)c * p->block;
+	return 0;
+}
+
 static void player_destroy(void *inst)
 {
 	struct player *p = inst;
@@ -186,6 +220,8 @@ static void player_destroy(void *inst)
 	if (p->sample)
 		disk_sample_put(p->disk, p->sample);
 	free(p->scratch);
+	free(p->old);
+	free(p->old_buf);
 	disk_cache_entry_done(&p->entry);
 	free(p);
 }
@@ -234,6 +270,8 @@ static int player_create(const struct conf_section *sec, const struct eng_node_e
 		else
 			r = player_stream(p, env, s.path, reterr);
 	}
+	if (r == 0 && p->mode != PLAYER_DIRECT)
+		r = player_alloc_crossfade(p, env, reterr);
 	if (r < 0)
 		goto fail;
 	p->want_playing = s.start;
@@ -279,13 +317,83 @@ EL_RT static void rt_copy_frames(struct player *p, float *const *out, size_t at,
 		p->pos = 0;
 }
 
+/*
+ * Frames [0, n) of out (the new position's) crossfaded from p->old's over the crossfade's next n
+ * frames, g rising from 1/len to 1: old + g (new - old) (DESIGN).
+ */
+EL_RT static void rt_crossfade(struct player *p, float *const *out, size_t at, size_t n)
+{
+	const float inv = 1.0f / (float)p->xf_len;
+
+	for (size_t i = 0; i < n; i++) {
+		float g = (float)(p->xf_done + i + 1) * inv;
+
+		for (unsigned c = 0; c < p->channels; c++) {
+			float old = p->old[c][i];
+
+			out[c][at + i] = old + g * (out[c][at + i] - old);
+		}
+	}
+	p->xf_done += (uint32_t)n;
+}
+
+/* Memory mode: the old position's next n frames (zero past the end of a file without loop). */
+EL_RT static void rt_memory_old(struct player *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		bool there = p->xf_from < p->frames;
+
+		for (unsigned c = 0; c < p->channels; c++)
+			p->old[c][i] = there ? p->data[p->xf_from * p->channels + c] : 0.0f;
+		if (there && ++p->xf_from == p->frames && p->loop)
+			p->xf_from = 0;
+	}
+}
+
+/* Streamed: a seek posted to the disk thread; with keep 0 the old frames are not heard. */
+EL_RT static void rt_stream_seek(struct player *p, uint64_t keep)
+{
+	disk_reader_seek(p->reader, p->seek_to, keep);
+	p->seek = keep ? SEEK_WAIT : SEEK_JUMP;
+	p->seek_next = false;
+	p->xf_done = p->xf_len = 0;
+}
+
+/*
+ * Streamed, a crossfade under way: its next frames (at most a block) into out, the new
+ * position's beside the old one's; then on from the new position. How many frames there are.
+ */
+EL_RT static size_t rt_stream_crossfade(struct player *p, float *const *out, size_t frames)
+{
+	size_t m = (size_t)EL_MIN((uint64_t)frames, (uint64_t)(p->xf_len - p->xf_done));
+	size_t got;
+
+	m = EL_MIN(m, p->block);
+	got = disk_reader_peek_new(p->reader, out, 0, p->xf_new, m);
+	p->xf_new += got;
+	for (unsigned c = 0; c < p->channels; c++)
+		memset(out[c] + got, 0, (m - got) * sizeof(float));
+	got = disk_reader_read(p->reader, p->old, 0, m);
+	for (unsigned c = 0; c < p->channels; c++)
+		memset(p->old[c] + got, 0, (m - got) * sizeof(float));
+	rt_crossfade(p, out, 0, m);
+	if (p->xf_done < p->xf_len)
+		return m;
+	disk_reader_drop_old(p->reader, p->xf_new);
+	p->seek = SEEK_NONE;
+	if (p->seek_next) /* asked for during the crossfade */
+		rt_stream_seek(p, p->seek_keep);
+	return m + disk_reader_read(p->reader, out, m, frames - m);
+}
+
 /* Up to frames frames into out; how many there were (the rest is the caller's silence). */
 EL_RT static size_t rt_source_read(struct player *p, float *const *out, size_t frames)
 {
 	size_t done = 0;
 
 	if (p->mode == PLAYER_STREAM) {
-		done = disk_reader_read(p->reader, out, 0, frames);
+		done = p->seek == SEEK_CROSS ? rt_stream_crossfade(p, out, frames)
+					     : disk_reader_read(p->reader, out, 0, frames);
 		p->ended = disk_reader_at_end(p->reader);
 		return done;
 	}
@@ -306,40 +414,56 @@ EL_RT static void rt_seek_now(struct player *p)
 	p->seek_pending = false;
 	p->ended = false;
 	if (p->mode == PLAYER_STREAM) {
-		disk_reader_seek(p->reader, p->seek_to);
+		rt_stream_seek(p, 0);
 		return;
 	}
 	p->pos = p->seek_to;
 	atomic_store_explicit(&p->position, p->pos, memory_order_relaxed);
 }
 
-/*
- * Memory mode: frames [0, n) of out (the new position's, zero past its end) crossfaded from the
- * old position's over the rest of the crossfade, g rising from 1/len to 1 (DESIGN).
- */
-EL_RT static void rt_crossfade_old(struct player *p, float *const *out, size_t n)
+/* Memory mode: the crossfade of a seek over frames [0, n) of out (DESIGN). */
+EL_RT static void rt_memory_crossfade(struct player *p, float *const *out, size_t n)
 {
-	const float inv = 1.0f / (float)p->xf_len;
+	for (size_t done = 0, m; done < n && p->xf_done < p->xf_len; done += m) {
+		m = EL_MIN(EL_MIN(n - done, p->block), (size_t)(p->xf_len - p->xf_done));
+		rt_memory_old(p, m);
+		rt_crossfade(p, out, done, m);
+	}
+}
 
-	for (size_t i = 0; i < n && p->xf_done < p->xf_len; i++, p->xf_done++) {
-		float g = (float)(p->xf_done + 1) * inv;
-		bool there = p->xf_from < p->frames;
+/*
+ * Streamed: a seek's next step, before the cycle's frames are read (DESIGN). A waiting seek
+ * crossfades once the new position is there, or gives up on the crossfade (fades out) while the
+ * old frames still last a fade; a jumping one ends once faded out and the new frames are there.
+ */
+EL_RT static void rt_stream_seek_step(struct player *p, size_t frames)
+{
+	struct disk_reader *rd = p->reader;
+	bool ready = disk_reader_seek_ready(rd);
+	uint64_t old = disk_reader_get_old(rd);
 
-		for (unsigned c = 0; c < p->channels; c++) {
-			float old = there ? p->data[p->xf_from * p->channels + c] : 0.0f;
-
-			out[c][i] = old + g * (out[c][i] - old);
+	if (p->seek == SEEK_WAIT && ready) {
+		p->seek = SEEK_CROSS;
+		p->xf_len = (uint32_t)EL_MIN(old, (uint64_t)p->fade_frames);
+		p->xf_done = 0;
+		p->xf_new = 0;
+		if (p->xf_len == 0) { /* the old position had run dry: nothing to fade from */
+			disk_reader_drop_old(rd, 0);
+			p->seek = SEEK_NONE;
 		}
-		if (there && ++p->xf_from == p->frames && p->loop)
-			p->xf_from = 0;
+	} else if (p->seek == SEEK_WAIT && old < (uint64_t)p->fade_frames + frames) {
+		p->seek = SEEK_JUMP;
+	} else if (p->seek == SEEK_JUMP && ready && !dsp_ramp_is_running(&p->fade) &&
+		   dsp_ramp_get(&p->fade) == 0.0) {
+		disk_reader_drop_old(rd, 0);
+		p->seek = SEEK_NONE;
 	}
 }
 
 /* Whether the output should be heard now: the fade's target. */
 EL_RT static bool rt_audible(const struct player *p)
 {
-	return p->want_playing && !p->seek_pending && !p->ended &&
-	       !(p->mode == PLAYER_STREAM && disk_reader_is_seeking(p->reader));
+	return p->want_playing && !p->seek_pending && !p->ended && p->seek != SEEK_JUMP;
 }
 
 /* Every output channel through ramp g, piece by piece (the same gains for every channel). */
@@ -364,6 +488,8 @@ EL_RT static bool rt_player_process(void *inst, const struct eng_node_io *io)
 
 	if (p->seek_pending && !dsp_ramp_is_running(&p->fade) && dsp_ramp_get(&p->fade) == 0.0)
 		rt_seek_now(p);
+	if (p->mode == PLAYER_STREAM && p->seek != SEEK_NONE)
+		rt_stream_seek_step(p, io->frames);
 	target = rt_audible(p) ? 1.0 : 0.0;
 	if (target != dsp_ramp_get_target(&p->fade))
 		dsp_ramp_to(&p->fade, target, p->fade_frames);
@@ -371,8 +497,8 @@ EL_RT static bool rt_player_process(void *inst, const struct eng_node_io *io)
 		n = rt_source_read(p, io->out, io->frames);
 	for (unsigned c = 0; c < io->n_out; c++)
 		memset(io->out[c] + n, 0, (io->frames - n) * sizeof(float));
-	if (p->xf_done < p->xf_len)
-		rt_crossfade_old(p, io->out, io->frames);
+	if (p->mode == PLAYER_MEMORY && p->xf_done < p->xf_len)
+		rt_memory_crossfade(p, io->out, io->frames);
 	if (p->ended && p->want_playing) { /* the last frame played: stopped by itself */
 		p->want_playing = false;
 		atomic_store_explicit(&p->playing, false, memory_order_relaxed);
@@ -401,15 +527,23 @@ EL_RT static int rt_player_set_param(void *inst, unsigned id, double value)
 		p->seek_to = (uint64_t)llround(value * p->rate);
 		if (p->seek_to >= p->frames)
 			return -EINVAL;
-		if (p->mode == PLAYER_MEMORY && rt_audible(p) && dsp_ramp_get(&p->fade) > 0.0) {
-			p->xf_from = p->pos; /* heard: crossfade from here (DESIGN) */
-			p->xf_done = 0;
-			p->xf_len = p->fade_frames;
-			p->pos = p->seek_to;
-			atomic_store_explicit(&p->position, p->pos, memory_order_relaxed);
+		if (!rt_audible(p) || dsp_ramp_get(&p->fade) == 0.0 || p->mode == PLAYER_DIRECT) {
+			p->seek_pending =
+				true; /* not heard, or a render: fade out, jump, fade in */
 			return 0;
 		}
-		p->seek_pending = true;
+		if (p->mode == PLAYER_STREAM) { /* heard: crossfade (DESIGN) */
+			if (p->seek == SEEK_CROSS)
+				p->seek_next = true;
+			else
+				rt_stream_seek(p, p->seek_keep);
+			return 0;
+		}
+		p->xf_from = p->pos; /* memory */
+		p->xf_done = 0;
+		p->xf_len = p->fade_frames;
+		p->pos = p->seek_to;
+		atomic_store_explicit(&p->position, p->pos, memory_order_relaxed);
 		return 0;
 	case PLAYER_PARAM_GAIN_DB:
 		dsp_ramp_to(&p->level, pow(10.0, value / 20.0), p->fade_frames);

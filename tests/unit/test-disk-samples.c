@@ -23,6 +23,7 @@
 #include "daemon/disk/cache.h"
 #include "daemon/disk/disk.h"
 #include "daemon/disk/samples.h"
+#include "tests/unit/test-tmpdir.h"
 
 #define RATE   48000u
 #define FRAMES 4800u
@@ -132,17 +133,13 @@ static void test_shared_kept_evicted(void **state)
 static int setup(void **state)
 {
 	(void)state;
-	snprintf(dir, sizeof(dir), "/tmp/test-disk-samples-XXXXXX");
-	return mkdtemp(dir) ? 0 : -1;
+	return test_tmpdir_make(dir, sizeof(dir), "test-disk-samples");
 }
 
 static int teardown(void **state)
 {
-	char cmd[300];
-
 	(void)state;
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
+	return test_tmpdir_remove(dir);
 }
 
 int main(void)

@@ -7,9 +7,11 @@
  *  - A short file (played from memory) loops sample-exactly; a long one loops in the stream.
  *  - `start = wait` is silence until `playing` is set; the start fades in over the fade
  *    length and is the file exactly from there on.
- *  - A seek in memory is a crossfade that starts at once (old + g (new - old), exactly), a seek
- *    in the stream fades out, jumps and fades in: after the fade the output is the file exactly
- *    from the new position, and no sample of the fades is larger than the largest of the file.
+ *  - A seek while playing is a crossfade (old + g (new - old), exactly): at once in memory, once
+ *    the disk thread has the new position when streamed (the old one plays on meanwhile); after
+ *    it the output is the file exactly from the new position. A streamed seek whose new position
+ *    does not come in time (the disk stalled) fades out and in instead: no sample larger than
+ *    the file's largest, exact after the fade-in.
  *  - A disk that does not keep up (the disk thread stalled): the ring plays out, then silence,
  *    underruns counted, and the cycle never waits.
  *  - A file at another rate plays as soxr (very high quality) resamples it.
@@ -33,6 +35,7 @@
 
 #include "daemon/disk/disk.h"
 #include "tests/unit/test-node-util.h"
+#include "tests/unit/test-tmpdir.h"
 
 extern const struct node_type node_type_player;
 
@@ -81,9 +84,7 @@ static int group_setup(void **state)
 	char cache[PATH_MAX];
 
 	(void)state;
-	snprintf(dir, sizeof(dir), "%s/test-node-player-XXXXXX",
-		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	if (!mkdtemp(dir))
+	if (test_tmpdir_make(dir, sizeof(dir), "test-node-player") < 0)
 		return -1;
 	long_x = noise(LONG_FRAMES, 1);
 	short_x = noise(SHORT_FRAMES, 2);
@@ -100,14 +101,11 @@ static int group_setup(void **state)
 
 static int group_teardown(void **state)
 {
-	char cmd[PATH_MAX + 16];
-
 	(void)state;
 	disk = disk_free(disk);
 	free(long_x);
 	free(short_x);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
+	return test_tmpdir_remove(dir);
 }
 
 struct rig {
@@ -305,30 +303,69 @@ static void check_seek(const char *text, const float *x, size_t x_frames, size_t
 			settled = s;
 	}
 	assert_true(settled >= at);
-	if (settled == at) /* a crossfade (memory): old + g (new - old), g = (i + 1) / FADE */
-		for (size_t i = 0; i < FADE; i++) {
-			float gain = (float)(i + 1) * (1.0f / (float)FADE);
-			float old = x[(at + i) % x_frames * 2], young = x[(to + i) * 2];
+	/* until then the old position played on; then a crossfade: old + g (new - old),
+	 * g = (i + 1) / FADE */
+	assert_plays(&g, 0, settled, x, x_frames, 0);
+	for (size_t i = 0; i < FADE; i++) {
+		float gain = (float)(i + 1) * (1.0f / (float)FADE);
+		float old = x[(settled + i) % x_frames * 2], young = x[(to + i) * 2];
 
-			assert_true(g.out[0][at + i] == old + gain * (young - old));
-		}
+		assert_true(g.out[0][settled + i] == old + gain * (young - old));
+	}
 	/* to the end of the output, or of the file (no loop: silence after it) */
 	assert_plays(&g, settled + FADE, EL_MIN(g.frames - settled - FADE, x_frames - to - FADE), x,
 		     x_frames, to + FADE);
 	assert_true(peak(g.out[0] + at, settled + FADE - at) <= peak(x, 2 * x_frames));
-	printf("# seek at %zu to %zu: the new position starts %zu frames later, exact after the "
-	       "fade\n",
-	       at, to, settled - at);
+	printf("# seek at %zu to %zu: crossfaded %zu frames later, exact after it\n", at, to,
+	       settled - at);
 	rig_done(&g);
 }
 
-static void test_seek_fades_and_lands_exactly(void **state)
+static void test_seek_crossfades_and_lands_exactly(void **state)
 {
 	(void)state;
 	check_seek("[node.p]\ntype = player\nfile = short.wav\n", short_x, SHORT_FRAMES, 40 * BLOCK,
 		   1234);
 	check_seek("[node.p]\ntype = player\nfile = long.wav\n", long_x, LONG_FRAMES, 400 * BLOCK,
 		   9 * RATE + 17);
+}
+
+/*
+ * A streamed seek whose new position does not come (the disk stalled): the old position plays on
+ * while its kept frames last, fades out in time, and the new one fades in once the disk is back.
+ */
+static void test_stream_seek_without_disk_fades(void **state)
+{
+	const size_t at = 100 * BLOCK, to = 3 * RATE + 5, stalled_for = 80 * BLOCK;
+	size_t quiet = 0, settled = 0;
+	struct rig g;
+
+	(void)state;
+	rig_init(&g, "[node.p]\ntype = player\nfile = long.wav\n", at + stalled_for + 100 * BLOCK);
+	rig_run(&g, 0, at);
+	disk_set_stalled(disk, true);
+	assert_int_equal(harness_set(&node_type_player, g.p, P_POSITION_S, (double)to / RATE), 0);
+	harness_run(&node_type_player, g.p, NULL, 0, g.out, 2, at, at + stalled_for);
+	disk_set_stalled(disk, false);
+	rig_run_by(&g, at + stalled_for, g.frames, 1);
+	/* the old position went on, then faded out to silence before the stall ended */
+	for (size_t i = at; i < at + stalled_for && !quiet; i++)
+		if (g.out[0][i] != long_x[i * 2])
+			quiet = i;
+	assert_true(quiet > at);
+	assert_plays(&g, 0, quiet, long_x, LONG_FRAMES, 0);
+	assert_true(g.out[0][at + stalled_for - 1] == 0.0f);
+	for (size_t s = at + stalled_for; s + FADE + 3 < g.frames && !settled; s += BLOCK)
+		if (g.out[0][s + FADE] == long_x[(to + FADE) * 2] &&
+		    g.out[0][s + FADE + 1] == long_x[(to + FADE + 1) * 2])
+			settled = s;
+	assert_true(settled > 0);
+	assert_plays(&g, settled + FADE, g.frames - settled - FADE, long_x, LONG_FRAMES, to + FADE);
+	assert_true(peak(g.out[0] + at, g.frames - at) <= peak(long_x, 2 * LONG_FRAMES));
+	printf("# stalled seek: the old position played %zu more frames, faded out; the new one "
+	       "faded in %zu frames after the disk came back, exact after it\n",
+	       quiet - at, settled - at - stalled_for);
+	rig_done(&g);
 }
 
 /* A disk that does not keep up: the ring runs dry, the cycle never waits, underruns counted. */
@@ -458,7 +495,8 @@ int main(void)
 		cmocka_unit_test(test_stream_plays_file_exactly),
 		cmocka_unit_test(test_loops_are_sample_exact),
 		cmocka_unit_test(test_wait_then_play_fades_in),
-		cmocka_unit_test(test_seek_fades_and_lands_exactly),
+		cmocka_unit_test(test_seek_crossfades_and_lands_exactly),
+		cmocka_unit_test(test_stream_seek_without_disk_fades),
 		cmocka_unit_test(test_underrun_is_silence_and_counted),
 		cmocka_unit_test(test_other_rate_is_resampled_by_soxr),
 		cmocka_unit_test(test_cache_reused_until_the_file_changes),

@@ -31,6 +31,7 @@
 
 #include "daemon/disk/disk.h"
 #include "tests/unit/test-node-util.h"
+#include "tests/unit/test-tmpdir.h"
 
 extern const struct node_type node_type_recorder;
 
@@ -59,21 +60,17 @@ static int group_setup(void **state)
 	struct el_error err = {0};
 
 	(void)state;
-	snprintf(dir, sizeof(dir), "%s/test-node-recorder-XXXXXX",
-		 getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-	if (!mkdtemp(dir) || disk_new(NULL, dir, &disk, &err) < 0)
+	if (test_tmpdir_make(dir, sizeof(dir), "test-node-recorder") < 0 ||
+	    disk_new(NULL, dir, &disk, &err) < 0)
 		return -1;
 	return 0;
 }
 
 static int group_teardown(void **state)
 {
-	char cmd[PATH_MAX + 16];
-
 	(void)state;
 	disk = disk_free(disk);
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	return system(cmd) == 0 ? 0 : -1;
+	return test_tmpdir_remove(dir);
 }
 
 struct rig {
