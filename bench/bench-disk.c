@@ -8,13 +8,15 @@
  * to every recorder's (daemon/disk/disk.h, writer.h: the daemon's own code). Players stream
  * distinct 12 s stereo float files in loop (raw cache files, as the sample cache makes them);
  * recorders write stereo float WAV (each run's files are removed after it). For each count of
- * players (with the recorders beside them) and each way of reading (io_uring, then
- * ECHOELD_DISK_IO=pread), for SECONDS: underruns, overruns, the disk thread's CPU
- * (/proc/self/task/TID/schedstat) per stream per second of audio, and the cycle thread's. --cold
- * drops the page cache before each run (root only), so the first pass of every file comes from the
- * device.
+ * players (with the recorders beside them) and each way of reading and writing (io_uring reads
+ * with pwrite(2), the daemon's default; ECHOELD_DISK_IO=pread: pread(2) and pwrite(2);
+ * ECHOELD_DISK_WRITE=io_uring: both through io_uring), for SECONDS: underruns, overruns, the disk
+ * side's CPU (the process's but the cycle thread's: the disk thread and io_uring's kernel workers,
+ * shown apart) per stream per second of audio, and the cycle thread's. --cold drops the page cache
+ * before each run (root only), so the first pass of every file comes from the device.
  *
- * usage: bench-disk [--seconds S] [--recorders M] [--cold] [--dir DIR]
+ * usage: bench-disk [--seconds S] [--recorders M] [--players N] [--cold] [--dir DIR]
+ * --players N runs that count of players only (0: the recorders alone, what writing costs).
  * It ends with one line for scripts:
  *   summary: players without underrun io_uring 128 pread 128, cpu per stream us/s io_uring 12.3
  * pread 15.6
@@ -49,6 +51,7 @@ static const unsigned player_counts[] = {16, 64, 128, 256};
 struct run_result {
 	uint64_t underruns, overruns;
 	double disk_cpu_s, cycle_cpu_s, audio_s;
+	double workers_cpu_s; /* of disk_cpu_s: io_uring's kernel workers */
 };
 
 static double now_s(clockid_t c)
@@ -143,7 +146,7 @@ static int run_once(const char *dir, unsigned players, unsigned recorders, doubl
 	struct timespec next;
 	uint64_t cycles = (uint64_t)(seconds * RATE / BLOCK);
 	static unsigned run_id;
-	double disk0, cyc0;
+	double disk0, cyc0, proc0;
 	int r = 0;
 
 	run_id++;
@@ -192,6 +195,7 @@ static int run_once(const char *dir, unsigned players, unsigned recorders, doubl
 	usleep(100000); /* the writers' takes open */
 	disk0 = thread_cpu("echoeld-disk");
 	cyc0 = now_s(CLOCK_THREAD_CPUTIME_ID);
+	proc0 = now_s(CLOCK_PROCESS_CPUTIME_ID);
 	clock_gettime(CLOCK_MONOTONIC, &next);
 	for (uint64_t c = 0; c < cycles; c++) {
 		next.tv_nsec += (long)(1000000000ull * BLOCK / RATE);
@@ -206,7 +210,10 @@ static int run_once(const char *dir, unsigned players, unsigned recorders, doubl
 			(void)disk_writer_write(wr[i], in, BLOCK);
 	}
 	res->cycle_cpu_s = now_s(CLOCK_THREAD_CPUTIME_ID) - cyc0;
-	res->disk_cpu_s = thread_cpu("echoeld-disk") - disk0;
+	/* the disk side: everything but this (the cycle) thread — the disk thread and io_uring's
+	 * kernel workers (iou-wrk-*, which take the writes that would block and may have exited) */
+	res->disk_cpu_s = now_s(CLOCK_PROCESS_CPUTIME_ID) - proc0 - res->cycle_cpu_s;
+	res->workers_cpu_s = res->disk_cpu_s - (thread_cpu("echoeld-disk") - disk0);
 	res->audio_s = (double)cycles * BLOCK / RATE;
 	res->underruns = res->overruns = 0;
 	for (unsigned i = 0; i < players; i++) {
@@ -228,7 +235,7 @@ static int run_once(const char *dir, unsigned players, unsigned recorders, doubl
 int main(int argc, char **argv)
 {
 	double seconds = 20.0;
-	unsigned recorders = 16;
+	unsigned recorders = 16, only = UINT_MAX;
 	bool cold = false;
 	const char *base = "/var/tmp";
 	char dir[512], cmd[600];
@@ -241,17 +248,21 @@ int main(int argc, char **argv)
 			seconds = atof(argv[++i]);
 		else if (!strcmp(argv[i], "--recorders") && i + 1 < argc)
 			recorders = (unsigned)atoi(argv[++i]);
+		else if (!strcmp(argv[i], "--players") && i + 1 < argc)
+			only = (unsigned)atoi(argv[++i]);
 		else if (!strcmp(argv[i], "--cold"))
 			cold = true;
 		else if (!strcmp(argv[i], "--dir") && i + 1 < argc)
 			base = argv[++i];
 		else {
-			fprintf(stderr, "usage: bench-disk [--seconds S] [--recorders M] [--cold] "
-					"[--dir DIR]\n");
+			fprintf(stderr,
+				"usage: bench-disk [--seconds S] [--recorders M] [--players N] "
+				"[--cold] [--dir DIR]\n");
 			return 2;
 		}
 	}
-	if (recorders > MAX_RECS || seconds <= 0.0)
+	if (recorders > MAX_RECS || seconds <= 0.0 || (only != UINT_MAX && only > MAX_PLAYERS) ||
+	    (only == 0 && recorders == 0))
 		return 2;
 	snprintf(dir, sizeof(dir), "%s/bench-disk-XXXXXX", base);
 	if (!mkdtemp(dir)) {
@@ -273,28 +284,36 @@ int main(int argc, char **argv)
 	       "loop, %u stereo float recorders, %.0f s per run%s, files in %s\n",
 	       BLOCK, RATE, FILE_SECS, recorders, seconds,
 	       cold ? ", page cache dropped before each" : ", page cache warm", dir);
-	printf("%-9s %7s %10s %9s %14s %16s %14s\n", "io", "players", "underruns", "overruns",
-	       "disk cpu %", "per stream us/s", "cycle cpu %");
+	printf("%-9s %7s %10s %9s %11s %10s %16s %12s\n", "io", "players", "underruns", "overruns",
+	       "disk cpu %", "workers %", "per stream us/s", "cycle cpu %");
 	for (unsigned k = 0; k < sizeof(player_counts) / sizeof(player_counts[0]); k++) {
-		for (unsigned m = 0; m < 2; m++) {
+		for (unsigned m = 0; m < 3; m++) {
 			struct run_result res;
-			unsigned n = player_counts[k];
+			unsigned n = only != UINT_MAX ? only : player_counts[k];
 			double us;
+
+			if (only != UINT_MAX && k > 0)
+				break;
+			static const char *const modes[] = {"io_uring", "pread", "uring-w"};
 
 			if (m == 1)
 				setenv("ECHOELD_DISK_IO", "pread", 1);
 			else
 				unsetenv("ECHOELD_DISK_IO");
+			if (m == 2)
+				setenv("ECHOELD_DISK_WRITE", "io_uring", 1);
+			else
+				unsetenv("ECHOELD_DISK_WRITE");
 			if (run_once(dir, n, recorders, seconds, cold, &res) < 0)
 				return 1;
 			us = res.disk_cpu_s / res.audio_s / (n + recorders) * 1e6;
-			printf("%-9s %7u %10llu %9llu %14.2f %16.2f %14.2f\n",
-			       m ? "pread" : "io_uring", n, (unsigned long long)res.underruns,
-			       (unsigned long long)res.overruns,
-			       100.0 * res.disk_cpu_s / res.audio_s, us,
+			printf("%-9s %7u %10llu %9llu %11.2f %10.2f %16.2f %12.2f\n", modes[m], n,
+			       (unsigned long long)res.underruns, (unsigned long long)res.overruns,
+			       100.0 * res.disk_cpu_s / res.audio_s,
+			       100.0 * res.workers_cpu_s / res.audio_s, us,
 			       100.0 * res.cycle_cpu_s / res.audio_s);
 			fflush(stdout);
-			if (res.underruns == 0 && res.overruns == 0 && n > best[m]) {
+			if (m < 2 && res.underruns == 0 && res.overruns == 0 && n > best[m]) {
 				best[m] = n;
 				per_stream[m] = us;
 			}

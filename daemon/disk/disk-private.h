@@ -26,6 +26,7 @@ struct disk {
 	pthread_cond_t wake;         /* the first user opened, or stop */
 	struct disk_reader *readers; /* under lock */
 	bool uring_ok;
+	bool uring_writes; /* recordings written through it too (ECHOELD_DISK_WRITE=io_uring) */
 	struct io_uring uring;
 	char method[DISK_METHOD_MAX];
 	char *cache_dir;      /* owned, NULL: none */
@@ -51,6 +52,12 @@ static inline void disk_use(struct disk *d, int delta)
 	if (d->users == 1 && delta > 0)
 		pthread_cond_signal(&d->wake);
 }
+
+/* Tags an io_uring operation of a recording's file (wfile.c); a reader's carry none. */
+#define DISK_UDATA_WFILE 1u
+
+/* Every completion there is (d->lock held; disk thread): readers' and wfiles'. */
+void disk_reap(struct disk *d);
 
 /* The disk thread, once per poll: every writer's due work (writer.c). Takes wlock. */
 void disk_writers_service(struct disk *d);

@@ -45,6 +45,7 @@
 #include "daemon/disk/disk-private.h"
 #include "daemon/disk/disk.h"
 #include "daemon/disk/samples.h"
+#include "daemon/disk/wfile.h"
 #include "dsp/mem.h"
 
 #define DISK_METHOD_MAX   160
@@ -195,7 +196,7 @@ static void reader_service(struct disk *d, struct disk_reader *rd)
 }
 
 /* Every completion there is, then wakes a control thread waiting to close (the lock held). */
-static void disk_reap(struct disk *d)
+void disk_reap(struct disk *d)
 {
 	struct io_uring_cqe *cqe;
 	unsigned head, n = 0;
@@ -204,7 +205,14 @@ static void disk_reap(struct disk *d)
 	{
 		/* without IORING_FEAT_EXT_ARG (kernels before 5.11) liburing's own wait timeout
 		 * completes here too, under its own user_data: not a reader's */
-		if (cqe->user_data != LIBURING_UDATA_TIMEOUT)
+		if (cqe->user_data == LIBURING_UDATA_TIMEOUT)
+			;
+		else if (cqe->user_data & DISK_UDATA_WFILE)
+			disk_wfile_complete(
+				(struct disk_wfile *)(uintptr_t)(cqe->user_data &
+								 ~(uint64_t)DISK_UDATA_WFILE),
+				cqe->res);
+		else
 			reader_complete(io_uring_cqe_get_data(cqe), cqe->res);
 		n++;
 	}
@@ -259,26 +267,36 @@ static void disk_uring_init(struct disk *d)
 	int r;
 
 	if (io && strcmp(io, "pread") == 0) {
-		snprintf(d->method, sizeof(d->method), "pread(2) (ECHOELD_DISK_IO=pread)");
+		snprintf(d->method, sizeof(d->method),
+			 "pread(2) and pwrite(2) (ECHOELD_DISK_IO=pread)");
 		return;
 	}
 	r = io_uring_queue_init(DISK_QUEUE_DEPTH, &d->uring, 0);
 	if (r < 0) {
-		snprintf(d->method, sizeof(d->method), "pread(2) (io_uring_setup: %s)",
-			 strerror(-r));
+		snprintf(d->method, sizeof(d->method),
+			 "pread(2) and pwrite(2) (io_uring_setup: %s)", strerror(-r));
 		return;
 	}
 	probe = io_uring_get_probe_ring(&d->uring);
-	if (!probe || !io_uring_opcode_supported(probe, IORING_OP_READ)) {
+	if (!probe || !io_uring_opcode_supported(probe, IORING_OP_READ) ||
+	    !io_uring_opcode_supported(probe, IORING_OP_WRITE) ||
+	    !io_uring_opcode_supported(probe, IORING_OP_FSYNC)) {
 		snprintf(d->method, sizeof(d->method),
-			 "pread(2) (io_uring without IORING_OP_READ on this kernel)");
+			 "pread(2) and pwrite(2) (io_uring without READ, WRITE or FSYNC on this "
+			 "kernel)");
 		io_uring_free_probe(probe);
 		io_uring_queue_exit(&d->uring);
 		return;
 	}
 	io_uring_free_probe(probe);
 	d->uring_ok = true;
-	snprintf(d->method, sizeof(d->method), "io_uring");
+	/* Buffered writes through io_uring cost here twice what pwrite(2) does: Linux 6.1 cannot
+	 * make a buffered write to ext4 without blocking, so each goes to a kernel worker thread
+	 * (docs/performance.md, "Disk"). Where that changes, ECHOELD_DISK_WRITE=io_uring. */
+	io = getenv("ECHOELD_DISK_WRITE");
+	d->uring_writes = io && strcmp(io, "io_uring") == 0;
+	snprintf(d->method, sizeof(d->method), "io_uring (recordings: %s)",
+		 d->uring_writes ? "io_uring, ECHOELD_DISK_WRITE" : "pwrite(2)");
 }
 
 int disk_new(const char *cache_dir, const char *recordings_dir, struct disk **ret,

@@ -55,7 +55,10 @@ struct disk *disk_free(struct disk *d);
  */
 void disk_set_stalled(struct disk *d, bool stalled);
 
-/* How the thread reads, for the log: "io_uring" or "pread(2) (io_uring_setup: <why>)". */
+/*
+ * How the thread reads and writes, for the log: "io_uring (recordings: pwrite(2))", or
+ * "pread(2) and pwrite(2) (<why not io_uring>)".
+ */
 const char *disk_get_method(const struct disk *d);
 
 /* The directories given to disk_new(), or NULL. */

@@ -32,6 +32,7 @@
 #include "common/el-macros.h"
 #include "daemon/disk/disk-private.h"
 #include "daemon/disk/disk.h"
+#include "daemon/disk/wfile.h"
 #include "daemon/disk/writer.h"
 #include "dsp/mem.h"
 
@@ -73,6 +74,7 @@ struct disk_writer {
 	/* the disk thread's (under d->wlock) */
 	uint64_t gen; /* the open take's */
 	SNDFILE *sf;
+	struct disk_wfile *wf; /* sf's file, written behind through io_uring (wfile.h) */
 	int fd;
 	uint64_t synced_ms;
 	bool closing;
@@ -142,10 +144,18 @@ static void make_parent_dirs(char *path)
 static void take_end(struct disk_writer *w, enum disk_take_end end, int error)
 {
 	if (w->sf) {
-		sf_close(w->sf); /* writes the final header */
+		int e;
+
+		sf_close(w->sf); /* stages the final header */
 		w->sf = NULL;
+		e = disk_wfile_close(w->wf); /* written, and waited for */
+		w->wf = NULL;
 		close(w->fd);
 		w->fd = -1;
+		if (e < 0 && !error) { /* the final writes failed: the take did */
+			end = DISK_TAKE_FAILED;
+			error = e;
+		}
 	}
 	if (error) {
 		atomic_store_explicit(&w->error, error, memory_order_relaxed);
@@ -179,11 +189,13 @@ static void take_open_file(struct disk_writer *w, uint64_t gen)
 		take_end(w, DISK_TAKE_FAILED, -errno);
 		return;
 	}
-	/* the fd stays ours (SF_FALSE): libsndfile closes it itself when its open fails */
+	r = disk_wfile_new(w->disk, fd, &w->wf);
 	errno = 0;
-	w->sf = sf_open_fd(fd, SFM_WRITE, &info, SF_FALSE);
-	if (!w->sf) {
+	if (r == 0 && !(w->sf = disk_wfile_sf_open(w->wf, &info))) {
 		r = errno ? -errno : -EINVAL;
+		w->wf = (disk_wfile_close(w->wf), NULL);
+	}
+	if (r < 0) {
 		close(fd);
 		unlink(path);
 		take_end(w, DISK_TAKE_FAILED, r);
@@ -221,10 +233,11 @@ static void take_drain(struct disk_writer *w, uint64_t end)
 		uint64_t n = EL_MIN(end - r, w->cap - (r & w->mask));
 		sf_count_t put;
 
-		errno = 0;
 		put = sf_writef_float(w->sf, w->ring + (r & w->mask) * w->channels, (sf_count_t)n);
-		if (put != (sf_count_t)n) {
-			take_end(w, DISK_TAKE_FAILED, errno && errno != EAGAIN ? -errno : -EIO);
+		if (put != (sf_count_t)n) { /* a write failed (wfile.h), or libsndfile did */
+			int e = disk_wfile_get_error(w->wf);
+
+			take_end(w, DISK_TAKE_FAILED, e < 0 ? e : -EIO);
 			break;
 		}
 		r += n;
@@ -233,10 +246,14 @@ static void take_drain(struct disk_writer *w, uint64_t end)
 	}
 	if (!w->sf) /* no take open: these frames have nowhere to go */
 		atomic_store_explicit(&w->r, end, memory_order_release);
-	if (w->sf && now_ms() - w->synced_ms >= DISK_SYNC_MS) {
-		if (fdatasync(w->fd) < 0) /* written, but not kept: the take is lost from here */
-			take_end(w, DISK_TAKE_FAILED, -errno);
-		w->synced_ms = now_ms();
+	if (w->sf) { /* handed to the kernel; synced about once a second */
+		bool sync = now_ms() - w->synced_ms >= DISK_SYNC_MS;
+		int e = disk_wfile_flush(w->wf, sync);
+
+		if (sync)
+			w->synced_ms = now_ms();
+		if (e < 0) /* a write or sync failed: the take is lost from there */
+			take_end(w, DISK_TAKE_FAILED, e);
 	}
 }
 
@@ -370,7 +387,13 @@ void disk_writer_close(struct disk_writer *w)
 	d = w->disk;
 	if (d)
 		pthread_mutex_lock(&d->wlock);
-	w->closing = true;
+	w->closing = true; /* the disk thread leaves it alone from now on */
+	if (d) { /* its writes in flight completed, then written from this thread (wfile.h) */
+		pthread_mutex_unlock(&d->wlock);
+		if (w->wf)
+			disk_wfile_set_direct(w->wf);
+		pthread_mutex_lock(&d->wlock);
+	}
 	writer_service(w); /* what was handed over, written; the file closed */
 	if (w->sf)
 		take_end(w, DISK_TAKE_STOPPED, 0);

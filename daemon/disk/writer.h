@@ -7,7 +7,8 @@
  * is an overrun, which ends the take. The disk thread opens a take's file when the RT thread
  * starts one (the name expanded with strftime(3) then, relative names under the recordings
  * directory; an existing file is never replaced: that take fails), writes what the ring holds
- * every poll through libsndfile with the header brought up to date after every write (so a
+ * every poll through libsndfile (pwrite(2), or io_uring: wfile.h) with the header brought up to
+ * date after every write (so a
  * daemon killed with SIGKILL leaves a file libsndfile opens, holding everything written), calls
  * fdatasync(2) about once a second (DISK_SYNC_MS: what a power cut may lose), and when the take
  * ends drains the ring and closes the file. A write that fails (a full disk) ends the take
