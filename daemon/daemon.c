@@ -168,6 +168,9 @@ static void apply_power(void *userdata, const struct pol_actions *a, bool decide
 		log_warning("policy: cannot run %u worker threads: %s, ignoring", a->workers,
 			    strerror(-r));
 	eng_engine_set_quality(d->engine, &q);
+	/* decoding a waiting player's file ahead is low-priority background work (docs/policy.md)
+	 */
+	eng_engine_set_prefetch(d->engine, pwr_policy_background_allowed(d->power));
 	if (d->ctl)
 		ctl_server_set_max_event_rate(d->ctl, a->meter_hz);
 	if (!decided)
@@ -452,6 +455,23 @@ static void restart_engine(struct daemon *d)
 		log_warning("policy: %s; running without it", err.message);
 }
 
+/*
+ * Work nodes deferred that is due now (engine.h: eng_engine_wants_update): a waiting player asked
+ * to play, or prefetch allowed again. The same configuration built again lets them do it; every
+ * other node is kept as it runs. A failure is logged once: the node does not ask again.
+ */
+static void run_deferred(struct daemon *d)
+{
+	struct el_error err = {0};
+
+	if (!eng_engine_wants_update(d->engine, d->cfg.base_dir))
+		return;
+	if (eng_engine_configure(d->engine, d->cfg.conf, d->cfg.base_dir, &err) < 0)
+		log_warning("cannot decode a waiting player's file: %s", err.message);
+	else
+		log_info("decoded a waiting player's file, deferred until now");
+}
+
 static int on_tick(sd_event_source *s, uint64_t usec, void *userdata)
 {
 	struct daemon *d = userdata;
@@ -461,6 +481,7 @@ static int on_tick(sd_event_source *s, uint64_t usec, void *userdata)
 		handle_event(d, &ev, usec);
 	report_clips(d, usec);
 	media_events_tick(d->media, d->engine, d->ctl);
+	run_deferred(d);
 	enum be_state state = d->be_ops->tick ? d->be_ops->tick(d->be) : BE_STATE_RUNNING;
 
 	if (state == BE_STATE_RESTART)
@@ -547,6 +568,8 @@ static int start_engine(struct daemon *d, struct el_error *err)
 
 	if (r < 0)
 		return r;
+	/* its first graph decoded every file: the policy's first reading comes later */
+	eng_engine_set_prefetch(d->engine, pwr_policy_background_allowed(d->power));
 	lock_memory(d->cfg.settings.lock_memory);
 	return d->be_ops->start(d->be, d->engine, err);
 }

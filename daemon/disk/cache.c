@@ -299,9 +299,33 @@ static int cache_decode(const char *cache_dir, const char *src, const char *fina
 	return 0;
 }
 
-int disk_cache_prepare(const char *cache_dir, const char *src, uint32_t rate,
-		       const struct el_pacer *pacer, struct disk_cache_entry *ret,
-		       struct el_error *reterr)
+/* What the source says of itself, for a probe that finds no cache file: 1 (not cached). */
+static int cache_probe_source(const char *src, uint32_t rate, struct disk_cache_entry *ret,
+			      struct el_error *reterr)
+{
+	SF_INFO info = {0};
+	SNDFILE *sf = sf_open(src, SFM_READ, &info);
+
+	if (!sf)
+		return el_error_set(reterr, -EINVAL, "'%s': cannot open: %s", src,
+				    sf_strerror(NULL));
+	sf_close(sf);
+	if (info.channels < 1 || info.channels > (int)DISK_CACHE_MAX_CHANNELS || info.frames <= 0 ||
+	    info.samplerate <= 0)
+		return el_error_set(reterr, -EINVAL,
+				    "'%s': %d channels, %lld frames: not a file a player plays",
+				    src, info.channels, (long long)info.frames);
+	ret->channels = (unsigned)info.channels;
+	ret->file_rate = (uint32_t)info.samplerate;
+	/* at the engine's rate, as the decoding will give it within a frame or two */
+	ret->frames = ((uint64_t)info.frames * rate + ret->file_rate - 1) / ret->file_rate;
+	return 1;
+}
+
+/* disk_cache_prepare(), or with decode false disk_cache_probe(). */
+static int cache_lookup(const char *cache_dir, const char *src, uint32_t rate,
+			const struct el_pacer *pacer, bool decode, struct disk_cache_entry *ret,
+			struct el_error *reterr)
 {
 	struct cache_header *h = calloc(1, sizeof(*h));
 	char path[PATH_MAX] = "";
@@ -330,9 +354,23 @@ int disk_cache_prepare(const char *cache_dir, const char *src, uint32_t rate,
 		free(h);
 		return 0;
 	}
-	r = cache_decode(path[0] ? cache_dir : NULL, src, path, h, pacer, ret, reterr);
+	r = decode ? cache_decode(path[0] ? cache_dir : NULL, src, path, h, pacer, ret, reterr)
+		   : cache_probe_source(src, rate, ret, reterr);
 	free(h);
 	return r;
+}
+
+int disk_cache_prepare(const char *cache_dir, const char *src, uint32_t rate,
+		       const struct el_pacer *pacer, struct disk_cache_entry *ret,
+		       struct el_error *reterr)
+{
+	return cache_lookup(cache_dir, src, rate, pacer, true, ret, reterr);
+}
+
+int disk_cache_probe(const char *cache_dir, const char *src, uint32_t rate,
+		     struct disk_cache_entry *ret, struct el_error *reterr)
+{
+	return cache_lookup(cache_dir, src, rate, NULL, false, ret, reterr);
 }
 
 void disk_cache_entry_done(struct disk_cache_entry *e)

@@ -48,6 +48,14 @@ int disk_cache_prepare(const char *cache_dir, const char *src, uint32_t rate,
 		       const struct el_pacer *pacer, struct disk_cache_entry *ret,
 		       struct el_error *reterr);
 
+/*
+ * Like disk_cache_prepare() but never decodes: 0 with *ret as it gives when the cache holds the
+ * file; 1 when it does not, with only channels, file_rate and frames (estimated at rate) filled
+ * from the file's header (fd -1: nothing to release); -errno with a message as it gives.
+ */
+int disk_cache_probe(const char *cache_dir, const char *src, uint32_t rate,
+		     struct disk_cache_entry *ret, struct el_error *reterr);
+
 /* Closes and frees what e holds. Accepts a zeroed entry (fd 0 is never ours: -1 marks none). */
 void disk_cache_entry_done(struct disk_cache_entry *e);
 

@@ -53,10 +53,15 @@ static inline void disk_use(struct disk *d, int delta)
 		pthread_cond_signal(&d->wake);
 }
 
-/* Tags an io_uring operation of a recording's file (wfile.c); a reader's carry none. */
-#define DISK_UDATA_WFILE 1u
+/*
+ * What an io_uring operation's user_data points at: its maker (a reader, disk.c; a recording's
+ * file, wfile.c) says how it completes, so the completion loop calls up into neither.
+ */
+struct disk_op {
+	void (*complete)(struct disk_op *op, int res); /* d->lock held, disk thread */
+};
 
-/* Every completion there is (d->lock held; disk thread): readers' and wfiles'. */
+/* Every completion there is (d->lock held; disk thread): each op's complete(). */
 void disk_reap(struct disk *d);
 
 /* The disk thread, once per poll: every writer's due work (writer.c). Takes wlock. */

@@ -45,7 +45,6 @@
 #include "daemon/disk/disk-private.h"
 #include "daemon/disk/disk.h"
 #include "daemon/disk/samples.h"
-#include "daemon/disk/wfile.h"
 #include "dsp/mem.h"
 
 #define DISK_METHOD_MAX   160
@@ -56,6 +55,7 @@
 #define DISK_QUEUE_DEPTH 256u
 
 struct disk_reader {
+	struct disk_op op; /* first: its reads' user_data (disk-private.h) */
 	struct disk *disk;
 	int fd;
 	uint64_t offset; /* bytes before frame 0 */
@@ -133,7 +133,8 @@ static void reader_take_seek(struct disk_reader *rd)
 	from = EL_MIN(atomic_load_explicit(&rd->w, memory_order_relaxed),
 		      atomic_load_explicit(&rd->seek_keep_until, memory_order_relaxed));
 	atomic_store_explicit(&rd->end_w, UINT64_MAX, memory_order_relaxed);
-	atomic_store_explicit(&rd->w, from, memory_order_relaxed);
+	/* release: the frames below it stay published to a reader that sees this w */
+	atomic_store_explicit(&rd->w, from, memory_order_release);
 	atomic_store_explicit(&rd->seek_from, from, memory_order_relaxed);
 	atomic_store_explicit(&rd->seek_ack, req, memory_order_release);
 	rd->seek_done = req;
@@ -157,6 +158,12 @@ static void reader_complete(struct disk_reader *rd, int res)
 	atomic_store_explicit(&rd->w, w + got, memory_order_release);
 }
 
+/* A read's completion (disk_reap). */
+static void reader_op_complete(struct disk_op *op, int res)
+{
+	reader_complete((struct disk_reader *)op, res);
+}
+
 /* Starts rd's next read, if it has one to make (the lock held). */
 static void reader_service(struct disk *d, struct disk_reader *rd)
 {
@@ -164,6 +171,7 @@ static void reader_service(struct disk *d, struct disk_reader *rd)
 	float *dst;
 	off_t at;
 
+again:
 	if (rd->inflight || rd->closing)
 		return;
 	reader_take_seek(rd);
@@ -192,33 +200,7 @@ static void reader_service(struct disk *d, struct disk_reader *rd)
 	 * frames (one read per file's end) would run dry; io_uring chains its reads on each
 	 * completion instead (disk_main) */
 	if (n > 0)
-		reader_service(d, rd);
-}
-
-/* Every completion there is, then wakes a control thread waiting to close (the lock held). */
-void disk_reap(struct disk *d)
-{
-	struct io_uring_cqe *cqe;
-	unsigned head, n = 0;
-
-	io_uring_for_each_cqe(&d->uring, head, cqe)
-	{
-		/* without IORING_FEAT_EXT_ARG (kernels before 5.11) liburing's own wait timeout
-		 * completes here too, under its own user_data: not a reader's */
-		if (cqe->user_data == LIBURING_UDATA_TIMEOUT)
-			;
-		else if (cqe->user_data & DISK_UDATA_WFILE)
-			disk_wfile_complete(
-				(struct disk_wfile *)(uintptr_t)(cqe->user_data &
-								 ~(uint64_t)DISK_UDATA_WFILE),
-				cqe->res);
-		else
-			reader_complete(io_uring_cqe_get_data(cqe), cqe->res);
-		n++;
-	}
-	io_uring_cq_advance(&d->uring, n);
-	if (n)
-		pthread_cond_broadcast(&d->idle);
+		goto again;
 }
 
 static void *disk_main(void *userdata)
@@ -410,6 +392,7 @@ int disk_reader_open(struct disk *d, const struct disk_reader_config *c, struct 
 	rd = calloc(1, sizeof(*rd));
 	if (!rd)
 		return el_error_set(reterr, -ENOMEM, "out of memory");
+	rd->op.complete = reader_op_complete;
 	rd->disk = d;
 	rd->offset = c->offset;
 	rd->channels = c->channels;
@@ -491,8 +474,13 @@ EL_RT static uint64_t rt_advance(const struct disk_reader *rd, uint64_t pos, uin
 /* Thread: RT, within a seek (seek_wanted != seek_dropped). Where the old frames end. */
 EL_RT static uint64_t rt_old_end(const struct disk_reader *rd)
 {
+	/* w before the ack: a w read after an unanswered ack is the old position's (the disk
+	 * thread moves w to seek_from before it acks, and adds the new frames after); read the
+	 * other way round, the answer and the new frames could both come in between */
+	uint64_t w = atomic_load_explicit(&rd->w, memory_order_acquire);
+
 	if (rd->seek_wanted != atomic_load_explicit(&rd->seek_ack, memory_order_acquire))
-		return EL_MIN(atomic_load_explicit(&rd->w, memory_order_acquire), rd->keep_until);
+		return EL_MIN(w, rd->keep_until);
 	return atomic_load_explicit(&rd->seek_from, memory_order_relaxed); /* before the ack */
 }
 

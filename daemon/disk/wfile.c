@@ -46,6 +46,7 @@ struct wfile_stage {
 };
 
 struct disk_wfile {
+	struct disk_op op; /* first: its operations' user_data (disk-private.h) */
 	struct disk *disk; /* NULL: direct */
 	int fd;            /* borrowed */
 	bool direct;       /* pwrite(2) from now on */
@@ -57,12 +58,37 @@ struct disk_wfile {
 	_Atomic int error;
 };
 
+static void wfile_fail(struct disk_wfile *f, int error)
+{
+	int none = 0;
+
+	atomic_compare_exchange_strong_explicit(&f->error, &none, error, memory_order_relaxed,
+						memory_order_relaxed);
+}
+
+/* One of the chain's operations completed (disk_reap: the disk thread, d->lock held). */
+static void wfile_op_complete(struct disk_op *op, int res)
+{
+	struct disk_wfile *f = (struct disk_wfile *)op;
+	const struct wfile_stage *s = &f->stage[f->cur ^ 1]; /* the one in flight */
+	unsigned i = f->done++;
+
+	if (res == -ECANCELED)
+		; /* an earlier one of the chain failed: its error is recorded */
+	else if (res < 0)
+		wfile_fail(f, res);
+	else if (i < s->n && (uint32_t)res != s->piece[i].len)
+		wfile_fail(f, -ENOSPC); /* a short write to a file: the device is full */
+	atomic_fetch_sub_explicit(&f->inflight, 1, memory_order_release);
+}
+
 int disk_wfile_new(struct disk *d, int fd, struct disk_wfile **ret)
 {
 	struct disk_wfile *f = calloc(1, sizeof(*f));
 
 	if (!f)
 		return -ENOMEM;
+	f->op.complete = wfile_op_complete;
 	f->disk = d && d->uring_writes ? d : NULL;
 	f->direct = !f->disk;
 	f->fd = fd;
@@ -78,28 +104,6 @@ int disk_wfile_new(struct disk *d, int fd, struct disk_wfile **ret)
 	}
 	*ret = f;
 	return 0;
-}
-
-static void wfile_fail(struct disk_wfile *f, int error)
-{
-	int none = 0;
-
-	atomic_compare_exchange_strong_explicit(&f->error, &none, error, memory_order_relaxed,
-						memory_order_relaxed);
-}
-
-void disk_wfile_complete(struct disk_wfile *f, int res)
-{
-	const struct wfile_stage *s = &f->stage[f->cur ^ 1]; /* the one in flight */
-	unsigned i = f->done++;
-
-	if (res == -ECANCELED)
-		; /* an earlier one of the chain failed: its error is recorded */
-	else if (res < 0)
-		wfile_fail(f, res);
-	else if (i < s->n && (uint32_t)res != s->piece[i].len)
-		wfile_fail(f, -ENOSPC); /* a short write to a file: the device is full */
-	atomic_fetch_sub_explicit(&f->inflight, 1, memory_order_release);
 }
 
 /* Disk thread: completions until f's chain is done (waiting as long as it takes). */
@@ -141,7 +145,7 @@ static int wfile_submit(struct disk_wfile *f)
 			io_uring_prep_fsync(sqe, f->fd, IORING_FSYNC_DATASYNC);
 		if (i + 1 < ops)
 			sqe->flags |= IOSQE_IO_LINK;
-		io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)f | DISK_UDATA_WFILE);
+		io_uring_sqe_set_data(sqe, &f->op);
 	}
 	f->done = 0;
 	atomic_store_explicit(&f->inflight, ops, memory_order_relaxed);
@@ -299,10 +303,10 @@ void disk_wfile_set_direct(struct disk_wfile *f)
 	while (atomic_load_explicit(&f->inflight, memory_order_acquire) > 0)
 		pthread_cond_wait(&d->idle, &d->lock);
 	pthread_mutex_unlock(&d->lock);
-	/* what is staged, in order, then everything directly */
+	/* what is staged, in order (unless a write failed: nothing after it), then directly */
 	f->direct = true;
 	s = &f->stage[f->cur];
-	for (unsigned i = 0; i < s->n; i++) {
+	for (unsigned i = 0; i < s->n && disk_wfile_get_error(f) == 0; i++) {
 		f->pos = (sf_count_t)s->piece[i].offset;
 		if (wfile_pwrite(f, s->bytes + s->piece[i].at, s->piece[i].len) != s->piece[i].len)
 			break;

@@ -12,8 +12,7 @@
  * io_uring (no disk thread, pread(2) mode, or a close from the control thread:
  * disk_wfile_set_direct) the same writes go straight to pwrite(2).
  *
- * Threads: the disk thread's, or one other thread's once direct; disk_wfile_complete() from the
- * disk thread's completion loop.
+ * Threads: the disk thread's, or one other thread's once direct (or made without a disk).
  */
 #pragma once
 
@@ -54,6 +53,3 @@ int disk_wfile_get_error(const struct disk_wfile *f);
  * then f freed; fd stays open. The first error met, or 0. Accepts NULL.
  */
 int disk_wfile_close(struct disk_wfile *f);
-
-/* Disk thread, its completion loop (d->lock held): one of f's writes or syncs completed. */
-void disk_wfile_complete(struct disk_wfile *f, int res);

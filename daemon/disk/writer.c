@@ -189,7 +189,9 @@ static void take_open_file(struct disk_writer *w, uint64_t gen)
 		take_end(w, DISK_TAKE_FAILED, -errno);
 		return;
 	}
-	r = disk_wfile_new(w->disk, fd, &w->wf);
+	/* io_uring is the disk thread's alone: a take opened by a close (the control thread)
+	 * writes directly (wfile.h) */
+	r = disk_wfile_new(w->closing ? NULL : w->disk, fd, &w->wf);
 	errno = 0;
 	if (r == 0 && !(w->sf = disk_wfile_sf_open(w->wf, &info))) {
 		r = errno ? -errno : -EINVAL;

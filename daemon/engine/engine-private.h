@@ -56,6 +56,7 @@ struct eng_engine {
 	struct dsp_mix_ops mix;
 	struct dsp_fft_cache *fft;  /* control thread only */
 	struct el_pacer prep_pacer; /* control thread only: for node preparation (node.h) */
+	bool prefetch;              /* control thread only: background prefetch may run (node.h) */
 	struct eng_fir_planner fir_planner; /* control thread only: convolver layouts (node.h) */
 	struct disk *disk;                  /* borrowed: players' streams (node.h); NULL: none */
 	uint64_t last_compile_ns, last_switch_ns; /* control thread only: the last configure's */

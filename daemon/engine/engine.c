@@ -76,6 +76,7 @@ int eng_engine_new(const struct eng_settings *s, const struct node_type *const *
 		return -ENOMEM;
 	e->settings = *s;
 	e->types = types;
+	e->prefetch = true;
 	/* Whole blocks: a ramp then always ends exactly on a block boundary. */
 	e->fade_frames = EL_ALIGN_UP(eng_settings_get_fade_frames(s), s->block);
 	e->cpu_flags = dsp_cpu_get_flags();
@@ -287,6 +288,7 @@ static void node_env_init(struct eng_engine *e, const char *base_dir, struct eng
 		.fir_planner = e->fir_planner.choose ? &e->fir_planner : NULL,
 		.par = e->settings.par,
 		.disk = e->disk,
+		.prefetch = e->prefetch,
 	};
 }
 
@@ -545,6 +547,27 @@ int eng_engine_get_param(struct eng_engine *e, const char *node, const char *par
 void eng_engine_set_prep_pacer(struct eng_engine *e, const struct el_pacer *pacer)
 {
 	e->prep_pacer = pacer ? *pacer : (struct el_pacer){0};
+}
+
+void eng_engine_set_prefetch(struct eng_engine *e, bool allowed)
+{
+	e->prefetch = allowed;
+}
+
+bool eng_engine_wants_update(struct eng_engine *e, const char *base_dir)
+{
+	struct eng_node_env env;
+
+	if (!e->current)
+		return false;
+	node_env_init(e, base_dir, &env);
+	for (size_t i = 0; i < e->current->n_steps; i++) {
+		const struct eng_inst *inst = e->current->steps[i].inst;
+
+		if (inst->type->wants_update && inst->type->wants_update(inst->state, &env))
+			return true;
+	}
+	return false;
 }
 
 void eng_engine_set_disk(struct eng_engine *e, struct disk *disk)

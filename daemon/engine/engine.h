@@ -245,6 +245,20 @@ struct el_pacer;
 void eng_engine_set_prep_pacer(struct eng_engine *e, const struct el_pacer *pacer);
 
 /*
+ * Thread: control. Whether low-priority background work that nodes may defer — decoding a file
+ * a waiting player will only need later (cache prefetch) — may run now (the default), or waits
+ * (the power policy on battery). Graphs built from now on see it (node.h: env->prefetch).
+ */
+void eng_engine_set_prefetch(struct eng_engine *e, bool allowed);
+
+/*
+ * Thread: control. True when an instance of the running graph has deferred work it may do now
+ * (node.h: wants_update): building the same configuration again lets it (eng_engine_configure:
+ * everything else is kept as it runs). base_dir as that call takes it.
+ */
+bool eng_engine_wants_update(struct eng_engine *e, const char *base_dir);
+
+/*
  * Thread: control. What chooses the layout of the convolvers nodes build (node.h). Copied;
  * NULL: uniform convolvers (the default). Its ctx is borrowed until the next call.
  */

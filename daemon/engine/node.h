@@ -95,6 +95,9 @@ struct eng_node_env {
 	 * (daemon/disk/disk.h); NULL where the cycle is not real-time (a render, a config check):
 	 * a node then reads its files on the cycle's thread */
 	struct disk *disk;
+	/* control thread only: low-priority background work may run now (a waiting player's
+	 * file decoded ahead); false on battery (the power policy): defer it (wants_update) */
+	bool prefetch;
 };
 
 /* One cycle's buffers for one instance. All pointers are valid for this call only. */
@@ -183,6 +186,11 @@ struct node_type {
 	 * of is no longer in use.
 	 */
 	void (*update_free)(void *update);
+	/*
+	 * Thread: control. With its settings unchanged, whether the instance wants update_prepare
+	 * anyway: work it deferred (a file not decoded on battery) is due now, in env. May be NULL.
+	 */
+	bool (*wants_update)(const void *inst, const struct eng_node_env *env);
 
 	/* Thread: RT. Sets params[id] (already range-checked) with a ramp. 0 or -EINVAL. */
 	int (*set_param)(void *inst, unsigned id, double value);

@@ -400,7 +400,8 @@ static int find_instance(const struct eng_graph_node *n, const struct eng_plan *
 			return -ENOMEM;
 		r = strcmp(sig, old->inst->signature) == 0;
 		free(sig);
-		if (r) {
+		/* the same settings keep the instance, unless it has deferred work due (node.h) */
+		if (r && !(n->type->wants_update && n->type->wants_update(old->inst->state, env))) {
 			s->inst = eng_inst_ref(old->inst);
 			return 0;
 		}

@@ -14,7 +14,14 @@
  *     holding PLAYER_RING_SECONDS; frames not there in time are an underrun (counted, played as
  *     silence), never a wait;
  *   - direct: without a disk thread (a render, whose cycle is not real-time) the cycle reads
- *     the cache file itself.
+ *     the cache file itself;
+ *   - deferred: a player that waits (`start = wait`) whose file is not in the cache yet, made
+ *     while the power policy holds low-priority background work (on battery): decoding it now
+ *     would be a prefetch. It knows its channels from the file's header and is silent until its
+ *     file is decoded, which happens once it is asked to play (its first use) or background
+ *     work may run again: it then wants an update (wants_update), the daemon builds the same
+ *     graph again, and the update carries a player made as usual whose source the instance
+ *     takes over in the cycle (update_apply). Until then `playing` 1 is remembered, silently.
  * - Starting, stopping and seeking are faded over the engine's fade length: `playing` ramps the
  *   output in or out (a stop pauses: the position stays). A seek while heard is a crossfade: the
  *   new position comes in as the old one goes on under it and fades out (old + g (new - old)).
@@ -86,7 +93,14 @@ static const struct node_param player_params[] = {
 	[PLAYER_PARAM_BUFFERED_S] = {.name = "buffered_s", .unit = "s", .min = 0.0, .max = 1e9},
 };
 
-enum player_mode { PLAYER_MEMORY, PLAYER_STREAM, PLAYER_DIRECT };
+enum player_mode { PLAYER_MEMORY, PLAYER_STREAM, PLAYER_DIRECT, PLAYER_DEFERRED };
+
+struct player_settings {
+	char *path; /* owned: resolved */
+	bool loop;
+	double gain_db;
+	bool start;
+};
 
 /* A streamed seek's state (DESIGN). */
 enum player_seek {
@@ -128,17 +142,20 @@ struct player {
 	bool ended;               /* played the last frame of a file without loop */
 	struct dsp_ramp fade, level;
 
+	/* deferred (DESIGN): control thread only */
+	struct player_settings
+		*settings;   /* owned: the section's, to tell an update from a change */
+	uint64_t est_frames; /* the file's frames at the engine's rate, from its header */
+	uint32_t est_file_rate;
+	bool prefetch_failed; /* the decoding failed once: not again for this instance */
+	/* any thread: the source is there (release after update_apply took it); until then the
+	 * source's fields are the RT thread's alone */
+	atomic_bool ready;
+
 	/* for get_param, on any thread (relaxed: lone values) */
 	atomic_bool playing;
 	_Atomic uint64_t position; /* memory, direct: the next frame */
 	_Atomic uint64_t gain_db_bits;
-};
-
-struct player_settings {
-	char *path; /* owned: resolved */
-	bool loop;
-	double gain_db;
-	bool start;
 };
 
 static int player_read(const struct conf_section *sec, const struct eng_node_env *env,
@@ -222,6 +239,9 @@ static void player_destroy(void *inst)
 	free(p->scratch);
 	free(p->old);
 	free(p->old_buf);
+	if (p->settings)
+		free(p->settings->path);
+	free(p->settings);
 	disk_cache_entry_done(&p->entry);
 	free(p);
 }
@@ -241,12 +261,28 @@ static int player_create(const struct conf_section *sec, const struct eng_node_e
 		return el_error_set(reterr, -ENOMEM, "out of memory");
 	}
 	p->entry.fd = -1;
-	r = disk_cache_prepare(env->disk ? disk_get_cache_dir(env->disk) : NULL, s.path, env->rate,
-			       env->pacer, &p->entry, reterr);
+	if (env->disk && !env->prefetch && !s.start) /* deferred unless cached (DESIGN) */
+		r = disk_cache_probe(disk_get_cache_dir(env->disk), s.path, env->rate, &p->entry,
+				     reterr);
+	else
+		r = disk_cache_prepare(env->disk ? disk_get_cache_dir(env->disk) : NULL, s.path,
+				       env->rate, env->pacer, &p->entry, reterr);
 	if (r < 0)
 		goto fail;
+	if (r == 1) {
+		p->mode = PLAYER_DEFERRED;
+		p->settings = malloc(sizeof(*p->settings));
+		if (!p->settings) {
+			r = el_error_set(reterr, -ENOMEM, "out of memory");
+			goto fail;
+		}
+		*p->settings = s;
+		s.path = NULL; /* the settings' now */
+		p->est_frames = p->entry.frames;
+		p->est_file_rate = p->entry.file_rate;
+	}
 	p->disk = env->disk;
-	if (p->disk)
+	if (p->disk && p->mode != PLAYER_DEFERRED)
 		disk_count_lookup(p->disk, p->entry.reused);
 	p->channels = p->entry.channels;
 	p->frames = p->entry.frames;
@@ -254,7 +290,9 @@ static int player_create(const struct conf_section *sec, const struct eng_node_e
 	p->fade_frames = env->fade_frames;
 	p->loop = s.loop;
 	p->mix = env->mix;
-	if (!env->disk) {
+	if (p->mode == PLAYER_DEFERRED) {
+		r = 0; /* its source comes with an update (DESIGN) */
+	} else if (!env->disk) {
 		p->mode = PLAYER_DIRECT;
 		p->scratch_frames = env->block;
 		p->scratch = malloc(p->scratch_frames * p->channels * sizeof(float));
@@ -272,6 +310,7 @@ static int player_create(const struct conf_section *sec, const struct eng_node_e
 	}
 	if (r == 0 && p->mode != PLAYER_DIRECT)
 		r = player_alloc_crossfade(p, env, reterr);
+	atomic_init(&p->ready, p->mode != PLAYER_DEFERRED);
 	if (r < 0)
 		goto fail;
 	p->want_playing = s.start;
@@ -443,14 +482,12 @@ EL_RT static void rt_stream_seek_step(struct player *p, size_t frames)
 	uint64_t old = disk_reader_get_old(rd);
 
 	if (p->seek == SEEK_WAIT && ready) {
+		/* a whole fade even when fewer old frames are left (a file's end, a dry ring): the
+		 * old side is silence past them, so the new position still fades in */
 		p->seek = SEEK_CROSS;
-		p->xf_len = (uint32_t)EL_MIN(old, (uint64_t)p->fade_frames);
+		p->xf_len = p->fade_frames;
 		p->xf_done = 0;
 		p->xf_new = 0;
-		if (p->xf_len == 0) { /* the old position had run dry: nothing to fade from */
-			disk_reader_drop_old(rd, 0);
-			p->seek = SEEK_NONE;
-		}
 	} else if (p->seek == SEEK_WAIT && old < (uint64_t)p->fade_frames + frames) {
 		p->seek = SEEK_JUMP;
 	} else if (p->seek == SEEK_JUMP && ready && !dsp_ramp_is_running(&p->fade) &&
@@ -463,7 +500,8 @@ EL_RT static void rt_stream_seek_step(struct player *p, size_t frames)
 /* Whether the output should be heard now: the fade's target. */
 EL_RT static bool rt_audible(const struct player *p)
 {
-	return p->want_playing && !p->seek_pending && !p->ended && p->seek != SEEK_JUMP;
+	return p->want_playing && !p->seek_pending && !p->ended && p->seek != SEEK_JUMP &&
+	       p->mode != PLAYER_DEFERRED;
 }
 
 /* Every output channel through ramp g, piece by piece (the same gains for every channel). */
@@ -555,12 +593,120 @@ EL_RT static int rt_player_set_param(void *inst, unsigned id, double value)
 	}
 }
 
+/* Deferred (DESIGN): its file is due to be decoded now, in env. */
+static bool player_wants_update(const void *inst, const struct eng_node_env *env)
+{
+	const struct player *p = inst;
+
+	return p->settings && !p->prefetch_failed && env->disk &&
+	       !atomic_load_explicit(&p->ready, memory_order_acquire) &&
+	       (env->prefetch || atomic_load_explicit(&p->playing, memory_order_relaxed));
+}
+
+static bool player_settings_same(const struct player_settings *a, const struct player_settings *b)
+{
+	return strcmp(a->path, b->path) == 0 && a->loop == b->loop && a->gain_db == b->gain_db &&
+	       a->start == b->start;
+}
+
+/*
+ * A deferred player's source, due now: a player made as usual from the same section (its file
+ * decoded), whose source update_apply takes. Any other change makes a new instance.
+ */
+static int player_update_prepare(void *inst, const struct conf_section *sec,
+				 const struct eng_node_env *env, void **ret_update,
+				 struct el_error *reterr)
+{
+	struct player *p = inst, *donor = NULL;
+	struct player_settings s = {0};
+	struct eng_node_env due = *env;
+	bool same;
+	int r;
+
+	if (!player_wants_update(p, env))
+		return -EOPNOTSUPP;
+	r = player_read(sec, env, &s, reterr);
+	if (r < 0)
+		return r;
+	same = player_settings_same(&s, p->settings);
+	free(s.path);
+	if (!same)
+		return -EOPNOTSUPP;
+	due.prefetch = true;
+	r = player_create(sec, &due, (void **)&donor, reterr);
+	if (r < 0) {
+		p->prefetch_failed = true; /* said once; a new instance (a reload) tries again */
+		return r;
+	}
+	if (donor->channels != p->channels) { /* the file changed: a new instance */
+		player_destroy(donor);
+		return -EOPNOTSUPP;
+	}
+	*ret_update = donor;
+	return 0;
+}
+
+#define PLAYER_SWAP(a, b)                                                                          \
+	do {                                                                                       \
+		__typeof__(a) t_ = (a);                                                            \
+		(a) = (b);                                                                         \
+		(b) = t_;                                                                          \
+	} while (0)
+
+/* Thread: RT. A deferred player takes the donor's source; the donor keeps the nothing it had. */
+EL_RT static void rt_player_update_apply(void *inst, void *update)
+{
+	struct player *p = inst, *donor = update;
+
+	if (p->mode != PLAYER_DEFERRED) /* a second update came: it already has one */
+		return;
+	PLAYER_SWAP(p->mode, donor->mode);
+	PLAYER_SWAP(p->frames, donor->frames);
+	PLAYER_SWAP(p->entry, donor->entry);
+	PLAYER_SWAP(p->data, donor->data);
+	PLAYER_SWAP(p->sample, donor->sample);
+	PLAYER_SWAP(p->reader, donor->reader);
+	p->ended = false;
+	if (p->pos >= p->frames)
+		p->pos = 0;
+	if (p->mode == PLAYER_STREAM && p->pos > 0) { /* a seek made while deferred */
+		p->seek_to = p->pos;
+		p->seek_pending = true;
+	}
+	atomic_store_explicit(&p->position, p->pos, memory_order_relaxed);
+	/* release: whoever sees it sees the source's fields, which stay as they are from now on */
+	atomic_store_explicit(&p->ready, true, memory_order_release);
+}
+
+static void player_update_free(void *update)
+{
+	player_destroy(update);
+}
+
 static int player_get_param(const void *inst, unsigned id, unsigned channel, double *ret)
 {
 	const struct player *p = inst;
+	bool ready = atomic_load_explicit(&p->ready, memory_order_acquire);
 	uint64_t pos;
 
 	(void)channel;
+	if (!ready) { /* deferred: the source's fields are the RT thread's (DESIGN) */
+		switch (id) {
+		case PLAYER_PARAM_POSITION_S:
+			*ret = (double)atomic_load_explicit(&p->position, memory_order_relaxed) /
+			       p->rate;
+			return 0;
+		case PLAYER_PARAM_UNDERRUNS:
+		case PLAYER_PARAM_BUFFERED_S:
+			*ret = 0.0;
+			return 0;
+		case PLAYER_PARAM_DURATION_S:
+			*ret = (double)p->est_frames / p->rate;
+			return 0;
+		default:
+			break;
+		}
+	}
 	switch (id) {
 	case PLAYER_PARAM_PLAYING:
 		*ret = atomic_load_explicit(&p->playing, memory_order_relaxed) ? 1.0 : 0.0;
@@ -593,20 +739,25 @@ static int player_get_param(const void *inst, unsigned id, unsigned channel, dou
 
 static size_t player_get_details(const void *inst, struct node_detail *ret, size_t max)
 {
-	static const char *const modes[] = {"memory", "stream", "direct"};
+	static const char *const modes[] = {"memory", "stream", "direct", "deferred"};
 	const struct player *p = inst;
+	bool ready = atomic_load_explicit(&p->ready, memory_order_acquire);
 	size_t n = 0;
 
 	if (n < max) {
 		ret[n] = (struct node_detail){.key = "source"};
-		snprintf(ret[n++].text, NODE_DETAIL_TEXT_MAX, "%s", modes[p->mode]);
+		snprintf(ret[n++].text, NODE_DETAIL_TEXT_MAX, "%s",
+			 modes[ready ? p->mode : PLAYER_DEFERRED]);
 	}
 	if (n < max)
-		ret[n++] = (struct node_detail){
-			.key = "file_rate", .is_number = true, .number = p->entry.file_rate};
+		ret[n++] = (struct node_detail){.key = "file_rate",
+						.is_number = true,
+						.number = ready ? p->entry.file_rate
+								: p->est_file_rate};
 	if (n < max)
-		ret[n++] = (struct node_detail){
-			.key = "cached", .is_number = true, .number = p->entry.reused ? 1.0 : 0.0};
+		ret[n++] = (struct node_detail){.key = "cached",
+						.is_number = true,
+						.number = ready && p->entry.reused ? 1.0 : 0.0};
 	return n;
 }
 
@@ -624,6 +775,10 @@ const struct node_type node_type_player = {
 	.process = rt_player_process,
 	.get_tail = node_get_tail_endless, /* it may start playing at any cycle */
 	.set_param = rt_player_set_param,
+	.update_prepare = player_update_prepare,
+	.update_apply = rt_player_update_apply,
+	.update_free = player_update_free,
+	.wants_update = player_wants_update,
 	.get_param = player_get_param,
 	.get_details = player_get_details,
 };

@@ -11,7 +11,8 @@
 # SIGTERM stops the daemon cleanly and removes its socket, and a running monitor then says the
 # daemon stopped and exits 0; `node remove` works as `node rm` does; a connect that would make
 # a cycle is refused naming the command; `play`, `seek`, `stop`, `record` and `record stop`
-# add, move and remove players and recorders, and a stopped take's file opens.
+# add, move and remove players and recorders, and a stopped take's file opens; on battery a
+# waiting player is deferred (its file not decoded) until it is asked to play.
 #
 # usage: test-echoelctl.sh ECHOELD ECHOELCTL
 set -eu
@@ -357,6 +358,16 @@ ctl 0 stop play-1
 ctl 0 node get bus
 out '^input +volume$'
 ctl 0 node rm bus
+# On battery (mode low here) a waiting player's file is not decoded ahead: cache prefetch is
+# low-priority background work, which waits. The player is deferred until asked to play.
+stereo_wav "$dir/allowed/later.wav" 2
+ctl 0 node add later player "file=$dir/allowed/later.wav" start=wait
+ctl 0 --json node get later
+json "v['details']['source'] == 'deferred' and v['details']['cached'] == 0"
+ctl 0 set later.playing 1
+until_out 10 '"source": *"(memory|stream)"' --json node get later
+grep -q "decoded a waiting player's file" "$dir/log" || fail "no word of the deferred decoding"
+ctl 0 node rm later
 ctl 1 play "$dir/outside.conf"
 err "^echoelctl: permission: "
 ctl 1 record volume ../../escape.wav
@@ -389,4 +400,5 @@ if grep -Eq "RealtimeSanitizer|real-time unsafe|ThreadSanitizer|AddressSanitizer
 fi
 echo "ok: echoelctl status, node list/get/add/rm, connect, disconnect, set/get, batch (stdin" \
 	"and file), reload, load, ECHOELD_SOCKET, monitor (pipe and terminal), --json, exit codes" \
-	"1/2/3, load/IR permission, play/seek/stop and record/record stop against the real echoeld"
+	"1/2/3, load/IR permission, play/seek/stop, record/record stop and a player deferred on" \
+	"battery against the real echoeld"

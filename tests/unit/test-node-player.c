@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "daemon/disk/disk.h"
+#include "daemon/disk/samples.h"
 #include "tests/unit/test-node-util.h"
 #include "tests/unit/test-tmpdir.h"
 
@@ -116,10 +117,14 @@ struct rig {
 	bool streams; /* the disk thread reads it (source "stream") */
 };
 
+/* What rig_init's env says of background prefetch (false: on battery). */
+static bool rig_prefetch = true;
+
 static void rig_init(struct rig *g, const char *text, size_t frames)
 {
 	harness_init(&g->h, NULL, 0);
 	g->h.env.disk = disk;
+	g->h.env.prefetch = rig_prefetch;
 	g->h.env.base_dir = dir;
 	g->p = harness_create(&g->h, &node_type_player, text);
 	g->frames = (frames + BLOCK - 1) / BLOCK * BLOCK; /* whole blocks are processed */
@@ -368,6 +373,79 @@ static void test_stream_seek_without_disk_fades(void **state)
 	rig_done(&g);
 }
 
+static const char *detail(struct rig *g, const char *key, char *buf)
+{
+	struct node_detail d[8];
+	size_t n = node_type_player.get_details(g->p, d, 8);
+
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(d[i].key, key) == 0)
+			return strcpy(buf, d[i].text);
+	return "";
+}
+
+/*
+ * On battery (no prefetch) a waiting player of a file not in the cache is made without decoding
+ * it: silent, deferred; asked to play, it wants an update, which decodes the file and hands the
+ * instance its source in the cycle; it fades in and plays the file exactly. A change of its
+ * settings is a new instance, not such an update.
+ */
+static void test_deferred_until_first_use(void **state)
+{
+	const size_t frames = 200 * BLOCK;
+	char buf[NODE_DETAIL_TEXT_MAX];
+	const char *text = "[node.p]\ntype = player\nfile = later.wav\nstart = wait\n";
+	struct disk_cache_stats before, after;
+	void *update = NULL;
+	struct rig g;
+
+	(void)state;
+	write_float_wav("later.wav", RATE, long_x, LONG_FRAMES);
+	disk_get_cache_stats(disk, &before);
+	rig_prefetch = false;
+	rig_init(&g, text, frames);
+	rig_prefetch = true;
+	assert_string_equal(detail(&g, "source", buf), "deferred");
+	assert_float_equal(param(&g, P_DURATION_S), 12.0, 1e-9);
+	disk_get_cache_stats(disk, &after);
+	assert_int_equal(after.lookups, before.lookups); /* nothing decoded, nothing looked up */
+	assert_false(node_type_player.wants_update(g.p, &g.h.env));
+
+	/* asked to play: silent until the update, remembered */
+	assert_true(harness_run(&node_type_player, g.p, NULL, 0, g.out, 2, 0, 4 * BLOCK));
+	assert_int_equal(harness_set(&node_type_player, g.p, P_PLAYING, 1.0), 0);
+	assert_true(harness_run(&node_type_player, g.p, NULL, 0, g.out, 2, 4 * BLOCK, 8 * BLOCK));
+	assert_true(node_type_player.wants_update(g.p, &g.h.env));
+	/* another file is another instance */
+	assert_int_equal(harness_call(&g.h, &node_type_player, g.p,
+				      "[node.p]\ntype = player\nfile = short.wav\nstart = wait\n",
+				      &update),
+			 -EOPNOTSUPP);
+	assert_int_equal(harness_call(&g.h, &node_type_player, g.p, text, &update), 0);
+	assert_non_null(update);
+	harness_apply(&node_type_player, g.p, update);
+	assert_false(node_type_player.wants_update(g.p, &g.h.env));
+	assert_string_equal(detail(&g, "source", buf), "stream");
+	rig_run(&g, 8 * BLOCK, frames);
+	node_type_player.update_free(update);
+	for (size_t i = 0; i < 8 * BLOCK; i++)
+		assert_true(g.out[0][i] == 0.0f && g.out[1][i] == 0.0f);
+	assert_plays(&g, 8 * BLOCK + FADE, frames - 8 * BLOCK - FADE, long_x, LONG_FRAMES, FADE);
+	assert_true(peak(g.out[0], frames) <= peak(long_x, 2 * LONG_FRAMES));
+	rig_done(&g);
+
+	/* prefetch allowed again: due without being asked */
+	rig_prefetch = false;
+	write_float_wav("later2.wav", RATE, short_x, SHORT_FRAMES);
+	rig_init(&g, "[node.p]\ntype = player\nfile = later2.wav\nstart = wait\n", BLOCK);
+	rig_prefetch = true;
+	assert_false(node_type_player.wants_update(g.p, &g.h.env));
+	g.h.env.prefetch = true;
+	assert_true(node_type_player.wants_update(g.p, &g.h.env));
+	rig_done(&g);
+	printf("# deferred: silent and undecoded until asked; then decoded, faded in, exact\n");
+}
+
 /* A disk that does not keep up: the ring runs dry, the cycle never waits, underruns counted. */
 static void test_underrun_is_silence_and_counted(void **state)
 {
@@ -497,6 +575,7 @@ int main(void)
 		cmocka_unit_test(test_wait_then_play_fades_in),
 		cmocka_unit_test(test_seek_crossfades_and_lands_exactly),
 		cmocka_unit_test(test_stream_seek_without_disk_fades),
+		cmocka_unit_test(test_deferred_until_first_use),
 		cmocka_unit_test(test_underrun_is_silence_and_counted),
 		cmocka_unit_test(test_other_rate_is_resampled_by_soxr),
 		cmocka_unit_test(test_cache_reused_until_the_file_changes),

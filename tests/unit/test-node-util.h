@@ -57,7 +57,8 @@ static inline void harness_init(struct harness *h, const unsigned *groups, size_
 				       .n_groups = n_groups,
 				       .cpu_flags = dsp_cpu_get_flags(),
 				       .mix = &h->mix,
-				       .fft = h->fft};
+				       .fft = h->fft,
+				       .prefetch = true};
 }
 
 static inline void harness_done(struct harness *h)
