@@ -506,7 +506,10 @@ static int open_backend(struct daemon *d, const struct be_ops *ops, struct el_er
 	return 0;
 }
 
-/* auto: JACK if a server answers, else PipeWire if one answers, else the own clock. */
+/*
+ * auto: JACK if a server answers, else PipeWire if one answers, else the ALSA device of [alsa]
+ * (`default` unless set) if it opens, else the own clock; the log says why each was passed.
+ */
 static int choose_backend(struct daemon *d, int override, struct el_error *err)
 {
 	enum eng_backend_kind kind =
@@ -520,12 +523,21 @@ static int choose_backend(struct daemon *d, int override, struct el_error *err)
 		log_info("backend auto: no JACK server (%s)", why.message);
 		if (be_pipewire_ops.open && open_backend(d, &be_pipewire_ops, &why) == 0)
 			return 0;
-		log_info("backend auto: no PipeWire either, using the own clock");
+		log_info("backend auto: no PipeWire either (%s)", why.message);
+		/* a mistake in [alsa] is the configuration's, not a missing device */
+		if (be_alsa_ops.check_config(d->cfg.conf, err) < 0)
+			return -EINVAL;
+		if (open_backend(d, &be_alsa_ops, &why) == 0)
+			return 0;
+		log_info("backend auto: no ALSA device either (%s), using the own clock",
+			 why.message);
 		/* fall through */
 	case ENG_BACKEND_DUMMY:
 		return open_backend(d, &be_dummy_ops, err);
 	case ENG_BACKEND_JACK:
 		return open_backend(d, &be_jack_ops, err);
+	case ENG_BACKEND_ALSA:
+		return open_backend(d, &be_alsa_ops, err);
 	case ENG_BACKEND_PIPEWIRE:
 		if (be_pipewire_ops.open)
 			return open_backend(d, &be_pipewire_ops, err);
@@ -719,8 +731,8 @@ int daemon_run(const struct daemon_options *o)
 	return r < 0 ? 1 : 0;
 }
 
-static const struct be_ops *const check_backends[] = {&be_dummy_ops, &be_jack_ops,
-						      &be_pipewire_ops};
+static const struct be_ops *const check_backends[] = {&be_dummy_ops, &be_jack_ops, &be_pipewire_ops,
+						      &be_alsa_ops};
 
 int daemon_check_config(const char *path)
 {

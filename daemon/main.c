@@ -2,7 +2,8 @@
 /*
  * daemon/main.c: echoeld's command line.
  *
- *   echoeld [--config FILE] [--socket PATH] [--backend auto|dummy|jack|pipewire] [--verbose]
+ *   echoeld [--config FILE] [--socket PATH] [--backend auto|dummy|jack|pipewire|alsa]
+ *           [--verbose]
  *   echoeld --check-config FILE
  *   echoeld render [--config FILE] [--format same|pcm16|pcm24|pcm32|float] [--tail] [--measure]
  *                  [--threads N] IN OUT
@@ -27,10 +28,12 @@
 
 static void usage(FILE *f)
 {
-	fputs("usage: echoeld [--config FILE] [--socket PATH] [--backend auto|dummy|jack|pipewire]\n"
+	fputs("usage: echoeld [--config FILE] [--socket PATH] "
+	      "[--backend auto|dummy|jack|pipewire|alsa]\n"
 	      "               [--verbose]\n"
 	      "       echoeld --check-config FILE\n"
-	      "       echoeld render [--config FILE] [--format same|pcm16|pcm24|pcm32|float] [--tail]\n"
+	      "       echoeld render [--config FILE] [--format same|pcm16|pcm24|pcm32|float] "
+	      "[--tail]\n"
 	      "                      [--measure] [--threads N] IN OUT\n"
 	      "       echoeld --help | --version\n",
 	      f);

@@ -30,6 +30,8 @@ PACKAGES="
 	dbus-daemon
 	libpipewire-0.3-dev
 	libspa-0.2-dev
+	libasound2-dev
+	alsa-utils
 	sndfile-programs
 	util-linux
 	systemd

@@ -269,19 +269,25 @@ pw_linked() {
 		END { exit !found }'
 }
 
-# stereo_wav PATH SECONDS: a 48 kHz stereo float WAV of two slow sines at -14 dBFS (python3).
-stereo_wav() {
-	python3 - "$1" "$2" <<'PY'
-import math, struct, sys
+# float_wav PATH SECONDS EXPR: a 48 kHz stereo float WAV whose frame i is the pair the Python
+# expression EXPR gives (of i, math and random, seeded with 7: the same file every time).
+float_wav() {
+	python3 - "$1" "$2" "$3" <<'PY'
+import math, random, struct, sys
+random.seed(7)
 n = int(float(sys.argv[2]) * 48000)
-data = b"".join(struct.pack("<ff", 0.2 * math.sin(i * 0.01), 0.2 * math.sin(i * 0.013))
-                for i in range(n))
+data = b"".join(struct.pack("<ff", *eval(sys.argv[3])) for i in range(n))
 fmt = struct.pack("<HHIIHH", 3, 2, 48000, 48000 * 8, 8, 32)
 with open(sys.argv[1], "wb") as f:
     f.write(b"RIFF" + struct.pack("<I", 4 + 8 + len(fmt) + 8 + len(data)) + b"WAVE")
     f.write(b"fmt " + struct.pack("<I", len(fmt)) + fmt + b"data" + struct.pack("<I", len(data)))
     f.write(data)
 PY
+}
+
+# stereo_wav PATH SECONDS: a 48 kHz stereo float WAV of two slow sines at -14 dBFS (python3).
+stereo_wav() {
+	float_wav "$1" "$2" '(0.2 * math.sin(i * 0.01), 0.2 * math.sin(i * 0.013))'
 }
 
 # --- echoeld ---------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * daemon/backend/backend.h: what drives the engine's cycle — one ops table per backend (own
- * clock, JACK, PipeWire), so the engine never knows which one runs it (libsamplerate's
+ * clock, JACK, PipeWire, ALSA), so the engine never knows which one runs it (libsamplerate's
  * SRC_STATE_VT pattern). The offline renderer drives the engine directly (offline.h).
  *
  * Life of a backend, all calls on the control thread:
@@ -78,3 +78,4 @@ struct be_ops {
 extern const struct be_ops be_dummy_ops;
 extern const struct be_ops be_jack_ops;
 extern const struct be_ops be_pipewire_ops;
+extern const struct be_ops be_alsa_ops;

@@ -24,6 +24,7 @@
 
 #include "common/el-error.h"
 #include "common/el-macros.h"
+#include "common/el-rt-thread.h"
 #include "daemon/backend/backend.h"
 #include "daemon/backend/offline.h"
 #include "daemon/config/value.h"
@@ -259,27 +260,14 @@ static int dummy_open(const struct conf *conf, void **ret, uint32_t *ret_rate, u
 static int dummy_start(void *be, struct eng_engine *engine, struct el_error *reterr)
 {
 	struct dummy *d = be;
-	struct sched_param sp;
-	pthread_attr_t attr;
 	int r;
 
 	d->engine = engine;
 	d->priority = (int)eng_engine_get_settings(engine)->rt_priority;
-	sp.sched_priority = d->priority;
-	pthread_attr_init(&attr);
-	pthread_attr_setinheritsched(&attr, PTHREAD_EXPLICIT_SCHED);
-	pthread_attr_setschedpolicy(&attr, SCHED_FIFO);
-	pthread_attr_setschedparam(&attr, &sp);
 	atomic_store_explicit(&d->stop, false, memory_order_relaxed);
 	eng_engine_set_running(d->engine, true);
-	r = pthread_create(&d->thread, &attr, dummy_main, d);
-	d->realtime = r == 0;
-	if (r == EPERM) {
-		/* No right to SCHED_FIFO: the caller warns; audio still runs, less reliably. */
-		pthread_attr_setinheritsched(&attr, PTHREAD_INHERIT_SCHED);
-		r = pthread_create(&d->thread, &attr, dummy_main, d);
-	}
-	pthread_attr_destroy(&attr);
+	/* without the right to SCHED_FIFO the caller warns; audio still runs, less reliably */
+	r = el_rt_thread_start(&d->thread, d->priority, dummy_main, d, &d->realtime);
 	if (r) {
 		eng_engine_set_running(d->engine, false);
 		return el_error_set(reterr, -r, "cannot start the clock thread: %s", strerror(r));

@@ -20,7 +20,7 @@
 
 
 /* Sections that are not nodes and that someone reads. */
-static const char *const known_sections[] = {"engine", "ipc",    "jack",  "pipewire",
+static const char *const known_sections[] = {"engine", "ipc",    "jack",  "pipewire", "alsa",
 					     "dummy",  "policy", "cache", NULL};
 
 static int is_known_section(const char *name)
@@ -241,7 +241,7 @@ int eng_graph_new(const struct conf *c, const struct node_type *const *types,
 			r = conf_error_section(
 				reterr, -EINVAL, sec,
 				"unknown section (expected [engine], [ipc], [jack], [pipewire], "
-				"[dummy], [policy] or [node.NAME])");
+				"[alsa], [dummy], [policy], [cache] or [node.NAME])");
 		if (r < 0)
 			goto fail;
 	}

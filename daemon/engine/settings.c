@@ -11,11 +11,10 @@
 #include "dsp/fft.h"
 #include "dsp/fir.h"
 
-const char *const eng_backend_names[4] = {
-	[ENG_BACKEND_AUTO] = "auto",
-	[ENG_BACKEND_DUMMY] = "dummy",
-	[ENG_BACKEND_JACK] = "jack",
-	[ENG_BACKEND_PIPEWIRE] = "pipewire",
+const char *const eng_backend_names[ENG_BACKEND_N_KINDS] = {
+	[ENG_BACKEND_AUTO] = "auto", [ENG_BACKEND_DUMMY] = "dummy",
+	[ENG_BACKEND_JACK] = "jack", [ENG_BACKEND_PIPEWIRE] = "pipewire",
+	[ENG_BACKEND_ALSA] = "alsa",
 };
 
 static const char *const engine_keys[] = {

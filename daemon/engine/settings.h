@@ -17,6 +17,8 @@ enum eng_backend_kind {
 	ENG_BACKEND_DUMMY,
 	ENG_BACKEND_JACK,
 	ENG_BACKEND_PIPEWIRE,
+	ENG_BACKEND_ALSA,
+	ENG_BACKEND_N_KINDS
 };
 
 struct eng_settings {
@@ -49,7 +51,7 @@ struct eng_settings {
 #define ENG_DEFAULT_RT_PRIORITY  70u
 
 /* The backend names, indexed by enum eng_backend_kind. */
-extern const char *const eng_backend_names[4];
+extern const char *const eng_backend_names[ENG_BACKEND_N_KINDS];
 
 /*
  * Reads [engine] from c (absent section: all defaults) into *ret. 0; -EINVAL with

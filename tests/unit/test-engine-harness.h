@@ -26,6 +26,7 @@
 #include <cmocka.h>
 
 #include "common/el-error.h"
+#include "common/el-rt-thread.h"
 #include "daemon/config/config.h"
 #include "daemon/engine/engine.h"
 #include "daemon/nodes/nodes.h"
@@ -132,22 +133,13 @@ static inline void *rt_test_engine_main(void *arg)
 static inline void test_engine_rt_thread(struct eng_engine *e, pthread_t *ret,
 					 void *(*fn)(void *), void *arg)
 {
-	struct sched_param sp = {.sched_priority = TEST_ENGINE_RT_PRIORITY};
-	pthread_attr_t attr;
-	int r;
+	bool realtime;
 
-	pthread_attr_init(&attr);
-	pthread_attr_setinheritsched(&attr, PTHREAD_EXPLICIT_SCHED);
-	pthread_attr_setschedpolicy(&attr, SCHED_FIFO);
-	pthread_attr_setschedparam(&attr, &sp);
-	r = pthread_create(ret, &attr, fn, arg);
-	pthread_attr_destroy(&attr);
-	if (r == EPERM) {
+	assert_int_equal(el_rt_thread_start(ret, TEST_ENGINE_RT_PRIORITY, fn, arg, &realtime), 0);
+	if (!realtime) {
 		printf("# SCHED_FIFO refused: the cycle runs every level itself\n");
-		assert_int_equal(pthread_create(ret, NULL, fn, arg), 0);
 		return;
 	}
-	assert_int_equal(r, 0);
 	/* Workers that cannot be real-time are the daemon's warning, not a failure here. */
 	eng_engine_set_rt_priority(e, TEST_ENGINE_RT_PRIORITY);
 }

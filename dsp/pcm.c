@@ -1,0 +1,112 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * dsp/pcm.c: planar floats to and from interleaved little-endian samples (pcm.h).
+ *
+ * Bytes are assembled by hand, not through casts: a 3-byte sample has no C type, and byte order
+ * stays right on any host. The float-to-integer path works in double, so a 32-bit code rounds
+ * from the exact product (a float has 24 bits: every float sample maps to one code exactly).
+ */
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "dsp/pcm.h"
+
+static const size_t pcm_bytes[DSP_PCM_N_FORMATS] = {2, 3, 4, 4, 4};
+static const unsigned pcm_bits[DSP_PCM_N_FORMATS] = {16, 24, 24, 32, 24};
+
+size_t dsp_pcm_sample_bytes(enum dsp_pcm_format f)
+{
+	return pcm_bytes[f];
+}
+
+unsigned dsp_pcm_bits(enum dsp_pcm_format f)
+{
+	return pcm_bits[f];
+}
+
+/* x scaled to a code of `bits` bits, rounded and clipped. */
+static int32_t to_code(float x, unsigned bits)
+{
+	const double scale = (double)(1u << (bits - 1)); /* bits <= 32: 2^31 fits a double */
+	double v = nearbyint((double)x * scale);
+
+	if (!(v < scale)) /* also NaN, which plays as the top code rather than noise */
+		return (int32_t)(scale - 1.0);
+	if (v < -scale)
+		return (int32_t)-scale;
+	return (int32_t)v;
+}
+
+static void put_le(unsigned char *p, uint32_t v, size_t bytes)
+{
+	for (size_t i = 0; i < bytes; i++)
+		p[i] = (unsigned char)(v >> (8 * i));
+}
+
+/* The little-endian integer at p of `bytes` bytes, sign-extended from `bits` bits. */
+static int32_t get_le(const unsigned char *p, size_t bytes, unsigned bits)
+{
+	uint32_t v = 0;
+
+	for (size_t i = 0; i < bytes; i++)
+		v |= (uint32_t)p[i] << (8 * i);
+	if (bits < 32) {
+		uint32_t sign = 1u << (bits - 1);
+
+		v &= (sign << 1) - 1u;
+		return (int32_t)(v ^ sign) - (int32_t)sign;
+	}
+	return (int32_t)v;
+}
+
+static void put_sample(enum dsp_pcm_format f, unsigned char *p, float x)
+{
+	if (f == DSP_PCM_F32) {
+		memcpy(p, &x, sizeof(x)); /* little-endian hosts only (x86, arm64 as built here) */
+		return;
+	}
+	put_le(p, (uint32_t)to_code(x, pcm_bits[f]), pcm_bytes[f]);
+}
+
+void dsp_pcm_from_float(enum dsp_pcm_format f, const float *const *in, unsigned channels, void *out,
+			unsigned frame_channels, size_t n)
+{
+	const size_t bytes = pcm_bytes[f], frame = bytes * frame_channels;
+	unsigned char *o = out;
+
+	for (unsigned c = 0; c < frame_channels; c++) {
+		const float *x = c < channels ? in[c] : NULL;
+		unsigned char *p = o + c * bytes;
+
+		if (!x) {
+			for (size_t i = 0; i < n; i++, p += frame)
+				memset(p, 0, bytes); /* zero is silence in every format */
+			continue;
+		}
+		for (size_t i = 0; i < n; i++, p += frame)
+			put_sample(f, p, x[i]);
+	}
+}
+
+void dsp_pcm_to_float(enum dsp_pcm_format f, const void *in, unsigned frame_channels,
+		      float *const *out, unsigned channels, size_t n)
+{
+	const size_t bytes = pcm_bytes[f], frame = bytes * frame_channels;
+	const float inv = 1.0f / (float)(1u << (pcm_bits[f] - 1));
+	const unsigned char *b = in;
+
+	for (unsigned c = 0; c < channels && c < frame_channels; c++) {
+		const unsigned char *p = b + c * bytes;
+		float *y = out[c];
+
+		if (!y)
+			continue;
+		for (size_t i = 0; i < n; i++, p += frame) {
+			if (f == DSP_PCM_F32)
+				memcpy(&y[i], p, sizeof(float));
+			else
+				y[i] = (float)get_le(p, bytes, pcm_bits[f]) * inv;
+		}
+	}
+}

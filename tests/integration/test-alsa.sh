@@ -1,0 +1,148 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# Property: echoeld plays straight into an ALSA device with real alsa-lib and no sound card. A
+# private asound.conf gives a `file` PCM over ALSA's `null` PCM, which writes every sample
+# played into a file (testing.md). The graph is a player of a noise file into an output:
+#  - FLOAT_LE: after the buffer of silence the device starts with (2 periods of 256), the file
+#    holds the player's file bit for bit, then silence;
+#  - S32_LE and S16_LE: the same within the format, x * 2^(bits-1) rounded to nearest (pcm.h);
+#  - the device is not paced (null), so the daemon's file size is capped (RLIMIT_FSIZE, SIGXFSZ
+#    ignored): the write that passes the cap fails, the thread stops, and the daemon says the
+#    device stopped, retries with backoff, and keeps answering — it never exits for it;
+#  - `--backend auto` with no JACK or PipeWire server takes the [alsa] device, and one that does
+#    not open falls back to the own clock, saying why;
+#  - `--check-config` names the file, line and key of a bad [alsa] value.
+#
+# usage: test-alsa.sh ECHOELD ECHOELCTL
+set -eu
+
+ECHOELD=$1
+ECHOELCTL=$2
+# shellcheck source-path=SCRIPTDIR
+. "$(dirname "$0")/../lib.sh"
+require_tools prlimit python3
+dir=$(mktemp -d /tmp/test-alsa-XXXXXX) # /tmp: the socket path must fit sockaddr_un
+epid=''
+cleanup() {
+	kill_reap "$epid"
+	rm -rf "$dir"
+}
+trap cleanup EXIT
+
+fail() {
+	echo "FAIL: $*"
+	[ -f "$dir/log" ] && show_log "$dir/log"
+	exit 1
+}
+
+FRAMES=48000 # the noise file's: 1 s
+PRIME=512 # 2 periods of 256: the silence the device starts with
+# What the daemon may write to any file: the noise decoded into the cache (384,000 bytes plus a
+# header) fits, and the device's file holds the priming, the noise and some silence after it.
+CAP=$(((PRIME + FRAMES + 4096) * 8))
+
+float_wav "$dir/noise.wav" 1 '(random.uniform(-0.9, 0.9), random.uniform(-0.9, 0.9))'
+cat >"$dir/asound.conf" <<EOF
+pcm.capped { type file  slave.pcm "null"  file "$dir/out.raw"  format "raw"  truncate false }
+EOF
+export ALSA_CONFIG_PATH="/usr/share/alsa/alsa.conf:$dir/asound.conf"
+export JACK_NO_START_SERVER=1 XDG_RUNTIME_DIR="$dir" XDG_STATE_HOME="$dir/state"
+
+# conf BACKEND PCM FORMAT: the player graph on the ALSA device PCM.
+conf() {
+	cat >"$dir/echoeld.conf" <<EOF
+[engine]
+backend = $1
+block = 256
+[alsa]
+playback = $2
+format = $3
+[node.p]
+type = player
+file = $dir/noise.wav
+[node.out]
+type = output
+input = p
+EOF
+}
+
+# play FORMAT: the daemon plays into the capped file until it is full, and keeps running.
+play() {
+	rm -f "$dir/out.raw"
+	conf alsa capped "$1"
+	(trap '' XFSZ && exec prlimit --fsize="$CAP" "$ECHOELD" --config "$dir/echoeld.conf" \
+		--socket "$dir/control") 2>"$dir/log" &
+	epid=$!
+	wait_for_echoeld "$dir/control" 10 "$epid"
+	wait_for 30 "the device's file to fill" sh -c "[ \$(stat -c %s '$dir/out.raw') -ge $CAP ]"
+	wait_for 10 "word of the stopped device" grep -q "ALSA: the device stopped" "$dir/log"
+	"$ECHOELCTL" --socket "$dir/control" status >"$dir/status" ||
+		fail "the daemon does not answer after its device stopped"
+	grep -Eq '^backend +alsa$' "$dir/status" || fail "status: $(cat "$dir/status")"
+	finish_echoeld "$dir/log"
+}
+
+# check FORMAT: out.raw is PRIME frames of silence, the noise in FORMAT, then silence.
+check() {
+	python3 - "$dir/noise.wav" "$dir/out.raw" "$1" "$PRIME" "$FRAMES" <<'PY' || fail "$1: see above"
+import array, struct, sys
+wav, raw, fmt, prime, n = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
+x = array.array("f")
+x.frombytes(open(wav, "rb").read()[44:])
+size = {"FLOAT_LE": 4, "S32_LE": 4, "S16_LE": 2}[fmt]
+b = open(raw, "rb").read()
+if fmt == "FLOAT_LE":
+    y = array.array("f"); y.frombytes(b[: len(b) // 4 * 4]); want = list(x)
+else:
+    bits = size * 8
+    y = array.array("i" if size == 4 else "h"); y.frombytes(b[: len(b) // size * size])
+    top = (1 << (bits - 1))
+    want = [max(-top, min(top - 1, round(v * top))) for v in x]   # pcm.h: nearest, clipped
+lead = y[: prime * 2]
+if any(v != 0 for v in lead):
+    sys.exit("%s: the first %d frames are not the device's silence" % (fmt, prime))
+got = y[prime * 2 : prime * 2 + n * 2]
+bad = [i for i in range(n * 2) if got[i] != want[i]]
+if bad:
+    i = bad[0]
+    sys.exit("%s: %d of %d samples differ; first at frame %d: %r, expected %r"
+             % (fmt, len(bad), n * 2, i // 2, got[i], want[i]))
+after = y[prime * 2 + n * 2 :]
+if not after or any(v != 0 for v in after):
+    sys.exit("%s: no silence after the file" % fmt)
+print("ok: %s: %d frames of silence, %d frames of the file exact, %d of silence after"
+      % (fmt, prime, n, len(after) // 2))
+PY
+}
+
+for f in FLOAT_LE S32_LE S16_LE; do
+	play "$f"
+	check "$f"
+done
+
+# auto: no JACK (JACK_NO_START_SERVER), no PipeWire (nothing in XDG_RUNTIME_DIR): ALSA.
+conf auto capped FLOAT_LE
+rm -f "$dir/out.raw"
+(trap '' XFSZ && exec prlimit --fsize="$CAP" "$ECHOELD" --config "$dir/echoeld.conf" \
+	--socket "$dir/control") 2>"$dir/log" &
+epid=$!
+wait_for_echoeld "$dir/control" 10 "$epid"
+# the socket is bound before the backend opens: the log says what auto took once it has
+wait_for 10 "auto to take the ALSA device" grep -Eq "running .*backend alsa" "$dir/log"
+grep -q "backend auto: no PipeWire either" "$dir/log" || fail "auto did not say why not PipeWire"
+finish_echoeld "$dir/log"
+conf auto nosuchpcm FLOAT_LE
+launch_echoeld "$dir/control" "$dir/log" --config "$dir/echoeld.conf"
+wait_for 10 "auto to fall back to the own clock" grep -Eq "running .*backend dummy" "$dir/log"
+grep -q "backend auto: no ALSA device either (ALSA playback 'nosuchpcm': cannot open" "$dir/log" ||
+	fail "auto did not say why not ALSA"
+finish_echoeld "$dir/log"
+
+# A bad [alsa] value: the file, line and key.
+printf '[engine]\nbackend = alsa\n[alsa]\nplayback = capped\nperiods = 9\n' >"$dir/bad.conf"
+rc=0
+"$ECHOELD" --check-config "$dir/bad.conf" 2>"$dir/err" || rc=$?
+[ "$rc" -ne 0 ] || fail "--check-config took periods = 9"
+grep -q "bad.conf:5: key 'periods'" "$dir/err" || fail "--check-config: $(cat "$dir/err")"
+echo "ok: ALSA playback bit-exact (FLOAT_LE) and rounded (S32_LE, S16_LE) through alsa-lib's" \
+	"file plugin, a stopped device survived, auto picks ALSA or falls back, [alsa] checked"
