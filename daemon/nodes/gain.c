@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * daemon/nodes/gain.c: the "gain" node type — a volume control with mute for any number of
- * channels, passed through one to one.
+ * daemon/nodes/gain.c: the "gain" node type — a volume control with mute and polarity for any
+ * number of channels, passed through one to one.
  *
  * Every change (a runtime set or a config update) ramps the linear gain over the engine's fade
- * length, so nothing clicks or zippers. At exactly unity with no ramp running the node copies,
- * so a gain of 0 dB is bit-exact.
+ * length, so nothing clicks or zippers. Polarity is the gain's sign: inverting ramps from +g
+ * through zero to -g, a crossfade between the two polarities. At exactly unity with no ramp
+ * running the node copies, so a gain of 0 dB is bit-exact (and -1 negates exactly).
  */
 #include <errno.h>
 #include <math.h>
@@ -19,7 +20,7 @@
 #include "dsp/mix.h"
 #include "dsp/ramp.h"
 
-#define GAIN_KEYS "gain_db", "mute"
+#define GAIN_KEYS "gain_db", "mute", "invert"
 
 static const char *const gain_keys[] = {GAIN_KEYS, NULL};
 static const char *const gain_allowed[] = {"type", "input", GAIN_KEYS, NULL};
@@ -27,7 +28,7 @@ static const char *const gain_allowed[] = {"type", "input", GAIN_KEYS, NULL};
 #define GAIN_MIN_DB (-120.0)
 #define GAIN_MAX_DB 24.0
 
-enum { GAIN_PARAM_GAIN_DB, GAIN_PARAM_MUTE };
+enum { GAIN_PARAM_GAIN_DB, GAIN_PARAM_MUTE, GAIN_PARAM_INVERT };
 
 static const struct node_param gain_params[] = {
 	[GAIN_PARAM_GAIN_DB] = {.name = "gain_db",
@@ -37,12 +38,15 @@ static const struct node_param gain_params[] = {
 				.settable = true},
 	[GAIN_PARAM_MUTE] =
 		{.name = "mute", .unit = "bool", .min = 0.0, .max = 1.0, .settable = true},
+	[GAIN_PARAM_INVERT] =
+		{.name = "invert", .unit = "bool", .min = 0.0, .max = 1.0, .settable = true},
 };
 
 /* What a gain is set to; also the update a new config section becomes. */
 struct gain_settings {
 	double gain_db;
 	bool mute;
+	bool invert; /* polarity */
 };
 
 struct gain {
@@ -52,15 +56,16 @@ struct gain {
 	struct dsp_ramp ramp;          /* RT thread only */
 	/*
 	 * The settings for get_param() and update_prepare() on other threads: the bits of the
-	 * gain_db double, and mute. Written only by the RT thread (or create).
+	 * gain_db double, mute and invert. Written only by the RT thread (or create).
 	 */
 	_Atomic uint64_t gain_db_bits;
 	_Atomic uint32_t mute;
+	_Atomic uint32_t invert;
 };
 
 static double settings_linear(const struct gain_settings *s)
 {
-	return s->mute ? 0.0 : pow(10.0, s->gain_db / 20.0);
+	return s->mute ? 0.0 : (s->invert ? -1.0 : 1.0) * pow(10.0, s->gain_db / 20.0);
 }
 
 static int gain_read(const struct conf_section *sec, const struct eng_node_env *env,
@@ -76,6 +81,9 @@ static int gain_read(const struct conf_section *sec, const struct eng_node_env *
 	r = conf_get_bool(sec, "mute", false, &ret->mute, reterr);
 	if (r < 0)
 		return r;
+	r = conf_get_bool(sec, "invert", false, &ret->invert, reterr);
+	if (r < 0)
+		return r;
 	if (env->in_channels < 1)
 		return conf_error_section(reterr, -EINVAL, sec, "a gain needs an input");
 	return 0;
@@ -87,6 +95,7 @@ EL_RT static void rt_gain_publish(struct gain *g, const struct gain_settings *s)
 	atomic_store_explicit(&g->gain_db_bits, node_double_to_bits(s->gain_db),
 			      memory_order_relaxed);
 	atomic_store_explicit(&g->mute, s->mute, memory_order_relaxed);
+	atomic_store_explicit(&g->invert, s->invert, memory_order_relaxed);
 }
 
 /* relaxed (both): pair with rt_gain_publish(); a reader may see one new and one old value. */
@@ -95,6 +104,7 @@ static void gain_load(const struct gain *g, struct gain_settings *ret)
 	ret->gain_db =
 		node_bits_to_double(atomic_load_explicit(&g->gain_db_bits, memory_order_relaxed));
 	ret->mute = atomic_load_explicit(&g->mute, memory_order_relaxed) != 0;
+	ret->invert = atomic_load_explicit(&g->invert, memory_order_relaxed) != 0;
 }
 
 static int gain_create(const struct conf_section *sec, const struct eng_node_env *env, void **ret,
@@ -117,6 +127,7 @@ static int gain_create(const struct conf_section *sec, const struct eng_node_env
 	dsp_ramp_set(&g->ramp, settings_linear(&s));
 	atomic_init(&g->gain_db_bits, node_double_to_bits(s.gain_db));
 	atomic_init(&g->mute, s.mute);
+	atomic_init(&g->invert, s.invert);
 	*ret = g;
 	return 0;
 }
@@ -177,7 +188,7 @@ static int gain_update_prepare(void *inst, const struct conf_section *sec,
 	if (env->in_channels != g->channels)
 		return -EOPNOTSUPP;
 	gain_load(g, &now);
-	same = s.gain_db == now.gain_db && s.mute == now.mute;
+	same = s.gain_db == now.gain_db && s.mute == now.mute && s.invert == now.invert;
 	return node_update_new(same ? NULL : &s, sizeof(s), ret_update);
 }
 
@@ -196,6 +207,8 @@ EL_RT static int rt_gain_set_param(void *inst, unsigned id, double value)
 		s.gain_db = value;
 	else if (id == GAIN_PARAM_MUTE)
 		s.mute = value != 0.0;
+	else if (id == GAIN_PARAM_INVERT)
+		s.invert = value != 0.0;
 	else
 		return -EINVAL;
 	rt_gain_set(g, &s);
@@ -212,6 +225,8 @@ static int gain_get_param(const void *inst, unsigned id, unsigned channel, doubl
 		*ret = s.gain_db;
 	else if (id == GAIN_PARAM_MUTE)
 		*ret = s.mute;
+	else if (id == GAIN_PARAM_INVERT)
+		*ret = s.invert;
 	else
 		return -EINVAL;
 	return 0;
@@ -227,7 +242,7 @@ EL_RT static size_t rt_gain_get_tail(const void *inst)
 
 const struct node_type node_type_gain = {
 	.name = "gain",
-	.description = "volume and mute, ramped",
+	.description = "volume, mute and polarity, ramped",
 	.role = NODE_ROLE_PROCESS,
 	.keys = gain_keys,
 	.params = gain_params,

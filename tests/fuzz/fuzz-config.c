@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * libFuzzer target for the configuration parser and the typed getters: any input either loads
- * or is refused with a message, and every getter on every entry of what loaded either reads a
- * value or refuses it. Nothing may crash, read out of bounds or leak (ASan/UBSan/LSan).
+ * or is refused with a message, every getter on every entry of what loaded either reads a
+ * value or refuses it, and the backends' sections ([jack], [pipewire], [alsa]) are checked as
+ * `--check-config` checks them (not [dummy]'s, which opens the file it names). Nothing may crash,
+ * read out of bounds or leak (ASan/UBSan/LSan).
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -13,6 +15,7 @@
 
 #include "common/el-error.h"
 #include "common/el-macros.h"
+#include "daemon/backend/backend.h"
 #include "daemon/config/value.h"
 #include "daemon/config/config.h"
 #include "tests/fuzz/fuzz-text.h"
@@ -65,6 +68,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			conf_check_keys(sec, allowed, &err);
 			conf_error_section(&err, -EINVAL, sec, "fuzz");
 		}
+		be_jack_ops.check_config(c, &err);
+		if (be_pipewire_ops.check_config)
+			be_pipewire_ops.check_config(c, &err);
+		be_alsa_ops.check_config(c, &err);
 		c = conf_free(c);
 	}
 	free(text);

@@ -3,6 +3,8 @@
  * Property: the gain node is bit-exact at unity, applies a fixed gain exactly, and every change
  * (set_param or a config update) moves the gain in a straight line over fade_frames, so the
  * output never steps by more than the signal's own slope plus the ramp's (|g1 - g0| / fade).
+ * Polarity (`invert`) negates exactly, and a switch at run time ramps through zero (DC of 1.0
+ * goes 1 -> -1 in a straight line over fade_frames): no click.
  * Bad keys and values are refused with `FILE:LINE: key 'K': ...`.
  */
 #include <stdarg.h>
@@ -162,6 +164,37 @@ static void test_update_ramps(void **state)
 	harness_done(&h);
 }
 
+/* invert = yes: exactly -x; set at run time: 1 -> -1 in a straight line, then exactly -1. */
+static void test_invert(void **state)
+{
+	const size_t at = BLOCK * 5;
+	struct harness h;
+	double value;
+	void *g;
+
+	(void)state;
+	harness_init(&h, stereo, 1);
+	harness_fill_noise(in, 2, FRAMES, 1.0, 4);
+	g = harness_create(&h, &node_type_gain, "[node.g]\ntype = gain\ninput = a\ninvert = yes\n");
+	harness_run(&node_type_gain, g, in, 2, out, 2, 0, FRAMES);
+	for (unsigned c = 0; c < 2; c++)
+		for (size_t i = 0; i < FRAMES; i++)
+			assert_true(got[c][i] == -sig[c][i]);
+	node_type_gain.destroy(g);
+
+	for (size_t i = 0; i < FRAMES; i++)
+		sig[0][i] = sig[1][i] = 1.0f;
+	g = harness_create(&h, &node_type_gain, "[node.g]\ntype = gain\ninput = a\n");
+	harness_run(&node_type_gain, g, in, 2, out, 2, 0, at);
+	assert_int_equal(harness_set(&node_type_gain, g, 2, 1.0), 0);
+	assert_int_equal(node_type_gain.get_param(g, 2, 0, &value), 0);
+	assert_true(value == 1.0);
+	harness_run(&node_type_gain, g, in, 2, out, 2, at, FRAMES);
+	printf("# polarity 1 -> -1: largest step %.6f (ramp slope %.6f)\n",
+	       check_ramp(1.0, -1.0, at), 2.0 / FADE);
+	node_type_gain.destroy(g);
+	harness_done(&h);
+}
 static void test_bad_config(void **state)
 {
 	struct harness h;
@@ -198,7 +231,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_unity_bit_exact), cmocka_unit_test(test_fixed_gain),
 		cmocka_unit_test(test_set_param_ramps), cmocka_unit_test(test_update_ramps),
-		cmocka_unit_test(test_bad_config),
+		cmocka_unit_test(test_invert),          cmocka_unit_test(test_bad_config),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
