@@ -30,6 +30,8 @@ struct render_options {
 	/* threads the render may keep busy, its own included: 1 .. RENDER_MAX_THREADS; 0: as
 	 * many as the power policy's cores (one per CPU on AC and cool) */
 	unsigned threads;
+	/* TPDF dither of integer output: 1 yes, 0 no, -1 (the default) for 16-bit output */
+	int dither;
 };
 
 /* The most threads a render runs on (a convolver runs at most one per channel anyway). */

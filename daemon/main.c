@@ -6,7 +6,7 @@
  *           [--verbose]
  *   echoeld --check-config FILE
  *   echoeld render [--config FILE] [--format same|pcm16|pcm24|pcm32|float] [--tail] [--measure]
- *                  [--threads N] IN OUT
+ *                  [--threads N] [--dither yes|no] IN OUT
  *
  * Exit codes: 0 success, 1 failure (configuration, runtime), 2 usage, 128 + the signal for a
  * render stopped by SIGINT/SIGTERM/SIGHUP (daemon/render.c).
@@ -34,7 +34,7 @@ static void usage(FILE *f)
 	      "       echoeld --check-config FILE\n"
 	      "       echoeld render [--config FILE] [--format same|pcm16|pcm24|pcm32|float] "
 	      "[--tail]\n"
-	      "                      [--measure] [--threads N] IN OUT\n"
+	      "                      [--measure] [--threads N] [--dither yes|no] IN OUT\n"
 	      "       echoeld --help | --version\n",
 	      f);
 }
@@ -56,9 +56,11 @@ static int main_render(int argc, char **argv)
 		{"tail", no_argument, NULL, 't'},
 		{"measure", no_argument, NULL, 'm'},
 		{"threads", required_argument, NULL, 'j'},
+		{"dither", required_argument, NULL, 'd'},
 		{NULL, 0, NULL, 0},
 	};
-	struct render_options o = {0};
+	static const char *const yes_no[] = {"no", "yes"};
+	struct render_options o = {.dither = -1};
 	int format = 0, c;
 	char *end;
 	unsigned long n;
@@ -81,6 +83,14 @@ static int main_render(int argc, char **argv)
 				return 2;
 			}
 			o.threads = (unsigned)n;
+		} else if (c == 'd') {
+			o.dither = parse_enum(optarg, yes_no, EL_N_ELEMENTS(yes_no));
+			if (o.dither < 0) {
+				fprintf(stderr,
+					"echoeld render: --dither: expected yes or no, got '%s'\n",
+					optarg);
+				return 2;
+			}
 		} else if (c == 'f' &&
 			   (format = parse_enum(optarg, formats, EL_N_ELEMENTS(formats))) >= 0) {
 			continue;

@@ -173,6 +173,7 @@ int daemon_render(const struct render_options *ro, const char *in, const char *o
 		struct offline_options o = {.out_format = out_format,
 					    .progress = isatty(STDERR_FILENO),
 					    .tail = ro->tail,
+					    .dither = ro->dither,
 					    .pacer = &paced,
 					    .stop = &stop_signal};
 

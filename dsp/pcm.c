@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "dsp/dither.h"
 #include "dsp/pcm.h"
 
 static const size_t pcm_bytes[DSP_PCM_N_FORMATS] = {2, 3, 4, 4, 4};
@@ -25,11 +26,17 @@ unsigned dsp_pcm_bits(enum dsp_pcm_format f)
 	return pcm_bits[f];
 }
 
-/* x scaled to a code of `bits` bits, rounded and clipped. */
-static int32_t to_code(float x, unsigned bits)
+/*
+ * x scaled to a code of `bits` bits plus noise (LSB), rounded and clipped. A sample already on
+ * the grid needs no rounding and gets no noise: a transparent path stays bit-perfect.
+ */
+static int32_t to_code(float x, double noise, unsigned bits)
 {
 	const double scale = (double)(1u << (bits - 1)); /* bits <= 32: 2^31 fits a double */
-	double v = nearbyint((double)x * scale);
+	double s = (double)x * scale, v = nearbyint(s);
+
+	if (v != s)
+		v = nearbyint(s + noise);
 
 	if (!(v < scale)) /* also NaN, which plays as the top code rather than noise */
 		return (int32_t)(scale - 1.0);
@@ -60,17 +67,24 @@ static int32_t get_le(const unsigned char *p, size_t bytes, unsigned bits)
 	return (int32_t)v;
 }
 
-static void put_sample(enum dsp_pcm_format f, unsigned char *p, float x)
+static void put_sample(enum dsp_pcm_format f, unsigned char *p, float x, struct dsp_dither *d)
 {
 	if (f == DSP_PCM_F32) {
 		memcpy(p, &x, sizeof(x)); /* little-endian hosts only (x86, arm64 as built here) */
 		return;
 	}
-	put_le(p, (uint32_t)to_code(x, pcm_bits[f]), pcm_bytes[f]);
+	put_le(p, (uint32_t)to_code(x, d ? dsp_dither_next(d) : 0.0, pcm_bits[f]), pcm_bytes[f]);
 }
 
 void dsp_pcm_from_float(enum dsp_pcm_format f, const float *const *in, unsigned channels, void *out,
 			unsigned frame_channels, size_t n)
+{
+	dsp_pcm_from_float_dither(f, in, channels, out, frame_channels, n, NULL);
+}
+
+void dsp_pcm_from_float_dither(enum dsp_pcm_format f, const float *const *in, unsigned channels,
+			       void *out, unsigned frame_channels, size_t n,
+			       struct dsp_dither *dither)
 {
 	const size_t bytes = pcm_bytes[f], frame = bytes * frame_channels;
 	unsigned char *o = out;
@@ -85,7 +99,7 @@ void dsp_pcm_from_float(enum dsp_pcm_format f, const float *const *in, unsigned 
 			continue;
 		}
 		for (size_t i = 0; i < n; i++, p += frame)
-			put_sample(f, p, x[i]);
+			put_sample(f, p, x[i], dither ? &dither[c] : NULL);
 	}
 }
 

@@ -5,12 +5,16 @@
  *
  * Floats map to integers as x * 2^(bits-1), rounded to nearest and clipped to the format's
  * range (so +1.0 is the largest positive code, one step short of it); integers map back as
- * code / 2^(bits-1), exactly. No dither here: a caller that quantizes adds it first.
+ * code / 2^(bits-1), exactly. dsp_pcm_from_float_dither() adds TPDF dither (dsp/dither.h) to
+ * the scaled sample before it rounds (not for FLOAT_LE, which does not round, nor to a sample
+ * already on the format's grid, which needs no rounding: a bit-perfect path stays so).
  * Thread: any (RT-safe: no allocation, no locks).
  */
 #pragma once
 
 #include <stddef.h>
+
+struct dsp_dither;
 
 /* Little-endian sample formats, as ALSA names them. */
 enum dsp_pcm_format {
@@ -35,6 +39,14 @@ unsigned dsp_pcm_bits(enum dsp_pcm_format f);
  */
 void dsp_pcm_from_float(enum dsp_pcm_format f, const float *const *in, unsigned channels, void *out,
 			unsigned frame_channels, size_t n);
+
+/*
+ * As dsp_pcm_from_float(), with channel c dithered by dither[c] (channels of them, one per engine
+ * channel; NULL: none) at the format's bits.
+ */
+void dsp_pcm_from_float_dither(enum dsp_pcm_format f, const float *const *in, unsigned channels,
+			       void *out, unsigned frame_channels, size_t n,
+			       struct dsp_dither *dither);
 
 /*
  * Frames [0, n) of in (interleaved, frame_channels samples per frame) into out[0 .. channels):

@@ -142,6 +142,11 @@ int alsa_pcm_open(const struct alsa_pcm_want *w, struct alsa_pcm *ret, struct el
 				    stream_name(w->stream), w->name, snd_strerror(r));
 	if ((r = set_hw(&p, w, reterr)) < 0 || (r = set_sw(&p, reterr)) < 0)
 		goto fail;
+	/* 16 bits are where quantizing is heard; 24 bits are below any converter's noise */
+	p.dither = w->stream == SND_PCM_STREAM_PLAYBACK && p.format != DSP_PCM_F32 &&
+		   (w->dither < 0 ? dsp_pcm_bits(p.format) == 16 : w->dither > 0);
+	for (unsigned c = 0; c < EL_N_ELEMENTS(p.dithers); c++)
+		dsp_dither_init(&p.dithers[c], c + 1);
 	p.buf = calloc((size_t)p.period * p.channels, dsp_pcm_sample_bytes(p.format));
 	if (!p.buf) {
 		r = el_error_set(reterr, -ENOMEM, "out of memory");
@@ -228,7 +233,8 @@ static int mmap_move(struct alsa_pcm *p, const float *const *in, float *const *o
 			outp[ch] = out && out[ch] ? out[ch] + done : NULL;
 		}
 		if (p->stream == SND_PCM_STREAM_PLAYBACK)
-			dsp_pcm_from_float(p->format, inp, n, at, p->channels, frames);
+			dsp_pcm_from_float_dither(p->format, inp, n, at, p->channels, frames,
+						  p->dither ? p->dithers : NULL);
 		else
 			dsp_pcm_to_float(p->format, at, p->channels, outp, n, frames);
 		c = snd_pcm_mmap_commit(p->pcm, offset, frames);
@@ -247,7 +253,8 @@ static int rw_move(struct alsa_pcm *p, const float *const *in, float *const *out
 	snd_pcm_sframes_t c;
 
 	if (p->stream == SND_PCM_STREAM_PLAYBACK) {
-		dsp_pcm_from_float(p->format, in, channels, p->buf, p->channels, p->period);
+		dsp_pcm_from_float_dither(p->format, in, channels, p->buf, p->channels, p->period,
+					  p->dither ? p->dithers : NULL);
 		c = snd_pcm_writei(p->pcm, p->buf, p->period);
 	} else {
 		c = snd_pcm_readi(p->pcm, p->buf, p->period);

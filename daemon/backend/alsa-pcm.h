@@ -18,6 +18,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "dsp/dither.h"
 #include "dsp/pcm.h"
 
 struct el_error;
@@ -32,6 +33,7 @@ struct alsa_pcm_want {
 	uint32_t period;   /* frames: the engine's block, exactly */
 	uint32_t periods;  /* 2 .. 4 in the buffer */
 	int format;        /* enum dsp_pcm_format, or -1: the best the device takes */
+	int dither;        /* TPDF dither of playback (1), none (0), or -1: for 16-bit formats */
 	unsigned channels; /* wanted; the device's nearest is taken (alsa_pcm.channels) */
 };
 
@@ -43,8 +45,10 @@ struct alsa_pcm {
 	unsigned channels; /* the device's */
 	uint32_t period, periods;
 	bool mmap;
+	bool dither;    /* playback quantized with TPDF dither (dsp/dither.h) */
 	void *buf;      /* owned: one period, interleaved (read/write access) */
 	uint64_t xruns; /* the moving thread's count */
+	struct dsp_dither dithers[64]; /* one per engine channel (ALSA_PCM_MAX_CHANNELS) */
 };
 
 /*

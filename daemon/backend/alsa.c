@@ -58,6 +58,7 @@ struct alsa_settings {
 	char *capture;  /* owned; NULL: no capture */
 	uint32_t rate, period, periods;
 	int format; /* enum dsp_pcm_format, or -1: the best the device takes */
+	int dither; /* 1, 0, or -1: for 16-bit formats */
 };
 
 struct alsa_be {
@@ -81,7 +82,8 @@ struct alsa_be {
 };
 
 static const char *const alsa_keys[] = {"playback", "capture", "period", "periods",
-					"format",   "rate",    NULL};
+					"format",   "rate",    "dither", NULL};
+static const char *const dither_names[] = {"no", "yes", "auto"};
 
 /* alsa-lib prints its errors to stderr unless told otherwise; ours carry them as messages. */
 static void alsa_quiet(const char *file, int line, const char *function, int err, const char *fmt,
@@ -112,7 +114,7 @@ static int settings_read(const struct conf *conf, uint32_t rate, uint32_t block,
 	const struct conf_section *sec = conf ? conf_find_section(conf, "alsa") : NULL;
 	const char *play = conf_get_string(sec, "playback", "default");
 	const char *cap = conf_get_string(sec, "capture", NULL);
-	unsigned format = DSP_PCM_N_FORMATS;
+	unsigned format = DSP_PCM_N_FORMATS, dither = 2;
 	const char *names[DSP_PCM_N_FORMATS + 1];
 	int r;
 
@@ -125,7 +127,9 @@ static int settings_read(const struct conf *conf, uint32_t rate, uint32_t block,
 	    (r = conf_get_u32(sec, "period", block, 32, 8192, &s->period, reterr)) < 0 ||
 	    (r = conf_get_u32(sec, "periods", 2, 2, 4, &s->periods, reterr)) < 0 ||
 	    (r = conf_get_enum(sec, "format", DSP_PCM_N_FORMATS, names, DSP_PCM_N_FORMATS + 1,
-			       &format, reterr)) < 0)
+			       &format, reterr)) < 0 ||
+	    (r = conf_get_enum(sec, "dither", 2, dither_names, EL_N_ELEMENTS(dither_names), &dither,
+			       reterr)) < 0)
 		return r;
 	if (s->period & (s->period - 1))
 		return conf_error_entry(reterr, -EINVAL, conf_section_find(sec, "period"),
@@ -135,6 +139,7 @@ static int settings_read(const struct conf *conf, uint32_t rate, uint32_t block,
 		return conf_error_entry(reterr, -EINVAL, conf_section_find(sec, "playback"),
 					"expected a PCM name, e.g. hw:0,0 or default");
 	s->format = format < DSP_PCM_N_FORMATS ? (int)format : -1;
+	s->dither = dither == 2 ? -1 : (int)dither;
 	s->playback = strdup(play);
 	s->capture = cap && cap[0] && strcmp(cap, "none") != 0 ? strdup(cap) : NULL;
 	if (!s->playback || (cap && cap[0] && strcmp(cap, "none") != 0 && !s->capture)) {
@@ -153,6 +158,7 @@ static int devices_open(struct alsa_be *a, struct el_error *reterr)
 				  .period = a->set.period,
 				  .periods = a->set.periods,
 				  .format = a->set.format,
+				  .dither = a->set.dither,
 				  .channels = EL_MAX(a->n_play, 1u)};
 	int r = alsa_pcm_open(&w, &a->play, reterr);
 
@@ -376,12 +382,14 @@ static int alsa_start(void *be, struct eng_engine *engine, struct el_error *rete
 	else if ((r = buffers_make(a, reterr)) == 0)
 		r = thread_start(a, reterr);
 	if (r == 0)
-		log_info("ALSA: playback '%s' (%s, %u channels, %s access), %s%s%s, %u periods of "
-			 "%u frames at %u Hz",
-			 a->play.name, alsa_pcm_format_names[a->play.format], a->play.channels,
-			 a->play.mmap ? "mmap" : "read/write",
-			 a->cap.pcm ? "capture '" : "no capture", a->cap.pcm ? a->cap.name : "",
-			 a->cap.pcm ? "'" : "", a->play.periods, a->play.period, a->set.rate);
+		log_info(
+			"ALSA: playback '%s' (%s%s, %u channels, %s access), %s%s%s, %u periods of "
+			"%u frames at %u Hz",
+			a->play.name, alsa_pcm_format_names[a->play.format],
+			a->play.dither ? " with TPDF dither" : "", a->play.channels,
+			a->play.mmap ? "mmap" : "read/write",
+			a->cap.pcm ? "capture '" : "no capture", a->cap.pcm ? a->cap.name : "",
+			a->cap.pcm ? "'" : "", a->play.periods, a->play.period, a->set.rate);
 	return r;
 }
 

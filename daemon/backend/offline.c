@@ -25,6 +25,7 @@
 #include "common/el-pace.h"
 #include "daemon/backend/offline.h"
 #include "daemon/engine/engine.h"
+#include "dsp/dither.h"
 #include "dsp/mem.h"
 
 #define MAX_CHANNELS 64
@@ -36,6 +37,8 @@ struct render {
 	SF_INFO in_info, out_info;
 	unsigned n_in, n_out, block;
 	int out_bits;      /* integer bits of the output, 0 for float formats */
+	bool dither;       /* the integer output is dithered: one generator per channel */
+	struct dsp_dither dithers[MAX_CHANNELS];
 	float *in_frames;  /* owned: block * n_in, interleaved */
 	float *out_frames; /* owned: block * n_out, interleaved */
 	int32_t *out_ints; /* owned: block * n_out */
@@ -179,10 +182,17 @@ int offline_output_format(const struct offline_file_info *in, const char *out_pa
 	return 0;
 }
 
-/* float -> left-justified int32 at `bits` of resolution, rounded and clipped. */
-static int32_t to_int(float x, int bits)
+/*
+ * float -> left-justified int32 at `bits` of resolution, plus noise (LSB: the dither), rounded
+ * and clipped. A sample already on the grid is not dithered: a transparent render of an integer
+ * file stays bit-perfect (as dsp/pcm.h).
+ */
+static int32_t to_int(float x, int bits, double noise)
 {
-	double scale = ldexp(1.0, bits - 1), v = nearbyint((double)x * scale);
+	double scale = ldexp(1.0, bits - 1), s = (double)x * scale, v = nearbyint(s);
+
+	if (v != s)
+		v = nearbyint(s + noise);
 
 	if (v > scale - 1)
 		v = scale - 1;
@@ -245,7 +255,7 @@ static int temp_commit(struct render *r, const char *out_path, struct el_error *
 }
 
 static int render_open(struct render *r, struct eng_engine *engine, const char *in_path,
-		       const char *out_path, int out_format, struct el_error *reterr)
+		       const char *out_path, int out_format, int dither, struct el_error *reterr)
 {
 	const struct eng_settings *s = eng_engine_get_settings(engine);
 	int ret;
@@ -279,6 +289,10 @@ static int render_open(struct render *r, struct eng_engine *engine, const char *
 		return el_error_set(reterr, -EINVAL, "'%s' cannot hold %u channels at %d Hz",
 				    out_path, r->n_out, r->in_info.samplerate);
 	r->out_bits = subtype_bits(r->out_info.format);
+	r->dither = r->out_bits > 0 && r->out_bits <= 24 &&
+		    (dither < 0 ? r->out_bits == 16 : dither > 0);
+	for (unsigned c = 0; c < MAX_CHANNELS; c++)
+		dsp_dither_init(&r->dithers[c], c + 1);
 	ret = temp_open(r, out_path, reterr);
 	if (ret < 0)
 		return ret;
@@ -316,7 +330,9 @@ static int render_write(struct render *r, sf_count_t n)
 	if (r->out_bits == 0)
 		return sf_writef_float(r->out, r->out_frames, n) == n ? 0 : -EIO;
 	for (size_t i = 0; i < samples; i++)
-		r->out_ints[i] = to_int(r->out_frames[i], r->out_bits);
+		r->out_ints[i] =
+			to_int(r->out_frames[i], r->out_bits,
+			       r->dither ? dsp_dither_next(&r->dithers[i % r->n_out]) : 0.0);
 	return sf_writef_int(r->out, r->out_ints, n) == n ? 0 : -EIO;
 }
 
@@ -410,7 +426,7 @@ int offline_render(struct eng_engine *engine, const char *in_path, const char *o
 		   const struct offline_options *o, struct el_error *reterr)
 {
 	struct render r = {.tmp_fd = -1};
-	int ret = render_open(&r, engine, in_path, out_path, o->out_format, reterr);
+	int ret = render_open(&r, engine, in_path, out_path, o->out_format, o->dither, reterr);
 
 	if (ret == 0 && render_alloc(&r) < 0)
 		ret = el_error_set(reterr, -ENOMEM, "out of memory");

@@ -5,7 +5,9 @@
 # played into a file (testing.md). The graph is a player of a noise file into an output:
 #  - FLOAT_LE: after the buffer of silence the device starts with (2 periods of 256), the file
 #    holds the player's file bit for bit, then silence;
-#  - S32_LE and S16_LE: the same within the format, x * 2^(bits-1) rounded to nearest (pcm.h);
+#  - S32_LE, and S16_LE with `dither = no`: the same within the format, x * 2^(bits-1) rounded
+#    to nearest (pcm.h); S16_LE as it comes (TPDF dither on for 16 bits): the error against x
+#    is within (-1.5, 1.5) LSB, of mean 0 and variance 1/6 + 1/12 LSB^2 (dither and rounding);
 #  - the device is not paced (null), so the daemon's file size is capped (RLIMIT_FSIZE, SIGXFSZ
 #    ignored): the write that passes the cap fails, the thread stops, and the daemon says the
 #    device stopped, retries with backoff, and keeps answering — it never exits for it;
@@ -48,7 +50,7 @@ EOF
 export ALSA_CONFIG_PATH="/usr/share/alsa/alsa.conf:$dir/asound.conf"
 export JACK_NO_START_SERVER=1 XDG_RUNTIME_DIR="$dir" XDG_STATE_HOME="$dir/state"
 
-# conf BACKEND PCM FORMAT: the player graph on the ALSA device PCM.
+# conf BACKEND PCM FORMAT [DITHER]: the player graph on the ALSA device PCM.
 conf() {
 	cat >"$dir/echoeld.conf" <<EOF
 [engine]
@@ -57,6 +59,7 @@ block = 256
 [alsa]
 playback = $2
 format = $3
+dither = ${4:-auto}
 [node.p]
 type = player
 file = $dir/noise.wav
@@ -66,10 +69,11 @@ input = p
 EOF
 }
 
-# play FORMAT: the daemon plays into the capped file until it is full, and keeps running.
+# play FORMAT [DITHER]: the daemon plays into the capped file until it is full, and keeps
+# running.
 play() {
 	rm -f "$dir/out.raw"
-	conf alsa capped "$1"
+	conf alsa capped "$1" "${2:-auto}"
 	(trap '' XFSZ && exec prlimit --fsize="$CAP" "$ECHOELD" --config "$dir/echoeld.conf" \
 		--socket "$dir/control") 2>"$dir/log" &
 	epid=$!
@@ -82,11 +86,13 @@ play() {
 	finish_echoeld "$dir/log"
 }
 
-# check FORMAT: out.raw is PRIME frames of silence, the noise in FORMAT, then silence.
+# check FORMAT [dithered]: out.raw is PRIME frames of silence, the noise in FORMAT (exactly, or
+# within the dither's statistics), then silence.
 check() {
-	python3 - "$dir/noise.wav" "$dir/out.raw" "$1" "$PRIME" "$FRAMES" <<'PY' || fail "$1: see above"
+	python3 - "$dir/noise.wav" "$dir/out.raw" "$1" "$PRIME" "$FRAMES" "${2:-}" <<'PY' ||
 import array, struct, sys
 wav, raw, fmt, prime, n = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
+dithered = sys.argv[6] == "dithered"
 x = array.array("f")
 x.frombytes(open(wav, "rb").read()[44:])
 size = {"FLOAT_LE": 4, "S32_LE": 4, "S16_LE": 2}[fmt]
@@ -102,6 +108,17 @@ lead = y[: prime * 2]
 if any(v != 0 for v in lead):
     sys.exit("%s: the first %d frames are not the device's silence" % (fmt, prime))
 got = y[prime * 2 : prime * 2 + n * 2]
+if dithered:   # TPDF: the error is the dither (1/6) plus the rounding (1/12), never 1.5 LSB
+    top = 1 << (size * 8 - 1)
+    err = [got[i] - x[i] * top for i in range(n * 2)]
+    mean = sum(err) / len(err)
+    var = sum(e * e for e in err) / len(err) - mean * mean
+    if max(abs(e) for e in err) >= 1.5 or abs(mean) > 0.01 or abs(var - 0.25) > 0.01:
+        sys.exit("%s dithered: error mean %.4f, variance %.4f (1/4 expected), largest %.3f LSB"
+                 % (fmt, mean, var, max(abs(e) for e in err)))
+    want = got
+    print("ok: %s dithered: error mean %.4f LSB, variance %.4f LSB^2 (1/4 expected)"
+          % (fmt, mean, var))
 bad = [i for i in range(n * 2) if got[i] != want[i]]
 if bad:
     i = bad[0]
@@ -110,15 +127,20 @@ if bad:
 after = y[prime * 2 + n * 2 :]
 if not after or any(v != 0 for v in after):
     sys.exit("%s: no silence after the file" % fmt)
-print("ok: %s: %d frames of silence, %d frames of the file exact, %d of silence after"
-      % (fmt, prime, n, len(after) // 2))
+print("ok: %s: %d frames of silence, %d frames of the file%s, %d of silence after"
+      % (fmt, prime, n, " dithered" if dithered else " exact", len(after) // 2))
 PY
+		fail "$1: see above"
 }
 
-for f in FLOAT_LE S32_LE S16_LE; do
+for f in FLOAT_LE S32_LE; do
 	play "$f"
 	check "$f"
 done
+play S16_LE no
+check S16_LE
+play S16_LE
+check S16_LE dithered
 
 # auto: no JACK (JACK_NO_START_SERVER), no PipeWire (nothing in XDG_RUNTIME_DIR): ALSA.
 conf auto capped FLOAT_LE
@@ -144,5 +166,5 @@ rc=0
 "$ECHOELD" --check-config "$dir/bad.conf" 2>"$dir/err" || rc=$?
 [ "$rc" -ne 0 ] || fail "--check-config took periods = 9"
 grep -q "bad.conf:5: key 'periods'" "$dir/err" || fail "--check-config: $(cat "$dir/err")"
-echo "ok: ALSA playback bit-exact (FLOAT_LE) and rounded (S32_LE, S16_LE) through alsa-lib's" \
+echo "ok: ALSA playback bit-exact (FLOAT_LE), rounded (S32_LE, S16_LE) and dithered (S16_LE) through alsa-lib's" \
 	"file plugin, a stopped device survived, auto picks ALSA or falls back, [alsa] checked"

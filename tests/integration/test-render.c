@@ -656,6 +656,78 @@ static int teardown(void **state)
 	return test_proc_done(&proc);
 }
 
+/*
+ * Error statistics of rendering x (float, n stereo frames) to a `bits`-bit file with extra
+ * arguments (NULL-terminated, up to 2), in LSB of the output: mean, variance, largest.
+ */
+static void render_error(const float *x, sf_count_t n, const char *fmt, const char *a1,
+			 const char *a2, int bits, double *ret_mean, double *ret_var,
+			 double *ret_max)
+{
+	char in[512], out[512];
+	const char *args[8] = {"render", "--format", fmt};
+	double lsb = ldexp(1.0, bits - 1), sum = 0.0, sq = 0.0, max = 0.0;
+	size_t k = 3;
+	SF_INFO info;
+	float *y;
+
+	write_wav("dither-in.wav", SF_FORMAT_FLOAT, 2, x, n);
+	path(in, "dither-in.wav");
+	path(out, "dither-out.wav");
+	if (a1)
+		args[k++] = a1;
+	if (a2)
+		args[k++] = a2;
+	args[k++] = in;
+	args[k++] = out;
+	args[k] = NULL;
+	assert_int_equal(run(args), 0);
+	y = read_wav("dither-out.wav", &info);
+	assert_int_equal(info.frames, n);
+	for (sf_count_t i = 0; i < n * 2; i++) {
+		double e = ((double)y[i] - (double)x[i]) * lsb;
+
+		sum += e;
+		sq += e * e;
+		max = fmax(max, fabs(e));
+	}
+	*ret_mean = sum / (double)(n * 2);
+	*ret_var = sq / (double)(n * 2) - *ret_mean * *ret_mean;
+	*ret_max = max;
+	free(y);
+}
+
+/*
+ * 16-bit output is TPDF-dithered by default: the error has variance 1/6 + 1/12 LSB^2 and stays
+ * within 1.5 LSB; `--dither no` rounds (variance 1/12, within 0.5 LSB); 24-bit output is not
+ * dithered unless asked.
+ */
+static void test_dither(void **state)
+{
+	const sf_count_t n = 48000;
+	float *x = malloc((size_t)n * 2 * sizeof(float));
+	struct test_rng rng;
+	double mean, var, max;
+
+	(void)state;
+	test_rng_init(&rng, 5);
+	test_fill_noise(&rng, x, (size_t)n * 2, 0.01);
+	render_error(x, n, "pcm16", NULL, NULL, 16, &mean, &var, &max);
+	printf("# pcm16: error mean %.4f, variance %.4f, largest %.3f LSB\n", mean, var, max);
+	assert_true(fabs(mean) < 0.01 && fabs(var - 0.25) < 0.01 && max < 1.5);
+	render_error(x, n, "pcm16", "--dither", "no", 16, &mean, &var, &max);
+	printf("# pcm16 --dither no: variance %.4f, largest %.3f LSB\n", var, max);
+	assert_true(fabs(var - 1.0 / 12.0) < 0.005 && max <= 0.5);
+	render_error(x, n, "pcm24", NULL, NULL, 24, &mean, &var, &max);
+	assert_true(max <= 0.5);
+	render_error(x, n, "pcm24", "--dither", "yes", 24, &mean, &var, &max);
+	printf("# pcm24 --dither yes: variance %.4f, largest %.3f LSB\n", var, max);
+	assert_true(fabs(var - 0.25) < 0.01 && max < 1.5);
+	assert_int_equal(run((const char *[]){"render", "--dither", "maybe", "a", "b", NULL}), 2);
+	assert_stderr_contains("--dither: expected yes or no, got 'maybe'");
+	free(x);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -670,6 +742,7 @@ int main(void)
 		cmocka_unit_test(test_impossible_format_refused),
 		cmocka_unit_test(test_interrupted_render_keeps_older_out),
 		cmocka_unit_test(test_threads_change_nothing),
+		cmocka_unit_test(test_dither),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

@@ -7,7 +7,8 @@
  *  - Scale: x * 2^(bits-1), rounded to nearest, clipped: +1.0 is the top code, -1.0 the bottom,
  *    beyond them clipped, NaN the top code; back as code / 2^(bits-1).
  *  - Every code of a 16- and 24-bit format comes back to itself through float (the engine loses
- *    nothing it was given); floats pass bit for bit.
+ *    nothing it was given), dithered or not (a sample on the grid gets no dither: bit-perfect);
+ *    floats pass bit for bit.
  *  - Channels: a NULL input is silence; device channels past the engine's are silence; engine
  *    channels past the device's are dropped, and on the way in left alone.
  */
@@ -19,6 +20,7 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include "dsp/dither.h"
 #include "dsp/pcm.h"
 
 static void test_layout_and_scale(void **state)
@@ -58,6 +60,9 @@ static void round_trip_codes(enum dsp_pcm_format f)
 	float *out[1] = {y};
 	const float *yin[1] = {y};
 	const int64_t lo = -(INT64_C(1) << (bits - 1)), hi = (INT64_C(1) << (bits - 1)) - 1;
+	struct dsp_dither d;
+
+	dsp_dither_init(&d, 3);
 
 	for (int64_t code = lo; code <= hi; code += 4096) {
 		size_t n = 0;
@@ -69,6 +74,10 @@ static void round_trip_codes(enum dsp_pcm_format f)
 		dsp_pcm_from_float(f, yin, 1, back, 1, n);
 		if (memcmp(in, back, n * bytes) != 0)
 			fail_msg("%u-bit codes from %lld do not come back", bits, (long long)code);
+		dsp_pcm_from_float_dither(f, yin, 1, back, 1, n, &d);
+		if (memcmp(in, back, n * bytes) != 0)
+			fail_msg("%u-bit codes from %lld change when dithered", bits,
+				 (long long)code);
 	}
 }
 
