@@ -3,7 +3,9 @@
  * daemon/nodes/eq.c: the "eq" node type — a parametric equalizer of up to 32 bands, each one
  * RBJ-cookbook biquad (dsp/biquad.h), the same bands on every channel.
  *
- * Band N of the config is section N - 1 of every channel's chain, and every chain has all
+ * Bands come from the section's `bandN` keys or from an equalizer file (`file`: REW / AutoEQ
+ * text, daemon/nodes/eq-file.h; its preamp scales the first section's numerator, so it ramps like
+ * any band). Band N is section N - 1 of every channel's chain, and every chain has all
  * DSP_BIQUAD_MAX_SECTIONS sections from the start, so an update may add, change or remove any
  * band without a new instance: the sections that change ramp their coefficients over the
  * engine's fade length. With no band at all the node copies its input (bit-exact); the chains
@@ -18,8 +20,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/el-error.h"
 #include "daemon/config/config.h"
 #include "daemon/engine/node.h"
+#include "daemon/nodes/eq-file.h"
+#include "daemon/nodes/ir-file.h"
 #include "daemon/nodes/node-util.h"
 #include "dsp/biquad.h"
 #include "dsp/mix.h"
@@ -36,10 +41,11 @@
 		"band19", "band20", "band21", "band22", "band23", "band24", "band25", "band26",    \
 		"band27", "band28", "band29", "band30", "band31", "band32"
 
-static const char *const eq_keys[] = {EQ_KEYS, NULL};
-static const char *const eq_allowed[] = {"type", "input", EQ_KEYS, NULL};
+static const char *const eq_band_keys[] = {EQ_KEYS, NULL};
+static const char *const eq_keys[] = {EQ_KEYS, "file", NULL};
+static const char *const eq_allowed[] = {"type", "input", EQ_KEYS, "file", NULL};
 
-_Static_assert(EL_N_ELEMENTS(eq_keys) == EQ_BANDS + 1, "one key per section");
+_Static_assert(EL_N_ELEMENTS(eq_band_keys) == EQ_BANDS + 1, "one key per section");
 
 static const char *const eq_type_names[] = {
 	[DSP_BIQUAD_PEAKING] = "peaking",     [DSP_BIQUAD_LOWSHELF] = "lowshelf",
@@ -195,10 +201,54 @@ static size_t eq_set_tail(const struct eq_set *s, double rate)
 	return (size_t)fmin(sum, EQ_TAIL_MAX_S * rate);
 }
 
+/* Band i of s designed from p, or an error naming e. */
+static int eq_design(struct eq_set *s, unsigned i, const struct dsp_biquad_params *p,
+		     const struct conf_entry *e, const char *what, double rate,
+		     struct el_error *reterr)
+{
+	if (dsp_biquad_coefs_compute(p, rate, &s->coefs[i]) < 0)
+		return conf_error_entry(reterr, -EINVAL, e,
+					"cannot make a stable filter of %s at %g Hz", what, rate);
+	s->n_bands++;
+	return 0;
+}
+
+/* `file = PATH`: the file's filters as bands 1..n, its preamp in band 1's numerator. */
+static int eq_read_file(const struct conf_entry *e, const struct eng_node_env *env,
+			struct eq_set *s, struct el_error *reterr)
+{
+	struct eq_file f;
+	struct el_error err = {0};
+	char *path = NULL, what[32];
+	double g;
+	int r = node_ir_resolve(e->value, env->base_dir, &path);
+
+	if (r < 0)
+		return -ENOMEM;
+	r = eq_file_load(path, env->rate, &f, &err);
+	free(path);
+	if (r < 0)
+		return conf_error_entry(reterr, r, e, "%s", err.message);
+	for (unsigned i = 0; i < f.n_bands && r == 0; i++) {
+		snprintf(what, sizeof(what), "its filter %u", i + 1);
+		r = eq_design(s, i, &f.band[i], e, what, env->rate, reterr);
+	}
+	if (r < 0 || f.preamp_db == 0.0)
+		return r;
+	g = pow(10.0, f.preamp_db / 20.0);
+	if (s->n_bands == 0)
+		s->n_bands = 1; /* the preamp alone: a section that only scales */
+	s->coefs[0].b0 *= g;
+	s->coefs[0].b1 *= g;
+	s->coefs[0].b2 *= g;
+	return 0;
+}
+
 /* Checks sec and designs every band into a new set. */
 static int eq_read(const struct conf_section *sec, const struct eng_node_env *env,
 		   struct eq_set **ret, struct el_error *reterr)
 {
+	const struct conf_entry *file = conf_section_find(sec, "file");
 	struct dsp_biquad_params p;
 	struct eq_set *s;
 	int r;
@@ -209,22 +259,27 @@ static int eq_read(const struct conf_section *sec, const struct eng_node_env *en
 	s = calloc(1, sizeof(*s));
 	if (!s)
 		return -ENOMEM;
-	for (unsigned i = 0; i < EQ_BANDS; i++) {
-		const struct conf_entry *e = conf_section_find(sec, eq_keys[i]);
-
+	for (unsigned i = 0; i < EQ_BANDS; i++)
 		s->coefs[i] = eq_identity;
+	for (unsigned i = 0; i < EQ_BANDS && r == 0; i++) {
+		const struct conf_entry *e = conf_section_find(sec, eq_band_keys[i]);
+
 		if (!e)
 			continue;
-		r = parse_band(e, env->rate, &p, reterr);
-		if (r == 0 && dsp_biquad_coefs_compute(&p, env->rate, &s->coefs[i]) < 0)
-			r = conf_error_entry(reterr, -EINVAL, e,
-					     "cannot make a stable filter of '%s' at %u Hz",
-					     e->value, env->rate);
-		if (r < 0) {
-			free(s);
-			return r;
-		}
-		s->n_bands++;
+		if (file)
+			r = conf_error_entry(
+				reterr, -EINVAL, e,
+				"the bands come from 'file' (line %u): give one or the "
+				"other",
+				file->origin.line);
+		else if ((r = parse_band(e, env->rate, &p, reterr)) == 0)
+			r = eq_design(s, i, &p, e, e->value, env->rate, reterr);
+	}
+	if (r == 0 && file)
+		r = eq_read_file(file, env, s, reterr);
+	if (r < 0) {
+		free(s);
+		return r;
 	}
 	s->tail = eq_set_tail(s, env->rate);
 	*ret = s;
