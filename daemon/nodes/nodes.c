@@ -20,19 +20,14 @@ extern const struct node_type node_type_delay;
 extern const struct node_type node_type_meter;
 extern const struct node_type node_type_player;
 extern const struct node_type node_type_recorder;
+extern const struct node_type node_type_limiter;
 
 const struct node_type *const node_types[] = {
-	&node_type_input,
-	&node_type_output,
-	&node_type_gain,
-	&node_type_mix,
-	&node_type_tone,
-	&node_type_noise,
-	&node_type_fir,
-	&node_type_eq,
-	&node_type_delay,
-	&node_type_meter,
-	&node_type_player,
-	&node_type_recorder,
-	NULL,
+	&node_type_input,   &node_type_output,
+	&node_type_gain,    &node_type_mix,
+	&node_type_tone,    &node_type_noise,
+	&node_type_fir,     &node_type_eq,
+	&node_type_delay,   &node_type_meter,
+	&node_type_player,  &node_type_recorder,
+	&node_type_limiter, NULL,
 };

@@ -109,8 +109,9 @@ static void test_output(void **state)
 /* Every type is listed, found by name, and has what the engine calls. */
 static void test_registry(void **state)
 {
-	static const char *const names[] = {"input", "output", "gain", "mix",   "tone",
-					    "noise", "fir",    "eq",   "delay", "meter", "player", "recorder"};
+	static const char *const names[] = {"input",  "output",   "gain",   "mix",   "tone",
+					    "noise",  "fir",      "eq",     "delay", "meter",
+					    "player", "recorder", "limiter"};
 	size_t n = 0;
 
 	(void)state;
