@@ -182,8 +182,10 @@ static void devices_close(struct alsa_be *a)
 /* A move's result: 0 and 1 (an xrun, recovered and reported) go on; anything else ends it. */
 static int rt_moved(struct alsa_be *a, int r)
 {
-	if (r == 1)
+	if (r == 1) { /* the device restarted on silence: come back in as after a start */
 		eng_engine_report_xrun(a->engine, 0.0);
+		eng_engine_fade_in(a->engine);
+	}
 	return r == 1 ? 0 : r;
 }
 
@@ -272,6 +274,7 @@ static int thread_start(struct alsa_be *a, struct el_error *reterr)
 	atomic_store_explicit(&a->stop, false, memory_order_relaxed);
 	atomic_store_explicit(&a->state, ALSA_RUNNING, memory_order_relaxed);
 	eng_engine_set_running(a->engine, true);
+	eng_engine_fade_in(a->engine); /* the first sound after a start is not a step */
 	/* without the right to SCHED_FIFO the daemon warns; audio still runs */
 	r = el_rt_thread_start(&a->thread, priority, alsa_main, a, &a->realtime);
 	if (r) {

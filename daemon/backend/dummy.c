@@ -266,6 +266,7 @@ static int dummy_start(void *be, struct eng_engine *engine, struct el_error *ret
 	d->priority = (int)eng_engine_get_settings(engine)->rt_priority;
 	atomic_store_explicit(&d->stop, false, memory_order_relaxed);
 	eng_engine_set_running(d->engine, true);
+	eng_engine_fade_in(d->engine); /* the first sound after a start is not a step */
 	/* without the right to SCHED_FIFO the caller warns; audio still runs, less reliably */
 	r = el_rt_thread_start(&d->thread, d->priority, dummy_main, d, &d->realtime);
 	if (r) {

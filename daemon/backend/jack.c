@@ -599,6 +599,7 @@ static int jack_start(void *be, struct eng_engine *engine, struct el_error *rete
 
 	b->engine = engine;
 	eng_engine_set_running(engine, true);
+	eng_engine_fade_in(engine); /* the first sound after a start is not a step */
 	return activate(b, reterr);
 }
 
@@ -627,6 +628,7 @@ static enum be_state reconnect(struct jack_be *b)
 		return BE_STATE_RESTART; /* the daemon reopens us at the new settings */
 	atomic_store_explicit(&b->shutdown, false, memory_order_relaxed);
 	eng_engine_set_running(b->engine, true);
+	eng_engine_fade_in(b->engine); /* the first sound after a start is not a step */
 	if (activate(b, &err) < 0) {
 		atomic_store_explicit(&b->shutdown, true, memory_order_relaxed);
 		return BE_STATE_DISCONNECTED;

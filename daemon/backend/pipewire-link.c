@@ -286,6 +286,7 @@ int pwbe_filter_create(struct pwbe *b, struct el_error *reterr)
 	if ((r = pwbe_ports_update(b, reterr)) < 0)
 		return r;
 	eng_engine_set_running(b->engine, true);
+	eng_engine_fade_in(b->engine); /* the first sound after a start is not a step */
 	r = pw_filter_connect(b->filter, PW_FILTER_FLAG_RT_PROCESS, NULL, 0);
 	if (r < 0)
 		return el_error_set(reterr, r, "cannot connect the PipeWire filter: %s",

@@ -390,6 +390,29 @@ EL_RT static void rt_run_levels(struct eng_engine *e, struct eng_plan *p, uint64
 	}
 }
 
+/*
+ * The playback channels through the start's fade-in, while one runs (eng_engine_fade_in): the
+ * linear ramp every other fade uses, 0 to 1 over fade_frames, so the first sound after a start
+ * or a device's recovery comes in as a new node does on a reload.
+ */
+EL_RT static void rt_fade_in(struct eng_engine *e, float *const *playback, unsigned n,
+			     unsigned frames)
+{
+	uint32_t done = e->rt_fade_in_done, len = e->fade_frames;
+	unsigned m;
+	float g0, g1;
+
+	if (done >= len)
+		return;
+	m = (unsigned)EL_MIN((uint32_t)frames, len - done);
+	g0 = (float)done / (float)len;
+	g1 = (float)(done + m) / (float)len;
+	for (unsigned c = 0; c < n; c++)
+		if (playback[c])
+			e->mix.gain_ramp(playback[c], playback[c], g0, g1, m);
+	e->rt_fade_in_done = done + m;
+}
+
 EL_RT void eng_engine_cycle(struct eng_engine *e, const float *const *capture, unsigned n_capture,
 			    float *const *playback, unsigned n_playback, unsigned frames)
 {
@@ -404,6 +427,9 @@ EL_RT void eng_engine_cycle(struct eng_engine *e, const float *const *capture, u
 	eng_cycle_apply_commands(e, p);
 	rt_adopt_plan(e, p);
 	p = e->rt_plan;
+	/* relaxed: a lone request; the fade needs no other data */
+	if (atomic_exchange_explicit(&e->fade_in_asked, false, memory_order_relaxed))
+		e->rt_fade_in_done = 0;
 	/* Channels no playback step writes stay silent. */
 	rt_silence(playback, n_playback, frames);
 	if (p && frames == e->settings.block) {
@@ -416,6 +442,7 @@ EL_RT void eng_engine_cycle(struct eng_engine *e, const float *const *capture, u
 		e->rt_playback = playback;
 		e->rt_n_playback = n_playback;
 		rt_run_levels(e, p, t0, frames);
+		rt_fade_in(e, playback, n_playback, frames);
 		p->frames_run += frames;
 		rt_report_clips(e, p);
 		/* relaxed: only this thread writes it. release: every read of a partner, on this

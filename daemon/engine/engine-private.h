@@ -95,6 +95,9 @@ struct eng_engine {
 	float *const *rt_playback;
 	unsigned rt_n_playback;
 	uint64_t rt_xruns_seen;
+	/* eng_engine_fade_in(): asked (any thread), and how far the RT thread is into it */
+	atomic_bool fade_in_asked;
+	uint32_t rt_fade_in_done; /* frames of the fade-in run; fade_frames or more: none */
 
 	/* Statistics: written by the RT thread, read by anyone; relaxed, independent counters. */
 	_Atomic uint64_t cycles;

@@ -77,6 +77,8 @@ int eng_engine_new(const struct eng_settings *s, const struct node_type *const *
 	e->settings = *s;
 	e->types = types;
 	e->prefetch = true;
+	e->rt_fade_in_done = UINT32_MAX; /* no fade-in until a backend asks (eng_engine_fade_in) */
+	atomic_init(&e->fade_in_asked, false);
 	/* Whole blocks: a ramp then always ends exactly on a block boundary. */
 	e->fade_frames = EL_ALIGN_UP(eng_settings_get_fade_frames(s), s->block);
 	e->cpu_flags = dsp_cpu_get_flags();
@@ -547,6 +549,12 @@ int eng_engine_get_param(struct eng_engine *e, const char *node, const char *par
 void eng_engine_set_prep_pacer(struct eng_engine *e, const struct el_pacer *pacer)
 {
 	e->prep_pacer = pacer ? *pacer : (struct el_pacer){0};
+}
+
+void eng_engine_fade_in(struct eng_engine *e)
+{
+	/* relaxed: a lone request the RT thread takes at its next cycle */
+	atomic_store_explicit(&e->fade_in_asked, true, memory_order_relaxed);
 }
 
 void eng_engine_set_prefetch(struct eng_engine *e, bool allowed)

@@ -121,6 +121,13 @@ struct eng_io_channel {
  */
 size_t eng_engine_get_io(const struct eng_engine *e, struct eng_io_channel *ret, size_t n);
 
+/*
+ * Thread: any (RT-safe: one atomic store). The playback output of the next cycles fades in from
+ * silence over the fade length: a backend asks after it starts or restarts the cycle and after a
+ * device recovered from an xrun, so the first sound is never a step. (A render does not.)
+ */
+void eng_engine_fade_in(struct eng_engine *e);
+
 /* Thread: control. Backend channels the current graph reads and writes. */
 unsigned eng_engine_get_capture_channels(const struct eng_engine *e);
 unsigned eng_engine_get_playback_channels(const struct eng_engine *e);

@@ -4,7 +4,8 @@
 # private asound.conf gives a `file` PCM over ALSA's `null` PCM, which writes every sample
 # played into a file (testing.md). The graph is a player of a noise file into an output:
 #  - FLOAT_LE: after the buffer of silence the device starts with (2 periods of 256), the file
-#    holds the player's file bit for bit, then silence;
+#    holds the player's file faded in over the engine's fade (fade_ms = 10: 512 frames, the
+#    start's fade-in, a straight line from 0), then bit for bit, then silence;
 #  - S32_LE, and S16_LE with `dither = no`: the same within the format, x * 2^(bits-1) rounded
 #    to nearest (pcm.h); S16_LE as it comes (TPDF dither on for 16 bits): the error against x
 #    is within (-1.5, 1.5) LSB, of mean 0 and variance 1/6 + 1/12 LSB^2 (dither and rounding);
@@ -39,6 +40,7 @@ fail() {
 
 FRAMES=48000 # the noise file's: 1 s
 PRIME=512 # 2 periods of 256: the silence the device starts with
+FADE=512  # fade_ms = 10 at 48 kHz, in whole blocks of 256: the start's fade-in
 # What the daemon may write to any file: the noise decoded into the cache (384,000 bytes plus a
 # header) fits, and the device's file holds the priming, the noise and some silence after it.
 CAP=$(((PRIME + FRAMES + 4096) * 8))
@@ -56,6 +58,7 @@ conf() {
 [engine]
 backend = $1
 block = 256
+fade_ms = 10
 [alsa]
 playback = $2
 format = $3
@@ -86,13 +89,14 @@ play() {
 	finish_echoeld "$dir/log"
 }
 
-# check FORMAT [dithered]: out.raw is PRIME frames of silence, the noise in FORMAT (exactly, or
-# within the dither's statistics), then silence.
+# check FORMAT [dithered]: out.raw is PRIME frames of silence, the noise in FORMAT faded in over
+# FADE frames, then exactly (or within the dither's statistics), then silence.
 check() {
-	python3 - "$dir/noise.wav" "$dir/out.raw" "$1" "$PRIME" "$FRAMES" "${2:-}" <<'PY' ||
+	python3 - "$dir/noise.wav" "$dir/out.raw" "$1" "$PRIME" "$FRAMES" "${2:-}" "$FADE" <<'PY' ||
 import array, struct, sys
 wav, raw, fmt, prime, n = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
 dithered = sys.argv[6] == "dithered"
+fade = int(sys.argv[7])
 x = array.array("f")
 x.frombytes(open(wav, "rb").read()[44:])
 size = {"FLOAT_LE": 4, "S32_LE": 4, "S16_LE": 2}[fmt]
@@ -108,9 +112,17 @@ lead = y[: prime * 2]
 if any(v != 0 for v in lead):
     sys.exit("%s: the first %d frames are not the device's silence" % (fmt, prime))
 got = y[prime * 2 : prime * 2 + n * 2]
+# the start's fade-in: frame i is the sample times i / fade (float ramps, then the format's step)
+scale = 1.0 if fmt == "FLOAT_LE" else float(1 << (size * 8 - 1))
+for i in range(fade * 2):
+    ramp = x[i] * (i // 2) / fade * scale
+    if abs(got[i] - ramp) > 2.0 + abs(ramp) * 1e-6:
+        sys.exit("%s: frame %d of the fade-in is %r, expected about %r" % (fmt, i // 2, got[i], ramp))
+got, x, want = got[fade * 2 :], x[fade * 2 :], want[fade * 2 :]
+cnt = n - fade
 if dithered:   # TPDF: the error is the dither (1/6) plus the rounding (1/12), never 1.5 LSB
     top = 1 << (size * 8 - 1)
-    err = [got[i] - x[i] * top for i in range(n * 2)]
+    err = [got[i] - x[i] * top for i in range(cnt * 2)]
     mean = sum(err) / len(err)
     var = sum(e * e for e in err) / len(err) - mean * mean
     if max(abs(e) for e in err) >= 1.5 or abs(mean) > 0.01 or abs(var - 0.25) > 0.01:
@@ -119,16 +131,16 @@ if dithered:   # TPDF: the error is the dither (1/6) plus the rounding (1/12), n
     want = got
     print("ok: %s dithered: error mean %.4f LSB, variance %.4f LSB^2 (1/4 expected)"
           % (fmt, mean, var))
-bad = [i for i in range(n * 2) if got[i] != want[i]]
+bad = [i for i in range(cnt * 2) if got[i] != want[i]]
 if bad:
     i = bad[0]
     sys.exit("%s: %d of %d samples differ; first at frame %d: %r, expected %r"
-             % (fmt, len(bad), n * 2, i // 2, got[i], want[i]))
+             % (fmt, len(bad), cnt * 2, fade + i // 2, got[i], want[i]))
 after = y[prime * 2 + n * 2 :]
 if not after or any(v != 0 for v in after):
     sys.exit("%s: no silence after the file" % fmt)
-print("ok: %s: %d frames of silence, %d frames of the file%s, %d of silence after"
-      % (fmt, prime, n, " dithered" if dithered else " exact", len(after) // 2))
+print("ok: %s: %d frames of silence, %d faded in, %d frames of the file%s, %d of silence after"
+      % (fmt, prime, fade, cnt, " dithered" if dithered else " exact", len(after) // 2))
 PY
 		fail "$1: see above"
 }
