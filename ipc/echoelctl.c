@@ -107,12 +107,11 @@ static int parse_value(const char *s, double *ret)
 	return 0;
 }
 
-/* Does s read as a number (so "-6" is a word, not an option)? */
+/* Does s begin as a negative number (so "-6" and "-6dB" are words, not options)? */
 static bool is_number(const char *s)
 {
-	double v;
-
-	return parse_value(s, &v) == 0 && s[0] == '-';
+	return s[0] == '-' &&
+	       ((s[1] >= '0' && s[1] <= '9') || (s[1] == '.' && s[2] >= '0' && s[2] <= '9'));
 }
 
 static bool is_utf8(const char *s)
@@ -304,11 +303,13 @@ static int build_set(const struct cli *cli, char **a, json_t **ret, struct el_er
 	int r;
 
 	(void)cli;
-	if (parse_value(a[1], &v) < 0)
-		return el_error_set(e, -EINVAL, "set: '%s' is not a number (nor on/off)", a[1]);
 	if ((r = build_node_param(a[0], ret, e)) < 0)
 		return r;
-	json_object_set_new(*ret, "value", json_real(v));
+	/* a number goes as one; "-6dB", "50%", "+3" as the text the daemon reads against the
+	 * parameter (its unit, range and value now) */
+	json_object_set_new(*ret, "value",
+			    parse_value(a[1], &v) == 0 && a[1][0] != '+' ? json_real(v)
+									 : json_string(a[1]));
 	return 0;
 }
 

@@ -21,6 +21,7 @@
 #include "daemon/config/node.h"
 #include "daemon/control/commands.h"
 #include "daemon/control/edit.h"
+#include "daemon/control/set-value.h"
 #include "daemon/control/server.h"
 #include "daemon/engine/engine.h"
 #include "daemon/engine/node.h"
@@ -407,15 +408,45 @@ static int run_edit(struct cmd_ctx *x, edit_fn fn)
 
 static const char *const set_args[] = {"node", "param", "value", NULL};
 
+/*
+ * A set's value given as text ("-6dB", "50%", "+3": set-value.h), read against the parameter and
+ * its value now.
+ */
+static int read_set_text(struct cmd_ctx *x, const char *text, struct eng_param_set *s)
+{
+	const struct node_type *t = NULL;
+	struct el_error why = {0};
+	unsigned in, out;
+	double now = 0.0;
+	int r;
+
+	if (eng_engine_get_node_info(x->st.engine, s->node, &t, &in, &out) < 0)
+		return ipc_error_set(x->err, IPC_ERR_NOT_FOUND, "no node named '%s'", s->node);
+	for (size_t i = 0; i < t->n_params; i++) {
+		if (strcmp(t->params[i].name, s->param) != 0)
+			continue;
+		r = eng_engine_get_param(x->st.engine, s->node, s->param, 0, &now, &why);
+		if (r == 0)
+			r = ctl_set_value_parse(text, &t->params[i], now, &s->value, &why);
+		return r < 0 ? ipc_error_set(x->err, IPC_ERR_BAD_ARGUMENT, "%s", why.message) : 0;
+	}
+	return ipc_error_set(x->err, IPC_ERR_NOT_FOUND, "'%s' has no parameter '%s'", s->node,
+			     s->param);
+}
+
 /* Reads a set's arguments (for the command and batch). */
 static int read_set(struct cmd_ctx *x, const json_t *args, struct eng_param_set *ret)
 {
+	const json_t *text = json_object_get(args, "value");
 	int r;
 
 	ret->where = NULL;
 	if ((r = ipc_arg_string(args, "node", true, &ret->node, x->err)) < 0 ||
-	    (r = ipc_arg_string(args, "param", true, &ret->param, x->err)) < 0 ||
-	    (r = ipc_arg_number(args, "value", true, &ret->value, x->err)) < 0)
+	    (r = ipc_arg_string(args, "param", true, &ret->param, x->err)) < 0)
+		return r;
+	if (json_is_string(text))
+		return read_set_text(x, json_string_value(text), ret);
+	if ((r = ipc_arg_number(args, "value", true, &ret->value, x->err)) < 0)
 		return r;
 	if (!isfinite(ret->value))
 		return ipc_error_set(x->err, IPC_ERR_BAD_ARGUMENT,

@@ -157,6 +157,20 @@ json "v['mode'] == 'low' and v['actions']['fir_tail_db'] == -60"
 # Parameters: the RT thread applies a set at the next cycle, after which get reads it.
 ctl 0 set volume.gain_db -6
 until_out 5 '^-6\.0$' get volume.gain_db
+# Typed values, read by the daemon against the parameter (set-value.h): a unit, a relative
+# change, a share on the volume curve; a unit that is not the parameter's is refused.
+ctl 0 set volume.gain_db -12dB
+until_out 5 '^-12\.0$' get volume.gain_db
+ctl 0 set volume.gain_db +3
+until_out 5 '^-9\.0$' get volume.gain_db
+ctl 0 set volume.gain_db 1dB-
+until_out 5 '^-10\.0$' get volume.gain_db
+ctl 0 set volume.gain_db 50%
+until_out 5 '^-18\.1$' get volume.gain_db
+ctl 1 set volume.gain_db 10ms
+err "^echoelctl: bad_argument: '10ms': gain_db is in dB, not in ms$"
+ctl 0 set volume.gain_db -6
+until_out 5 '^-6\.0$' get volume.gain_db
 
 # Graph changes.
 ctl 0 node add t2 tone freq=500
