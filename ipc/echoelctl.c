@@ -342,6 +342,37 @@ static int build_load(const struct cli *cli, char **a, json_t **ret, struct el_e
 	return *ret ? 0 : el_error_set(e, -ENOMEM, "out of memory");
 }
 
+/* config save FILE: the file need not exist, its directory must (the daemon checks file_dirs). */
+static int build_config_save(const struct cli *cli, char **a, json_t **ret, struct el_error *e)
+{
+	const char *slash = strrchr(a[0], '/');
+	char *dir, *real, *path = NULL;
+	int r;
+
+	(void)cli;
+	if (slash && !slash[1])
+		return el_error_set(e, -EINVAL, "config save: '%s' names a directory", a[0]);
+	dir = slash ? strndup(a[0], slash == a[0] ? 1 : (size_t)(slash - a[0])) : strdup(".");
+	real = dir ? realpath(dir, NULL) : NULL;
+	r = -errno;
+	free(dir);
+	if (!real)
+		return el_error_set(e, r, "config save: cannot resolve '%s': %s", a[0],
+				    strerror(-r));
+	if (asprintf(&path, "%s/%s", strcmp(real, "/") ? real : "", slash ? slash + 1 : a[0]) < 0)
+		path = NULL;
+	free(real);
+	*ret = path ? json_pack("{s:s}", "path", path) : NULL;
+	free(path);
+	return *ret ? 0 : el_error_set(e, -ENOMEM, "out of memory");
+}
+
+static void show_config_dump(const struct cli *cli, char **a, json_t *result)
+{
+	(void)cli, (void)a;
+	fputs(json_string_value(json_object_get(result, "text")) ?: "", stdout);
+}
+
 /* policy set mode=low thermal=auto: each word KEY=VALUE, keys mode and thermal. */
 static int build_policy_set(const struct cli *cli, char **a, json_t **ret, struct el_error *e)
 {
@@ -395,6 +426,9 @@ static const struct command commands[] = {
 	{.word1 = "load", .usage = "FILE", .min = 1, .max = 1, .proto = "load",
 	 .build = build_load},
 	{.word1 = "reload", .proto = "reload"},
+	{.word1 = "config", .word2 = "dump", .proto = "config.dump", .show = show_config_dump},
+	{.word1 = "config", .word2 = "save", .usage = "FILE", .min = 1, .max = 1,
+	 .proto = "config.save", .build = build_config_save},
 	{.word1 = "batch", .usage = "[FILE|-]", .max = 1, .proto = "batch",
 	 .build = echoelctl_build_batch},
 	{.word1 = "monitor", .usage = "[--rate HZ] [--count N]", .opts = OPT_RATE | OPT_COUNT,

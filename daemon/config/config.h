@@ -99,6 +99,14 @@ int conf_unset(struct conf *c, const char *section, const char *key);
 int conf_remove_section(struct conf *c, const char *section);
 
 /*
+ * c as INI text (daemon/config/format.c): header (NULL: none; e.g. comment lines) then every
+ * section in order with its entries, `key = value`; the text loads back into the same sections
+ * and values. 0 with *ret (malloc'ed; the caller frees); -EINVAL with a message for a value INI
+ * cannot hold (a line break, a leading comment character); -ENOMEM.
+ */
+int conf_format(const struct conf *c, const char *header, char **ret, struct el_error *reterr);
+
+/*
  * Formats an error about an entry as `FILE:LINE: key 'K': reason` into reterr and returns code.
  */
 int conf_error_entry(struct el_error *reterr, int code, const struct conf_entry *e, const char *fmt,

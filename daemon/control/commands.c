@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "common/el-error.h"
@@ -20,6 +21,7 @@
 #include "daemon/config/config.h"
 #include "daemon/config/node.h"
 #include "daemon/control/commands.h"
+#include "daemon/control/config-dump.h"
 #include "daemon/control/edit.h"
 #include "daemon/control/set-value.h"
 #include "daemon/control/server.h"
@@ -556,6 +558,63 @@ static int cmd_load(struct cmd_ctx *x)
 	return 0;
 }
 
+/* The running configuration as text (control/config-dump.h). */
+static int dump_text(struct cmd_ctx *x, char **ret)
+{
+	struct el_error why = {0};
+	int r = ctl_config_dump(x->st.conf, x->st.engine, x->st.config_path, ret, &why);
+
+	return r < 0 ? engine_error(x->err, r, &why) : 0;
+}
+
+static int cmd_config_dump(struct cmd_ctx *x)
+{
+	char *text = NULL;
+	int r = dump_text(x, &text);
+
+	if (r < 0)
+		return r;
+	x->result = json_pack("{s:s}", "text", text);
+	free(text);
+	return x->result ? 0 : ipc_error_set(x->err, IPC_ERR_INTERNAL, "out of memory");
+}
+
+static const char *const save_args[] = {"path", NULL};
+
+/* Where the daemon reads its configuration from: never written over (an output is no input). */
+static bool is_config_input(const struct cmd_ctx *x, const char *path)
+{
+	struct stat a, b;
+
+	return x->st.config_path && stat(path, &a) == 0 && stat(x->st.config_path, &b) == 0 &&
+	       a.st_dev == b.st_dev && a.st_ino == b.st_ino;
+}
+
+static int cmd_config_save(struct cmd_ctx *x)
+{
+	struct el_error why = {0};
+	const char *path;
+	char *text = NULL;
+	int r;
+
+	if ((r = ipc_arg_string(x->args, "path", true, &path, x->err)) < 0)
+		return r;
+	if (path[0] != '/')
+		return ipc_error_set(x->err, IPC_ERR_BAD_ARGUMENT,
+				     "argument 'path' must be absolute, got '%s'", path);
+	if ((r = ctl_settings_check_path(ctl_server_get_settings(x->st.server), path, x->err)) < 0)
+		return r;
+	if (is_config_input(x, path))
+		return ipc_error_set(
+			x->err, IPC_ERR_BAD_ARGUMENT,
+			"'%s' is the configuration the daemon runs from: save elsewhere", path);
+	if ((r = dump_text(x, &text)) < 0)
+		return r;
+	r = ctl_config_save(text, path, &why);
+	free(text);
+	return r < 0 ? engine_error(x->err, r, &why) : 0;
+}
+
 static int cmd_reload(struct cmd_ctx *x)
 {
 	struct el_error why = {0};
@@ -821,6 +880,8 @@ static const struct command commands[] = {
 	{"set", set_args, cmd_set, NULL, true, false},
 	{"get", get_args, cmd_get, NULL, false, false},
 	{"load", load_args, cmd_load, NULL, false, false},
+	{"config.dump", no_args, cmd_config_dump, NULL, false, false},
+	{"config.save", save_args, cmd_config_save, NULL, false, false},
 	{"reload", no_args, cmd_reload, NULL, false, false},
 	{"batch", batch_args, cmd_batch, NULL, false, false},
 	{"subscribe", subscribe_args, cmd_subscribe, NULL, false, false},

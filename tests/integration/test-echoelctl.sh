@@ -12,7 +12,8 @@
 # daemon stopped and exits 0; `node remove` works as `node rm` does; a connect that would make
 # a cycle is refused naming the command; `play`, `seek`, `stop`, `record` and `record stop`
 # add, move and remove players and recorders, and a stopped take's file opens; on battery a
-# waiting player is deferred (its file not decoded) until it is asked to play.
+# waiting player is deferred (its file not decoded) until it is asked to play; `config dump` and
+# `config save` give the running configuration, which reproduces the graph and its values.
 #
 # usage: test-echoelctl.sh ECHOELD ECHOELCTL
 set -eu
@@ -24,9 +25,10 @@ ECHOELCTL=$2
 dir=$(mktemp -d /tmp/test-echoelctl-XXXXXX) # /tmp: the socket path must fit sockaddr_un
 pid=''
 mpid=''
+pid2=''
 epid=''
 cleanup() {
-	kill_reap "$pid" "$mpid" "$epid"
+	kill_reap "$pid" "$mpid" "$epid" "$pid2"
 	rm -rf "$dir"
 }
 trap cleanup EXIT
@@ -393,6 +395,40 @@ err "^echoelctl: play: cannot resolve "
 ctl 2 record volume
 err '^echoelctl: usage: echoelctl record NODE\[:CH\] FILE$'
 
+# The running configuration: edits and parameter values included; --check-config takes it, a
+# second daemon started on the saved file runs the same graph at the same values; config save
+# writes only inside file_dirs.
+ctl 0 node add spare gain --input tone gain_db=-3
+ctl 0 set volume.gain_db -7.5
+until_out 5 '^-7\.5$' get volume.gain_db
+ctl 0 config dump
+cp "$dir/out" "$dir/dump.conf"
+grep -q '^# echoeld: the running configuration' "$dir/dump.conf" || fail "config dump: no header"
+grep -A3 '^\[node.volume\]' "$dir/dump.conf" | grep -qx 'gain_db = -7.5' ||
+	fail "config dump: volume's gain_db is not -7.5: $(cat "$dir/dump.conf")"
+"$ECHOELD" --check-config "$dir/dump.conf" 2>"$dir/err" ||
+	fail "--check-config refuses the dump: $(cat "$dir/err")"
+ctl 0 config save "$dir/allowed/saved.conf"
+cmp -s "$dir/dump.conf" "$dir/allowed/saved.conf" || fail "config save differs from config dump"
+ctl 1 config save "$dir/saved.conf"
+err "^echoelctl: permission: "
+[ ! -e "$dir/saved.conf" ] || fail "config save wrote outside file_dirs"
+ctl 0 node list
+mv "$dir/out" "$dir/list.first"
+XDG_STATE_HOME="$dir/state2" "$ECHOELD" --config "$dir/allowed/saved.conf" \
+	--socket "$dir/control2" --backend dummy 2>"$dir/log2" &
+pid2=$!
+wait_for_echoeld "$dir/control2" 10 "$pid2"
+"$ECHOELCTL" --socket "$dir/control2" node list >"$dir/list.second" || fail "second daemon"
+"$ECHOELCTL" --socket "$dir/control2" get volume.gain_db >"$dir/gain.second" || fail "get"
+kill -TERM "$pid2"
+wait "$pid2" || fail "the daemon on the saved configuration did not stop cleanly"
+pid2=
+cmp -s "$dir/list.first" "$dir/list.second" ||
+	fail "the saved configuration builds another graph: $(diff "$dir/list.first" "$dir/list.second")"
+grep -qx -- '-7.5' "$dir/gain.second" || fail "saved gain_db: $(cat "$dir/gain.second")"
+ctl 0 node rm spare
+
 # SIGTERM: a clean exit that removes the socket; a monitor running meanwhile says the daemon
 # stopped and exits 0 (a stop is not a failed connection).
 "$ECHOELCTL" --socket "$dir/control" monitor --rate 60 >"$dir/mon" 2>"$dir/mon.err" &
@@ -414,5 +450,5 @@ if grep -Eq "RealtimeSanitizer|real-time unsafe|ThreadSanitizer|AddressSanitizer
 fi
 echo "ok: echoelctl status, node list/get/add/rm, connect, disconnect, set/get, batch (stdin" \
 	"and file), reload, load, ECHOELD_SOCKET, monitor (pipe and terminal), --json, exit codes" \
-	"1/2/3, load/IR permission, play/seek/stop, record/record stop and a player deferred on" \
-	"battery against the real echoeld"
+	"1/2/3, load/IR permission, play/seek/stop, record/record stop, a player deferred on" \
+	"battery and config dump/save against the real echoeld"

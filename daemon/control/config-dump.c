@@ -1,0 +1,163 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * daemon/control/config-dump.c: the running configuration as a file (config-dump.h).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/el-error.h"
+#include "daemon/config/config.h"
+#include "daemon/control/config-dump.h"
+#include "daemon/engine/engine.h"
+#include "daemon/engine/node.h"
+
+static const char node_prefix[] = "node.";
+
+static bool is_key(const struct node_type *t, const char *name)
+{
+	for (size_t i = 0; t->keys && t->keys[i]; i++)
+		if (strcmp(t->keys[i], name) == 0)
+			return true;
+	return false;
+}
+
+/* The shortest text that reads back as v (INI values are parsed with strtod). */
+static void format_number(double v, char *buf, size_t size)
+{
+	for (int digits = 6; digits <= 17; digits++) {
+		snprintf(buf, size, "%.*g", digits, v);
+		if (strtod(buf, NULL) == v)
+			return;
+	}
+}
+
+/* Section sec's settable parameters that are keys of its type, at their values now, into c. */
+static int dump_params(struct conf *c, const char *section, struct eng_engine *e,
+		       struct el_error *reterr)
+{
+	const char *node = section + sizeof(node_prefix) - 1;
+	const struct node_type *t;
+	unsigned in, out;
+
+	if (eng_engine_get_node_info(e, node, &t, &in, &out) < 0)
+		return 0; /* not built (a section the graph does not use): as it is */
+	for (size_t i = 0; i < t->n_params; i++) {
+		const struct node_param *p = &t->params[i];
+		char text[64];
+		double v;
+		int r;
+
+		if (!p->settable || p->per_channel || !is_key(t, p->name) ||
+		    eng_engine_get_param(e, node, p->name, 0, &v, NULL) < 0)
+			continue;
+		if (p->unit && strcmp(p->unit, "bool") == 0)
+			snprintf(text, sizeof(text), "%s", v != 0.0 ? "yes" : "no");
+		else
+			format_number(v, text, sizeof(text));
+		r = conf_set(c, section, p->name, text, "running", 0);
+		if (r < 0)
+			return el_error_set(reterr, r, "[%s] %s: %s", section, p->name,
+					    strerror(-r));
+	}
+	return 0;
+}
+
+/*
+ * A file a section names relative to the file that named it, made absolute, so the dump reads
+ * the same files wherever it is saved (a recorder's relative name is the recordings directory's,
+ * not a file's: kept).
+ */
+static int absolute_paths(struct conf *c, const char *section, struct el_error *reterr)
+{
+	static const char *const keys[] = {"ir", "file", "capture_file"};
+	const struct conf_entry *type = conf_section_find(conf_find_section(c, section), "type");
+
+	if (type && strcmp(type->value, "recorder") == 0)
+		return 0;
+	for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+		/* looked up again each time: conf_set may move the section's entries */
+		const struct conf_entry *e =
+			conf_section_find(conf_find_section(c, section), keys[k]);
+		const char *slash = e ? strrchr(e->origin.file, '/') : NULL;
+		char *path;
+		int r;
+
+		if (!e || e->value[0] == '/' || !slash)
+			continue; /* absolute, or not from a file (a command's: as given) */
+		if (asprintf(&path, "%.*s/%s", (int)(slash - e->origin.file), e->origin.file,
+			     e->value) < 0)
+			return el_error_set(reterr, -ENOMEM, "out of memory");
+		r = conf_set(c, section, keys[k], path, e->origin.file, e->origin.line);
+		free(path);
+		if (r < 0)
+			return el_error_set(reterr, r, "[%s] %s: %s", section, keys[k],
+					    strerror(-r));
+	}
+	return 0;
+}
+
+int ctl_config_dump(const struct conf *c, struct eng_engine *e, const char *from, char **ret,
+		    struct el_error *reterr)
+{
+	struct conf *copy = NULL;
+	char header[512];
+	int r = conf_copy(c, &copy);
+
+	if (r < 0)
+		return el_error_set(reterr, r, "out of memory");
+	for (size_t i = 0; i < conf_get_n_sections(copy) && r == 0; i++) {
+		const char *name = conf_get_section(copy, i)->name;
+
+		r = absolute_paths(copy, name, reterr);
+		if (r == 0 && strncmp(name, node_prefix, sizeof(node_prefix) - 1) == 0)
+			r = dump_params(copy, name, e, reterr);
+	}
+	snprintf(header, sizeof(header),
+		 "# echoeld: the running configuration (config.dump), from %s with the changes\n"
+		 "# made since and the parameters' values at the time of the dump.\n\n",
+		 from ? from : "the built-in default graph");
+	if (r == 0)
+		r = conf_format(copy, header, ret, reterr);
+	conf_free(copy);
+	return r;
+}
+
+int ctl_config_save(const char *text, const char *path, struct el_error *reterr)
+{
+	size_t len = strlen(text), done = 0;
+	char tmp[4096];
+	int fd, r = 0;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= (int)sizeof(tmp))
+		return el_error_set(reterr, -ENAMETOOLONG, "'%s': name too long", path);
+	fd = mkostemp(tmp, O_CLOEXEC);
+	if (fd < 0)
+		return el_error_set(reterr, -errno, "'%s': cannot create a file beside it: %s",
+				    path, strerror(errno));
+	(void)fchmod(fd, 0644);
+	while (done < len && r == 0) {
+		ssize_t w = write(fd, text + done, len - done);
+
+		if (w < 0)
+			r = -errno;
+		else
+			done += (size_t)w;
+	}
+	if (r == 0 && fsync(fd) < 0)
+		r = -errno;
+	if (close(fd) < 0 && r == 0)
+		r = -errno;
+	if (r == 0 && rename(tmp, path) < 0)
+		r = -errno;
+	if (r < 0) {
+		unlink(tmp);
+		return el_error_set(reterr, r, "'%s': cannot write: %s", path, strerror(-r));
+	}
+	return 0;
+}
