@@ -537,19 +537,26 @@ static int check_config_paths(struct cmd_ctx *x, const char *path)
 	return r;
 }
 
+/* The `path` argument: absolute and under [ipc] file_dirs (else `permission`). */
+static int read_client_path(struct cmd_ctx *x, const char **ret)
+{
+	int r = ipc_arg_string(x->args, "path", true, ret, x->err);
+
+	if (r < 0)
+		return r;
+	if ((*ret)[0] != '/')
+		return ipc_error_set(x->err, IPC_ERR_BAD_ARGUMENT,
+				     "argument 'path' must be absolute, got '%s'", *ret);
+	return ctl_settings_check_path(ctl_server_get_settings(x->st.server), *ret, x->err);
+}
+
 static int cmd_load(struct cmd_ctx *x)
 {
 	const char *path;
 	struct el_error why = {0};
 	int r;
 
-	if ((r = ipc_arg_string(x->args, "path", true, &path, x->err)) < 0)
-		return r;
-	if (path[0] != '/')
-		return ipc_error_set(x->err, IPC_ERR_BAD_ARGUMENT,
-				     "argument 'path' must be absolute, got '%s'", path);
-	if ((r = ctl_settings_check_path(ctl_server_get_settings(x->st.server), path, x->err)) < 0 ||
-	    (r = check_config_paths(x, path)) < 0)
+	if ((r = read_client_path(x, &path)) < 0 || (r = check_config_paths(x, path)) < 0)
 		return r;
 	r = x->host->reload(x->host->ctx, path, &why);
 	if (r < 0)
@@ -597,12 +604,7 @@ static int cmd_config_save(struct cmd_ctx *x)
 	char *text = NULL;
 	int r;
 
-	if ((r = ipc_arg_string(x->args, "path", true, &path, x->err)) < 0)
-		return r;
-	if (path[0] != '/')
-		return ipc_error_set(x->err, IPC_ERR_BAD_ARGUMENT,
-				     "argument 'path' must be absolute, got '%s'", path);
-	if ((r = ctl_settings_check_path(ctl_server_get_settings(x->st.server), path, x->err)) < 0)
+	if ((r = read_client_path(x, &path)) < 0)
 		return r;
 	if (is_config_input(x, path))
 		return ipc_error_set(

@@ -1,11 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * daemon/nodes/eq.c: the "eq" node type — a parametric equalizer of up to 32 bands, each one
- * RBJ-cookbook biquad (dsp/biquad.h), the same bands on every channel.
+ * RBJ-cookbook biquad (dsp/biquad.h), the same bands on every channel unless a channel has its
+ * own (`bandN.chM`).
  *
  * Bands come from the section's `bandN` keys or from an equalizer file (`file`: REW / AutoEQ
  * text, daemon/nodes/eq-file.h; its preamp scales the first section's numerator, so it ramps like
- * any band). Band N is section N - 1 of every channel's chain, and every chain has all
+ * any band). A `bandN.chM` key sets band N of channel M alone, over what `bandN` or the file set
+ * for every channel. Band N is section N - 1 of the channels' chains, and every chain has all
  * DSP_BIQUAD_MAX_SECTIONS sections from the start, so an update may add, change or remove any
  * band without a new instance: the sections that change ramp their coefficients over the
  * engine's fade length. With no band at all the node copies its input (bit-exact); the chains
@@ -54,12 +56,28 @@ static const char *const eq_type_names[] = {
 	[DSP_BIQUAD_NOTCH] = "notch",         [DSP_BIQUAD_ALLPASS] = "allpass",
 };
 
-/* What one section asks for: the coefficients of every band (identity where none). */
+/*
+ * What one section asks for: the coefficients of every band of every channel (identity where
+ * none; a `bandN` key sets band N of every channel, a `bandN.chM` key band N of channel M).
+ */
 struct eq_set {
-	struct dsp_biquad_coefs coefs[EQ_BANDS];
-	unsigned n_bands; /* bands present */
+	unsigned channels;
+	unsigned n_bands; /* bands present on some channel */
 	size_t tail;      /* frames, see eq_set_tail() */
+	struct dsp_biquad_coefs
+		coefs[]; /* channels x EQ_BANDS: channel c's band i at c * EQ_BANDS + i */
 };
+
+static struct dsp_biquad_coefs *band_of(struct eq_set *s, unsigned c, unsigned i)
+{
+	return &s->coefs[(size_t)c * EQ_BANDS + i];
+}
+
+static size_t eq_set_size(unsigned channels)
+{
+	return sizeof(struct eq_set) +
+	       (size_t)channels * EQ_BANDS * sizeof(struct dsp_biquad_coefs);
+}
 
 /* The new set until applied; then the set it replaced. Owned. */
 struct eq_update {
@@ -184,38 +202,48 @@ static double pole_radius(const struct dsp_biquad_coefs *c)
  * added, while the slowest pole alone would fall short when bands share poles (a double pole
  * decays as n r^n: 70 dB short after the single pole's 150 dB at 20 Hz).
  */
-static size_t eq_set_tail(const struct eq_set *s, double rate)
+static size_t eq_set_tail(struct eq_set *s, double rate)
 {
-	double sum = 0.0;
+	double longest = 0.0;
 
-	for (unsigned i = 0; i < EQ_BANDS; i++) {
-		const struct dsp_biquad_coefs *c = &s->coefs[i];
-		double r = pole_radius(c);
+	for (unsigned ch = 0; ch < s->channels; ch++) {
+		double sum = 0.0;
 
-		if (memcmp(c, &eq_identity, sizeof(*c)) == 0)
-			continue;
-		sum += 2.0;
-		if (r > 0.0)
-			sum += ceil(EQ_TAIL_DB / (-20.0 * log10(r)));
+		for (unsigned i = 0; i < EQ_BANDS; i++) {
+			const struct dsp_biquad_coefs *c = band_of(s, ch, i);
+			double r = pole_radius(c);
+
+			if (memcmp(c, &eq_identity, sizeof(*c)) == 0)
+				continue;
+			sum += 2.0;
+			if (r > 0.0)
+				sum += ceil(EQ_TAIL_DB / (-20.0 * log10(r)));
+		}
+		longest = fmax(longest, sum);
 	}
-	return (size_t)fmin(sum, EQ_TAIL_MAX_S * rate);
+	return (size_t)fmin(longest, EQ_TAIL_MAX_S * rate);
 }
 
-/* Band i of s designed from p, or an error naming e. */
-static int eq_design(struct eq_set *s, unsigned i, const struct dsp_biquad_params *p,
+/* Band i of channel ch of s (every channel: ch < 0) designed from p, or an error naming e. */
+static int eq_design(struct eq_set *s, int ch, unsigned i, const struct dsp_biquad_params *p,
 		     const struct conf_entry *e, const char *what, double rate,
 		     struct el_error *reterr)
 {
-	if (dsp_biquad_coefs_compute(p, rate, &s->coefs[i]) < 0)
+	struct dsp_biquad_coefs c;
+
+	if (dsp_biquad_coefs_compute(p, rate, &c) < 0)
 		return conf_error_entry(reterr, -EINVAL, e,
 					"cannot make a stable filter of %s at %g Hz", what, rate);
+	for (unsigned k = 0; k < s->channels; k++)
+		if (ch < 0 || (unsigned)ch == k)
+			*band_of(s, k, i) = c;
 	s->n_bands++;
 	return 0;
 }
 
-/* `file = PATH`: the file's filters as bands 1..n, its preamp in band 1's numerator. */
+/* `file = PATH`: the file's filters as bands 1..n of every channel; its preamp into *ret_gain. */
 static int eq_read_file(const struct conf_entry *e, const struct eng_node_env *env,
-			struct eq_set *s, struct el_error *reterr)
+			struct eq_set *s, double *ret_gain, struct el_error *reterr)
 {
 	struct eq_file f;
 	struct el_error err = {0};
@@ -231,36 +259,81 @@ static int eq_read_file(const struct conf_entry *e, const struct eng_node_env *e
 		return conf_error_entry(reterr, r, e, "%s", err.message);
 	for (unsigned i = 0; i < f.n_bands && r == 0; i++) {
 		snprintf(what, sizeof(what), "its filter %u", i + 1);
-		r = eq_design(s, i, &f.band[i], e, what, env->rate, reterr);
+		r = eq_design(s, -1, i, &f.band[i], e, what, env->rate, reterr);
 	}
-	if (r < 0 || f.preamp_db == 0.0)
+	if (r < 0)
 		return r;
 	g = pow(10.0, f.preamp_db / 20.0);
-	if (s->n_bands == 0)
-		s->n_bands = 1; /* the preamp alone: a section that only scales */
-	s->coefs[0].b0 *= g;
-	s->coefs[0].b1 *= g;
-	s->coefs[0].b2 *= g;
+	*ret_gain = g;
 	return 0;
 }
 
-/* Checks sec and designs every band into a new set. */
-static int eq_read(const struct conf_section *sec, const struct eng_node_env *env,
-		   struct eq_set **ret, struct el_error *reterr)
+/*
+ * `bandN.chM`: band N (1 .. EQ_BANDS) of channel M (1 .. channels) into *ret_band and *ret_ch
+ * (0-based); false for any other key.
+ */
+static bool channel_band_key(const char *key, unsigned channels, unsigned *ret_band,
+			     unsigned *ret_ch)
 {
-	const struct conf_entry *file = conf_section_find(sec, "file");
-	struct dsp_biquad_params p;
-	struct eq_set *s;
+	unsigned n, m;
+	int used = 0;
+
+	if (sscanf(key, "band%u.ch%u%n", &n, &m, &used) != 2 || key[used] != '\0' || n < 1 ||
+	    n > EQ_BANDS || m < 1 || m > channels)
+		return false;
+	*ret_band = n - 1;
+	*ret_ch = m - 1;
+	return true;
+}
+
+/*
+ * The keys a section may have: eq_allowed, and bandN.chM for every band and channel. An owned
+ * array; the names of the per-channel keys are one block, at the first of them.
+ */
+static const char **eq_allowed_keys(unsigned channels)
+{
+	size_t base = EL_N_ELEMENTS(eq_allowed) - 1, n = base + (size_t)EQ_BANDS * channels;
+	const char **keys = calloc(n + 1, sizeof(*keys));
+	char *names = malloc((size_t)EQ_BANDS * channels * 24);
+
+	if (!keys || !names) {
+		free(keys);
+		free(names);
+		return NULL;
+	}
+	memcpy(keys, eq_allowed, base * sizeof(*keys));
+	for (unsigned i = 0; i < EQ_BANDS; i++)
+		for (unsigned c = 0; c < channels; c++) {
+			char *name = names + ((size_t)i * channels + c) * 24;
+
+			snprintf(name, 24, "band%u.ch%u", i + 1, c + 1);
+			keys[base + (size_t)i * channels + c] = name;
+		}
+	return keys;
+}
+
+static int eq_check_keys(const struct conf_section *sec, const struct eng_node_env *env,
+			 struct el_error *reterr)
+{
+	const size_t base = EL_N_ELEMENTS(eq_allowed) - 1;
+	const char **keys = eq_allowed_keys(EL_MAX(env->in_channels, 1u));
 	int r;
 
-	r = node_check_input(sec, eq_allowed, env, "an eq needs an input", reterr);
-	if (r < 0)
-		return r;
-	s = calloc(1, sizeof(*s));
-	if (!s)
+	if (!keys)
 		return -ENOMEM;
-	for (unsigned i = 0; i < EQ_BANDS; i++)
-		s->coefs[i] = eq_identity;
+	r = node_check_input(sec, keys, env, "an eq needs an input", reterr);
+	free((void *)keys[base]);
+	free(keys);
+	return r;
+}
+
+/* The section's bands for every channel (bandN). */
+static int eq_read_bands(const struct conf_section *sec, const struct eng_node_env *env,
+			 const struct conf_entry *file, struct eq_set *s, struct el_error *reterr)
+{
+	struct dsp_biquad_params p;
+	int r = 0;
+
 	for (unsigned i = 0; i < EQ_BANDS && r == 0; i++) {
 		const struct conf_entry *e = conf_section_find(sec, eq_band_keys[i]);
 
@@ -273,10 +346,65 @@ static int eq_read(const struct conf_section *sec, const struct eng_node_env *en
 				"other",
 				file->origin.line);
 		else if ((r = parse_band(e, env->rate, &p, reterr)) == 0)
-			r = eq_design(s, i, &p, e, e->value, env->rate, reterr);
+			r = eq_design(s, -1, i, &p, e, e->value, env->rate, reterr);
 	}
+	return r;
+}
+
+/* Each channel's own bands (bandN.chM), over what bandN or the file set. */
+static int eq_read_channel_bands(const struct conf_section *sec, const struct eng_node_env *env,
+				 struct eq_set *s, struct el_error *reterr)
+{
+	struct dsp_biquad_params p;
+	int r = 0;
+
+	for (size_t k = 0; k < sec->n_entries && r == 0; k++) {
+		const struct conf_entry *e = &sec->entries[k];
+		unsigned band, ch;
+
+		if (!channel_band_key(e->key, s->channels, &band, &ch))
+			continue;
+		if ((r = parse_band(e, env->rate, &p, reterr)) == 0)
+			r = eq_design(s, (int)ch, band, &p, e, e->value, env->rate, reterr);
+	}
+	return r;
+}
+
+/* Checks sec and designs every band into a new set. */
+static int eq_read(const struct conf_section *sec, const struct eng_node_env *env,
+		   struct eq_set **ret, struct el_error *reterr)
+{
+	const struct conf_entry *file = conf_section_find(sec, "file");
+	double preamp = 1.0;
+	struct eq_set *s;
+	int r;
+
+	r = eq_check_keys(sec, env, reterr);
+	if (r < 0)
+		return r;
+	s = calloc(1, eq_set_size(env->in_channels));
+	if (!s)
+		return -ENOMEM;
+	s->channels = env->in_channels;
+	for (unsigned c = 0; c < s->channels; c++)
+		for (unsigned i = 0; i < EQ_BANDS; i++)
+			*band_of(s, c, i) = eq_identity;
+	/* every channel's bands (the keys, or the file), each channel's own over them, and last
+	 * the file's preamp in every channel's first section (it ramps like a band) */
+	r = eq_read_bands(sec, env, file, s, reterr);
 	if (r == 0 && file)
-		r = eq_read_file(file, env, s, reterr);
+		r = eq_read_file(file, env, s, &preamp, reterr);
+	if (r == 0)
+		r = eq_read_channel_bands(sec, env, s, reterr);
+	if (r == 0 && preamp != 1.0) {
+		if (s->n_bands == 0)
+			s->n_bands = 1; /* the preamp alone: a section that only scales */
+		for (unsigned c = 0; c < s->channels; c++) {
+			band_of(s, c, 0)->b0 *= preamp;
+			band_of(s, c, 0)->b1 *= preamp;
+			band_of(s, c, 0)->b2 *= preamp;
+		}
+	}
 	if (r < 0) {
 		free(s);
 		return r;
@@ -299,13 +427,12 @@ static void eq_destroy(void *inst)
 	free(q);
 }
 
-/* Moves section i of every chain to coefs over ramp frames. */
-EL_RT static void rt_eq_set_band(struct eq *q, unsigned i, const struct dsp_biquad_coefs *coefs,
-				 unsigned ramp)
+/* Moves section i of channel c's chain to coefs over ramp frames. */
+EL_RT static void rt_eq_set_band(struct eq *q, unsigned c, unsigned i,
+				 const struct dsp_biquad_coefs *coefs, unsigned ramp)
 {
 	/* Cannot fail: the coefficients came out of dsp_biquad_coefs_compute() (stable). */
-	for (unsigned c = 0; c < q->channels; c++)
-		(void)dsp_biquad_chain_set(q->chain[c], i, coefs, ramp);
+	(void)dsp_biquad_chain_set(q->chain[c], i, coefs, ramp);
 }
 
 static int eq_create(const struct conf_section *sec, const struct eng_node_env *env, void **ret,
@@ -336,8 +463,9 @@ static int eq_create(const struct conf_section *sec, const struct eng_node_env *
 		eq_destroy(q);
 		return r;
 	}
-	for (unsigned i = 0; i < EQ_BANDS; i++)
-		rt_eq_set_band(q, i, &s->coefs[i], 0);
+	for (unsigned c = 0; c < q->channels; c++)
+		for (unsigned i = 0; i < EQ_BANDS; i++)
+			rt_eq_set_band(q, c, i, band_of(s, c, i), 0);
 	atomic_init(&q->applied, s);
 	*ret = q;
 	return 0;
@@ -407,7 +535,7 @@ static int eq_update_prepare(void *inst, const struct conf_section *sec,
 		return r;
 	/* acquire: pairs with the release in rt_eq_update_apply(), so *now is complete */
 	now = atomic_load_explicit(&q->applied, memory_order_acquire);
-	if (memcmp(now->coefs, s->coefs, sizeof(s->coefs)) == 0) {
+	if (memcmp(now->coefs, s->coefs, eq_set_size(s->channels) - sizeof(*s)) == 0) {
 		free(s);
 		*ret_update = NULL;
 		return 0;
@@ -428,9 +556,10 @@ EL_RT static void rt_eq_update_apply(void *inst, void *update)
 	struct eq *q = inst;
 	struct eq_set *s = u->set, *old = q->cur;
 
-	for (unsigned i = 0; i < EQ_BANDS; i++)
-		if (memcmp(&s->coefs[i], &old->coefs[i], sizeof(s->coefs[i])) != 0)
-			rt_eq_set_band(q, i, &s->coefs[i], q->fade_frames);
+	for (unsigned c = 0; c < q->channels; c++)
+		for (unsigned i = 0; i < EQ_BANDS; i++)
+			if (memcmp(band_of(s, c, i), band_of(old, c, i), sizeof(s->coefs[0])) != 0)
+				rt_eq_set_band(q, c, i, band_of(s, c, i), q->fade_frames);
 	q->prev_tail = EL_MAX(old->tail, q->ramp_left ? q->prev_tail : 0);
 	q->ramp_left = q->fade_frames;
 	q->cur = s;

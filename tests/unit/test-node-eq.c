@@ -7,7 +7,8 @@
  * (bit-identical to a bare chain ramped so) with no step beyond the signal's own slope plus the
  * ramp's; the tail covers the response's decay (140 dB below
  * its peak at least); bad band values give `FILE:LINE: key 'bandN': ...` saying what is
- * expected.
+ * expected; `bandN.chM` gives channel M its own band N (the others keep `bandN`), and a channel
+ * the node does not have is an unknown key.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -271,6 +272,40 @@ struct bad_case {
 	const char *value, *why;
 };
 
+/* bandN.chM: channel M's own band N, over the band every channel has; other channels keep it. */
+static void test_channel_bands(void **state)
+{
+	struct harness h;
+	double db0, db1;
+	void *q;
+
+	(void)state;
+	harness_init(&h, stereo, 1);
+	q = harness_create(&h, &node_type_eq,
+			   "[node.q]\ntype = eq\ninput = a\nband1 = peaking 1000 1.0 6\n"
+			   "band1.ch2 = peaking 1000 1.0 -6\nband4.ch2 = notch 12000 5\n");
+	fill_sine(1000.0, 0.25);
+	harness_run(&node_type_eq, q, in, 2, out, 2, 0, FRAMES);
+	db0 = 20.0 * log10(amplitude(got[0], FRAMES - RATE, FRAMES, 1000.0) / 0.25);
+	db1 = 20.0 * log10(amplitude(got[1], FRAMES - RATE, FRAMES, 1000.0) / 0.25);
+	printf("# band1 = +6 dB, band1.ch2 = -6 dB at 1 kHz: channel 1 %.4f dB, channel 2 %.4f "
+	       "dB\n",
+	       db0, db1);
+	assert_true(fabs(db0 - 6.0) < 0.01);
+	assert_true(fabs(db1 + 6.0) < 0.01); /* its notch is far above */
+	fill_sine(12000.0, 0.25);
+	harness_run(&node_type_eq, q, in, 2, out, 2, 0, FRAMES);
+	assert_true(amplitude(got[1], FRAMES - RATE, FRAMES, 12000.0) < 0.25e-5);
+	assert_true(amplitude(got[0], FRAMES - RATE, FRAMES, 12000.0) > 0.2);
+	node_type_eq.destroy(q);
+	assert_string_equal(
+		harness_error(&h, &node_type_eq,
+			      "[node.q]\ntype = eq\ninput = a\nband1.ch3 = notch 100 1\n", -EINVAL),
+		"test.conf:4: key 'band1.ch3': unknown key in [node.q] (did you mean "
+		"'band1.ch1'?)");
+	harness_done(&h);
+}
+
 static void test_bad_config(void **state)
 {
 	static const struct bad_case cases[] = {
@@ -315,7 +350,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_flat_bit_exact), cmocka_unit_test(test_band_gain_at_f0),
 		cmocka_unit_test(test_update_ramps),   cmocka_unit_test(test_tail),
-		cmocka_unit_test(test_bad_config),
+		cmocka_unit_test(test_bad_config),     cmocka_unit_test(test_channel_bands),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
