@@ -325,9 +325,11 @@ static int alsa_open(const struct conf *conf, void **ret, uint32_t *ret_rate, ui
 	/* until start() knows the graph's: opening proves the device works, and a stereo graph
 	 * (the usual) keeps this very device */
 	a->n_play = 2;
-	a->n_cap = 0;
-	if ((r = settings_read(conf, *ret_rate, *ret_block, &a->set, reterr)) < 0 ||
-	    (r = devices_open(a, reterr)) < 0) {
+	if ((r = settings_read(conf, *ret_rate, *ret_block, &a->set, reterr)) == 0) {
+		a->n_cap = a->set.capture ? 2 : 0;
+		r = devices_open(a, reterr);
+	}
+	if (r < 0) {
 		alsa_free(a);
 		return r;
 	}

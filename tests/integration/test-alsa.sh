@@ -9,6 +9,8 @@
 #  - S32_LE, and S16_LE with `dither = no`: the same within the format, x * 2^(bits-1) rounded
 #    to nearest (pcm.h); S16_LE as it comes (TPDF dither on for 16 bits): the error against x
 #    is within (-1.5, 1.5) LSB, of mean 0 and variance 1/6 + 1/12 LSB^2 (dither and rounding);
+#  - capture: an input node fed by a capture device (the file plugin's infile) plays straight
+#    to the output: the capture, delayed by the playback's priming, exact after the fade-in;
 #  - the device is not paced (null), so the daemon's file size is capped (RLIMIT_FSIZE, SIGXFSZ
 #    ignored): the write that passes the cap fails, the thread stops, and the daemon says the
 #    device stopped, retries with backoff, and keeps answering — it never exits for it;
@@ -48,7 +50,11 @@ CAP=$(((PRIME + FRAMES + 4096) * 8))
 float_wav "$dir/noise.wav" 1 '(random.uniform(-0.9, 0.9), random.uniform(-0.9, 0.9))'
 cat >"$dir/asound.conf" <<EOF
 pcm.capped { type file  slave.pcm "null"  file "$dir/out.raw"  format "raw"  truncate false }
+pcm.capin { type file  slave.pcm "null"  file "/dev/null"  infile "$dir/in.raw"  format "raw" }
 EOF
+# the capture device's samples: the noise file's, raw FLOAT_LE
+python3 -c 'import sys; d = open(sys.argv[1], "rb").read(); open(sys.argv[2], "wb").write(d[44:])' \
+	"$dir/noise.wav" "$dir/in.raw"
 export ALSA_CONFIG_PATH="/usr/share/alsa/alsa.conf:$dir/asound.conf"
 export JACK_NO_START_SERVER=1 XDG_RUNTIME_DIR="$dir" XDG_STATE_HOME="$dir/state"
 
@@ -153,6 +159,33 @@ play S16_LE no
 check S16_LE
 play S16_LE
 check S16_LE dithered
+
+# Capture: an input node fed by the capture device (the noise file through the file plugin's
+# infile) straight to the output: the output is the capture, delayed by the playback's priming,
+# faded in, then exact.
+rm -f "$dir/out.raw"
+printf '%s\n' "[engine]" "backend = alsa" "block = 256" "fade_ms = 10" "[alsa]" \
+	"playback = capped" "capture = capin" "format = FLOAT_LE" "dither = no" \
+	"[node.in]" "type = input" "channels = 2" "[node.out]" "type = output" "input = in" \
+	>"$dir/capture.conf"
+(trap '' XFSZ && exec prlimit --fsize="$CAP" "$ECHOELD" --config "$dir/capture.conf" \
+	--socket "$dir/control") 2>"$dir/log" &
+epid=$!
+wait_for_echoeld "$dir/control" 10 "$epid"
+wait_for 30 "the device's file to fill" sh -c "[ \$(stat -c %s '$dir/out.raw') -ge $CAP ]"
+grep -q "capture 'capin'" "$dir/log" || fail "the capture device was not opened"
+finish_echoeld "$dir/log"
+python3 - "$dir/in.raw" "$dir/out.raw" "$PRIME" "$FADE" <<'PY' || fail "capture: see above"
+import array, sys
+x = array.array("f"); x.frombytes(open(sys.argv[1], "rb").read())
+y = array.array("f"); y.frombytes(open(sys.argv[2], "rb").read())
+prime, fade = int(sys.argv[3]), int(sys.argv[4])
+n = min(len(x), len(y) - 2 * prime) // 2
+bad = [i for i in range(2 * fade, 2 * n) if y[2 * prime + i] != x[i]]
+if any(v != 0.0 for v in y[: 2 * prime]) or bad:
+    sys.exit("capture: %d of %d samples differ after the fade-in" % (len(bad), 2 * (n - fade)))
+print("ok: capture: %d frames through the input node to the output, exact after the fade-in" % n)
+PY
 
 # auto: no JACK (JACK_NO_START_SERVER), no PipeWire (nothing in XDG_RUNTIME_DIR): ALSA.
 conf auto capped FLOAT_LE
