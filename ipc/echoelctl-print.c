@@ -170,6 +170,10 @@ static bool show_status_field(struct table *t, const json_t *st, const char *key
 	else if (!strcmp(key, "policy") && json_is_object(v))
 		table_cell(t, "mode %s, thermal %s", json_string_value(json_object_get(v, "mode")),
 			   json_string_value(json_object_get(v, "thermal")));
+	else if (!strcmp(key, "latency") && json_is_object(v))
+		table_cell(t, "%.0f frames (%.2f ms) through the graph",
+			   json_number_value(json_object_get(v, "frames")),
+			   json_number_value(json_object_get(v, "ms")));
 	else if (!strcmp(key, "cache") && json_is_object(v))
 		table_cell(t, "disk %s; %.0f of %.0f lookups decoded already; %.1f MiB of samples "
 			      "in RAM (%.0f, %.0f held; budget %.0f MiB), %.0f evicted",
@@ -226,8 +230,9 @@ static void show_pairs(const json_t *o, const char *const *order, field_fn *fiel
 void echoelctl_show_status(const struct cli *cli, char **a, json_t *result)
 {
 	static const char *const order[] = {
-		"backend", "rate",   "block", "load",    "load_max", "cycles", "late_cycles",
-		"xruns",   "uptime", "nodes", "workers", "config",   "policy", "cache", NULL,
+		"backend",     "rate",   "block",  "load",  "load_max", "cycles",
+		"late_cycles", "xruns",  "uptime", "nodes", "workers",  "latency",
+		"config",      "policy", "cache",  NULL,
 	};
 
 	(void)cli, (void)a;
@@ -381,6 +386,18 @@ void echoelctl_show_stats(const struct cli *cli, char **a, json_t *result)
 	show_rows(result, cols, EL_N_ELEMENTS(cols), "");
 }
 
+/* node get's fields in words where the generic format would not do. */
+static bool show_node_field(struct table *t, const json_t *o, const char *key, const json_t *v)
+{
+	(void)o;
+	if (strcmp(key, "latency") || !json_is_object(v))
+		return false;
+	table_cell(t, "%.0f frames (%.2f ms) from the sources to here",
+		   json_number_value(json_object_get(v, "frames")),
+		   json_number_value(json_object_get(v, "ms")));
+	return true;
+}
+
 void echoelctl_show_node_get(const struct cli *cli, char **a, json_t *result)
 {
 	static const char *const order[] = {"name", "type", "input", NULL};
@@ -395,7 +412,7 @@ void echoelctl_show_node_get(const struct cli *cli, char **a, json_t *result)
 	json_object_del(head, "settings");
 	json_object_del(head, "params");
 	json_object_del(head, "stats");
-	show_pairs(head, order, NULL, "");
+	show_pairs(head, order, show_node_field, "");
 	json_decref(head);
 	if (json_object_size(settings) > 0) {
 		puts("settings:");

@@ -116,6 +116,16 @@ static json_t *cache_json(const struct ctl_state *s)
 			 (json_int_t)s->cache_budget);
 }
 
+/* A path's latency (eng_engine_get_latency: to node, or to the outputs with NULL). */
+static json_t *latency_json(struct cmd_ctx *x, const char *node)
+{
+	uint64_t frames = 0;
+
+	(void)eng_engine_get_latency(x->st.engine, node, &frames);
+	return json_pack("{s:I, s:f}", "frames", (json_int_t)frames, "ms",
+			 1000.0 * (double)frames / eng_engine_get_settings(x->st.engine)->rate);
+}
+
 static int cmd_status(struct cmd_ctx *x)
 {
 	const struct eng_settings *s = eng_engine_get_settings(x->st.engine);
@@ -134,8 +144,10 @@ static int cmd_status(struct cmd_ctx *x)
 		"commands_dropped", (json_int_t)st.commands_dropped, "config", x->st.config_path,
 		"policy", pwr_policy_json(x->st.power), "timings", "compile_ms", st.compile_ms,
 		"switch_ms", st.switch_ms, "layout_search_ms", x->st.layout_search_ms);
-	if (x->result)
+	if (x->result) {
 		json_object_set_new(x->result, "cache", cache_json(&x->st));
+		json_object_set_new(x->result, "latency", latency_json(x, NULL));
+	}
 	return 0;
 }
 
@@ -296,6 +308,8 @@ static int cmd_node_get(struct cmd_ctx *x)
 			      node_params(x->st.engine, node, t, out), "stats",
 			      node_stats(x->st.engine, node), "details",
 			      node_details(x->st.engine, node));
+	if (x->result)
+		json_object_set_new(x->result, "latency", latency_json(x, node));
 	return 0;
 }
 

@@ -551,6 +551,42 @@ void eng_engine_set_prep_pacer(struct eng_engine *e, const struct el_pacer *pace
 	e->prep_pacer = pacer ? *pacer : (struct el_pacer){0};
 }
 
+int eng_engine_get_latency(const struct eng_engine *e, const char *node, uint64_t *ret)
+{
+	const struct eng_plan *p = e->current;
+	uint64_t *lat, worst = 0;
+	int r = node ? -ENOENT : 0;
+
+	if (!p) {
+		*ret = 0;
+		return r;
+	}
+	lat = calloc(p->n_steps + 1, sizeof(*lat));
+	if (!lat)
+		return -ENOMEM;
+	/* topological order: every input's path is known before the step that reads it */
+	for (size_t i = 0; i < p->n_steps; i++) {
+		const struct eng_plan_step *s = &p->steps[i];
+		uint64_t in = 0;
+
+		for (unsigned k = 0; k < s->n_in; k++)
+			if (s->inputs[k].src_step >= 0)
+				in = EL_MAX(in, lat[s->inputs[k].src_step]);
+		lat[i] = in + (s->inst->type->get_latency
+				       ? s->inst->type->get_latency(s->inst->state)
+				       : 0);
+		if (node && strcmp(s->inst->name, node) == 0) {
+			worst = lat[i];
+			r = 0;
+		} else if (!node && s->inst->type->role == NODE_ROLE_PLAYBACK) {
+			worst = EL_MAX(worst, lat[i]);
+		}
+	}
+	free(lat);
+	*ret = worst;
+	return r;
+}
+
 void eng_engine_fade_in(struct eng_engine *e)
 {
 	/* relaxed: a lone request the RT thread takes at its next cycle */

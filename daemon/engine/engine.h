@@ -128,6 +128,14 @@ size_t eng_engine_get_io(const struct eng_engine *e, struct eng_io_channel *ret,
  */
 void eng_engine_fade_in(struct eng_engine *e);
 
+/*
+ * Thread: control. The latency, in frames, of the longest path from a source or capture channel
+ * through the running graph to node (its own delay included: node.h get_latency), or, with node
+ * NULL, to any playback channel. Within the graph only: a backend's own buffering comes on top.
+ * 0; -ENOENT (no such node).
+ */
+int eng_engine_get_latency(const struct eng_engine *e, const char *node, uint64_t *ret);
+
 /* Thread: control. Backend channels the current graph reads and writes. */
 unsigned eng_engine_get_capture_channels(const struct eng_engine *e);
 unsigned eng_engine_get_playback_channels(const struct eng_engine *e);

@@ -208,6 +208,12 @@ struct node_type {
 	 * NULL: nothing to say.
 	 */
 	size_t (*get_details)(const void *inst, struct node_detail *ret, size_t max);
+	/*
+	 * Thread: control (reads atomics). Frames the instance delays its output behind its input
+	 * (a limiter's look-ahead, a delay's delay): what it adds to the latency of every path
+	 * through it. May be NULL: none.
+	 */
+	size_t (*get_latency)(const void *inst);
 };
 
 /*

@@ -267,6 +267,14 @@ static int delay_get_param(const void *inst, unsigned id, unsigned channel, doub
 	return 0;
 }
 
+/* The delay set now (relaxed: a lone value the RT thread publishes). */
+static size_t delay_get_latency(const void *inst)
+{
+	const struct delay *d = inst;
+
+	return (size_t)atomic_load_explicit(&d->frames_now, memory_order_relaxed);
+}
+
 const struct node_type node_type_delay = {
 	.name = "delay",
 	.description = "whole-frame delay per channel",
@@ -284,4 +292,5 @@ const struct node_type node_type_delay = {
 	.update_free = free, /* one malloc'ed block */
 	.set_param = rt_delay_set_param,
 	.get_param = delay_get_param,
+	.get_latency = delay_get_latency,
 };

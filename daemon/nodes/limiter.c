@@ -237,6 +237,13 @@ static int limiter_get_param(const void *inst, unsigned id, unsigned channel, do
 	return 0;
 }
 
+static size_t limiter_get_latency(const void *inst)
+{
+	const struct limiter *l = inst;
+
+	return l->latency;
+}
+
 static size_t limiter_get_details(const void *inst, struct node_detail *ret, size_t max)
 {
 	const struct limiter *l = inst;
@@ -270,4 +277,5 @@ const struct node_type node_type_limiter = {
 	.set_param = rt_limiter_set_param,
 	.get_param = limiter_get_param,
 	.get_details = limiter_get_details,
+	.get_latency = limiter_get_latency,
 };

@@ -395,6 +395,29 @@ err "^echoelctl: play: cannot resolve "
 ctl 2 record volume
 err '^echoelctl: usage: echoelctl record NODE\[:CH\] FILE$'
 
+# Latency: a delay and a limiter's look-ahead on the way to the output add up in status and in
+# each node's node.get (10 ms = 480 frames, 5 ms = 240 at 48 kHz).
+ctl 0 batch <<'EOF'
+node add dly delay --input volume delay_ms=10
+node add lim limiter --input dly lookahead_ms=5
+disconnect volume meter
+connect lim meter
+EOF
+ctl 0 --json status
+json "v['latency'] == {'frames': 720, 'ms': 15.0}"
+ctl 0 --json node get dly
+json "v['latency']['frames'] == 480"
+ctl 0 node get lim
+out '^latency +720 frames \(15\.00 ms\) from the sources to here$'
+ctl 0 batch <<'EOF'
+disconnect lim meter
+connect volume meter
+node rm lim
+node rm dly
+EOF
+ctl 0 --json status
+json "v['latency']['frames'] == 0"
+
 # The running configuration: edits and parameter values included; --check-config takes it, a
 # second daemon started on the saved file runs the same graph at the same values; config save
 # writes only inside file_dirs.
