@@ -35,10 +35,12 @@ static int32_t to_code(float x, double noise, unsigned bits)
 	const double scale = (double)(1u << (bits - 1)); /* bits <= 32: 2^31 fits a double */
 	double s = (double)x * scale, v = nearbyint(s);
 
+	if (x != x)
+		return 0; /* a NaN is silence: the top code would be full-scale DC on the speakers
+			   */
 	if (v != s)
 		v = nearbyint(s + noise);
-
-	if (!(v < scale)) /* also NaN, which plays as the top code rather than noise */
+	if (!(v < scale))
 		return (int32_t)(scale - 1.0);
 	if (v < -scale)
 		return (int32_t)-scale;

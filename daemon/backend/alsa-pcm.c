@@ -227,6 +227,9 @@ static int mmap_move(struct alsa_pcm *p, const float *const *in, float *const *o
 
 		if (r < 0)
 			return r;
+		if (frames == 0)
+			return -EAGAIN; /* no room (or nothing) after all: never loop without
+					   progress */
 		at = (char *)areas[0].addr + areas[0].first / 8 + offset * frame;
 		for (unsigned ch = 0; ch < n; ch++) {
 			inp[ch] = in && in[ch] ? in[ch] + done : NULL;

@@ -81,7 +81,7 @@ int alsa_pcm_wait(struct alsa_pcm *p);
 /*
  * Thread: the mover, after alsa_pcm_wait() said 0. Writes frames [0, period) of in[0 ..
  * channels) (NULL: silence) converted to the device's format. 0; 1, -ENODEV, -errno as
- * alsa_pcm_wait.
+ * alsa_pcm_wait; -EAGAIN when the device had no room after all (the period is not written).
  */
 int alsa_pcm_play(struct alsa_pcm *p, const float *const *in, unsigned channels);
 

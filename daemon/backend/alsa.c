@@ -179,14 +179,31 @@ static void devices_close(struct alsa_be *a)
 	alsa_pcm_close(&a->play);
 }
 
-/* A move's result: 0 and 1 (an xrun, recovered and reported) go on; anything else ends it. */
-static int rt_moved(struct alsa_be *a, int r)
+/* An xrun, recovered: reported, and the device (restarted on silence) comes back in faded. */
+static void rt_xrun(struct alsa_be *a)
 {
-	if (r == 1) { /* the device restarted on silence: come back in as after a start */
-		eng_engine_report_xrun(a->engine, 0.0);
-		eng_engine_fade_in(a->engine);
+	eng_engine_report_xrun(a->engine, 0.0);
+	eng_engine_fade_in(a->engine);
+}
+
+/*
+ * Until p can move a period: 0; -EINTR once asked to stop; another -errno (the device is gone).
+ * An xrun recovered while waiting is reported and waited past: the device restarted on a buffer
+ * of silence, so there is no room (or nothing to read) yet.
+ */
+static int rt_wait(struct alsa_be *a, struct alsa_pcm *p)
+{
+	for (;;) {
+		int r;
+
+		if (atomic_load_explicit(&a->stop, memory_order_relaxed))
+			return -EINTR;
+		r = alsa_pcm_wait(p);
+		if (r == 1)
+			rt_xrun(a);
+		else if (r != -EAGAIN)
+			return r;
 	}
-	return r == 1 ? 0 : r;
 }
 
 /*
@@ -221,27 +238,32 @@ static void *alsa_main(void *arg)
 	r = alsa_pcm_start(&a->play);
 	if (r == 0 && a->cap.pcm)
 		r = alsa_pcm_start(&a->cap);
-	while (r == 0 && !atomic_load_explicit(&a->stop, memory_order_relaxed)) {
+	while (r == 0) {
 		if (a->cap.pcm) {
-			r = rt_moved(a, alsa_pcm_wait(&a->cap));
-			if (r == 0)
-				r = rt_moved(a, alsa_pcm_capture(&a->cap, a->cap_ch, a->n_cap));
-			if (r == -EAGAIN) {
+			if ((r = rt_wait(a, &a->cap)) < 0)
+				break;
+			r = alsa_pcm_capture(&a->cap, a->cap_ch, a->n_cap);
+			if (r == 1)
+				rt_xrun(a);
+			if (r == 1 || r == -EAGAIN) { /* nothing read after all: wait again */
 				r = 0;
 				continue;
 			}
+			if (r < 0)
+				break;
 		}
-		do /* room for the period: then the cycle, just in time */
-			r = rt_moved(a, alsa_pcm_wait(&a->play));
-		while (r == -EAGAIN && !atomic_load_explicit(&a->stop, memory_order_relaxed));
-		if (r < 0)
+		/* room for the period: then the cycle, just in time */
+		if ((r = rt_wait(a, &a->play)) < 0)
 			break;
 		eng_engine_cycle(a->engine, a->cap_in, a->n_cap, a->play_ch, a->n_play,
 				 a->set.period);
-		r = rt_moved(a,
-			     alsa_pcm_play(&a->play, (const float *const *)a->play_ch, a->n_play));
+		r = alsa_pcm_play(&a->play, (const float *const *)a->play_ch, a->n_play);
+		if (r == 1)
+			rt_xrun(a);
+		if (r == 1 || r == -EAGAIN)
+			r = 0; /* that period is lost; on to the next */
 	}
-	if (r < 0 && r != -EAGAIN) {
+	if (r < 0 && r != -EINTR) {
 		atomic_store_explicit(&a->error, r, memory_order_relaxed);
 		/* release: the control thread that sees GONE sees the error */
 		atomic_store_explicit(&a->state, ALSA_GONE, memory_order_release);
@@ -279,6 +301,9 @@ static int thread_start(struct alsa_be *a, struct el_error *reterr)
 	r = el_rt_thread_start(&a->thread, priority, alsa_main, a, &a->realtime);
 	if (r) {
 		eng_engine_set_running(a->engine, false);
+		/* tick() tries again, as for a device that went away */
+		atomic_store_explicit(&a->error, -r, memory_order_relaxed);
+		atomic_store_explicit(&a->state, ALSA_GONE, memory_order_relaxed);
 		return el_error_set(reterr, -r, "cannot start the ALSA thread: %s", strerror(r));
 	}
 	a->started = true;
@@ -369,9 +394,15 @@ static int restart(struct alsa_be *a, struct el_error *reterr)
 
 	thread_stop(a);
 	devices_close(a);
-	if ((r = buffers_make(a, reterr)) < 0 || (r = devices_open(a, reterr)) < 0)
-		return r;
-	return thread_start(a, reterr);
+	if ((r = buffers_make(a, reterr)) == 0 && (r = devices_open(a, reterr)) == 0)
+		r = thread_start(a, reterr);
+	if (r < 0) { /* no device now (busy, unplugged): tick() reopens it with backoff */
+		atomic_store_explicit(&a->error, r, memory_order_relaxed);
+		atomic_store_explicit(&a->state, ALSA_GONE, memory_order_relaxed);
+		a->backoff_ms = BACKOFF_MIN_MS;
+		a->retry_at_ms = now_ms() + a->backoff_ms;
+	}
+	return r;
 }
 
 static int alsa_start(void *be, struct eng_engine *engine, struct el_error *reterr)
@@ -440,9 +471,11 @@ static enum be_state alsa_tick(void *be)
 	}
 	if (now < a->retry_at_ms)
 		return BE_STATE_DISCONNECTED;
-	if (devices_open(a, &err) < 0 || thread_start(a, &err) < 0) {
+	/* for the graph as it is now: it may have changed while the device was away */
+	(void)channels_changed(a);
+	if (buffers_make(a, &err) < 0 || devices_open(a, &err) < 0 || thread_start(a, &err) < 0) {
 		devices_close(a);
-		a->backoff_ms = EL_MIN(a->backoff_ms * 2, BACKOFF_MAX_MS);
+		a->backoff_ms = EL_MIN(EL_MAX(a->backoff_ms, BACKOFF_MIN_MS) * 2, BACKOFF_MAX_MS);
 		a->retry_at_ms = now + a->backoff_ms;
 		log_debug("ALSA: not back yet: %s", err.message);
 		return BE_STATE_DISCONNECTED;

@@ -170,7 +170,7 @@ EL_RT static bool rt_limiter_process(void *inst, const struct eng_node_io *io)
 		node_double_to_bits(g > 0.0f ? fmax(20.0 * log10(g), -200.0) : -200.0),
 		memory_order_relaxed);
 	if (node_quiet_count(&l->quiet, io))
-		l->stale = l->quiet > l->latency;
+		l->stale = l->quiet >= l->latency; /* as the engine skips: from quiet >= tail */
 	return false;
 }
 

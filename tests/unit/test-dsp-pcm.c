@@ -5,7 +5,7 @@
  *    bytes of four (the top byte the sign's; ignored when read back), FLOAT_LE the float's own
  *    bits.
  *  - Scale: x * 2^(bits-1), rounded to nearest, clipped: +1.0 is the top code, -1.0 the bottom,
- *    beyond them clipped, NaN the top code; back as code / 2^(bits-1).
+ *    beyond them clipped, NaN silence (0); back as code / 2^(bits-1).
  *  - Every code of a 16- and 24-bit format comes back to itself through float (the engine loses
  *    nothing it was given), dithered or not (a sample on the grid gets no dither: bit-perfect);
  *    floats pass bit for bit.
@@ -31,9 +31,9 @@ static void test_layout_and_scale(void **state)
 
 	(void)state;
 	dsp_pcm_from_float(DSP_PCM_S16, in, 1, out, 1, 8);
-	/* 32767, -32768, 16384, -8192, clipped 32767, clipped -32768, NaN 32767, 0 */
+	/* 32767, -32768, 16384, -8192, clipped 32767, clipped -32768, NaN 0 (silence), 0 */
 	static const unsigned char s16[] = {0xff, 0x7f, 0x00, 0x80, 0x00, 0x40, 0x00, 0xe0,
-					    0xff, 0x7f, 0x00, 0x80, 0xff, 0x7f, 0x00, 0x00};
+					    0xff, 0x7f, 0x00, 0x80, 0x00, 0x00, 0x00, 0x00};
 	assert_memory_equal(out, s16, sizeof(s16));
 	dsp_pcm_from_float(DSP_PCM_S24_3, in, 1, out, 1, 4);
 	static const unsigned char s24_3[] = {0xff, 0xff, 0x7f, 0x00, 0x00, 0x80,
