@@ -181,7 +181,6 @@ static int recover(struct alsa_pcm *p, int err)
 
 	if (r < 0)
 		return gone(r) ? -ENODEV : r;
-	p->xruns++;
 	r = alsa_pcm_start(p);
 	return r < 0 ? r : 1;
 }

@@ -26,6 +26,9 @@ struct el_error;
 /* ALSA names of the formats we move, by enum dsp_pcm_format. */
 extern const char *const alsa_pcm_format_names[DSP_PCM_N_FORMATS];
 
+/* Channels a period moves at most (the engine's, to or from the device's). */
+#define ALSA_PCM_MAX_CHANNELS 64u
+
 struct alsa_pcm_want {
 	const char *name; /* the PCM: "hw:1,0", "plughw:…", a name from asound.conf */
 	snd_pcm_stream_t stream;
@@ -47,8 +50,7 @@ struct alsa_pcm {
 	bool mmap;
 	bool dither;    /* playback quantized with TPDF dither (dsp/dither.h) */
 	void *buf;      /* owned: one period, interleaved (read/write access) */
-	uint64_t xruns; /* the moving thread's count */
-	struct dsp_dither dithers[64]; /* one per engine channel (ALSA_PCM_MAX_CHANNELS) */
+	struct dsp_dither dithers[ALSA_PCM_MAX_CHANNELS]; /* one per engine channel */
 };
 
 /*
@@ -60,9 +62,6 @@ int alsa_pcm_open(const struct alsa_pcm_want *w, struct alsa_pcm *ret, struct el
 
 /* Closes what p holds (accepts a zeroed one). */
 void alsa_pcm_close(struct alsa_pcm *p);
-
-/* Channels a period moves at most (the engine's, to or from the device's). */
-#define ALSA_PCM_MAX_CHANNELS 64u
 
 /*
  * Thread: the mover. Starts the device: playback with a buffer of silence (its start

@@ -33,6 +33,7 @@
 #include "common/el-error.h"
 #include "common/el-macros.h"
 #include "common/el-rt-thread.h"
+#include "common/el-time.h"
 #include "daemon/backend/alsa-pcm.h"
 #include "daemon/backend/backend.h"
 #include "daemon/config/config.h"
@@ -90,14 +91,6 @@ static void alsa_quiet(const char *file, int line, const char *function, int err
 		       ...)
 {
 	(void)file, (void)line, (void)function, (void)err, (void)fmt;
-}
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
 static void settings_done(struct alsa_settings *s)
@@ -400,7 +393,7 @@ static int restart(struct alsa_be *a, struct el_error *reterr)
 		atomic_store_explicit(&a->error, r, memory_order_relaxed);
 		atomic_store_explicit(&a->state, ALSA_GONE, memory_order_relaxed);
 		a->backoff_ms = BACKOFF_MIN_MS;
-		a->retry_at_ms = now_ms() + a->backoff_ms;
+		a->retry_at_ms = el_now_ms() + a->backoff_ms;
 	}
 	return r;
 }
@@ -461,7 +454,7 @@ static enum be_state alsa_tick(void *be)
 {
 	struct alsa_be *a = be;
 	struct el_error err = {0};
-	uint64_t now = now_ms();
+	uint64_t now = el_now_ms();
 
 	if (atomic_load_explicit(&a->state, memory_order_acquire) != ALSA_GONE)
 		return BE_STATE_RUNNING;

@@ -33,6 +33,7 @@
 
 #include "common/el-error.h"
 #include "common/el-macros.h"
+#include "common/el-time.h"
 #include "daemon/backend/backend.h"
 #include "daemon/config/value.h"
 #include "daemon/config/config.h"
@@ -90,14 +91,6 @@ struct jack_be {
 	uint64_t last_cycles;    /* engine cycles at the last tick */
 	uint64_t cycles_seen_ms; /* when they last moved */
 };
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 /* ---- callbacks from JACK's threads ---- */
 
@@ -607,7 +600,7 @@ static int jack_start(void *be, struct eng_engine *engine, struct el_error *rete
 static enum be_state reconnect(struct jack_be *b)
 {
 	struct el_error err = {0};
-	uint64_t now = now_ms();
+	uint64_t now = el_now_ms();
 
 	if (b->client) {
 		log_warning("jack: the server went away; reconnecting");
@@ -648,7 +641,7 @@ static enum be_state reconnect(struct jack_be *b)
 static bool server_stalled(struct jack_be *b)
 {
 	struct eng_stats st;
-	uint64_t now = now_ms();
+	uint64_t now = el_now_ms();
 
 	eng_engine_get_stats(b->engine, false, &st);
 	b->cycles_moved = st.cycles != b->last_cycles;

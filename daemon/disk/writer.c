@@ -30,6 +30,7 @@
 
 #include "common/el-error.h"
 #include "common/el-macros.h"
+#include "common/el-time.h"
 #include "daemon/disk/disk-private.h"
 #include "daemon/disk/disk.h"
 #include "daemon/disk/wfile.h"
@@ -93,14 +94,6 @@ static const struct {
 	{"rf64", SF_FORMAT_RF64, SF_FORMAT_FLOAT},  {"w64", SF_FORMAT_W64, SF_FORMAT_FLOAT},
 	{"flac", SF_FORMAT_FLAC, SF_FORMAT_PCM_24}, {"caf", SF_FORMAT_CAF, SF_FORMAT_FLOAT},
 };
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 /* The take's file name: the pattern through strftime(3), under the recordings directory. */
 static int take_path(const struct disk_writer *w, char *buf, size_t size)
@@ -209,7 +202,7 @@ static void take_open_file(struct disk_writer *w, uint64_t gen)
 	sf_command(w->sf, SFC_SET_CLIPPING, NULL, SF_TRUE);
 	if (w->rf64_downgrade)
 		sf_command(w->sf, SFC_RF64_AUTO_DOWNGRADE, NULL, SF_TRUE);
-	w->synced_ms = now_ms();
+	w->synced_ms = el_now_ms();
 	atomic_store_explicit(&w->state, DISK_TAKE_RUNNING, memory_order_relaxed);
 }
 
@@ -249,11 +242,11 @@ static void take_drain(struct disk_writer *w, uint64_t end)
 	if (!w->sf) /* no take open: these frames have nowhere to go */
 		atomic_store_explicit(&w->r, end, memory_order_release);
 	if (w->sf) { /* handed to the kernel; synced about once a second */
-		bool sync = now_ms() - w->synced_ms >= DISK_SYNC_MS;
+		bool sync = el_now_ms() - w->synced_ms >= DISK_SYNC_MS;
 		int e = disk_wfile_flush(w->wf, sync);
 
 		if (sync)
-			w->synced_ms = now_ms();
+			w->synced_ms = el_now_ms();
 		if (e < 0) /* a write or sync failed: the take is lost from there */
 			take_end(w, DISK_TAKE_FAILED, e);
 	}

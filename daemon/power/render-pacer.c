@@ -11,6 +11,7 @@
 
 #include "common/el-error.h"
 #include "common/el-macros.h"
+#include "common/el-time.h"
 #include "daemon/log.h"
 #include "daemon/power/settings.h"
 #include "daemon/power/render-pacer.h"
@@ -42,14 +43,6 @@ struct render_pacer {
 	uint32_t factor;     /* pause after a chunk, × its time (pacer_factor()); 0: none */
 };
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
-
 /* A signal ends the pause early: the render's stop signals are caught without SA_RESTART so
  * that an interrupted render ends at once (render.c) rather than after its pause. */
 static void sleep_ns(uint64_t ns)
@@ -77,7 +70,7 @@ static uint32_t pacer_factor(const struct pol_actions *a)
 static void pacer_read(struct render_pacer *p)
 {
 	struct pol_decision dec;
-	uint64_t now = now_ms();
+	uint64_t now = el_now_ms();
 	uint32_t before = p->factor;
 
 	if (p->read_at_ms && now - p->read_at_ms < p->read_ms)
@@ -145,7 +138,7 @@ int render_pacer_new(const struct dpol_settings *settings, struct render_pacer *
 	p->zone_types = (const char *const *)settings->zone_types;
 	p->n_zone_types = settings->n_zone_types;
 	p->ncpu = ncpu > 0 ? (uint32_t)ncpu : 1;
-	if ((r = dpol_settings_new_decider(settings, now_ms(), &p->decider)) < 0) {
+	if ((r = dpol_settings_new_decider(settings, el_now_ms(), &p->decider)) < 0) {
 		render_pacer_free(p);
 		return el_error_set(reterr, r, "[policy]: %s", strerror(-r));
 	}

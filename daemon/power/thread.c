@@ -29,6 +29,7 @@
 
 #include "common/el-error.h"
 #include "common/el-macros.h"
+#include "common/el-time.h"
 #include "daemon/power/settings.h"
 #include "daemon/power/thread.h"
 #include "policy/uevent.h"
@@ -55,14 +56,6 @@ struct dpol {
 	int thermal_state;
 	struct dpol_snapshot *published;
 };
-
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
-}
 
 static void eventfd_signal(int fd)
 {
@@ -109,7 +102,7 @@ static int read_and_decide(struct dpol *p)
 {
 	struct dpol_snapshot *w = p->work;
 	const char *const *types = (const char *const *)p->zone_types;
-	uint64_t now = now_ms();
+	uint64_t now = el_now_ms();
 	int flags;
 
 	pol_trace_reset(&w->trace);
@@ -138,7 +131,7 @@ static int read_and_decide(struct dpol *p)
 /* How long to sleep: the poll interval, or less when a dwell ends sooner. */
 static int next_timeout_ms(struct dpol *p, uint32_t poll_ms)
 {
-	uint64_t deadline, now = now_ms();
+	uint64_t deadline, now = el_now_ms();
 
 	if (pol_decider_get_deadline(p->decider, &deadline))
 		return deadline <= now ? 0 : (int)EL_MIN(deadline - now + 1, (uint64_t)poll_ms);
@@ -233,7 +226,7 @@ int dpol_new(const struct dpol_settings *settings, uint32_t ncpu, struct dpol **
 	}
 	if ((r = open_root(p, settings->sysfs_root, reterr)) < 0)
 		goto fail;
-	if ((r = dpol_settings_new_decider(settings, now_ms(), &p->decider)) < 0) {
+	if ((r = dpol_settings_new_decider(settings, el_now_ms(), &p->decider)) < 0) {
 		el_error_set(reterr, r, "[policy]: %s", strerror(-r));
 		goto fail;
 	}
