@@ -33,13 +33,20 @@
 #include "daemon/log.h"
 #include "daemon/media-events.h"
 #include "daemon/power/policy.h"
+#include "daemon/proc-cost.h"
 #include "daemon/setup.h"
 #include "daemon/systemd.h"
 #include "daemon/wisdom.h"
 #include "ipc/socket-path.h"
 
-/* Events are drained ten times a second: prompt enough for logs, cheap when idle. */
+/* Events are drained ten times a second while cycles run: prompt enough for logs. */
 #define TICK_USEC 100000
+/*
+ * While the own clock is stopped over a silent graph there is nothing to drain: housekeeping
+ * then runs every 2 s (or at a quarter of the watchdog interval, if shorter), so that an idle
+ * daemon wakes less than once a second. Anything the control loop does pulls it in (on_post).
+ */
+#define IDLE_TICK_USEC 2000000
 /* Late cycles are summarized at most this often, so a struggling machine is not also flooded. */
 #define LATE_REPORT_USEC 5000000
 
@@ -68,6 +75,10 @@ struct daemon {
 	struct eng_event clips[8]; /* clipping outputs seen this tick, the latest of each */
 	size_t n_clips;
 	uint64_t clip_logged_at; /* µs of the last clip log lines */
+	sd_event_source *tick;   /* borrowed: the housekeeping timer (floating, the loop's) */
+	struct pcost_meter cost; /* what the daemon costs, sampled when status or load asks */
+	bool tick_idle;          /* the tick is set IDLE_TICK_USEC ahead */
+	uint32_t tick_wakes;     /* eng_engine_get_wakes() when it was */
 };
 
 static uint64_t now_usec(void)
@@ -237,6 +248,13 @@ static int test_disk_stall(void *ctx, bool stalled)
 		return -EOPNOTSUPP;
 	disk_set_stalled(d->disk, stalled);
 	return 0;
+}
+
+static int get_cost(void *ctx, struct pcost_figures *ret)
+{
+	struct daemon *d = ctx;
+
+	return pcost_meter_get(&d->cost, eng_engine_get_rt_thread(d->engine), ret);
 }
 
 static int test_stall(void *ctx, unsigned ms)
@@ -487,7 +505,32 @@ static int on_tick(sd_event_source *s, uint64_t usec, void *userdata)
 	if (state == BE_STATE_RESTART)
 		restart_engine(d);
 	sysd_tick(&d->sysd, d->engine, d->be_ops->name, state == BE_STATE_DISCONNECTED, usec);
-	return sd_event_source_set_time(s, usec + TICK_USEC);
+	d->tick_idle = eng_engine_is_asleep(d->engine);
+	if (!d->tick_idle)
+		return sd_event_source_set_time(s, usec + TICK_USEC);
+	uint64_t idle = d->sysd.watchdog_usec ? EL_MIN(IDLE_TICK_USEC, d->sysd.watchdog_usec / 4)
+					      : IDLE_TICK_USEC;
+
+	d->tick_wakes = eng_engine_get_wakes(d->engine);
+	return sd_event_source_set_time(s, usec + EL_MAX(idle, TICK_USEC));
+}
+
+/*
+ * After each pass of the loop: if it woke the stopped engine (a request published a plan or
+ * queued a change), housekeeping goes back to TICK_USEC pace at once, so the events of the
+ * sound that follows are not held back; the next tick slows it again if the clock stops.
+ */
+static int on_post(sd_event_source *s, void *userdata)
+{
+	struct daemon *d = userdata;
+	uint64_t now;
+
+	(void)s;
+	if (!d->tick_idle || eng_engine_get_wakes(d->engine) == d->tick_wakes ||
+	    sd_event_now(d->event, CLOCK_MONOTONIC, &now) < 0)
+		return 0;
+	d->tick_idle = false;
+	return sd_event_source_set_time(d->tick, now + TICK_USEC);
 }
 
 /* Opens one backend; on success the engine settings follow what it asks for. */
@@ -604,7 +647,8 @@ static int daemon_setup_loop(struct daemon *d)
 	r = sd_event_source_set_enabled(tick, SD_EVENT_ON);
 	sd_event_source_set_floating(tick, 1); /* owned by the loop */
 	sd_event_source_unref(tick);
-	return r;
+	d->tick = tick;
+	return r < 0 ? r : sd_event_add_post(d->event, NULL, on_post, d);
 }
 
 /*
@@ -694,6 +738,7 @@ int daemon_run(const struct daemon_options *o)
 	d.started_usec = now_usec();
 	d.host = (struct ctl_host){.ctx = &d,
 				   .get_state = get_state,
+				   .get_cost = get_cost,
 				   .apply = apply_config,
 				   .reload = reload,
 				   .test_stall = test_stall,
@@ -709,8 +754,13 @@ int daemon_run(const struct daemon_options *o)
 		r = daemon_start(&d, o, &err);
 	if (r == 0 && (r = daemon_setup_loop(&d)) < 0)
 		el_error_set(&err, r, "cannot set up the main loop: %s", strerror(-r));
-	if (r == 0)
+	if (r == 0) {
+		struct pcost_figures unused;
+
+		/* the first window of `status`'s cost starts here, every thread running */
+		(void)pcost_meter_get(&d.cost, eng_engine_get_rt_thread(d.engine), &unused);
 		r = sd_event_loop(d.event);
+	}
 	if (r < 0)
 		log_error("%s", err.message[0] ? err.message : strerror(-r));
 	else

@@ -55,8 +55,9 @@ void sysd_tick(struct sysd_state *s, struct eng_engine *engine, const char *back
 		s->last_status = now_usec;
 	}
 	/* Only a cycle that moved earns a ping, so a stuck RT thread gets us restarted; waiting
-	 * for a server that went away is not a hang (sysd_tick() in systemd.h). */
-	moved = st.cycles != s->pinged_cycles || (disconnected && s->ready);
+	 * for a server that went away, or a stopped idle clock, is not a hang (systemd.h). */
+	moved = st.cycles != s->pinged_cycles || (disconnected && s->ready) ||
+		eng_engine_is_asleep(engine);
 	if (s->watchdog_usec && now_usec - s->last_ping >= s->watchdog_usec / 2 && moved) {
 		sd_notify(0, "WATCHDOG=1");
 		s->last_ping = now_usec;

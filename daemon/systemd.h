@@ -24,8 +24,9 @@ struct sysd_state {
 void sysd_init(struct sysd_state *s);
 
 /*
- * Ten times a second: READY=1 once the first cycle has run; WATCHDOG=1 at half the watchdog
- * interval, but only if cycles ran since the last ping (a stalled cycle lets systemd restart us);
+ * At each housekeeping tick: READY=1 once the first cycle has run; WATCHDOG=1 at half the watchdog
+ * interval, but only if cycles ran since the last ping or the clock stopped because the graph is
+ * silent (eng_engine_is_asleep) — a stalled cycle lets systemd restart us;
  * STATUS= every few seconds. backend names the backend for STATUS. disconnected: the sound
  * server went away and the backend is reconnecting — no cycle can run, but nothing hangs, so
  * the watchdog is still pinged (a restart would not bring the server back and could make `auto`

@@ -72,12 +72,19 @@ static void monitor_draw_header(const struct monitor *m)
 		       json_number_value(json_object_get(l, "cycles")));
 	else
 		fputs("echoeld  load -", stdout);
-	printf("\033[K\n(%ld Hz, Ctrl-C quits)\033[K\n\033[K\n", m->rate);
-}
+	const json_t *c = json_object_get(l, "cost");
 
-static double number(const json_t *o, const char *key)
-{
-	return json_number_value(json_object_get(o, key)); /* 0 when absent */
+	if (json_is_object(c))
+		printf("\033[K\nCPU %.2f %% (RT %.2f %%)  wake-ups %.0f/s  RSS %.1f MiB  locked "
+		       "%.1f MiB  pool %.0f/%.0f KiB  cache %.1f MiB",
+		       echoelctl_number(c, "cpu") * 100.0, echoelctl_number(c, "rt_cpu") * 100.0,
+		       echoelctl_number(c, "wakeups_per_s"),
+		       echoelctl_number(c, "rss_bytes") / 1048576.0,
+		       echoelctl_number(c, "locked_bytes") / 1048576.0,
+		       echoelctl_number(c, "pool_used_bytes") / 1024.0,
+		       echoelctl_number(c, "pool_bytes") / 1024.0,
+		       echoelctl_number(c, "cache_bytes") / 1048576.0);
+	printf("\033[K\n(%ld Hz, Ctrl-C quits)\033[K\n\033[K\n", m->rate);
 }
 
 static const char *type_of(const json_t *node)
@@ -94,10 +101,11 @@ static const char *type_of(const json_t *node)
  */
 static double running_share(const json_t *now, const json_t *before)
 {
-	double runs = number(now, "runs"), skips = number(now, "skips");
+	double runs = echoelctl_number(now, "runs"), skips = echoelctl_number(now, "skips");
 
 	if (before) {
-		double dr = runs - number(before, "runs"), ds = skips - number(before, "skips");
+		double dr = runs - echoelctl_number(before, "runs"),
+		       ds = skips - echoelctl_number(before, "skips");
 
 		if (dr >= 0 && ds >= 0 && dr + ds > 0)
 			runs = dr, skips = ds;
@@ -109,7 +117,7 @@ static double running_share(const json_t *now, const json_t *before)
 static json_t *node_row(const struct monitor *m, const json_t *st, const json_t *before)
 {
 	double running = running_share(st, before);
-	double cycle_us = number(st, "avg_us") * running;
+	double cycle_us = echoelctl_number(st, "avg_us") * running;
 	json_t *row = json_copy((json_t *)st);
 
 	if (row) {
@@ -160,10 +168,10 @@ static void monitor_draw_nodes(const struct monitor *m)
 	}
 	printf("\033[K\n%-*s  %-*s  %10s  %10s  %8s  %7s\033[K\n", w, "NODE", tw, "TYPE", "PER RUN",
 	       "PER CYCLE", "PERIOD", "RUNNING");
-	json_object_foreach(m->nodes, name, n)
-		printf("%-*s  %-*s  %7.1f us  %7.1f us  %6.2f %%  %5.0f %%\033[K\n", w, name, tw,
-		       type_of(n), number(n, "avg_us"), number(n, "cycle_us"),
-		       number(n, "period") * 100.0, number(n, "running") * 100.0);
+	json_object_foreach(m->nodes, name, n) printf(
+		"%-*s  %-*s  %7.1f us  %7.1f us  %6.2f %%  %5.0f %%\033[K\n", w, name, tw,
+		type_of(n), echoelctl_number(n, "avg_us"), echoelctl_number(n, "cycle_us"),
+		echoelctl_number(n, "period") * 100.0, echoelctl_number(n, "running") * 100.0);
 }
 
 /* One plain line per node, after each load line. */
@@ -172,10 +180,10 @@ static void monitor_node_lines(const struct monitor *m)
 	const json_t *n;
 	const char *name;
 
-	json_object_foreach(m->nodes, name, n)
-		printf("node %s type=%s run_us=%.1f cycle_us=%.1f period=%.2f%% running=%.0f%%\n",
-		       name, type_of(n), number(n, "avg_us"), number(n, "cycle_us"),
-		       number(n, "period") * 100.0, number(n, "running") * 100.0);
+	json_object_foreach(m->nodes, name, n) printf(
+		"node %s type=%s run_us=%.1f cycle_us=%.1f period=%.2f%% running=%.0f%%\n", name,
+		type_of(n), echoelctl_number(n, "avg_us"), echoelctl_number(n, "cycle_us"),
+		echoelctl_number(n, "period") * 100.0, echoelctl_number(n, "running") * 100.0);
 }
 
 /* The in-place table for a terminal: header, one row per meter and channel, one per node. */
@@ -221,13 +229,23 @@ static void monitor_line(const json_t *ev, const char *name)
 	char p[16], r[16], h[16];
 
 	if (!strcmp(name, "load")) {
-		printf("load time=%.3f load=%.1f%% max=%.1f%% cycles=%.0f late=%.0f xruns=%.0f\n",
-		       json_number_value(json_object_get(ev, "time")),
-		       json_number_value(json_object_get(ev, "load")) * 100.0,
-		       json_number_value(json_object_get(ev, "load_max")) * 100.0,
-		       json_number_value(json_object_get(ev, "cycles")),
-		       json_number_value(json_object_get(ev, "late_cycles")),
-		       json_number_value(json_object_get(ev, "xruns")));
+		const json_t *c = json_object_get(ev, "cost");
+
+		printf("load time=%.3f load=%.1f%% max=%.1f%% cycles=%.0f late=%.0f xruns=%.0f",
+		       echoelctl_number(ev, "time"), echoelctl_number(ev, "load") * 100.0,
+		       echoelctl_number(ev, "load_max") * 100.0, echoelctl_number(ev, "cycles"),
+		       echoelctl_number(ev, "late_cycles"), echoelctl_number(ev, "xruns"));
+		if (json_is_object(c))
+			printf(" cpu=%.2f%% rt_cpu=%.2f%% wakeups=%.1f/s rss=%.0f locked=%.0f "
+			       "pool_used=%.0f cache=%.0f",
+			       echoelctl_number(c, "cpu") * 100.0,
+			       echoelctl_number(c, "rt_cpu") * 100.0,
+			       echoelctl_number(c, "wakeups_per_s"),
+			       echoelctl_number(c, "rss_bytes"),
+			       echoelctl_number(c, "locked_bytes"),
+			       echoelctl_number(c, "pool_used_bytes"),
+			       echoelctl_number(c, "cache_bytes"));
+		putchar('\n');
 		return;
 	}
 	if (strcmp(name, "meters") || !json_is_object(nodes)) {
@@ -301,8 +319,8 @@ static int monitor_get_period(struct monitor *m, const struct cli *cli)
 	json_t *st = NULL;
 	int r = echoelctl_call(cli, "status", NULL, &st);
 
-	if (r == EXIT_OK && number(st, "rate") > 0)
-		m->period_us = number(st, "block") / number(st, "rate") * 1e6;
+	if (r == EXIT_OK && echoelctl_number(st, "rate") > 0)
+		m->period_us = echoelctl_number(st, "block") / echoelctl_number(st, "rate") * 1e6;
 	json_decref(st);
 	return r;
 }

@@ -149,6 +149,11 @@ static void show_uptime(struct table *t, double s)
 		table_cell(t, "%luh %02lum %02lus", v / 3600, v / 60 % 60, v % 60);
 }
 
+double echoelctl_number(const json_t *o, const char *key)
+{
+	return json_number_value(json_object_get(o, key));
+}
+
 /* One status field in words; false when the generic format will do. */
 static bool show_status_field(struct table *t, const json_t *st, const char *key, const json_t *v)
 {
@@ -174,6 +179,19 @@ static bool show_status_field(struct table *t, const json_t *st, const char *key
 		table_cell(t, "%.0f frames (%.2f ms) through the graph",
 			   json_number_value(json_object_get(v, "frames")),
 			   json_number_value(json_object_get(v, "ms")));
+	else if (!strcmp(key, "cost") && json_is_object(v))
+		table_cell(t,
+			   "CPU %.2f %% (RT thread %.2f %%), %.1f wake-ups/s over %.1f s; "
+			   "RSS %.1f MiB, locked %.1f MiB; pool %.0f of %.0f KiB",
+			   echoelctl_number(v, "cpu") * 100.0,
+			   echoelctl_number(v, "rt_cpu") * 100.0,
+			   echoelctl_number(v, "wakeups_per_s"), echoelctl_number(v, "window_s"),
+			   echoelctl_number(v, "rss_bytes") / 1048576.0,
+			   echoelctl_number(v, "locked_bytes") / 1048576.0,
+			   echoelctl_number(v, "pool_used_bytes") / 1024.0,
+			   echoelctl_number(v, "pool_bytes") / 1024.0);
+	else if (!strcmp(key, "idle") && json_is_boolean(v))
+		table_cell(t, "%s", json_is_true(v) ? "yes (the clock waits for a change)" : "no");
 	else if (!strcmp(key, "cache") && json_is_object(v))
 		table_cell(t, "disk %s; %.0f of %.0f lookups decoded already; %.1f MiB of samples "
 			      "in RAM (%.0f, %.0f held; budget %.0f MiB), %.0f evicted",
@@ -230,9 +248,9 @@ static void show_pairs(const json_t *o, const char *const *order, field_fn *fiel
 void echoelctl_show_status(const struct cli *cli, char **a, json_t *result)
 {
 	static const char *const order[] = {
-		"backend",     "rate",   "block",  "load",  "load_max", "cycles",
-		"late_cycles", "xruns",  "uptime", "nodes", "workers",  "latency",
-		"config",      "policy", "cache",  NULL,
+		"backend",     "rate",  "block",  "load",   "load_max", "cycles",
+		"late_cycles", "xruns", "uptime", "nodes",  "workers",  "latency",
+		"idle",        "cost",  "config", "policy", "cache",    NULL,
 	};
 
 	(void)cli, (void)a;

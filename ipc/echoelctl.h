@@ -111,6 +111,9 @@ void echoelctl_print_json(const json_t *v);
 void echoelctl_format_db(char *buf, size_t size, double db);
 
 /* Printers of results (show_fn: result borrowed, a the words after the command's own). */
+/* o's number under key, 0 when absent (or not a number). */
+double echoelctl_number(const json_t *o, const char *key);
+
 void echoelctl_show_status(const struct cli *cli, char **a, json_t *result);
 void echoelctl_show_hello(const struct cli *cli, char **a, json_t *result);
 void echoelctl_show_policy(const struct cli *cli, char **a, json_t *result); /* also --json */

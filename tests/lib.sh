@@ -130,6 +130,13 @@ cpu_ns() {
 	cat /proc/"$1"/task/*/schedstat 2>/dev/null | awk '{ s += $1 } END { printf "%.0f", s }'
 }
 
+# wakeups PID: voluntary context switches (sleeps ended by a wake-up) of all its live threads.
+wakeups() {
+	[ -n "$1" ] || { echo 0; return; }
+	cat /proc/"$1"/task/*/status 2>/dev/null |
+		awk '/^voluntary_ctxt_switches:/ { s += $2 } END { printf "%.0f", s }'
+}
+
 # --- JACK ------------------------------------------------------------------------------------
 
 # start_jackd SERVER LOG [OPTION...]: a private `jackd -n SERVER OPTION... -d dummy -r 48000

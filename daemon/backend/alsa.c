@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "common/el-error.h"
 #include "common/el-macros.h"
@@ -227,6 +228,7 @@ static void *alsa_main(void *arg)
 	int r;
 
 	pthread_setname_np(pthread_self(), "echoeld-alsa");
+	eng_engine_set_rt_thread(a->engine, gettid());
 	dsp_cpu_flush_denormals();
 	r = alsa_pcm_start(&a->play);
 	if (r == 0 && a->cap.pcm)

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "common/el-error.h"
 #include "common/el-macros.h"
@@ -33,8 +34,12 @@
 #include "daemon/nodes/ir-file.h"
 #include "dsp/cpu.h"
 
-/* Longest stop of an idle clock: it then runs one cycle to look again. */
-#define IDLE_WAIT_NS 1000000000ull
+/*
+ * Longest stop of an idle clock: it then runs one cycle to look again. Every change that could
+ * end the silence comes with a wake-up (eng_engine_wake), so this is only a bound; it is long
+ * because each look is a wake-up, and an idle daemon aims at fewer than one a second.
+ */
+#define IDLE_WAIT_NS 30000000000ull
 
 /* Channels the own clock offers each way; the graph uses as many as it has input/output. */
 #define DUMMY_CHANNELS 64
@@ -122,6 +127,7 @@ static void *dummy_main(void *arg)
 
 	/* Named, so a trace or a patchbay's thread view can tell the clock apart. */
 	pthread_setname_np(pthread_self(), "echoeld-clock");
+	eng_engine_set_rt_thread(d->engine, gettid());
 	dsp_cpu_flush_denormals();
 	clock_gettime(CLOCK_MONOTONIC, &deadline);
 	while (!atomic_load_explicit(&d->stop, memory_order_relaxed)) {
@@ -145,7 +151,7 @@ static void *dummy_main(void *arg)
 				 d->block);
 		if (eng_engine_is_idle(d->engine)) {
 			/* Nothing to hear and nobody listening: stop the clock until something
-			 * changes (or a second passes), then start afresh from now. */
+			 * changes (or IDLE_WAIT_NS pass), then start afresh from now. */
 			eng_engine_wait_while_idle(d->engine, IDLE_WAIT_NS);
 			clock_gettime(CLOCK_MONOTONIC, &deadline);
 		}
@@ -286,6 +292,7 @@ static void dummy_stop(void *be)
 	if (!d->started)
 		return;
 	atomic_store_explicit(&d->stop, true, memory_order_relaxed);
+	eng_engine_wake(d->engine); /* an idle clock would otherwise sleep out IDLE_WAIT_NS */
 	pthread_join(d->thread, NULL);
 	d->started = false;
 	eng_engine_set_running(d->engine, false);

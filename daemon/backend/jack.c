@@ -30,6 +30,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "common/el-error.h"
 #include "common/el-macros.h"
@@ -81,7 +82,9 @@ struct jack_be {
 	struct port_table *retired;         /* newest first: waiting for the cycles that may read them */
 	pthread_mutex_t lock;               /* tables vs. the latency callback (not RT) */
 
-	_Atomic bool shutdown; /* the server went away */
+	_Atomic int32_t rt_tid;   /* JACK's process thread, once it started (on_thread_init) */
+	_Atomic uint32_t latency; /* frames the graph adds (look-ahead, delays): on_latency */
+	_Atomic bool shutdown;    /* the server went away */
 	_Atomic bool restart;  /* the server changed rate or block */
 	uint64_t next_try_ms;
 	unsigned backoff_ms;
@@ -176,14 +179,30 @@ static void on_shutdown(jack_status_t code, const char *reason, void *arg)
 	atomic_store_explicit(&b->shutdown, true, memory_order_relaxed);
 }
 
-/* The engine adds no latency of its own (the FIR's first partition is the block): pass on the
- * largest latency of the ports on the other side, as a straight-through client should. */
+/* JACK's process thread starts (at jack_activate, so b->engine is set): name it to the engine. */
+static void on_thread_init(void *arg)
+{
+	struct jack_be *b = arg;
+	pid_t tid = gettid();
+
+	atomic_store_explicit(&b->rt_tid, (int32_t)tid, memory_order_relaxed);
+	if (b->engine)
+		eng_engine_set_rt_thread(b->engine, tid);
+}
+
+/*
+ * The largest latency of the ports on the other side, plus what the graph adds (a limiter's
+ * look-ahead, a delay: eng_engine_get_latency; the FIR's first partition is the block, no
+ * more), so that a client aligning streams (Ardour's latency compensation) sees our delay.
+ */
 static void on_latency(jack_latency_callback_mode_t mode, void *arg)
 {
 	struct jack_be *b = arg;
 	jack_latency_range_t range = {0, 0}, r;
 	struct port_table *t;
 	bool capture = mode == JackCaptureLatency;
+
+	uint32_t ours = atomic_load_explicit(&b->latency, memory_order_relaxed);
 
 	pthread_mutex_lock(&b->lock);
 	t = atomic_load_explicit(&b->table, memory_order_acquire);
@@ -195,6 +214,8 @@ static void on_latency(jack_latency_callback_mode_t mode, void *arg)
 		range.min = EL_MAX(range.min, r.min);
 		range.max = EL_MAX(range.max, r.max);
 	}
+	range.min += ours;
+	range.max += ours;
 	for (unsigned c = 0; t && c < (capture ? t->n_playback : t->n_capture); c++) {
 		jack_port_t *p = capture ? t->playback_ports[c] : t->capture_ports[c];
 		if (p)
@@ -336,6 +357,16 @@ static void retire_table(struct jack_be *b, struct port_table *t)
 	b->retired = old;
 }
 
+/* What the running graph adds, for on_latency (relaxed: read under JACK's recompute). */
+static void set_graph_latency(struct jack_be *b)
+{
+	uint64_t frames = 0;
+
+	(void)eng_engine_get_latency(b->engine, NULL, &frames);
+	atomic_store_explicit(&b->latency, (uint32_t)EL_MIN(frames, (uint64_t)UINT32_MAX),
+			      memory_order_relaxed);
+}
+
 static int jack_ports_changed(void *be, struct el_error *reterr)
 {
 	struct jack_be *b = be;
@@ -373,6 +404,7 @@ static int jack_ports_changed(void *be, struct el_error *reterr)
 	}
 	retire_table(b, t);
 	reap_tables(b); /* at once when no cycle runs (not activated yet, or between cycles) */
+	set_graph_latency(b);
 	jack_recompute_total_latencies(b->client);
 	return 0;
 }
@@ -526,7 +558,8 @@ static int client_open(struct jack_be *b, struct el_error *reterr)
 	    jack_set_xrun_callback(b->client, on_xrun, b) ||
 	    jack_set_buffer_size_callback(b->client, on_buffer_size, b) ||
 	    jack_set_sample_rate_callback(b->client, on_sample_rate, b) ||
-	    jack_set_latency_callback(b->client, on_latency, b)) {
+	    jack_set_latency_callback(b->client, on_latency, b) ||
+	    jack_set_thread_init_callback(b->client, on_thread_init, b)) {
 		jack_client_close(b->client);
 		b->client = NULL;
 		return el_error_set(reterr, -EIO, "cannot set the JACK callbacks");
@@ -591,6 +624,11 @@ static int jack_start(void *be, struct eng_engine *engine, struct el_error *rete
 	struct jack_be *b = be;
 
 	b->engine = engine;
+	/* a restart at another rate keeps JACK's thread: it does not start (and name itself) again
+	 */
+	if (atomic_load_explicit(&b->rt_tid, memory_order_relaxed))
+		eng_engine_set_rt_thread(engine,
+					 atomic_load_explicit(&b->rt_tid, memory_order_relaxed));
 	eng_engine_set_running(engine, true);
 	eng_engine_fade_in(engine); /* the first sound after a start is not a step */
 	return activate(b, reterr);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <spa/utils/result.h>
 
@@ -252,6 +253,7 @@ struct sched_probe {
 	pthread_t caller;
 	int policy;
 	int priority;
+	pid_t tid; /* the data thread's */
 };
 
 static int do_probe_sched(struct spa_loop *loop, bool async, uint32_t seq, const void *data,
@@ -264,6 +266,7 @@ static int do_probe_sched(struct spa_loop *loop, bool async, uint32_t seq, const
 	if (!pthread_equal(pthread_self(), p->caller)) {
 		p->policy = sched_getscheduler(0);
 		p->priority = sched_getparam(0, &sp) == 0 ? sp.sched_priority : 0;
+		p->tid = gettid();
 	}
 	return 0;
 }
@@ -292,6 +295,8 @@ int pwbe_filter_create(struct pwbe *b, struct el_error *reterr)
 		return el_error_set(reterr, r, "cannot connect the PipeWire filter: %s",
 				    spa_strerror(r));
 	pw_data_loop_invoke(b->data_loop, do_probe_sched, 0, NULL, 0, true, &probe);
+	if (probe.tid > 0)
+		eng_engine_set_rt_thread(b->engine, probe.tid);
 	if (probe.policy >= 0) /* relaxed: see struct pwbe */
 		atomic_store_explicit(&b->rt_sched, probe.policy, memory_order_relaxed);
 	/* Workers run one below the data thread (the daemon warns when they cannot). */

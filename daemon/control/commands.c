@@ -27,6 +27,7 @@
 #include "daemon/control/server.h"
 #include "daemon/engine/engine.h"
 #include "daemon/engine/node.h"
+#include "daemon/proc-cost.h"
 #include "daemon/power/policy.h"
 #include "ipc/protocol.h"
 
@@ -87,18 +88,42 @@ static int engine_error(struct ipc_error *e, int r, const struct el_error *why)
 
 static int cmd_hello(struct cmd_ctx *x);
 
+/*
+ * What the daemon costs (host->get_cost, daemon/proc-cost.h), with the buffer pool's use and the
+ * sample cache's bytes; null when /proc cannot be read.
+ */
+static json_t *cost_json(const struct ctl_host *host, const struct ctl_state *s,
+			 const struct eng_stats *st)
+{
+	const struct eng_settings *set = eng_engine_get_settings(s->engine);
+	struct pcost_figures f;
+
+	if (!host->get_cost || host->get_cost(host->ctx, &f) < 0)
+		return json_null();
+	return json_pack("{s:f, s:f, s:f, s:f, s:I, s:I, s:I, s:I, s:I}", "window_s", f.window_s,
+			 "cpu", f.cpu, "rt_cpu", f.rt_cpu, "wakeups_per_s", f.wakeups_per_s,
+			 "rss_bytes", (json_int_t)f.rss_bytes, "locked_bytes",
+			 (json_int_t)f.locked_bytes, "pool_bytes", (json_int_t)st->pool_bytes,
+			 "pool_used_bytes",
+			 (json_int_t)((uint64_t)st->buffers_used * set->block * sizeof(float)),
+			 "cache_bytes", (json_int_t)s->cache_bytes);
+}
+
 json_t *ctl_commands_load(void *commands)
 {
 	const struct ctl_host *host = ((struct ctl_commands *)commands)->host;
 	struct ctl_state now;
 	struct eng_stats st;
+	json_t *o;
 
 	host->get_state(host->ctx, &now);
 	eng_engine_get_stats(now.engine, false, &st);
-	return json_pack("{s:f, s:f, s:f, s:I, s:I, s:I}", "time", now.uptime, "load", st.load,
-			 "load_max",
-			 st.load_max, "cycles", (json_int_t)st.cycles, "late_cycles",
-			 (json_int_t)st.late_cycles, "xruns", (json_int_t)st.xruns);
+	o = json_pack("{s:f, s:f, s:f, s:I, s:I, s:I}", "time", now.uptime, "load", st.load,
+		      "load_max", st.load_max, "cycles", (json_int_t)st.cycles, "late_cycles",
+		      (json_int_t)st.late_cycles, "xruns", (json_int_t)st.xruns);
+	if (o)
+		json_object_set_new(o, "cost", cost_json(host, &now, &st));
+	return o;
 }
 
 /* The disk thread and the sample cache, for status; null without a disk thread. */
@@ -145,6 +170,9 @@ static int cmd_status(struct cmd_ctx *x)
 		"policy", pwr_policy_json(x->st.power), "timings", "compile_ms", st.compile_ms,
 		"switch_ms", st.switch_ms, "layout_search_ms", x->st.layout_search_ms);
 	if (x->result) {
+		json_object_set_new(x->result, "idle",
+				    json_boolean(eng_engine_is_asleep(x->st.engine)));
+		json_object_set_new(x->result, "cost", cost_json(x->host, &x->st, &st));
 		json_object_set_new(x->result, "cache", cache_json(&x->st));
 		json_object_set_new(x->result, "latency", latency_json(x, NULL));
 	}

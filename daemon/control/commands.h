@@ -19,6 +19,7 @@ struct ctl_server;
 struct el_error;
 struct eng_engine;
 struct eng_param_set;
+struct pcost_figures;
 struct ipc_error;
 struct ipc_request;
 struct pwr_policy;
@@ -53,6 +54,12 @@ struct ctl_host {
 		     struct el_error *reterr);
 	/* Re-reads path (NULL: the running configuration's file) and switches to it (SIGHUP). */
 	int (*reload)(void *ctx, const char *path, struct el_error *reterr);
+	/*
+	 * What the daemon costs (daemon/proc-cost.h): process and RT-thread CPU, RSS, locked
+	 * memory, wake-ups, over the last window of at least a second. 0; -errno when /proc
+	 * cannot be read.
+	 */
+	int (*get_cost)(void *ctx, struct pcost_figures *ret);
 	/* Tests only: the RT cycle stops for ms. NULL, or -EOPNOTSUPP, when it cannot. */
 	int (*test_stall)(void *ctx, unsigned ms);
 	/* Tests only: the disk thread serves nothing while stalled (a disk that does not keep

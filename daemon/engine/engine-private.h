@@ -109,12 +109,15 @@ struct eng_engine {
 	_Atomic uint32_t load_max_ppm;
 	_Atomic uint64_t events_lost;
 	_Atomic uint64_t idle_waits;
+	_Atomic bool asleep;
+	_Atomic int32_t rt_tid;
+		/* the thread that runs the cycles (eng_engine_set_rt_thread) */ /* the own clock
+										    waits in
+										    eng_engine_wait_while_idle()
+										  */
 	_Atomic uint64_t commands_dropped;
 	_Atomic uint64_t late_levels;
 };
-
-/* engine.c: wakes a backend waiting in eng_engine_wait_while_idle(). Thread: control. */
-void eng_engine_wake(struct eng_engine *e);
 
 /* cycle.c: runs step i of a level (RT thread or worker). */
 void eng_cycle_run_step(void *engine, const struct eng_plan_level *level, uint32_t i);

@@ -439,8 +439,10 @@ void eng_engine_get_stats(struct eng_engine *e, bool reset_max, struct eng_stats
 		.workers = eng_workers_get_count(e->workers),
 		.nodes = e->current ? (unsigned)e->current->n_steps : 0,
 		.buffers_used = e->current ? e->current->n_buffers : 0,
+		.pool_bytes = e->pool_bytes,
 		.idle_waits = atomic_load_explicit(&e->idle_waits, memory_order_relaxed),
-		.commands_dropped = atomic_load_explicit(&e->commands_dropped, memory_order_relaxed),
+		.commands_dropped =
+			atomic_load_explicit(&e->commands_dropped, memory_order_relaxed),
 		.late_levels = atomic_load_explicit(&e->late_levels, memory_order_relaxed),
 		.compile_ms = (double)e->last_compile_ns / 1e6,
 		.switch_ms = (double)e->last_switch_ns / 1e6,
@@ -669,7 +671,30 @@ void eng_engine_wait_while_idle(struct eng_engine *e, uint64_t max_ns)
 	if (!eng_engine_is_idle(e))
 		return;
 	atomic_fetch_add_explicit(&e->idle_waits, 1, memory_order_relaxed);
+	atomic_store_explicit(&e->asleep, true, memory_order_relaxed);
 	syscall(SYS_futex, &e->wake_seq, FUTEX_WAIT_PRIVATE, seq, &timeout, NULL, 0);
+	atomic_store_explicit(&e->asleep, false, memory_order_relaxed);
+}
+
+void eng_engine_set_rt_thread(struct eng_engine *e, pid_t tid)
+{
+	atomic_store_explicit(&e->rt_tid, (int32_t)tid, memory_order_relaxed);
+}
+
+pid_t eng_engine_get_rt_thread(const struct eng_engine *e)
+{
+	return e ? (pid_t)atomic_load_explicit(&e->rt_tid, memory_order_relaxed) : 0;
+}
+
+uint32_t eng_engine_get_wakes(const struct eng_engine *e)
+{
+	return e ? atomic_load_explicit(&e->wake_seq, memory_order_relaxed) : 0;
+}
+
+bool eng_engine_is_asleep(const struct eng_engine *e)
+{
+	/* relaxed: a stale answer costs one tick at the wrong pace, nothing more */
+	return e && atomic_load_explicit(&e->asleep, memory_order_relaxed);
 }
 
 int eng_engine_get_node_info(const struct eng_engine *e, const char *name,

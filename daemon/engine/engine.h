@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "daemon/engine/settings.h"
 
@@ -48,6 +49,7 @@ struct eng_stats {
 	uint32_t workers;      /* worker threads taking part */
 	unsigned nodes;        /* steps in the current plan */
 	uint32_t buffers_used; /* pool buffers the current plan uses */
+	uint64_t pool_bytes;   /* the pool's size; each buffer is block floats */
 	uint64_t idle_waits;   /* times the own clock stopped because the graph was silent */
 	uint64_t commands_dropped; /* queued changes whose node was gone when they were due */
 	uint64_t late_levels;      /* levels a worker finished past the cycle's period */
@@ -163,6 +165,28 @@ bool eng_engine_is_idle(struct eng_engine *e);
  * publishes a plan or queues a change, or max_ns pass. Returns at once if not idle.
  */
 void eng_engine_wait_while_idle(struct eng_engine *e, uint64_t max_ns);
+
+/* Thread: any but the RT thread. Wakes a backend waiting in eng_engine_wait_while_idle(): the
+ * engine does so itself for a plan or a change; a backend stopping its thread does too. */
+void eng_engine_wake(struct eng_engine *e);
+
+/*
+ * Thread: any. True while the backend waits in eng_engine_wait_while_idle(): no cycle runs,
+ * and none is owed (not a hang), so the control side may slow its own housekeeping. NULL: false.
+ */
+bool eng_engine_is_asleep(const struct eng_engine *e);
+
+/*
+ * Thread: any. The backend names the thread that runs the cycles (its kernel thread id, from
+ * gettid() on that thread, outside a cycle), for the RT thread's own CPU time in `status`.
+ */
+void eng_engine_set_rt_thread(struct eng_engine *e, pid_t tid);
+/* Thread: any. The tid set, or 0 when none was. */
+pid_t eng_engine_get_rt_thread(const struct eng_engine *e);
+
+/* Thread: control. A count that changes whenever the control side wakes the backend (a plan
+ * published, a change queued); NULL: 0. */
+uint32_t eng_engine_get_wakes(const struct eng_engine *e);
 
 /* Thread: RT. The backend's clock started this period late by late_ns. */
 void eng_engine_report_late(struct eng_engine *e, uint64_t late_ns);

@@ -163,6 +163,7 @@ static void *policy_main(void *arg)
 {
 	struct dpol *p = arg;
 
+	pthread_setname_np(pthread_self(), "echoeld-policy");
 	for (;;) {
 		struct pollfd fds[2] = {{.fd = p->wake_fd, .events = POLLIN},
 					{.fd = p->uevent_fd, .events = POLLIN}};

@@ -3,7 +3,7 @@
 # its ports appear as echoeld:<node>_<channel>; jack_connect works; audio flows (a tone out of
 # echoeld, looped back into its input, reads -6 dB on the meter after the input, and the same
 # tone leaving its main output, looped into a second input, reads -6 dB there too); latency is
-# reported on its ports and passed through unchanged (echoeld adds none: docs/architecture.md);
+# reported on its ports and passed through (this graph adds none; test-jack-latency: a limiter);
 # a change of the server's buffer size rebuilds the engine and keeps every connection;
 # when the server is killed and restarted, echoeld comes back by itself with its connections,
 # without ever exiting, and keeps pinging the systemd watchdog while it waits for the server
