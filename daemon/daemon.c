@@ -406,7 +406,11 @@ static void handle_event(struct daemon *d, const struct eng_event *ev, uint64_t 
 				     json_pack("{s:f}", "late_ms", ev->value / 1e6));
 		break;
 	case ENG_EVENT_XRUN:
-		log_warning("xrun reported by the audio server (%.0f µs)", ev->value);
+		/* JACK's xrun callback gives its delay; an ALSA device's recovery gives none */
+		if (ev->value > 0)
+			log_warning("xrun reported by %s (%.0f µs)", d->be_ops->name, ev->value);
+		else
+			log_warning("xrun reported by %s", d->be_ops->name);
 		ctl_server_broadcast(d->ctl, CTL_EVENT_XRUN, "xrun",
 				     json_pack("{s:f}", "delay_us", ev->value));
 		break;
