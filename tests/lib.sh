@@ -139,13 +139,14 @@ wakeups() {
 
 # --- JACK ------------------------------------------------------------------------------------
 
-# start_jackd SERVER LOG [OPTION...]: a private `jackd -n SERVER OPTION... -d dummy -r 48000
-# -p PERIOD` (PERIOD: env, default 256) in its own session, its output in LOG (truncated); waits
+# start_jackd SERVER LOG [OPTION...]: a private `jackd -n SERVER OPTION... -d dummy -r RATE
+# -p PERIOD` (RATE, PERIOD: env, default 48000 and 256) in its own session, its output in LOG (truncated); waits
 # until it answers, else fail. Sets jpid. OPTION: jackd's own, e.g. -r (no real-time scheduling).
 start_jackd() {
 	p=$1 what=$2
 	shift 2
-	setsid jackd -n "$p" "$@" -d dummy -r 48000 -p "${PERIOD:-256}" </dev/null >"$what" 2>&1 &
+	setsid jackd -n "$p" "$@" -d dummy -r "${RATE:-48000}" -p "${PERIOD:-256}" </dev/null \
+		>"$what" 2>&1 &
 	# shellcheck disable=SC2034 # for the caller
 	jpid=$!
 	timeout 10 jack_wait -s "$p" -w -t 5 >/dev/null 2>&1 || fail "jackd did not start"

@@ -13,6 +13,7 @@
 
 #include "common/el-error.h"
 #include "daemon/config/config.h"
+#include "daemon/control/settings.h"
 #include "daemon/control/config-dump.h"
 #include "daemon/engine/engine.h"
 #include "daemon/engine/node.h"
@@ -75,29 +76,31 @@ static int dump_params(struct conf *c, const char *section, struct eng_engine *e
  */
 static int absolute_paths(struct conf *c, const char *section, struct el_error *reterr)
 {
-	static const char *const keys[] = {"ir", "file", "capture_file"};
 	const struct conf_entry *type = conf_section_find(conf_find_section(c, section), "type");
 
 	if (type && strcmp(type->value, "recorder") == 0)
 		return 0;
-	for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++) {
+	for (size_t k = 0;; k++) {
 		/* looked up again each time: conf_set may move the section's entries */
-		const struct conf_entry *e =
-			conf_section_find(conf_find_section(c, section), keys[k]);
+		const struct conf_section *sec = conf_find_section(c, section);
+		const struct conf_entry *e = sec && k < sec->n_entries ? &sec->entries[k] : NULL;
 		const char *slash = e ? strrchr(e->origin.file, '/') : NULL;
-		char *path;
+		char *path, key[64];
 		int r;
 
-		if (!e || e->value[0] == '/' || !slash)
+		if (!e)
+			break;
+		if ((!ctl_settings_is_file_key(e->key) && strcmp(e->key, "capture_file") != 0) ||
+		    e->value[0] == '/' || !slash)
 			continue; /* absolute, or not from a file (a command's: as given) */
 		if (asprintf(&path, "%.*s/%s", (int)(slash - e->origin.file), e->origin.file,
 			     e->value) < 0)
 			return el_error_set(reterr, -ENOMEM, "out of memory");
-		r = conf_set(c, section, keys[k], path, e->origin.file, e->origin.line);
+		snprintf(key, sizeof(key), "%s", e->key); /* e may move in conf_set */
+		r = conf_set(c, section, key, path, e->origin.file, e->origin.line);
 		free(path);
 		if (r < 0)
-			return el_error_set(reterr, r, "[%s] %s: %s", section, keys[k],
-					    strerror(-r));
+			return el_error_set(reterr, r, "[%s] %s: %s", section, key, strerror(-r));
 	}
 	return 0;
 }

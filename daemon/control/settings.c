@@ -225,9 +225,13 @@ int ctl_settings_check_path(const struct ctl_settings *s, const char *path, stru
 	return -EACCES;
 }
 
-/* Keys whose value names a file the daemon reads or writes: a fir's impulse response, a
- * player's file, a recorder's file. */
-static const char *const file_keys[] = {"ir", "file", NULL};
+bool ctl_settings_is_file_key(const char *key)
+{
+	size_t digits = strncmp(key, "ir_", 3) == 0 ? strspn(key + 3, "0123456789") : 0;
+
+	return strcmp(key, "ir") == 0 || strcmp(key, "file") == 0 ||
+	       (digits > 0 && key[3 + digits] == '\0');
+}
 
 /*
  * A recorder's relative name lies in the daemon's own recordings directory (docs/config.md),
@@ -250,12 +254,13 @@ static bool stays_in_recordings(const struct conf_section *sec, const char *valu
 int ctl_settings_check_section_paths(const struct ctl_settings *s, const struct conf_section *sec,
 				     const char *base_dir, struct ipc_error *e)
 {
-	for (size_t i = 0; sec && file_keys[i]; i++) {
-		const struct conf_entry *en = conf_section_find(sec, file_keys[i]);
+	for (size_t i = 0; sec && i < sec->n_entries; i++) {
+		const struct conf_entry *en = &sec->entries[i];
 		char path[PATH_MAX + 1], why[sizeof(e->message)];
 		int r;
 
-		if (!en || (strcmp(en->key, "file") == 0 && stays_in_recordings(sec, en->value)))
+		if (!ctl_settings_is_file_key(en->key) ||
+		    (strcmp(en->key, "file") == 0 && stays_in_recordings(sec, en->value)))
 			continue;
 		/* Resolved as the node resolves it (node_ir_resolve): relative to the config. */
 		if (en->value[0] == '/' || !base_dir || !base_dir[0])

@@ -51,6 +51,12 @@ int ctl_settings_check_path(const struct ctl_settings *s, const char *path, stru
  * relative ones resolved against base_dir as the nodes do. 0; -EACCES with *e naming the key
  * and where it was set.
  */
+/*
+ * Does a key's value name a file the daemon reads or writes: a fir's impulse response (`ir`, or
+ * `ir_RATE` for one rate), a player's or a recorder's `file`? Thread: any.
+ */
+bool ctl_settings_is_file_key(const char *key);
+
 int ctl_settings_check_section_paths(const struct ctl_settings *s, const struct conf_section *sec,
 				     const char *base_dir, struct ipc_error *e);
 int ctl_settings_check_conf_paths(const struct ctl_settings *s, const struct conf *c,

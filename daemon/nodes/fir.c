@@ -61,6 +61,7 @@
 #include <errno.h>
 #include <math.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -79,7 +80,11 @@
 #include "dsp/mem.h"
 #include "dsp/mix.h"
 
-#define FIR_KEYS "ir", "max_taps", "gain_db", "layout", "route"
+/* `ir_RATE`: the IR for an engine at RATE Hz (fir_ir_entry); these rates are the keys known. */
+#define FIR_RATE_KEYS                                                                              \
+	"ir_8000", "ir_11025", "ir_16000", "ir_22050", "ir_32000", "ir_44100", "ir_48000",         \
+		"ir_88200", "ir_96000", "ir_176400", "ir_192000", "ir_352800", "ir_384000"
+#define FIR_KEYS "ir", "max_taps", "gain_db", "layout", "route", FIR_RATE_KEYS
 
 static const char *const fir_keys[] = {FIR_KEYS, NULL};
 static const char *const fir_allowed[] = {"type", "input", FIR_KEYS, NULL};
@@ -98,6 +103,7 @@ static const struct node_param fir_params[] = {
 struct fir_set {
 	char *path;  /* owned: the resolved file, NULL for the identity (no `ir` key) */
 	char *route; /* owned: the `route` key as written, NULL without one (the diagonal) */
+	char key[16]; /* the key that named path (`ir`, `ir_44100`), "" for the identity */
 	struct node_ir_stamp stamp;
 	double gain_db;
 	size_t taps;             /* of its longest IR */
@@ -196,7 +202,7 @@ static double fir_now_ms(void)
 /* What a section's IR is before it is prepared: a file's channels, or one tap of 1.0. */
 struct fir_source {
 	struct node_ir *file;           /* owned; NULL: the single tap */
-	const struct conf_entry *entry; /* the `ir` key, for messages; NULL without one */
+	const struct conf_entry *entry; /* the IR's key (fir_ir_entry), for messages; NULL: none */
 	float tap, *tap_data;           /* the single tap, and an array of its one channel */
 	size_t taps;
 	const struct conf_entry *route_entry; /* the `route` key; NULL: the diagonal */
@@ -264,14 +270,42 @@ static int fir_source_check_route(const struct fir_source *src, unsigned n,
 }
 
 /*
- * Loads the IR sec names (none: one tap) and its routes, checked against the input's channel
- * count: without routes, a mono IR serves every channel, else one IR channel per input channel.
+ * The key naming the IR for an engine at rate: `ir_RATE` when the section has it, else `ir`,
+ * else the `ir_R` of the nearest rate R (resampled as `ir` would be), else NULL (one tap). A
+ * filter designed per rate (CamillaDSP's way) is taken as it is; one file serves every rate.
+ */
+static const struct conf_entry *fir_ir_entry(const struct conf_section *sec, uint32_t rate)
+{
+	static const char *const rate_keys[] = {FIR_RATE_KEYS};
+	const struct conf_entry *e, *nearest = NULL;
+	uint32_t best = UINT32_MAX;
+	char key[24];
+
+	snprintf(key, sizeof(key), "ir_%u", rate);
+	if ((e = conf_section_find(sec, key)) || (e = conf_section_find(sec, "ir")))
+		return e;
+	for (size_t i = 0; i < EL_N_ELEMENTS(rate_keys); i++) {
+		uint32_t r = (uint32_t)strtoul(rate_keys[i] + 3, NULL, 10);
+		uint32_t d = r > rate ? r - rate : rate - r;
+
+		if ((e = conf_section_find(sec, rate_keys[i])) && d < best) {
+			nearest = e;
+			best = d;
+		}
+	}
+	return nearest;
+}
+
+/*
+ * Loads the IR sec names for the engine's rate (fir_ir_entry; none: one tap) and its routes,
+ * checked against the input's channel count: without routes, a mono IR serves every channel, else
+ * one IR channel per input channel.
  */
 static int fir_source_load(const struct conf_section *sec, const struct eng_node_env *env,
 			   struct fir_source *src, struct el_error *reterr)
 {
 	struct el_error err = {0};
-	const struct conf_entry *e = conf_section_find(sec, "ir");
+	const struct conf_entry *e = fir_ir_entry(sec, env->rate);
 	int r;
 
 	*src = (struct fir_source){.entry = e, .tap = 1.0f, .taps = 1};
@@ -341,6 +375,7 @@ static int fir_set_new(struct fir_source *src, const struct eng_node_env *env,
 	s->n_ir = n;
 	if (src->file) {
 		s->path = el_steal_ptr(src->file->path);
+		snprintf(s->key, sizeof(s->key), "%s", src->entry ? src->entry->key : "ir");
 		s->stamp = src->file->stamp;
 		s->file_rate = src->file->file_rate;
 	}
@@ -677,7 +712,8 @@ static const struct fir_set *fir_same(const struct fir *f, const struct conf_sec
 {
 	/* acquire: pairs with the release in rt_fir_update_apply(), so *s is complete */
 	const struct fir_set *s = atomic_load_explicit(&f->applied, memory_order_acquire);
-	const char *name = conf_get_string(sec, "ir", NULL);
+	const struct conf_entry *ir = fir_ir_entry(sec, env->rate);
+	const char *name = ir ? ir->value : NULL;
 	const char *route = conf_get_string(sec, "route", NULL);
 	struct node_ir_stamp stamp;
 	char *path = NULL;
@@ -830,9 +866,13 @@ static size_t fir_get_details(const void *inst, struct node_detail *ret, size_t 
 		 .is_number = true,
 		 .number = (double)dsp_fir_layout_get_taps(&f->layout)},
 		{.key = "layout_cost_us", .is_number = true, .number = f->layout_cost_ns / 1000.0},
+		{.key = "ir_key"},
+		{.key = "ir_file"},
 		{.key = "ir_taps", .is_number = true, .number = (double)s->taps},
 		{.key = "ir_channels", .is_number = true, .number = s->n_ir},
-		{.key = "ir_rate", .is_number = true, .number = s->file_rate ? s->file_rate : f->rate},
+		{.key = "ir_rate",
+		 .is_number = true,
+		 .number = s->file_rate ? s->file_rate : f->rate},
 		{.key = "ir_load_ms", .is_number = true, .number = s->load_ms},
 		{.key = "ir_prepare_ms", .is_number = true, .number = s->prepare_ms},
 		{.key = "routes", .is_number = true, .number = (double)s->n_routes},
@@ -840,6 +880,8 @@ static size_t fir_get_details(const void *inst, struct node_detail *ret, size_t 
 	size_t n = EL_MIN(max, EL_N_ELEMENTS(d));
 
 	dsp_fir_layout_format(&f->layout, d[0].text, sizeof(d[0].text));
+	snprintf(d[3].text, sizeof(d[3].text), "%s", s->key);
+	snprintf(d[4].text, sizeof(d[4].text), "%s", s->path ? s->path : "");
 	for (size_t i = 0; i < n; i++)
 		ret[i] = d[i];
 	return EL_N_ELEMENTS(d);

@@ -318,6 +318,9 @@ err "^echoelctl: permission: \[node.f\] key 'ir': '$dir/nothing.wav' is outside 
 printf '[node.f]\ntype = fir\ninput = tone\nir = ../outside.conf\n' >"$dir/allowed/ir.conf"
 ctl 1 load "$dir/allowed/ir.conf"
 err "^echoelctl: permission: $dir/allowed/ir.conf:4: key 'ir': "
+# a filter for one rate (ir_RATE) names a file as `ir` does
+ctl 1 node add f fir --input tone "ir_44100=$dir/nothing.wav"
+err "^echoelctl: permission: \[node.f\] key 'ir_44100': '$dir/nothing.wav' is outside "
 
 # Files: `play` adds a player under a free name into a mix, `seek` moves it, `stop` removes it;
 # `record` adds a recorder on a channel or a node, `record stop` ends the take and closes a

@@ -3,7 +3,8 @@
  * Property: `echoeld render` runs real graphs over real files correctly.
  *  - The built-in default graph is transparent: 16-bit, 24-bit and float files come back
  *    bit-exact.
- *  - A FIR graph equals direct-form convolution in double precision (error in dB).
+ *  - A FIR graph equals direct-form convolution in double precision (error in dB); a FIR
+ *    with a filter per rate (`ir_44100`, `ir_48000`, `ir`) runs the one for the input's rate.
  *  - A Linkwitz-Riley 4th-order crossover (two eq ways mixed back) equals the 2nd-order all-pass
  *    it must sum to (LP^2 + HP^2 = AP exactly, also after the bilinear transform), error in dB.
  *  - Bad files and mismatches fail with exit 1 and a message naming the file.
@@ -54,10 +55,10 @@ static void write_text(const char *name, const char *text)
 	assert_int_equal(test_proc_write(&proc, name, text), 0);
 }
 
-static void write_wav(const char *name, int format, int channels, const float *x, sf_count_t n)
+static void write_wav_at(const char *name, int rate, int format, int channels, const float *x,
+			 sf_count_t n)
 {
-	SF_INFO info = {
-		.samplerate = 48000, .channels = channels, .format = SF_FORMAT_WAV | format};
+	SF_INFO info = {.samplerate = rate, .channels = channels, .format = SF_FORMAT_WAV | format};
 	char p[512];
 	SNDFILE *f;
 
@@ -66,6 +67,11 @@ static void write_wav(const char *name, int format, int channels, const float *x
 	assert_non_null(f);
 	assert_int_equal(sf_writef_float(f, x, n), n);
 	sf_close(f);
+}
+
+static void write_wav(const char *name, int format, int channels, const float *x, sf_count_t n)
+{
+	write_wav_at(name, 48000, format, channels, x, n);
 }
 
 static float *read_wav(const char *name, SF_INFO *info)
@@ -202,6 +208,70 @@ static void test_fir_matches_direct_convolution(void **state)
 	free(x);
 	free(y);
 	free(ref);
+}
+
+/* Renders a unit impulse at rate through per-rate.conf; the output's first 16 frames. */
+static void render_impulse_at(int rate, float *ret)
+{
+	float x[64] = {1.0f};
+	char conf[512], in[512], out[512];
+	SF_INFO info;
+	float *y;
+
+	write_wav_at("impulse.wav", rate, SF_FORMAT_FLOAT, 1, x, 64);
+	path(conf, "per-rate.conf");
+	path(in, "impulse.wav");
+	path(out, "impulse-out.wav");
+	assert_int_equal(run((const char *[]){"render", "--config", conf, in, out, NULL}), 0);
+	y = read_wav("impulse-out.wav", &info);
+	assert_int_equal(info.samplerate, rate);
+	memcpy(ret, y, 16 * sizeof(float));
+	free(y);
+}
+
+/*
+ * A fir with a filter per rate: the engine runs at the input's rate and takes `ir_RATE` for it
+ * as it is (44.1 and 48 kHz, each its own filter), else `ir` (96 kHz: its own rate; 32 kHz:
+ * resampled, so neither of the others); a misspelt rate key is refused, suggesting the key.
+ */
+static void test_fir_ir_per_rate(void **state)
+{
+	const float a[4] = {0.0f, 0.5f, 0.0f, 0.25f}, b[1] = {0.125f};
+	float c[9] = {0}, y[16];
+	char conf[512];
+
+	(void)state;
+	c[8] = 0.75f;
+	write_wav_at("ir-44k.wav", 44100, SF_FORMAT_FLOAT, 1, a, 4);
+	write_wav_at("ir-48k.wav", 48000, SF_FORMAT_FLOAT, 1, b, 1);
+	write_wav_at("ir-96k.wav", 96000, SF_FORMAT_FLOAT, 1, c, 9);
+	write_text("per-rate.conf", "[engine]\nblock = 64\n"
+				    "[node.in]\ntype = input\nchannels = 1\n"
+				    "[node.room]\ntype = fir\ninput = in\nir_44100 = ir-44k.wav\n"
+				    "ir_48000 = ir-48k.wav\nir = ir-96k.wav\n"
+				    "[node.out]\ntype = output\ninput = room\n");
+	render_impulse_at(44100, y);
+	assert_float_equal(y[0], 0.0f, 1e-6);
+	assert_float_equal(y[1], 0.5f, 1e-6);
+	assert_float_equal(y[3], 0.25f, 1e-6);
+	render_impulse_at(48000, y);
+	assert_float_equal(y[0], 0.125f, 1e-6);
+	assert_float_equal(y[1], 0.0f, 1e-6);
+	render_impulse_at(96000, y);
+	assert_float_equal(y[0], 0.0f, 1e-6);
+	assert_float_equal(y[8], 0.75f, 1e-6);
+	render_impulse_at(32000, y); /* ir-96k.wav resampled: its pulse lands near frame 8/3 */
+	assert_true(fabsf(y[0] - 0.125f) > 0.01f && fabsf(y[1] - 0.5f) > 0.01f);
+	assert_true(fabsf(y[2]) + fabsf(y[3]) > 0.1f);
+
+	write_text("per-rate-typo.conf", "[node.in]\ntype = input\nchannels = 1\n"
+					 "[node.room]\ntype = fir\ninput = in\n"
+					 "ir_4410 = ir-44k.wav\n"
+					 "[node.out]\ntype = output\ninput = room\n");
+	path(conf, "per-rate-typo.conf");
+	assert_int_equal(run((const char *[]){"--check-config", conf, NULL}), 1);
+	assert_stderr_contains("per-rate-typo.conf:7: key 'ir_4410'");
+	assert_stderr_contains("did you mean 'ir_44100'");
 }
 
 /*
@@ -733,6 +803,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_default_graph_is_transparent),
 		cmocka_unit_test(test_fir_matches_direct_convolution),
+		cmocka_unit_test(test_fir_ir_per_rate),
 		cmocka_unit_test(test_crossover_sums_to_allpass),
 		cmocka_unit_test(test_tail_keeps_decay),
 		cmocka_unit_test(test_bad_files),
