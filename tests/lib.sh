@@ -298,6 +298,22 @@ stereo_wav() {
 	float_wav "$1" "$2" '(0.2 * math.sin(i * 0.01), 0.2 * math.sin(i * 0.013))'
 }
 
+# --- ALSA ------------------------------------------------------------------------------------
+
+# alsa_test_pcms DIR PLUGIN PCM...: a private asound.conf in DIR that knows the test device of
+# tests/alsa (PLUGIN: the built module) and defines each PCM line given (`pcm.NAME { type
+# echoeld_test ... }`), made alsa-lib's with ALSA_CONFIG_PATH; the daemon's runtime and state
+# directories in DIR too. DIR/ctl, the devices' control byte, starts at '.' (play on).
+alsa_test_pcms() {
+	d=$1
+	printf 'pcm_type.echoeld_test { lib "%s" }\n' "$2" >"$d/asound.conf"
+	shift 2
+	printf '%s\n' "$@" >>"$d/asound.conf"
+	printf '.' >"$d/ctl"
+	export ALSA_CONFIG_PATH="/usr/share/alsa/alsa.conf:$d/asound.conf"
+	export JACK_NO_START_SERVER=1 XDG_RUNTIME_DIR="$d" XDG_STATE_HOME="$d/state"
+}
+
 # --- echoeld ---------------------------------------------------------------------------------
 
 # launch_echoeld SOCKET LOG ARG...: "$ECHOELD" --socket SOCKET ARG... in the background, its

@@ -311,3 +311,8 @@ int alsa_pcm_capture(struct alsa_pcm *p, float *const *out, unsigned channels)
 				memset(out[c], 0, p->period * sizeof(float));
 	return r;
 }
+
+long alsa_pcm_avail(struct alsa_pcm *p)
+{
+	return (long)snd_pcm_avail(p->pcm);
+}

@@ -90,3 +90,9 @@ int alsa_pcm_play(struct alsa_pcm *p, const float *const *in, unsigned channels)
  * holds silence. Returns as alsa_pcm_play.
  */
 int alsa_pcm_capture(struct alsa_pcm *p, float *const *out, unsigned channels);
+
+/*
+ * Thread: the mover. Frames a capture device holds to be read, or the room a playback device
+ * has, as of now (the device's position synced); -errno.
+ */
+long alsa_pcm_avail(struct alsa_pcm *p);

@@ -22,6 +22,7 @@
  */
 #include <alsa/asoundlib.h>
 #include <errno.h>
+#include <math.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdarg.h>
@@ -35,6 +36,7 @@
 #include "common/el-macros.h"
 #include "common/el-rt-thread.h"
 #include "common/el-time.h"
+#include "daemon/backend/alsa-drift.h"
 #include "daemon/backend/alsa-pcm.h"
 #include "daemon/backend/backend.h"
 #include "daemon/config/config.h"
@@ -81,6 +83,8 @@ struct alsa_be {
 	uint64_t retry_at_ms, backoff_ms;
 	uint64_t back_at_ms; /* when it last came back (0: never went) */
 	bool flapping;       /* it went again soon after coming back: say so once, not each time */
+	struct alsa_drift drift; /* the thread's: capture against playback (two devices) */
+	double drift_logged;     /* control thread: the drift last logged (ppm), NAN: none yet */
 };
 
 static const char *const alsa_keys[] = {"playback", "capture", "period", "periods",
@@ -178,6 +182,21 @@ static void rt_xrun(struct alsa_be *a)
 {
 	eng_engine_report_xrun(a->engine, 0.0);
 	eng_engine_fade_in(a->engine);
+	alsa_drift_restart(&a->drift); /* the device restarted: its fill jumped */
+}
+
+/* Capture's frames waiting against playback's room, read together: their drift (alsa-drift.h). */
+static void rt_measure_drift(struct alsa_be *a)
+{
+	long waiting = alsa_pcm_avail(&a->cap), room = alsa_pcm_avail(&a->play);
+	struct timespec now;
+
+	if (waiting < 0 || room < 0)
+		return; /* an xrun or a device gone: the next move says which */
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (alsa_drift_sample(&a->drift, (uint64_t)now.tv_sec * 1000000000u + (uint64_t)now.tv_nsec,
+			      (int64_t)waiting - room, a->set.rate))
+		eng_engine_report_drift(a->engine, a->drift.ppm);
 }
 
 /*
@@ -250,6 +269,8 @@ static void *alsa_main(void *arg)
 		/* room for the period: then the cycle, just in time */
 		if ((r = rt_wait(a, &a->play)) < 0)
 			break;
+		if (a->cap.pcm)
+			rt_measure_drift(a);
 		eng_engine_cycle(a->engine, a->cap_in, a->n_cap, a->play_ch, a->n_play,
 				 a->set.period);
 		r = alsa_pcm_play(&a->play, (const float *const *)a->play_ch, a->n_play);
@@ -290,6 +311,7 @@ static int thread_start(struct alsa_be *a, struct el_error *reterr)
 
 	atomic_store_explicit(&a->stop, false, memory_order_relaxed);
 	atomic_store_explicit(&a->state, ALSA_RUNNING, memory_order_relaxed);
+	a->drift = (struct alsa_drift){0}; /* other devices, maybe: measured afresh */
 	eng_engine_set_running(a->engine, true);
 	eng_engine_fade_in(a->engine); /* the first sound after a start is not a step */
 	/* without the right to SCHED_FIFO the daemon warns; audio still runs */
@@ -342,6 +364,7 @@ static int alsa_open(const struct conf *conf, void **ret, uint32_t *ret_rate, ui
 	atomic_init(&a->stop, false);
 	atomic_init(&a->state, ALSA_RUNNING);
 	atomic_init(&a->error, 0);
+	a->drift_logged = NAN;
 	/* until start() knows the graph's: opening proves the device works, and a stereo graph
 	 * (the usual) keeps this very device */
 	a->n_play = 2;
@@ -452,14 +475,43 @@ static void device_lost(struct alsa_be *a, uint64_t now)
 }
 
 /* A device that went away: closed, then reopened with backoff until it is back. */
+/*
+ * Says when the capture device's clock is first known to drift from the playback device's, and
+ * again when the estimate moves by 50 ppm: an admin reading of an xrun every few minutes learns
+ * why (two cards, two clocks; CamillaDSP would resample to follow — echoeld does not yet).
+ */
+static void report_drift(struct alsa_be *a)
+{
+	struct eng_stats st;
+	double slip;
+
+	if (!a->set.capture)
+		return;
+	eng_engine_get_stats(a->engine, false, &st);
+	if (isnan(st.drift_ppm) ||
+	    (!isnan(a->drift_logged) && fabs(st.drift_ppm - a->drift_logged) < 50.0))
+		return;
+	a->drift_logged = st.drift_ppm;
+	slip = fabs(st.drift_ppm) * 1e-6 * a->set.rate; /* frames a second */
+	if (slip < a->set.period / 86400.0) /* a period in over a day: none to speak of */
+		log_info("ALSA: capture and playback clocks agree (%+.1f ppm)", st.drift_ppm);
+	else
+		log_notice(
+			"ALSA: capture '%s' runs %+.0f ppm against playback '%s' (two clocks, not "
+			"compensated): a period slips every %.0f s",
+			a->set.capture, st.drift_ppm, a->set.playback, a->set.period / slip);
+}
+
 static enum be_state alsa_tick(void *be)
 {
 	struct alsa_be *a = be;
 	struct el_error err = {0};
 	uint64_t now = el_now_ms();
 
-	if (atomic_load_explicit(&a->state, memory_order_acquire) != ALSA_GONE)
+	if (atomic_load_explicit(&a->state, memory_order_acquire) != ALSA_GONE) {
+		report_drift(a);
 		return BE_STATE_RUNNING;
+	}
 	if (a->started) { /* just went */
 		device_lost(a, now);
 		return BE_STATE_DISCONNECTED;

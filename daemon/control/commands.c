@@ -173,6 +173,8 @@ static int cmd_status(struct cmd_ctx *x)
 		json_object_set_new(x->result, "idle",
 				    json_boolean(eng_engine_is_asleep(x->st.engine)));
 		json_object_set_new(x->result, "cost", cost_json(x->host, &x->st, &st));
+		json_object_set_new(x->result, "drift_ppm",
+				    isnan(st.drift_ppm) ? json_null() : json_real(st.drift_ppm));
 		json_object_set_new(x->result, "cache", cache_json(&x->st));
 		json_object_set_new(x->result, "latency", latency_json(x, NULL));
 	}

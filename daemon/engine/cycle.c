@@ -469,6 +469,15 @@ EL_RT void eng_engine_report_late(struct eng_engine *e, uint64_t late_ns)
 	eng_cycle_push_event(e, ENG_EVENT_LATE_CYCLE, 0, (double)late_ns);
 }
 
+EL_RT void eng_engine_report_drift(struct eng_engine *e, double ppm)
+{
+	double milli = ppm * 1000.0;
+
+	/* relaxed: a lone value for status; held inside int32 (±2e6 ppm: no real clock) */
+	milli = milli > 2e9 ? 2e9 : milli < -2e9 ? -2e9 : milli;
+	atomic_store_explicit(&e->drift_milli_ppm, (int32_t)milli, memory_order_relaxed);
+}
+
 /* Any thread (JACK reports xruns from its notification thread): only atomics here. */
 void eng_engine_report_xrun(struct eng_engine *e, double delay_us)
 {

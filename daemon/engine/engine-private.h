@@ -117,6 +117,7 @@ struct eng_engine {
 										  */
 	_Atomic uint64_t commands_dropped;
 	_Atomic uint64_t late_levels;
+	_Atomic int32_t drift_milli_ppm; /* eng_engine_report_drift(); INT32_MIN: none */
 };
 
 /* cycle.c: runs step i of a level (RT thread or worker). */

@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <limits.h>
+#include <math.h>
 #include <linux/futex.h>
 #include <sys/syscall.h>
 #include <stdlib.h>
@@ -79,6 +80,7 @@ int eng_engine_new(const struct eng_settings *s, const struct node_type *const *
 	e->prefetch = true;
 	e->rt_fade_in_done = UINT32_MAX; /* no fade-in until a backend asks (eng_engine_fade_in) */
 	atomic_init(&e->fade_in_asked, false);
+	atomic_init(&e->drift_milli_ppm, INT32_MIN);
 	/* Whole blocks: a ramp then always ends exactly on a block boundary. */
 	e->fade_frames = EL_ALIGN_UP(eng_settings_get_fade_frames(s), s->block);
 	e->cpu_flags = dsp_cpu_get_flags();
@@ -427,6 +429,8 @@ const char *eng_engine_get_node_name(const struct eng_engine *e, uint32_t id)
 
 void eng_engine_get_stats(struct eng_engine *e, bool reset_max, struct eng_stats *ret)
 {
+	int32_t drift = atomic_load_explicit(&e->drift_milli_ppm, memory_order_relaxed);
+
 	/* relaxed throughout: independent counters, a snapshot need not be consistent */
 	*ret = (struct eng_stats){
 		.cycles = atomic_load_explicit(&e->cycles, memory_order_relaxed),
@@ -447,6 +451,7 @@ void eng_engine_get_stats(struct eng_engine *e, bool reset_max, struct eng_stats
 		.compile_ms = (double)e->last_compile_ns / 1e6,
 		.switch_ms = (double)e->last_switch_ns / 1e6,
 		.workers_realtime = eng_workers_get_realtime(e->workers),
+		.drift_ppm = drift == INT32_MIN ? NAN : drift / 1000.0,
 	};
 	if (reset_max)
 		atomic_store_explicit(&e->load_max_ppm, 0, memory_order_relaxed);

@@ -58,6 +58,9 @@ struct eng_stats {
 	 * (every new node made: IRs loaded and prepared, convolver layouts chosen) and switching
 	 * to it (the fades run, the old plan reclaimed). */
 	double compile_ms, switch_ms;
+	/* The capture device's clock against the playback device's, ppm (capture faster:
+	 * positive; eng_engine_report_drift); NAN when not measured (one device, or a server). */
+	double drift_ppm;
 };
 
 /* Per-node figures for `stats`. */
@@ -187,6 +190,9 @@ pid_t eng_engine_get_rt_thread(const struct eng_engine *e);
 /* Thread: control. A count that changes whenever the control side wakes the backend (a plan
  * published, a change queued); NULL: 0. */
 uint32_t eng_engine_get_wakes(const struct eng_engine *e);
+
+/* Thread: RT. The backend's estimate of its capture clock against its playback clock (ppm). */
+void eng_engine_report_drift(struct eng_engine *e, double ppm);
 
 /* Thread: RT. The backend's clock started this period late by late_ns. */
 void eng_engine_report_late(struct eng_engine *e, uint64_t late_ns);

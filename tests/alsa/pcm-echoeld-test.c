@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * tests/alsa/pcm-echoeld-test.c: an ALSA playback PCM for tests, loaded by alsa-lib as an
+ * tests/alsa/pcm-echoeld-test.c: an ALSA PCM for tests, loaded by alsa-lib as an
  * external plugin (type `echoeld_test`), that behaves like a sound card on a real clock and
  * fails on demand — what a headless test machine without a card cannot otherwise give: an
  * underrun when the application is late, a forced xrun, and a device that goes away and comes
@@ -8,17 +8,21 @@
  *
  *   pcm_type.echoeld_test { lib "/path/to/libasound_module_pcm_echoeld_test.so" }
  *   pcm.faulty { type echoeld_test  control "/tmp/x/ctl"  file "/tmp/x/out.raw" }
+ *   pcm.fast { type echoeld_test  control "/tmp/x/ctl2"  rate_ppm 300 }
  *
  * `control` names a file the test writes one byte into at offset 0, in place (never truncated:
  * the plugin maps it): '.' plays on, 'x' makes one xrun (the plugin writes '.' back), 'g' is a
  * device gone — a running stream is disconnected (-ENODEV) and opening fails until the byte is
- * something else. `file` (optional) is appended every frame played, FLOAT_LE interleaved as
- * the application wrote it. Formats: FLOAT_LE, 1-8 channels, 8-192 kHz, interleaved (read-
- * write, or mmap through alsa-lib's emulation).
+ * something else. `file` (optional, playback) is appended every frame played, FLOAT_LE
+ * interleaved as the application wrote it; capture reads silence. `rate_ppm` (default 0) makes
+ * the device's clock run that many parts per million fast (or slow, negative): two such
+ * devices are two cards whose clocks drift apart. Formats: FLOAT_LE, 1-8 channels, 8-192 kHz,
+ * interleaved (read-write, or mmap through alsa-lib's emulation).
  *
- * The clock: from start(), frames are consumed at the rate; a timerfd armed at the period
- * makes the poll descriptor readable. If the consumed count passes what was written, that is
- * an underrun (-EPIPE), as on a card.
+ * The clock: from start(), frames are consumed (playback) or produced (capture) at the rate; a
+ * timerfd armed at the period makes the poll descriptor readable. If the consumed count passes
+ * what was written, that is an underrun, and if the produced count passes what was read by
+ * more than the buffer, an overrun (-EPIPE), as on a card.
  */
 #include <alsa/asoundlib.h>
 #include <alsa/pcm_external.h>
@@ -36,9 +40,10 @@ struct test_pcm {
 	snd_pcm_ioplug_t io;
 	volatile char *control; /* mapped: byte 0 is the command */
 	int out_fd;             /* -1: frames are discarded */
+	double speed;           /* 1 + rate_ppm / 10^6 */
 	uint64_t start_ns;      /* CLOCK_MONOTONIC at start() */
-	uint64_t written;       /* frames handed to transfer() since prepare() */
-	uint64_t consumed;      /* frames the clock took, at the last pointer() */
+	uint64_t moved;         /* frames transfer() moved (written or read) since prepare() */
+	uint64_t consumed;      /* frames the clock took or gave, at the last pointer() */
 	snd_pcm_uframes_t hw;   /* consumed modulo the buffer: what pointer() returns */
 };
 
@@ -77,7 +82,7 @@ static int tp_prepare(snd_pcm_ioplug_t *io)
 {
 	struct test_pcm *t = io->private_data;
 
-	t->written = t->consumed = 0;
+	t->moved = t->consumed = 0;
 	t->hw = 0;
 	return arm(t, 0);
 }
@@ -96,10 +101,13 @@ static snd_pcm_sframes_t tp_pointer(snd_pcm_ioplug_t *io)
 		return -EPIPE;
 	}
 	if (io->state == SND_PCM_STATE_RUNNING) {
-		uint64_t due = (now_ns() - t->start_ns) * io->rate / 1000000000u;
+		uint64_t due =
+			(uint64_t)((double)(now_ns() - t->start_ns) * 1e-9 * io->rate * t->speed);
 
-		if (due > t->written)
+		if (io->stream == SND_PCM_STREAM_PLAYBACK && due > t->moved)
 			return -EPIPE; /* the clock ran past what was written: an underrun */
+		if (io->stream == SND_PCM_STREAM_CAPTURE && due > t->moved + io->buffer_size)
+			return -EPIPE; /* more came than the buffer holds: an overrun */
 		t->hw = (t->hw + (snd_pcm_uframes_t)(due - t->consumed)) % io->buffer_size;
 		t->consumed = due;
 	}
@@ -111,15 +119,17 @@ static snd_pcm_sframes_t tp_transfer(snd_pcm_ioplug_t *io, const snd_pcm_channel
 {
 	struct test_pcm *t = io->private_data;
 	/* interleaved: one area, its first bit and step in bits */
-	const char *buf = areas[0].addr;
+	char *buf = areas[0].addr;
 	size_t bytes = size * io->channels * sizeof(float);
 
 	buf += (areas[0].first + areas[0].step * offset) / 8;
 	if (t->control[0] == 'g')
 		return -ENODEV;
-	if (t->out_fd >= 0 && write(t->out_fd, buf, bytes) != (ssize_t)bytes)
+	if (io->stream == SND_PCM_STREAM_CAPTURE)
+		memset(buf, 0, bytes); /* what a quiet line in sounds like */
+	else if (t->out_fd >= 0 && write(t->out_fd, buf, bytes) != (ssize_t)bytes)
 		return -EIO;
-	t->written += size;
+	t->moved += size;
 	return (snd_pcm_sframes_t)size;
 }
 
@@ -133,7 +143,12 @@ static int tp_poll_revents(snd_pcm_ioplug_t *io, struct pollfd *pfd, unsigned in
 	if (pfd[0].revents & POLLIN)
 		(void)read(io->poll_fd, &ticks, sizeof(ticks));
 	avail = snd_pcm_avail_update(io->pcm);
-	*revents = avail < 0 ? POLLERR : (snd_pcm_uframes_t)avail >= io->period_size ? POLLOUT : 0;
+	if (avail < 0)
+		*revents = POLLERR;
+	else if ((snd_pcm_uframes_t)avail < io->period_size)
+		*revents = 0;
+	else
+		*revents = io->stream == SND_PCM_STREAM_PLAYBACK ? POLLOUT : POLLIN;
 	return 0;
 }
 
@@ -180,6 +195,7 @@ static int set_constraints(snd_pcm_ioplug_t *io)
 SND_PCM_PLUGIN_DEFINE_FUNC(echoeld_test)
 {
 	const char *control = NULL, *file = NULL;
+	long ppm = 0;
 	snd_config_iterator_t i, next;
 	struct test_pcm *t;
 	char c = 0;
@@ -198,11 +214,13 @@ SND_PCM_PLUGIN_DEFINE_FUNC(echoeld_test)
 			continue;
 		if (!strcmp(id, "file") && snd_config_get_string(n, &file) == 0)
 			continue;
+		if (!strcmp(id, "rate_ppm") && snd_config_get_integer(n, &ppm) == 0)
+			continue;
 		SNDERR("echoeld_test: unknown or bad field %s", id);
 		return -EINVAL;
 	}
-	if (!control || stream != SND_PCM_STREAM_PLAYBACK)
-		return -EINVAL; /* a control file is needed; playback only */
+	if (!control || (file && stream != SND_PCM_STREAM_PLAYBACK))
+		return -EINVAL; /* a control file is needed; `file` is what playback played */
 	if ((fd = open(control, O_RDWR | O_CLOEXEC)) < 0)
 		return -errno;
 	if (read(fd, &c, 1) != 1 || c == 'g') {
@@ -216,6 +234,7 @@ SND_PCM_PLUGIN_DEFINE_FUNC(echoeld_test)
 	t->control = mmap(NULL, 1, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
 	close(fd);
 	t->out_fd = file ? open(file, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644) : -1;
+	t->speed = 1.0 + (double)ppm * 1e-6;
 	t->io.version = SND_PCM_IOPLUG_VERSION;
 	t->io.name = "echoeld test PCM";
 	t->io.callback = &callbacks;

@@ -41,13 +41,8 @@ size() { stat -c %s "$dir/out.raw" 2>/dev/null || echo 0; }
 xruns() { ctl --json status | python3 -c 'import json, sys; print(json.load(sys.stdin)["xruns"])'; }
 grown() { [ "$(size)" -gt "$1" ]; }
 
-printf '.' >"$dir/ctl"
-cat >"$dir/asound.conf" <<EOF
-pcm_type.echoeld_test { lib "$PLUGIN" }
-pcm.faulty { type echoeld_test  control "$dir/ctl"  file "$dir/out.raw" }
-EOF
-export ALSA_CONFIG_PATH="/usr/share/alsa/alsa.conf:$dir/asound.conf"
-export JACK_NO_START_SERVER=1 XDG_RUNTIME_DIR="$dir" XDG_STATE_HOME="$dir/state"
+alsa_test_pcms "$dir" "$PLUGIN" \
+	"pcm.faulty { type echoeld_test  control \"$dir/ctl\"  file \"$dir/out.raw\" }"
 cat >"$dir/echoeld.conf" <<EOF
 [engine]
 backend = alsa
@@ -66,9 +61,7 @@ type = output
 input = tone
 EOF
 
-"$ECHOELD" --config "$dir/echoeld.conf" --socket "$dir/control" 2>"$dir/log" &
-epid=$!
-wait_for_echoeld "$dir/control" 10 "$epid"
+launch_echoeld "$dir/control" "$dir/log" --config "$dir/echoeld.conf"
 wait_for 10 "sound at the device" grown 96000 # a quarter second of stereo float
 
 # An xrun: recovered in place, counted, told to a subscriber, and the sound goes on.

@@ -68,8 +68,8 @@ for _ in $(seq 50); do
 done
 cap=$(latency system:capture_1 capture)
 play=$(latency system:playback_1 playback)
-[ -n "$cap" ] && [ "$cap" != "0 0" ] || fail "system:capture_1 reports no capture latency ('$cap')"
-[ -n "$play" ] && [ "$play" != "0 0" ] || fail "system:playback_1 reports no playback latency"
+{ [ -n "$cap" ] && [ "$cap" != "0 0" ]; } || fail "system:capture_1 reports no capture latency ('$cap')"
+{ [ -n "$play" ] && [ "$play" != "0 0" ]; } || fail "system:playback_1 reports no playback latency"
 plus() { echo "$1" | awk -v n="$2" '{ print $1 + n, $2 + n }'; }
 expect lat:out_1 capture "$(plus "$cap" 240)"
 expect lat:in_1 playback "$(plus "$play" 240)"
