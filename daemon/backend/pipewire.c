@@ -17,8 +17,10 @@
  * limits, and asks the graph to run at it with node.force-quantum = block (plus node.latency =
  * block/rate and node.rate = 1/rate). With [pipewire] latency set, only that node.latency is
  * requested and the graph may choose another quantum. A cycle of another size or rate plays
- * silence; tick() says so in the log. A server that comes back at another rate makes tick()
- * return BE_STATE_RESTART, and the daemon rebuilds the engine for it.
+ * silence; tick() says so in the log. Cycles at another rate for half a second are the graph
+ * switching rate (clock.force-rate, or a rate it follows), and a server that comes back at
+ * another rate is too: tick() returns BE_STATE_RESTART, get_format() gives the new rate, and the
+ * daemon rebuilds the engine for it on the same connection (a fir takes its filter for it).
  *
  * Ports. The RT callback reads one port table (engine channel -> port, NULL where none). Every
  * change of ports runs on the data thread between two cycles, in blocking pw_data_loop_invoke()s,
@@ -271,6 +273,33 @@ static void report_misfits(struct pwbe *b, uint64_t now)
 	b->misfit_report_ms = now;
 }
 
+/*
+ * The graph switched rate (clock.force-rate, or a rate it follows): cycles keep coming at a rate
+ * the engine was not built for. After half a second of them, rebuild for it — the filter
+ * asks for the new rate from then on, and a fir takes its filter for it.
+ */
+static bool rate_switched(struct pwbe *b, uint64_t now)
+{
+	/* relaxed: see struct pwbe */
+	uint64_t n = atomic_load_explicit(&b->rt_misfits, memory_order_relaxed);
+	uint32_t rate = atomic_load_explicit(&b->rt_misfit_rate, memory_order_relaxed);
+
+	if (n == b->other_rate_misfits || !rate || rate == b->rate) {
+		if (now - b->other_rate_ms >= RATE_SWITCH_MS)
+			b->other_rate_ms = 0; /* none for a while: it passed */
+		return false;
+	}
+	b->other_rate_misfits = n;
+	if (!b->other_rate_ms)
+		b->other_rate_ms = now;
+	if (now - b->other_rate_ms < RATE_SWITCH_MS)
+		return false;
+	b->switch_rate = rate;
+	b->other_rate_ms = 0;
+	log_notice("pipewire: the graph now runs at %u Hz: rebuilding the engine for it", rate);
+	return true;
+}
+
 static enum be_state pwbe_tick(void *be)
 {
 	struct pwbe *b = be;
@@ -294,7 +323,26 @@ static enum be_state pwbe_tick(void *be)
 		pw_thread_loop_unlock(b->loop);
 	}
 	report_misfits(b, now);
-	return BE_STATE_RUNNING;
+	return rate_switched(b, now) ? BE_STATE_RESTART : BE_STATE_RUNNING;
+}
+
+/* After a RESTART: the graph's rate (the one it switched to, or the server's after a
+ * reconnection) and the configured block fitted into its limits. */
+static int pwbe_get_format(void *be, uint32_t *ret_rate, uint32_t *ret_block,
+			   struct el_error *reterr)
+{
+	struct pwbe *b = be;
+	int r;
+
+	pw_thread_loop_lock(b->loop);
+	r = pwbe_follow_graph(b, reterr);
+	if (r == 0 && b->switch_rate)
+		b->rate = b->switch_rate;
+	b->switch_rate = 0;
+	pw_thread_loop_unlock(b->loop);
+	*ret_rate = b->rate;
+	*ret_block = b->block;
+	return r;
 }
 
 static void pwbe_stop(void *be)
@@ -333,6 +381,7 @@ const struct be_ops be_pipewire_ops = {
 	.ports_changed = pwbe_ports_changed,
 	.tick = pwbe_tick,
 	.stop = pwbe_stop,
+	.get_format = pwbe_get_format,
 	.destroy = pwbe_destroy,
 	.is_realtime = pwbe_is_realtime,
 };

@@ -1,0 +1,94 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# Property: echoeld follows a PipeWire graph that switches sample rate, without a restart, and
+# a fir takes its filter for the new rate. Against a private, headless PipeWire (lib.sh): a
+# tone through a fir holding `ir_44100` and `ir_48000` runs at 48000 Hz with ir_48000; forcing
+# the graph to 44.1 kHz (`pw-metadata -n settings 0 clock.force-rate 44100`) makes echoeld
+# rebuild at 44100 Hz (status), with ir_44100 (node get), cycles running; forcing 48 kHz again
+# brings it back, ir_48000 with it; the daemon never exits.
+#
+# usage: test-pipewire-rate.sh ECHOELD ECHOELCTL   (exit 77: no PipeWire, WirePlumber or D-Bus)
+set -eu
+
+ECHOELD=$1
+ECHOELCTL=$2
+# shellcheck source-path=SCRIPTDIR
+. "$(dirname "$0")/../lib.sh"
+require_tools pipewire wireplumber dbus-daemon pw-metadata timeout python3
+
+dir=$(mktemp -d /tmp/test-pipewire-rate-XXXXXX) # /tmp: socket paths must fit sockaddr_un
+pw_private_env "$dir"
+bus_pid='' pw_pid='' wp_pid='' epid=''
+cleanup() {
+	stop "$epid"
+	pw_session_stop
+	rm -rf "$dir"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+fail() {
+	echo "FAIL: $*"
+	for f in echoeld.log pipewire.log; do
+		[ -s "$dir/$f" ] && { echo "--- $f:"; tail -n 40 "$dir/$f"; }
+	done
+	exit 1
+}
+
+status_is() {
+	"$ECHOELCTL" --socket "$dir/control" --json status |
+		python3 -c 'import json, sys; sys.exit(str(json.load(sys.stdin)[sys.argv[1]]) != sys.argv[2])' "$1" "$2"
+}
+fir_is() {
+	"$ECHOELCTL" --socket "$dir/control" --json node get room |
+		python3 -c 'import json, sys; sys.exit(json.load(sys.stdin)["details"][sys.argv[1]] != sys.argv[2])' "$1" "$2"
+}
+cycles() {
+	"$ECHOELCTL" --socket "$dir/control" --json status |
+		python3 -c 'import json, sys; print(json.load(sys.stdin)["cycles"])'
+}
+# at RATE KEY: the graph at RATE with the fir on KEY, and cycles running there
+at() {
+	wait_for 20 "the graph at $1 Hz" status_is rate "$1"
+	wait_for 5 "the fir on $2 at $1 Hz" fir_is ir_key "$2"
+	c0=$(cycles)
+	wait_for 10 "cycles at $1 Hz" sh -c "[ \$(\"$ECHOELCTL\" --socket '$dir/control' --json status | python3 -c 'import json, sys; print(json.load(sys.stdin)[\"cycles\"])') -gt $((c0 + 20)) ]"
+}
+
+float_wav "$dir/room-44k.wav" 0.01 '(0.5 * 0.99 ** i, 0.5 * 0.98 ** i)'
+float_wav "$dir/room-48k.wav" 0.02 '(0.5 * 0.99 ** i, 0.5 * 0.98 ** i)'
+cat >"$dir/echoeld.conf" <<EOF
+[pipewire]
+node_name = echoeld-rate
+[node.tone]
+type = tone
+channels = 2
+[node.room]
+type = fir
+input = tone
+ir_44100 = room-44k.wav
+ir_48000 = room-48k.wav
+[node.out]
+type = output
+input = room
+EOF
+
+pw_session_start "$dir"
+"$ECHOELD" --backend pipewire --socket "$dir/control" --config "$dir/echoeld.conf" \
+	2>"$dir/echoeld.log" &
+epid=$!
+wait_for 10 "echoeld's socket" test -S "$dir/control"
+at 48000 ir_48000
+pw-metadata -n settings 0 clock.force-rate 44100 >/dev/null
+at 44100 ir_44100
+pw-metadata -n settings 0 clock.force-rate 48000 >/dev/null
+at 48000 ir_48000
+alive "$epid" || fail "echoeld exited"
+grep -q "pipewire: the graph now runs at 44100 Hz: rebuilding the engine for it" "$dir/echoeld.log" ||
+	fail "no word of the switch in the log"
+stop "$epid"
+epid=
+if grep -Eq "RealtimeSanitizer|real-time unsafe|AddressSanitizer|runtime error" "$dir/echoeld.log"; then
+	fail "a sanitizer reported"
+fi
+echo "ok: the graph forced to 44.1 kHz and back: echoeld followed each time, with ir_44100 then ir_48000"
