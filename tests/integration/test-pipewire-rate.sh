@@ -5,7 +5,8 @@
 # tone through a fir holding `ir_44100` and `ir_48000` runs at 48000 Hz with ir_48000; forcing
 # the graph to 44.1 kHz (`pw-metadata -n settings 0 clock.force-rate 44100`) makes echoeld
 # rebuild at 44100 Hz (status), with ir_44100 (node get), cycles running; forcing 48 kHz again
-# brings it back, ir_48000 with it; the daemon never exits.
+# brings it back, ir_48000 with it; PipeWire restarted at 44.1 kHz (default.clock.rate) is
+# reconnected to and followed the same way; the daemon never exits.
 #
 # usage: test-pipewire-rate.sh ECHOELD ECHOELCTL   (exit 77: no PipeWire, WirePlumber or D-Bus)
 set -eu
@@ -83,6 +84,11 @@ pw-metadata -n settings 0 clock.force-rate 44100 >/dev/null
 at 44100 ir_44100
 pw-metadata -n settings 0 clock.force-rate 48000 >/dev/null
 at 48000 ir_48000
+# PipeWire restarted at 44.1 kHz: echoeld reconnects and rebuilds for it
+pw_stop
+sed -i 's/^\( *default\.clock\.rate *= *\).*/\144100/' "$dir/pipewire.conf"
+pw_start "$dir"
+at 44100 ir_44100
 alive "$epid" || fail "echoeld exited"
 grep -q "pipewire: the graph now runs at 44100 Hz: rebuilding the engine for it" "$dir/echoeld.log" ||
 	fail "no word of the switch in the log"
@@ -91,4 +97,5 @@ epid=
 if grep -Eq "RealtimeSanitizer|real-time unsafe|AddressSanitizer|runtime error" "$dir/echoeld.log"; then
 	fail "a sanitizer reported"
 fi
-echo "ok: the graph forced to 44.1 kHz and back: echoeld followed each time, with ir_44100 then ir_48000"
+echo "ok: the graph forced to 44.1 kHz and back, then PipeWire restarted at 44.1 kHz: echoeld" \
+	"followed each time, its fir on ir_44100 or ir_48000"
