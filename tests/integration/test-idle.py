@@ -4,7 +4,8 @@
 
 The built-in default graph on the own clock with silent input is idle: the clock stops, and
 `status` says `"idle": true`. Over 12 s every thread of the daemon together then sleeps and wakes
-(voluntary context switches, from /proc/PID/task/*/status) at most 12 times — a loaded machine
+(voluntary context switches, from /proc/PID/task/*/status; the main thread and those named
+echoeld-*, not a sanitizer's) at most 12 times — a loaded machine
 preempts threads (involuntary switches) but does not wake them — while WATCHDOG=1 pings still
 arrive (the stopped clock is not a hang). A node that makes sound starts the clock at once
 (`idle` false, cycles counting); removing it lets the daemon fall idle again.
@@ -61,9 +62,14 @@ def ctl(*args):
 
 
 def wakeups():
+    # The daemon's threads: the main one and those it named (echoeld-*). A sanitizer's runtime
+    # thread (TSan's wakes ten times a second) is the build's, not the daemon's.
     total = 0
     for tid in os.listdir("/proc/%d/task" % proc.pid):
         try:
+            with open("/proc/%d/task/%s/comm" % (proc.pid, tid)) as f:
+                if int(tid) != proc.pid and not f.read().startswith("echoeld-"):
+                    continue
             with open("/proc/%d/task/%s/status" % (proc.pid, tid)) as f:
                 for line in f:
                     if line.startswith("voluntary_ctxt_switches:"):
