@@ -55,7 +55,7 @@ build_build_rtsan() { meson compile -C build-rtsan; }
 build_build_fuzz() {
 	ninja -C build-fuzz tests/fuzz/fuzz-config tests/fuzz/fuzz-graph tests/fuzz/fuzz-dispatch \
 		tests/fuzz/fuzz-sysfs tests/fuzz/fuzz-layouts tests/fuzz/fuzz-routes tests/fuzz/fuzz-audio \
-		tests/fuzz/fuzz-eqfile \
+		tests/fuzz/fuzz-eqfile tests/fuzz/fuzz-proccost \
 		ipc/fuzz-protocol
 }
 
