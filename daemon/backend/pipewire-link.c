@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <spa/param/latency-utils.h>
 #include <spa/utils/result.h>
 
 #include "common/el-error.h"
@@ -248,6 +249,45 @@ static struct pw_properties *filter_props(const struct pwbe *b)
 	return p;
 }
 
+/* One port's latency in its own direction: frames, as an exact rate-based range. */
+static void set_port_latency(struct pwbe *b, struct port_data *pd, enum spa_direction dir,
+			     uint32_t frames)
+{
+	struct spa_latency_info info =
+		SPA_LATENCY_INFO(dir, .min_rate = frames, .max_rate = frames);
+	const struct spa_pod *param;
+	struct spa_pod_builder pb;
+	uint8_t buf[256];
+
+	spa_pod_builder_init(&pb, buf, sizeof(buf));
+	if ((param = spa_latency_build(&pb, SPA_PARAM_Latency, &info)))
+		pw_filter_update_params(b->filter, pd, &param, 1);
+}
+
+void pwbe_filter_set_latency(struct pwbe *b)
+{
+	struct spa_process_latency_info process = {0};
+	const struct port_table *t = b->table;
+	const struct spa_pod *param;
+	struct spa_pod_builder pb;
+	uint8_t buf[256];
+	uint64_t frames = 0;
+
+	(void)eng_engine_get_latency(b->engine, NULL, &frames);
+	process.rate = (int32_t)EL_MIN(frames, (uint64_t)INT32_MAX); /* `rate`: in samples */
+	spa_pod_builder_init(&pb, buf, sizeof(buf));
+	if ((param = spa_process_latency_build(&pb, SPA_PARAM_ProcessLatency, &process)))
+		pw_filter_update_params(b->filter, NULL, &param, 1);
+	for (unsigned c = 0; t && c < t->n_playback; c++)
+		if (t->playback_ports[c])
+			set_port_latency(b, t->playback_ports[c], SPA_DIRECTION_OUTPUT,
+					 (uint32_t)process.rate);
+	for (unsigned c = 0; t && c < t->n_capture; c++)
+		if (t->capture_ports[c])
+			set_port_latency(b, t->capture_ports[c], SPA_DIRECTION_INPUT,
+					 (uint32_t)process.rate);
+}
+
 /* The data thread's scheduling policy, asked on that thread (-1 if it does not run yet). */
 struct sched_probe {
 	pthread_t caller;
@@ -288,6 +328,7 @@ int pwbe_filter_create(struct pwbe *b, struct el_error *reterr)
 	pw_filter_add_listener(b->filter, &b->filter_listener, &filter_events, b);
 	if ((r = pwbe_ports_update(b, reterr)) < 0)
 		return r;
+	pwbe_filter_set_latency(b);
 	eng_engine_set_running(b->engine, true);
 	eng_engine_fade_in(b->engine); /* the first sound after a start is not a step */
 	r = pw_filter_connect(b->filter, PW_FILTER_FLAG_RT_PROCESS, NULL, 0);

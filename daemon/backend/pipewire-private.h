@@ -125,6 +125,15 @@ void pwbe_ports_forget(struct pwbe *b);
 
 /* ---- pipewire-link.c ---- */
 
+/*
+ * Under the loop lock, with a filter: the latency the running graph adds (a limiter's
+ * look-ahead, delays: eng_engine_get_latency), in frames, on every port — an output port's
+ * capture latency, an input port's playback latency — and as the filter's ProcessLatency, which
+ * pw_filter adds to the latency it passes from one side's ports to the other's when the graph
+ * reports its peers'. Called after every change of ports or graph.
+ */
+void pwbe_filter_set_latency(struct pwbe *b);
+
 /* Connects the core and asks for a round trip (its info comes first). Under the loop lock. */
 int pwbe_core_connect(struct pwbe *b, struct el_error *reterr);
 /* Waits, under the loop lock, for the answer to pwbe_core_connect()'s round trip. */

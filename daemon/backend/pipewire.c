@@ -251,6 +251,8 @@ static int pwbe_ports_changed(void *be, struct el_error *reterr)
 	pw_thread_loop_lock(b->loop);
 	if (b->filter) /* else the ports are made when the filter is (again) */
 		r = pwbe_ports_update(b, reterr);
+	if (b->filter && r == 0)
+		pwbe_filter_set_latency(b);
 	pw_thread_loop_unlock(b->loop);
 	return r;
 }

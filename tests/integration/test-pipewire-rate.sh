@@ -1,12 +1,15 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
 # Property: echoeld follows a PipeWire graph that switches sample rate, without a restart, and
-# a fir takes its filter for the new rate. Against a private, headless PipeWire (lib.sh): a
-# tone through a fir holding `ir_44100` and `ir_48000` runs at 48000 Hz with ir_48000; forcing
+# a fir takes its filter for the new rate; its ports carry the graph's latency. Against a
+# private, headless PipeWire (lib.sh): a tone through a fir holding `ir_44100` and `ir_48000`
+# and a limiter (5 ms look-ahead) runs at 48000 Hz with ir_48000, and its output port's Latency
+# (output direction) and input port's (input direction) say the limiter's 240 frames; forcing
 # the graph to 44.1 kHz (`pw-metadata -n settings 0 clock.force-rate 44100`) makes echoeld
 # rebuild at 44100 Hz (status), with ir_44100 (node get), cycles running; forcing 48 kHz again
 # brings it back, ir_48000 with it; PipeWire restarted at 44.1 kHz (default.clock.rate) is
-# reconnected to and followed the same way; the daemon never exits.
+# reconnected to and followed the same way; at each rate the ports' latency is the graph's
+# (`status` latency frames); the daemon never exits.
 #
 # usage: test-pipewire-rate.sh ECHOELD ECHOELCTL   (exit 77: no PipeWire, WirePlumber or D-Bus)
 set -eu
@@ -48,12 +51,33 @@ cycles() {
 	"$ECHOELCTL" --socket "$dir/control" --json status |
 		python3 -c 'import json, sys; print(json.load(sys.stdin)["cycles"])'
 }
-# at RATE KEY: the graph at RATE with the fir on KEY, and cycles running there
+# port_latency ALIAS DIRECTION: the rate-based latency (frames) the port's Latency param of
+# that direction (Input or Output) says, as `pw-cli enum-params` prints it
+port_latency() {
+	id=$(timeout 5 pw-dump | python3 -c 'import json, sys
+print(next(o["id"] for o in json.load(sys.stdin) if o.get("type") == "PipeWire:Interface:Port"
+           and o["info"]["props"].get("port.alias") == sys.argv[1]))' "$1") || return 1
+	timeout 5 pw-cli enum-params "$id" Latency | python3 -c 'import re, sys
+for obj in sys.stdin.read().split("Object: size")[1:]:
+    if "Direction:" + sys.argv[1] in obj:
+        print(re.findall(r"Int (-?\d+)", obj)[0])' "$2"
+}
+# latency_is FRAMES: both ports say FRAMES
+latency_is() {
+	[ "$(port_latency echoeld-rate:out_1 Output)" = "$1" ] &&
+		[ "$(port_latency echoeld-rate:in_1 Input)" = "$1" ]
+}
+# at RATE KEY: the graph at RATE with the fir on KEY, cycles running there, the ports' latency
+# the graph's
 at() {
 	wait_for 20 "the graph at $1 Hz" status_is rate "$1"
 	wait_for 5 "the fir on $2 at $1 Hz" fir_is ir_key "$2"
 	c0=$(cycles)
 	wait_for 10 "cycles at $1 Hz" sh -c "[ \$(\"$ECHOELCTL\" --socket '$dir/control' --json status | python3 -c 'import json, sys; print(json.load(sys.stdin)[\"cycles\"])') -gt $((c0 + 20)) ]"
+	frames=$("$ECHOELCTL" --socket "$dir/control" --json status |
+		python3 -c 'import json, sys; print(json.load(sys.stdin)["latency"]["frames"])')
+	[ "$frames" -gt 200 ] || fail "the graph's latency at $1 Hz is $frames frames"
+	wait_for 5 "ports saying $frames frames at $1 Hz" latency_is "$frames"
 }
 
 float_wav "$dir/room-44k.wav" 0.01 '(0.5 * 0.99 ** i, 0.5 * 0.98 ** i)'
@@ -61,6 +85,9 @@ float_wav "$dir/room-48k.wav" 0.02 '(0.5 * 0.99 ** i, 0.5 * 0.98 ** i)'
 cat >"$dir/echoeld.conf" <<EOF
 [pipewire]
 node_name = echoeld-rate
+[node.in]
+type = input
+channels = 2
 [node.tone]
 type = tone
 channels = 2
@@ -69,9 +96,13 @@ type = fir
 input = tone
 ir_44100 = room-44k.wav
 ir_48000 = room-48k.wav
+[node.lim]
+type = limiter
+input = room
+lookahead_ms = 5
 [node.out]
 type = output
-input = room
+input = lim
 EOF
 
 pw_session_start "$dir"
@@ -98,4 +129,4 @@ if grep -Eq "RealtimeSanitizer|real-time unsafe|AddressSanitizer|runtime error" 
 	fail "a sanitizer reported"
 fi
 echo "ok: the graph forced to 44.1 kHz and back, then PipeWire restarted at 44.1 kHz: echoeld" \
-	"followed each time, its fir on ir_44100 or ir_48000"
+	"followed each time, its fir on ir_44100 or ir_48000, its ports saying the limiter's latency"
