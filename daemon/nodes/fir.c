@@ -70,6 +70,7 @@
 #include "common/el-probe.h"
 #include "daemon/config/value.h"
 #include "daemon/config/config.h"
+#include "daemon/disk/disk.h"
 #include "daemon/engine/node.h"
 #include "daemon/nodes/fir-route.h"
 #include "daemon/nodes/ir-file.h"
@@ -104,6 +105,7 @@ struct fir_set {
 	char *path;  /* owned: the resolved file, NULL for the identity (no `ir` key) */
 	char *route; /* owned: the `route` key as written, NULL without one (the diagonal) */
 	char key[16]; /* the key that named path (`ir`, `ir_44100`), "" for the identity */
+	bool cached;  /* resampled earlier: read from the sample cache */
 	struct node_ir_stamp stamp;
 	double gain_db;
 	size_t taps;             /* of its longest IR */
@@ -312,8 +314,11 @@ static int fir_source_load(const struct conf_section *sec, const struct eng_node
 	src->tap_data = &src->tap;
 	r = fir_source_route(sec, env, src, reterr);
 	if (r == 0 && e) {
-		r = node_ir_load_paced(e->value, env->base_dir, env->rate, env->pacer, &src->file,
-				       &err);
+		/* a resampled IR is kept in the sample cache: a rate switch back or a restart
+		 * reads it (a render or a check, without the disk thread, resamples) */
+		r = node_ir_load_cached(e->value, env->base_dir, env->rate,
+					env->disk ? disk_get_cache_dir(env->disk) : NULL,
+					env->pacer, &src->file, &err);
 		if (r < 0)
 			r = conf_error_entry(reterr, r, e, "%s", err.message);
 	}
@@ -376,6 +381,7 @@ static int fir_set_new(struct fir_source *src, const struct eng_node_env *env,
 	if (src->file) {
 		s->path = el_steal_ptr(src->file->path);
 		snprintf(s->key, sizeof(s->key), "%s", src->entry ? src->entry->key : "ir");
+		s->cached = src->file->cached;
 		s->stamp = src->file->stamp;
 		s->file_rate = src->file->file_rate;
 	}
@@ -874,6 +880,7 @@ static size_t fir_get_details(const void *inst, struct node_detail *ret, size_t 
 		 .is_number = true,
 		 .number = s->file_rate ? s->file_rate : f->rate},
 		{.key = "ir_load_ms", .is_number = true, .number = s->load_ms},
+		{.key = "ir_cached", .is_number = true, .number = s->cached ? 1.0 : 0.0},
 		{.key = "ir_prepare_ms", .is_number = true, .number = s->prepare_ms},
 		{.key = "routes", .is_number = true, .number = (double)s->n_routes},
 	};

@@ -23,6 +23,7 @@
 #include "common/el-error.h"
 #include "common/el-macros.h"
 #include "common/el-pace.h"
+#include "daemon/disk/cache.h"
 #include "daemon/nodes/ir-file.h"
 #include "dsp/fir.h"
 
@@ -211,6 +212,41 @@ static int resample(const char *path, struct ir_raw *raw, uint32_t rate,
 	return 0;
 }
 
+/*
+ * raw resampled to rate through the sample cache in cache_dir (daemon/disk/cache.h: soxr at its
+ * very-high quality, as resample(), done once and kept as floats, so a later load — a rate
+ * switch back, a restart — reads it), scaled as resample() scales. 0 with *ret_reused telling
+ * whether the cache held it; 1 when the cache cannot serve it (the caller resamples); -ENOMEM.
+ */
+static int resample_cached(const char *path, const char *cache_dir, struct ir_raw *raw,
+			   uint32_t rate, const struct el_pacer *pacer, bool *ret_reused)
+{
+	struct disk_cache_entry e = {.fd = -1};
+	struct el_error ignored = {0};
+	const float scale = (float)raw->rate / (float)rate;
+	float *out = NULL;
+	int r = 1;
+
+	if (disk_cache_prepare(cache_dir, path, rate, pacer, &e, &ignored) < 0)
+		return 1;
+	if (e.channels == raw->channels && e.frames > 0 && e.frames <= DSP_FIR_MAX_TAPS) {
+		out = malloc((size_t)e.frames * e.channels * sizeof(float));
+		r = !out ? -ENOMEM : disk_cache_read(&e, 0, e.frames, out) < 0 ? 1 : 0;
+	}
+	if (r == 0) {
+		for (size_t i = 0; i < (size_t)e.frames * e.channels; i++)
+			out[i] *= scale;
+		free(raw->buf);
+		raw->buf = el_steal_ptr(out);
+		raw->frames = (size_t)e.frames;
+		raw->rate = rate;
+		*ret_reused = e.reused;
+	}
+	free(out);
+	disk_cache_entry_done(&e);
+	return r;
+}
+
 /* Splits raw's interleaved samples into ir->data. */
 static int split(const char *path, const struct ir_raw *raw, struct node_ir *ir,
 		 struct el_error *reterr)
@@ -239,6 +275,13 @@ int node_ir_load(const char *name, const char *base_dir, uint32_t rate, struct n
 int node_ir_load_paced(const char *name, const char *base_dir, uint32_t rate,
 		       const struct el_pacer *pacer, struct node_ir **ret, struct el_error *reterr)
 {
+	return node_ir_load_cached(name, base_dir, rate, NULL, pacer, ret, reterr);
+}
+
+int node_ir_load_cached(const char *name, const char *base_dir, uint32_t rate,
+			const char *cache_dir, const struct el_pacer *pacer, struct node_ir **ret,
+			struct el_error *reterr)
+{
 	struct ir_raw raw = {0};
 	struct node_ir *ir;
 	int r;
@@ -253,7 +296,9 @@ int node_ir_load_paced(const char *name, const char *base_dir, uint32_t rate,
 	}
 	r = read_file(ir->path, rate, &raw, &ir->stamp, reterr);
 	ir->file_rate = raw.rate;
-	if (r == 0 && raw.rate != rate)
+	if (r == 0 && raw.rate != rate && cache_dir)
+		r = resample_cached(ir->path, cache_dir, &raw, rate, pacer, &ir->cached);
+	if (r == 1 || (r == 0 && raw.rate != rate))
 		r = resample(ir->path, &raw, rate, pacer, reterr);
 	if (r == 0)
 		r = split(ir->path, &raw, ir, reterr);

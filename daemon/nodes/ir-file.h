@@ -13,6 +13,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <time.h>
@@ -38,6 +39,7 @@ struct node_ir {
 	unsigned channels;          /* 1 .. NODE_IR_MAX_CHANNELS */
 	size_t frames; /* taps per channel at the engine's rate, 1 .. DSP_FIR_MAX_TAPS */
 	float **data;  /* owned: channels arrays of frames samples */
+	bool cached;   /* resampled earlier: read from the sample cache (node_ir_load_cached) */
 };
 
 /*
@@ -81,6 +83,16 @@ int node_ir_load(const char *name, const char *base_dir, uint32_t rate, struct n
 struct el_pacer;
 int node_ir_load_paced(const char *name, const char *base_dir, uint32_t rate,
 		       const struct el_pacer *pacer, struct node_ir **ret, struct el_error *reterr);
+
+/*
+ * node_ir_load_paced() with the resampling, when there is one, done through the sample cache in
+ * cache_dir (daemon/disk/cache.h; NULL: none, resampled every time): once per file, stamp and
+ * rate, then read back — a rate switch back or a restart does not resample again. The same
+ * resampler and scale; where the cache cannot serve, resampled here as without it.
+ */
+int node_ir_load_cached(const char *name, const char *base_dir, uint32_t rate,
+			const char *cache_dir, const struct el_pacer *pacer, struct node_ir **ret,
+			struct el_error *reterr);
 
 /* Accepts NULL; returns NULL. */
 struct node_ir *node_ir_free(struct node_ir *ir);

@@ -8,7 +8,8 @@
 # the graph to 44.1 kHz (`pw-metadata -n settings 0 clock.force-rate 44100`) makes echoeld
 # rebuild at 44100 Hz (status), with ir_44100 (node get), cycles running; forcing 48 kHz again
 # brings it back, ir_48000 with it; PipeWire restarted at 44.1 kHz (default.clock.rate) is
-# reconnected to and followed the same way; at each rate the ports' latency is the graph's
+# reconnected to and followed the same way, the filter resampled for 44.1 kHz the first time
+# now read from the sample cache (ir_cached); at each rate the ports' latency is the graph's
 # (`status` latency frames); the daemon never exits.
 #
 # usage: test-pipewire-rate.sh ECHOELD ECHOELCTL   (exit 77: no PipeWire, WirePlumber or D-Bus)
@@ -45,7 +46,7 @@ status_is() {
 }
 fir_is() {
 	"$ECHOELCTL" --socket "$dir/control" --json node get room |
-		python3 -c 'import json, sys; sys.exit(json.load(sys.stdin)["details"][sys.argv[1]] != sys.argv[2])' "$1" "$2"
+		python3 -c 'import json, sys; sys.exit(str(json.load(sys.stdin)["details"][sys.argv[1]]) != sys.argv[2])' "$1" "$2"
 }
 cycles() {
 	"$ECHOELCTL" --socket "$dir/control" --json status |
@@ -67,11 +68,12 @@ latency_is() {
 	[ "$(port_latency echoeld-rate:out_1 Output)" = "$1" ] &&
 		[ "$(port_latency echoeld-rate:in_1 Input)" = "$1" ]
 }
-# at RATE KEY: the graph at RATE with the fir on KEY, cycles running there, the ports' latency
-# the graph's
+# at RATE KEY CACHED: the graph at RATE with the fir on KEY (its resampled filter read from the
+# sample cache: CACHED 1.0, or 0.0), cycles running there, the ports' latency the graph's
 at() {
 	wait_for 20 "the graph at $1 Hz" status_is rate "$1"
 	wait_for 5 "the fir on $2 at $1 Hz" fir_is ir_key "$2"
+	fir_is ir_cached "$3" || fail "at $1 Hz the fir's filter is not ir_cached $3"
 	c0=$(cycles)
 	wait_for 10 "cycles at $1 Hz" sh -c "[ \$(\"$ECHOELCTL\" --socket '$dir/control' --json status | python3 -c 'import json, sys; print(json.load(sys.stdin)[\"cycles\"])') -gt $((c0 + 20)) ]"
 	frames=$("$ECHOELCTL" --socket "$dir/control" --json status |
@@ -110,16 +112,16 @@ pw_session_start "$dir"
 	2>"$dir/echoeld.log" &
 epid=$!
 wait_for 10 "echoeld's socket" test -S "$dir/control"
-at 48000 ir_48000
+at 48000 ir_48000 0.0 # the file's own rate: nothing resampled
 pw-metadata -n settings 0 clock.force-rate 44100 >/dev/null
-at 44100 ir_44100
+at 44100 ir_44100 0.0 # room-44k.wav is a 48 kHz file: resampled, into the cache
 pw-metadata -n settings 0 clock.force-rate 48000 >/dev/null
-at 48000 ir_48000
+at 48000 ir_48000 0.0
 # PipeWire restarted at 44.1 kHz: echoeld reconnects and rebuilds for it
 pw_stop
 sed -i 's/^\( *default\.clock\.rate *= *\).*/\144100/' "$dir/pipewire.conf"
 pw_start "$dir"
-at 44100 ir_44100
+at 44100 ir_44100 1.0 # resampled before: read from the cache
 alive "$epid" || fail "echoeld exited"
 grep -q "pipewire: the graph now runs at 44100 Hz: rebuilding the engine for it" "$dir/echoeld.log" ||
 	fail "no word of the switch in the log"

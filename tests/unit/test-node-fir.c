@@ -513,7 +513,7 @@ static void test_layouts(void **state)
 		"[node.f]\ntype = fir\ninput = a\nir = stereo.wav\n",
 	};
 	struct eng_fir_planner planner = {.choose = grow_planner};
-	struct node_detail d[11];
+	struct node_detail d[12];
 	struct harness h;
 
 	(void)state;
@@ -528,11 +528,13 @@ static void test_layouts(void **state)
 			printf("# layout %s, channel %u: error %.1f dB\n", t ? "auto" : "written",
 			       c, check_direct(sig[c], ir[c], TAPS, 1.0, got[c]));
 		/* what node.get shows */
-		assert_int_equal(node_type_fir.get_details(f, d, EL_N_ELEMENTS(d)), 11);
-		assert_string_equal(d[9].key, "ir_prepare_ms");
-		assert_string_equal(d[10].key, "routes");
-		assert_true(d[10].number == 2); /* the diagonal */
-		assert_true(d[8].number > 0.0 && d[9].number > 0.0);
+		assert_int_equal(node_type_fir.get_details(f, d, EL_N_ELEMENTS(d)), 12);
+		assert_string_equal(d[9].key, "ir_cached");
+		assert_true(d[9].number == 0.0); /* no disk thread here: no cache */
+		assert_string_equal(d[10].key, "ir_prepare_ms");
+		assert_string_equal(d[11].key, "routes");
+		assert_true(d[11].number == 2); /* the diagonal */
+		assert_true(d[8].number > 0.0 && d[10].number > 0.0);
 		assert_string_equal(d[0].key, "layout");
 		assert_string_equal(d[0].text, "256x3 512x2 1024x2");
 		assert_string_equal(d[3].key, "ir_key");
@@ -689,7 +691,7 @@ static void test_route_matrix(void **state)
 				   "route = 1>1:1, 2 > 2 : 2,1>3:2, 2>3:1\n";
 	static float third[FRAMES];
 	float *const outs[3] = {got[0], got[1], third};
-	struct node_detail d[11];
+	struct node_detail d[12];
 	struct harness h;
 	void *f, *u = NULL;
 
@@ -697,8 +699,8 @@ static void test_route_matrix(void **state)
 	harness_dir(&h, stereo, 1);
 	f = harness_create(&h, &node_type_fir, text);
 	assert_int_equal(node_type_fir.get_out_channels(f), 3);
-	assert_int_equal(node_type_fir.get_details(f, d, EL_N_ELEMENTS(d)), 11);
-	assert_true(d[10].number == 4);
+	assert_int_equal(node_type_fir.get_details(f, d, EL_N_ELEMENTS(d)), 12);
+	assert_true(d[11].number == 4);
 	harness_run(&node_type_fir, f, in, 2, outs, 3, 0, FRAMES);
 	printf("# route 1>1:1, error %.1f dB\n", check_two(sig[0], ir[0], NULL, NULL, got[0]));
 	printf("# route 2>2:2, error %.1f dB\n", check_two(sig[1], ir[1], NULL, NULL, got[1]));

@@ -4,7 +4,8 @@
  * channel (float samples exact, 16-bit scaled to [-1, 1)), relative paths resolved against the
  * base directory; a file at another rate is resampled so that its frequency response is kept
  * (a 44.1 kHz unit impulse at 10 ms becomes a 48 kHz response that is flat within 0.01 dB and
- * delayed by exactly 10 ms up to 19 kHz); and every refusal names the file: missing, not audio,
+ * delayed by exactly 10 ms up to 19 kHz), the same through the sample cache, where the second
+ * load reads what the first resampled; and every refusal names the file: missing, not audio,
  * empty, too many channels, too long.
  */
 #include <stdarg.h>
@@ -26,6 +27,7 @@
 #include "common/el-pace.h"
 #include "daemon/nodes/ir-file.h"
 #include "dsp/fir.h"
+#include "tests/unit/test-tmpdir.h"
 #include "tests/unit/test-util.h"
 
 static char dir[64];
@@ -204,6 +206,35 @@ static void check_paced_equal(const struct node_ir *plain)
 	node_ir_free(ir);
 }
 
+/*
+ * Through the sample cache, the same file resamples once: the first load writes it there, the
+ * second reads it back (cached), and both are what node_ir_load() makes, to float rounding.
+ */
+static void check_cached_equal(const struct node_ir *plain)
+{
+	struct node_ir *ir = NULL;
+	struct el_error err = {0};
+	char cache[256];
+
+	assert_int_equal(test_tmpdir_make(cache, sizeof(cache), "test-node-ir-cache"), 0);
+	for (int pass = 0; pass < 2; pass++) {
+		double worst = 0.0;
+
+		assert_int_equal(node_ir_load_cached("r44.wav", dir, 48000, cache, NULL, &ir, &err),
+				 0);
+		assert_int_equal(ir->cached, pass == 1);
+		assert_int_equal(ir->frames, plain->frames);
+		assert_int_equal(ir->file_rate, 44100);
+		for (size_t i = 0; i < ir->frames; i++)
+			worst = fmax(worst, fabs((double)ir->data[0][i] - plain->data[0][i]));
+		printf("# through the cache (%s): largest difference %.3g\n",
+		       pass ? "read back" : "written", worst);
+		assert_true(worst < 1e-6);
+		ir = node_ir_free(ir);
+	}
+	assert_int_equal(test_tmpdir_remove(cache), 0);
+}
+
 static void test_resampled_impulse(void **state)
 {
 	struct node_ir *ir = NULL;
@@ -216,6 +247,7 @@ static void test_resampled_impulse(void **state)
 	assert_int_equal(ir->file_rate, 44100);
 	assert_int_equal(ir->frames, 48000);
 	check_paced_equal(ir);
+	check_cached_equal(ir);
 	for (size_t i = 0; i < ir->frames; i++)
 		if (fabs(ir->data[0][i]) > peak) {
 			peak = fabs(ir->data[0][i]);
