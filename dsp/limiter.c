@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "dsp/limiter.h"
+#include "dsp/true-peak.h"
 
 #define LIMITER_MAX_CHANNELS 64u
 
@@ -46,11 +47,13 @@ struct dsp_limiter {
 	float min_gain;  /* since dsp_limiter_take_min_gain() */
 	uint64_t clips;  /* samples the last clip moved by more than rounding */
 	uint64_t caught; /* frames whose own peak needed less gain than the average gave */
+	struct dsp_true_peak *tp; /* owned, or NULL: sample peaks */
 };
 
-int dsp_limiter_new(unsigned channels, uint32_t lookahead, struct dsp_limiter **ret)
+int dsp_limiter_new(unsigned channels, uint32_t lookahead, bool true_peak, struct dsp_limiter **ret)
 {
 	struct dsp_limiter *l;
+	int r;
 
 	if (channels < 1 || channels > LIMITER_MAX_CHANNELS || lookahead < 1 ||
 	    lookahead > DSP_LIMITER_MAX_LOOKAHEAD)
@@ -70,6 +73,10 @@ int dsp_limiter_new(unsigned channels, uint32_t lookahead, struct dsp_limiter **
 		dsp_limiter_free(l);
 		return -ENOMEM;
 	}
+	if (true_peak && (r = dsp_true_peak_new(channels, &l->tp)) < 0) {
+		dsp_limiter_free(l);
+		return r;
+	}
 	dsp_limiter_set(l, 1.0f, 1.0);
 	dsp_limiter_reset(l);
 	*ret = l;
@@ -85,6 +92,7 @@ struct dsp_limiter *dsp_limiter_free(struct dsp_limiter *l)
 		free(l->top);
 		free(l->dq_val);
 		free(l->dq_t);
+		dsp_true_peak_free(l->tp);
 		free(l);
 	}
 	return NULL;
@@ -109,6 +117,8 @@ void dsp_limiter_reset(struct dsp_limiter *l)
 	l->dq_head = l->dq_n = 0;
 	l->pos = 0;
 	l->min_gain = 1.0f;
+	if (l->tp)
+		dsp_true_peak_reset(l->tp);
 }
 
 uint64_t dsp_limiter_get_clips(const struct dsp_limiter *l)
@@ -123,7 +133,7 @@ uint64_t dsp_limiter_get_caught(const struct dsp_limiter *l)
 
 uint32_t dsp_limiter_get_latency(const struct dsp_limiter *l)
 {
-	return l->w - 1;
+	return l->w - 1 + (l->tp ? DSP_TRUE_PEAK_DELAY : 0);
 }
 
 float dsp_limiter_take_min_gain(struct dsp_limiter *l)
@@ -156,15 +166,13 @@ static float hold(struct dsp_limiter *l, float r)
 	return l->dq_val[l->dq_head];
 }
 
-/* Frame i of in: the gain for the frame leaving the delay now. */
-static float next_gain(struct dsp_limiter *l, const float *const *in, size_t i)
+/* The frame coming in has this peak: the gain for the frame leaving the delay now. */
+static float next_gain(struct dsp_limiter *l, float peak)
 {
-	float peak = 0.0f, r, h;
+	float r, h;
 	double s;
 
-	for (unsigned c = 0; c < l->channels; c++)
-		peak = fmaxf(peak, fabsf(in[c][i]));
-	/* fmaxf skips a NaN; an infinity needs a gain of 0 */
+	/* an infinity needs a gain of 0 */
 	r = peak > l->ceiling ? l->ceiling / peak : 1.0f;
 	l->need[l->pos] = r;
 	l->top[l->pos] = l->ceiling;
@@ -189,8 +197,19 @@ static float next_gain(struct dsp_limiter *l, const float *const *in, size_t i)
 
 void dsp_limiter_process(struct dsp_limiter *l, const float *const *in, float *const *out, size_t n)
 {
+	float frame[LIMITER_MAX_CHANNELS];
+
 	for (size_t i = 0; i < n; i++) {
-		float g = next_gain(l, in, i);
+		float peak = 0.0f, g;
+
+		for (unsigned c = 0; c < l->channels; c++) {
+			frame[c] = in[c][i];
+			peak = fmaxf(peak, fabsf(frame[c])); /* fmaxf skips a NaN */
+		}
+		/* true peaks: the frame of DSP_TRUE_PEAK_DELAY ago, with the peak around it */
+		if (l->tp)
+			peak = dsp_true_peak_push(l->tp, frame, frame);
+		g = next_gain(l, peak);
 		uint32_t oldest = l->pos + 1 == l->w ? 0 : l->pos + 1;
 		/* the frame leaving now, with the ceiling it came in under: a ceiling lowered since
 		 * is reached through the look-ahead, as a peak is, not at once */
@@ -205,7 +224,7 @@ void dsp_limiter_process(struct dsp_limiter *l, const float *const *in, float *c
 		l->min_gain = fminf(l->min_gain, g);
 		for (unsigned c = 0; c < l->channels; c++) {
 			float *d = l->delay + (size_t)c * l->w;
-			float x = in[c][i], y = d[oldest] * g;
+			float x = frame[c], y = d[oldest] * g;
 
 			d[l->pos] = x; /* written after the read: out may be in */
 			l->clips += fabsf(y) > slack;

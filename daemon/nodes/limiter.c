@@ -3,12 +3,13 @@
  * daemon/nodes/limiter.c: the "limiter" node type — a look-ahead brick-wall peak limiter
  * (dsp/limiter.h) over all its channels at once.
  *
- * No sample leaves above `ceiling_db`; the output lags the input by the look-ahead, which
- * node.get reports (`latency_frames`, `latency_ms`). `gain_reduction_db` reads how far the gain
- * went down in the last cycle. A change of the ceiling or the release (a set, or an update) takes
- * effect at the next frame: the ceiling is met the way any peak is, through the look-ahead, so
- * nothing clicks; a new look-ahead or channel count is a new instance (crossfaded by the
- * engine). The engine may stop calling the node once its input has been silent for longer than
+ * No sample leaves above `ceiling_db` (with `true_peak`, no peak between samples either:
+ * dsp/true-peak.h); the output lags the input by the look-ahead (and the true-peak detector's
+ * delay), which node.get reports (`latency_frames`, `latency_ms`). `gain_reduction_db` reads how
+ * far the gain went down in the last cycle. A change of the ceiling or the release (a set, or an
+ * update) takes effect at the next frame: the ceiling is met the way any peak is, through the
+ * look-ahead, so nothing clicks; a new look-ahead or channel count is a new instance (crossfaded by
+ * the engine). The engine may stop calling the node once its input has been silent for longer than
  * its tail (the look-ahead); the next call then starts from a clean state (the delay holds only
  * silence by then, so nothing is heard of the reset).
  */
@@ -25,7 +26,7 @@
 #include "daemon/nodes/node-util.h"
 #include "dsp/limiter.h"
 
-#define LIMITER_KEYS "ceiling_db", "release_ms", "lookahead_ms"
+#define LIMITER_KEYS "ceiling_db", "release_ms", "lookahead_ms", "true_peak"
 
 static const char *const limiter_keys[] = {LIMITER_KEYS, NULL};
 static const char *const limiter_allowed[] = {"type", "input", LIMITER_KEYS, NULL};
@@ -59,6 +60,7 @@ static const struct node_param limiter_params[] = {
 /* What a limiter is set to; also the update a new config section becomes. */
 struct limiter_settings {
 	double ceiling_db, release_ms, lookahead_ms;
+	bool true_peak;
 };
 
 struct limiter {
@@ -71,6 +73,7 @@ struct limiter {
 	/* for get_param and update_prepare on other threads (relaxed: lone values) */
 	_Atomic uint64_t ceiling_bits, release_bits, reduction_bits;
 	double lookahead_ms; /* constant */
+	bool true_peak;      /* constant */
 };
 
 static int limiter_read(const struct conf_section *sec, const struct eng_node_env *env,
@@ -84,7 +87,8 @@ static int limiter_read(const struct conf_section *sec, const struct eng_node_en
 	    (r = conf_get_double(sec, "release_ms", 100.0, LIMITER_MIN_RELEASE_MS,
 				 LIMITER_MAX_RELEASE_MS, &ret->release_ms, reterr)) < 0 ||
 	    (r = conf_get_double(sec, "lookahead_ms", 5.0, LIMITER_MIN_LOOKAHEAD_MS,
-				 LIMITER_MAX_LOOKAHEAD_MS, &ret->lookahead_ms, reterr)) < 0)
+				 LIMITER_MAX_LOOKAHEAD_MS, &ret->lookahead_ms, reterr)) < 0 ||
+	    (r = conf_get_bool(sec, "true_peak", false, &ret->true_peak, reterr)) < 0)
 		return r;
 	if (env->in_channels > 64)
 		return conf_error_section(reterr, -EINVAL, sec,
@@ -135,7 +139,9 @@ static int limiter_create(const struct conf_section *sec, const struct eng_node_
 	l->channels = env->in_channels;
 	l->rate = env->rate;
 	l->lookahead_ms = s.lookahead_ms;
-	r = dsp_limiter_new(l->channels, lookahead_frames(s.lookahead_ms, env->rate), &l->dsp);
+	l->true_peak = s.true_peak;
+	r = dsp_limiter_new(l->channels, lookahead_frames(s.lookahead_ms, env->rate), s.true_peak,
+			    &l->dsp);
 	if (r < 0) {
 		limiter_destroy(l);
 		return el_error_set(reterr, r, "out of memory");
@@ -192,7 +198,7 @@ static int limiter_update_prepare(void *inst, const struct conf_section *sec,
 	if (r < 0)
 		return r;
 	if (env->in_channels != l->channels || s.lookahead_ms != l->lookahead_ms ||
-	    env->rate != l->rate)
+	    s.true_peak != l->true_peak || env->rate != l->rate)
 		return -EOPNOTSUPP; /* another delay line: a new instance */
 	return node_update_new(&s, sizeof(s), ret_update);
 }
@@ -256,6 +262,9 @@ static size_t limiter_get_details(const void *inst, struct node_detail *ret, siz
 		ret[n++] = (struct node_detail){.key = "latency_ms",
 						.is_number = true,
 						.number = 1000.0 * l->latency / l->rate};
+	if (n < max)
+		ret[n++] = (struct node_detail){
+			.key = "true_peak", .is_number = true, .number = l->true_peak ? 1.0 : 0.0};
 	return n;
 }
 

@@ -93,7 +93,7 @@ static void run_case(enum shape s, uint32_t lookahead, float ceiling)
 	float peak = 0.0f;
 
 	make(s, lookahead);
-	assert_int_equal(dsp_limiter_new(2, lookahead, &l), 0);
+	assert_int_equal(dsp_limiter_new(2, lookahead, false, &l), 0);
 	dsp_limiter_set(l, ceiling, 4800.0);
 	for (size_t at = 0; at < N; at += 256) {
 		const float *in[2] = {x[0] + at, x[1] + at};
@@ -140,7 +140,7 @@ static void test_transparent_below_ceiling(void **state)
 	(void)state;
 	for (size_t i = 0; i < N; i++)
 		x[0][i] = x[1][i] = (float)(0.99 * uniform());
-	assert_int_equal(dsp_limiter_new(2, 100, &l), 0);
+	assert_int_equal(dsp_limiter_new(2, 100, false, &l), 0);
 	dsp_limiter_set(l, 1.0f, 1000.0);
 	assert_int_equal(dsp_limiter_get_latency(l), 100);
 	dsp_limiter_process(l, in, out, N);
@@ -163,7 +163,7 @@ static void test_attack_and_release(void **state)
 	/* DC 2.0 for a while, then 0.5: the gain goes 1 -> 0.5 in a line, then back to 1 */
 	for (size_t i = 0; i < N; i++)
 		x[0][i] = x[1][i] = i >= 1000 && i < 10000 ? 2.0f : 0.5f;
-	assert_int_equal(dsp_limiter_new(2, la, &l), 0);
+	assert_int_equal(dsp_limiter_new(2, la, false, &l), 0);
 	dsp_limiter_set(l, 1.0f, release);
 	dsp_limiter_process(l, in, out, N);
 	for (size_t i = la + 1; i < 10000 + la; i++) /* the gain, y / delayed x */
