@@ -6,7 +6,7 @@
  *           [--verbose]
  *   echoeld --check-config FILE
  *   echoeld render [--config FILE] [--format same|pcm16|pcm24|pcm32|float] [--tail] [--measure]
- *                  [--threads N] [--dither yes|no] IN OUT
+ *                  [--threads N] [--dither yes|no|shaped] IN OUT
  *
  * Exit codes: 0 success, 1 failure (configuration, runtime), 2 usage, 128 + the signal for a
  * render stopped by SIGINT/SIGTERM/SIGHUP (daemon/render.c).
@@ -34,7 +34,7 @@ static void usage(FILE *f)
 	      "       echoeld --check-config FILE\n"
 	      "       echoeld render [--config FILE] [--format same|pcm16|pcm24|pcm32|float] "
 	      "[--tail]\n"
-	      "                      [--measure] [--threads N] [--dither yes|no] IN OUT\n"
+	      "                      [--measure] [--threads N] [--dither yes|no|shaped] IN OUT\n"
 	      "       echoeld --help | --version\n",
 	      f);
 }
@@ -59,7 +59,7 @@ static int main_render(int argc, char **argv)
 		{"dither", required_argument, NULL, 'd'},
 		{NULL, 0, NULL, 0},
 	};
-	static const char *const yes_no[] = {"no", "yes"};
+	static const char *const dithers[] = {"no", "yes", "shaped"}; /* render_options.dither */
 	struct render_options o = {.dither = -1};
 	int format = 0, c;
 	char *end;
@@ -84,10 +84,11 @@ static int main_render(int argc, char **argv)
 			}
 			o.threads = (unsigned)n;
 		} else if (c == 'd') {
-			o.dither = parse_enum(optarg, yes_no, EL_N_ELEMENTS(yes_no));
+			o.dither = parse_enum(optarg, dithers, EL_N_ELEMENTS(dithers));
 			if (o.dither < 0) {
 				fprintf(stderr,
-					"echoeld render: --dither: expected yes or no, got '%s'\n",
+					"echoeld render: --dither: expected yes, no or shaped, got "
+					"'%s'\n",
 					optarg);
 				return 2;
 			}

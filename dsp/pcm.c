@@ -26,25 +26,12 @@ unsigned dsp_pcm_bits(enum dsp_pcm_format f)
 	return pcm_bits[f];
 }
 
-/*
- * x scaled to a code of `bits` bits plus noise (LSB), rounded and clipped. A sample already on
- * the grid needs no rounding and gets no noise: a transparent path stays bit-perfect.
- */
-static int32_t to_code(float x, double noise, unsigned bits)
+/* x as a code of `bits` bits, dithered by d (NULL: none): dsp_dither_quantize(). */
+static int32_t to_code(float x, struct dsp_dither *d, unsigned bits)
 {
 	const double scale = (double)(1u << (bits - 1)); /* bits <= 32: 2^31 fits a double */
-	double s = (double)x * scale, v = nearbyint(s);
 
-	if (x != x)
-		return 0; /* a NaN is silence: the top code would be full-scale DC on the speakers
-			   */
-	if (v != s)
-		v = nearbyint(s + noise);
-	if (!(v < scale))
-		return (int32_t)(scale - 1.0);
-	if (v < -scale)
-		return (int32_t)-scale;
-	return (int32_t)v;
+	return dsp_dither_quantize(d, (double)x * scale, scale);
 }
 
 static void put_le(unsigned char *p, uint32_t v, size_t bytes)
@@ -75,7 +62,7 @@ static void put_sample(enum dsp_pcm_format f, unsigned char *p, float x, struct 
 		memcpy(p, &x, sizeof(x)); /* little-endian hosts only (x86, arm64 as built here) */
 		return;
 	}
-	put_le(p, (uint32_t)to_code(x, d ? dsp_dither_next(d) : 0.0, pcm_bits[f]), pcm_bytes[f]);
+	put_le(p, (uint32_t)to_code(x, d, pcm_bits[f]), pcm_bytes[f]);
 }
 
 void dsp_pcm_from_float(enum dsp_pcm_format f, const float *const *in, unsigned channels, void *out,

@@ -5,10 +5,10 @@
  *
  * Floats map to integers as x * 2^(bits-1), rounded to nearest and clipped to the format's
  * range (so +1.0 is the largest positive code, one step short of it; a NaN is 0); integers map back
- * as code / 2^(bits-1), exactly. dsp_pcm_from_float_dither() adds TPDF dither (dsp/dither.h) to the
- * scaled sample before it rounds (not for FLOAT_LE, which does not round, nor to a sample already
- * on the format's grid, which needs no rounding: a bit-perfect path stays so). Thread: any
- * (RT-safe: no allocation, no locks).
+ * as code / 2^(bits-1), exactly. dsp_pcm_from_float_dither() adds dither (TPDF, or noise-shaped:
+ * dsp/dither.h) to the scaled sample before it rounds (not for FLOAT_LE, which does not round, nor
+ * to a sample already on the format's grid, which needs no rounding: a bit-perfect path stays so).
+ * Thread: any (RT-safe: no allocation, no locks).
  */
 #pragma once
 

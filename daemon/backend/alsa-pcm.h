@@ -36,7 +36,8 @@ struct alsa_pcm_want {
 	uint32_t period;   /* frames: the engine's block, exactly */
 	uint32_t periods;  /* 2 .. 4 in the buffer */
 	int format;        /* enum dsp_pcm_format, or -1: the best the device takes */
-	int dither;        /* TPDF dither of playback (1), none (0), or -1: for 16-bit formats */
+	int dither;        /* TPDF dither of playback (1), noise-shaped (2), none (0), or -1:
+			      TPDF for 16-bit formats */
 	unsigned channels; /* wanted; the device's nearest is taken (alsa_pcm.channels) */
 };
 

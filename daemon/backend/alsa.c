@@ -62,7 +62,7 @@ struct alsa_settings {
 	char *capture;  /* owned; NULL: no capture */
 	uint32_t rate, period, periods;
 	int format; /* enum dsp_pcm_format, or -1: the best the device takes */
-	int dither; /* 1, 0, or -1: for 16-bit formats */
+	int dither; /* 1, 0, 2 (shaped), or -1: for 16-bit formats (alsa_pcm_want.dither) */
 };
 
 struct alsa_be {
@@ -89,7 +89,7 @@ struct alsa_be {
 
 static const char *const alsa_keys[] = {"playback", "capture", "period", "periods",
 					"format",   "rate",    "dither", NULL};
-static const char *const dither_names[] = {"no", "yes", "auto"};
+static const char *const dither_names[] = {"no", "yes", "auto", "shaped"};
 
 /* alsa-lib prints its errors to stderr unless told otherwise; ours carry them as messages. */
 static void alsa_quiet(const char *file, int line, const char *function, int err, const char *fmt,
@@ -137,7 +137,7 @@ static int settings_read(const struct conf *conf, uint32_t rate, uint32_t block,
 		return conf_error_entry(reterr, -EINVAL, conf_section_find(sec, "playback"),
 					"expected a PCM name, e.g. hw:0,0 or default");
 	s->format = format < DSP_PCM_N_FORMATS ? (int)format : -1;
-	s->dither = dither == 2 ? -1 : (int)dither;
+	s->dither = dither == 2 ? -1 : dither == 3 ? 2 : (int)dither; /* alsa_pcm_want.dither */
 	s->playback = strdup(play);
 	s->capture = cap && cap[0] && strcmp(cap, "none") != 0 ? strdup(cap) : NULL;
 	if (!s->playback || (cap && cap[0] && strcmp(cap, "none") != 0 && !s->capture)) {
@@ -440,8 +440,10 @@ static int alsa_start(void *be, struct eng_engine *engine, struct el_error *rete
 			"ALSA: playback '%s' (%s%s, %u channels, %s access), %s%s%s, %u periods of "
 			"%u frames at %u Hz",
 			a->play.name, alsa_pcm_format_names[a->play.format],
-			a->play.dither ? " with TPDF dither" : "", a->play.channels,
-			a->play.mmap ? "mmap" : "read/write",
+			!a->play.dither             ? ""
+			: a->play.dithers[0].shaped ? " with noise-shaped dither"
+						    : " with TPDF dither",
+			a->play.channels, a->play.mmap ? "mmap" : "read/write",
 			a->cap.pcm ? "capture '" : "no capture", a->cap.pcm ? a->cap.name : "",
 			a->cap.pcm ? "'" : "", a->play.periods, a->play.period, a->set.rate);
 	return r;

@@ -183,22 +183,16 @@ int offline_output_format(const struct offline_file_info *in, const char *out_pa
 }
 
 /*
- * float -> left-justified int32 at `bits` of resolution, plus noise (LSB: the dither), rounded
- * and clipped. A sample already on the grid is not dithered: a transparent render of an integer
- * file stays bit-perfect (as dsp/pcm.h).
+ * float -> left-justified int32 at `bits` of resolution, dithered by d (NULL: none), rounded and
+ * clipped (dsp_dither_quantize(): a sample already on the grid is not dithered, so a transparent
+ * render of an integer file stays bit-perfect).
  */
-static int32_t to_int(float x, int bits, double noise)
+static int32_t to_int(float x, int bits, struct dsp_dither *d)
 {
-	double scale = ldexp(1.0, bits - 1), s = (double)x * scale, v = nearbyint(s);
+	double scale = ldexp(1.0, bits - 1);
+	int64_t v = dsp_dither_quantize(d, (double)x * scale, scale);
 
-	if (v != s)
-		v = nearbyint(s + noise);
-
-	if (v > scale - 1)
-		v = scale - 1;
-	if (v < -scale)
-		v = -scale;
-	return (int32_t)((int64_t)v * (int64_t)(1ll << (32 - bits)));
+	return (int32_t)(v * (int64_t)(1ll << (32 - bits)));
 }
 
 /*
@@ -292,7 +286,7 @@ static int render_open(struct render *r, struct eng_engine *engine, const char *
 	r->dither = r->out_bits > 0 && r->out_bits <= 24 &&
 		    (dither < 0 ? r->out_bits == 16 : dither > 0);
 	for (unsigned c = 0; c < MAX_CHANNELS; c++)
-		dsp_dither_init(&r->dithers[c], c + 1);
+		dsp_dither_init_shaped(&r->dithers[c], c + 1, dither == 2);
 	ret = temp_open(r, out_path, reterr);
 	if (ret < 0)
 		return ret;
@@ -330,9 +324,8 @@ static int render_write(struct render *r, sf_count_t n)
 	if (r->out_bits == 0)
 		return sf_writef_float(r->out, r->out_frames, n) == n ? 0 : -EIO;
 	for (size_t i = 0; i < samples; i++)
-		r->out_ints[i] =
-			to_int(r->out_frames[i], r->out_bits,
-			       r->dither ? dsp_dither_next(&r->dithers[i % r->n_out]) : 0.0);
+		r->out_ints[i] = to_int(r->out_frames[i], r->out_bits,
+					r->dither ? &r->dithers[i % r->n_out] : NULL);
 	return sf_writef_int(r->out, r->out_ints, n) == n ? 0 : -EIO;
 }
 

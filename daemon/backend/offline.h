@@ -60,7 +60,8 @@ struct offline_options {
 	/* after the input ends, go on (silent input) until the graph is idle: every filter's
 	 * decay written, at most OFFLINE_TAIL_MAX_SECONDS more (a source never falls silent) */
 	bool tail;
-	/* TPDF dither (dsp/dither.h) of integer output: 1 yes, 0 no, -1 for 16-bit output only
+	/* TPDF dither (dsp/dither.h) of integer output: 1 yes, 2 noise-shaped, 0 no, -1 for 16-bit
+	 * output only
 	 * (24 bits are below any converter's noise; 32 bits hold more than a float has) */
 	int dither;
 	const struct el_pacer *pacer; /* told before the first block and after every 50 ms of

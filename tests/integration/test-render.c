@@ -770,7 +770,8 @@ static void render_error(const float *x, sf_count_t n, const char *fmt, const ch
 /*
  * 16-bit output is TPDF-dithered by default: the error has variance 1/6 + 1/12 LSB^2 and stays
  * within 1.5 LSB; `--dither no` rounds (variance 1/12, within 0.5 LSB); 24-bit output is not
- * dithered unless asked.
+ * dithered unless asked; `--dither shaped` feeds the error back (its variance grows by the
+ * noise transfer function's power gain, 4.61).
  */
 static void test_dither(void **state)
 {
@@ -793,8 +794,13 @@ static void test_dither(void **state)
 	render_error(x, n, "pcm24", "--dither", "yes", 24, &mean, &var, &max);
 	printf("# pcm24 --dither yes: variance %.4f, largest %.3f LSB\n", var, max);
 	assert_true(fabs(var - 0.25) < 0.01 && max < 1.5);
+	/* shaped: the same white error through 1 - H, whose taps' squares sum to 4.6106 */
+	render_error(x, n, "pcm16", "--dither", "shaped", 16, &mean, &var, &max);
+	printf("# pcm16 --dither shaped: error mean %.4f, variance %.4f (%.4f expected)\n", mean,
+	       var, 0.25 * 4.6106);
+	assert_true(fabs(mean) < 0.02 && fabs(var / (0.25 * 4.6106) - 1.0) < 0.05);
 	assert_int_equal(run((const char *[]){"render", "--dither", "maybe", "a", "b", NULL}), 2);
-	assert_stderr_contains("--dither: expected yes or no, got 'maybe'");
+	assert_stderr_contains("--dither: expected yes, no or shaped, got 'maybe'");
 	free(x);
 }
 
