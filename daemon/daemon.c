@@ -78,6 +78,7 @@ struct daemon {
 	sd_event_source *tick;   /* borrowed: the housekeeping timer (floating, the loop's) */
 	struct pcost_meter cost; /* what the daemon costs, sampled when status or load asks */
 	bool tick_idle;          /* the tick is set IDLE_TICK_USEC ahead */
+	bool be_away;            /* the backend's server or device is away (the last tick saw) */
 	uint32_t tick_wakes;     /* eng_engine_get_wakes() when it was */
 };
 
@@ -508,6 +509,13 @@ static int on_tick(sd_event_source *s, uint64_t usec, void *userdata)
 
 	if (state == BE_STATE_RESTART)
 		restart_engine(d);
+	if ((state == BE_STATE_DISCONNECTED) != d->be_away) {
+		/* a client showing the audio path hears of it, as the log says it */
+		d->be_away = state == BE_STATE_DISCONNECTED;
+		ctl_server_broadcast(d->ctl, CTL_EVENT_BACKEND, "backend",
+				     json_pack("{s:s, s:s}", "backend", d->be_ops->name, "state",
+					       d->be_away ? "away" : "running"));
+	}
 	sysd_tick(&d->sysd, d->engine, d->be_ops->name, state == BE_STATE_DISCONNECTED, usec);
 	d->tick_idle = eng_engine_is_asleep(d->engine);
 	if (!d->tick_idle)

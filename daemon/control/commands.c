@@ -746,11 +746,12 @@ static const struct {
 	const char *name;
 	unsigned bit;
 } event_names[] = {
-	{"meters", CTL_EVENT_METERS}, {"load", CTL_EVENT_LOAD},         {"xrun", CTL_EVENT_XRUN},
-	{"late", CTL_EVENT_LATE},     {"clip", CTL_EVENT_CLIP},         {"graph", CTL_EVENT_GRAPH},
-	{"policy", CTL_EVENT_POLICY}, {"stopping", CTL_EVENT_STOPPING},
+	{"meters", CTL_EVENT_METERS},     {"load", CTL_EVENT_LOAD},
+	{"xrun", CTL_EVENT_XRUN},         {"late", CTL_EVENT_LATE},
+	{"clip", CTL_EVENT_CLIP},         {"graph", CTL_EVENT_GRAPH},
+	{"policy", CTL_EVENT_POLICY},     {"stopping", CTL_EVENT_STOPPING},
 	{"underrun", CTL_EVENT_UNDERRUN}, {"overrun", CTL_EVENT_OVERRUN},
-	{"record", CTL_EVENT_RECORD},
+	{"record", CTL_EVENT_RECORD},     {"backend", CTL_EVENT_BACKEND},
 };
 
 static int event_bit(struct cmd_ctx *x, const char *name, unsigned *bits)
@@ -762,7 +763,8 @@ static int event_bit(struct cmd_ctx *x, const char *name, unsigned *bits)
 		}
 	return ipc_error_set(
 		x->err, IPC_ERR_BAD_ARGUMENT,
-		"unknown event '%.64s' (meters, load, xrun, late, clip, graph, policy, stopping)",
+		"unknown event '%.64s' (meters, load, xrun, late, clip, graph, policy, stopping, "
+		"underrun, overrun, record, backend)",
 		name);
 }
 

@@ -52,6 +52,7 @@ enum ctl_event {
 	CTL_EVENT_UNDERRUN = 1u << 8, /* a player's disk did not keep up */
 	CTL_EVENT_OVERRUN = 1u << 9,  /* a recorder's disk did not keep up: the take ended */
 	CTL_EVENT_RECORD = 1u << 10,  /* a take started or stopped */
+	CTL_EVENT_BACKEND = 1u << 11, /* the server or device went away, or came back */
 };
 
 /*

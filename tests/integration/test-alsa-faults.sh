@@ -6,9 +6,10 @@
 #  - an xrun (the device stops as after an underrun) is recovered in place: counted in `status`,
 #    sent as an `xrun` event, and the sound goes on;
 #  - the device going away (a USB card unplugged: the running stream disconnected, opening it
-#    refused) stops nothing else: the daemon says so and keeps answering, nothing more reaches
-#    the device, and when it comes back the daemon reopens it by itself and the sound resumes,
-#    faded in (the first frames back are quiet, the tone is whole within the fade);
+#    refused) stops nothing else: the daemon says so (the log, a `backend` event) and keeps
+#    answering, nothing more reaches the device, and when it comes back the daemon reopens it by
+#    itself (a `backend` event again) and the sound resumes, faded in (the first frames back are
+#    quiet, the tone is whole within the fade);
 #  - SIGTERM then stops it cleanly: echoeld never exited for its device.
 #
 # usage: test-alsa-faults.sh ECHOELD ECHOELCTL PLUGIN
@@ -70,7 +71,7 @@ python3 - "$dir/control" >"$dir/events" <<'PY' &
 import socket, sys
 s = socket.socket(socket.AF_UNIX)
 s.connect(sys.argv[1])
-s.sendall(b'{"id":1,"cmd":"subscribe","args":{"events":["xrun"]}}\n')
+s.sendall(b'{"id":1,"cmd":"subscribe","args":{"events":["xrun","backend"]}}\n')
 f = s.makefile()
 for line in f:
     print("subscribed" if '"id":1' in line.replace(" ", "") else line.strip(), flush=True)
@@ -81,20 +82,22 @@ x0=$(xruns)
 device x
 wait_for 10 "the xrun counted" sh -c "[ \$(\"$ECHOELCTL\" --socket '$dir/control' --json status | python3 -c 'import json, sys; print(json.load(sys.stdin)[\"xruns\"])') -gt $x0 ]"
 wait_for 5 "an xrun event" grep -q '"xrun"' "$dir/events"
-kill_reap "$spid"
-spid=
 s=$(size)
 wait_for 5 "sound after the xrun" grown "$s"
 
 # Gone: the daemon keeps answering and writes nothing; back: reopened by itself, faded in.
 device g
 wait_for 10 "word of the device gone" grep -q "ALSA: the device stopped" "$dir/log"
+wait_for 5 "a backend event: away" grep -q '"state": *"away"' "$dir/events"
 ctl status >"$dir/status" || fail "the daemon does not answer while its device is gone"
 gone_at=$(size)
 sleep 1
 [ "$(size)" -eq "$gone_at" ] || fail "frames reached a device that is gone"
 device .
 wait_for 15 "the device reopened" grep -q "ALSA: playback 'faulty' is back" "$dir/log"
+wait_for 5 "a backend event: running" grep -q '"state": *"running"' "$dir/events"
+kill_reap "$spid"
+spid=
 wait_for 10 "sound after the device came back" grown $((gone_at + 96000))
 python3 - "$dir/out.raw" "$gone_at" <<'PY' || fail "the sound did not come back faded in"
 import array, sys
