@@ -74,7 +74,7 @@ int pcost_parse_status(const char *text, size_t len, struct pcost_status *ret)
 		found |= parse_field(p, eol, "VmRSS", &ret->rss_bytes) ||
 			 parse_field(p, eol, "VmLck", &ret->locked_bytes) ||
 			 parse_field(p, eol, "voluntary_ctxt_switches", &ret->voluntary);
-		p = eol + 1;
+		p = eol < end ? eol + 1 : end;
 	}
 	return found ? 0 : -EINVAL;
 }

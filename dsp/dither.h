@@ -31,6 +31,13 @@ struct dsp_dither {
 /* seed: any value (0 is replaced); channels of one stream take different seeds. White TPDF. */
 void dsp_dither_init(struct dsp_dither *d, uint32_t seed);
 
+/*
+ * The lowest rate shaping is for: the filter puts its noise above 10 kHz at 44.1-48 kHz (and
+ * higher still at higher rates); at 32 kHz and below that would be in the band heard, so
+ * callers dither those rates with white TPDF instead.
+ */
+#define DSP_DITHER_SHAPED_MIN_RATE 44100u
+
 /* As dsp_dither_init(), noise-shaped when shaped is true. */
 void dsp_dither_init_shaped(struct dsp_dither *d, uint32_t seed, bool shaped);
 

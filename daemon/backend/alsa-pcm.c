@@ -146,7 +146,8 @@ int alsa_pcm_open(const struct alsa_pcm_want *w, struct alsa_pcm *ret, struct el
 	p.dither = w->stream == SND_PCM_STREAM_PLAYBACK && p.format != DSP_PCM_F32 &&
 		   (w->dither < 0 ? dsp_pcm_bits(p.format) == 16 : w->dither > 0);
 	for (unsigned c = 0; c < EL_N_ELEMENTS(p.dithers); c++)
-		dsp_dither_init_shaped(&p.dithers[c], c + 1, w->dither == 2);
+		dsp_dither_init_shaped(&p.dithers[c], c + 1,
+				       w->dither == 2 && w->rate >= DSP_DITHER_SHAPED_MIN_RATE);
 	p.buf = calloc((size_t)p.period * p.channels, dsp_pcm_sample_bytes(p.format));
 	if (!p.buf) {
 		r = el_error_set(reterr, -ENOMEM, "out of memory");
@@ -314,5 +315,6 @@ int alsa_pcm_capture(struct alsa_pcm *p, float *const *out, unsigned channels)
 
 long alsa_pcm_avail(struct alsa_pcm *p)
 {
-	return (long)snd_pcm_avail(p->pcm);
+	/* the position as the device last reported it: no extra ioctl in the cycle */
+	return (long)snd_pcm_avail_update(p->pcm);
 }

@@ -94,6 +94,7 @@ int alsa_pcm_capture(struct alsa_pcm *p, float *const *out, unsigned channels);
 
 /*
  * Thread: the mover. Frames a capture device holds to be read, or the room a playback device
- * has, as of now (the device's position synced); -errno.
+ * has, as of the device's last report of its position (snd_pcm_avail_update(): no ioctl, a DMA
+ * burst's granularity); -errno.
  */
 long alsa_pcm_avail(struct alsa_pcm *p);

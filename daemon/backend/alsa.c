@@ -312,6 +312,8 @@ static int thread_start(struct alsa_be *a, struct el_error *reterr)
 	atomic_store_explicit(&a->stop, false, memory_order_relaxed);
 	atomic_store_explicit(&a->state, ALSA_RUNNING, memory_order_relaxed);
 	a->drift = (struct alsa_drift){0}; /* other devices, maybe: measured afresh */
+	eng_engine_report_drift(a->engine, NAN);
+	a->drift_logged = NAN;
 	eng_engine_set_running(a->engine, true);
 	eng_engine_fade_in(a->engine); /* the first sound after a start is not a step */
 	/* without the right to SCHED_FIFO the daemon warns; audio still runs */

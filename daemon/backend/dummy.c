@@ -152,7 +152,7 @@ static void *dummy_main(void *arg)
 		if (eng_engine_is_idle(d->engine)) {
 			/* Nothing to hear and nobody listening: stop the clock until something
 			 * changes (or IDLE_WAIT_NS pass), then start afresh from now. */
-			eng_engine_wait_while_idle(d->engine, IDLE_WAIT_NS);
+			eng_engine_wait_while_idle(d->engine, IDLE_WAIT_NS, &d->stop);
 			clock_gettime(CLOCK_MONOTONIC, &deadline);
 		}
 	}

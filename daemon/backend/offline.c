@@ -286,7 +286,9 @@ static int render_open(struct render *r, struct eng_engine *engine, const char *
 	r->dither = r->out_bits > 0 && r->out_bits <= 24 &&
 		    (dither < 0 ? r->out_bits == 16 : dither > 0);
 	for (unsigned c = 0; c < MAX_CHANNELS; c++)
-		dsp_dither_init_shaped(&r->dithers[c], c + 1, dither == 2);
+		dsp_dither_init_shaped(&r->dithers[c], c + 1,
+				       dither == 2 && (uint32_t)r->in_info.samplerate >=
+							      DSP_DITHER_SHAPED_MIN_RATE);
 	ret = temp_open(r, out_path, reterr);
 	if (ret < 0)
 		return ret;

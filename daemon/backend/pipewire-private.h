@@ -32,6 +32,8 @@ struct eng_engine;
 #define MISFIT_REPORT_MS 10000
 /* Cycles at another rate for this long are a switch of the graph's rate, not a glitch (ms). */
 #define RATE_SWITCH_MS 500
+/* ... with no pause longer than this in them (two ticks; ms). */
+#define RATE_SWITCH_GAP_MS 250
 
 /* Each port's user data: allocated and freed by pw_filter with the port. */
 struct port_data {
@@ -98,7 +100,7 @@ struct pwbe {
 	uint64_t next_try_ms, sync_sent_ms, misfit_report_ms, misfits_reported;
 	/* control thread: the graph runs at another rate (a switch): since when, seen at which
 	 * count of cycles not fitting, and the rate to rebuild for (0: none) */
-	uint64_t other_rate_ms, other_rate_misfits;
+	uint64_t other_rate_ms, other_rate_seen_ms, other_rate_misfits;
 	uint32_t switch_rate;
 	unsigned backoff_ms;
 };

@@ -277,8 +277,9 @@ static void report_misfits(struct pwbe *b, uint64_t now)
 
 /*
  * The graph switched rate (clock.force-rate, or a rate it follows): cycles keep coming at a rate
- * the engine was not built for. After half a second of them, rebuild for it — the filter
- * asks for the new rate from then on, and a fir takes its filter for it.
+ * the engine was not built for. After half a second of them with no pause over two ticks (a
+ * stray burst is not a switch), rebuild for it: the filter asks for the new rate from then on,
+ * and a fir takes its filter for it.
  */
 static bool rate_switched(struct pwbe *b, uint64_t now)
 {
@@ -286,16 +287,15 @@ static bool rate_switched(struct pwbe *b, uint64_t now)
 	uint64_t n = atomic_load_explicit(&b->rt_misfits, memory_order_relaxed);
 	uint32_t rate = atomic_load_explicit(&b->rt_misfit_rate, memory_order_relaxed);
 
-	if (n == b->other_rate_misfits || !rate || rate == b->rate) {
-		if (now - b->other_rate_ms >= RATE_SWITCH_MS)
-			b->other_rate_ms = 0; /* none for a while: it passed */
-		return false;
+	if (n != b->other_rate_misfits && rate && rate != b->rate) {
+		b->other_rate_misfits = n;
+		if (!b->other_rate_ms || now - b->other_rate_seen_ms > RATE_SWITCH_GAP_MS)
+			b->other_rate_ms = now; /* a new run of them */
+		b->other_rate_seen_ms = now;
 	}
-	b->other_rate_misfits = n;
-	if (!b->other_rate_ms)
-		b->other_rate_ms = now;
-	if (now - b->other_rate_ms < RATE_SWITCH_MS)
-		return false;
+	if (!b->other_rate_ms || now - b->other_rate_seen_ms > RATE_SWITCH_GAP_MS ||
+	    now - b->other_rate_ms < RATE_SWITCH_MS)
+		return false; /* none, a glitch that stopped, or not long enough yet */
 	b->switch_rate = rate;
 	b->other_rate_ms = 0;
 	log_notice("pipewire: the graph now runs at %u Hz: rebuilding the engine for it", rate);

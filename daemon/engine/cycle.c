@@ -9,6 +9,7 @@
  * for longer than its tail is skipped and reads as silence downstream.
  */
 #include <assert.h>
+#include <math.h>
 #include <stdatomic.h>
 #include <string.h>
 #include <time.h>
@@ -473,9 +474,11 @@ EL_RT void eng_engine_report_drift(struct eng_engine *e, double ppm)
 {
 	double milli = ppm * 1000.0;
 
-	/* relaxed: a lone value for status; held inside int32 (±2e6 ppm: no real clock) */
+	/* relaxed: a lone value for status; held inside int32 (±2e6 ppm: no real clock); a NaN
+	 * (or an infinity) is no estimate */
 	milli = milli > 2e9 ? 2e9 : milli < -2e9 ? -2e9 : milli;
-	atomic_store_explicit(&e->drift_milli_ppm, (int32_t)milli, memory_order_relaxed);
+	atomic_store_explicit(&e->drift_milli_ppm, isfinite(ppm) ? (int32_t)milli : INT32_MIN,
+			      memory_order_relaxed);
 }
 
 /* Any thread (JACK reports xruns from its notification thread): only atomics here. */

@@ -109,12 +109,10 @@ struct eng_engine {
 	_Atomic uint32_t load_max_ppm;
 	_Atomic uint64_t events_lost;
 	_Atomic uint64_t idle_waits;
+	/* the own clock waits in eng_engine_wait_while_idle(), on sleep_seq */
 	_Atomic bool asleep;
-	_Atomic int32_t rt_tid;
-		/* the thread that runs the cycles (eng_engine_set_rt_thread) */ /* the own clock
-										    waits in
-										    eng_engine_wait_while_idle()
-										  */
+	_Atomic uint32_t sleep_seq;
+	_Atomic int32_t rt_tid; /* the thread that runs the cycles (eng_engine_set_rt_thread) */
 	_Atomic uint64_t commands_dropped;
 	_Atomic uint64_t late_levels;
 	_Atomic int32_t drift_milli_ppm; /* eng_engine_report_drift(); INT32_MIN: none */

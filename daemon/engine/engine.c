@@ -667,16 +667,18 @@ void eng_engine_wake(struct eng_engine *e)
 	syscall(SYS_futex, &e->wake_seq, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
 }
 
-void eng_engine_wait_while_idle(struct eng_engine *e, uint64_t max_ns)
+void eng_engine_wait_while_idle(struct eng_engine *e, uint64_t max_ns, const _Atomic bool *stop)
 {
-	/* acquire: pairs with eng_engine_wake(); a bump after this load makes the wait return */
+	/* acquire: pairs with eng_engine_wake(); a bump after this load makes the wait return, and
+	 * one before it shows what was stored before it — the stop flag of a stopping backend */
 	uint32_t seq = atomic_load_explicit(&e->wake_seq, memory_order_acquire);
 	struct timespec timeout = {(time_t)(max_ns / 1000000000u), (long)(max_ns % 1000000000u)};
 
-	if (!eng_engine_is_idle(e))
+	if (!eng_engine_is_idle(e) || (stop && atomic_load_explicit(stop, memory_order_relaxed)))
 		return;
 	atomic_fetch_add_explicit(&e->idle_waits, 1, memory_order_relaxed);
-	atomic_store_explicit(&e->asleep, true, memory_order_relaxed);
+	atomic_store_explicit(&e->sleep_seq, seq, memory_order_relaxed);
+	atomic_store_explicit(&e->asleep, true, memory_order_release);
 	syscall(SYS_futex, &e->wake_seq, FUTEX_WAIT_PRIVATE, seq, &timeout, NULL, 0);
 	atomic_store_explicit(&e->asleep, false, memory_order_relaxed);
 }
@@ -698,8 +700,11 @@ uint32_t eng_engine_get_wakes(const struct eng_engine *e)
 
 bool eng_engine_is_asleep(const struct eng_engine *e)
 {
-	/* relaxed: a stale answer costs one tick at the wrong pace, nothing more */
-	return e && atomic_load_explicit(&e->asleep, memory_order_relaxed);
+	/* acquire: pairs with the release of asleep, so sleep_seq is the one it sleeps on. Woken
+	 * since (the seq moved on) is awake, even before the clock's thread has run to say so. */
+	return e && atomic_load_explicit(&e->asleep, memory_order_acquire) &&
+	       atomic_load_explicit(&e->sleep_seq, memory_order_relaxed) ==
+		       atomic_load_explicit(&e->wake_seq, memory_order_relaxed);
 }
 
 int eng_engine_get_node_info(const struct eng_engine *e, const char *name,

@@ -9,6 +9,7 @@
  */
 #pragma once
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -165,9 +166,11 @@ bool eng_engine_is_idle(struct eng_engine *e);
 
 /*
  * Thread: the backend's RT thread, between cycles (it blocks). Sleeps until the control thread
- * publishes a plan or queues a change, or max_ns pass. Returns at once if not idle.
+ * publishes a plan or queues a change, or max_ns pass. Returns at once if not idle, or if *stop
+ * (NULL: none) is set: a backend stopping its thread sets it, then calls eng_engine_wake(), and
+ * the wait cannot miss both.
  */
-void eng_engine_wait_while_idle(struct eng_engine *e, uint64_t max_ns);
+void eng_engine_wait_while_idle(struct eng_engine *e, uint64_t max_ns, const _Atomic bool *stop);
 
 /* Thread: any but the RT thread. Wakes a backend waiting in eng_engine_wait_while_idle(): the
  * engine does so itself for a plan or a change; a backend stopping its thread does too. */
@@ -191,7 +194,8 @@ pid_t eng_engine_get_rt_thread(const struct eng_engine *e);
  * published, a change queued); NULL: 0. */
 uint32_t eng_engine_get_wakes(const struct eng_engine *e);
 
-/* Thread: RT. The backend's estimate of its capture clock against its playback clock (ppm). */
+/* Thread: RT. The backend's estimate of its capture clock against its playback clock (ppm);
+ * NAN: none (devices opened afresh). */
 void eng_engine_report_drift(struct eng_engine *e, double ppm);
 
 /* Thread: RT. The backend's clock started this period late by late_ns. */

@@ -296,8 +296,9 @@ int node_ir_load_cached(const char *name, const char *base_dir, uint32_t rate,
 	}
 	r = read_file(ir->path, rate, &raw, &ir->stamp, reterr);
 	ir->file_rate = raw.rate;
-	if (r == 0 && raw.rate != rate && cache_dir)
-		r = resample_cached(ir->path, cache_dir, &raw, rate, pacer, &ir->cached);
+	if (r == 0 && raw.rate != rate && cache_dir &&
+	    (r = resample_cached(ir->path, cache_dir, &raw, rate, pacer, &ir->cached)) < 0)
+		el_error_set(reterr, r, "'%s': out of memory", ir->path);
 	if (r == 1 || (r == 0 && raw.rate != rate))
 		r = resample(ir->path, &raw, rate, pacer, reterr);
 	if (r == 0)

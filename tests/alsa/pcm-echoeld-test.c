@@ -192,6 +192,10 @@ static int set_constraints(snd_pcm_ioplug_t *io)
 	return snd_pcm_ioplug_set_param_minmax(io, SND_PCM_IOPLUG_HW_PERIODS, 2, 64);
 }
 
+/* alsa-lib's macro defines the exported entry point; declared first for -Wmissing-prototypes */
+int SND_PCM_PLUGIN_ENTRY(echoeld_test)(snd_pcm_t **pcmp, const char *name, snd_config_t *root,
+				       snd_config_t *conf, snd_pcm_stream_t stream, int mode);
+
 SND_PCM_PLUGIN_DEFINE_FUNC(echoeld_test)
 {
 	const char *control = NULL, *file = NULL;
