@@ -261,6 +261,18 @@ pw_session_stop() {
 	bus_pid=''
 }
 
+# pw_port_latency ALIAS DIRECTION: the frames (the rate-based part) the port's Latency param
+# says in DIRECTION (Input: playback latency, Output: capture latency), as pw-cli prints it.
+pw_port_latency() {
+	id=$(timeout 5 pw-dump | python3 -c 'import json, sys
+print(next(o["id"] for o in json.load(sys.stdin) if o.get("type") == "PipeWire:Interface:Port"
+           and o["info"]["props"].get("port.alias") == sys.argv[1]))' "$1") || return 1
+	timeout 5 pw-cli enum-params "$id" Latency | python3 -c 'import re, sys
+for obj in sys.stdin.read().split("Object: size")[1:]:
+    if "Direction:" + sys.argv[1] in obj:
+        print(re.findall(r"Int (-?\d+)", obj)[0])' "$2"
+}
+
 # pw_answers: the PipeWire server answers (pw-cli exits 0 even when it cannot connect: this
 # looks at what it printed).
 pw_answers() { timeout 5 pw-cli info 0 2>/dev/null | grep -q 'PipeWire:Interface:Core'; }

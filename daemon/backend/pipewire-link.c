@@ -89,9 +89,12 @@ static void on_filter_state(void *data, enum pw_filter_state old, enum pw_filter
 	atomic_store_explicit(&b->lost, true, memory_order_relaxed); /* relaxed: see pwbe */
 }
 
+static void on_param_changed(void *data, void *port_data, uint32_t id, const struct spa_pod *param);
+
 static const struct pw_filter_events filter_events = {
 	.version = PW_VERSION_FILTER_EVENTS,
 	.state_changed = on_filter_state,
+	.param_changed = on_param_changed,
 	.process = pwbe_rt_process,
 };
 
@@ -249,43 +252,90 @@ static struct pw_properties *filter_props(const struct pwbe *b)
 	return p;
 }
 
-/* One port's latency in its own direction: frames, as an exact rate-based range. */
-static void set_port_latency(struct pwbe *b, struct port_data *pd, enum spa_direction dir,
-			     uint32_t frames)
+/* A port's own latency: info (its direction the port's own), as its Latency param. */
+static void set_port_latency(struct pwbe *b, struct port_data *pd,
+			     const struct spa_latency_info *info)
 {
-	struct spa_latency_info info =
-		SPA_LATENCY_INFO(dir, .min_rate = frames, .max_rate = frames);
 	const struct spa_pod *param;
 	struct spa_pod_builder pb;
 	uint8_t buf[256];
 
 	spa_pod_builder_init(&pb, buf, sizeof(buf));
-	if ((param = spa_latency_build(&pb, SPA_PARAM_Latency, &info)))
+	if ((param = spa_latency_build(&pb, SPA_PARAM_Latency, info)))
 		pw_filter_update_params(b->filter, pd, &param, 1);
+}
+
+/*
+ * The latency of the other side's peers (ports: n of them, the side opposite to dir) combined
+ * (the largest), plus the graph's, in direction dir, onto each of the side's own ports.
+ */
+static void publish_side(struct pwbe *b, struct port_data *const *from, unsigned n_from,
+			 struct port_data *const *to, unsigned n_to, enum spa_direction dir)
+{
+	struct spa_latency_info info;
+
+	spa_latency_info_combine_start(&info, dir);
+	for (unsigned c = 0; c < n_from; c++)
+		if (from[c] && from[c]->have_peer)
+			spa_latency_info_combine(&info, &from[c]->peer);
+	spa_latency_info_combine_finish(&info);
+	info.min_rate += (int32_t)b->graph_latency;
+	info.max_rate += (int32_t)b->graph_latency;
+	for (unsigned c = 0; c < n_to; c++)
+		if (to[c])
+			set_port_latency(b, to[c], &info);
+}
+
+/* Every port's latency from the peers' and the graph's (pwbe_filter_set_latency). */
+static void publish_latency(struct pwbe *b)
+{
+	const struct port_table *t = b->table;
+
+	if (!t || !b->filter)
+		return;
+	/* outputs: capture latency, from what feeds the inputs */
+	publish_side(b, t->capture_ports, t->n_capture, t->playback_ports, t->n_playback,
+		     SPA_DIRECTION_OUTPUT);
+	/* inputs: playback latency, from what the outputs feed */
+	publish_side(b, t->playback_ports, t->n_playback, t->capture_ports, t->n_capture,
+		     SPA_DIRECTION_INPUT);
 }
 
 void pwbe_filter_set_latency(struct pwbe *b)
 {
 	struct spa_process_latency_info process = {0};
-	const struct port_table *t = b->table;
 	const struct spa_pod *param;
 	struct spa_pod_builder pb;
 	uint8_t buf[256];
 	uint64_t frames = 0;
 
 	(void)eng_engine_get_latency(b->engine, NULL, &frames);
-	process.rate = (int32_t)EL_MIN(frames, (uint64_t)INT32_MAX); /* `rate`: in samples */
+	b->graph_latency = (uint32_t)EL_MIN(frames, (uint64_t)INT32_MAX);
+	process.rate = (int32_t)b->graph_latency; /* `rate`: in samples */
 	spa_pod_builder_init(&pb, buf, sizeof(buf));
 	if ((param = spa_process_latency_build(&pb, SPA_PARAM_ProcessLatency, &process)))
 		pw_filter_update_params(b->filter, NULL, &param, 1);
-	for (unsigned c = 0; t && c < t->n_playback; c++)
-		if (t->playback_ports[c])
-			set_port_latency(b, t->playback_ports[c], SPA_DIRECTION_OUTPUT,
-					 (uint32_t)process.rate);
-	for (unsigned c = 0; t && c < t->n_capture; c++)
-		if (t->capture_ports[c])
-			set_port_latency(b, t->capture_ports[c], SPA_DIRECTION_INPUT,
-					 (uint32_t)process.rate);
+	publish_latency(b);
+}
+
+/*
+ * The graph reports the latency of what a port is linked to (PW_FILTER_FLAG_CUSTOM_LATENCY):
+ * kept on the port, and every port's published again. On PipeWire's thread, under the lock.
+ */
+static void on_param_changed(void *data, void *port_data, uint32_t id, const struct spa_pod *param)
+{
+	struct pwbe *b = data;
+	struct port_data *pd = port_data;
+	struct spa_latency_info info;
+
+	if (!pd || id != SPA_PARAM_Latency || !param || spa_latency_parse(param, &info) < 0)
+		return;
+	/* a port's own direction is ours to say; the other is its peers' */
+	if (info.direction == (pd->playback ? SPA_DIRECTION_OUTPUT : SPA_DIRECTION_INPUT))
+		return;
+	pd->peer = info;
+	pd->have_peer = true;
+	publish_latency(b);
 }
 
 /* The data thread's scheduling policy, asked on that thread (-1 if it does not run yet). */
@@ -331,7 +381,9 @@ int pwbe_filter_create(struct pwbe *b, struct el_error *reterr)
 	pwbe_filter_set_latency(b);
 	eng_engine_set_running(b->engine, true);
 	eng_engine_fade_in(b->engine); /* the first sound after a start is not a step */
-	r = pw_filter_connect(b->filter, PW_FILTER_FLAG_RT_PROCESS, NULL, 0);
+	/* our latency is the graph's plus the peers' (pwbe_filter_set_latency): we say it */
+	r = pw_filter_connect(b->filter, PW_FILTER_FLAG_RT_PROCESS | PW_FILTER_FLAG_CUSTOM_LATENCY,
+			      NULL, 0);
 	if (r < 0)
 		return el_error_set(reterr, r, "cannot connect the PipeWire filter: %s",
 				    spa_strerror(r));

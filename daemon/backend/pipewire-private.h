@@ -15,6 +15,7 @@
 
 #include <pipewire/filter.h>
 #include <pipewire/pipewire.h>
+#include <spa/param/latency-utils.h>
 
 #include "daemon/backend/backend.h"
 
@@ -39,6 +40,11 @@ struct eng_engine;
 struct port_data {
 	char *name;    /* owned: "<node>_<channel>" */
 	bool playback; /* a PipeWire output port */
+	/* the latency the graph reported for what is linked to it (an input port: upstream, in
+	 * the output direction; an output port: downstream, in the input direction); under the
+	 * loop lock */
+	struct spa_latency_info peer;
+	bool have_peer;
 };
 
 /* Ports by engine channel number (NULL: no port), and the RT thread's buffer pointers. */
@@ -71,6 +77,7 @@ struct pwbe {
 	struct pw_core *core;           /* NULL while disconnected */
 	struct spa_hook core_listener;
 	struct pw_filter *filter; /* NULL while disconnected or stopped */
+	uint32_t graph_latency;   /* frames (pwbe_filter_set_latency); under the loop lock */
 	struct spa_hook filter_listener;
 	struct port_table *table;     /* control thread, under the loop lock */
 	struct port_table *rt_table;  /* data thread: set only in invokes on it */
@@ -128,11 +135,13 @@ void pwbe_ports_forget(struct pwbe *b);
 /* ---- pipewire-link.c ---- */
 
 /*
- * Under the loop lock, with a filter: the latency the running graph adds (a limiter's
- * look-ahead, delays: eng_engine_get_latency), in frames, on every port — an output port's
- * capture latency, an input port's playback latency — and as the filter's ProcessLatency, which
- * pw_filter adds to the latency it passes from one side's ports to the other's when the graph
- * reports its peers'. Called after every change of ports or graph.
+ * Control thread, under the loop lock, with a filter: takes the latency the running graph adds
+ * (a limiter's look-ahead, delays: eng_engine_get_latency), in frames, and publishes every
+ * port's: an output port's capture latency is the largest its inputs' peers reported plus the
+ * graph's, an input port's playback latency the largest its outputs' peers reported plus the
+ * graph's (as JACK's latency callback does; the filter runs with PW_FILTER_FLAG_CUSTOM_LATENCY
+ * and hears the peers' in param_changed, which publishes again). Also the filter's
+ * ProcessLatency, for a reader of the node. Called after every change of ports or graph.
  */
 void pwbe_filter_set_latency(struct pwbe *b);
 

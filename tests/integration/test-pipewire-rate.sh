@@ -52,21 +52,10 @@ cycles() {
 	"$ECHOELCTL" --socket "$dir/control" --json status |
 		python3 -c 'import json, sys; print(json.load(sys.stdin)["cycles"])'
 }
-# port_latency ALIAS DIRECTION: the rate-based latency (frames) the port's Latency param of
-# that direction (Input or Output) says, as `pw-cli enum-params` prints it
-port_latency() {
-	id=$(timeout 5 pw-dump | python3 -c 'import json, sys
-print(next(o["id"] for o in json.load(sys.stdin) if o.get("type") == "PipeWire:Interface:Port"
-           and o["info"]["props"].get("port.alias") == sys.argv[1]))' "$1") || return 1
-	timeout 5 pw-cli enum-params "$id" Latency | python3 -c 'import re, sys
-for obj in sys.stdin.read().split("Object: size")[1:]:
-    if "Direction:" + sys.argv[1] in obj:
-        print(re.findall(r"Int (-?\d+)", obj)[0])' "$2"
-}
 # latency_is FRAMES: both ports say FRAMES
 latency_is() {
-	[ "$(port_latency echoeld-rate:out_1 Output)" = "$1" ] &&
-		[ "$(port_latency echoeld-rate:in_1 Input)" = "$1" ]
+	[ "$(pw_port_latency echoeld-rate:out_1 Output)" = "$1" ] &&
+		[ "$(pw_port_latency echoeld-rate:in_1 Input)" = "$1" ]
 }
 # at RATE KEY CACHED: the graph at RATE with the fir on KEY (its resampled filter read from the
 # sample cache: CACHED 1.0, or 0.0), cycles running there, the ports' latency the graph's
