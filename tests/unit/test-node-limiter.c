@@ -65,10 +65,12 @@ static void test_ceiling_held(void **state)
 	l = harness_create(
 		&h, &node_type_limiter,
 		"[node.l]\ntype = limiter\ninput = a\nceiling_db = -1\nrelease_ms = 10\n");
-	assert_int_equal(node_type_limiter.get_details(l, d, 4), 2);
+	assert_int_equal(node_type_limiter.get_details(l, d, 4), 3);
 	assert_string_equal(d[0].key, "latency_frames");
 	assert_true(d[0].number == 240.0);
 	assert_true(fabs(d[1].number - 5.0) < 1e-9);
+	assert_string_equal(d[2].key, "true_peak");
+	assert_true(d[2].number == 0.0);
 
 	harness_fill_noise(in, 2, FRAMES, 4.0, 1);
 	harness_run(&node_type_limiter, l, in, 2, out, 2, 0, FRAMES);
@@ -85,6 +87,18 @@ static void test_ceiling_held(void **state)
 				fail_msg("frame %zu: %g, not the input's %g", i, got[c][i],
 					 sig[c][i - 240]);
 	assert_true(param(l, P_GAIN_REDUCTION_DB) == 0.0);
+	node_type_limiter.destroy(l);
+
+	/* true_peak: the detector's 12 frames more latency, reported, and the ceiling held */
+	l = harness_create(
+		&h, &node_type_limiter,
+		"[node.l]\ntype = limiter\ninput = a\nceiling_db = -1\ntrue_peak = yes\n");
+	assert_int_equal(node_type_limiter.get_details(l, d, 4), 3);
+	assert_true(d[0].number == 240.0 + 12.0 && d[2].number == 1.0);
+	assert_int_equal(node_type_limiter.get_latency(l), 252);
+	harness_fill_noise(in, 2, FRAMES, 4.0, 1);
+	harness_run(&node_type_limiter, l, in, 2, out, 2, 0, FRAMES);
+	assert_true(peak(0, FRAMES) <= ceiling);
 	node_type_limiter.destroy(l);
 	harness_done(&h);
 }
