@@ -328,6 +328,19 @@ alsa_test_pcms() {
 
 # --- echoeld ---------------------------------------------------------------------------------
 
+# ctl_status_is SOCKET KEY VALUE: echoeld's `status` on SOCKET says KEY is VALUE (as Python's
+# str() writes the JSON value: 48000, True, None). Needs $ECHOELCTL.
+ctl_status_is() {
+	"$ECHOELCTL" --socket "$1" --json status |
+		python3 -c 'import json, sys; sys.exit(str(json.load(sys.stdin)[sys.argv[1]]) != sys.argv[2])' "$2" "$3"
+}
+
+# ctl_detail_is SOCKET NODE KEY VALUE: `node get NODE` shows details KEY as VALUE (str(), as above).
+ctl_detail_is() {
+	"$ECHOELCTL" --socket "$1" --json node get "$2" |
+		python3 -c 'import json, sys; sys.exit(str(json.load(sys.stdin)["details"][sys.argv[1]]) != sys.argv[2])' "$3" "$4"
+}
+
 # launch_echoeld SOCKET LOG ARG...: "$ECHOELD" --socket SOCKET ARG... in the background, its
 # stderr in LOG (truncated); waits up to 10 s for its socket (wait_for_echoeld). Sets epid.
 launch_echoeld() {

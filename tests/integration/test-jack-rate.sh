@@ -27,14 +27,8 @@ trap cleanup EXIT
 fail() { echo "FAIL: $*"; echo "--- echoeld log:"; cat "$dir/echoeld.log"; exit 1; }
 
 # status_is KEY VALUE / fir_is KEY VALUE: `status` / the fir's details say so
-status_is() {
-	"$ECHOELCTL" --socket "$dir/control" --json status |
-		python3 -c 'import json, sys; sys.exit(str(json.load(sys.stdin)[sys.argv[1]]) != sys.argv[2])' "$1" "$2"
-}
-fir_is() {
-	"$ECHOELCTL" --socket "$dir/control" --json node get room |
-		python3 -c 'import json, sys; sys.exit(str(json.load(sys.stdin)["details"][sys.argv[1]]) != sys.argv[2])' "$1" "$2"
-}
+status_is() { ctl_status_is "$dir/control" "$@"; }
+fir_is() { ctl_detail_is "$dir/control" room "$@"; }
 
 float_wav "$dir/room-44k.wav" 0.01 '(0.5 * 0.99 ** i, 0.5 * 0.98 ** i)'
 float_wav "$dir/room-48k.wav" 0.02 '(0.5 * 0.99 ** i, 0.5 * 0.98 ** i)'

@@ -40,14 +40,8 @@ fail() {
 	exit 1
 }
 
-status_is() {
-	"$ECHOELCTL" --socket "$dir/control" --json status |
-		python3 -c 'import json, sys; sys.exit(str(json.load(sys.stdin)[sys.argv[1]]) != sys.argv[2])' "$1" "$2"
-}
-fir_is() {
-	"$ECHOELCTL" --socket "$dir/control" --json node get room |
-		python3 -c 'import json, sys; sys.exit(str(json.load(sys.stdin)["details"][sys.argv[1]]) != sys.argv[2])' "$1" "$2"
-}
+status_is() { ctl_status_is "$dir/control" "$@"; }
+fir_is() { ctl_detail_is "$dir/control" room "$@"; }
 cycles() {
 	"$ECHOELCTL" --socket "$dir/control" --json status |
 		python3 -c 'import json, sys; print(json.load(sys.stdin)["cycles"])'
