@@ -305,6 +305,11 @@ static int reload_config(struct daemon *d, const char *path, struct el_error *re
 		setup_config_done(&next);
 		return r;
 	}
+	/* The policy keeps running (its hysteresis, dwell and last reading with it) unless
+	 * [policy] or the worker cap changed: a restarted one decides afresh from one reading,
+	 * so a battery at 78 % after a reload would turn "unrestricted" into "normal". */
+	bool policy_same = dpol_settings_equal(&next.policy, &d->cfg.policy) &&
+			   next.settings.workers == d->cfg.settings.workers;
 	if (next.settings.workers != d->cfg.settings.workers &&
 	    eng_engine_set_workers(d->engine, next.settings.workers) < 0)
 		log_warning("cannot start %u worker threads, ignoring", next.settings.workers);
@@ -317,9 +322,9 @@ static int reload_config(struct daemon *d, const char *path, struct el_error *re
 	disk_set_memory_budget(d->disk, d->cfg.cache_memory_bytes);
 	setup_config_warn(&d->cfg, d->engine, warn_to_log, NULL);
 	log_info("reloaded %s", graph_name(&d->cfg));
-	/* [policy] may have changed: restart the thread with it (overrides set over the socket
-	 * stay); the engine keeps what was applied until the new thread's first reading */
-	if (start_policy(d, &perr) < 0)
+	/* [policy] changed: restart the thread with it (overrides set over the socket stay); the
+	 * engine keeps what was applied until the new thread's first reading */
+	if (!policy_same && start_policy(d, &perr) < 0)
 		log_warning("policy: %s; running without it", perr.message);
 	graph_switched(d);
 	return 0;

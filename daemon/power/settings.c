@@ -128,6 +128,29 @@ int dpol_settings_new_decider(const struct dpol_settings *s, uint64_t now_ms,
 	return 0;
 }
 
+/* Two owned strings, either possibly NULL. */
+static bool same_text(const char *a, const char *b)
+{
+	return a == b || (a && b && strcmp(a, b) == 0);
+}
+
+bool dpol_settings_equal(const struct dpol_settings *a, const struct dpol_settings *b)
+{
+	const struct pol_decider_config *x = &a->decider, *y = &b->decider;
+
+	if (a->enabled != b->enabled || a->poll_ms != b->poll_ms || a->uevents != b->uevents ||
+	    a->mode_pin != b->mode_pin || a->thermal_pin != b->thermal_pin ||
+	    a->n_zone_types != b->n_zone_types || !same_text(a->sysfs_root, b->sysfs_root))
+		return false;
+	for (size_t i = 0; i < a->n_zone_types; i++)
+		if (!same_text(a->zone_types[i], b->zone_types[i]))
+			return false;
+	return x->low_pct == y->low_pct && x->high_pct == y->high_pct &&
+	       x->capacity_hyst_pct == y->capacity_hyst_pct &&
+	       x->fair_margin_mc == y->fair_margin_mc && x->temp_hyst_mc == y->temp_hyst_mc &&
+	       x->dwell_ms == y->dwell_ms;
+}
+
 void dpol_settings_done(struct dpol_settings *s)
 {
 	free(s->sysfs_root);

@@ -47,5 +47,8 @@ int dpol_settings_from_conf(const struct conf *c, struct dpol_settings *ret,
 int dpol_settings_new_decider(const struct dpol_settings *s, uint64_t now_ms,
 			      struct pol_decider **ret);
 
+/* Whether a and b ask for the same policy: every setting, the zones watched in the same order. */
+bool dpol_settings_equal(const struct dpol_settings *a, const struct dpol_settings *b);
+
 /* Frees what s owns; s may be zeroed or half-filled. */
 void dpol_settings_done(struct dpol_settings *s);
