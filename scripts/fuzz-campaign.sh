@@ -12,6 +12,9 @@
 # Prints one line per target: executions, seconds, executions per second, coverage (libFuzzer's
 # cov: edges), corpus files before and after the merge, and crashes (0, or the run fails and its
 # crash-* input is left in the working directory). Nothing outside tests/fuzz/corpus is changed.
+# A unit counts as hung after 120 s, not libFuzzer's 10 s default for -timeout: a campaign runs
+# for an hour beside other work, and a starved fuzzer's wall clock once called a 0.1 s input
+# a 10 s timeout.
 set -eu
 
 build=$1
@@ -36,7 +39,7 @@ for t in "$@"; do
 	before=$(find "$kept" -type f | wc -l)
 	start=$(date +%s)
 	status=0
-	(cd "$work" && "$bin" -runs="$runs" -max_len=16384 -timeout=10 -rss_limit_mb=2048 \
+	(cd "$work" && "$bin" -runs="$runs" -max_len=16384 -timeout=120 -rss_limit_mb=2048 \
 		-print_final_stats=1 "$work/run" >"$work/log" 2>&1) || status=$?
 	secs=$(($(date +%s) - start))
 	execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$work/log")
