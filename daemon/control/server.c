@@ -23,6 +23,7 @@
 
 #include "common/el-error.h"
 #include "common/el-macros.h"
+#include "daemon/control/listen.h"
 #include "daemon/control/server.h"
 #include "daemon/log.h"
 #include "ipc/protocol.h"
@@ -56,9 +57,7 @@ struct ctl_server {
 	const struct ctl_server_hooks *hooks; /* borrowed */
 	void *userdata;
 	struct ctl_settings s;
-	int fd;
-	bool bound; /* the socket file is ours to remove */
-	sd_event_source *accept_src;
+	struct ctl_listener *listener;
 	struct ctl_client *clients;
 	unsigned n_clients;
 	sd_event_source *reaper; /* frees dropped clients once no callback is using them */
@@ -548,7 +547,7 @@ void ctl_server_announce_stop(struct ctl_server *srv)
 
 const char *ctl_server_get_path(const struct ctl_server *srv)
 {
-	return srv && srv->bound ? srv->s.socket_path : NULL;
+	return srv ? ctl_listener_get_path(srv->listener) : NULL;
 }
 
 const struct ctl_settings *ctl_server_get_settings(const struct ctl_server *srv)
@@ -557,160 +556,6 @@ const struct ctl_settings *ctl_server_get_settings(const struct ctl_server *srv)
 }
 
 /* ---- the socket ---- */
-
-/*
- * A live daemon answers on path: refuse. A dead one left its socket, which refuses connections:
- * remove it. Anything else at path (a regular file, a symlink, a socket whose connect fails
- * otherwise, with EACCES say) is not known to be ours to delete, so it stays and we refuse.
- */
-static int clear_stale(const char *path, struct el_error *reterr)
-{
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	struct stat st;
-	int fd, r;
-
-	if (lstat(path, &st) < 0)
-		return errno == ENOENT
-			       ? 0
-			       : el_error_set(reterr, -errno, "'%s': %s", path, strerror(errno));
-	if (!S_ISSOCK(st.st_mode))
-		return el_error_set(reterr, -EEXIST,
-				    "'%s' exists and is not a socket; not removing it "
-				    "(move it away, or use --socket)",
-				    path);
-	/* Non-blocking: a live daemon with a full backlog says EAGAIN instead of hanging us. */
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (fd < 0)
-		return el_error_set(reterr, -errno, "socket: %s", strerror(errno));
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
-	r = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 ? -errno : 0;
-	close(fd);
-	if (r == 0 || r == -EAGAIN)
-		return el_error_set(reterr, -EADDRINUSE,
-				    "another echoeld is running on '%s' (stop it, or use --socket)",
-				    path);
-	if (r != -ECONNREFUSED)
-		return el_error_set(reterr, r,
-				    "'%s': cannot tell whether a daemon still serves it: %s; "
-				    "not removing it",
-				    path, strerror(-r));
-	if (unlink(path) < 0)
-		return el_error_set(reterr, -errno, "'%s': cannot remove the stale socket: %s",
-				    path, strerror(errno));
-	log_notice("control: removed the stale socket '%s' of a daemon that is gone", path);
-	return 0;
-}
-
-/*
- * Is dir the default runtime directory, /run/echoeld or $XDG_RUNTIME_DIR/echoeld (for root or
- * not: a root daemon may serve a user's path and the other way round)?
- */
-static bool is_runtime_dir(const char *dir)
-{
-	const char *xdg = secure_getenv("XDG_RUNTIME_DIR");
-	char def[IPC_SOCKET_PATH_MAX];
-	size_t n = strlen(dir);
-
-	for (int root = 0; root < 2; root++)
-		if (ipc_socket_path_build(root, xdg, def, sizeof(def)) == 0 &&
-		    strncmp(def, dir, n) == 0 && strcmp(def + n, "/control") == 0)
-			return true;
-	return false;
-}
-
-/*
- * The socket's directory must exist, but for the default runtime directory, which is ours
- * (systemd's RuntimeDirectory= makes it too; 0755: the socket's own mode guards access). Making
- * any other would turn a typo in --socket into a stray tree no one asked for.
- */
-static int make_parent(const char *path, struct el_error *reterr)
-{
-	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	char *slash;
-	struct stat st;
-
-	snprintf(dir, sizeof(dir), "%s", path);
-	slash = strrchr(dir, '/');
-	if (!slash || slash == dir)
-		return 0; /* the working directory, or / */
-	*slash = '\0';
-	if (stat(dir, &st) == 0)
-		return 0; /* not a directory: bind() says so */
-	if (errno != ENOENT)
-		return el_error_set(reterr, -errno, "'%s': cannot reach the directory '%s': %s",
-				    path, dir, strerror(errno));
-	if (!is_runtime_dir(dir))
-		return el_error_set(reterr, -ENOENT,
-				    "'%s': the directory '%s' does not exist (echoeld creates only "
-				    "its runtime directory)",
-				    path, dir);
-	if (mkdir(dir, 0755) < 0 && errno != EEXIST)
-		return el_error_set(reterr, -errno, "'%s': cannot create the directory '%s': %s",
-				    path, dir, strerror(errno));
-	return 0;
-}
-
-/*
- * Binds, sets the mode and group, and listens on name (path itself, or a temporary name beside
- * it). 0, or -errno with errno's message about path.
- */
-static int listen_at(struct ctl_server *srv, const char *name, struct el_error *reterr)
-{
-	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	mode_t old;
-	int r;
-
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", name);
-	/* The mode applies from the first instant the file exists, not after a chmod. */
-	old = umask(0777 & ~srv->s.mode);
-	r = bind(srv->fd, (struct sockaddr *)&sa, sizeof(sa));
-	umask(old);
-	if (r < 0 || chmod(name, srv->s.mode) < 0 ||
-	    (srv->s.group != (gid_t)-1 && chown(name, (uid_t)-1, srv->s.group) < 0) ||
-	    listen(srv->fd, SOMAXCONN) < 0)
-		return el_error_set(reterr, -errno, "'%s': %s", srv->s.socket_path,
-				    strerror(errno));
-	return 0;
-}
-
-/*
- * The socket appears at its path only once it listens, so a client that sees the file can
- * connect (between bind() and listen() a connect is refused): it is bound under a temporary
- * name beside the path and hard-linked into place, which refuses an existing path as bind()
- * would. A path too long for the temporary name is bound directly.
- */
-static int bind_socket(struct ctl_server *srv, struct el_error *reterr)
-{
-	char tmp[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	const char *path = srv->s.socket_path;
-	int r;
-
-	if (strlen(path) >= sizeof(tmp))
-		return el_error_set(reterr, -ENAMETOOLONG, "'%s': socket path too long", path);
-	if ((r = make_parent(path, reterr)) < 0)
-		return r;
-	if ((r = clear_stale(path, reterr)) < 0)
-		return r;
-	srv->fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (srv->fd < 0)
-		return el_error_set(reterr, -errno, "socket: %s", strerror(errno));
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.%d", path, (int)getpid()) >= sizeof(tmp)) {
-		r = listen_at(srv, path, reterr);
-		srv->bound = r == 0 || access(path, F_OK) == 0; /* ours to remove once bound */
-		return r;
-	}
-	(void)unlink(tmp); /* our own name: left by a process of our pid that died, if anything */
-	r = listen_at(srv, tmp, reterr);
-	if (r == 0 && link(tmp, path) < 0)
-		r = errno == EEXIST ? el_error_set(reterr, -EADDRINUSE,
-						   "another echoeld is running on '%s' (stop it, "
-						   "or use --socket)",
-						   path)
-				    : el_error_set(reterr, -errno, "'%s': %s", path, strerror(errno));
-	(void)unlink(tmp);
-	srv->bound = r == 0;
-	return r;
-}
 
 int ctl_server_new(sd_event *event, int listen_fd, uint64_t epoch_usec,
 		   const struct ctl_server_hooks *hooks, void *userdata, struct ctl_settings *s,
@@ -731,13 +576,8 @@ int ctl_server_new(sd_event *event, int listen_fd, uint64_t epoch_usec,
 	srv->s = *s;
 	srv->max_event_hz = CTL_MAX_EVENT_HZ;
 	memset(s, 0, sizeof(*s)); /* taken */
-	srv->fd = listen_fd;
-	if (srv->fd >= 0)
-		log_info("control: serving the socket systemd passed");
-	r = srv->fd >= 0 ? 0 : bind_socket(srv, reterr);
-	if (r == 0 && ((r = sd_event_add_io(event, &srv->accept_src, srv->fd, EPOLLIN, on_accept,
-					    srv)) < 0 ||
-		       (r = sd_event_add_defer(event, &srv->reaper, on_reap, srv)) < 0 ||
+	r = ctl_listener_new(event, &srv->s, listen_fd, on_accept, srv, &srv->listener, reterr);
+	if (r == 0 && ((r = sd_event_add_defer(event, &srv->reaper, on_reap, srv)) < 0 ||
 		       (r = sd_event_source_set_enabled(srv->reaper, SD_EVENT_OFF)) < 0))
 		el_error_set(reterr, r, "cannot serve the control socket: %s", strerror(-r));
 	if (r < 0) {
@@ -754,12 +594,8 @@ struct ctl_server *ctl_server_free(struct ctl_server *srv)
 		return NULL;
 	while (srv->clients)
 		client_free(srv->clients);
-	sd_event_source_disable_unref(srv->accept_src);
+	srv->listener = ctl_listener_free(srv->listener);
 	sd_event_source_disable_unref(srv->reaper);
-	if (srv->fd >= 0)
-		close(srv->fd);
-	if (srv->bound)
-		unlink(srv->s.socket_path);
 	ctl_settings_done(&srv->s);
 	free(srv);
 	return NULL;
