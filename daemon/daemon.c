@@ -608,6 +608,29 @@ static int choose_backend(struct daemon *d, int override, struct el_error *err)
 	}
 }
 
+/*
+ * Says at start, once, that dir (made when first needed) cannot be written: a read-only state
+ * directory costs what `consequence` says, never the audio.
+ */
+static void warn_unwritable(const char *dir, const char *what, const char *consequence)
+{
+	char parent[PATH_MAX];
+	const char *check = dir;
+	char *slash;
+
+	if (access(dir, F_OK) < 0) { /* not made yet: could it be? */
+		snprintf(parent, sizeof(parent), "%s", dir);
+		slash = strrchr(parent, '/');
+		if (!slash || slash == parent)
+			return;
+		*slash = '\0';
+		check = parent;
+	}
+	if (access(check, W_OK | X_OK) < 0)
+		log_warning("%s '%s' cannot be written ('%s': %s): %s", what, dir, check,
+			    strerror(errno), consequence);
+}
+
 /* The disk thread, its sample cache in the state directory (docs/config.md, [cache]). */
 static int start_disk(struct daemon *d, struct el_error *err)
 {
@@ -627,6 +650,13 @@ static int start_disk(struct daemon *d, struct el_error *err)
 	log_info("disk: %s, sample cache %s, recordings in %s", disk_get_method(d->disk),
 		 have_cache ? cache : "none (no state directory): decoded files are used once",
 		 have_rec ? recordings : "the working directory");
+	if (have_cache)
+		warn_unwritable(
+			cache, "the sample cache",
+			"decoded files and resampled IRs are kept only while they are used");
+	if (have_rec)
+		warn_unwritable(recordings, "the recordings directory",
+				"recordings with a relative file name will fail");
 	return 0;
 }
 

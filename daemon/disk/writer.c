@@ -121,16 +121,26 @@ static int take_path(const struct disk_writer *w, char *buf, size_t size)
 	return n < size ? 0 : -ENAMETOOLONG;
 }
 
-/* The recordings directory and its missing parents (0700); errors show at the open after. */
-static void make_parent_dirs(char *path)
+/*
+ * The recordings directory and its missing parents (0700). 0, or the first mkdir's -errno with
+ * that directory in failed: the open after says ENOENT, which would hide why (a read-only state
+ * directory, say).
+ */
+static int make_parent_dirs(char *path, char *failed, size_t size)
 {
+	int r = 0;
+
 	for (char *p = path + 1; *p; p++) {
 		if (*p != '/')
 			continue;
 		*p = '\0';
-		(void)mkdir(path, 0700);
+		if (mkdir(path, 0700) < 0 && errno != EEXIST && r == 0) {
+			r = -errno;
+			snprintf(failed, size, "%s", path);
+		}
 		*p = '/';
 	}
+	return r;
 }
 
 /* Ends the open take with state end, error (-errno) when it failed. */
@@ -162,7 +172,7 @@ static void take_open_file(struct disk_writer *w, uint64_t gen)
 {
 	SF_INFO info = {
 		.samplerate = (int)w->rate, .channels = (int)w->channels, .format = w->format};
-	char path[PATH_MAX];
+	char path[PATH_MAX], dir[PATH_MAX];
 	int fd, r;
 
 	w->gen = gen;
@@ -176,10 +186,18 @@ static void take_open_file(struct disk_writer *w, uint64_t gen)
 		take_end(w, DISK_TAKE_FAILED, r);
 		return;
 	}
-	make_parent_dirs(path);
+	r = make_parent_dirs(path, dir, sizeof(dir));
 	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
 	if (fd < 0) {
-		take_end(w, DISK_TAKE_FAILED, -errno);
+		int e = -errno;
+
+		if (e == -ENOENT && r < 0) { /* the directory it could not make, and why */
+			pthread_mutex_lock(&w->plock);
+			snprintf(w->path, sizeof(w->path), "%s", dir);
+			pthread_mutex_unlock(&w->plock);
+			e = r;
+		}
+		take_end(w, DISK_TAKE_FAILED, e);
 		return;
 	}
 	/* io_uring is the disk thread's alone: a take opened by a close (the control thread)
