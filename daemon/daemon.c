@@ -306,10 +306,12 @@ static int reload_config(struct daemon *d, const char *path, struct el_error *re
 		return r;
 	}
 	/* The policy keeps running (its hysteresis, dwell and last reading with it) unless
-	 * [policy] or the worker cap changed: a restarted one decides afresh from one reading,
+	 * [policy] or the worker cap changed (or it is not running: a failed start is tried
+	 * again): a restarted one decides afresh from one reading,
 	 * so a battery at 78 % after a reload would turn "unrestricted" into "normal". */
 	bool policy_same = dpol_settings_equal(&next.policy, &d->cfg.policy) &&
-			   next.settings.workers == d->cfg.settings.workers;
+			   next.settings.workers == d->cfg.settings.workers &&
+			   (pwr_policy_is_running(d->power) || !next.policy.enabled);
 	if (next.settings.workers != d->cfg.settings.workers &&
 	    eng_engine_set_workers(d->engine, next.settings.workers) < 0)
 		log_warning("cannot start %u worker threads, ignoring", next.settings.workers);

@@ -121,15 +121,15 @@ static int listen_at(const struct ctl_settings *s, int fd, const char *name,
 		     struct el_error *reterr)
 {
 	struct sockaddr_un sa = {.sun_family = AF_UNIX};
-	mode_t old;
-	int r;
 
 	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", name);
-	/* The mode applies from the first instant the file exists, not after a chmod. */
-	old = umask(0777 & ~s->mode);
-	r = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
-	umask(old);
-	if (r < 0 || chmod(name, s->mode) < 0 ||
+	/*
+	 * The mode and group are in place before listen(): until then every connect is refused,
+	 * so no client ever reaches the socket through looser permissions. (Not umask() around
+	 * bind(): it is the whole process's, and a socket bound again while the daemon runs would
+	 * race the disk thread's mkdir and files.)
+	 */
+	if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) < 0 || chmod(name, s->mode) < 0 ||
 	    (s->group != (gid_t)-1 && chown(name, (uid_t)-1, s->group) < 0) ||
 	    listen(fd, SOMAXCONN) < 0)
 		return el_error_set(reterr, -errno, "'%s': %s", s->socket_path, strerror(errno));
@@ -143,7 +143,7 @@ static int listen_at(const struct ctl_settings *s, int fd, const char *name,
  * would. A path too long for the temporary name is bound directly.
  */
 static int bind_socket(const struct ctl_settings *s, int *ret_fd, bool *ret_bound,
-		       struct el_error *reterr)
+		       struct stat *ret_st, struct el_error *reterr)
 {
 	char tmp[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	const char *path = s->socket_path;
@@ -180,6 +180,9 @@ static int bind_socket(const struct ctl_settings *s, int *ret_fd, bool *ret_boun
 		close(fd);
 		return r;
 	}
+	/* what the file is, so a removed or replaced one is told apart (and never unlinked) */
+	if (lstat(path, ret_st) < 0)
+		*ret_st = (struct stat){0};
 	*ret_fd = fd;
 	return 0;
 }
@@ -214,17 +217,6 @@ static bool still_ours(const struct ctl_listener *l)
 	return lstat(l->s->socket_path, &st) == 0 && st.st_dev == l->dev && st.st_ino == l->ino;
 }
 
-static int remember_file(struct ctl_listener *l)
-{
-	struct stat st;
-
-	if (lstat(l->s->socket_path, &st) < 0)
-		return -errno;
-	l->dev = st.st_dev;
-	l->ino = st.st_ino;
-	return 0;
-}
-
 static int on_retry(sd_event_source *s, uint64_t usec, void *userdata);
 static void retry_in(struct ctl_listener *l, uint64_t usec);
 
@@ -237,10 +229,11 @@ static void bind_again(struct ctl_listener *l)
 {
 	struct el_error err = {0};
 	sd_event_source *src = NULL;
+	struct stat st;
 	bool bound = false;
 	int fd = -1, r;
 
-	if ((r = bind_socket(l->s, &fd, &bound, &err)) == 0 &&
+	if ((r = bind_socket(l->s, &fd, &bound, &st, &err)) == 0 &&
 	    (r = sd_event_add_io(l->event, &src, fd, EPOLLIN, l->on_accept, l->userdata)) < 0)
 		el_error_set(&err, r, "cannot serve it: %s", strerror(-r));
 	if (r < 0) {
@@ -259,11 +252,14 @@ static void bind_again(struct ctl_listener *l)
 	l->accept_src = src;
 	l->fd = fd;
 	l->bound = bound;
+	l->dev = st.st_dev;
+	l->ino = st.st_ino;
 	l->warned = false;
-	(void)remember_file(l);
 	l->retry_src = sd_event_source_disable_unref(l->retry_src);
 	log_notice("control: listening at '%s' again", l->s->socket_path);
-	(void)watch(l);
+	/* a new watch (the directory may be a new one); a removal in between is caught here */
+	if (watch(l) < 0 || !still_ours(l))
+		retry_in(l, REBIND_DELAY_USEC);
 }
 
 static int on_retry(sd_event_source *s, uint64_t usec, void *userdata)
@@ -282,9 +278,18 @@ static int on_retry(sd_event_source *s, uint64_t usec, void *userdata)
 
 static void retry_in(struct ctl_listener *l, uint64_t usec)
 {
-	if (!l->retry_src && sd_event_add_time_relative(l->event, &l->retry_src, CLOCK_MONOTONIC,
-							usec, 0, on_retry, l) < 0)
+	int r;
+
+	if (l->retry_src)
+		return;
+	r = sd_event_add_time_relative(l->event, &l->retry_src, CLOCK_MONOTONIC, usec, 0, on_retry,
+				       l);
+	if (r < 0) {
 		l->retry_src = NULL;
+		log_warning("control: cannot arm a timer to listen at '%s' again: %s; restart the "
+			    "daemon to reach it",
+			    l->s->socket_path, strerror(-r));
+	}
 }
 
 static int on_dir_event(sd_event_source *s, const struct inotify_event *ev, void *userdata)
@@ -293,8 +298,14 @@ static int on_dir_event(sd_event_source *s, const struct inotify_event *ev, void
 	bool dir_gone = ev->mask & (IN_DELETE_SELF | IN_MOVE_SELF | IN_IGNORED);
 
 	(void)s;
-	if (dir_gone)
+	if (dir_gone) {
+		/* the watch went with the directory: the retry watches again, or binds again */
 		l->watch_src = sd_event_source_disable_unref(l->watch_src);
+		if (still_ours(l)) {
+			retry_in(l, REBIND_DELAY_USEC);
+			return 0;
+		}
+	}
 	if (still_ours(l) || l->retry_src)
 		return 0;
 	/* Not at once: a recursive removal still under way would find the new file in the
@@ -339,6 +350,7 @@ int ctl_listener_new(sd_event *event, const struct ctl_settings *s, int passed_f
 		     struct el_error *reterr)
 {
 	struct ctl_listener *l = calloc(1, sizeof(*l));
+	struct stat st;
 	int r;
 
 	if (!l) {
@@ -353,7 +365,11 @@ int ctl_listener_new(sd_event *event, const struct ctl_settings *s, int passed_f
 	l->fd = passed_fd;
 	if (l->fd >= 0)
 		log_info("control: serving the socket systemd passed");
-	r = l->fd >= 0 ? 0 : bind_socket(s, &l->fd, &l->bound, reterr);
+	r = l->fd >= 0 ? 0 : bind_socket(s, &l->fd, &l->bound, &st, reterr);
+	if (r == 0 && l->bound) {
+		l->dev = st.st_dev;
+		l->ino = st.st_ino;
+	}
 	if (r == 0 &&
 	    (r = sd_event_add_io(event, &l->accept_src, l->fd, EPOLLIN, on_accept, userdata)) < 0)
 		el_error_set(reterr, r, "cannot serve the control socket: %s", strerror(-r));
@@ -361,7 +377,7 @@ int ctl_listener_new(sd_event *event, const struct ctl_settings *s, int passed_f
 		ctl_listener_free(l);
 		return r;
 	}
-	if (l->bound && remember_file(l) == 0)
+	if (l->bound)
 		(void)watch(l); /* without it, a removed socket stays removed: logged */
 	*ret = l;
 	return 0;

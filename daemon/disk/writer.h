@@ -82,5 +82,6 @@ uint64_t disk_writer_get_frames(const struct disk_writer *w);
 uint64_t disk_writer_get_takes(const struct disk_writer *w);
 uint64_t disk_writer_get_overruns(const struct disk_writer *w);
 int disk_writer_get_error(const struct disk_writer *w);
-/* Thread: control. The last take's file name into buf (size bytes); "" before the first. */
+/* Thread: control. The last take's file name into buf (size bytes), or the directory that could
+ * not be made for it (the take failed, disk_writer_get_error() says why); "" before the first. */
 void disk_writer_get_path(struct disk_writer *w, char *buf, size_t size);

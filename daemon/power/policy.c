@@ -207,6 +207,11 @@ int pwr_policy_start(struct pwr_policy *p, const struct dpol_settings *s, uint32
 	return 0;
 }
 
+bool pwr_policy_is_running(const struct pwr_policy *p)
+{
+	return p && p->thread;
+}
+
 void pwr_policy_stop(struct pwr_policy *p)
 {
 	p->source = sd_event_source_disable_unref(p->source);

@@ -59,6 +59,9 @@ void pwr_policy_stop(struct pwr_policy *p);
  */
 bool pwr_policy_background_allowed(const struct pwr_policy *p);
 
+/* Thread: control. Does the policy thread run (it is on, and its last start succeeded)? */
+bool pwr_policy_is_running(const struct pwr_policy *p);
+
 /*
  * IR preparation for a graph change is high-priority background work: after a chunk that took
  * work_ns, sleeps sleep_factor × work_ns (at most PWR_PREP_SLEEP_MAX_MS) while the actions
