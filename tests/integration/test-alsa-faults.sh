@@ -10,14 +10,21 @@
 #    answering, nothing more reaches the device, and when it comes back the daemon reopens it by
 #    itself (a `backend` event again) and the sound resumes, faded in (the first frames back are
 #    quiet, the tone is whole within the fade);
+#  - the device goes away and comes back COUNT times in all (default 20; a device lost again
+#    soon after its return is flapping, so the daemon's backoff grows: ~5 s a round), reopened
+#    each time,
+#    the sound back each time, and (RSS_CHECK yes, the default; no under a sanitizer) the
+#    daemon's RSS after the last return within 1 MiB of the first;
 #  - SIGTERM then stops it cleanly: echoeld never exited for its device.
 #
-# usage: test-alsa-faults.sh ECHOELD ECHOELCTL PLUGIN
+# usage: test-alsa-faults.sh ECHOELD ECHOELCTL PLUGIN [COUNT [RSS_CHECK]]
 set -eu
 
 ECHOELD=$1
 ECHOELCTL=$2
 PLUGIN=$3
+count=${4:-20}
+rss_check=${5:-yes}
 # shellcheck source-path=SCRIPTDIR
 . "$(dirname "$0")/../lib.sh"
 require_tools python3 dd
@@ -65,9 +72,10 @@ EOF
 launch_echoeld "$dir/control" "$dir/log" --config "$dir/echoeld.conf"
 wait_for 10 "sound at the device" grown 96000 # a quarter second of stereo float
 
-# An xrun: recovered in place, counted, told to a subscriber, and the sound goes on.
-# a subscriber on the socket: it says "subscribed" once the daemon answered, then prints events
-python3 - "$dir/control" >"$dir/events" <<'PY' &
+# subscriber FILE: a subscriber on the socket in the background (spid): it writes "subscribed"
+# to FILE once the daemon answered, then every xrun and backend event, a line each
+subscriber() {
+	python3 - "$dir/control" >"$1" <<'PY' &
 import socket, sys
 s = socket.socket(socket.AF_UNIX)
 s.connect(sys.argv[1])
@@ -76,8 +84,12 @@ f = s.makefile()
 for line in f:
     print("subscribed" if '"id":1' in line.replace(" ", "") else line.strip(), flush=True)
 PY
-spid=$!
-wait_for 5 "the subscription" grep -q subscribed "$dir/events"
+	spid=$!
+	wait_for 5 "the subscription" grep -q subscribed "$1"
+}
+
+# An xrun: recovered in place, counted, told to a subscriber, and the sound goes on.
+subscriber "$dir/events"
 x0=$(xruns)
 device x
 wait_for 10 "the xrun counted" sh -c "[ \$(\"$ECHOELCTL\" --socket '$dir/control' --json status | python3 -c 'import json, sys; print(json.load(sys.stdin)[\"xruns\"])') -gt $x0 ]"
@@ -111,6 +123,32 @@ if not (head < 0.1 and abs(whole - 0.5) < 0.01):
     sys.exit("peak %.3f in the first ms back, %.3f later (0.5 expected)" % (head, whole))
 print("ok: back faded in: peak %.3f in its first ms, %.3f after the fade" % (head, whole))
 PY
+
+# Gone and back again, to COUNT returns in all: reopened every time, the sound back every time,
+# nothing kept from one absence to the next.
+# (Counted by the backend events: the log says a device that flaps, lost again soon after it
+# came back, at debug level only.)
+rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$epid/status"; }
+events_are() { [ "$(grep -c "\"state\": *\"$1\"" "$dir/events2")" -ge "$2" ]; }
+subscriber "$dir/events2"
+rss_first=$(rss_kib)
+round=1 # not n: lib.sh's helpers use n
+while [ "$round" -lt "$count" ]; do
+	round=$((round + 1))
+	device g
+	wait_for 10 "the device gone (return $round)" events_are away $((round - 1))
+	device .
+	wait_for 20 "the device back (return $round)" events_are running $((round - 1))
+	s=$(size)
+	wait_for 10 "sound after return $round" grown $((s + 96000))
+done
+kill_reap "$spid"
+spid=
+rss_last=$(rss_kib)
+[ "$rss_check" != yes ] || [ $((rss_last - rss_first)) -lt 1024 ] ||
+	fail "RSS grew $((rss_last - rss_first)) KiB over $count returns ($rss_first -> $rss_last KiB)"
+
 finish_echoeld "$dir/log"
-echo "ok: an xrun recovered in place (counted, an event), the device gone and back: reopened" \
-	"by the daemon, faded in, nothing written while it was away, the daemon never exited"
+echo "ok: an xrun recovered in place (counted, an event), the device gone and back $count times:" \
+	"reopened by the daemon, faded in, nothing written while it was away, RSS $rss_first ->" \
+	"$rss_last KiB, the daemon never exited"
