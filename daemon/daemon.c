@@ -69,6 +69,9 @@ struct daemon {
 	struct ctl_host host;          /* the commands' way back to this daemon */
 	struct pwr_policy *power;      /* the power and heat policy (running or not) */
 	bool wisdom_pending; /* FFTW wisdom to save once background work may run */
+	/* the running configuration's file is one a client named with `load`: what it names is
+	 * a client's, opened only beneath [ipc] file_dirs, also when SIGHUP reads it again */
+	bool config_from_client;
 	struct disk *disk;             /* the disk thread: players' streams (disk/disk.h) */
 	struct media_events *media;    /* players' and recorders' events (media-events.h) */
 	struct fir_layouts *layouts;   /* convolver layouts measured here (fir-layouts.h) */
@@ -290,8 +293,15 @@ static int reload_config(struct daemon *d, const char *path, struct el_error *re
 {
 	struct el_error perr = {0};
 	struct setup_config next = {0};
-	int r = setup_config_load(path ? path : d->cfg.path, &next, reterr);
+	/* only `load` names a path: a client's file, and what it names is the client's too */
+	bool client = path || d->config_from_client;
+	int r = setup_config_load_beneath(
+		path ? path : d->cfg.path,
+		client ? (const char *const *)ctl_server_get_settings(d->ctl)->file_dirs : NULL,
+		&next, reterr);
 
+	if (r == 0 && client)
+		conf_mark_client(next.conf, NULL);
 	if (r == 0) {
 		if (next.settings.rate != d->cfg.settings.rate ||
 		    next.settings.block != d->cfg.settings.block ||
@@ -321,6 +331,7 @@ static int reload_config(struct daemon *d, const char *path, struct el_error *re
 	next.settings.pool_buffers = d->cfg.settings.pool_buffers;
 	setup_config_done(&d->cfg);
 	d->cfg = next;
+	d->config_from_client |= path != NULL;
 	disk_set_memory_budget(d->disk, d->cfg.cache_memory_bytes);
 	setup_config_warn(&d->cfg, d->engine, warn_to_log, NULL);
 	log_info("reloaded %s", graph_name(&d->cfg));
@@ -672,6 +683,11 @@ static int start_engine(struct daemon *d, struct el_error *err)
 
 	if (r < 0)
 		return r;
+	/* files clients name open only beneath [ipc] file_dirs (daemon/fs/beneath.h) */
+	if ((r = eng_engine_set_file_dirs(
+		     d->engine, (const char *const *)ctl_server_get_settings(d->ctl)->file_dirs)) <
+	    0)
+		return el_error_set(err, r, "out of memory");
 	/* its first graph decoded every file: the policy's first reading comes later */
 	eng_engine_set_prefetch(d->engine, pwr_policy_background_allowed(d->power));
 	lock_memory(d->cfg.settings.lock_memory);

@@ -44,6 +44,12 @@ static int cache_settings_from_conf(const struct conf *c, uint64_t *ret_bytes,
 
 int setup_config_load(const char *path, struct setup_config *ret, struct el_error *reterr)
 {
+	return setup_config_load_beneath(path, NULL, ret, reterr);
+}
+
+int setup_config_load_beneath(const char *path, const char *const *beneath,
+			      struct setup_config *ret, struct el_error *reterr)
+{
 	struct setup_config c = {0};
 	int r;
 
@@ -56,7 +62,7 @@ int setup_config_load(const char *path, struct setup_config *ret, struct el_erro
 			r = el_error_set(reterr, -ENOMEM, "out of memory");
 			goto fail;
 		}
-		r = conf_load(path, &c.conf, reterr);
+		r = conf_load_beneath(path, beneath, &c.conf, reterr);
 	} else {
 		c.base_dir = getcwd(NULL, 0);
 		r = c.base_dir ? conf_load_string(el_default_graph, EL_DEFAULT_GRAPH_NAME, &c.conf,

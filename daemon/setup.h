@@ -33,6 +33,9 @@ struct setup_config {
  * 0; -errno with `FILE:LINE: ...` in reterr.
  */
 int setup_config_load(const char *path, struct setup_config *ret, struct el_error *reterr);
+/* The same for a file a client named: opened beneath those directories (conf_load_beneath()). */
+int setup_config_load_beneath(const char *path, const char *const *beneath,
+			      struct setup_config *ret, struct el_error *reterr);
 
 void setup_config_done(struct setup_config *c);
 

@@ -51,6 +51,7 @@
 #include "common/el-error.h"
 #include "common/el-macros.h"
 #include "daemon/config/config.h"
+#include "daemon/fs/beneath.h"
 #include "daemon/config/private.h"
 
 #define CONF_MAX_NAME   64   /* longest section name and key (bytes) */
@@ -498,7 +499,8 @@ static int conf_parse_text(struct conf *c, const char *name, const char *text, s
 }
 
 /* Reads the whole file into *ret_text (owned, NUL-terminated) and its length. */
-static int conf_read_file(const char *path, char **ret_text, size_t *ret_len)
+static int conf_read_file(const char *path, const char *const *beneath, char **ret_text,
+			  size_t *ret_len)
 {
 	size_t len = 0, cap = 4096;
 	char *buf = malloc(cap), *b;
@@ -507,9 +509,9 @@ static int conf_read_file(const char *path, char **ret_text, size_t *ret_len)
 
 	if (!buf)
 		return -ENOMEM;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	fd = fs_open_beneath(beneath, path, O_RDONLY | O_NOCTTY);
 	if (fd < 0) {
-		r = -errno;
+		r = fd;
 		goto out;
 	}
 	for (;;) {
@@ -543,11 +545,12 @@ out:
 	return 0;
 }
 
-static int conf_parse_file(struct conf *c, const char *path, struct el_error *reterr)
+static int conf_parse_file(struct conf *c, const char *path, const char *const *beneath,
+			   struct el_error *reterr)
 {
 	char *text;
 	size_t len;
-	int r = conf_read_file(path, &text, &len);
+	int r = conf_read_file(path, beneath, &text, &len);
 
 	if (r < 0)
 		return el_error_set(reterr, r, "%s: %s", path, strerror(-r));
@@ -572,7 +575,7 @@ static int conf_dropin_cmp(const struct dirent **a, const struct dirent **b)
 
 /* Parses one entry of the drop-in directory if it is a regular file. */
 static int conf_parse_dropin(struct conf *c, const char *dir, const char *name,
-			     struct el_error *reterr)
+			     const char *const *beneath, struct el_error *reterr)
 {
 	struct stat st;
 	char *path;
@@ -584,13 +587,14 @@ static int conf_parse_dropin(struct conf *c, const char *dir, const char *name,
 		r = -errno;
 		el_error_set(reterr, r, "%s: %s", path, strerror(-r));
 	} else if (S_ISREG(st.st_mode))
-		r = conf_parse_file(c, path, reterr);
+		r = conf_parse_file(c, path, beneath, reterr);
 	free(path);
 	return r;
 }
 
 /* Parses path.d/ *.conf in lexical order; a missing directory is fine. */
-static int conf_parse_dropins(struct conf *c, const char *path, struct el_error *reterr)
+static int conf_parse_dropins(struct conf *c, const char *path, const char *const *beneath,
+			      struct el_error *reterr)
 {
 	struct dirent **names = NULL;
 	char *dir;
@@ -610,7 +614,7 @@ static int conf_parse_dropins(struct conf *c, const char *path, struct el_error 
 	}
 	for (int i = 0; i < n; i++) {
 		if (r == 0)
-			r = conf_parse_dropin(c, dir, names[i]->d_name, reterr);
+			r = conf_parse_dropin(c, dir, names[i]->d_name, beneath, reterr);
 		free(names[i]);
 	}
 	free(names);
@@ -620,6 +624,12 @@ static int conf_parse_dropins(struct conf *c, const char *path, struct el_error 
 
 int conf_load(const char *path, struct conf **ret, struct el_error *reterr)
 {
+	return conf_load_beneath(path, NULL, ret, reterr);
+}
+
+int conf_load_beneath(const char *path, const char *const *beneath, struct conf **ret,
+		      struct el_error *reterr)
+{
 	struct conf *c;
 	int r;
 
@@ -628,9 +638,9 @@ int conf_load(const char *path, struct conf **ret, struct el_error *reterr)
 	c = calloc(1, sizeof(*c));
 	if (!c)
 		return el_error_set(reterr, -ENOMEM, "%s: %s", path, strerror(ENOMEM));
-	r = conf_parse_file(c, path, reterr);
+	r = conf_parse_file(c, path, beneath, reterr);
 	if (r == 0)
-		r = conf_parse_dropins(c, path, reterr);
+		r = conf_parse_dropins(c, path, beneath, reterr);
 	if (r < 0) {
 		conf_free(c);
 		return r;
@@ -643,7 +653,7 @@ int conf_load_dropins(struct conf *c, const char *path, struct el_error *reterr)
 {
 	if (!c || !path)
 		return el_error_set(reterr, -EINVAL, "conf_load_dropins: %s", strerror(EINVAL));
-	return conf_parse_dropins(c, path, reterr);
+	return conf_parse_dropins(c, path, NULL, reterr);
 }
 
 int conf_load_string(const char *text, const char *name, struct conf **ret, struct el_error *reterr)

@@ -15,6 +15,7 @@
  */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct el_error;
@@ -23,6 +24,9 @@ struct el_error;
 struct conf_origin {
 	const char *file;
 	unsigned line;
+	/* named by a client (a command, or a file it loaded): a file this names is opened only
+	 * beneath [ipc] file_dirs (daemon/fs/beneath.h); false for the administrator's */
+	bool client;
 };
 
 struct conf_entry {
@@ -51,6 +55,12 @@ struct conf;
  * outside any section, or too many sections/entries (message in reterr); other -errno.
  */
 int conf_load(const char *path, struct conf **ret, struct el_error *reterr);
+/*
+ * conf_load() of a file a client named: it and its drop-ins are opened only beneath the
+ * directories beneath (borrowed; NULL: none; daemon/fs/beneath.h), -EACCES outside.
+ */
+int conf_load_beneath(const char *path, const char *const *beneath, struct conf **ret,
+		      struct el_error *reterr);
 
 /*
  * Adds path.d/ *.conf (lexical order, later keys override) to c, as conf_load() does after the
@@ -96,6 +106,8 @@ int conf_copy(const struct conf *c, struct conf **ret);
 int conf_set(struct conf *c, const char *section, const char *key, const char *value,
 	     const char *origin_file, unsigned line);
 int conf_unset(struct conf *c, const char *section, const char *key);
+/* Marks the entries of [section] (NULL: of every section) as named by a client. */
+void conf_mark_client(struct conf *c, const char *section);
 int conf_remove_section(struct conf *c, const char *section);
 
 /*

@@ -88,6 +88,7 @@ static int copy_section(struct conf *dst, const struct conf_section *src, const 
 		d->value = conf_strndup(dst, e->value, strlen(e->value));
 		d->origin.file = dup_origin(dst, e->origin.file, last_in, last_out);
 		d->origin.line = e->origin.line;
+		d->origin.client = e->origin.client;
 		if (!d->key || !d->value)
 			return -ENOMEM;
 		s->pub.n_entries++;
@@ -148,6 +149,18 @@ int conf_set(struct conf *c, const char *section, const char *key, const char *v
 	e->value = conf_strndup(c, value, strlen(value));
 	e->origin = (struct conf_origin){file, line};
 	return e->value ? 0 : -ENOMEM;
+}
+
+void conf_mark_client(struct conf *c, const char *section)
+{
+	for (size_t i = 0; i < c->n_sections; i++) {
+		struct conf_sec *s = &c->sections[i];
+
+		if (section && strcmp(s->pub.name, section) != 0)
+			continue;
+		for (size_t k = 0; k < s->pub.n_entries; k++)
+			s->entries[k].origin.client = true;
+	}
 }
 
 int conf_unset(struct conf *c, const char *section, const char *key)

@@ -554,6 +554,12 @@ static int cmd_get(struct cmd_ctx *x)
 
 static const char *const load_args[] = {"path", NULL};
 
+/* [ipc] file_dirs: what a file a client names must lie beneath (daemon/fs/beneath.h). */
+static const char *const *client_dirs(const struct cmd_ctx *x)
+{
+	return (const char *const *)ctl_server_get_settings(x->st.server)->file_dirs;
+}
+
 /*
  * A configuration file a client chose (by `load`, or one it loaded earlier and may have
  * rewritten since, on `reload`) names files the daemon would open (IRs): each must lie under
@@ -570,7 +576,7 @@ static int check_config_paths(struct cmd_ctx *x, const char *path)
 
 	if (!copy)
 		return ipc_error_set(x->err, IPC_ERR_INTERNAL, "out of memory");
-	r = conf_load(path, &c, &why);
+	r = conf_load_beneath(path, client_dirs(x), &c, &why);
 	if (r < 0)
 		engine_error(x->err, r, &why);
 	else /* relative to the file, as setup_config_load() sets base_dir */
@@ -656,7 +662,7 @@ static int cmd_config_save(struct cmd_ctx *x)
 			"'%s' is the configuration the daemon runs from: save elsewhere", path);
 	if ((r = dump_text(x, &text)) < 0)
 		return r;
-	r = ctl_config_save(text, path, &why);
+	r = ctl_config_save(text, path, client_dirs(x), &why);
 	free(text);
 	return r < 0 ? engine_error(x->err, r, &why) : 0;
 }

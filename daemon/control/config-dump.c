@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 #include "daemon/control/config-dump.h"
 #include "daemon/engine/engine.h"
 #include "daemon/engine/node.h"
+#include "daemon/fs/beneath.h"
 
 static const char node_prefix[] = "node.";
 
@@ -131,19 +133,42 @@ int ctl_config_dump(const struct conf *c, struct eng_engine *e, const char *from
 	return r;
 }
 
-int ctl_config_save(const char *text, const char *path, struct el_error *reterr)
+/* A new file beside name in dir: "NAME.XXXXXX" into tmp. A descriptor, or -errno. */
+static int temp_beside(int dir, const char *name, char *tmp, size_t size)
+{
+	for (int tries = 0; tries < 100; tries++) {
+		int fd;
+
+		if (snprintf(tmp, size, "%s.%06x", name, arc4random() & 0xffffff) >= (int)size)
+			return -ENAMETOOLONG;
+		fd = openat(dir, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+		if (fd >= 0 || errno != EEXIST)
+			return fd >= 0 ? fd : -errno;
+	}
+	return -EEXIST;
+}
+
+int ctl_config_save(const char *text, const char *path, const char *const *beneath,
+		    struct el_error *reterr)
 {
 	size_t len = strlen(text), done = 0;
-	char tmp[4096];
+	const char *name = NULL;
+	char tmp[NAME_MAX + 1];
 	int fd, r = 0;
+	/* the directory opened once, beneath: the temporary file and the rename both go there,
+	 * whatever is swapped under its path meanwhile (daemon/fs/beneath.h) */
+	int dir = fs_open_parent_beneath(beneath, path, &name);
 
-	if (snprintf(tmp, sizeof(tmp), "%s.XXXXXX", path) >= (int)sizeof(tmp))
-		return el_error_set(reterr, -ENAMETOOLONG, "'%s': name too long", path);
-	fd = mkostemp(tmp, O_CLOEXEC);
-	if (fd < 0)
-		return el_error_set(reterr, -errno, "'%s': cannot create a file beside it: %s",
-				    path, strerror(errno));
-	(void)fchmod(fd, 0644);
+	if (dir < 0)
+		return el_error_set(reterr, dir, "'%s': cannot write there: %s", path,
+				    strerror(-dir));
+	fd = temp_beside(dir, name, tmp, sizeof(tmp));
+	if (fd < 0) {
+		close(dir);
+		return el_error_set(reterr, fd, "'%s': cannot create a file beside it: %s", path,
+				    strerror(-fd));
+	}
+	(void)fchmod(fd, 0644); /* not the umask's: a configuration is read by its admin */
 	while (done < len && r == 0) {
 		ssize_t w = write(fd, text + done, len - done);
 
@@ -156,11 +181,13 @@ int ctl_config_save(const char *text, const char *path, struct el_error *reterr)
 		r = -errno;
 	if (close(fd) < 0 && r == 0)
 		r = -errno;
-	if (r == 0 && rename(tmp, path) < 0)
+	/* renameat replaces a symlink at name itself, never what it points to */
+	if (r == 0 && renameat(dir, tmp, dir, name) < 0)
 		r = -errno;
-	if (r < 0) {
-		unlink(tmp);
+	if (r < 0)
+		unlinkat(dir, tmp, 0);
+	close(dir);
+	if (r < 0)
 		return el_error_set(reterr, r, "'%s': cannot write: %s", path, strerror(-r));
-	}
 	return 0;
 }

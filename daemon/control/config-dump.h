@@ -25,7 +25,9 @@ int ctl_config_dump(const struct conf *c, struct eng_engine *e, const char *from
 
 /*
  * text written to path (absolute) atomically: a temporary file beside it, fsync'ed, renamed over
- * it; a file already at path stays as it was if anything fails. 0; -errno with a message naming
- * the path.
+ * it; a file already at path stays as it was if anything fails. beneath (borrowed; NULL: none):
+ * the directories path must lie beneath, a client's (daemon/fs/beneath.h). 0; -errno with a
+ * message naming the path.
  */
-int ctl_config_save(const char *text, const char *path, struct el_error *reterr);
+int ctl_config_save(const char *text, const char *path, const char *const *beneath,
+		    struct el_error *reterr);

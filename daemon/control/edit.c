@@ -153,6 +153,8 @@ int ctl_edit_node_add(struct conf *c, const char *node, const char *type, const 
 		if (conf_set(c, sec, key, text, "node.add", 0) < 0)
 			return ipc_error_set(e, IPC_ERR_INTERNAL, "out of memory");
 	}
+	/* the files it names were checked against [ipc] file_dirs and open only beneath them */
+	conf_mark_client(c, sec);
 	return 0;
 }
 

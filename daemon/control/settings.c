@@ -13,6 +13,7 @@
 #include "daemon/config/value.h"
 #include "daemon/config/config.h"
 #include "daemon/control/settings.h"
+#include "daemon/fs/beneath.h"
 #include "ipc/protocol.h"
 #include "ipc/socket-path.h"
 
@@ -157,50 +158,6 @@ void ctl_settings_done(struct ctl_settings *s)
 	memset(s, 0, sizeof(*s));
 }
 
-/*
- * path made canonical even when it does not exist: realpath() of its longest prefix that
- * resolves, then the rest as written. A rest holding "." or ".." could climb anywhere once
- * created, so it does not resolve. Owned; NULL when it does not resolve.
- */
-static char *resolve_lenient(const char *path)
-{
-	size_t end = strlen(path);
-	char *real = NULL, *out = NULL;
-
-	for (;;) {
-		char *prefix = end ? strndup(path, end) : strdup(path[0] == '/' ? "/" : ".");
-
-		if (!prefix)
-			return NULL;
-		real = realpath(prefix, NULL);
-		free(prefix);
-		if (real || end == 0)
-			break;
-		while (end > 0 && path[--end] != '/')
-			;
-	}
-	if (!real)
-		return NULL;
-	for (const char *p = path + end; *p;) {
-		size_t n;
-
-		p += strspn(p, "/");
-		n = strcspn(p, "/");
-		if ((n == 1 && p[0] == '.') || (n == 2 && p[0] == '.' && p[1] == '.')) {
-			free(real);
-			return NULL;
-		}
-		p += n;
-	}
-	path += end + strspn(path + end, "/");
-	if (!*path)
-		return real;
-	if (asprintf(&out, "%s%s%s", real, strcmp(real, "/") ? "/" : "", path) < 0)
-		out = NULL;
-	free(real);
-	return out;
-}
-
 int ctl_settings_check_path(const struct ctl_settings *s, const char *path, struct ipc_error *e)
 {
 	/*
@@ -208,7 +165,7 @@ int ctl_settings_check_path(const struct ctl_settings *s, const char *path, stru
 	 * answer for a path outside file_dirs must not tell whether a file exists there. Only
 	 * inside them may a missing file be reported as missing (by whoever opens it).
 	 */
-	char *real = resolve_lenient(path);
+	char *real = fs_canonical_lenient(path);
 
 	for (size_t i = 0; real && s->file_dirs[i]; i++) {
 		size_t n = strlen(s->file_dirs[i]);

@@ -23,6 +23,7 @@
 #include "common/el-macros.h"
 #include "common/el-pace.h"
 #include "daemon/disk/cache.h"
+#include "daemon/fs/beneath.h"
 
 #define DISK_CACHE_MAGIC        "echoeld-cache-1"
 #define DISK_CACHE_CHUNK        16384u /* source frames decoded per step */
@@ -211,7 +212,7 @@ static int cache_create(const char *cache_dir, char *tmp_path, size_t size)
 }
 
 /* Decodes src into a new entry (e filled). */
-static int cache_decode(const char *cache_dir, const char *src, const char *final_path,
+static int cache_decode(const char *cache_dir, const char *src, int src_fd, const char *final_path,
 			struct cache_header *h, const struct el_pacer *pacer,
 			struct disk_cache_entry *e, struct el_error *reterr)
 {
@@ -220,7 +221,7 @@ static int cache_decode(const char *cache_dir, const char *src, const char *fina
 	const char *what = NULL;
 	int r = 0;
 
-	dc.sf = sf_open(src, SFM_READ, &dc.info);
+	dc.sf = sf_open_fd(src_fd, SFM_READ, &dc.info, SF_FALSE);
 	if (!dc.sf)
 		return el_error_set(reterr, -EINVAL, "'%s': cannot open: %s", src,
 				    sf_strerror(NULL));
@@ -300,11 +301,11 @@ static int cache_decode(const char *cache_dir, const char *src, const char *fina
 }
 
 /* What the source says of itself, for a probe that finds no cache file: 1 (not cached). */
-static int cache_probe_source(const char *src, uint32_t rate, struct disk_cache_entry *ret,
-			      struct el_error *reterr)
+static int cache_probe_source(const char *src, int src_fd, uint32_t rate,
+			      struct disk_cache_entry *ret, struct el_error *reterr)
 {
 	SF_INFO info = {0};
-	SNDFILE *sf = sf_open(src, SFM_READ, &info);
+	SNDFILE *sf = sf_open_fd(src_fd, SFM_READ, &info, SF_FALSE);
 
 	if (!sf)
 		return el_error_set(reterr, -EINVAL, "'%s': cannot open: %s", src,
@@ -322,28 +323,34 @@ static int cache_probe_source(const char *src, uint32_t rate, struct disk_cache_
 	return 1;
 }
 
-/* disk_cache_prepare(), or with decode false disk_cache_probe(). */
-static int cache_lookup(const char *cache_dir, const char *src, uint32_t rate,
-			const struct el_pacer *pacer, bool decode, struct disk_cache_entry *ret,
-			struct el_error *reterr)
+/*
+ * disk_cache_prepare(), or with decode false disk_cache_probe(). The source is opened once
+ * (beneath its directories when a client named it) and everything after reads that descriptor:
+ * its identity for the key, its header, its samples.
+ */
+static int cache_lookup(const char *cache_dir, const char *src, const char *const *beneath,
+			uint32_t rate, const struct el_pacer *pacer, bool decode,
+			struct disk_cache_entry *ret, struct el_error *reterr)
 {
 	struct cache_header *h = calloc(1, sizeof(*h));
 	char path[PATH_MAX] = "";
 	struct stat st;
 	uint64_t key;
-	int r;
+	int r, fd;
 
 	*ret = (struct disk_cache_entry){.fd = -1};
 	if (!h)
 		return el_error_set(reterr, -ENOMEM, "'%s': out of memory", src);
-	if (stat(src, &st) < 0) {
-		r = el_error_set(reterr, -errno, "'%s': cannot open: %s", src, strerror(errno));
-		free(h);
-		return r;
+	/* O_NONBLOCK: a FIFO named by mistake must not hang the thread in open() */
+	fd = fs_open_beneath(beneath, src, O_RDONLY | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		r = fd < 0 ? fd : -errno;
+		el_error_set(reterr, r, "'%s': cannot open: %s", src, strerror(-r));
+		goto out;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		free(h);
-		return el_error_set(reterr, -EINVAL, "'%s': not a regular file", src);
+		r = el_error_set(reterr, -EINVAL, "'%s': not a regular file", src);
+		goto out;
 	}
 	header_fill(h, src, &st, rate);
 	key = hash_bytes(0xcbf29ce484222325ull, h, sizeof(*h));
@@ -351,26 +358,29 @@ static int cache_lookup(const char *cache_dir, const char *src, uint32_t rate,
 		snprintf(path, sizeof(path), "%s/%016llx.f32", cache_dir, (unsigned long long)key);
 	if (path[0] && cache_open_existing(path, h, ret) == 0) {
 		ret->path = strdup(path);
-		free(h);
-		return 0;
+		r = 0;
+		goto out;
 	}
-	r = decode ? cache_decode(path[0] ? cache_dir : NULL, src, path, h, pacer, ret, reterr)
-		   : cache_probe_source(src, rate, ret, reterr);
+	r = decode ? cache_decode(path[0] ? cache_dir : NULL, src, fd, path, h, pacer, ret, reterr)
+		   : cache_probe_source(src, fd, rate, ret, reterr);
+out:
+	if (fd >= 0)
+		close(fd);
 	free(h);
 	return r;
 }
 
-int disk_cache_prepare(const char *cache_dir, const char *src, uint32_t rate,
-		       const struct el_pacer *pacer, struct disk_cache_entry *ret,
+int disk_cache_prepare(const char *cache_dir, const char *src, const char *const *beneath,
+		       uint32_t rate, const struct el_pacer *pacer, struct disk_cache_entry *ret,
 		       struct el_error *reterr)
 {
-	return cache_lookup(cache_dir, src, rate, pacer, true, ret, reterr);
+	return cache_lookup(cache_dir, src, beneath, rate, pacer, true, ret, reterr);
 }
 
-int disk_cache_probe(const char *cache_dir, const char *src, uint32_t rate,
-		     struct disk_cache_entry *ret, struct el_error *reterr)
+int disk_cache_probe(const char *cache_dir, const char *src, const char *const *beneath,
+		     uint32_t rate, struct disk_cache_entry *ret, struct el_error *reterr)
 {
-	return cache_lookup(cache_dir, src, rate, NULL, false, ret, reterr);
+	return cache_lookup(cache_dir, src, beneath, rate, NULL, false, ret, reterr);
 }
 
 void disk_cache_entry_done(struct disk_cache_entry *e)

@@ -39,13 +39,15 @@ struct disk_cache_entry {
 
 /*
  * The cache entry of the audio file src (resolved already) at rate Hz, decoded now unless the
- * cache in cache_dir (NULL: none) holds it. pacer (NULL: none) is told of every chunk of the
- * decoding (common/el-pace.h). 0 with *ret filled (release with disk_cache_entry_done());
- * -errno with `'SRC': reason` (cannot open, not an audio file, empty, more than 64 channels,
- * cannot resample) or `'CACHE': reason` (cannot write the decoded audio anywhere).
+ * cache in cache_dir (NULL: none) holds it. beneath (borrowed; NULL: none): the directories src
+ * must lie beneath, a file a client named (daemon/fs/beneath.h; -EACCES outside). pacer (NULL:
+ * none) is told of every chunk of the decoding (common/el-pace.h). 0 with *ret filled (release with
+ * disk_cache_entry_done()); -errno with `'SRC': reason` (cannot open, not an audio file, empty,
+ * more than 64 channels, cannot resample) or `'CACHE': reason` (cannot write the decoded audio
+ * anywhere).
  */
-int disk_cache_prepare(const char *cache_dir, const char *src, uint32_t rate,
-		       const struct el_pacer *pacer, struct disk_cache_entry *ret,
+int disk_cache_prepare(const char *cache_dir, const char *src, const char *const *beneath,
+		       uint32_t rate, const struct el_pacer *pacer, struct disk_cache_entry *ret,
 		       struct el_error *reterr);
 
 /*
@@ -53,8 +55,8 @@ int disk_cache_prepare(const char *cache_dir, const char *src, uint32_t rate,
  * file; 1 when it does not, with only channels, file_rate and frames (estimated at rate) filled
  * from the file's header (fd -1: nothing to release); -errno with a message as it gives.
  */
-int disk_cache_probe(const char *cache_dir, const char *src, uint32_t rate,
-		     struct disk_cache_entry *ret, struct el_error *reterr);
+int disk_cache_probe(const char *cache_dir, const char *src, const char *const *beneath,
+		     uint32_t rate, struct disk_cache_entry *ret, struct el_error *reterr);
 
 /* Closes and frees what e holds. Accepts a zeroed entry (fd 0 is never ours: -1 marks none). */
 void disk_cache_entry_done(struct disk_cache_entry *e);

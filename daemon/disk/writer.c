@@ -35,6 +35,7 @@
 #include "daemon/disk/disk.h"
 #include "daemon/disk/wfile.h"
 #include "daemon/disk/writer.h"
+#include "daemon/fs/beneath.h"
 #include "dsp/mem.h"
 
 #define WRITER_MAX_CHANNELS 64u
@@ -52,6 +53,7 @@ struct take_event {
 struct disk_writer {
 	struct disk *disk; /* NULL: direct (DESIGN) */
 	char *pattern;     /* owned: the configured name */
+	char **beneath;    /* owned: where an absolute name must lie (writer.h); NULL: anywhere */
 	unsigned channels;
 	uint32_t rate;
 	int format; /* SF_FORMAT_* container | sample format */
@@ -121,28 +123,6 @@ static int take_path(const struct disk_writer *w, char *buf, size_t size)
 	return n < size ? 0 : -ENAMETOOLONG;
 }
 
-/*
- * The recordings directory and its missing parents (0700). 0, or the first mkdir's -errno with
- * that directory in failed: the open after says ENOENT, which would hide why (a read-only state
- * directory, say).
- */
-static int make_parent_dirs(char *path, char *failed, size_t size)
-{
-	int r = 0;
-
-	for (char *p = path + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		if (mkdir(path, 0700) < 0 && errno != EEXIST && r == 0) {
-			r = -errno;
-			snprintf(failed, size, "%s", path);
-		}
-		*p = '/';
-	}
-	return r;
-}
-
 /* Ends the open take with state end, error (-errno) when it failed. */
 static void take_end(struct disk_writer *w, enum disk_take_end end, int error)
 {
@@ -186,18 +166,18 @@ static void take_open_file(struct disk_writer *w, uint64_t gen)
 		take_end(w, DISK_TAKE_FAILED, r);
 		return;
 	}
-	r = make_parent_dirs(path, dir, sizeof(dir));
-	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+	/* A relative name lies in the daemon's own recordings directory, where no client makes a
+	 * symlink; an absolute one a client named is walked beneath [ipc] file_dirs (writer.h). The
+	 * missing directories are made (0700); a file that exists is never written over. */
+	fd = fs_create_beneath(w->pattern[0] == '/' ? (const char *const *)w->beneath : NULL, path,
+			       0640, dir, sizeof(dir));
 	if (fd < 0) {
-		int e = -errno;
-
-		if (e == -ENOENT && r < 0) { /* the directory it could not make, and why */
+		if (dir[0]) { /* the directory it could not make says why, not the ENOENT after */
 			pthread_mutex_lock(&w->plock);
 			snprintf(w->path, sizeof(w->path), "%s", dir);
 			pthread_mutex_unlock(&w->plock);
-			e = r;
 		}
-		take_end(w, DISK_TAKE_FAILED, e);
+		take_end(w, DISK_TAKE_FAILED, fd);
 		return;
 	}
 	/* io_uring is the disk thread's alone: a take opened by a close (the control thread)
@@ -361,7 +341,7 @@ int disk_writer_open(struct disk *d, const struct disk_writer_config *c, struct 
 	w->fd = -1;
 	w->pattern = strdup(c->file);
 	w->ring = dsp_mem_alloc(w->cap * w->channels * sizeof(float));
-	if (!w->pattern || !w->ring) {
+	if (!w->pattern || !w->ring || fs_dirs_copy(c->beneath, &w->beneath) < 0) {
 		free(w->pattern);
 		dsp_mem_free(w->ring);
 		free(w);
@@ -424,6 +404,7 @@ void disk_writer_close(struct disk_writer *w)
 		pthread_mutex_unlock(&d->lock);
 	}
 	free(w->pattern);
+	fs_dirs_free(w->beneath);
 	dsp_mem_free(w->ring);
 	free(w);
 }

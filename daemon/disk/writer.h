@@ -45,6 +45,10 @@ struct disk_writer_config {
 	uint32_t rate;        /* Hz */
 	int sample_format;    /* libsndfile's SF_FORMAT_PCM_16 .. _FLOAT; 0: the container's best */
 	uint32_t ring_frames; /* a power of two, at least 4 blocks */
+	/* borrowed, copied: the directories an absolute file must lie beneath when a client
+	 * named it, each take's file made by a walk that follows no symlink (daemon/fs/beneath.h);
+	 * NULL: the administrator's name, made as written */
+	const char *const *beneath;
 };
 
 /*

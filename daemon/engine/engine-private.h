@@ -59,6 +59,7 @@ struct eng_engine {
 	bool prefetch;              /* control thread only: background prefetch may run (node.h) */
 	struct eng_fir_planner fir_planner; /* control thread only: convolver layouts (node.h) */
 	struct disk *disk;                  /* borrowed: players' streams (node.h); NULL: none */
+	char **file_dirs;                   /* owned: [ipc] file_dirs (node.h); NULL: none */
 	uint64_t last_compile_ns, last_switch_ns; /* control thread only: the last configure's */
 	struct eng_quality quality; /* control thread only: in force (node.h) */
 

@@ -31,6 +31,7 @@
 #include "daemon/engine/node.h"
 #include "daemon/engine/plan.h"
 #include "daemon/engine/ring.h"
+#include "daemon/fs/beneath.h"
 #include "daemon/engine/workers.h"
 #include "dsp/cpu.h"
 #include "dsp/fft.h"
@@ -134,6 +135,7 @@ struct eng_engine *eng_engine_free(struct eng_engine *e)
 	if (e->pool)
 		munmap(e->pool, e->pool_bytes);
 	dsp_mem_free(e->zero);
+	fs_dirs_free(e->file_dirs);
 	free(e);
 	return NULL;
 }
@@ -293,6 +295,7 @@ static void node_env_init(struct eng_engine *e, const char *base_dir, struct eng
 		.par = e->settings.par,
 		.disk = e->disk,
 		.prefetch = e->prefetch,
+		.file_dirs = (const char *const *)e->file_dirs,
 	};
 }
 
@@ -624,6 +627,18 @@ bool eng_engine_wants_update(struct eng_engine *e, const char *base_dir)
 void eng_engine_set_disk(struct eng_engine *e, struct disk *disk)
 {
 	e->disk = disk;
+}
+
+int eng_engine_set_file_dirs(struct eng_engine *e, const char *const *dirs)
+{
+	char **copy;
+	int r = fs_dirs_copy(dirs, &copy);
+
+	if (r < 0)
+		return r;
+	fs_dirs_free(e->file_dirs);
+	e->file_dirs = copy;
+	return 0;
 }
 
 void eng_engine_set_fir_planner(struct eng_engine *e, const struct eng_fir_planner *planner)

@@ -320,3 +320,10 @@ void eng_engine_set_fir_planner(struct eng_engine *e, const struct eng_fir_plann
  */
 struct disk;
 void eng_engine_set_disk(struct eng_engine *e, struct disk *disk);
+
+/*
+ * Thread: control. The directories clients may name files in ([ipc] file_dirs: canonical,
+ * NULL-terminated; copied): a node opens a file a client named only beneath them
+ * (daemon/fs/beneath.h). NULL (the default): none. 0; -ENOMEM, the old list kept.
+ */
+int eng_engine_set_file_dirs(struct eng_engine *e, const char *const *dirs);

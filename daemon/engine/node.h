@@ -98,6 +98,10 @@ struct eng_node_env {
 	/* control thread only: low-priority background work may run now (a waiting player's
 	 * file decoded ahead); false on battery (the power policy): defer it (wants_update) */
 	bool prefetch;
+	/* borrowed for the call: [ipc] file_dirs, canonical, NULL-terminated; NULL: none. A file
+	 * named by an entry a client set (conf_origin.client) opens only beneath them
+	 * (node_file_beneath(), daemon/fs/beneath.h) */
+	const char *const *file_dirs;
 };
 
 /* One cycle's buffers for one instance. All pointers are valid for this call only. */

@@ -7,16 +7,19 @@
  * are compared without regard to case, as the exporters differ in it.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <strings.h>
 
 #include "common/el-error.h"
 #include "common/el-macros.h"
+#include "daemon/fs/beneath.h"
 #include "daemon/nodes/eq-file.h"
 
 /* Longest line and file we read: an exported file is a few kilobytes. */
@@ -224,15 +227,22 @@ int eq_file_parse(const char *text, const char *name, double rate, struct eq_fil
 	return 0;
 }
 
-int eq_file_load(const char *path, double rate, struct eq_file *ret, struct el_error *reterr)
+int eq_file_load(const char *path, const char *const *beneath, double rate, struct eq_file *ret,
+		 struct el_error *reterr)
 {
-	FILE *fp = fopen(path, "re");
+	/* O_NONBLOCK: a FIFO named by mistake must not hang the control thread in open() */
+	int fd = fs_open_beneath(beneath, path, O_RDONLY | O_NOCTTY | O_NONBLOCK);
+	FILE *fp = fd >= 0 ? fdopen(fd, "r") : NULL;
 	char *text;
 	size_t n;
 	int r;
 
-	if (!fp)
-		return el_error_set(reterr, -errno, "'%s': cannot open: %s", path, strerror(errno));
+	if (!fp) {
+		r = fd < 0 ? fd : -errno;
+		if (fd >= 0)
+			close(fd);
+		return el_error_set(reterr, r, "'%s': cannot open: %s", path, strerror(-r));
+	}
 	text = malloc(EQ_FILE_MAX_BYTES + 1);
 	if (!text) {
 		fclose(fp);

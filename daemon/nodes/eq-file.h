@@ -39,5 +39,10 @@ struct eq_file {
 int eq_file_parse(const char *text, const char *name, double rate, struct eq_file *ret,
 		  struct el_error *reterr);
 
-/* Reads the file at path (resolved already) as eq_file_parse(); -errno naming it if unreadable. */
-int eq_file_load(const char *path, double rate, struct eq_file *ret, struct el_error *reterr);
+/*
+ * Reads the file at path (resolved already) as eq_file_parse(); -errno naming it if unreadable.
+ * beneath (borrowed; NULL: none): the directories it must lie beneath, a file a client named
+ * (daemon/fs/beneath.h).
+ */
+int eq_file_load(const char *path, const char *const *beneath, double rate, struct eq_file *ret,
+		 struct el_error *reterr);

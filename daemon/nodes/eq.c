@@ -253,7 +253,7 @@ static int eq_read_file(const struct conf_entry *e, const struct eng_node_env *e
 
 	if (r < 0)
 		return -ENOMEM;
-	r = eq_file_load(path, env->rate, &f, &err);
+	r = eq_file_load(path, node_file_beneath(e, env), env->rate, &f, &err);
 	free(path);
 	if (r < 0)
 		return conf_error_entry(reterr, r, e, "%s", err.message);

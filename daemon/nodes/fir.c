@@ -316,8 +316,8 @@ static int fir_source_load(const struct conf_section *sec, const struct eng_node
 	if (r == 0 && e) {
 		/* a resampled IR is kept in the sample cache: a rate switch back or a restart
 		 * reads it (a render or a check, without the disk thread, resamples) */
-		r = node_ir_load_cached(e->value, env->base_dir, env->rate,
-					env->disk ? disk_get_cache_dir(env->disk) : NULL,
+		r = node_ir_load_cached(e->value, env->base_dir, node_file_beneath(e, env),
+					env->rate, env->disk ? disk_get_cache_dir(env->disk) : NULL,
 					env->pacer, &src->file, &err);
 		if (r < 0)
 			r = conf_error_entry(reterr, r, e, "%s", err.message);

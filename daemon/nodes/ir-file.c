@@ -24,6 +24,7 @@
 #include "common/el-macros.h"
 #include "common/el-pace.h"
 #include "daemon/disk/cache.h"
+#include "daemon/fs/beneath.h"
 #include "daemon/nodes/ir-file.h"
 #include "dsp/fir.h"
 
@@ -102,8 +103,8 @@ static int check_info(const char *path, const SF_INFO *info, uint32_t rate, stru
 }
 
 /* Opens and reads the whole file into raw. */
-static int read_file(const char *path, uint32_t rate, struct ir_raw *raw,
-		     struct node_ir_stamp *ret_stamp, struct el_error *reterr)
+static int read_file(const char *path, const char *const *beneath, uint32_t rate,
+		     struct ir_raw *raw, struct node_ir_stamp *ret_stamp, struct el_error *reterr)
 {
 	SF_INFO info = {0};
 	struct stat st;
@@ -112,9 +113,9 @@ static int read_file(const char *path, uint32_t rate, struct ir_raw *raw,
 	int fd, r;
 
 	/* O_NONBLOCK: a FIFO named by mistake must not hang the control thread in open(). */
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	fd = fs_open_beneath(beneath, path, O_RDONLY | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0 || fstat(fd, &st) < 0) {
-		r = -errno;
+		r = fd < 0 ? fd : -errno;
 		if (fd >= 0)
 			close(fd);
 		return el_error_set(reterr, r, "'%s': cannot open: %s", path, strerror(-r));
@@ -218,8 +219,9 @@ static int resample(const char *path, struct ir_raw *raw, uint32_t rate,
  * switch back, a restart — reads it), scaled as resample() scales. 0 with *ret_reused telling
  * whether the cache held it; 1 when the cache cannot serve it (the caller resamples); -ENOMEM.
  */
-static int resample_cached(const char *path, const char *cache_dir, struct ir_raw *raw,
-			   uint32_t rate, const struct el_pacer *pacer, bool *ret_reused)
+static int resample_cached(const char *path, const char *const *beneath, const char *cache_dir,
+			   struct ir_raw *raw, uint32_t rate, const struct el_pacer *pacer,
+			   bool *ret_reused)
 {
 	struct disk_cache_entry e = {.fd = -1};
 	struct el_error ignored = {0};
@@ -227,7 +229,7 @@ static int resample_cached(const char *path, const char *cache_dir, struct ir_ra
 	float *out = NULL;
 	int r = 1;
 
-	if (disk_cache_prepare(cache_dir, path, rate, pacer, &e, &ignored) < 0)
+	if (disk_cache_prepare(cache_dir, path, beneath, rate, pacer, &e, &ignored) < 0)
 		return 1;
 	if (e.channels == raw->channels && e.frames > 0 && e.frames <= DSP_FIR_MAX_TAPS) {
 		out = malloc((size_t)e.frames * e.channels * sizeof(float));
@@ -275,12 +277,12 @@ int node_ir_load(const char *name, const char *base_dir, uint32_t rate, struct n
 int node_ir_load_paced(const char *name, const char *base_dir, uint32_t rate,
 		       const struct el_pacer *pacer, struct node_ir **ret, struct el_error *reterr)
 {
-	return node_ir_load_cached(name, base_dir, rate, NULL, pacer, ret, reterr);
+	return node_ir_load_cached(name, base_dir, NULL, rate, NULL, pacer, ret, reterr);
 }
 
-int node_ir_load_cached(const char *name, const char *base_dir, uint32_t rate,
-			const char *cache_dir, const struct el_pacer *pacer, struct node_ir **ret,
-			struct el_error *reterr)
+int node_ir_load_cached(const char *name, const char *base_dir, const char *const *beneath,
+			uint32_t rate, const char *cache_dir, const struct el_pacer *pacer,
+			struct node_ir **ret, struct el_error *reterr)
 {
 	struct ir_raw raw = {0};
 	struct node_ir *ir;
@@ -294,10 +296,10 @@ int node_ir_load_cached(const char *name, const char *base_dir, uint32_t rate,
 		node_ir_free(ir);
 		return el_error_set(reterr, r, "'%s': out of memory", name);
 	}
-	r = read_file(ir->path, rate, &raw, &ir->stamp, reterr);
+	r = read_file(ir->path, beneath, rate, &raw, &ir->stamp, reterr);
 	ir->file_rate = raw.rate;
 	if (r == 0 && raw.rate != rate && cache_dir &&
-	    (r = resample_cached(ir->path, cache_dir, &raw, rate, pacer, &ir->cached)) < 0)
+	    (r = resample_cached(ir->path, beneath, cache_dir, &raw, rate, pacer, &ir->cached)) < 0)
 		el_error_set(reterr, r, "'%s': out of memory", ir->path);
 	if (r == 1 || (r == 0 && raw.rate != rate))
 		r = resample(ir->path, &raw, rate, pacer, reterr);

@@ -88,11 +88,13 @@ int node_ir_load_paced(const char *name, const char *base_dir, uint32_t rate,
  * node_ir_load_paced() with the resampling, when there is one, done through the sample cache in
  * cache_dir (daemon/disk/cache.h; NULL: none, resampled every time): once per file, stamp and
  * rate, then read back — a rate switch back or a restart does not resample again. The same
- * resampler and scale; where the cache cannot serve, resampled here as without it.
+ * resampler and scale; where the cache cannot serve, resampled here as without it. beneath
+ * (borrowed; NULL: none): the directories the file must lie beneath, one a client named
+ * (daemon/fs/beneath.h): -EACCES outside, or when a symlink on its way was swapped in.
  */
-int node_ir_load_cached(const char *name, const char *base_dir, uint32_t rate,
-			const char *cache_dir, const struct el_pacer *pacer, struct node_ir **ret,
-			struct el_error *reterr);
+int node_ir_load_cached(const char *name, const char *base_dir, const char *const *beneath,
+			uint32_t rate, const char *cache_dir, const struct el_pacer *pacer,
+			struct node_ir **ret, struct el_error *reterr);
 
 /* Accepts NULL; returns NULL. */
 struct node_ir *node_ir_free(struct node_ir *ir);

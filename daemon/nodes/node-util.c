@@ -67,3 +67,8 @@ EL_RT bool node_quiet_count(size_t *quiet, const struct eng_node_io *io)
 	*quiet = *quiet > SIZE_MAX - io->frames ? SIZE_MAX : *quiet + io->frames;
 	return true;
 }
+
+const char *const *node_file_beneath(const struct conf_entry *e, const struct eng_node_env *env)
+{
+	return e && e->origin.client ? env->file_dirs : NULL;
+}

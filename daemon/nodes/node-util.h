@@ -17,6 +17,7 @@
 
 #include "common/el-macros.h"
 
+struct conf_entry;
 struct conf_section;
 struct eng_node_env;
 struct eng_node_io;
@@ -51,6 +52,13 @@ static inline double node_bits_to_double(uint64_t u)
  */
 int node_check_input(const struct conf_section *sec, const char *const *allowed,
 		     const struct eng_node_env *env, const char *no_input, struct el_error *reterr);
+
+/*
+ * Thread: control. The directories the file that e (NULL: none) names must be opened beneath:
+ * env->file_dirs when a client named it (conf_origin.client), else NULL, the administrator's
+ * path, opened as written (daemon/fs/beneath.h).
+ */
+const char *const *node_file_beneath(const struct conf_entry *e, const struct eng_node_env *env);
 
 /*
  * Thread: control. For update_prepare() of a type whose update is a plain copy of its settings

@@ -250,6 +250,7 @@ static int player_create(const struct conf_section *sec, const struct eng_node_e
 			 struct el_error *reterr)
 {
 	struct player_settings s = {0};
+	const char *const *beneath;
 	struct player *p;
 	int r = player_read(sec, env, &s, reterr);
 
@@ -261,12 +262,13 @@ static int player_create(const struct conf_section *sec, const struct eng_node_e
 		return el_error_set(reterr, -ENOMEM, "out of memory");
 	}
 	p->entry.fd = -1;
+	beneath = node_file_beneath(conf_section_find(sec, "file"), env);
 	if (env->disk && !env->prefetch && !s.start) /* deferred unless cached (DESIGN) */
-		r = disk_cache_probe(disk_get_cache_dir(env->disk), s.path, env->rate, &p->entry,
-				     reterr);
+		r = disk_cache_probe(disk_get_cache_dir(env->disk), s.path, beneath, env->rate,
+				     &p->entry, reterr);
 	else
 		r = disk_cache_prepare(env->disk ? disk_get_cache_dir(env->disk) : NULL, s.path,
-				       env->rate, env->pacer, &p->entry, reterr);
+				       beneath, env->rate, env->pacer, &p->entry, reterr);
 	if (r < 0)
 		goto fail;
 	if (r == 1) {

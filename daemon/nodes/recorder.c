@@ -79,6 +79,7 @@ static int recorder_create(const struct conf_section *sec, const struct eng_node
 	if (r < 0)
 		return r;
 	c.file = conf_get_string(sec, "file", NULL);
+	c.beneath = node_file_beneath(conf_section_find(sec, "file"), env);
 	if (!c.file || !c.file[0])
 		return conf_error_section(reterr, -EINVAL, sec, "a recorder needs a 'file'");
 	if (env->in_channels == 0)

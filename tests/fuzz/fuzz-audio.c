@@ -35,7 +35,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (!f || fwrite(data, 1, size, f) != size || fclose(f) != 0)
 		abort();
 	/* no cache directory: decoded into an unnamed file, used once */
-	if (disk_cache_prepare(NULL, path, 48000, NULL, &e, &err) == 0) {
+	if (disk_cache_prepare(NULL, path, NULL, 48000, NULL, &e, &err) == 0) {
 		uint64_t n = e.frames < 4 ? e.frames : 4;
 
 		if (disk_cache_read(&e, 0, n, frames) < 0 ||

@@ -54,7 +54,7 @@ static void entry_of(const char *name, struct disk_cache_entry *e)
 
 	snprintf(p, sizeof(p), "%s/%s", dir, name);
 	snprintf(cache, sizeof(cache), "%s/cache", dir);
-	if (disk_cache_prepare(cache, p, RATE, NULL, e, &err) < 0)
+	if (disk_cache_prepare(cache, p, NULL, RATE, NULL, e, &err) < 0)
 		fail_msg("%s", err.message);
 }
 

@@ -220,8 +220,9 @@ static void check_cached_equal(const struct node_ir *plain)
 	for (int pass = 0; pass < 2; pass++) {
 		double worst = 0.0;
 
-		assert_int_equal(node_ir_load_cached("r44.wav", dir, 48000, cache, NULL, &ir, &err),
-				 0);
+		assert_int_equal(
+			node_ir_load_cached("r44.wav", dir, NULL, 48000, cache, NULL, &ir, &err),
+			0);
 		assert_int_equal(ir->cached, pass == 1);
 		assert_int_equal(ir->frames, plain->frames);
 		assert_int_equal(ir->file_rate, 44100);
