@@ -133,7 +133,8 @@ int ctl_config_dump(const struct conf *c, struct eng_engine *e, const char *from
 	return r;
 }
 
-/* A new file beside name in dir: "NAME.XXXXXX" into tmp. A descriptor, or -errno. */
+/* A new file beside name in dir, named name, a dot and six random hex digits (into tmp). A
+ * descriptor, or -errno. */
 static int temp_beside(int dir, const char *name, char *tmp, size_t size)
 {
 	for (int tries = 0; tries < 100; tries++) {
