@@ -21,6 +21,7 @@
 #include "common/el-pace.h"
 #include "common/el-macros.h"
 #include "daemon/backend/backend.h"
+#include "daemon/backend/modules.h"
 #include "daemon/config/config.h"
 #include "daemon/control/commands.h"
 #include "daemon/control/server.h"
@@ -579,45 +580,53 @@ static int open_backend(struct daemon *d, const struct be_ops *ops, struct el_er
 	return 0;
 }
 
+/* Opens the backend of that name, its module loaded first when it has one (modules.h). */
+static int open_named_backend(struct daemon *d, const char *name, struct el_error *err)
+{
+	const struct be_ops *ops;
+	int r = be_modules_get(name, &ops, err);
+
+	return r < 0 ? r : open_backend(d, ops, err);
+}
+
 /*
  * auto: JACK if a server answers, else PipeWire if one answers, else the ALSA device of [alsa]
- * (`default` unless set) if it opens, else the own clock; the log says why each was passed.
+ * (`default` unless set) if it opens, else the own clock; the log says why each was passed (a
+ * module that does not load is passed like a server that does not answer).
  */
 static int choose_backend(struct daemon *d, int override, struct el_error *err)
 {
 	enum eng_backend_kind kind =
 		override >= 0 ? (enum eng_backend_kind) override : d->cfg.settings.backend;
+	const struct be_ops *alsa;
 	struct el_error why = {0};
 
 	switch (kind) {
 	case ENG_BACKEND_AUTO:
-		if (open_backend(d, &be_jack_ops, &why) == 0)
+		if (open_named_backend(d, "jack", &why) == 0)
 			return 0;
 		log_info("backend auto: no JACK server (%s)", why.message);
-		if (be_pipewire_ops.open && open_backend(d, &be_pipewire_ops, &why) == 0)
+		if (open_named_backend(d, "pipewire", &why) == 0)
 			return 0;
 		log_info("backend auto: no PipeWire either (%s)", why.message);
-		/* a mistake in [alsa] is the configuration's, not a missing device */
-		if (be_alsa_ops.check_config(d->cfg.conf, err) < 0)
-			return -EINVAL;
-		if (open_backend(d, &be_alsa_ops, &why) == 0)
-			return 0;
+		if (be_modules_get("alsa", &alsa, &why) == 0) {
+			/* a mistake in [alsa] is the configuration's, not a missing device */
+			if (alsa->check_config(d->cfg.conf, err) < 0)
+				return -EINVAL;
+			if (open_backend(d, alsa, &why) == 0)
+				return 0;
+		}
 		log_info("backend auto: no ALSA device either (%s), using the own clock",
 			 why.message);
 		/* fall through */
 	case ENG_BACKEND_DUMMY:
 		return open_backend(d, &be_dummy_ops, err);
 	case ENG_BACKEND_JACK:
-		return open_backend(d, &be_jack_ops, err);
 	case ENG_BACKEND_ALSA:
-		return open_backend(d, &be_alsa_ops, err);
 	case ENG_BACKEND_PIPEWIRE:
-		if (be_pipewire_ops.open)
-			return open_backend(d, &be_pipewire_ops, err);
-		/* fall through */
+		return open_named_backend(d, eng_backend_names[kind], err);
 	default:
-		return el_error_set(err, -EOPNOTSUPP, "backend '%s' is not available in this build",
-				    eng_backend_names[kind]);
+		return el_error_set(err, -EINVAL, "no backend of kind %d", (int)kind);
 	}
 }
 
@@ -846,8 +855,26 @@ int daemon_run(const struct daemon_options *o)
 	return r < 0 ? 1 : 0;
 }
 
-static const struct be_ops *const check_backends[] = {&be_dummy_ops, &be_jack_ops, &be_pipewire_ops,
-						      &be_alsa_ops};
+/*
+ * Every backend's section of conf, whichever runs: a mistake in one is a mistake. A backend
+ * whose module does not load can check nothing: that is an error only when conf has its section.
+ */
+static int check_backend_sections(const struct conf *conf, struct el_error *err)
+{
+	static const char *const names[] = {"dummy", "jack", "pipewire", "alsa"};
+
+	for (size_t i = 0; i < EL_N_ELEMENTS(names); i++) {
+		const struct be_ops *ops;
+		struct el_error why = {0};
+		int r = be_modules_get(names[i], &ops, &why);
+
+		if (r < 0 && conf_find_section(conf, names[i]))
+			return el_error_set(err, r, "cannot check [%s]: %s", names[i], why.message);
+		if (r == 0 && (r = ops->check_config(conf, err)) < 0)
+			return r;
+	}
+	return 0;
+}
 
 int daemon_check_config(const char *path)
 {
@@ -865,9 +892,8 @@ int daemon_check_config(const char *path)
 		r = ctl_settings_from_conf(c.conf, NULL, &ctl, &err); /* [ipc] too */
 		ctl_settings_done(&ctl);
 	}
-	/* every backend's section, whichever runs: a mistake in one is a mistake */
-	for (size_t i = 0; r == 0 && i < EL_N_ELEMENTS(check_backends); i++)
-		r = check_backends[i]->check_config(c.conf, &err);
+	if (r == 0)
+		r = check_backend_sections(c.conf, &err);
 	if (r < 0) {
 		log_error("%s", err.message);
 	} else {

@@ -1,0 +1,104 @@
+#!/bin/sh
+# SPDX-License-Identifier: MIT
+# Property: the JACK, PipeWire and ALSA backends are modules loaded only when chosen
+# (daemon/backend/modules.h), and a missing or wrong module is a clear message, never a crash:
+#   1. echoeld on its own clock maps none of libjack, libpipewire or libasound;
+#   2. --check-config beside the real modules checks [jack], [pipewire] and [alsa];
+#   3. a copy of echoeld with no module beside it (and none installed): --backend jack fails
+#      naming the module and both places it looked; --backend auto says why it passed each
+#      server and runs on the own clock; --check-config fails only for a configuration that has a
+#      section of a backend it cannot load;
+#   4. another module under the JACK module's name is refused, naming what it lacks.
+#
+# usage: test-backend-modules.sh ECHOELD ECHOELCTL
+set -eu
+
+ECHOELD=$1
+ECHOELCTL=$2
+# shellcheck source-path=SCRIPTDIR
+. "$(dirname "$0")/../lib.sh"
+dir=$(mktemp -d /tmp/test-backend-modules-XXXXXX) # /tmp: the socket path must fit sockaddr_un
+epid=''
+cleanup() {
+	kill_reap "$epid"
+	rm -rf "$dir"
+}
+trap cleanup EXIT
+fail() {
+	echo "FAIL: $*"
+	show_log "$dir/log"
+	exit 1
+}
+{
+	echo '[engine]'
+	conf_tone_graph gain
+} >"$dir/plain.conf"
+{
+	printf '[jack]\nclient_name = modtest\n[pipewire]\n[alsa]\nplayback = null\n'
+	cat "$dir/plain.conf"
+} >"$dir/sections.conf"
+{
+	printf '[jack]\nclient_name = modtest\n'
+	cat "$dir/plain.conf"
+} >"$dir/jack.conf"
+
+# 1. the own clock: no server library in the process
+"$ECHOELD" --config "$dir/plain.conf" --socket "$dir/control" --backend dummy 2>"$dir/log" &
+epid=$!
+wait_for_echoeld "$dir/control" 10 "$epid"
+if grep -E 'libjack|libpipewire|libasound' "/proc/$epid/maps" >"$dir/maps"; then
+	fail "the own clock mapped a server's library: $(cat "$dir/maps")"
+fi
+kill_reap "$epid"
+epid=''
+echo "ok: the own clock maps no server library"
+
+# 2. the real modules load, and check their sections
+"$ECHOELD" --check-config "$dir/sections.conf" 2>"$dir/log" ||
+	fail "--check-config with every backend's section failed"
+grep -q 'configuration is valid' "$dir/log" || fail "--check-config did not say valid"
+echo "ok: --check-config loads and checks every module"
+
+# 3. a copy alone
+mkdir "$dir/bin"
+cp "$ECHOELD" "$dir/bin/echoeld"
+if "$dir/bin/echoeld" --config "$dir/plain.conf" --socket "$dir/c1" --backend jack 2>"$dir/log"; then
+	fail "--backend jack without its module started"
+fi
+if ! grep -q "no module echoeld-backend-jack.so in '$dir/bin'" "$dir/log"; then
+	grep -q "echoeld-backend-jack.so" "$dir/log" &&
+		{ echo "skip: a JACK module is installed system-wide"; exit 77; }
+	fail "--backend jack without its module: no message naming it and where it looked"
+fi
+echo "ok: --backend jack without a module: $(grep -o 'backend jack: no module.*' "$dir/log")"
+
+"$dir/bin/echoeld" --config "$dir/plain.conf" --socket "$dir/c2" --backend auto 2>"$dir/log" &
+epid=$!
+wait_for_echoeld "$dir/c2" 10 "$epid"
+"$ECHOELCTL" --socket "$dir/c2" status >/dev/null || fail "auto without modules: no answer"
+for b in jack pipewire alsa; do
+	grep -q "backend $b: no module echoeld-backend-$b.so" "$dir/log" ||
+		fail "auto did not say why it passed $b"
+done
+grep -q 'own clock' "$dir/log" || fail "auto without modules did not run on the own clock"
+kill_reap "$epid"
+epid=''
+echo "ok: auto without modules passes each, saying why, and runs the own clock"
+
+"$dir/bin/echoeld" --check-config "$dir/plain.conf" 2>"$dir/log" ||
+	fail "--check-config of a configuration naming no backend failed without modules"
+if "$dir/bin/echoeld" --check-config "$dir/jack.conf" 2>"$dir/log"; then
+	fail "--check-config of a [jack] section passed without the module"
+fi
+grep -q "cannot check \[jack\]: backend jack: no module" "$dir/log" ||
+	fail "--check-config without the JACK module: no message naming it"
+echo "ok: --check-config without modules: $(grep -o 'cannot check.*' "$dir/log" | cut -c1-60)..."
+
+# 4. a module that is not JACK's under its name
+cp "$(dirname "$ECHOELD")/echoeld-backend-alsa.so" "$dir/bin/echoeld-backend-jack.so"
+if "$dir/bin/echoeld" --config "$dir/plain.conf" --socket "$dir/c3" --backend jack 2>"$dir/log"; then
+	fail "a wrong module under the JACK module's name started"
+fi
+grep -q "echoeld-backend-jack.so' has no be_jack_ops" "$dir/log" ||
+	fail "a wrong module: no message saying what it lacks"
+echo "ok: a wrong module is refused: $(grep -o "has no be_jack_ops" "$dir/log")"
