@@ -80,8 +80,14 @@ EL_RT static bool rt_output_process(void *inst, const struct eng_node_io *io)
 
 	for (unsigned c = 0; c < io->n_out; c++) {
 		if (c < io->n_in && !io->in_silent) {
-			o->mix->copy(io->out[c], io->in[c], io->frames);
-			clips += rt_count_clips(io->in[c], io->frames);
+			float peak, sum_sq;
+
+			/* the copy finds the peak on the way; only a block that clipped is counted
+			 * sample by sample (a scalar pass over every block cost as much as the
+			 * copy) */
+			o->mix->copy_measure(io->out[c], io->in[c], io->frames, &peak, &sum_sq);
+			if (peak > 1.0f)
+				clips += rt_count_clips(io->in[c], io->frames);
 		} else {
 			o->mix->clear(io->out[c], io->frames);
 		}
