@@ -436,8 +436,9 @@ EL_RT void eng_engine_cycle(struct eng_engine *e, const float *const *capture, u
 	if (p && frames == e->settings.block) {
 		/* Per-node time is sampled: two clock reads per node every cycle would cost more
 		 * than a small node's work (bench-engine). */
-		e->rt_timing = (atomic_load_explicit(&e->cycles, memory_order_relaxed) &
-				(ENG_NODE_TIMING_EVERY - 1)) == 0;
+		uint64_t cycles = atomic_load_explicit(&e->cycles, memory_order_relaxed);
+
+		e->rt_timing = cycles % ENG_NODE_TIMING_EVERY == 0;
 		e->rt_capture = capture;
 		e->rt_n_capture = n_capture;
 		e->rt_playback = playback;

@@ -21,8 +21,12 @@ struct eng_plan_level;
 struct eng_ring;
 struct eng_workers;
 
-/* One cycle in this many measures per-node processing time (a power of two). */
-#define ENG_NODE_TIMING_EVERY 16u
+/*
+ * One cycle in this many measures per-node processing time. Odd on purpose: a convolver's
+ * schedule repeats every power-of-two number of cycles, and an interval sharing a factor with
+ * it would time the same phase of it every time (test-engine-timing).
+ */
+#define ENG_NODE_TIMING_EVERY 15u
 
 /*
  * After a level a worker made late, this many cycles' worth of levels run on the RT thread
