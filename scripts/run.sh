@@ -13,5 +13,7 @@ if [ -f build/build.ninja ]; then
 else
 	meson setup build >/dev/null
 fi
-meson compile -C build echoeld echoelctl >/dev/null
+# the JACK, PipeWire and ALSA backends are modules echoeld loads when one is chosen
+meson compile -C build echoeld echoelctl echoeld-backend-jack echoeld-backend-pipewire \
+	echoeld-backend-alsa >/dev/null
 exec ./build/daemon/echoeld "$@"
