@@ -19,11 +19,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <cmocka.h>
 
 #include "common/el-error.h"
 #include "common/el-macros.h"
+#include "common/el-pace.h"
 #include "daemon/config/config.h"
 #include "daemon/engine/engine.h"
 #include "daemon/engine/node.h"
@@ -41,14 +41,6 @@ struct phased {
 	uint64_t calls;
 	unsigned slow;
 };
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static int phased_create(const struct conf_section *sec, const struct eng_node_env *env, void **ret,
 			 struct el_error *reterr)
@@ -75,9 +67,9 @@ static bool rt_phased_process(void *inst, const struct eng_node_io *io)
 	struct phased *p = inst;
 
 	if (p->calls++ % PERIOD == p->slow) {
-		uint64_t end = now_ns() + SPIN_NS;
+		uint64_t end = el_pace_now_ns() + SPIN_NS;
 
-		while (now_ns() < end)
+		while (el_pace_now_ns() < end)
 			;
 	}
 	memset(io->out[0], 0, io->frames * sizeof(float));
