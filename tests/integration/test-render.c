@@ -55,10 +55,11 @@ static void write_text(const char *name, const char *text)
 	assert_int_equal(test_proc_write(&proc, name, text), 0);
 }
 
-static void write_wav_at(const char *name, int rate, int format, int channels, const float *x,
-			 sf_count_t n)
+/* format: container | subtype */
+static void write_file_at(const char *name, int rate, int format, int channels, const float *x,
+			  sf_count_t n)
 {
-	SF_INFO info = {.samplerate = rate, .channels = channels, .format = SF_FORMAT_WAV | format};
+	SF_INFO info = {.samplerate = rate, .channels = channels, .format = format};
 	char p[512];
 	SNDFILE *f;
 
@@ -67,6 +68,12 @@ static void write_wav_at(const char *name, int rate, int format, int channels, c
 	assert_non_null(f);
 	assert_int_equal(sf_writef_float(f, x, n), n);
 	sf_close(f);
+}
+
+static void write_wav_at(const char *name, int rate, int format, int channels, const float *x,
+			 sf_count_t n)
+{
+	write_file_at(name, rate, SF_FORMAT_WAV | format, channels, x, n);
 }
 
 static void write_wav(const char *name, int format, int channels, const float *x, sf_count_t n)
@@ -137,25 +144,33 @@ static void assert_stderr_contains(const char *needle)
 	}
 }
 
-static void check_transparent(int format, const char *label)
+/*
+ * The default graph renders a file of `format` (container | subtype) named in.EXT to out.EXT,
+ * in the same format, and out holds exactly what libsndfile reads from in: integer PCM in
+ * little-endian containers is read raw by render (dsp/pcm), the rest by libsndfile, and both
+ * must give the same floats.
+ */
+static void check_transparent(int format, const char *ext, const char *label)
 {
 	const sf_count_t n = 48000;
 	float *x = malloc((size_t)n * 2 * sizeof(float)), *y;
-	char in[512], out[512];
+	char in[512], out[512], in_name[32], out_name[32];
 	struct test_rng rng;
 	SF_INFO info;
 
+	snprintf(in_name, sizeof(in_name), "in.%s", ext);
+	snprintf(out_name, sizeof(out_name), "out.%s", ext);
 	test_rng_init(&rng, 99);
 	test_fill_noise(&rng, x, (size_t)n * 2, 1.0);
 	x[0] = -1.0f; /* full scale, both ends: where a sloppy int conversion would show */
 	x[1] = 32767.0f / 32768.0f;
-	write_wav("in.wav", format, 2, x, n);
+	write_file_at(in_name, 48000, format, 2, x, n);
 	free(x);
-	x = read_wav("in.wav", &info); /* what the file really holds, after quantization */
-	path(in, "in.wav");
-	path(out, "out.wav");
+	x = read_wav(in_name, &info); /* what the file really holds, after quantization */
+	path(in, in_name);
+	path(out, out_name);
 	assert_int_equal(run((const char *[]){"render", in, out, NULL}), 0);
-	y = read_wav("out.wav", &info);
+	y = read_wav(out_name, &info);
 	assert_int_equal(info.frames, n);
 	assert_int_equal(info.channels, 2);
 	assert_memory_equal(x, y, (size_t)n * 2 * sizeof(float));
@@ -169,9 +184,15 @@ static void test_default_graph_is_transparent(void **state)
 	(void)state;
 	if (access("/etc/echoeld/echoeld.conf", F_OK) == 0)
 		skip(); /* a system config replaces the built-in graph */
-	check_transparent(SF_FORMAT_PCM_16, "16-bit");
-	check_transparent(SF_FORMAT_PCM_24, "24-bit");
-	check_transparent(SF_FORMAT_FLOAT, "float");
+	check_transparent(SF_FORMAT_WAV | SF_FORMAT_PCM_16, "wav", "16-bit");
+	check_transparent(SF_FORMAT_WAV | SF_FORMAT_PCM_24, "wav", "24-bit");
+	check_transparent(SF_FORMAT_WAV | SF_FORMAT_PCM_32, "wav", "32-bit");
+	check_transparent(SF_FORMAT_WAV | SF_FORMAT_FLOAT, "wav", "float");
+	check_transparent(SF_FORMAT_W64 | SF_FORMAT_PCM_24, "w64", "W64 24-bit");
+	check_transparent(SF_FORMAT_RF64 | SF_FORMAT_PCM_16, "rf64", "RF64 16-bit");
+	/* big-endian and compressed: read by libsndfile */
+	check_transparent(SF_FORMAT_AIFF | SF_FORMAT_PCM_24, "aiff", "AIFF 24-bit");
+	check_transparent(SF_FORMAT_FLAC | SF_FORMAT_PCM_24, "flac", "FLAC 24-bit");
 }
 
 static void test_fir_matches_direct_convolution(void **state)
