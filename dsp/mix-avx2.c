@@ -16,6 +16,9 @@
 #define MIX_IOTA()       _mm256_setr_ps(0, 1, 2, 3, 4, 5, 6, 7)
 #define MIX_ABS(a)       _mm256_andnot_ps(_mm256_set1_ps(-0.0f), (a))
 #define MIX_MAX(a, b)    _mm256_max_ps((a), (b))
+#define MIX_COUNT_GT(a, b)                                                                         \
+	((unsigned)__builtin_popcount(                                                             \
+		(unsigned)_mm256_movemask_ps(_mm256_cmp_ps((a), (b), _CMP_GT_OQ))))
 #define MIX_NAME(x)      mix_##x##_avx2
 
 #include "dsp/mix-simd.h"

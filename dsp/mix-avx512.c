@@ -16,6 +16,7 @@
 #define MIX_IOTA()       _mm512_setr_ps(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15)
 #define MIX_ABS(a)       _mm512_abs_ps(a)
 #define MIX_MAX(a, b)    _mm512_max_ps((a), (b))
+#define MIX_COUNT_GT(a, b) ((unsigned)__builtin_popcount(_mm512_cmp_ps_mask((a), (b), _CMP_GT_OQ)))
 #define MIX_NAME(x)      mix_##x##_avx512
 
 #include "dsp/mix-simd.h"

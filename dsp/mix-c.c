@@ -72,6 +72,15 @@ EL_RT static void mix_copy_measure_c(float *restrict dst, const float *restrict 
 	*ret_sum_sq = (float)sum;
 }
 
+EL_RT static size_t mix_count_over_c(const float *x, float limit, size_t n)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++)
+		k += fabsf(x[i]) > limit;
+	return k;
+}
+
 const struct dsp_mix_ops dsp_mix_ops_c = {
 	.name = "c",
 	.clear = mix_clear_c,
@@ -81,4 +90,5 @@ const struct dsp_mix_ops dsp_mix_ops_c = {
 	.gain_ramp = mix_gain_ramp_c,
 	.add_gain_ramp = mix_add_gain_ramp_c,
 	.copy_measure = mix_copy_measure_c,
+	.count_over = mix_count_over_c,
 };

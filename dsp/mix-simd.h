@@ -11,6 +11,7 @@
  *   MIX_ADD(a, b)    a + b                   MIX_MUL(a, b)   a * b
  *   MIX_FMA(a, b, c) a * b + c               MIX_IOTA()      {0, 1, 2, ...}
  *   MIX_ABS(a)       |a|                     MIX_MAX(a, b)   max, b when either is NaN
+ *   MIX_COUNT_GT(a, b)  lanes where a > b (false for a NaN), as an unsigned count
  *   MIX_NAME(x)      x with the variant's suffix
  *
  * Loops run four vectors per iteration: enough independent adds to cover the FMA latency and
@@ -163,10 +164,23 @@ EL_RT static void MIX_NAME(copy_measure)(float *restrict dst, const float *restr
 	*ret_sum_sq = sum;
 }
 
+EL_RT static size_t MIX_NAME(count_over)(const float *x, float limit, size_t n)
+{
+	MIX_V l = MIX_SET1(limit);
+	size_t k = 0, i = 0;
+
+	for (; i + 2 * MIX_VN <= n; i += 2 * MIX_VN)
+		k += MIX_COUNT_GT(MIX_ABS(MIX_LOAD(x + i)), l) +
+		     MIX_COUNT_GT(MIX_ABS(MIX_LOAD(x + i + MIX_VN)), l);
+	for (; i < n; i++)
+		k += (x[i] < 0.0f ? -x[i] : x[i]) > limit;
+	return k;
+}
+
 #define MIX_OPS_INITIALIZER(variant_name)                                                          \
 	{                                                                                          \
 		.name = variant_name, .clear = MIX_NAME(clear), .copy = MIX_NAME(copy),            \
 		.add = MIX_NAME(add), .add_gain = MIX_NAME(add_gain),                              \
 		.gain_ramp = MIX_NAME(gain_ramp), .add_gain_ramp = MIX_NAME(add_gain_ramp),        \
-		.copy_measure = MIX_NAME(copy_measure),                                            \
+		.copy_measure = MIX_NAME(copy_measure), .count_over = MIX_NAME(count_over),        \
 	}

@@ -40,6 +40,8 @@ struct dsp_mix_ops {
 	 */
 	void (*copy_measure)(float *restrict dst, const float *restrict src, size_t n,
 			     float *ret_peak, float *ret_sum_sq);
+	/* The number of i with |x[i]| > limit (a NaN is not counted): an output's clips. */
+	size_t (*count_over)(const float *x, float limit, size_t n);
 };
 
 /*

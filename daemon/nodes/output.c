@@ -5,7 +5,6 @@
  * there and counts the samples that will clip (|x| > 1.0) for the read-only parameter "clips".
  */
 #include <errno.h>
-#include <math.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 
@@ -64,15 +63,6 @@ static unsigned output_get_out_channels(const void *inst)
 	return o->channels;
 }
 
-EL_RT static uint64_t rt_count_clips(const float *x, size_t n)
-{
-	uint64_t k = 0;
-
-	for (size_t i = 0; i < n; i++)
-		k += fabsf(x[i]) > 1.0f;
-	return k;
-}
-
 EL_RT static bool rt_output_process(void *inst, const struct eng_node_io *io)
 {
 	struct output *o = inst;
@@ -82,12 +72,11 @@ EL_RT static bool rt_output_process(void *inst, const struct eng_node_io *io)
 		if (c < io->n_in && !io->in_silent) {
 			float peak, sum_sq;
 
-			/* the copy finds the peak on the way; only a block that clipped is counted
-			 * sample by sample (a scalar pass over every block cost as much as the
-			 * copy) */
+			/* the copy finds the peak on the way; only a block that clipped is
+			 * counted (a pass over every block cost as much as the copy) */
 			o->mix->copy_measure(io->out[c], io->in[c], io->frames, &peak, &sum_sq);
 			if (peak > 1.0f)
-				clips += rt_count_clips(io->in[c], io->frames);
+				clips += o->mix->count_over(io->in[c], 1.0f, io->frames);
 		} else {
 			o->mix->clear(io->out[c], io->frames);
 		}

@@ -155,6 +155,36 @@ static void test_copy_measure(void **state)
 	}
 }
 
+/* The output's clip count, in every variant: at the limit is not over it, a NaN is not counted,
+ * and every length from 0 to 70 (the vector loop and the scalar rest) agrees with a count here. */
+static void test_count_over(void **state)
+{
+	const struct dsp_mix_ops *variants[] = {&dsp_mix_ops_c, &dsp_mix_ops_avx2,
+						&dsp_mix_ops_avx512};
+	uint32_t flags = dsp_cpu_get_flags();
+	float x[70];
+
+	(void)state;
+	for (size_t i = 0; i < 70; i++)
+		x[i] = (float)((i * 37) % 11) * 0.25f - 1.25f; /* -1.25 .. 1.25 in steps of 0.25 */
+	x[5] = NAN;
+	x[6] = -INFINITY;
+	x[40] = 1.0f;
+	for (size_t v = 0; v < EL_N_ELEMENTS(variants); v++) {
+		if ((v == 1 && !(flags & DSP_CPU_AVX2_FMA)) ||
+		    (v == 2 && !(flags & DSP_CPU_AVX512F)))
+			continue;
+		for (size_t n = 0; n <= 70; n++) {
+			size_t want = 0;
+
+			for (size_t i = 0; i < n; i++)
+				want += i != 5 && (x[i] > 1.0f || x[i] < -1.0f);
+			assert_int_equal(variants[v]->count_over(x, 1.0f, n), want);
+		}
+		assert_int_equal(variants[v]->count_over(x, 2.0f, 70), 1); /* the -inf */
+	}
+}
+
 static void test_avx2(void **state)
 {
 	(void)state;
@@ -187,11 +217,9 @@ static void test_init_picks_best(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_c_reference),
-		cmocka_unit_test(test_copy_measure),
-		cmocka_unit_test(test_avx2),
-		cmocka_unit_test(test_avx512),
-		cmocka_unit_test(test_init_picks_best),
+		cmocka_unit_test(test_c_reference), cmocka_unit_test(test_copy_measure),
+		cmocka_unit_test(test_count_over),  cmocka_unit_test(test_avx2),
+		cmocka_unit_test(test_avx512),      cmocka_unit_test(test_init_picks_best),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
