@@ -11,12 +11,12 @@
 
 struct daemon_options {
 	const char *config_path; /* NULL: the system file, else the built-in graph */
-	int backend;
-	const char *socket_path;
-		/* --socket, or NULL for [ipc] socket or the default */ /* enum eng_backend_kind, or
-									   -1 for the config's */
+	int backend;             /* enum eng_backend_kind, or -1 for the config's */
+	const char *socket_path; /* --socket, or NULL for [ipc] socket or the default */
 };
 
+/* In the service module (daemon/service.h): call them through service_run() and
+ * service_check_config(). */
 int daemon_run(const struct daemon_options *o);
 int daemon_check_config(const char *path);
 /* What `echoeld render` was asked. */

@@ -19,6 +19,7 @@
 
 #include "common/el-macros.h"
 #include "daemon/daemon.h"
+#include "daemon/service.h"
 #include "daemon/engine/rt-check.h"
 #include "daemon/log.h"
 
@@ -148,7 +149,7 @@ int main(int argc, char **argv)
 			}
 			break;
 		case 'C':
-			return daemon_check_config(optarg);
+			return service_check_config(optarg);
 		case 'v':
 			el_log_set_max_level(LOG_DEBUG);
 			break;
@@ -168,5 +169,5 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
-	return daemon_run(&o);
+	return service_run(&o);
 }

@@ -37,52 +37,68 @@ static void executable_dir(char *buf, size_t size)
 		buf[0] = '\0';
 }
 
-/* The module file of m into path: beside the executable if it is there, else installed. */
-static int module_path(const struct be_module *m, char *path, size_t size, struct el_error *reterr)
+/* The module file into path: beside the executable if it is there, else installed. */
+static int module_path(const char *what, const char *file, char *path, size_t size,
+		       struct el_error *reterr)
 {
 	char dir[PATH_MAX];
 
 	executable_dir(dir, sizeof(dir));
-	snprintf(path, size, "%s/echoeld-backend-%s.so", dir, m->name);
+	snprintf(path, size, "%s/%s", dir, file);
 	if (dir[0] && access(path, F_OK) == 0)
 		return 0;
-	snprintf(path, size, "%s/echoeld-backend-%s.so", ECHOELD_BACKEND_DIR, m->name);
+	snprintf(path, size, "%s/%s", ECHOELD_BACKEND_DIR, file);
 	if (access(path, F_OK) == 0)
 		return 0;
-	return el_error_set(reterr, -ENOENT,
-			    "backend %s: no module echoeld-backend-%s.so in '%s' or '%s'", m->name,
-			    m->name, dir, ECHOELD_BACKEND_DIR);
+	return el_error_set(reterr, -ENOENT, "%s: no module %s in '%s' or '%s'", what, file, dir,
+			    ECHOELD_BACKEND_DIR);
 }
 
-static int module_load(struct be_module *m, struct el_error *reterr)
+int be_modules_open(const char *what, const char *file, int flags, void **ret_handle,
+		    struct el_error *reterr)
 {
 	char path[PATH_MAX + 64];
 	const char *version;
 	void *handle;
-	int r = module_path(m, path, sizeof(path), reterr);
+	int r = module_path(what, file, path, sizeof(path), reterr);
 
 	if (r < 0)
 		return r;
 	/* RTLD_NOW: every symbol bound here, so no first call from an RT thread runs the loader */
-	handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+	handle = dlopen(path, RTLD_NOW | flags);
 	if (!handle)
-		return el_error_set(reterr, -ELIBACC, "backend %s: cannot load '%s': %s", m->name,
-				    path, dlerror());
+		return el_error_set(reterr, -ELIBACC, "%s: cannot load '%s': %s", what, path,
+				    dlerror());
 	version = dlsym(handle, "be_module_version");
-	m->ops = version ? dlsym(handle, m->symbol) : NULL;
-	if (!version || strcmp(version, ECHOELD_VERSION) != 0)
+	if (!version || strcmp(version, ECHOELD_VERSION) != 0) {
 		r = el_error_set(reterr, -ELIBACC,
-				 "backend %s: '%s' is not a module of echoeld %s (it says %s)",
-				 m->name, path, ECHOELD_VERSION, version ? version : "no version");
-	else if (!m->ops)
-		r = el_error_set(reterr, -ELIBACC, "backend %s: '%s' has no %s", m->name, path,
-				 m->symbol);
-	if (r < 0) {
-		m->ops = NULL;
+				 "%s: '%s' is not a module of echoeld %s (it says %s)", what, path,
+				 ECHOELD_VERSION, version ? version : "no version");
 		dlclose(handle); /* nothing of it ran: safe to unmap */
 		return r;
 	}
-	log_debug("backend %s: loaded '%s'", m->name, path);
+	log_debug("%s: loaded '%s'", what, path);
+	*ret_handle = handle;
+	return 0;
+}
+
+static int module_load(struct be_module *m, struct el_error *reterr)
+{
+	char what[32], file[64];
+	void *handle;
+	int r;
+
+	snprintf(what, sizeof(what), "backend %s", m->name);
+	snprintf(file, sizeof(file), "echoeld-backend-%s.so", m->name);
+	r = be_modules_open(what, file, RTLD_LOCAL, &handle, reterr);
+	if (r < 0)
+		return r;
+	m->ops = dlsym(handle, m->symbol);
+	if (!m->ops) {
+		r = el_error_set(reterr, -ELIBACC, "%s: '%s' has no %s", what, file, m->symbol);
+		dlclose(handle);
+		return r;
+	}
 	return 0;
 }
 

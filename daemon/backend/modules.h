@@ -31,3 +31,12 @@ extern const char be_module_version[];
  * load (a library it needs is missing: dlerror()'s text) or is not this build's.
  */
 int be_modules_get(const char *name, const struct be_ops **ret, struct el_error *reterr);
+
+/*
+ * Thread: control. Loads the module file `file` (found as above) with dlopen(RTLD_NOW | flags)
+ * and checks that it is this build's: *ret_handle, never to be closed. `what` starts each error
+ * message. 0; -ENOENT when no file is found; -ELIBACC when it does not load or is not this
+ * build's. For the backends above and the service (daemon/service.h).
+ */
+int be_modules_open(const char *what, const char *file, int flags, void **ret_handle,
+		    struct el_error *reterr);

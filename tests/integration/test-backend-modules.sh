@@ -8,7 +8,10 @@
 #      naming the module and both places it looked; --backend auto says why it passed each
 #      server and runs on the own clock; --check-config fails only for a configuration that has a
 #      section of a backend it cannot load;
-#   4. another module under the JACK module's name is refused, naming what it lacks.
+#   4. another module under the JACK module's name is refused, naming what it lacks;
+#   5. the daemon itself is a module too (daemon/service.h): echoeld needs no libsystemd, the
+#      running daemon maps echoeld-service.so, and a copy without it still renders, while the
+#      daemon and --check-config name the file they missed.
 #
 # usage: test-backend-modules.sh ECHOELD ECHOELCTL
 set -eu
@@ -59,9 +62,10 @@ echo "ok: the own clock maps no server library"
 grep -q 'configuration is valid' "$dir/log" || fail "--check-config did not say valid"
 echo "ok: --check-config loads and checks every module"
 
-# 3. a copy alone
+# 3. a copy with its service module but no backend module
 mkdir "$dir/bin"
 cp "$ECHOELD" "$dir/bin/echoeld"
+cp "$(dirname "$ECHOELD")/echoeld-service.so" "$dir/bin/"
 if "$dir/bin/echoeld" --config "$dir/plain.conf" --socket "$dir/c1" --backend jack 2>"$dir/log"; then
 	fail "--backend jack without its module started"
 fi
@@ -102,3 +106,42 @@ fi
 grep -q "echoeld-backend-jack.so' has no be_jack_ops" "$dir/log" ||
 	fail "a wrong module: no message saying what it lacks"
 echo "ok: a wrong module is refused: $(grep -o "has no be_jack_ops" "$dir/log")"
+
+# 5. the service module
+if ldd "$ECHOELD" | grep -q libsystemd; then
+	fail "echoeld itself needs libsystemd: $(ldd "$ECHOELD" | grep libsystemd)"
+fi
+"$ECHOELD" --config "$dir/plain.conf" --socket "$dir/c4" --backend dummy 2>"$dir/log" &
+epid=$!
+wait_for_echoeld "$dir/c4" 10 "$epid"
+grep -q 'echoeld-service.so' "/proc/$epid/maps" || fail "the running daemon has no echoeld-service.so mapped"
+grep -q 'libsystemd' "/proc/$epid/maps" || fail "the running daemon did not map libsystemd"
+kill_reap "$epid"
+epid=''
+mkdir "$dir/alone"
+cp "$ECHOELD" "$dir/alone/echoeld"
+printf '[node.in]\ntype = input\nchannels = 1\n[node.out]\ntype = output\ninput = in\n' >"$dir/mono.conf"
+python3 -c "
+import struct, sys
+data = struct.pack('<4800h', *([1000, -1000] * 2400))
+fmt = struct.pack('<HHIIHH', 1, 1, 48000, 96000, 2, 16)
+sys.stdout.buffer.write(b'RIFF' + struct.pack('<I', 36 + len(data)) + b'WAVE' + b'fmt ' +
+                        struct.pack('<I', 16) + fmt + b'data' + struct.pack('<I', len(data)) + data)
+" >"$dir/in.wav"
+"$dir/alone/echoeld" render --config "$dir/mono.conf" "$dir/in.wav" "$dir/out.wav" 2>"$dir/log" ||
+	fail "a copy without the service module did not render"
+cmp -s "$dir/in.wav" "$dir/out.wav" || fail "the render without the service module changed the file"
+if "$dir/alone/echoeld" --config "$dir/plain.conf" --socket "$dir/c5" --backend dummy 2>"$dir/log"; then
+	fail "the daemon started without its service module"
+fi
+if ! grep -q "service: no module echoeld-service.so in '$dir/alone'" "$dir/log"; then
+	grep -q "echoeld-service.so" "$dir/log" &&
+		{ echo "skip: a service module is installed system-wide"; exit 77; }
+	fail "the daemon without its service module: no message naming it and where it looked"
+fi
+if "$dir/alone/echoeld" --check-config "$dir/plain.conf" 2>"$dir/log"; then
+	fail "--check-config passed without the service module"
+fi
+grep -q "service: no module echoeld-service.so" "$dir/log" ||
+	fail "--check-config without the service module: no message naming it"
+echo "ok: the service is a module: echoeld needs no libsystemd, renders without it, names it when missing"

@@ -37,8 +37,10 @@ fail() {
 }
 # nobody must reach the binaries: the build tree may lie under a private directory
 cp "$1" "$dir/echoeld"
+cp "$(dirname "$1")/echoeld-service.so" "$dir/" # the daemon itself (daemon/service.h)
 cp "$2" "$dir/echoelctl"
 chmod 755 "$dir/echoeld" "$dir/echoelctl"
+chmod 644 "$dir/echoeld-service.so"
 mkdir "$dir/conf" "$dir/run" "$dir/state"
 chmod 555 "$dir/state"
 python3 - "$dir/conf/ir44.wav" <<'PY'
