@@ -23,9 +23,6 @@ struct dsp_fir_ir {
 	double *remaining;
 };
 
-/* Thread: RT. Interleaved r2c output (bins + 1 complex) -> split packed layout (fir-mac.h). */
-EL_RT void dsp_fir_pack(const float *restrict spec, float *restrict dst, size_t bins);
-
 /* Thread: any. The energy ratio a cut at tail_db leaves; 1 (or more) keeps the whole IR. */
 double dsp_fir_tail_limit(float tail_db);
 

@@ -13,19 +13,8 @@
 #include "dsp/fft.h"
 #include "dsp/fir-ir-private.h"
 #include "dsp/fir.h"
+#include "dsp/fir-mac.h"
 #include "dsp/mem.h"
-
-EL_RT void dsp_fir_pack(const float *restrict spec, float *restrict dst, size_t bins)
-{
-	float *re = dst, *im = dst + bins;
-
-	re[0] = spec[0];
-	im[0] = spec[2 * bins]; /* the real Nyquist value rides in DC's empty imaginary slot */
-	for (size_t k = 1; k < bins; k++) {
-		re[k] = spec[2 * k];
-		im[k] = spec[2 * k + 1];
-	}
-}
 
 /* The taps of partition p of the IR (all segments in order) and where they start. */
 static size_t ir_part_taps(const struct dsp_fir_ir *ir, size_t p, size_t *ret_start)
@@ -143,7 +132,7 @@ static void fir_ir_fill_segment(struct dsp_fir_ir *ir, struct dsp_fft_cache *fft
 		for (size_t k = 0; k < n; k++)
 			window[k] = taps[start + k] * scale;
 		dsp_fft_forward(plan, window, spec);
-		dsp_fir_pack(spec, ir->spectra[i] + p * 2 * s->size, s->size);
+		dsp_fir_pack_c(spec, ir->spectra[i] + p * 2 * s->size, s->size);
 		*pending += s->size;
 	}
 }

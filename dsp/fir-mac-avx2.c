@@ -16,5 +16,7 @@
 #define MAC_NAME          dsp_fir_mac_avx2
 #define MAC_NAME_TILE4    mac_tile4_avx2
 #define MAC_NAME_TILE1    mac_tile1_avx2
+#define MAC_NAME_PACK     dsp_fir_pack_avx2
+#define MAC_NAME_UNPACK   dsp_fir_unpack_avx2
 
 #include "dsp/fir-mac-simd.h"

@@ -16,5 +16,7 @@
 #define MAC_NAME          dsp_fir_mac_avx512
 #define MAC_NAME_TILE4    mac_tile4_avx512
 #define MAC_NAME_TILE1    mac_tile1_avx512
+#define MAC_NAME_PACK     dsp_fir_pack_avx512
+#define MAC_NAME_UNPACK   dsp_fir_unpack_avx512
 
 #include "dsp/fir-mac-simd.h"

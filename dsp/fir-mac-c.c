@@ -10,6 +10,10 @@
 #include "dsp/cpu.h"
 #include "dsp/fir-mac.h"
 
+#define FIR_PACK_NAME   dsp_fir_pack_c
+#define FIR_UNPACK_NAME dsp_fir_unpack_c
+#include "dsp/fir-pack-body.h"
+
 /* Bins per tile: the tile's partial sums (512 bytes) stay in L1 across a chunk of partitions. */
 #define MAC_C_TILE 64
 
@@ -63,4 +67,17 @@ dsp_fir_mac_fn dsp_fir_mac_select(uint32_t cpu_flags)
 	(void)cpu_flags;
 #endif
 	return dsp_fir_mac_c;
+}
+
+struct dsp_fir_packers dsp_fir_packers_select(uint32_t cpu_flags)
+{
+#if defined(__x86_64__)
+	if (cpu_flags & DSP_CPU_AVX512F)
+		return (struct dsp_fir_packers){dsp_fir_pack_avx512, dsp_fir_unpack_avx512};
+	if (cpu_flags & DSP_CPU_AVX2_FMA)
+		return (struct dsp_fir_packers){dsp_fir_pack_avx2, dsp_fir_unpack_avx2};
+#else
+	(void)cpu_flags;
+#endif
+	return (struct dsp_fir_packers){dsp_fir_pack_c, dsp_fir_unpack_c};
 }

@@ -22,6 +22,11 @@
 
 #define MAC_TILE (4 * MAC_VN)
 
+/* The packers (fir-mac.h) are the shared plain loops, vectorized for this variant's width. */
+#define FIR_PACK_NAME   MAC_NAME_PACK
+#define FIR_UNPACK_NAME MAC_NAME_UNPACK
+#include "dsp/fir-pack-body.h"
+
 /* One complex multiply-accumulate of vector j of the tile: (r, i) += (xr + j xi)(hr + j hi). */
 #define MAC_STEP(j)                                                                                \
 	do {                                                                                       \

@@ -9,7 +9,7 @@
  * unused imaginary slot of DC. That gives exactly `bins` (a multiple of 32) lanes of each part:
  * whole vectors, no ragged edge. A kernel multiplies bin 0 as if it were complex, which is wrong
  * for the packed pair; it therefore also returns nyq = Σ x_im[0] * h_im[0], from which the
- * caller repairs it: DC = re[0] + nyq, Nyquist = nyq (see rt_unpack() in fir.c).
+ * caller repairs it: DC = re[0] + nyq, Nyquist = nyq (the unpack below does).
  */
 #pragma once
 
@@ -43,3 +43,29 @@ void dsp_fir_mac_avx512(float *restrict acc, const float *restrict x, const floa
 
 /* Thread: any. The fastest kernel the cpu_flags (enum dsp_cpu_flag) allow. */
 dsp_fir_mac_fn dsp_fir_mac_select(uint32_t cpu_flags);
+
+/*
+ * Thread: RT. pack: FFTW's r2c output (bins + 1 interleaved complex values) into the split,
+ * packed layout. unpack: back, for FFTW's c2r, from an accumulator and its nyq sum, with the
+ * repair (DC = re[0] + nyq, Nyquist = nyq, both imaginary parts 0). Plain loops, compiled per
+ * variant with its vector width: a scalar (de)interleave of every block's spectrum was ~4 % of a
+ * render's CPU, the vectorized one (vpermt2ps under AVX-512) a fraction of that.
+ */
+typedef void (*dsp_fir_pack_fn)(const float *restrict spec, float *restrict dst, size_t bins);
+typedef void (*dsp_fir_unpack_fn)(const float *restrict acc, float nyq, float *restrict spec,
+				  size_t bins);
+
+struct dsp_fir_packers {
+	dsp_fir_pack_fn pack;
+	dsp_fir_unpack_fn unpack;
+};
+
+void dsp_fir_pack_c(const float *restrict spec, float *restrict dst, size_t bins);
+void dsp_fir_pack_avx2(const float *restrict spec, float *restrict dst, size_t bins);
+void dsp_fir_pack_avx512(const float *restrict spec, float *restrict dst, size_t bins);
+void dsp_fir_unpack_c(const float *restrict acc, float nyq, float *restrict spec, size_t bins);
+void dsp_fir_unpack_avx2(const float *restrict acc, float nyq, float *restrict spec, size_t bins);
+void dsp_fir_unpack_avx512(const float *restrict acc, float nyq, float *restrict spec, size_t bins);
+
+/* Thread: any. The fastest packers the cpu_flags allow. */
+struct dsp_fir_packers dsp_fir_packers_select(uint32_t cpu_flags);

@@ -185,6 +185,7 @@ struct dsp_fir {
 	struct dsp_fir_layout layout;
 	struct dsp_fir_schedule *schedule; /* owned */
 	dsp_fir_mac_fn mac;
+	struct dsp_fir_packers packers;
 	unsigned nseg;
 	struct fir_seg seg[DSP_FIR_LAYOUT_MAX_SEGMENTS];
 
@@ -230,21 +231,6 @@ struct dsp_fir {
 static int fir_block_is_valid(unsigned block)
 {
 	return EL_IS_POW2(block) && block >= DSP_FIR_MIN_BLOCK && block <= DSP_FIR_MAX_BLOCK;
-}
-
-/* Split packed accumulator -> interleaved c2r input, repairing bin 0 with nyq (fir-mac.h). */
-EL_RT static void rt_unpack(const float *restrict acc, float nyq, float *restrict spec, size_t bins)
-{
-	const float *re = acc, *im = acc + bins;
-
-	spec[0] = re[0] + nyq;
-	spec[1] = 0.0f;
-	for (size_t k = 1; k < bins; k++) {
-		spec[2 * k] = re[k];
-		spec[2 * k + 1] = im[k];
-	}
-	spec[2 * bins] = nyq;
-	spec[2 * bins + 1] = 0.0f;
 }
 
 /* An array of n buffers of floats each, every one allocated and NULL-checked: 0 or -ENOMEM. */
@@ -372,6 +358,7 @@ int dsp_fir_new(const struct dsp_fir_config *config, struct dsp_fir **ret)
 	f->max_routes = (size_t)f->inputs * f->outputs;
 	f->tail_limit = f->tail_limit_from = 1.0; /* the whole IR */
 	f->mac = dsp_fir_mac_select(config->cpu_flags);
+	f->packers = dsp_fir_packers_select(config->cpu_flags);
 	if (config->layout)
 		f->layout = *config->layout;
 	else
@@ -735,7 +722,7 @@ EL_RT static void rt_sum_inverse(struct dsp_fir *f, struct fir_seg *s, unsigned 
 			sum->acc[i] += gain * sum->acc_tail[i];
 		sum->nyq += gain * sum->nyq_tail;
 	}
-	rt_unpack(sum->acc, sum->nyq, l->spectrum, sz);
+	f->packers.unpack(sum->acc, sum->nyq, l->spectrum, sz);
 	dsp_fft_inverse(s->plan, l->spectrum, l->time);
 	/* Overlap-save: the first half of the window wrapped around; the second half is valid. */
 	memcpy(dst, l->time + sz, sz * sizeof(float));
@@ -762,7 +749,7 @@ EL_RT static void rt_seg_forward(struct dsp_fir *f, struct fir_seg *s, unsigned 
 	for (size_t i = 0; i < 2 * sz; i += EL_CACHE_LINE / sizeof(float))
 		__builtin_prefetch(dst + i, 1, 3); /* a cold slot: let the misses overlap the FFT */
 	dsp_fft_forward(s->plan, hist + start, spectrum);
-	dsp_fir_pack(spectrum, dst, sz);
+	f->packers.pack(spectrum, dst, sz);
 }
 
 /* Input c of this call into its history ring, at i and i + H (DESIGN). */

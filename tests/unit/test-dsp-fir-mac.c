@@ -107,7 +107,7 @@ static void test_c_reference(void **state)
 	dsp_fir_mac_c(acc, x, h, 1, 32, &nyq);
 	assert_true(acc[1] == -5.0f && acc[32 + 1] == 10.0f);
 	assert_true(nyq == 48.0f);
-	assert_true(acc[0] + nyq == 35.0f); /* the repair rt_unpack() does */
+	assert_true(acc[0] + nyq == 35.0f); /* the repair the unpack does */
 	dsp_mem_free(x);
 	dsp_mem_free(h);
 	dsp_mem_free(acc);
@@ -129,6 +129,52 @@ static void test_avx512(void **state)
 	check_all_shapes(dsp_fir_mac_avx512, "avx512");
 }
 
+/*
+ * The packers, every variant at every block's bin count: pack puts FFTW's interleaved spectrum
+ * (bins + 1 values, DC and Nyquist real) into split re/im with Nyquist in DC's imaginary slot;
+ * unpack puts a MAC's result back (DC = re[0] + nyq, Nyquist = nyq), which undoes pack exactly
+ * (small integers and halves: no rounding).
+ */
+static void test_packers(void **state)
+{
+	const struct {
+		uint32_t flags;
+		const char *name;
+	} variants[] = {{0, "c"},
+			{DSP_CPU_AVX2_FMA, "avx2"},
+			{DSP_CPU_AVX2_FMA | DSP_CPU_AVX512F, "avx512"}};
+	const size_t max_bins = 8192;
+	float *spec = dsp_mem_alloc((2 * max_bins + 2) * sizeof(float));
+	float *packed = dsp_mem_alloc(2 * max_bins * sizeof(float));
+	float *back = dsp_mem_alloc((2 * max_bins + 2) * sizeof(float));
+
+	(void)state;
+	for (size_t v = 0; v < 3; v++) {
+		struct dsp_fir_packers p = dsp_fir_packers_select(variants[v].flags);
+
+		if ((variants[v].flags & ~dsp_cpu_get_flags()) != 0)
+			continue;
+		for (size_t bins = 32; bins <= max_bins; bins *= 2) {
+			for (size_t i = 0; i < 2 * bins + 2; i++)
+				spec[i] = (float)i + 0.5f;
+			spec[1] = spec[2 * bins + 1] = 0.0f; /* DC and Nyquist are real */
+			p.pack(spec, packed, bins);
+			for (size_t k = 1; k < bins; k++)
+				assert_true(packed[k] == spec[2 * k] &&
+					    packed[bins + k] == spec[2 * k + 1]);
+			assert_true(packed[0] == spec[0] && packed[bins] == spec[2 * bins]);
+			/* as the MAC leaves bin 0: re = DC - Nyquist, nyq = Nyquist (fir-mac.h) */
+			packed[0] = spec[0] - spec[2 * bins];
+			p.unpack(packed, spec[2 * bins], back, bins);
+			assert_memory_equal(back, spec, (2 * bins + 2) * sizeof(float));
+		}
+		printf("# packers %s: 32..%zu bins exact\n", variants[v].name, max_bins);
+	}
+	dsp_mem_free(spec);
+	dsp_mem_free(packed);
+	dsp_mem_free(back);
+}
+
 static void test_select(void **state)
 {
 	(void)state;
@@ -141,9 +187,8 @@ static void test_select(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_c_reference),
-		cmocka_unit_test(test_avx2),
-		cmocka_unit_test(test_avx512),
+		cmocka_unit_test(test_c_reference), cmocka_unit_test(test_avx2),
+		cmocka_unit_test(test_avx512),      cmocka_unit_test(test_packers),
 		cmocka_unit_test(test_select),
 	};
 
