@@ -17,8 +17,9 @@ static const struct service_entry *service_get(void)
 
 	if (entry)
 		return entry;
-	/* RTLD_GLOBAL: a backend module loaded later resolves against all of the daemon */
-	if (be_modules_open("service", "echoeld-service.so", RTLD_GLOBAL, &handle, &err) < 0) {
+	/* RTLD_LOCAL, like the backends: they call only into the executable, and a second
+	 * be_module_version in the global scope would be an ODR violation (ASan stops on it) */
+	if (be_modules_open("service", "echoeld-service.so", RTLD_LOCAL, &handle, &err) < 0) {
 		log_error("%s", err.message);
 		return NULL;
 	}
