@@ -89,6 +89,55 @@ static void test_codes_round_trip(void **state)
 	round_trip_codes(DSP_PCM_S24);
 }
 
+/*
+ * Reading any format, one to three channels per frame and an odd count (the 3-byte loop's last
+ * sample is read apart, lest a 4-byte load run past the buffer): every sample is its code
+ * decoded here independently, / 2^(bits - 1), rounded once to float. Bytes are random, so a
+ * 4-byte S24 container's top byte must be ignored and S32's low bits must round.
+ */
+static void test_to_float_matches_reference(void **state)
+{
+	static const enum dsp_pcm_format formats[] = {DSP_PCM_S16, DSP_PCM_S24_3, DSP_PCM_S24,
+						      DSP_PCM_S32};
+	const size_t n = 37;
+	unsigned char in[37 * 3 * 4];
+	float y[3][37];
+	float *out[3] = {y[0], y[1], y[2]};
+	uint32_t seed = 12345;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(in); i++) {
+		seed = seed * 1664525u + 1013904223u;
+		in[i] = (unsigned char)(seed >> 24);
+	}
+	for (size_t fi = 0; fi < sizeof(formats) / sizeof(formats[0]); fi++) {
+		const enum dsp_pcm_format f = formats[fi];
+		const size_t bytes = dsp_pcm_sample_bytes(f);
+		const unsigned bits = dsp_pcm_bits(f);
+
+		for (unsigned chans = 1; chans <= 3; chans++) {
+			dsp_pcm_to_float(f, in, chans, out, chans, n);
+			for (unsigned c = 0; c < chans; c++) {
+				for (size_t i = 0; i < n; i++) {
+					const unsigned char *q = in + (i * chans + c) * bytes;
+					int64_t code = 0;
+
+					for (unsigned b = 0; b < bits / 8; b++)
+						code |= (int64_t)q[b] << (8 * b);
+					if (code >= (INT64_C(1) << (bits - 1)))
+						code -= INT64_C(1) << bits;
+					if (y[c][i] !=
+					    (float)((double)code / ldexp(1.0, (int)bits - 1)))
+						fail_msg("%u-bit in %zu bytes, %u channels: sample "
+							 "%zu "
+							 "of channel %u is %.9g",
+							 bits, bytes, chans, i, c, (double)y[c][i]);
+				}
+			}
+		}
+	}
+}
+
 static void test_channels(void **state)
 {
 	float a[3] = {0.5f, 0.5f, 0.5f}, b[3] = {-0.5f, -0.5f, -0.5f}, c[3] = {1, 1, 1};
@@ -123,6 +172,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_layout_and_scale),
 		cmocka_unit_test(test_codes_round_trip),
+		cmocka_unit_test(test_to_float_matches_reference),
 		cmocka_unit_test(test_channels),
 	};
 
