@@ -624,6 +624,40 @@ static int render_to(const char *name, const char *fmt)
 	return format;
 }
 
+/*
+ * The same render makes the same file, byte for byte, a second later: a float WAV carries no
+ * PEAK chunk, whose time of writing made every render's file differ.
+ */
+static void test_same_render_same_file(void **state)
+{
+	const sf_count_t n = 4800;
+	float *x = malloc((size_t)n * 2 * sizeof(float));
+	char in[512], out[2][512], *bytes[2];
+	size_t size[2];
+	struct test_rng rng;
+
+	(void)state;
+	test_rng_init(&rng, 5);
+	test_fill_noise(&rng, x, (size_t)n * 2, 0.5);
+	write_wav("same-in.wav", SF_FORMAT_FLOAT, 2, x, n);
+	path(in, "same-in.wav");
+	for (unsigned k = 0; k < 2; k++) {
+		path(out[k], k ? "same-2.wav" : "same-1.wav");
+		if (k)
+			usleep(1100 * 1000); /* the PEAK chunk's time is in seconds */
+		assert_int_equal(
+			run((const char *[]){"render", "--format", "float", in, out[k], NULL}), 0);
+		bytes[k] = slurp(out[k], &size[k]);
+		assert_non_null(bytes[k]);
+	}
+	assert_int_equal(size[0], size[1]);
+	assert_memory_equal(bytes[0], bytes[1], size[0]);
+	printf("# two renders a second apart: %zu identical bytes\n", size[0]);
+	free(bytes[0]);
+	free(bytes[1]);
+	free(x);
+}
+
 static void test_format_from_extension(void **state)
 {
 	float x[9600];
@@ -836,6 +870,7 @@ int main(void)
 		cmocka_unit_test(test_bad_files),
 		cmocka_unit_test(test_out_is_in_refused),
 		cmocka_unit_test(test_failed_render_keeps_older_out),
+		cmocka_unit_test(test_same_render_same_file),
 		cmocka_unit_test(test_format_from_extension),
 		cmocka_unit_test(test_impossible_format_refused),
 		cmocka_unit_test(test_interrupted_render_keeps_older_out),
