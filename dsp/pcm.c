@@ -10,7 +10,9 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "dsp/cpu.h"
 #include "dsp/dither.h"
+#include "dsp/pcm-simd.h"
 #include "dsp/pcm.h"
 
 static const size_t pcm_bytes[DSP_PCM_N_FORMATS] = {2, 3, 4, 4, 4};
@@ -180,7 +182,13 @@ void dsp_pcm_to_float(enum dsp_pcm_format f, const void *in, unsigned frame_chan
 			PCM_CONVERT(s16_to_float, 2);
 			break;
 		case DSP_PCM_S24_3:
-			PCM_CONVERT(s24_3_to_float, 3);
+			if (frame_channels == 1 && (dsp_cpu_get_flags() & DSP_CPU_AVX2_FMA)) {
+				size_t k = dsp_pcm_s24_3_to_float_avx2(p, y, n);
+
+				s24_3_to_float(p + 3 * k, 3, y + k, n - k);
+			} else {
+				PCM_CONVERT(s24_3_to_float, 3);
+			}
 			break;
 		case DSP_PCM_S24:
 			PCM_CONVERT(s24_to_float, 4);
