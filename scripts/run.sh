@@ -13,7 +13,8 @@ if [ -f build/build.ninja ]; then
 else
 	meson setup build >/dev/null
 fi
-# the JACK, PipeWire and ALSA backends are modules echoeld loads when one is chosen
-meson compile -C build echoeld echoelctl echoeld-backend-jack echoeld-backend-pipewire \
-	echoeld-backend-alsa >/dev/null
+# the daemon itself (daemon/service.h) and the JACK, PipeWire and ALSA backends are modules
+# echoeld loads: the service always, a backend when it is chosen
+meson compile -C build echoeld echoelctl echoeld-service echoeld-backend-jack \
+	echoeld-backend-pipewire echoeld-backend-alsa >/dev/null
 exec ./build/daemon/echoeld "$@"

@@ -11,7 +11,9 @@
 #   4. another module under the JACK module's name is refused, naming what it lacks;
 #   5. the daemon itself is a module too (daemon/service.h): echoeld needs no libsystemd, the
 #      running daemon maps echoeld-service.so, and a copy without it still renders, while the
-#      daemon and --check-config name the file they missed.
+#      daemon and --check-config name the file they missed;
+#   6. scripts/run.sh (the README's first command) builds every module the build makes: on a
+#      fresh clone it builds only the targets it names.
 #
 # usage: test-backend-modules.sh ECHOELD ECHOELCTL
 set -eu
@@ -145,3 +147,11 @@ fi
 grep -q "service: no module echoeld-service.so" "$dir/log" ||
 	fail "--check-config without the service module: no message naming it"
 echo "ok: the service is a module: echoeld needs no libsystemd, renders without it, names it when missing"
+
+# 6. the README's run script builds every module
+run_sh="$(dirname "$0")/../../scripts/run.sh"
+for m in "$(dirname "$ECHOELD")"/echoeld-*.so; do
+	name=$(basename "$m" .so)
+	grep -q "$name" "$run_sh" || fail "scripts/run.sh does not build $name"
+done
+echo "ok: scripts/run.sh builds every module: $(cd "$(dirname "$ECHOELD")" && echo echoeld-*.so)"
