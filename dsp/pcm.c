@@ -132,27 +132,31 @@ static inline void s16_to_float(const unsigned char *p, size_t frame, float *y, 
 		y[i] = (float)(int16_t)load_le16(p + i * frame) * 0x1p-15f;
 }
 
-static inline void s24_3_to_float(const unsigned char *p, size_t frame, float *y, size_t n)
-{
-	size_t i = 0;
-
-	for (; i + 1 < n; i++)
-		y[i] = (float)(int32_t)(load_le32(p + i * frame) << 8) * 0x1p-31f;
-	if (i < n)
-		y[i] = (float)get_le(p + i * frame, 3, 24) * 0x1p-23f;
-}
-
-/* 24 bits in the low 3 bytes of 4: the top byte is shifted out, as get_le() masks it. */
-static inline void s24_to_float(const unsigned char *p, size_t frame, float *y, size_t n)
+/* 4-byte loads shifted left by `shift` (8: 24 bits in the low 3 bytes, the top byte dropped, as
+ * get_le() masks it; 0: 32 bits), so each is an exact int32 of code * 2^(32 - bits). */
+static inline void le32_to_float(const unsigned char *p, size_t frame, unsigned shift, float *y,
+				 size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		y[i] = (float)(int32_t)(load_le32(p + i * frame) << 8) * 0x1p-31f;
+		y[i] = (float)(int32_t)(load_le32(p + i * frame) << shift) * 0x1p-31f;
+}
+
+static inline void s24_3_to_float(const unsigned char *p, size_t frame, float *y, size_t n)
+{
+	if (n == 0)
+		return;
+	le32_to_float(p, frame, 8, y, n - 1);
+	y[n - 1] = (float)get_le(p + (n - 1) * frame, 3, 24) * 0x1p-23f;
+}
+
+static inline void s24_to_float(const unsigned char *p, size_t frame, float *y, size_t n)
+{
+	le32_to_float(p, frame, 8, y, n);
 }
 
 static inline void s32_to_float(const unsigned char *p, size_t frame, float *y, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
-		y[i] = (float)(int32_t)load_le32(p + i * frame) * 0x1p-31f;
+	le32_to_float(p, frame, 0, y, n);
 }
 
 static inline void f32_to_float(const unsigned char *p, size_t frame, float *y, size_t n)

@@ -394,21 +394,14 @@ static sf_count_t render_read(struct render *r)
 
 		/* a partial frame at a truncated file's end is dropped, as sf_readf_*() do */
 		n = sf_read_raw(r->in, r->in_frames, frame * (sf_count_t)r->block) / frame;
-		if (n > 0)
-			dsp_pcm_to_float(r->in_pcm, r->in_frames, r->n_in, capture, r->n_in,
-					 (size_t)n);
 	} else {
 		n = sf_readf_float(r->in, r->in_frames, r->block);
-		for (unsigned c = 0; c < r->n_in && n > 0; c++) {
-			if (r->n_in == 1)
-				memcpy(capture[c], r->in_frames, (size_t)n * sizeof(float));
-			else
-				for (sf_count_t i = 0; i < n; i++)
-					capture[c][i] = r->in_frames[(size_t)i * r->n_in + c];
-		}
 	}
 	if (n <= 0)
 		return 0;
+	/* libsndfile's floats are this host's, which F32's copy passes as they are */
+	dsp_pcm_to_float(r->in_raw ? r->in_pcm : DSP_PCM_F32, r->in_frames, r->n_in, capture,
+			 r->n_in, (size_t)n);
 	for (unsigned c = 0; c < r->n_in; c++)
 		memset(capture[c] + n, 0, (r->block - (size_t)n) * sizeof(float));
 	return n;
