@@ -414,13 +414,20 @@ EL_RT static void rt_fade_in(struct eng_engine *e, float *const *playback, unsig
 	e->rt_fade_in_done = done + m;
 }
 
+/*
+ * RealtimeSanitizer checks every cycle (rt-check.h) but one kind: an offline render's that lends
+ * its convolvers' channels to threads (settings.par), whose runner waits for them by design
+ * (common/el-par.h: "not for the RT thread"). Such a cycle has no deadline, and checking it
+ * would abort every multi-threaded render of an RTSan build; a render on one thread is checked.
+ */
 EL_RT void eng_engine_cycle(struct eng_engine *e, const float *const *capture, unsigned n_capture,
 			    float *const *playback, unsigned n_playback, unsigned frames)
 {
 	uint64_t t0;
 	struct eng_plan *p;
 
-	eng_rt_enter();
+	if (!e->settings.par)
+		eng_rt_enter();
 	t0 = rt_now_ns();
 	EL_PROBE1(cycle_begin, frames);
 	/* acquire: pairs with the control thread's release, so the plan's contents are visible */
@@ -462,7 +469,8 @@ EL_RT void eng_engine_cycle(struct eng_engine *e, const float *const *capture, u
 	t0 = rt_now_ns() - t0;
 	rt_publish_load(e, t0, frames);
 	EL_PROBE2(cycle_end, frames, t0);
-	eng_rt_exit();
+	if (!e->settings.par)
+		eng_rt_exit();
 }
 
 EL_RT void eng_engine_report_late(struct eng_engine *e, uint64_t late_ns)
