@@ -26,14 +26,28 @@
 # (one-pole): below it RT60 = 0.6 s, above it RT60 = 0.4 s; diffuse energy = direct + early
 # energy; normalised to unit energy. No measurement noise floor (see the note it prints).
 #
+# Shorter tails (TAILS, e.g. TAILS="-40 -20 -6"): each value V adds a window per round in
+# which the mode stays `unrestricted` and the fir's tail is cut at V dB by hand
+# (`echoelctl set fir.tail_db -- V`, the lever `low` pulls at -60), with its saving against
+# `unrestricted` and its price computed the same way as low's. It answers "what would a shorter
+# tail in `low` buy, and at what price" on the same machine, in the same run.
+#
 # usage: bench/bench-policy.sh ECHOELD [SECONDS]     (default 12 s per window; about 3 min 15 s)
-# env:   ECHOELCTL (default: ECHOELD's build dir ../ipc/echoelctl), ROUNDS (default 7)
+# env:   ECHOELCTL (default: ECHOELD's build dir ../ipc/echoelctl), ROUNDS (default 7),
+#        TAILS (default none: extra cuts in dB, each below 0)
 set -eu
 
 [ $# -ge 1 ] || { echo "usage: $0 ECHOELD [SECONDS]"; exit 2; }
 ECHOELD=$1
 SECS=${2:-12}
 ROUNDS=${ROUNDS:-7}
+TAILS=${TAILS:-}
+for v in $TAILS; do
+	case $v in
+	-[0-9]*) ;;
+	*) echo "TAILS: '$v' is not a cut in dB below 0 (e.g. TAILS=\"-40 -20\")"; exit 2 ;;
+	esac
+done
 ECHOELCTL=${ECHOELCTL:-$(dirname "$ECHOELD")/../ipc/echoelctl}
 # shellcheck source-path=SCRIPTDIR
 . "$(dirname "$0")/../tests/lib.sh"
@@ -60,10 +74,11 @@ echo "# $(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -n 1), $(nproc
 	"load average at start: $(cut -d ' ' -f 1-3 /proc/loadavg)"
 
 # ---- the IR, its cut copy, the inputs ----
-python3 - "$dir" <<'EOF'
+# shellcheck disable=SC2086 # TAILS: one argument per cut
+python3 - "$dir" $TAILS <<'EOF'
 import array, math, random, struct, sys
 
-d = sys.argv[1]
+d, extra = sys.argv[1], [float(v) for v in sys.argv[2:]]
 FS, N, BLOCK, TAIL_DB = 48000, 65536, 256, -60.0
 
 def write_float_wav(path, chans, samples):
@@ -147,6 +162,12 @@ ir = room_ir(rng)
 k, nparts, tail = parts_for_tail(ir, TAIL_DB)
 write_float_wav(d + '/ir-full.wav', 1, ir)
 write_float_wav(d + '/ir-cut.wav', 1, ir[:k * BLOCK])
+with open(d + '/tails.env', 'w') as f:   # per extra cut: its tag, dB, partitions kept, energy cut
+    for v in extra:
+        kv, _, tv = parts_for_tail(ir, v)
+        tag = 'tail%g' % -v
+        write_float_wav('%s/ir-%s.wav' % (d, tag), 1, ir[:kv * BLOCK])
+        f.write('%s %g %d %.2f\n' % (tag, v, kv, 10.0 * math.log10(tv)))
 
 frames = 6 * FS   # 1.37 s to fill the full IR's history, then 4.6 s measured
 for name, chans in (('pink', (pink(rng, frames, -20.0), pink(rng, frames, -20.0))),
@@ -200,7 +221,8 @@ mkdir "$dir/sys" # an empty sysfs: no battery, no zones -> unrestricted unless p
 	printf '[policy]\nsysfs_root = %s/sys\n' "$dir"
 	graph ir-full.wav
 } >"$dir/bench.conf"
-for v in full cut; do
+tags=$(cut -d ' ' -f 1 "$dir/tails.env")
+for v in full cut $tags; do
 	{ printf '[engine]\nblock = 256\n'; graph "ir-$v.wav"; } >"$dir/render-$v.conf"
 done
 
@@ -216,10 +238,12 @@ wait_for_echoeld "$dir/control" 10 "$e_pid"
 wait_for 10 "echoeld to answer" "$ECHOELCTL" --socket "$dir/control" status
 sleep 2 # let it settle
 
-python3 - "$ECHOELCTL" "$dir/control" "$e_pid" "$SECS" "$ROUNDS" <<'EOF'
+# shellcheck disable=SC2086 # TAILS: one argument per cut
+python3 - "$ECHOELCTL" "$dir/control" "$e_pid" "$SECS" "$ROUNDS" $TAILS <<'EOF'
 import json, os, statistics, subprocess, sys, time
 
 ctl, sock, pid, secs, rounds = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4]), int(sys.argv[5])
+extra = [float(v) for v in sys.argv[6:]]
 tck = os.sysconf('SC_CLK_TCK')
 
 def echoelctl(*args):
@@ -245,21 +269,26 @@ def snapshot():
                 xruns=st['xruns'], rate=st['rate'], block=st['block'], workers=st['workers'],
                 fir_runs=fir['runs'], fir_us=fir['avg_us'])
 
-want = {'unrestricted': 0.0, 'low': -60.0}
+# window -> (policy mode, the fir's tail_db in force); 'tail V': unrestricted, cut by hand
+want = {'unrestricted': ('unrestricted', 0.0), 'low': ('low', -60.0)}
+want.update({'tail %g' % v: ('unrestricted', v) for v in extra})
 res = {m: [] for m in want}
 print('# %d rounds x %g s per mode; CPU s per audio s (x 1000, i.e. ms per s):' % (rounds, secs))
 print('# %-5s %-12s %8s %9s %8s %11s %7s %5s %s' % ('round', 'mode', 'stat', 'schedstat', 'audio s',
                                                       'fir us/cyc', 'workers', 'late', 'xruns'))
 for r in range(rounds):
-    for mode in (('unrestricted', 'low') if r % 2 == 0 else ('low', 'unrestricted')):
-        echoelctl('policy', 'set', 'mode=' + mode)
+    for mode in (list(want) if r % 2 == 0 else list(want)[::-1]):
+        pmode, want_db = want[mode]
+        echoelctl('policy', 'set', 'mode=' + pmode)
+        if pmode == 'unrestricted':   # a cut set by hand outlives a policy set to the same level
+            echoelctl('set', 'fir.tail_db', '--', '%g' % want_db)
         time.sleep(1.0)   # the tail change fades over fade_ms (20 ms); let caches settle too
         pol = echoelctl('policy')
         tail = echoelctl('get', 'fir.tail_db')
         tail = tail['value'] if isinstance(tail, dict) else tail
-        if pol['mode'] != mode or not pol['mode_pinned'] or \
-           pol['actions']['fir_tail_db'] != want[mode] or float(tail) != want[mode]:
-            sys.exit('mode %s not in force: policy %s, fir.tail_db %s' % (mode, pol, tail))
+        if pol['mode'] != pmode or not pol['mode_pinned'] or \
+           pol['actions']['fir_tail_db'] != want[pmode][1] or float(tail) != want_db:
+            sys.exit('%s not in force: policy %s, fir.tail_db %s' % (mode, pol, tail))
         a = snapshot()
         time.sleep(secs)
         b = snapshot()
@@ -287,6 +316,13 @@ for i, what in ((1, 'schedstat'), (0, 'utime+stime, cross-check')):
     print('saving in low (%s): %.1f %% of the median (per-round median %.1f %%)%s' % (
         what, 100 * save, 100 * pairs, verdict))
 print('fir node alone: %.1f %% less' % (100 * (1.0 - med('low', 2) / med('unrestricted', 2))))
+for v in extra:
+    m = 'tail %g' % v
+    save = 1.0 - med(m, 1) / med('unrestricted', 1)
+    pairs = statistics.median(1.0 - t[1] / u[1] for u, t in zip(res['unrestricted'], res[m]))
+    print('saving with the tail cut at %g dB (schedstat): %.1f %% of the median (per-round median '
+          '%.1f %%), fir node %.1f %% less' % (v, 100 * save, 100 * pairs,
+                                              100 * (1.0 - med(m, 2) / med('unrestricted', 2))))
 EOF
 n_policy_lines=$(grep -c 'policy: mode' "$dir/echoeld.log" || true)
 stop "$e_pid"
@@ -296,7 +332,7 @@ echo "# policy changes logged by echoeld: $n_policy_lines;" \
 
 # ---- the price: the cut IR against the full one, on output ----
 for src in pink white; do
-	for v in full cut; do
+	for v in full cut $tags; do
 		"$ECHOELD" render --config "$dir/render-$v.conf" --format float "$dir/$src.wav" \
 			"$dir/out-$src-$v.wav" 2>>"$dir/render.log" ||
 			{ cat "$dir/render.log"; exit 1; }
@@ -306,6 +342,8 @@ python3 - "$dir" "$tail_db" "$floors" <<'EOF'
 import array, math, struct, sys
 
 d, tail_db, floors = sys.argv[1], float(sys.argv[2]), sys.argv[3]
+with open(d + '/tails.env') as f:
+    tails = [line.split() for line in f if line.strip()]
 
 def read_float_wav(path):
     with open(path, 'rb') as f:
@@ -330,17 +368,26 @@ def read_float_wav(path):
         pos += 8 + size + (size & 1)
     raise SystemExit('%s: no data' % path)
 
-print('# price of low: the IR cut at the -60 dB partition vs the full IR')
-print('IR energy cut off: %.2f dB of the total' % tail_db)
-for src in ('pink', 'white'):
+def output_error(src, tag):   # dB, error energy / output energy after the first 65536 frames
     ch, full = read_float_wav('%s/out-%s-full.wav' % (d, src))
-    _, cut = read_float_wav('%s/out-%s-cut.wav' % (d, src))
+    _, cut = read_float_wav('%s/out-%s-%s.wav' % (d, src, tag))
     start = 65536 * ch
     n = min(len(full), len(cut))
     sig = sum(x * x for x in full[start:n])
     err = sum((x - y) ** 2 for x, y in zip(full[start:n], cut[start:n]))
+    return 10 * math.log10(err / sig), (n - start) // ch
+
+print('# price of low: the IR cut at the -60 dB partition vs the full IR')
+print('IR energy cut off: %.2f dB of the total' % tail_db)
+for src in ('pink', 'white'):
+    db, frames = output_error(src, 'cut')
     print('output error, %-5s noise in: %.2f dB (error energy / output energy, %d frames after '
-          'the first 65536)' % (src, 10 * math.log10(err / sig), (n - start) // ch))
+          'the first 65536)' % (src, db, frames))
+for tag, v, kept, cut_db in tails:
+    print('price of a cut at %s dB: keeps %s x 256 taps (%.0f ms), IR energy cut off %s dB, output '
+          'error %.2f dB (pink), %.2f dB (white)' % (v, kept, int(kept) * 256 / 48.0, cut_db,
+                                                  output_error('pink', tag)[0],
+                                                  output_error('white', tag)[0]))
 print('# computed as the daemon cuts, for reading the figures: partitions low keeps of the same IR with a')
 print('# measurement noise floor (RMS, dB re. the IR peak) at %s' % floors)
 EOF
