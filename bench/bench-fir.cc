@@ -4,10 +4,10 @@
  *
  * Same IR (decaying noise; 65,536 and 1,048,576 taps by default), same input, same block (32,
  * 64, 256 and 1024 by default). For each it runs: echoeld's uniform convolver (with each kernel
- * the CPU has, at 65,536 taps); echoeld's non-uniform convolver on growing layouts up to
- * several largest partitions; zita-convolver in uniform mode (every partition = block) and with
- * its own non-uniform layout (block .. 8192), in sync mode so its worker threads finish each
- * period as an offline host would wait for them (zita's smallest partition is 64: no zita rows
+ * the CPU has, at 65,536 taps); echoeld's non-uniform convolver on growing layouts (steps 2, 4
+ * and 8) up to several largest partitions; zita-convolver in uniform mode (every partition = block)
+ * and with its own non-uniform layout (block .. 8192), in sync mode so its worker threads finish
+ * each period as an offline host would wait for them (zita's smallest partition is 64: no zita rows
  * at block 32). It prints the CPU realtime factor (audio seconds per CPU second of the whole
  * process, so zita's threads count) as the median of several runs, the ratio of our best flat
  * row to each, wall time per block (p50, p99, p99.9, max), and the flatness of the schedule:
@@ -241,17 +241,21 @@ int bench_block(const options &o, unsigned block, const std::vector<float> &ir,
 			return 1;
 		rows.back().check_db = diff_db(ours_out, other_out, 0);
 	}
-	// Non-uniform layouts: growing by 2 up to several largest partitions.
-	for (unsigned top = 4 * block; top <= std::max(16384u, 4 * block); top *= 2) {
-		struct dsp_fir_layout l;
-		if (dsp_fir_layout_growing(block, ir.size(), 2, top, nullptr, &l) < 0 || l.count == 1 ||
-		    l.seg[l.count - 1].size != top)
-			continue;
-		if (bench_ours(o, block, cpu, &l, ir, input, fft, other_out, rows))
-			return 1;
-		rows.back().check_db = diff_db(ours_out, other_out, 0);
-		if (rows.back().flatness <= 1.5 && rows.back().rtf > rows[best].rtf)
-			best = rows.size() - 1;
+	// Non-uniform layouts: growing by 2, 4 and 8 (the steps the daemon's search tries) up to
+	// several largest partitions.
+	for (unsigned step : {2u, 4u, 8u}) {
+		for (unsigned top = (step == 2 ? 4 : step) * block;
+		     top <= std::max(16384u, 4 * block); top *= step) {
+			struct dsp_fir_layout l;
+			if (dsp_fir_layout_growing(block, ir.size(), step, top, nullptr, &l) < 0 ||
+			    l.count == 1 || l.seg[l.count - 1].size != top)
+				continue;
+			if (bench_ours(o, block, cpu, &l, ir, input, fft, other_out, rows))
+				return 1;
+			rows.back().check_db = diff_db(ours_out, other_out, 0);
+			if (rows.back().flatness <= 1.5 && rows.back().rtf > rows[best].rtf)
+				best = rows.size() - 1;
+		}
 	}
 	size_t zita_nu = rows.size() + 1;
 

@@ -401,8 +401,8 @@ static int layouts_choose(void *ctx, unsigned block, size_t taps, unsigned chann
 	/* similar lengths share a search: the layout for the next power of two, cut to taps */
 	key.taps = EL_MIN((size_t)DSP_FIR_MAX_TAPS, (size_t)1 << (64 - __builtin_clzll(taps - 1)));
 	/* the model is cut to leave room for the variant: a long name still makes a key */
-	snprintf(key.cpu, sizeof(key.cpu), "%s/%.100s", dsp_cpu_get_variant_name(cpu_flags),
-		 l->model);
+	snprintf(key.cpu, sizeof(key.cpu), "%s/search%u/%.100s",
+		 dsp_cpu_get_variant_name(cpu_flags), DSP_FIR_SEARCH_VERSION, l->model);
 	snprintf(key.fftw, sizeof(key.fftw), "%s", dsp_fft_get_version());
 	e = layouts_find(l, &key);
 	if (!e) {

@@ -5,15 +5,17 @@
  * A fir node with `layout = auto` asks the engine's planner (node.h), which is this: a layout
  * found by timing candidates (dsp/fir-search.h) for the block, the IR length (rounded up to a
  * power of two, so IRs of similar length share a search) and the channel count, on this CPU
- * with this FFTW. The first time costs a search (tens of milliseconds to a few seconds, most
- * of it FFTW planning the sizes tried); the answer is kept in `fir-layouts` beside the FFTW
- * wisdom (daemon/wisdom.h), so a restart plans in milliseconds. An entry made on another CPU or
- * with another FFTW is never used: it is a different key.
+ * with this FFTW, by this version of the search. The first time costs a search (tens of
+ * milliseconds to a few seconds, most of it FFTW planning the sizes tried); the answer is kept
+ * in `fir-layouts` beside the FFTW wisdom (daemon/wisdom.h), so a restart plans in
+ * milliseconds. An entry made on another CPU,
+ * with another FFTW or by another search is never used: it is a different key.
  *
  * File: one entry per line, eight fields separated by tabs:
  *   CPU  FFTW  BLOCK  TAPS  CHANNELS  LAYOUT  COST_NS  FLATNESS
- * CPU is the kernel variant and the CPU's model name ("avx512/Intel(R) Xeon(R) ..."), FFTW
- * its version string, LAYOUT as dsp_fir_layout_format() writes it, COST_NS the measured mean
+ * CPU is the kernel variant, the search's version (DSP_FIR_SEARCH_VERSION: a newer search
+ * may find other layouts) and the CPU's model name ("avx512/search2/Intel(R) Xeon(R) ..."),
+ * FFTW its version string, LAYOUT as dsp_fir_layout_format() writes it, COST_NS the measured mean
  * time per call and FLATNESS the worst phase over the mean. Lines starting with '#' are
  * comments. A line that does not parse is skipped with a warning; the file is rewritten whole
  * (temporary file and rename) when an entry is added.

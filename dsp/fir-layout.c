@@ -43,7 +43,7 @@ int dsp_fir_layout_growing(unsigned block, size_t ntaps, unsigned step, unsigned
 
 	if (r < 0)
 		return r;
-	if ((step != 2 && step != 4) || !EL_IS_POW2(max_size) || max_size < block ||
+	if ((step != 2 && step != 4 && step != 8) || !EL_IS_POW2(max_size) || max_size < block ||
 	    max_size > DSP_FIR_MAX_BLOCK * 64u)
 		return -EINVAL;
 	l.count = 0;

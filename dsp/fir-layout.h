@@ -40,7 +40,7 @@ struct dsp_fir_layout {
 int dsp_fir_layout_uniform(unsigned block, size_t ntaps, struct dsp_fir_layout *ret);
 
 /*
- * Thread: any. Segments of block, step * block, step^2 * block, ... up to max_size (step 2 or 4,
+ * Thread: any. Segments of block, step * block, step^2 * block, ... up to max_size (step 2, 4 or 8,
  * max_size a power of two >= block), each with the fewest partitions that let the next one
  * start where its budget needs (at least 2S - block), the last one with as many as ntaps
  * needs; a size the IR does not reach is left out. extra[i] (NULL: none; else max_size's

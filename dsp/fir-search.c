@@ -237,6 +237,10 @@ int dsp_fir_search_run(const struct dsp_fir_search *s, struct dsp_fir_search_res
 		r = search_growing(&st, 2);
 	if (r >= 0)
 		r = search_growing(&st, 4);
+	/* Two sizes only (256 then 2048, say): fewer transform sizes to keep in the caches, which
+	 * a cycle that wakes to cold caches pays for most (docs/performance.md). */
+	if (r >= 0)
+		r = search_growing(&st, 8);
 	if (r >= 0)
 		r = search_extras(&st);
 	return r < 0 ? r : 0;

@@ -4,10 +4,11 @@
  *
  * Which layout is cheapest depends on the IR length, the block, the channels and the machine:
  * FFTW's speed at each size, the multiply-accumulate kernel, the caches. A table cannot know;
- * timing can. The search walks the candidates in rounds: growing layouts (fir-layout.h) with a
- * longer largest partition each step, then, around the best of those, heads and segments made
- * longer (extra partitions) one at a time. A round stops when its best has not improved for
- * `patience` candidates in a row (the costs are unimodal in the largest partition, so more
+ * timing can. The search walks the candidates in rounds: growing layouts (fir-layout.h) of
+ * step 2, then 4, then 8, with a longer largest partition each step, then, around the best of
+ * those, heads and segments made longer (extra partitions) one at a time. A round stops when
+ * its best has not improved for `patience` candidates in a row (the costs are unimodal in the
+ * largest partition, so more
  * steps would only confirm it), and a candidate whose calls are not flat (its worst phase above
  * max_flatness × the mean) is never chosen. What a candidate costs is asked of a function: the
  * real one times a convolver (dsp_fir_search_measure); a test gives a fixed table, and then the
@@ -51,6 +52,10 @@ struct dsp_fir_search {
 };
 
 #define DSP_FIR_SEARCH_MAX_THREADS 16u
+
+/* Which candidates a search looks at. A layout remembered from a search of another version may
+ * not be what this one would find (2: growing layouts of step 8 too). */
+#define DSP_FIR_SEARCH_VERSION 2u
 
 struct dsp_fir_search_result {
 	struct dsp_fir_layout layout;

@@ -49,6 +49,14 @@ static void test_growing_layout(void **state)
 	printf("# 65536 taps, block 256, step 4 up to 4096: %s\n", text);
 	assert_string_equal(text, "256x7 1024x6 4096x15");
 
+	/* step 8: two sizes, the head long enough (15 × 256 = 2·2048 - 256) for the 2048s */
+	assert_int_equal(dsp_fir_layout_growing(256, 65536, 8, 2048, NULL, &l), 0);
+	dsp_fir_layout_format(&l, text, sizeof(text));
+	printf("# 65536 taps, block 256, step 8 up to 2048: %s\n", text);
+	assert_string_equal(text, "256x15 2048x31");
+	assert_int_equal(dsp_fir_layout_get_offset(&l, 1), 2 * 2048 - 256);
+	assert_int_equal(dsp_fir_layout_get_period(&l), 8);
+
 	/* an IR that ends before a segment could start needs none */
 	assert_int_equal(dsp_fir_layout_growing(64, 150, 2, 1024, NULL, &l), 0);
 	dsp_fir_layout_format(&l, text, sizeof(text));
@@ -65,6 +73,7 @@ static void test_checks(void **state)
 	assert_int_equal(dsp_fir_layout_uniform(48, 1000, &l), -EINVAL);
 	assert_int_equal(dsp_fir_layout_uniform(64, 0, &l), -EINVAL);
 	assert_int_equal(dsp_fir_layout_growing(64, 1000, 3, 1024, NULL, &l), -EINVAL);
+	assert_int_equal(dsp_fir_layout_growing(64, 1000, 16, 1024, NULL, &l), -EINVAL);
 
 	/* a segment that starts before its budget allows */
 	memset(&l, 0, sizeof(l));

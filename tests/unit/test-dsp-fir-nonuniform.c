@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Property: a convolver with a non-uniform layout equals direct-form convolution computed in
- * double precision, to better than -120 dB, for growing layouts of step 2 and 4 up to
+ * double precision, to better than -120 dB, for growing layouts of step 2, 4 and 8 up to
  * partitions of 64 × the block, layouts with extra partitions (segments that start later than
  * they must, as the measured search picks them), IRs from a tap to 2^21 taps, IRs shorter than
  * the layout, and input fed in chunks of several blocks; and it keeps the convolver's promises
@@ -148,6 +148,7 @@ static void test_layouts(void **state)
 		for (size_t i = 0; i < EL_N_ELEMENTS(lens); i++) {
 			check_case(*state, blocks[b], lens[i], 2, 16 * blocks[b], lens[i]);
 			check_case(*state, blocks[b], lens[i], 4, 64 * blocks[b], lens[i]);
+			check_case(*state, blocks[b], lens[i], 8, 64 * blocks[b], lens[i]);
 		}
 }
 
@@ -166,6 +167,7 @@ static void test_layouts_with_extras(void **state)
 	check_layout(*state, 64, 65536, 4, 1024, 65536, many);
 	check_layout(*state, 64, 65536, 2, 1024, 65536, inner);
 	check_layout(*state, 256, 65536, 4, 4096, 65536, one);
+	check_layout(*state, 256, 65536, 8, 2048, 65536, one); /* 256x16 2048x30 */
 	check_layout(*state, 32, 20000, 2, 512, 20000, many);
 	check_layout(*state, 32, 3000, 2, 512, 20000, inner); /* an IR shorter than the layout */
 }

@@ -23,6 +23,7 @@
 #include "dsp/cpu.h"
 #include "dsp/fft.h"
 #include "dsp/fir-layout.h"
+#include "dsp/fir-search.h"
 
 static char dir[64], path[128];
 
@@ -56,6 +57,42 @@ static int choose(struct fir_layouts *l, struct dsp_fft_cache *fft, unsigned blo
 
 	assert_true(r < 0 || taps <= 8u * block || cost > 0.0);
 	return r;
+}
+
+/* Makes the entry's key what a search before DSP_FIR_SEARCH_VERSION wrote: "VARIANT/MODEL". */
+static void drop_search_version(void)
+{
+	char buf[4096], tag[32];
+	size_t n;
+	char *at;
+	FILE *f = fopen(path, "r");
+
+	assert_non_null(f);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	snprintf(tag, sizeof(tag), "search%u/", DSP_FIR_SEARCH_VERSION);
+	at = strstr(buf, tag);
+	assert_non_null(at);
+	memmove(at, at + strlen(tag), strlen(at + strlen(tag)) + 1);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs(buf, f);
+	fclose(f);
+}
+
+/* The file holds one entry of another key: 30000 taps at block 64 are searched, and added. */
+static void expect_searched_again(struct dsp_fft_cache *fft)
+{
+	struct fir_layouts *l = NULL;
+	struct dsp_fir_layout b;
+
+	assert_int_equal(fir_layouts_new(path, &l), 0);
+	assert_int_equal(fir_layouts_get_count(l), 1);
+	assert_int_equal(choose(l, fft, 64, 30000, &b), 0);
+	assert_int_equal(fir_layouts_get_searches(l), 1);
+	assert_int_equal(fir_layouts_get_count(l), 2);
+	fir_layouts_free(l);
 }
 
 static void test_measured_once(void **state)
@@ -93,6 +130,10 @@ static void test_measured_once(void **state)
 	assert_int_equal(fir_layouts_get_searches(l), 0);
 	fir_layouts_free(l);
 
+	/* an older search's entry (same CPU and FFTW) is another key: this search runs again */
+	drop_search_version();
+	expect_searched_again(*state);
+
 	/* another FFTW's entry is another key; junk lines are skipped */
 	f = fopen(path, "w");
 	assert_non_null(f);
@@ -100,12 +141,7 @@ static void test_measured_once(void **state)
 	fprintf(f, "%s/x\tfftw-0.0\t64\t32768\t2\t64x512\t1.0\t1.0\n",
 		dsp_cpu_get_variant_name(dsp_cpu_get_flags()));
 	fclose(f);
-	assert_int_equal(fir_layouts_new(path, &l), 0);
-	assert_int_equal(fir_layouts_get_count(l), 1);
-	assert_int_equal(choose(l, *state, 64, 30000, &b), 0);
-	assert_int_equal(fir_layouts_get_searches(l), 1);
-	assert_int_equal(fir_layouts_get_count(l), 2);
-	fir_layouts_free(l);
+	expect_searched_again(*state);
 }
 
 static void test_parse_line(void **state)
