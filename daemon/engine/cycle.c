@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "common/el-macros.h"
+#include "common/el-par.h"
 #include "common/el-probe.h"
 #include "daemon/engine/engine-private.h"
 #include "daemon/engine/inst.h"
@@ -416,17 +417,19 @@ EL_RT static void rt_fade_in(struct eng_engine *e, float *const *playback, unsig
 
 /*
  * RealtimeSanitizer checks every cycle (rt-check.h) but one kind: an offline render's that lends
- * its convolvers' channels to threads (settings.par), whose runner waits for them by design
- * (common/el-par.h: "not for the RT thread"). Such a cycle has no deadline, and checking it
- * would abort every multi-threaded render of an RTSan build; a render on one thread is checked.
+ * its convolvers' channels to threads (settings.par with more than one lane), whose runner waits
+ * for them by design (common/el-par.h: "not for the RT thread"). Such a cycle has no deadline,
+ * and checking it would abort every multi-threaded render of an RTSan build. A render on one
+ * thread (`--threads 1`: a runner of one lane, which runs every task inline) is checked.
  */
 EL_RT void eng_engine_cycle(struct eng_engine *e, const float *const *capture, unsigned n_capture,
 			    float *const *playback, unsigned n_playback, unsigned frames)
 {
+	const bool checked = el_par_lanes(e->settings.par) <= 1;
 	uint64_t t0;
 	struct eng_plan *p;
 
-	if (!e->settings.par)
+	if (checked)
 		eng_rt_enter();
 	t0 = rt_now_ns();
 	EL_PROBE1(cycle_begin, frames);
@@ -469,7 +472,7 @@ EL_RT void eng_engine_cycle(struct eng_engine *e, const float *const *capture, u
 	t0 = rt_now_ns() - t0;
 	rt_publish_load(e, t0, frames);
 	EL_PROBE2(cycle_end, frames, t0);
-	if (!e->settings.par)
+	if (checked)
 		eng_rt_exit();
 }
 
