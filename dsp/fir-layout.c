@@ -52,6 +52,10 @@ int dsp_fir_layout_growing(unsigned block, size_t ntaps, unsigned step, unsigned
 		unsigned i = l.count++;
 		size_t parts;
 
+		/* checked before the write: a small block, step 2 and a huge max_size would
+		 * otherwise run past the segment array before dsp_fir_layout_check() sees it */
+		if (i == DSP_FIR_LAYOUT_MAX_SEGMENTS)
+			return -EINVAL;
 		l.seg[i].size = size;
 		if (next > max_size || start + earliest_start(block, next) >= ntaps) {
 			/* the last segment: the rest of the IR */

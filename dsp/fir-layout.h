@@ -46,7 +46,7 @@ int dsp_fir_layout_uniform(unsigned block, size_t ntaps, struct dsp_fir_layout *
  * needs; a size the IR does not reach is left out. extra[i] (NULL: none; else max_size's
  * segment count entries) adds partitions to segment i, which delays the segments after it:
  * the search uses it to trade head work for tail work. 0; -EINVAL as dsp_fir_layout_uniform,
- * or a step or max_size out of range.
+ * a step or max_size out of range, or more than DSP_FIR_LAYOUT_MAX_SEGMENTS segments.
  */
 int dsp_fir_layout_growing(unsigned block, size_t ntaps, unsigned step, unsigned max_size,
 			   const unsigned *extra, struct dsp_fir_layout *ret);

@@ -74,6 +74,12 @@ static void test_checks(void **state)
 	assert_int_equal(dsp_fir_layout_uniform(64, 0, &l), -EINVAL);
 	assert_int_equal(dsp_fir_layout_growing(64, 1000, 3, 1024, NULL, &l), -EINVAL);
 	assert_int_equal(dsp_fir_layout_growing(64, 1000, 16, 1024, NULL, &l), -EINVAL);
+	/* 32, 64, ... 2^19: fifteen sizes, more segments than a layout holds (ASan sees a write
+	 * past them) */
+	assert_int_equal(dsp_fir_layout_growing(32, DSP_FIR_MAX_TAPS, 2, 1u << 19, NULL, &l),
+			 -EINVAL);
+	assert_int_equal(dsp_fir_layout_growing(32, DSP_FIR_MAX_TAPS, 2, 1u << 16, NULL, &l), 0);
+	assert_int_equal(l.count, DSP_FIR_LAYOUT_MAX_SEGMENTS);
 
 	/* a segment that starts before its budget allows */
 	memset(&l, 0, sizeof(l));
