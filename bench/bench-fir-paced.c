@@ -15,12 +15,16 @@
  * the IR (default: what the layout holds, at most 65,536). Two inputs through one mono IR to two
  * outputs, like bench-policy's stereo graph. The IR is room-like and seeded: a unit direct sound,
  * then noise decaying with RT60 0.5 s. The cases take turns, one call per period (case i on
- * periods i, i + K, ...), so the machine's slow and fast minutes fall on all of them alike. Per
- * case: the thread's CPU time per call (CLOCK_THREAD_CPUTIME_ID): median, mean, 90th percentile,
- * and the median against the first case's.
+ * periods i, i + K, ...), so the machine's slow and fast minutes fall on all of them alike; a
+ * case is therefore called every K periods, after the other cases' calls (which share FFTW's
+ * code and twiddles with it), and every period after a sleep. A period whose call came late is
+ * not made up for by calls back to back: the next call waits a whole period again. Per case:
+ * the thread's CPU time per call (CLOCK_THREAD_CPUTIME_ID): median, mean, 90th percentile, and
+ * the median against the first case's.
  *
  * usage: bench-fir-paced [--calls N] [--rate HZ] CASE...     CASE = LAYOUT[@TAIL_DB[@TAPS]]
- * A benchmark: it prints, and fails only on bad arguments.
+ * A benchmark: it prints; it exits non-zero on bad arguments (2) or when a convolver cannot be
+ * built (1).
  */
 #include <errno.h>
 #include <math.h>
@@ -104,11 +108,11 @@ static int parse_case(const char *spec, struct paced_case *c)
 		if (at2)
 			*at2++ = '\0';
 		c->tail_db = strtof(at, &end);
-		if (end == at || *end || c->tail_db > 0.0f)
+		if (end == at || *end || !isfinite(c->tail_db) || c->tail_db > 0.0f)
 			goto bad;
 		if (at2) {
 			c->taps = strtoul(at2, &end, 10);
-			if (end == at2 || *end || c->taps == 0)
+			if (end == at2 || *end || at2[0] == '-' || c->taps == 0)
 				goto bad;
 		}
 	}
@@ -118,11 +122,14 @@ static int parse_case(const char *spec, struct paced_case *c)
 		c->taps = dsp_fir_layout_get_taps(&c->layout) < PACED_DEFAULT_TAPS
 				  ? dsp_fir_layout_get_taps(&c->layout)
 				  : PACED_DEFAULT_TAPS;
+	if (c->taps > dsp_fir_layout_get_taps(&c->layout))
+		goto bad;
 	return 0;
 bad:
 	fprintf(stderr,
 		"bench-fir-paced: case '%s': expected LAYOUT[@TAIL_DB[@TAPS]], e.g. "
-		"'256x3 512x2 1024x2 2048x31@-60' (TAIL_DB <= 0, TAPS > 0)\n",
+		"'256x3 512x2 1024x2 2048x31@-60' (TAIL_DB <= 0, 0 < TAPS <= what the layout "
+		"holds)\n",
 		spec);
 	return -EINVAL;
 }
@@ -165,8 +172,11 @@ static void print_cpu_model(void)
 	FILE *f = fopen("/proc/cpuinfo", "r");
 
 	while (f && fgets(line, sizeof(line), f))
-		if (strncmp(line, "model name", 10) == 0) {
-			printf("# %s", strchr(line, ':') ? strchr(line, ':') + 2 : line);
+		if (strncmp(line, "model name", 10) == 0 && strchr(line, ':')) {
+			const char *name = strchr(line, ':') + 1;
+
+			name += strspn(name, " \t");
+			printf("# %.*s\n", (int)strcspn(name, "\n"), name);
 			break;
 		}
 	if (f)
@@ -193,8 +203,14 @@ static void run_paced(struct paced_case *cases, unsigned n, size_t calls, double
 	clock_gettime(CLOCK_MONOTONIC, &next);
 	for (size_t k = 0; k < calls * n; k++) {
 		struct paced_case *pc = &cases[k % n];
+		struct timespec now;
 		double t0;
 
+		/* late (preempted): the next call still waits a whole period, never runs hot */
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		if (now.tv_sec > next.tv_sec ||
+		    (now.tv_sec == next.tv_sec && now.tv_nsec > next.tv_nsec))
+			next = now;
 		next.tv_nsec += period_ns;
 		while (next.tv_nsec >= 1000000000L) {
 			next.tv_nsec -= 1000000000L;
@@ -230,10 +246,21 @@ int main(int argc, char **argv)
 	int i;
 
 	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--calls") == 0 && i + 1 < argc) {
-			calls = strtoul(argv[++i], NULL, 10);
-		} else if (strcmp(argv[i], "--rate") == 0 && i + 1 < argc) {
-			rate = strtod(argv[++i], NULL);
+		bool calls_opt = strcmp(argv[i], "--calls") == 0;
+		char *end = NULL;
+
+		if ((calls_opt || strcmp(argv[i], "--rate") == 0) && i + 1 == argc) {
+			fprintf(stderr, "bench-fir-paced: '%s' needs a value\n", argv[i]);
+			return 2;
+		} else if (calls_opt) {
+			i++;
+			calls = argv[i][0] == '-' ? 0 : strtoul(argv[i], &end, 10);
+			if (end && *end)
+				calls = 0; /* refused below */
+		} else if (strcmp(argv[i], "--rate") == 0) {
+			rate = strtod(argv[++i], &end);
+			if (*end)
+				rate = 0.0; /* refused below */
 		} else if (argv[i][0] == '-' && argv[i][1] == '-') {
 			fprintf(stderr, "bench-fir-paced: unknown option '%s'\n", argv[i]);
 			return 2;
@@ -260,7 +287,7 @@ int main(int argc, char **argv)
 		longest = cases[c].taps > longest ? cases[c].taps : longest;
 	ir = room_ir(longest, rate);
 	if (!ir || dsp_fft_cache_new(DSP_FFT_MEASURE, &fft) < 0) {
-		fprintf(stderr, "bench-fir-paced: out of memory\n");
+		fprintf(stderr, "bench-fir-paced: cannot make the IR or the FFT plan cache\n");
 		return 1;
 	}
 	for (unsigned c = 0; c < n; c++)

@@ -42,12 +42,14 @@ ECHOELD=$1
 SECS=${2:-12}
 ROUNDS=${ROUNDS:-7}
 TAILS=${TAILS:-}
-for v in $TAILS; do
-	case $v in
-	-[0-9]*) ;;
-	*) echo "TAILS: '$v' is not a cut in dB below 0 (e.g. TAILS=\"-40 -20\")"; exit 2 ;;
-	esac
+set -f # TAILS is split into words, never globbed
+for v in $TAILS; do # a number in [-200, 0): what fir.tail_db takes, 0 excluded
+	awk -v v="$v" 'BEGIN { exit !(v ~ /^-[0-9.]+$/ && v + 0 < 0 && v + 0 >= -200) }' || {
+		echo "TAILS: '$v' is not a cut in dB in [-200, 0) (e.g. TAILS=\"-40 -20\")"
+		exit 2
+	}
 done
+set +f
 ECHOELCTL=${ECHOELCTL:-$(dirname "$ECHOELD")/../ipc/echoelctl}
 # shellcheck source-path=SCRIPTDIR
 . "$(dirname "$0")/../tests/lib.sh"
@@ -78,7 +80,8 @@ echo "# $(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -n 1), $(nproc
 python3 - "$dir" $TAILS <<'EOF'
 import array, math, random, struct, sys
 
-d, extra = sys.argv[1], [float(v) for v in sys.argv[2:]]
+d = sys.argv[1]
+extra = list(dict.fromkeys(float('%g' % float(v)) for v in sys.argv[2:]))   # TAILS, once each
 FS, N, BLOCK, TAIL_DB = 48000, 65536, 256, -60.0
 
 def write_float_wav(path, chans, samples):
@@ -243,7 +246,7 @@ python3 - "$ECHOELCTL" "$dir/control" "$e_pid" "$SECS" "$ROUNDS" $TAILS <<'EOF'
 import json, os, statistics, subprocess, sys, time
 
 ctl, sock, pid, secs, rounds = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4]), int(sys.argv[5])
-extra = [float(v) for v in sys.argv[6:]]
+extra = list(dict.fromkeys(float('%g' % float(v)) for v in sys.argv[6:]))   # as tails.env has them
 tck = os.sysconf('SC_CLK_TCK')
 
 def echoelctl(*args):
@@ -287,7 +290,7 @@ for r in range(rounds):
         tail = echoelctl('get', 'fir.tail_db')
         tail = tail['value'] if isinstance(tail, dict) else tail
         if pol['mode'] != pmode or not pol['mode_pinned'] or \
-           pol['actions']['fir_tail_db'] != want[pmode][1] or float(tail) != want_db:
+           pol['actions']['fir_tail_db'] != want[pmode][1] or abs(float(tail) - want_db) > 1e-3:
             sys.exit('%s not in force: policy %s, fir.tail_db %s' % (mode, pol, tail))
         a = snapshot()
         time.sleep(secs)
